@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs every tool the build and the tests need, from the package registries
+# only (crates.io, npm, Debian). Safe to run again: each step is skipped when
+# its tool is already present at the right version.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { echo "[install-tools] $*"; }
+
+export PATH="$HOME/.cargo/bin:$PATH"
+
+# 1. The browser target for the hydrate build.
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# 2. cargo-leptos 0.3.11. Its own lockfile needs a newer rustc than this
+#    machine's, so it is built from its crates.io source with one dependency
+#    pinned back (cargo-util-schemas 0.14.1).
+if ! cargo leptos --version 2>/dev/null | grep -q '0\.3\.11'; then
+  log "building cargo-leptos 0.3.11 from crates.io source (~17 min, once)"
+  cargo info cargo-leptos@0.3.11 >/dev/null
+  src=$(ls -d "$HOME"/.cargo/registry/src/*/cargo-leptos-0.3.11 | head -1)
+  tmp=$(mktemp -d)
+  cp -r "$src" "$tmp/cargo-leptos"
+  (cd "$tmp/cargo-leptos" && cargo update -p cargo-util-schemas --precise 0.14.1 \
+     && cargo install --path . --locked)
+  rm -rf "$tmp"
+fi
+
+# 3. wasm-bindgen CLI at exactly the version in Cargo.lock (cargo-leptos would
+#    otherwise try to download it from outside the registries, which fails).
+wb_version=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $wb_version\$"; then
+  log "installing wasm-bindgen-cli $wb_version"
+  cargo install wasm-bindgen-cli --version "$wb_version" --force
+fi
+
+# 4. wasm-opt for release builds (Debian's binaryen 108 breaks hydration).
+if ! wasm-opt --version 2>/dev/null | grep -q 'version 132'; then
+  log "installing binaryen@132 (wasm-opt) from npm"
+  npm install -g binaryen@132
+fi
+
+# 5. Chromium for the end-to-end tests.
+if ! command -v chromium >/dev/null; then
+  log "installing Debian chromium"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+fi
+
+# 6. Playwright test runner (never its browser download).
+if [ ! -x end2end/node_modules/.bin/playwright ]; then
+  log "installing end2end npm packages"
+  (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
+fi
+log "tools ready"

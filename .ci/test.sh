@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, then runs every test.
+#   - unit and integration tests (the store conformance suite and the rules
+#     on SQLite; on PostgreSQL too when TEST_DATABASE_URL is set),
+#   - the end-to-end suite in Chromium against a freshly built server with
+#     its own SQLite database and demo data.
+# Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+bash .ci/install-tools.sh
+
+echo "== cargo test (SQLite${TEST_DATABASE_URL:+ and PostgreSQL})"
+cargo test --features ssr
+
+echo "== build server + WASM bundle (cargo leptos build)"
+cargo leptos build
+
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+binary="$target_dir/debug/billing-console"
+
+echo "== end-to-end (Playwright, Chromium)"
+work=$(mktemp -d)
+port=${E2E_PORT:-3100}
+server_log="$work/server.log"
+LEPTOS_SITE_ADDR="127.0.0.1:$port" \
+LEPTOS_SITE_ROOT="target/site" \
+DATABASE_URL="sqlite://$work/e2e.db" \
+BILLING_DEMO=true \
+  "$binary" >"$server_log" 2>&1 &
+server_pid=$!
+cleanup() {
+  kill "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+for _ in $(seq 1 100); do
+  if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then break; fi
+  if ! kill -0 "$server_pid" 2>/dev/null; then cat "$server_log"; echo "server exited early"; exit 1; fi
+  sleep 0.2
+done
+curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null || { cat "$server_log"; echo "server did not become healthy"; exit 1; }
+
+status=0
+(cd end2end && BASE_URL="http://127.0.0.1:$port" npx playwright test) || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "---- server log ----"; tail -n 80 "$server_log"
+fi
+exit "$status"

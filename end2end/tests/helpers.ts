@@ -1,0 +1,19 @@
+import { expect, Page } from '@playwright/test';
+
+export const DEMO_EMAIL = 'demo@example.com';
+export const DEMO_PASSWORD = 'demo-billing-2026';
+
+/** Waits until the WASM bundle has taken over the server-rendered page. */
+export async function waitForHydration(page: Page) {
+  await expect(page.locator('#app')).toHaveAttribute('data-hydrated', 'true');
+}
+
+/** Signs in through the form; `hydrated` says whether to wait for WASM first. */
+export async function signIn(page: Page, opts: { hydrated: boolean; next?: string; password?: string } ) {
+  const target = opts.next ? `/signin?next=${encodeURIComponent(opts.next)}` : '/signin';
+  await page.goto(target);
+  if (opts.hydrated) await waitForHydration(page);
+  await page.getByLabel('Email').fill(DEMO_EMAIL);
+  await page.getByLabel('Password').fill(opts.password ?? DEMO_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}

@@ -1,0 +1,22 @@
+//! Accounts and projects as the user sees them.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::{AccountWithProjects, ProjectPage};
+
+/// Every account the user belongs to, each with its projects and their groups.
+#[server(endpoint = "list_accounts")]
+pub async fn list_accounts() -> Result<Vec<AccountWithProjects>, AppError> {
+    let state = super::context::state()?;
+    let user = super::context::user()?;
+    crate::server::billing::accounts::accounts_with_projects(state.store.as_ref(), &user).await
+}
+
+/// One project with its services; a project of a foreign account is "not found".
+#[server(endpoint = "project_details")]
+pub async fn project_details(project_name: String) -> Result<ProjectPage, AppError> {
+    let state = super::context::state()?;
+    let user = super::context::user()?;
+    crate::server::billing::projects::project_page(state.store.as_ref(), &user, &project_name).await
+}

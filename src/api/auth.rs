@@ -1,0 +1,74 @@
+//! Sign-in, sign-out and "who am I".
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::CurrentUser;
+
+/// Checks email and password, sets the session cookie and sends the browser
+/// on to `next` (a path of this site).
+#[server(endpoint = "sign_in")]
+pub async fn sign_in(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
+    use super::context;
+    use crate::server::auth;
+
+    let state = context::state()?;
+    let parts = context::parts()?;
+    let (_, secret) = auth::sign_in(
+        state.store.as_ref(),
+        &email,
+        &password,
+        state.config.session_ttl_hours,
+        context::now(),
+    )
+    .await?;
+    let secure = crate::server::request_is_https(&parts, &state.config);
+    let cookie = auth::session_cookie(&secret, state.config.session_ttl_hours * 3600, secure);
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    response.append_header(
+        http::header::SET_COOKIE,
+        http::HeaderValue::from_str(&cookie).map_err(|_| AppError::Internal)?,
+    );
+    leptos_axum::redirect(&auth::safe_next(next.as_deref()));
+    Ok(())
+}
+
+/// Ends the session on the server and clears the cookie.
+#[server(endpoint = "sign_out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    use super::context;
+    use crate::server::auth;
+
+    let state = context::state()?;
+    let parts = context::parts()?;
+    if let Some(secret) = auth::cookie_value(&parts.headers, auth::SESSION_COOKIE) {
+        state
+            .store
+            .delete_session(&auth::secret_hash(&secret))
+            .await
+            .map_err(auth::internal)?;
+    }
+    let secure = crate::server::request_is_https(&parts, &state.config);
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    response.append_header(
+        http::header::SET_COOKIE,
+        http::HeaderValue::from_str(&auth::clear_session_cookie(secure))
+            .map_err(|_| AppError::Internal)?,
+    );
+    leptos_axum::redirect("/signin");
+    Ok(())
+}
+
+/// The signed-in user, or None.
+#[server(endpoint = "whoami")]
+pub async fn whoami() -> Result<Option<CurrentUser>, AppError> {
+    match super::context::user() {
+        Ok(user) => Ok(Some(user)),
+        Err(AppError::Unauthenticated) => Ok(None),
+        Err(other) => Err(other),
+    }
+}

@@ -1,0 +1,41 @@
+//! Server functions: thin. Each finds the caller, checks their role through
+//! `server::auth::authorize` (inside the billing rules), calls the rules and
+//! maps the answer. One file per feature.
+
+pub mod accounts;
+pub mod auth;
+
+#[cfg(feature = "ssr")]
+pub(crate) mod context {
+    use chrono::Utc;
+    use http::request::Parts;
+    use leptos::prelude::use_context;
+
+    use crate::error::{AppError, AppResult};
+    use crate::model::CurrentUser;
+    use crate::server::{AppState, SessionUser};
+
+    pub fn state() -> AppResult<AppState> {
+        use_context::<AppState>().ok_or_else(|| {
+            tracing::error!("AppState missing from the server function context");
+            AppError::Internal
+        })
+    }
+
+    pub fn parts() -> AppResult<Parts> {
+        use_context::<Parts>().ok_or(AppError::Internal)
+    }
+
+    /// The signed-in user, loaded once per request by the session layer.
+    pub fn user() -> AppResult<CurrentUser> {
+        parts()?
+            .extensions
+            .get::<SessionUser>()
+            .and_then(|s| s.0.clone())
+            .ok_or(AppError::Unauthenticated)
+    }
+
+    pub fn now() -> chrono::DateTime<Utc> {
+        Utc::now()
+    }
+}

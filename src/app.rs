@@ -1,0 +1,60 @@
+//! The HTML shell, the router and the routes.
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+use crate::ui::accounts::ProjectsAndAccountsPage;
+use crate::ui::auth::SignInPage;
+use crate::ui::not_found::NotFound;
+use crate::ui::projects::{CurrentProjectRedirect, ProjectPage};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Effects run only in the browser: this flips once hydration is done, so
+    // end-to-end tests (and curious people) can tell a live page from SSR.
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
+
+    // Every page resolves its data before the first byte is sent (Async),
+    // so pages are complete without JavaScript and can set their status.
+    view! {
+        <Stylesheet id="leptos" href="/pkg/billing-console.css" />
+        <Title formatter=|text| format!("{text} · Billing console") />
+        <div id="app" data-hydrated=move || if hydrated.get() { "true" } else { "false" }>
+            <Router>
+                <Routes fallback=|| view! { <NotFound /> }>
+                    <Route path=path!("/signin") view=SignInPage ssr=SsrMode::Async />
+                    <Route path=path!("/") view=CurrentProjectRedirect ssr=SsrMode::Async />
+                    <Route path=path!("/projects") view=ProjectsAndAccountsPage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/project/:project_name")
+                        view=ProjectPage
+                        ssr=SsrMode::Async
+                    />
+                </Routes>
+            </Router>
+        </div>
+    }
+}

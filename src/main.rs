@@ -1,0 +1,81 @@
+//! `billing-console`: parse the command line and configuration, then hand
+//! over to `server::run`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use billing_console::server::config::{Config, LogFormat, DEFAULT_CONFIG_FILE};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "billing-console",
+    version,
+    about = "Self-hosted billing-groups console"
+)]
+struct Cli {
+    /// Runtime settings file (environment variables override it).
+    #[arg(long, env = "LEPTOS_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the console (the default).
+    Serve {
+        /// Seed demo data into an empty database (same as BILLING_DEMO=true).
+        #[arg(long)]
+        demo: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let (path, required) = match &cli.config {
+        Some(path) => (path.clone(), true),
+        None => (PathBuf::from(DEFAULT_CONFIG_FILE), false),
+    };
+    let mut config = match Config::load(&path, required, |key| std::env::var(key).ok()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("billing-console: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(config.log_format);
+
+    let Command::Serve { demo } = cli.command.unwrap_or(Command::Serve { demo: false });
+    config.demo |= demo;
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("billing-console: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(billing_console::server::run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("billing-console: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}

@@ -1,0 +1,121 @@
+//! Types shared by the server and the browser build.
+
+pub mod validation;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A member's role on an account (PRODUCT.md §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Viewer,
+    Billing,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Billing, Role::Viewer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Billing => "billing",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == value)
+    }
+
+    /// Roles are ordered: admin can do what billing can, billing what viewer can.
+    pub fn allows(self, needed: Role) -> bool {
+        self.rank() >= needed.rank()
+    }
+
+    fn rank(self) -> u8 {
+        match self {
+            Role::Viewer => 0,
+            Role::Billing => 1,
+            Role::Admin => 2,
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The signed-in user, as the pages see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub user_id: String,
+    pub email: String,
+    pub real_name: String,
+}
+
+/// A project as listed on the projects & accounts page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectSummary {
+    pub project_name: String,
+    pub account_id: String,
+    pub billing_group_id: String,
+    pub billing_group_name: String,
+    pub default_cloud: String,
+    pub create_time: DateTime<Utc>,
+}
+
+/// An account the user belongs to, with its projects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountWithProjects {
+    pub account_id: String,
+    pub account_name: String,
+    pub role: Role,
+    pub primary_billing_group_id: String,
+    pub billing_group_count: i64,
+    pub projects: Vec<ProjectSummary>,
+}
+
+/// A service of a project with its current run state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceSummary {
+    pub service_name: String,
+    pub service_type: String,
+    pub plan: String,
+    pub cloud_name: String,
+    pub hourly_price_usd: rust_decimal::Decimal,
+    /// `running`, `powered_off`, `terminated` or `never_started`.
+    pub state: String,
+}
+
+/// The project page: the project, its account and its services.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectPage {
+    pub project: ProjectSummary,
+    pub account_name: String,
+    pub role: Role,
+    pub services: Vec<ServiceSummary>,
+}
+
+/// The twelve billing currencies of PRODUCT.md §1.
+pub const CURRENCIES: [&str; 12] = [
+    "AUD", "CAD", "CHF", "DKK", "EUR", "GBP", "JPY", "NOK", "NZD", "SEK", "SGD", "USD",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_are_ordered_admin_over_billing_over_viewer() {
+        assert!(Role::Admin.allows(Role::Billing));
+        assert!(Role::Billing.allows(Role::Viewer));
+        assert!(!Role::Viewer.allows(Role::Billing));
+        assert!(!Role::Billing.allows(Role::Admin));
+        assert_eq!(Role::parse("billing"), Some(Role::Billing));
+        assert_eq!(Role::parse("owner"), None);
+    }
+}

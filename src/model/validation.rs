@@ -1,0 +1,106 @@
+//! Input checks shared by the browser (instant feedback) and the server (the
+//! authority). Each returns the message a person sees next to the field.
+
+/// Trims a display name and checks its length in characters.
+pub fn display_name(value: &str, what: &str, max: usize) -> Result<String, String> {
+    let trimmed = value.trim();
+    let len = trimmed.chars().count();
+    if len == 0 {
+        return Err(format!("{what} cannot be empty."));
+    }
+    if len > max {
+        return Err(format!(
+            "{what} can be at most {max} characters (it has {len})."
+        ));
+    }
+    Ok(trimmed.to_string())
+}
+
+/// Project names are DNS labels: 1–63 lowercase letters, digits and hyphens,
+/// starting with a letter and not ending with a hyphen.
+pub fn project_name(value: &str) -> Result<String, String> {
+    let name = value.trim();
+    if name.is_empty() {
+        return Err("Project name cannot be empty.".into());
+    }
+    if name.len() > 63 {
+        return Err(format!(
+            "Project name can be at most 63 characters (it has {}).",
+            name.len()
+        ));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Err("Project name must start with a lowercase letter.".into());
+    }
+    if name.ends_with('-') {
+        return Err("Project name cannot end with a hyphen.".into());
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return Err(format!(
+            "Project name can contain only lowercase letters, digits and hyphens (not '{bad}')."
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// A plausible email address, lowercased. Not a full RFC 5322 parser: one @,
+/// a non-empty local part, a domain with a dot, no spaces.
+pub fn email(value: &str) -> Result<String, String> {
+    let email = value.trim().to_lowercase();
+    let Some((local, domain)) = email.split_once('@') else {
+        return Err(format!("'{}' is not an email address.", value.trim()));
+    };
+    let domain_ok = domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..");
+    if local.is_empty()
+        || !domain_ok
+        || domain.contains('@')
+        || email.chars().any(char::is_whitespace)
+        || email.len() > 254
+    {
+        return Err(format!("'{}' is not an email address.", value.trim()));
+    }
+    Ok(email)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_are_trimmed_and_bounded() {
+        assert_eq!(display_name("  Ops  ", "Name", 128).unwrap(), "Ops");
+        assert!(display_name("   ", "Name", 128).is_err());
+        assert!(display_name(&"x".repeat(129), "Name", 128).is_err());
+        assert!(display_name(&"é".repeat(128), "Name", 128).is_ok());
+    }
+
+    #[test]
+    fn project_names_are_dns_labels() {
+        assert_eq!(project_name("prod-eu-1").unwrap(), "prod-eu-1");
+        for bad in ["", "Prod", "1abc", "abc-", "a_b", &"a".repeat(64)] {
+            assert!(project_name(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn emails_are_lowercased_and_checked() {
+        assert_eq!(email(" Ann@Example.COM ").unwrap(), "ann@example.com");
+        for bad in [
+            "",
+            "ann",
+            "ann@",
+            "@example.com",
+            "ann@example",
+            "a b@example.com",
+            "a@b@c.com",
+        ] {
+            assert!(email(bad).is_err(), "{bad} accepted");
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! Passwords, sessions and the one authorization check.
+
+use std::net::{IpAddr, SocketAddr};
+
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use chrono::{DateTime, Duration, Utc};
+use http::HeaderMap;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::error::{AppError, AppResult};
+use crate::model::{validation, CurrentUser, Role};
+use crate::server::store::{Store, StoreError, UserRecord};
+
+pub const SESSION_COOKIE: &str = "bc_session";
+
+/// Failed sign-ins for one email before each further try must wait.
+const FREE_FAILURES: i64 = 5;
+const MAX_BACKOFF_SECONDS: i64 = 300;
+
+pub fn hash_password(password: &str) -> AppResult<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| {
+            tracing::error!(error = %e, "password hashing failed");
+            AppError::Internal
+        })
+}
+
+fn verify_password(stored_hash: &str, password: &str) -> bool {
+    PasswordHash::new(stored_hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// Verified against when the email is unknown, so both answers take as long.
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password("not-a-real-password").unwrap_or_default())
+}
+
+/// A fresh random secret (cookie value or API token): 256 bits, hex.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// What is stored instead of a secret.
+pub fn secret_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Seconds the email must still wait before the next try, if any.
+pub fn backoff_remaining(
+    failures: i64,
+    last_failure: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Option<u64> {
+    if failures < FREE_FAILURES {
+        return None;
+    }
+    let exponent = (failures - FREE_FAILURES).min(16) as u32;
+    let wait = (1i64 << exponent).min(MAX_BACKOFF_SECONDS);
+    let ready_at = last_failure + Duration::seconds(wait);
+    (now < ready_at).then(|| (ready_at - now).num_seconds().max(1) as u64)
+}
+
+/// Checks the credentials and opens a session; returns the user and the
+/// cookie value. Unknown email and wrong password get the same answer.
+pub async fn sign_in(
+    store: &dyn Store,
+    email: &str,
+    password: &str,
+    session_ttl_hours: i64,
+    now: DateTime<Utc>,
+) -> AppResult<(UserRecord, String)> {
+    let email = validation::email(email).map_err(|_| AppError::InvalidCredentials)?;
+    if let Some(state) = store.login_failures(&email).await.map_err(internal)? {
+        if let Some(retry_after_seconds) =
+            backoff_remaining(state.failures, state.last_failure_time, now)
+        {
+            return Err(AppError::TooManyAttempts {
+                retry_after_seconds,
+            });
+        }
+    }
+    let user = store.user_by_email(&email).await.map_err(internal)?;
+    let verified = match &user {
+        Some(user) => verify_password(&user.password_hash, password),
+        None => {
+            verify_password(dummy_hash(), password);
+            false
+        }
+    };
+    let Some(user) = user.filter(|_| verified) else {
+        store
+            .record_login_failure(&email, now)
+            .await
+            .map_err(internal)?;
+        tracing::info!(email = %email, "sign-in failed");
+        return Err(AppError::InvalidCredentials);
+    };
+    store.clear_login_failures(&email).await.map_err(internal)?;
+    let secret = new_secret();
+    let expires = now + Duration::hours(session_ttl_hours);
+    store
+        .create_session(&secret_hash(&secret), &user.user_id, now, expires)
+        .await
+        .map_err(internal)?;
+    Ok((user, secret))
+}
+
+/// The user whose session cookie came with the request, if it is valid.
+pub async fn user_from_headers(
+    store: &dyn Store,
+    headers: &HeaderMap,
+    now: DateTime<Utc>,
+) -> AppResult<Option<CurrentUser>> {
+    let Some(secret) = cookie_value(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let user = store
+        .session_user(&secret_hash(&secret), now)
+        .await
+        .map_err(internal)?;
+    Ok(user.map(|u| CurrentUser {
+        user_id: u.user_id,
+        email: u.email,
+        real_name: u.real_name,
+    }))
+}
+
+/// The one authorization check: the caller's role on the account, or "not
+/// found" when they are not a member (a foreign ID looks like a missing one),
+/// or "forbidden" when their role is below `needed`.
+pub async fn authorize(
+    store: &dyn Store,
+    user: &CurrentUser,
+    account_id: &str,
+    needed: Role,
+) -> AppResult<Role> {
+    match store
+        .member_role(&user.user_id, account_id)
+        .await
+        .map_err(internal)?
+    {
+        None => Err(AppError::not_found("Account")),
+        Some(role) if role.allows(needed) => Ok(role),
+        Some(role) => Err(AppError::Forbidden {
+            role: role.to_string(),
+        }),
+    }
+}
+
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_string())
+        .filter(|value| !value.is_empty())
+}
+
+/// True when the browser reached us over https: only a trusted proxy's
+/// X-Forwarded-Proto is believed.
+pub fn request_is_https(
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+    trusted_proxies: &[IpAddr],
+) -> bool {
+    let from_trusted = peer.is_some_and(|p| trusted_proxies.contains(&p.ip()));
+    from_trusted
+        && headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(',')
+                    .next()
+                    .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
+            })
+}
+
+pub fn session_cookie(secret: &str, max_age_seconds: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{secure}")
+}
+
+pub fn clear_session_cookie(secure: bool) -> String {
+    session_cookie("", 0, secure)
+}
+
+/// Where to send the user after signing in: only a path of this site.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+pub fn internal(error: StoreError) -> AppError {
+    tracing::error!(error = %error, "store error");
+    AppError::Internal
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_with_the_right_password() {
+        let hash = hash_password("correct horse").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password(&hash, "correct horse"));
+        assert!(!verify_password(&hash, "Correct horse"));
+        assert!(!verify_password("garbage", "correct horse"));
+    }
+
+    #[test]
+    fn repeated_failures_back_off_exponentially() {
+        let t0 = Utc::now();
+        assert_eq!(backoff_remaining(4, t0, t0), None);
+        assert_eq!(backoff_remaining(5, t0, t0), Some(1));
+        assert_eq!(backoff_remaining(8, t0, t0), Some(8));
+        assert_eq!(backoff_remaining(8, t0, t0 + Duration::seconds(9)), None);
+        assert_eq!(backoff_remaining(40, t0, t0), Some(300));
+    }
+
+    #[test]
+    fn cookies_are_httponly_lax_and_secure_only_over_https() {
+        let c = session_cookie("abc", 60, false);
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && !c.contains("Secure"));
+        assert!(session_cookie("abc", 60, true).ends_with("; Secure"));
+    }
+
+    #[test]
+    fn forwarded_proto_is_believed_only_from_trusted_proxies() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-proto", "https".parse().unwrap());
+        let proxy: SocketAddr = "10.0.0.5:4000".parse().unwrap();
+        let stranger: SocketAddr = "203.0.113.9:4000".parse().unwrap();
+        let trusted = vec![proxy.ip()];
+        assert!(request_is_https(&headers, Some(proxy), &trusted));
+        assert!(!request_is_https(&headers, Some(stranger), &trusted));
+        assert!(!request_is_https(&HeaderMap::new(), Some(proxy), &trusted));
+    }
+
+    #[test]
+    fn next_stays_on_this_site() {
+        assert_eq!(safe_next(Some("/accounts?x=1")), "/accounts?x=1");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn cookie_value_finds_the_session_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::COOKIE,
+            "a=1; bc_session=xyz; b=2".parse().unwrap(),
+        );
+        assert_eq!(
+            cookie_value(&headers, SESSION_COOKIE).as_deref(),
+            Some("xyz")
+        );
+    }
+}

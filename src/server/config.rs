@@ -1,0 +1,308 @@
+//! Settings: `Leptos.toml` first, then environment variables over it.
+//! Validated once at start-up; every problem is one line naming the setting.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Why the server cannot start with the settings it was given.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub site_addr: SocketAddr,
+    pub site_root: String,
+    pub site_pkg_dir: String,
+    pub output_name: String,
+    pub database_url: String,
+    pub max_connections: u32,
+    pub demo: bool,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub session_ttl_hours: i64,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The file's shape. Unknown keys are refused so that a typo is not ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    #[serde(default)]
+    site: SiteSection,
+    #[serde(default)]
+    database: DatabaseSection,
+    #[serde(default)]
+    server: ServerSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SiteSection {
+    addr: Option<String>,
+    root: Option<String>,
+    pkg_dir: Option<String>,
+    output_name: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatabaseSection {
+    url: Option<String>,
+    max_connections: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerSection {
+    demo: Option<bool>,
+    trusted_proxies: Option<Vec<String>>,
+    session_ttl_hours: Option<i64>,
+    log_format: Option<LogFormat>,
+}
+
+pub const DEFAULT_CONFIG_FILE: &str = "Leptos.toml";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/billing-console.db";
+
+impl Config {
+    /// Reads `path` (when it exists, or always when `required`) and the
+    /// environment through `env`.
+    pub fn load(
+        path: &Path,
+        required: bool,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let file = if path.exists() {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                ConfigError(format!(
+                    "cannot read {} ({e}); fix the file or pass --config",
+                    path.display()
+                ))
+            })?;
+            toml::from_str::<FileConfig>(&text).map_err(|e| {
+                let first_line = e.to_string().lines().next().unwrap_or_default().to_string();
+                let message = e.message().to_string();
+                ConfigError(format!(
+                    "{} is malformed: {message} ({first_line})",
+                    path.display()
+                ))
+            })?
+        } else if required {
+            return Err(ConfigError(format!(
+                "config file {} does not exist (--config / LEPTOS_CONFIG)",
+                path.display()
+            )));
+        } else {
+            FileConfig::default()
+        };
+
+        let pick = |var: &str, from_file: Option<String>, default: &str| -> String {
+            env(var)
+                .filter(|v| !v.is_empty())
+                .or(from_file)
+                .unwrap_or_else(|| default.to_string())
+        };
+
+        let addr_text = pick("LEPTOS_SITE_ADDR", file.site.addr, "127.0.0.1:3000");
+        let site_addr = addr_text.parse::<SocketAddr>().map_err(|_| {
+            ConfigError(format!(
+                "LEPTOS_SITE_ADDR / site.addr '{addr_text}' is not an address like 127.0.0.1:3000"
+            ))
+        })?;
+
+        let database_url = pick("DATABASE_URL", file.database.url, DEFAULT_DATABASE_URL);
+        check_database_url(&database_url)?;
+
+        let max_connections = match env("DATABASE_MAX_CONNECTIONS") {
+            Some(text) => text.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                ConfigError(format!(
+                    "DATABASE_MAX_CONNECTIONS '{text}' is not a positive number"
+                ))
+            })?,
+            None => file.database.max_connections.unwrap_or(16),
+        };
+        if max_connections == 0 {
+            return Err(ConfigError(
+                "database.max_connections must be at least 1".into(),
+            ));
+        }
+
+        let demo = match env("BILLING_DEMO") {
+            Some(text) => parse_bool(&text).ok_or_else(|| {
+                ConfigError(format!("BILLING_DEMO '{text}' must be true or false"))
+            })?,
+            None => file.server.demo.unwrap_or(false),
+        };
+
+        let proxies: Vec<String> = match env("TRUSTED_PROXIES") {
+            Some(text) => text
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect(),
+            None => file.server.trusted_proxies.unwrap_or_default(),
+        };
+        let trusted_proxies = proxies
+            .iter()
+            .map(|p| {
+                p.parse::<IpAddr>().map_err(|_| {
+                    ConfigError(format!(
+                        "TRUSTED_PROXIES / server.trusted_proxies: '{p}' is not an IP address"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let session_ttl_hours = match env("SESSION_TTL_HOURS") {
+            Some(text) => text.parse::<i64>().map_err(|_| {
+                ConfigError(format!(
+                    "SESSION_TTL_HOURS '{text}' is not a number of hours"
+                ))
+            })?,
+            None => file.server.session_ttl_hours.unwrap_or(168),
+        };
+        if !(1..=24 * 366).contains(&session_ttl_hours) {
+            return Err(ConfigError(format!(
+                "SESSION_TTL_HOURS / server.session_ttl_hours must be between 1 and 8784 (got {session_ttl_hours})"
+            )));
+        }
+
+        let log_format = match env("LOG_FORMAT") {
+            Some(text) => match text.as_str() {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                _ => {
+                    return Err(ConfigError(format!(
+                        "LOG_FORMAT '{text}' must be text or json"
+                    )))
+                }
+            },
+            None => file.server.log_format.unwrap_or(LogFormat::Text),
+        };
+
+        Ok(Config {
+            site_addr,
+            site_root: pick("LEPTOS_SITE_ROOT", file.site.root, "target/site"),
+            site_pkg_dir: pick("LEPTOS_SITE_PKG_DIR", file.site.pkg_dir, "pkg"),
+            output_name: pick(
+                "LEPTOS_OUTPUT_NAME",
+                file.site.output_name,
+                "billing-console",
+            ),
+            database_url,
+            max_connections,
+            demo,
+            trusted_proxies,
+            session_ttl_hours,
+            log_format,
+        })
+    }
+
+    /// The SQLite file's directory, when the database is a SQLite file.
+    pub fn sqlite_data_dir(&self) -> Option<PathBuf> {
+        let rest = self.database_url.strip_prefix("sqlite:")?;
+        let path = rest
+            .trim_start_matches("//")
+            .split('?')
+            .next()
+            .unwrap_or_default();
+        if path.is_empty() || path == ":memory:" {
+            return None;
+        }
+        Some(
+            Path::new(path)
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+        )
+    }
+}
+
+fn parse_bool(text: &str) -> Option<bool> {
+    match text.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+fn check_database_url(url: &str) -> Result<(), ConfigError> {
+    let known = ["sqlite:", "postgres://", "postgresql://"];
+    if known.iter().any(|prefix| url.starts_with(prefix)) {
+        Ok(())
+    } else {
+        let scheme = url.split(':').next().unwrap_or_default();
+        Err(ConfigError(format!(
+            "DATABASE_URL / database.url must start with sqlite: or postgres:// (got '{scheme}:…')"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load_with(file: Option<&str>, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let dir = std::env::temp_dir().join(format!("bc-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("Leptos.toml");
+        if let Some(text) = file {
+            std::fs::write(&path, text).unwrap();
+        }
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let result = Config::load(&path, false, |k| vars.get(k).cloned());
+        std::fs::remove_dir_all(&dir).ok();
+        result
+    }
+
+    #[test]
+    fn defaults_are_safe_without_a_file() {
+        let config = load_with(None, &[]).unwrap();
+        assert_eq!(config.site_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        assert!(!config.demo, "demo data must be off by default");
+        assert!(config.trusted_proxies.is_empty());
+        assert_eq!(config.sqlite_data_dir(), Some(PathBuf::from("data")));
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let file = "[database]\nurl = \"sqlite://from-file.db\"\n[server]\ndemo = true\n";
+        let config = load_with(Some(file), &[("DATABASE_URL", "postgres://db/x")]).unwrap();
+        assert_eq!(config.database_url, "postgres://db/x");
+        assert!(config.demo);
+    }
+
+    #[test]
+    fn malformed_file_names_the_file() {
+        let err = load_with(Some("[site\naddr = 1"), &[]).unwrap_err();
+        assert!(err.0.contains("Leptos.toml is malformed"), "{}", err.0);
+        let err = load_with(Some("[server]\ndmeo = true\n"), &[]).unwrap_err();
+        assert!(err.0.contains("dmeo"), "{}", err.0);
+    }
+
+    #[test]
+    fn bad_values_name_their_setting() {
+        let err = load_with(None, &[("DATABASE_URL", "mysql://x")]).unwrap_err();
+        assert!(err.0.starts_with("DATABASE_URL"), "{}", err.0);
+        let err = load_with(None, &[("LEPTOS_SITE_ADDR", "localhost")]).unwrap_err();
+        assert!(err.0.starts_with("LEPTOS_SITE_ADDR"), "{}", err.0);
+        let err = load_with(None, &[("TRUSTED_PROXIES", "10.0.0.1, nope")]).unwrap_err();
+        assert!(err.0.contains("'nope'"), "{}", err.0);
+        let err = load_with(None, &[("BILLING_DEMO", "maybe")]).unwrap_err();
+        assert!(err.0.starts_with("BILLING_DEMO"), "{}", err.0);
+    }
+}

@@ -1,0 +1,300 @@
+//! Demo data for an empty database, so a newcomer sees a living console:
+//! two accounts, eight projects, services with three months of hourly usage
+//! history, three billing groups, members of each role, exchange rates.
+//! A database that already holds data is never touched.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use rust_decimal::Decimal;
+
+use crate::error::{AppError, AppResult};
+use crate::model::{CurrentUser, Role};
+use crate::server::auth::{hash_password, internal};
+use crate::server::billing::{accounts, projects, store_error};
+use crate::server::store::{NewBillingGroup, NewService, NewUser, RunEnd, Store};
+
+pub const DEMO_EMAIL: &str = "demo@example.com";
+pub const DEMO_PASSWORD: &str = "demo-billing-2026";
+/// The other demo members share the demo password.
+pub const DEMO_MEMBERS: [(&str, &str, Role); 3] = [
+    ("billing@example.com", "Bea Billing", Role::Billing),
+    ("viewer@example.com", "Vic Viewer", Role::Viewer),
+    ("admin@example.com", "Ada Admin", Role::Admin),
+];
+
+/// Exchange rates (local units per USD) seeded for every billing currency.
+pub const DEMO_RATES: [(&str, &str); 12] = [
+    ("AUD", "1.52"),
+    ("CAD", "1.37"),
+    ("CHF", "0.88"),
+    ("DKK", "6.87"),
+    ("EUR", "0.92"),
+    ("GBP", "0.79"),
+    ("JPY", "151.2"),
+    ("NOK", "10.71"),
+    ("NZD", "1.66"),
+    ("SEK", "10.52"),
+    ("SGD", "1.35"),
+    ("USD", "1"),
+];
+
+/// Seeds the demo when the database is empty. Returns false when it held data.
+pub async fn seed_if_empty(store: &dyn Store, now: DateTime<Utc>) -> AppResult<bool> {
+    if !store.is_empty().await.map_err(internal)? {
+        return Ok(false);
+    }
+    seed(store, now).await?;
+    Ok(true)
+}
+
+async fn seed(store: &dyn Store, now: DateTime<Utc>) -> AppResult<()> {
+    let password_hash = hash_password(DEMO_PASSWORD)?;
+    // History starts on the first day of the month three months back.
+    let start = month_start(now, 3);
+    let add_user = |email: &'static str, name: &'static str| {
+        let hash = password_hash.clone();
+        async move {
+            let user = store
+                .create_user(
+                    &NewUser {
+                        email: email.into(),
+                        real_name: name.into(),
+                        password_hash: hash,
+                    },
+                    start,
+                )
+                .await
+                .map_err(store_error)?;
+            Ok::<_, AppError>(CurrentUser {
+                user_id: user.user_id,
+                email: user.email,
+                real_name: user.real_name,
+            })
+        }
+    };
+    let demo = add_user(DEMO_EMAIL, "Dana Demo").await?;
+
+    for (currency, rate) in DEMO_RATES {
+        let rate: Decimal = rate.parse().map_err(|_| AppError::Internal)?;
+        store
+            .set_exchange_rate(currency, start.date_naive(), rate)
+            .await
+            .map_err(store_error)?;
+    }
+
+    // Account 1: three groups, EUR primary.
+    let (acme, acme_primary) =
+        accounts::create_account(store, &demo, "Acme Analytics", "EUR", start).await?;
+    let acme_research = store
+        .create_billing_group(
+            &uuid::Uuid::new_v4().to_string(),
+            &NewBillingGroup {
+                account_id: acme.account_id.clone(),
+                billing_group_name: "Research & Development".into(),
+                billing_currency: "USD".into(),
+            },
+            &demo.email,
+            start,
+        )
+        .await
+        .map_err(store_error)?;
+    // Account 2: the demo user is a viewer there, to show a second role.
+    let (globex, _) =
+        accounts::create_account(store, &demo, "Globex Logistics", "GBP", start).await?;
+
+    for (email, name, role) in DEMO_MEMBERS {
+        let member = add_user(email, name).await?;
+        store
+            .add_member(&acme.account_id, &member.user_id, role, start)
+            .await
+            .map_err(store_error)?;
+    }
+    // The demo user created Globex (admin); Bea administers it day to day.
+
+    let acme_groups = [
+        acme_primary.billing_group_id.as_str(),
+        acme_research.billing_group_id.as_str(),
+    ];
+    let plan: [(&str, &str, usize, &[(&str, &str, &str, &str)]); 8] = [
+        (
+            "acme-prod",
+            acme.account_id.as_str(),
+            0,
+            &[
+                ("pg-orders", "pg", "business-4", "0.822"),
+                ("kafka-events", "kafka", "business-8", "1.370"),
+                ("redis-cache", "redis", "startup-4", "0.137"),
+            ],
+        ),
+        (
+            "acme-staging",
+            acme.account_id.as_str(),
+            0,
+            &[
+                ("pg-orders-stg", "pg", "startup-4", "0.137"),
+                ("opensearch-logs", "opensearch", "startup-8", "0.260"),
+            ],
+        ),
+        (
+            "acme-analytics",
+            acme.account_id.as_str(),
+            0,
+            &[("mysql-reports", "mysql", "business-4", "0.822")],
+        ),
+        (
+            "acme-ml-lab",
+            acme.account_id.as_str(),
+            1,
+            &[
+                ("pg-features", "pg", "business-8", "1.644"),
+                ("kafka-ingest", "kafka", "startup-2", "0.274"),
+            ],
+        ),
+        (
+            "acme-sandbox",
+            acme.account_id.as_str(),
+            1,
+            &[("redis-scratch", "redis", "hobbyist", "0.027")],
+        ),
+        (
+            "globex-fleet",
+            globex.account_id.as_str(),
+            0,
+            &[
+                ("pg-fleet", "pg", "premium-8", "3.288"),
+                ("kafka-telemetry", "kafka", "business-4", "0.685"),
+            ],
+        ),
+        (
+            "globex-routing",
+            globex.account_id.as_str(),
+            0,
+            &[("opensearch-routes", "opensearch", "business-4", "0.685")],
+        ),
+        (
+            "globex-web",
+            globex.account_id.as_str(),
+            0,
+            &[("redis-sessions", "redis", "startup-4", "0.137")],
+        ),
+    ];
+    for (index, (project_name, account_id, group_index, services)) in plan.iter().enumerate() {
+        let group = if *account_id == acme.account_id.as_str() {
+            Some(acme_groups[*group_index])
+        } else {
+            None
+        };
+        projects::create_project(
+            store,
+            &demo,
+            account_id,
+            project_name,
+            group,
+            "google-europe-north1",
+            start,
+        )
+        .await?;
+        for (service_index, (service_name, service_type, service_plan, price)) in
+            services.iter().enumerate()
+        {
+            let service_id = uuid::Uuid::new_v4().to_string();
+            store
+                .create_service(
+                    &service_id,
+                    &NewService {
+                        project_name: project_name.to_string(),
+                        service_name: service_name.to_string(),
+                        service_type: service_type.to_string(),
+                        plan: service_plan.to_string(),
+                        cloud_name: "google-europe-north1".into(),
+                        hourly_price_usd: price.parse().map_err(|_| AppError::Internal)?,
+                    },
+                    start,
+                )
+                .await
+                .map_err(store_error)?;
+            for (run_start, run_end) in demo_runs(start, now, index * 7 + service_index) {
+                store
+                    .record_service_run(&service_id, run_start, run_end)
+                    .await
+                    .map_err(store_error)?;
+            }
+        }
+    }
+    tracing::info!(email = DEMO_EMAIL, "demo data seeded");
+    Ok(())
+}
+
+/// Run intervals for one service: mostly on, with a few power-offs, and a
+/// staging-like service terminated near the end, varied by `seed`.
+fn demo_runs(
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+    seed: usize,
+) -> Vec<(DateTime<Utc>, Option<(DateTime<Utc>, RunEnd)>)> {
+    let mut runs = Vec::new();
+    let mut cursor = start + Duration::hours((seed % 5) as i64 * 7);
+    let mut step = 0usize;
+    while cursor < now {
+        step += 1;
+        // Runs of 9 to 27 days, then 1 to 3 days off.
+        let length =
+            Duration::hours(24 * (9 + ((seed * 5 + step * 7) % 19) as i64) + (seed % 11) as i64);
+        let end = cursor + length;
+        if end >= now {
+            runs.push((cursor, None));
+            break;
+        }
+        let terminated = seed % 9 == 4 && end > now - Duration::days(20);
+        let reason = if terminated {
+            RunEnd::Terminated
+        } else {
+            RunEnd::PoweredOff
+        };
+        runs.push((cursor, Some((end, reason))));
+        if terminated {
+            break;
+        }
+        cursor = end + Duration::hours(24 * (1 + (step % 3) as i64) + 5);
+    }
+    runs
+}
+
+/// Midnight UTC on the first day of the month `months_back` before `now`.
+fn month_start(now: DateTime<Utc>, months_back: u32) -> DateTime<Utc> {
+    let total = now.year() * 12 + now.month0() as i32 - months_back as i32;
+    let (year, month0) = (total.div_euclid(12), total.rem_euclid(12) as u32);
+    let day = NaiveDate::from_ymd_opt(year, month0 + 1, 1).unwrap_or_default();
+    Utc.from_utc_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_start_goes_back_across_years() {
+        let now = Utc.with_ymd_and_hms(2026, 2, 14, 10, 0, 0).unwrap();
+        assert_eq!(
+            month_start(now, 3),
+            Utc.with_ymd_and_hms(2025, 11, 1, 0, 0, 0).unwrap()
+        );
+    }
+
+    #[test]
+    fn demo_runs_do_not_overlap_and_end_before_now() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
+        let start = month_start(now, 3);
+        for seed in 0..60 {
+            let runs = demo_runs(start, now, seed);
+            assert!(!runs.is_empty());
+            let mut previous_end = start;
+            for (from, end) in &runs {
+                assert!(*from >= previous_end, "seed {seed} overlaps");
+                if let Some((to, _)) = end {
+                    assert!(to > from && *to < now);
+                    previous_end = *to;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! The server: configuration, router, layers, state and shutdown.
+
+pub mod auth;
+pub mod billing;
+pub mod config;
+pub mod demo;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRef, Request, State};
+use axum::http::{header, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use chrono::Utc;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::app::{shell, App};
+use crate::model::CurrentUser;
+use config::Config;
+use store::DynStore;
+
+/// What every handler and server function can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub store: DynStore,
+    pub config: Arc<Config>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// The signed-in user of this request (None: signed out), put into the
+/// request's extensions once by [`load_session_user`].
+#[derive(Debug, Clone)]
+pub struct SessionUser(pub Option<CurrentUser>);
+
+/// Why start-up failed: one line for the operator.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct StartupError(pub String);
+
+pub fn leptos_options(config: &Config) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name(config.output_name.clone())
+        .site_root(config.site_root.clone())
+        .site_pkg_dir(config.site_pkg_dir.clone())
+        .site_addr(config.site_addr)
+        .build()
+}
+
+/// Starts the server and returns when it has shut down (SIGTERM or Ctrl-C).
+pub async fn run(config: Config) -> Result<(), StartupError> {
+    // The port first: if it is taken, nothing else gets created.
+    let listener = tokio::net::TcpListener::bind(config.site_addr)
+        .await
+        .map_err(|e| {
+            StartupError(format!(
+                "cannot listen on {} ({e}); set LEPTOS_SITE_ADDR or site.addr in Leptos.toml",
+                config.site_addr
+            ))
+        })?;
+    prepare_data_dir(&config)?;
+    let store = store::connect(&config.database_url, config.max_connections)
+        .await
+        .map_err(|e| StartupError(format!("database at DATABASE_URL could not be opened: {e}")))?;
+    tracing::info!(backend = ?store.backend(), "database ready, migrations applied");
+
+    if config.demo {
+        let seeded = demo::seed_if_empty(store.as_ref(), Utc::now())
+            .await
+            .map_err(|e| StartupError(format!("demo data could not be created: {e}")))?;
+        if seeded {
+            println!(
+                "Demo data created. Sign in at http://{}/signin as {} with password {}",
+                config.site_addr,
+                demo::DEMO_EMAIL,
+                demo::DEMO_PASSWORD
+            );
+        } else {
+            println!(
+                "Demo mode: the database already holds data, nothing seeded. Demo sign-in (if seeded earlier): {} / {}",
+                demo::DEMO_EMAIL,
+                demo::DEMO_PASSWORD
+            );
+        }
+    }
+
+    let state = AppState {
+        leptos_options: leptos_options(&config),
+        store,
+        config: Arc::new(config),
+    };
+    spawn_session_sweeper(state.store.clone());
+    let app = router(state.clone());
+    tracing::info!(addr = %state.config.site_addr, "listening");
+    println!(
+        "billing-console listening on http://{}",
+        state.config.site_addr
+    );
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| StartupError(format!("server error: {e}")))?;
+    state.store.close().await;
+    tracing::info!("shut down");
+    Ok(())
+}
+
+/// The whole HTTP surface: pages, server functions, health, static files.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context_state = state.clone();
+    let provide_state = move || provide_context(context_state.clone());
+    let options = state.leptos_options.clone();
+
+    Router::new()
+        .leptos_routes_with_context(&state, routes, provide_state.clone(), move || {
+            shell(options.clone())
+        })
+        // Pages need a session; the 404 fallback and /healthz stay public.
+        .route_layer(middleware::from_fn(require_sign_in))
+        .route("/healthz", get(healthz))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(provide_state, shell))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            load_session_user,
+        ))
+        // The WASM bundle shrinks to about a third with gzip or brotli.
+        .layer(CompressionLayer::new())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
+                let request_id = request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                    request_id = %request_id,
+                )
+            }),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Loads the session's user once per request (not for static assets).
+async fn load_session_user(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    let is_asset =
+        path.starts_with(&format!("/{}/", state.config.site_pkg_dir)) || path == "/healthz";
+    if !is_asset {
+        let user = match auth::user_from_headers(
+            state.store.as_ref(),
+            request.headers(),
+            Utc::now(),
+        )
+        .await
+        {
+            Ok(user) => user,
+            Err(error) => return (error.status(), error.to_string()).into_response(),
+        };
+        request.extensions_mut().insert(SessionUser(user));
+    }
+    next.run(request).await
+}
+
+/// Sends signed-out visitors of a page to sign-in, remembering where they were.
+async fn require_sign_in(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let is_page =
+        request.method() == Method::GET && !path.starts_with("/api/") && path != "/signin";
+    let signed_in = request
+        .extensions()
+        .get::<SessionUser>()
+        .is_some_and(|s| s.0.is_some());
+    if is_page && !signed_in {
+        let target = request
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
+        let location = format!("/signin?next={}", encode_query_value(target));
+        return Redirect::to(&location).into_response();
+    }
+    next.run(request).await
+}
+
+fn encode_query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// 200 when the database answers within two seconds, 503 otherwise.
+async fn healthz(State(state): State<AppState>) -> Response {
+    let ping = tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await;
+    let (status, database) = match ping {
+        Ok(Ok(())) => (StatusCode::OK, "ok"),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "health check: database error");
+            (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        }
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
+    };
+    let body = format!(
+        r#"{{"status":"{}","database":"{database}"}}"#,
+        if status == StatusCode::OK {
+            "ok"
+        } else {
+            "unavailable"
+        }
+    );
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// True when the request reached us over https through a trusted proxy.
+pub fn request_is_https(parts: &http::request::Parts, config: &Config) -> bool {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    auth::request_is_https(&parts.headers, peer, &config.trusted_proxies)
+}
+
+/// The SQLite file's directory must exist and be writable before the
+/// database is opened, so the error names the directory, not a SQL error.
+fn prepare_data_dir(config: &Config) -> Result<(), StartupError> {
+    let Some(dir) = config.sqlite_data_dir() else {
+        return Ok(());
+    };
+    if dir.as_os_str().is_empty() {
+        return Ok(());
+    }
+    let unwritable = |e: std::io::Error| {
+        StartupError(format!(
+            "data directory '{}' is not writable ({e}); fix its permissions or set DATABASE_URL",
+            dir.display()
+        ))
+    };
+    std::fs::create_dir_all(&dir).map_err(unwritable)?;
+    let probe = dir.join(format!(".write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(unwritable)?;
+    std::fs::remove_file(&probe).map_err(unwritable)?;
+    Ok(())
+}
+
+fn spawn_session_sweeper(store: DynStore) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match store.delete_expired_sessions(Utc::now()).await {
+                Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "could not remove expired sessions"),
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

@@ -1,0 +1,495 @@
+//! Persistence. One trait, [`Store`], named for what the billing rules need;
+//! one implementation per backend (`sqlite.rs`, `postgres.rs`), both expanded
+//! from the single SQL body in `sql.rs` so the two cannot drift apart.
+//!
+//! Every method that changes a billing group writes the group's event in the
+//! same transaction, so a change without its event cannot exist.
+
+mod decimal;
+pub mod postgres;
+mod sql;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+
+pub use decimal::DbDecimal;
+
+use crate::model::Role;
+
+// ---------------------------------------------------------------- errors --
+
+/// A rule the database refused, identified by constraint name (the names are
+/// the same in `migrations/sqlite` and `migrations/postgres`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Violation {
+    EmailTaken,
+    ProjectNameTaken,
+    ServiceNameTaken,
+    MemberExists,
+    GroupHasProjects,
+    GroupIsPrimary,
+    GroupDeleted,
+    /// A group that is not of the project's (or account's) own account.
+    GroupOfOtherAccount,
+    EventsInsertOnly,
+    /// Another named check; the name tells which.
+    Check(String),
+    /// A foreign key without a more specific meaning.
+    ForeignKey(String),
+    Unique(String),
+}
+
+impl Violation {
+    /// Maps a constraint name from either backend to its meaning.
+    pub fn from_constraint_name(name: &str) -> Violation {
+        match name {
+            "users_email_key" => Violation::EmailTaken,
+            "projects_pkey" => Violation::ProjectNameTaken,
+            "services_project_name_key" => Violation::ServiceNameTaken,
+            "memberships_pkey" => Violation::MemberExists,
+            "billing_group_has_projects" => Violation::GroupHasProjects,
+            "billing_group_is_primary" => Violation::GroupIsPrimary,
+            "billing_group_deleted" => Violation::GroupDeleted,
+            "projects_group_same_account_fkey" | "accounts_primary_group_fkey" => {
+                Violation::GroupOfOtherAccount
+            }
+            "events_insert_only" => Violation::EventsInsertOnly,
+            other if other.ends_with("_fkey") || other == "foreign_key" => {
+                Violation::ForeignKey(other.to_string())
+            }
+            other if other.ends_with("_key") || other.ends_with("_pkey") => {
+                Violation::Unique(other.to_string())
+            }
+            other => Violation::Check(other.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("constraint violated: {0:?}")]
+    Violation(Violation),
+    #[error("not found")]
+    NotFound,
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+    #[error("{0}")]
+    Migration(String),
+    #[error("{0}")]
+    Config(String),
+    #[error("stored value is malformed: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+// --------------------------------------------------------------- records --
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct UserRecord {
+    pub user_id: String,
+    pub email: String,
+    pub real_name: String,
+    pub password_hash: String,
+    pub create_time: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub real_name: String,
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AccountRecord {
+    pub account_id: String,
+    pub account_name: String,
+    pub primary_billing_group_id: String,
+    pub create_time: DateTime<Utc>,
+    pub update_time: DateTime<Utc>,
+}
+
+/// An account with the caller's role and its number of active groups.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MemberAccountRecord {
+    pub account_id: String,
+    pub account_name: String,
+    pub primary_billing_group_id: String,
+    pub role: String,
+    pub billing_group_count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct BillingGroupRecord {
+    pub billing_group_id: String,
+    pub account_id: String,
+    pub billing_group_name: String,
+    pub billing_currency: String,
+    pub billing_emails: String,
+    pub billing_extra_text: String,
+    pub company: String,
+    pub address_lines: String,
+    pub city: String,
+    pub state: String,
+    pub zip_code: String,
+    pub country_code: String,
+    pub vat_id: String,
+    pub payment_method: String,
+    pub card_brand: Option<String>,
+    pub card_last4: Option<String>,
+    pub card_exp_month: Option<i64>,
+    pub card_exp_year: Option<i64>,
+    pub card_name: Option<String>,
+    pub group_state: String,
+    pub create_time: DateTime<Utc>,
+    pub update_time: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewBillingGroup {
+    pub account_id: String,
+    pub billing_group_name: String,
+    pub billing_currency: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub account_id: String,
+    pub account_name: String,
+    /// The account's first billing group, which becomes its primary group.
+    pub first_group_id: String,
+    pub first_group_name: String,
+    pub billing_currency: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ProjectRecord {
+    pub project_name: String,
+    pub account_id: String,
+    pub billing_group_id: String,
+    pub billing_group_name: String,
+    pub default_cloud: String,
+    pub create_time: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewProject {
+    pub project_name: String,
+    pub account_id: String,
+    pub billing_group_id: String,
+    pub default_cloud: String,
+}
+
+/// One interval of a project's membership in a group (`valid_to` None: now).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct GroupMembershipRecord {
+    pub project_name: String,
+    pub billing_group_id: String,
+    pub valid_from: DateTime<Utc>,
+    pub valid_to: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ServiceRecord {
+    pub service_id: String,
+    pub project_name: String,
+    pub service_name: String,
+    pub service_type: String,
+    pub plan: String,
+    pub cloud_name: String,
+    pub hourly_price_usd: DbDecimal,
+    pub create_time: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewService {
+    pub project_name: String,
+    pub service_name: String,
+    pub service_type: String,
+    pub plan: String,
+    pub cloud_name: String,
+    pub hourly_price_usd: Decimal,
+}
+
+/// A service with the state of its latest run.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ServiceStateRecord {
+    pub service_id: String,
+    pub project_name: String,
+    pub service_name: String,
+    pub service_type: String,
+    pub plan: String,
+    pub cloud_name: String,
+    pub hourly_price_usd: DbDecimal,
+    /// `running`, `powered_off`, `terminated` or `never_started`.
+    pub state: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunEnd {
+    PoweredOff,
+    Terminated,
+}
+
+impl RunEnd {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunEnd::PoweredOff => "powered_off",
+            RunEnd::Terminated => "terminated",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ServiceRunRecord {
+    pub service_id: String,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub end_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EventRecord {
+    pub log_entry_id: i64,
+    pub billing_group_id: String,
+    pub account_id: String,
+    pub actor: String,
+    pub event_type: String,
+    pub event_desc: String,
+    pub project_name: Option<String>,
+    pub details: Option<String>,
+    pub create_time: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LoginFailureRecord {
+    pub email: String,
+    pub failures: i64,
+    pub last_failure_time: DateTime<Utc>,
+}
+
+/// Which backend a store talks to (for logs and `/healthz`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+// ----------------------------------------------------------------- trait --
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+    /// Answers when the database does (for `/healthz`).
+    async fn ping(&self) -> StoreResult<()>;
+    /// Closes the pool: waits for connections in use, refuses new work.
+    async fn close(&self);
+    /// True when the database holds no user and no account (demo seeding).
+    async fn is_empty(&self) -> StoreResult<bool>;
+
+    // users and sign-in
+    async fn create_user(&self, new: &NewUser, at: DateTime<Utc>) -> StoreResult<UserRecord>;
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>>;
+    async fn create_session(
+        &self,
+        session_hash: &str,
+        user_id: &str,
+        at: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The user of an unexpired session.
+    async fn session_user(
+        &self,
+        session_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<UserRecord>>;
+    async fn delete_session(&self, session_hash: &str) -> StoreResult<()>;
+    async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> StoreResult<u64>;
+    async fn login_failures(&self, email: &str) -> StoreResult<Option<LoginFailureRecord>>;
+    async fn record_login_failure(
+        &self,
+        email: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<LoginFailureRecord>;
+    async fn clear_login_failures(&self, email: &str) -> StoreResult<()>;
+
+    // accounts and members
+    /// Creates the account with its first billing group as the primary one
+    /// (rule 1), and the group's `billing_group_created` event.
+    async fn create_account(
+        &self,
+        new: &NewAccount,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<(AccountRecord, BillingGroupRecord)>;
+    async fn add_member(
+        &self,
+        account_id: &str,
+        user_id: &str,
+        role: Role,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The user's role on the account, or None when not a member.
+    async fn member_role(&self, user_id: &str, account_id: &str) -> StoreResult<Option<Role>>;
+    async fn accounts_of_user(&self, user_id: &str) -> StoreResult<Vec<MemberAccountRecord>>;
+    async fn account(&self, account_id: &str) -> StoreResult<Option<AccountRecord>>;
+
+    // billing groups
+    /// Creates an active group and its `billing_group_created` event.
+    async fn create_billing_group(
+        &self,
+        id: &str,
+        new: &NewBillingGroup,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<BillingGroupRecord>;
+    async fn billing_group(
+        &self,
+        billing_group_id: &str,
+    ) -> StoreResult<Option<BillingGroupRecord>>;
+    /// Active groups of the account, by name.
+    async fn billing_groups_of_account(
+        &self,
+        account_id: &str,
+    ) -> StoreResult<Vec<BillingGroupRecord>>;
+
+    // projects
+    /// Creates the project in the given group: its history row and the
+    /// group's `project_added` event, in one transaction.
+    async fn create_project(
+        &self,
+        new: &NewProject,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<ProjectRecord>;
+    async fn project(&self, project_name: &str) -> StoreResult<Option<ProjectRecord>>;
+    /// Every project of every account the user belongs to, in one query.
+    async fn projects_of_user(&self, user_id: &str) -> StoreResult<Vec<ProjectRecord>>;
+    async fn project_group_history(
+        &self,
+        project_name: &str,
+    ) -> StoreResult<Vec<GroupMembershipRecord>>;
+
+    // services and usage
+    async fn create_service(
+        &self,
+        id: &str,
+        new: &NewService,
+        at: DateTime<Utc>,
+    ) -> StoreResult<ServiceRecord>;
+    /// Records a run interval; `end` None leaves the service running.
+    async fn record_service_run(
+        &self,
+        service_id: &str,
+        started_at: DateTime<Utc>,
+        end: Option<(DateTime<Utc>, RunEnd)>,
+    ) -> StoreResult<()>;
+    async fn service_runs(&self, service_id: &str) -> StoreResult<Vec<ServiceRunRecord>>;
+    /// The project's services with their current state, in one query.
+    async fn services_of_project(&self, project_name: &str)
+        -> StoreResult<Vec<ServiceStateRecord>>;
+
+    // exchange rates
+    async fn set_exchange_rate(
+        &self,
+        currency: &str,
+        valid_from: NaiveDate,
+        usd_rate: Decimal,
+    ) -> StoreResult<()>;
+    /// The rate in force on `day`: the latest set on or before it.
+    async fn exchange_rate_on(
+        &self,
+        currency: &str,
+        day: NaiveDate,
+    ) -> StoreResult<Option<Decimal>>;
+
+    // events
+    /// The group's events, newest first.
+    async fn events_of_group(
+        &self,
+        billing_group_id: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<EventRecord>>;
+}
+
+pub type DynStore = Arc<dyn Store>;
+
+/// Opens the store named by a `sqlite:` or `postgres:` URL and applies its
+/// migrations.
+pub async fn connect(database_url: &str, max_connections: u32) -> StoreResult<DynStore> {
+    if database_url.starts_with("sqlite:") {
+        Ok(Arc::new(
+            sqlite::SqliteStore::connect(database_url, max_connections).await?,
+        ))
+    } else if database_url.starts_with("postgres:") || database_url.starts_with("postgresql:") {
+        Ok(Arc::new(
+            postgres::PostgresStore::connect(database_url, max_connections).await?,
+        ))
+    } else {
+        Err(StoreError::Config(format!(
+            "DATABASE_URL must start with sqlite: or postgres: (got '{}')",
+            database_url.split(':').next().unwrap_or_default()
+        )))
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        if let sqlx::Error::RowNotFound = error {
+            return StoreError::NotFound;
+        }
+        if let Some(name) = error.as_database_error().and_then(constraint_name) {
+            return StoreError::Violation(Violation::from_constraint_name(&name));
+        }
+        StoreError::Database(error)
+    }
+}
+
+/// The name of the constraint a database error reports, on either backend.
+fn constraint_name(error: &dyn sqlx::error::DatabaseError) -> Option<String> {
+    if let Some(pg) = error.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        return pg.constraint().map(str::to_string);
+    }
+    if error
+        .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+        .is_some()
+    {
+        return sqlite::constraint_name(error);
+    }
+    None
+}
+
+/// Applies the backend's migrations; a failure names the migration.
+pub(crate) async fn migrate<'a, A>(migrator: &sqlx::migrate::Migrator, pool: A) -> StoreResult<()>
+where
+    A: sqlx::Acquire<'a>,
+    <A::Connection as std::ops::Deref>::Target: sqlx::migrate::Migrate,
+{
+    migrator.run(pool).await.map_err(|error| {
+        let named = |version: i64| {
+            migrator
+                .iter()
+                .find(|m| m.version == version)
+                .map(|m| format!("{version}_{}", m.description.replace(' ', "_")))
+                .unwrap_or_else(|| version.to_string())
+        };
+        let message = match &error {
+            sqlx::migrate::MigrateError::ExecuteMigration(cause, version) => {
+                format!("migration {} failed: {cause}", named(*version))
+            }
+            sqlx::migrate::MigrateError::VersionMismatch(version) => {
+                format!(
+                    "migration {} was changed after it was applied",
+                    named(*version)
+                )
+            }
+            other => format!("migrations could not be applied: {other}"),
+        };
+        StoreError::Migration(message)
+    })
+}

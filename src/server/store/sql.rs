@@ -1,0 +1,581 @@
+//! The SQL of the store, written once. `impl_store!` expands it for each
+//! backend; what differs (how a write transaction starts, row locks) comes in
+//! as macro arguments. Both backends accept `$1`-style placeholders.
+
+macro_rules! impl_store {
+    (
+        store = $store:ty,
+        backend = $backend:expr,
+        connection = $conn:ty,
+        // SQLite takes the write lock up front so that concurrent writers
+        // queue on busy_timeout instead of failing on lock upgrade.
+        begin_write = $begin:literal,
+        // Row lock for read-then-write sequences (PostgreSQL); SQLite's
+        // write transaction already serializes them.
+        for_update = $for_update:literal $(,)?
+    ) => {
+        #[async_trait::async_trait]
+        impl $crate::server::store::Store for $store {
+            fn backend(&self) -> $crate::server::store::Backend {
+                $backend
+            }
+
+            async fn ping(&self) -> StoreResult<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn close(&self) {
+                self.pool.close().await;
+            }
+
+            async fn is_empty(&self) -> StoreResult<bool> {
+                let (users, accounts): (i64, i64) = sqlx::query_as(
+                    "SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM accounts)",
+                )
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(users == 0 && accounts == 0)
+            }
+
+            async fn create_user(&self, new: &NewUser, at: DateTime<Utc>) -> StoreResult<UserRecord> {
+                let user = sqlx::query_as::<_, UserRecord>(
+                    "INSERT INTO users (user_id, email, real_name, password_hash, create_time)
+                     VALUES ($1, $2, $3, $4, $5)
+                     RETURNING user_id, email, real_name, password_hash, create_time",
+                )
+                .bind(new_id())
+                .bind(&new.email)
+                .bind(&new.real_name)
+                .bind(&new.password_hash)
+                .bind(at)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(user)
+            }
+
+            async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
+                Ok(sqlx::query_as::<_, UserRecord>(
+                    "SELECT user_id, email, real_name, password_hash, create_time
+                     FROM users WHERE email = $1",
+                )
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn create_session(
+                &self,
+                session_hash: &str,
+                user_id: &str,
+                at: DateTime<Utc>,
+                expires: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO sessions (session_hash, user_id, create_time, expire_time)
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(session_hash)
+                .bind(user_id)
+                .bind(at)
+                .bind(expires)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn session_user(
+                &self,
+                session_hash: &str,
+                now: DateTime<Utc>,
+            ) -> StoreResult<Option<UserRecord>> {
+                Ok(sqlx::query_as::<_, UserRecord>(
+                    "SELECT u.user_id, u.email, u.real_name, u.password_hash, u.create_time
+                     FROM sessions s JOIN users u ON u.user_id = s.user_id
+                     WHERE s.session_hash = $1 AND s.expire_time > $2",
+                )
+                .bind(session_hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn delete_session(&self, session_hash: &str) -> StoreResult<()> {
+                sqlx::query("DELETE FROM sessions WHERE session_hash = $1")
+                    .bind(session_hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> StoreResult<u64> {
+                let done = sqlx::query("DELETE FROM sessions WHERE expire_time <= $1")
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn login_failures(&self, email: &str) -> StoreResult<Option<LoginFailureRecord>> {
+                Ok(sqlx::query_as::<_, LoginFailureRecord>(
+                    "SELECT email, failures, last_failure_time FROM login_failures WHERE email = $1",
+                )
+                .bind(email)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn record_login_failure(
+                &self,
+                email: &str,
+                at: DateTime<Utc>,
+            ) -> StoreResult<LoginFailureRecord> {
+                Ok(sqlx::query_as::<_, LoginFailureRecord>(
+                    "INSERT INTO login_failures (email, failures, last_failure_time) VALUES ($1, 1, $2)
+                     ON CONFLICT (email) DO UPDATE
+                       SET failures = login_failures.failures + 1, last_failure_time = excluded.last_failure_time
+                     RETURNING email, failures, last_failure_time",
+                )
+                .bind(email)
+                .bind(at)
+                .fetch_one(&self.pool)
+                .await?)
+            }
+
+            async fn clear_login_failures(&self, email: &str) -> StoreResult<()> {
+                sqlx::query("DELETE FROM login_failures WHERE email = $1")
+                    .bind(email)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn create_account(
+                &self,
+                new: &NewAccount,
+                actor: &str,
+                at: DateTime<Utc>,
+            ) -> StoreResult<(AccountRecord, BillingGroupRecord)> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                // The account's primary-group key is checked at commit, once
+                // the group below exists.
+                let account = sqlx::query_as::<_, AccountRecord>(
+                    "INSERT INTO accounts (account_id, account_name, primary_billing_group_id, create_time, update_time)
+                     VALUES ($1, $2, $3, $4, $4)
+                     RETURNING account_id, account_name, primary_billing_group_id, create_time, update_time",
+                )
+                .bind(&new.account_id)
+                .bind(&new.account_name)
+                .bind(&new.first_group_id)
+                .bind(at)
+                .fetch_one(&mut *tx)
+                .await?;
+                let group = insert_group(
+                    &mut tx,
+                    &new.first_group_id,
+                    &NewBillingGroup {
+                        account_id: new.account_id.clone(),
+                        billing_group_name: new.first_group_name.clone(),
+                        billing_currency: new.billing_currency.clone(),
+                    },
+                    actor,
+                    at,
+                )
+                .await?;
+                insert_event(
+                    &mut tx,
+                    &group.billing_group_id,
+                    &group.account_id,
+                    actor,
+                    "primary_billing_group_changed",
+                    &format!("Set as the primary billing group of account '{}'", account.account_name),
+                    None,
+                    None,
+                    at,
+                )
+                .await?;
+                tx.commit().await?;
+                Ok((account, group))
+            }
+
+            async fn add_member(
+                &self,
+                account_id: &str,
+                user_id: &str,
+                role: Role,
+                at: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO memberships (user_id, account_id, role, create_time) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(user_id)
+                .bind(account_id)
+                .bind(role.as_str())
+                .bind(at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn member_role(&self, user_id: &str, account_id: &str) -> StoreResult<Option<Role>> {
+                let role: Option<String> = sqlx::query_scalar(
+                    "SELECT role FROM memberships WHERE user_id = $1 AND account_id = $2",
+                )
+                .bind(user_id)
+                .bind(account_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                role.map(|r| Role::parse(&r).ok_or(StoreError::Corrupt(format!("role '{r}'"))))
+                    .transpose()
+            }
+
+            async fn accounts_of_user(&self, user_id: &str) -> StoreResult<Vec<MemberAccountRecord>> {
+                Ok(sqlx::query_as::<_, MemberAccountRecord>(
+                    "SELECT a.account_id, a.account_name, a.primary_billing_group_id, m.role,
+                            (SELECT COUNT(*) FROM billing_groups g
+                              WHERE g.account_id = a.account_id AND g.group_state = 'active') AS billing_group_count
+                     FROM memberships m JOIN accounts a ON a.account_id = m.account_id
+                     WHERE m.user_id = $1
+                     ORDER BY a.account_name, a.account_id",
+                )
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn account(&self, account_id: &str) -> StoreResult<Option<AccountRecord>> {
+                Ok(sqlx::query_as::<_, AccountRecord>(
+                    "SELECT account_id, account_name, primary_billing_group_id, create_time, update_time
+                     FROM accounts WHERE account_id = $1",
+                )
+                .bind(account_id)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn create_billing_group(
+                &self,
+                id: &str,
+                new: &NewBillingGroup,
+                actor: &str,
+                at: DateTime<Utc>,
+            ) -> StoreResult<BillingGroupRecord> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let group = insert_group(&mut tx, id, new, actor, at).await?;
+                tx.commit().await?;
+                Ok(group)
+            }
+
+            async fn billing_group(&self, billing_group_id: &str) -> StoreResult<Option<BillingGroupRecord>> {
+                Ok(sqlx::query_as::<_, BillingGroupRecord>(&format!(
+                    "SELECT {GROUP_COLUMNS} FROM billing_groups WHERE billing_group_id = $1"
+                ))
+                .bind(billing_group_id)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn billing_groups_of_account(
+                &self,
+                account_id: &str,
+            ) -> StoreResult<Vec<BillingGroupRecord>> {
+                Ok(sqlx::query_as::<_, BillingGroupRecord>(&format!(
+                    "SELECT {GROUP_COLUMNS} FROM billing_groups
+                     WHERE account_id = $1 AND group_state = 'active'
+                     ORDER BY billing_group_name, billing_group_id"
+                ))
+                .bind(account_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn create_project(
+                &self,
+                new: &NewProject,
+                actor: &str,
+                at: DateTime<Utc>,
+            ) -> StoreResult<ProjectRecord> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                sqlx::query(
+                    "INSERT INTO projects (project_name, account_id, billing_group_id, default_cloud, create_time)
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&new.project_name)
+                .bind(&new.account_id)
+                .bind(&new.billing_group_id)
+                .bind(&new.default_cloud)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO project_group_history (project_name, billing_group_id, valid_from)
+                     VALUES ($1, $2, $3)",
+                )
+                .bind(&new.project_name)
+                .bind(&new.billing_group_id)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                insert_event(
+                    &mut tx,
+                    &new.billing_group_id,
+                    &new.account_id,
+                    actor,
+                    "project_added",
+                    &format!("Project '{}' created in this billing group", new.project_name),
+                    Some(&new.project_name),
+                    None,
+                    at,
+                )
+                .await?;
+                let project = sqlx::query_as::<_, ProjectRecord>(&format!(
+                    "SELECT {PROJECT_COLUMNS} FROM projects p
+                     JOIN billing_groups g ON g.billing_group_id = p.billing_group_id
+                     WHERE p.project_name = $1"
+                ))
+                .bind(&new.project_name)
+                .fetch_one(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(project)
+            }
+
+            async fn project(&self, project_name: &str) -> StoreResult<Option<ProjectRecord>> {
+                Ok(sqlx::query_as::<_, ProjectRecord>(&format!(
+                    "SELECT {PROJECT_COLUMNS} FROM projects p
+                     JOIN billing_groups g ON g.billing_group_id = p.billing_group_id
+                     WHERE p.project_name = $1"
+                ))
+                .bind(project_name)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn projects_of_user(&self, user_id: &str) -> StoreResult<Vec<ProjectRecord>> {
+                Ok(sqlx::query_as::<_, ProjectRecord>(&format!(
+                    "SELECT {PROJECT_COLUMNS} FROM projects p
+                     JOIN billing_groups g ON g.billing_group_id = p.billing_group_id
+                     JOIN memberships m ON m.account_id = p.account_id AND m.user_id = $1
+                     ORDER BY p.account_id, p.project_name"
+                ))
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn project_group_history(
+                &self,
+                project_name: &str,
+            ) -> StoreResult<Vec<GroupMembershipRecord>> {
+                Ok(sqlx::query_as::<_, GroupMembershipRecord>(
+                    "SELECT project_name, billing_group_id, valid_from, valid_to
+                     FROM project_group_history WHERE project_name = $1 ORDER BY valid_from",
+                )
+                .bind(project_name)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn create_service(
+                &self,
+                id: &str,
+                new: &NewService,
+                at: DateTime<Utc>,
+            ) -> StoreResult<ServiceRecord> {
+                Ok(sqlx::query_as::<_, ServiceRecord>(
+                    "INSERT INTO services (service_id, project_name, service_name, service_type, plan, cloud_name, hourly_price_usd, create_time)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                     RETURNING service_id, project_name, service_name, service_type, plan, cloud_name, hourly_price_usd, create_time",
+                )
+                .bind(id)
+                .bind(&new.project_name)
+                .bind(&new.service_name)
+                .bind(&new.service_type)
+                .bind(&new.plan)
+                .bind(&new.cloud_name)
+                .bind(DbDecimal(new.hourly_price_usd))
+                .bind(at)
+                .fetch_one(&self.pool)
+                .await?)
+            }
+
+            async fn record_service_run(
+                &self,
+                service_id: &str,
+                started_at: DateTime<Utc>,
+                end: Option<(DateTime<Utc>, RunEnd)>,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO service_runs (service_id, started_at, ended_at, end_reason) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(service_id)
+                .bind(started_at)
+                .bind(end.map(|(at, _)| at))
+                .bind(end.map(|(_, reason)| reason.as_str()))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn service_runs(&self, service_id: &str) -> StoreResult<Vec<ServiceRunRecord>> {
+                Ok(sqlx::query_as::<_, ServiceRunRecord>(
+                    "SELECT service_id, started_at, ended_at, end_reason FROM service_runs
+                     WHERE service_id = $1 ORDER BY started_at",
+                )
+                .bind(service_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn services_of_project(&self, project_name: &str) -> StoreResult<Vec<ServiceStateRecord>> {
+                Ok(sqlx::query_as::<_, ServiceStateRecord>(
+                    "SELECT s.service_id, s.project_name, s.service_name, s.service_type, s.plan,
+                            s.cloud_name, s.hourly_price_usd,
+                            CASE WHEN r.service_id IS NULL THEN 'never_started'
+                                 WHEN r.ended_at IS NULL THEN 'running'
+                                 ELSE r.end_reason END AS state
+                     FROM services s
+                     LEFT JOIN service_runs r ON r.service_id = s.service_id
+                      AND r.started_at = (SELECT MAX(started_at) FROM service_runs x WHERE x.service_id = s.service_id)
+                     WHERE s.project_name = $1
+                     ORDER BY s.service_name",
+                )
+                .bind(project_name)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn set_exchange_rate(
+                &self,
+                currency: &str,
+                valid_from: NaiveDate,
+                usd_rate: Decimal,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO exchange_rates (currency, valid_from, usd_rate) VALUES ($1, $2, $3)
+                     ON CONFLICT (currency, valid_from) DO UPDATE SET usd_rate = excluded.usd_rate",
+                )
+                .bind(currency)
+                .bind(valid_from)
+                .bind(DbDecimal(usd_rate))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn exchange_rate_on(
+                &self,
+                currency: &str,
+                day: NaiveDate,
+            ) -> StoreResult<Option<Decimal>> {
+                let rate: Option<DbDecimal> = sqlx::query_scalar(
+                    "SELECT usd_rate FROM exchange_rates WHERE currency = $1 AND valid_from <= $2
+                     ORDER BY valid_from DESC LIMIT 1",
+                )
+                .bind(currency)
+                .bind(day)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(rate.map(|r| r.0))
+            }
+
+            async fn events_of_group(
+                &self,
+                billing_group_id: &str,
+                limit: i64,
+            ) -> StoreResult<Vec<EventRecord>> {
+                Ok(sqlx::query_as::<_, EventRecord>(
+                    "SELECT log_entry_id, billing_group_id, account_id, actor, event_type, event_desc,
+                            project_name, details, create_time
+                     FROM events WHERE billing_group_id = $1
+                     ORDER BY log_entry_id DESC LIMIT $2",
+                )
+                .bind(billing_group_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+        }
+
+        const GROUP_COLUMNS: &str = "billing_group_id, account_id, billing_group_name, billing_currency,
+            billing_emails, billing_extra_text, company, address_lines, city, state, zip_code,
+            country_code, vat_id, payment_method, card_brand, card_last4, card_exp_month,
+            card_exp_year, card_name, group_state, create_time, update_time";
+
+        const PROJECT_COLUMNS: &str = "p.project_name, p.account_id, p.billing_group_id,
+            g.billing_group_name, p.default_cloud, p.create_time";
+
+        // Kept for the read-then-write methods of later migrations.
+        #[allow(dead_code)]
+        const FOR_UPDATE: &str = $for_update;
+
+        async fn insert_group(
+            tx: &mut $conn,
+            id: &str,
+            new: &NewBillingGroup,
+            actor: &str,
+            at: DateTime<Utc>,
+        ) -> StoreResult<BillingGroupRecord> {
+            let group = sqlx::query_as::<_, BillingGroupRecord>(&format!(
+                "INSERT INTO billing_groups (billing_group_id, account_id, billing_group_name, billing_currency, create_time, update_time)
+                 VALUES ($1, $2, $3, $4, $5, $5)
+                 RETURNING {GROUP_COLUMNS}"
+            ))
+            .bind(id)
+            .bind(&new.account_id)
+            .bind(&new.billing_group_name)
+            .bind(&new.billing_currency)
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await?;
+            insert_event(
+                tx,
+                id,
+                &new.account_id,
+                actor,
+                "billing_group_created",
+                &format!("Billing group '{}' created", new.billing_group_name),
+                None,
+                None,
+                at,
+            )
+            .await?;
+            Ok(group)
+        }
+
+        #[allow(clippy::too_many_arguments)]
+        async fn insert_event(
+            tx: &mut $conn,
+            billing_group_id: &str,
+            account_id: &str,
+            actor: &str,
+            event_type: &str,
+            event_desc: &str,
+            project_name: Option<&str>,
+            details: Option<&serde_json::Value>,
+            at: DateTime<Utc>,
+        ) -> StoreResult<()> {
+            sqlx::query(
+                "INSERT INTO events (billing_group_id, account_id, actor, event_type, event_desc, project_name, details, create_time)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(billing_group_id)
+            .bind(account_id)
+            .bind(actor)
+            .bind(event_type)
+            .bind(event_desc)
+            .bind(project_name)
+            .bind(details.map(|d| d.to_string()))
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            Ok(())
+        }
+
+        fn new_id() -> String {
+            uuid::Uuid::new_v4().to_string()
+        }
+    };
+}
+
+pub(crate) use impl_store;

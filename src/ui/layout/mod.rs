@@ -1,0 +1,3 @@
+mod top_bar;
+
+pub use top_bar::{AppLayout, TopBar};

@@ -1,0 +1,98 @@
+use leptos::prelude::*;
+
+use crate::api::accounts::list_accounts;
+use crate::api::auth::{whoami, SignOut};
+
+/// Top bar and page body. `current_project` is the project the page is
+/// about, if any; otherwise the bar shows the first project the user has.
+#[component]
+pub fn AppLayout(
+    #[prop(optional, into)] current_project: Option<String>,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <TopBar current_project=current_project />
+        <main class="page">{children()}</main>
+    }
+}
+
+#[component]
+pub fn TopBar(current_project: Option<String>) -> impl IntoView {
+    let accounts = Resource::new(|| (), |_| list_accounts());
+    let user = Resource::new(|| (), |_| whoami());
+    let sign_out = ServerAction::<SignOut>::new();
+
+    view! {
+        <header class="top-bar">
+            <a class="brand" href="/projects">
+                "Billing console"
+            </a>
+            <Suspense fallback=|| view! { <span class="muted">"Loading…"</span> }>
+                {
+                    let current_project = current_project.clone();
+                    Suspend::new(async move {
+                        let accounts = accounts.await.unwrap_or_default();
+                        let names: Vec<String> = accounts
+                            .iter()
+                            .flat_map(|a| a.projects.iter().map(|p| p.project_name.clone()))
+                            .collect();
+                        let current = current_project.or_else(|| names.first().cloned());
+                        let label = match &current {
+                            Some(name) => format!("Project: {name}"),
+                            None => "No project yet".to_string(),
+                        };
+                        view! {
+                            <details class="menu project-menu">
+                                <summary aria-label="Current project menu">{label}</summary>
+                                <nav class="menu-items" aria-label="Projects">
+                                    <a class="menu-primary" href="/projects">
+                                        "See all projects & accounts"
+                                    </a>
+                                    <ul>
+                                        {names
+                                            .into_iter()
+                                            .map(|name| {
+                                                let is_current = current.as_deref() == Some(name.as_str());
+                                                view! {
+                                                    <li>
+                                                        <a
+                                                            href=format!("/project/{name}")
+                                                            aria-current=is_current.then_some("page")
+                                                        >
+                                                            {name.clone()}
+                                                        </a>
+                                                    </li>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </ul>
+                                </nav>
+                            </details>
+                        }
+                    })
+                }
+            </Suspense>
+            <span class="spacer"></span>
+            <Suspense fallback=|| ()>
+                {Suspend::new(async move {
+                    user.await
+                        .ok()
+                        .flatten()
+                        .map(|u| {
+                            view! {
+                                <details class="menu user-menu">
+                                    <summary aria-label="User menu">{u.email.clone()}</summary>
+                                    <div class="menu-items">
+                                        <p class="muted">{u.real_name.clone()}</p>
+                                        <ActionForm action=sign_out>
+                                            <button type="submit">"Sign out"</button>
+                                        </ActionForm>
+                                    </div>
+                                </details>
+                            }
+                        })
+                })}
+            </Suspense>
+        </header>
+    }
+}

@@ -1,0 +1,33 @@
+//! Pages and components, one folder per feature.
+
+pub mod accounts;
+pub mod auth;
+pub mod layout;
+pub mod not_found;
+pub mod projects;
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// Shows a server error the way every page does: "not found" as the 404
+/// page (with its status), signed-out as a link to sign in, anything else as
+/// an alert with the message.
+#[component]
+pub fn ErrorPanel(error: AppError) -> impl IntoView {
+    match error {
+        AppError::NotFound { what } => view! { <not_found::NotFound what=what /> }.into_any(),
+        AppError::Unauthenticated => view! {
+            <section class="panel" role="alert">
+                <p>"Your session has ended. " <a href="/signin" rel="external">"Sign in again"</a></p>
+            </section>
+        }
+        .into_any(),
+        other => view! {
+            <section class="panel" role="alert">
+                <p class="error">{other.to_string()}</p>
+            </section>
+        }
+        .into_any(),
+    }
+}

@@ -1,0 +1,3 @@
+mod project_page;
+
+pub use project_page::{CurrentProjectRedirect, ProjectPage};

@@ -1,0 +1,243 @@
+//! The HTTP surface in process: sign-in guard, 404, health, cookies, request
+//! ids, pages rendered for a signed-in user.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use billing_console::server::config::Config;
+use billing_console::server::{self, demo, AppState};
+use tower::ServiceExt;
+
+async fn app(db: &common::TestDb, trusted_proxies: &str) -> Router {
+    let config = Config::load(
+        std::path::Path::new("/nonexistent/Leptos.toml"),
+        false,
+        |key| match key {
+            "TRUSTED_PROXIES" => Some(trusted_proxies.to_string()),
+            "DATABASE_URL" => Some(db.url.clone()),
+            _ => None,
+        },
+    )
+    .unwrap();
+    demo::seed_if_empty(db.store.as_ref(), chrono::Utc::now())
+        .await
+        .unwrap();
+    server::router(AppState {
+        leptos_options: server::leptos_options(&config),
+        store: db.store.clone(),
+        config: Arc::new(config),
+    })
+}
+
+fn get(path: &str) -> Request<Body> {
+    with_peer(
+        Request::get(path)
+            .header(header::ACCEPT, "text/html")
+            .body(Body::empty())
+            .unwrap(),
+    )
+}
+
+fn with_peer(mut request: Request<Body>) -> Request<Body> {
+    let peer: SocketAddr = "127.0.0.1:50000".parse().unwrap();
+    request.extensions_mut().insert(ConnectInfo(peer));
+    request
+}
+
+fn sign_in_request(password: &str, forwarded_https: bool) -> Request<Body> {
+    let body = format!("email=demo%40example.com&password={password}&next=%2Fprojects");
+    let mut builder = Request::post("/api/sign_in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "text/html")
+        .header(header::REFERER, "http://localhost/signin?next=%2Fprojects");
+    if forwarded_https {
+        builder = builder.header("x-forwarded-proto", "https");
+    }
+    with_peer(builder.body(Body::from(body)).unwrap())
+}
+
+async fn body_text(response: axum::response::Response) -> String {
+    let bytes = axum::body::to_bytes(response.into_body(), 10 << 20)
+        .await
+        .unwrap();
+    String::from_utf8_lossy(&bytes).to_string()
+}
+
+async fn signed_in_cookie(app: &Router) -> String {
+    let response = app
+        .clone()
+        .oneshot(sign_in_request(demo::DEMO_PASSWORD, false))
+        .await
+        .unwrap();
+    let cookie = response
+        .headers()
+        .get(header::SET_COOKIE)
+        .expect("session cookie")
+        .to_str()
+        .unwrap();
+    cookie.split(';').next().unwrap().to_string()
+}
+
+on_both_backends!(signed_out_pages_redirect_to_sign_in_and_come_back, |db| {
+    let app = app(db, "").await;
+    let response = app.clone().oneshot(get("/projects?tab=x")).await.unwrap();
+    assert!(response.status().is_redirection());
+    assert_eq!(
+        response.headers()[header::LOCATION],
+        "/signin?next=/projects%3Ftab%3Dx"
+    );
+    assert!(
+        response.headers().contains_key("x-request-id"),
+        "every response carries a request id"
+    );
+    let signin = app
+        .clone()
+        .oneshot(get("/signin?next=/projects"))
+        .await
+        .unwrap();
+    assert_eq!(signin.status(), StatusCode::OK);
+    let html = body_text(signin).await;
+    assert!(
+        html.contains("<label for=\"email\">Email</label>"),
+        "{html}"
+    );
+});
+
+on_both_backends!(unknown_routes_are_real_404_pages, |db| {
+    let app = app(db, "").await;
+    let response = app.clone().oneshot(get("/no/such/page")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(body_text(response).await.contains("Page not found"));
+});
+
+on_both_backends!(sign_in_sets_a_safe_cookie_and_redirects_to_next, |db| {
+    let app = app(db, "127.0.0.1").await;
+    let response = app
+        .clone()
+        .oneshot(sign_in_request(demo::DEMO_PASSWORD, false))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(response.headers()[header::LOCATION], "/projects");
+    let cookie = response.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http must not get a Secure cookie: {cookie}"
+    );
+    // Behind a trusted TLS proxy the cookie is Secure.
+    let behind_tls = app
+        .clone()
+        .oneshot(sign_in_request(demo::DEMO_PASSWORD, true))
+        .await
+        .unwrap();
+    assert!(behind_tls.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .ends_with("; Secure"));
+    // A wrong password goes back to the form with the error in the URL.
+    let wrong = app
+        .clone()
+        .oneshot(sign_in_request("nope", false))
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::FOUND);
+    let location = wrong.headers()[header::LOCATION].to_str().unwrap();
+    assert!(location.contains("__err="), "{location}");
+    assert!(!wrong.headers().contains_key(header::SET_COOKIE));
+});
+
+on_both_backends!(forwarded_proto_from_an_untrusted_peer_is_ignored, |db| {
+    let app = app(db, "10.9.9.9").await;
+    let response = app
+        .clone()
+        .oneshot(sign_in_request(demo::DEMO_PASSWORD, true))
+        .await
+        .unwrap();
+    assert!(!response.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .contains("Secure"));
+});
+
+on_both_backends!(signed_in_users_see_their_accounts_and_projects, |db| {
+    let app = app(db, "").await;
+    let cookie = signed_in_cookie(&app).await;
+    let mut request = get("/projects");
+    request
+        .headers_mut()
+        .insert(header::COOKIE, cookie.parse().unwrap());
+    let response = app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = body_text(response).await;
+    for text in [
+        "Projects &amp; accounts",
+        "Acme Analytics",
+        "Globex Logistics",
+        "acme-prod",
+        "globex-fleet",
+        "See all projects &amp; accounts",
+    ] {
+        assert!(html.contains(text), "missing {text}");
+    }
+    let mut foreign = get("/project/not-mine");
+    foreign
+        .headers_mut()
+        .insert(header::COOKIE, cookie.parse().unwrap());
+    assert_eq!(
+        app.clone().oneshot(foreign).await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    // Signing out ends the session for every instance.
+    let mut sign_out = with_peer(
+        Request::post("/api/sign_out")
+            .header(header::ACCEPT, "text/html")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &cookie)
+            .body(Body::empty())
+            .unwrap(),
+    );
+    sign_out.headers_mut().insert(
+        header::REFERER,
+        "http://localhost/projects".parse().unwrap(),
+    );
+    let response = app.clone().oneshot(sign_out).await.unwrap();
+    assert_eq!(response.headers()[header::LOCATION], "/signin");
+    let mut after = get("/projects");
+    after
+        .headers_mut()
+        .insert(header::COOKIE, cookie.parse().unwrap());
+    assert!(app
+        .clone()
+        .oneshot(after)
+        .await
+        .unwrap()
+        .status()
+        .is_redirection());
+});
+
+on_both_backends!(health_reports_the_database, |db| {
+    let app = app(db, "").await;
+    let response = app.clone().oneshot(get("/healthz")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        body_text(response).await,
+        r#"{"status":"ok","database":"ok"}"#
+    );
+    db.store.close().await;
+    let response = app.clone().oneshot(get("/healthz")).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+});

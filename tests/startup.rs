@@ -1,0 +1,166 @@
+//! The binary's start-up: one clear line and a non-zero exit for bad
+//! settings, nothing half-created, demo seeding, health, SIGTERM.
+#![cfg(feature = "ssr")]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_billing-console"));
+    // Isolate from the developer's Leptos.toml and environment.
+    command
+        .current_dir(std::env::temp_dir())
+        .env_remove("DATABASE_URL")
+        .env_remove("LEPTOS_SITE_ADDR")
+        .env_remove("BILLING_DEMO")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+fn scratch() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("bc-startup-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn run(command: &mut Command) -> Output {
+    command
+        .stdin(Stdio::null())
+        .output()
+        .expect("run billing-console")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).to_string()
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn a_port_in_use_is_named_and_nothing_is_created() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dir = scratch();
+    let data = dir.join("data");
+    let output = run(binary()
+        .env("LEPTOS_SITE_ADDR", taken.local_addr().unwrap().to_string())
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/db.sqlite", data.display()),
+        ));
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains("cannot listen on") && message.contains("LEPTOS_SITE_ADDR"),
+        "{message}"
+    );
+    assert!(
+        !data.exists(),
+        "the data directory was created although start-up failed"
+    );
+}
+
+#[test]
+fn a_bad_database_url_is_named() {
+    let output = run(binary().env("DATABASE_URL", "mysql://localhost/billing"));
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.starts_with("billing-console: DATABASE_URL"),
+        "{message}"
+    );
+    assert_eq!(message.trim().lines().count(), 1, "{message}");
+}
+
+#[test]
+fn an_unwritable_data_directory_is_named() {
+    let dir = scratch();
+    let file = dir.join("not-a-dir");
+    std::fs::write(&file, "x").unwrap();
+    let output = run(binary()
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{}", free_port()))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/sub/db.sqlite", file.display()),
+        ));
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    assert!(
+        message.contains("data directory") && message.contains("DATABASE_URL"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_malformed_config_file_is_named() {
+    let dir = scratch();
+    let config = dir.join("Leptos.toml");
+    std::fs::write(&config, "[site\naddr = ").unwrap();
+    let output = run(binary().arg("--config").arg(&config));
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("Leptos.toml is malformed"), "{message}");
+    let missing = run(binary().arg("--config").arg(dir.join("nope.toml")));
+    assert!(
+        stderr(&missing).contains("does not exist"),
+        "{}",
+        stderr(&missing)
+    );
+}
+
+#[test]
+fn demo_start_serves_health_and_stops_cleanly_on_sigterm() {
+    let dir = scratch();
+    let port = free_port();
+    let child = binary()
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}/data/db.sqlite", dir.display()),
+        )
+        .arg("serve")
+        .arg("--demo")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut healthy = false;
+    while Instant::now() < deadline {
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::{Read, Write};
+            stream.write_all(b"GET /healthz HTTP/1.0\r\n\r\n").unwrap();
+            let mut response = String::new();
+            let _ = stream.read_to_string(&mut response);
+            if response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200") {
+                assert!(response.contains(r#""database":"ok""#), "{response}");
+                healthy = true;
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let output = child.wait_with_output().unwrap();
+    assert!(healthy, "server never became healthy: {}", stderr(&output));
+    assert!(
+        output.status.success(),
+        "SIGTERM should exit 0: {}",
+        stderr(&output)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("demo@example.com") && stdout.contains("demo-billing-2026"),
+        "{stdout}"
+    );
+}

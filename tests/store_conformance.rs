@@ -1,0 +1,665 @@
+//! Every `Store` method, run on SQLite always and on PostgreSQL when
+//! TEST_DATABASE_URL is set, each test on a fresh database of its own.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use billing_console::model::Role;
+use billing_console::server::store::*;
+use chrono::{Duration, NaiveDate};
+use common::{t, user};
+use rust_decimal::Decimal;
+
+fn dec(text: &str) -> Decimal {
+    text.parse().expect("decimal")
+}
+
+async fn account(store: &DynStore, id: &str, name: &str) -> (AccountRecord, BillingGroupRecord) {
+    store
+        .create_account(
+            &NewAccount {
+                account_id: id.into(),
+                account_name: name.into(),
+                first_group_id: format!("{id}-g1"),
+                first_group_name: format!("{name} billing"),
+                billing_currency: "EUR".into(),
+            },
+            "tester@example.com",
+            t(1, 0),
+        )
+        .await
+        .expect("create account")
+}
+
+async fn project(store: &DynStore, name: &str, account_id: &str, group_id: &str) -> ProjectRecord {
+    store
+        .create_project(
+            &NewProject {
+                project_name: name.into(),
+                account_id: account_id.into(),
+                billing_group_id: group_id.into(),
+                default_cloud: "google-europe-north1".into(),
+            },
+            "tester@example.com",
+            t(2, 0),
+        )
+        .await
+        .expect("create project")
+}
+
+fn violation<T: std::fmt::Debug>(result: StoreResult<T>) -> Violation {
+    match result {
+        Err(StoreError::Violation(v)) => v,
+        other => panic!("expected a constraint violation, got {other:?}"),
+    }
+}
+
+on_both_backends!(ping_and_emptiness, |db| {
+    db.store.ping().await.unwrap();
+    assert!(db.store.is_empty().await.unwrap());
+    user(&db.store, "ann@example.com").await;
+    assert!(!db.store.is_empty().await.unwrap());
+});
+
+on_both_backends!(users_are_unique_by_email, |db| {
+    let ann = user(&db.store, "ann@example.com").await;
+    let found = db
+        .store
+        .user_by_email("ann@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.user_id, ann.user_id);
+    assert_eq!(found.create_time, t(1, 0));
+    assert!(db
+        .store
+        .user_by_email("bob@example.com")
+        .await
+        .unwrap()
+        .is_none());
+    let again = db
+        .store
+        .create_user(
+            &NewUser {
+                email: "ann@example.com".into(),
+                real_name: "Other".into(),
+                password_hash: "x".into(),
+            },
+            t(1, 0),
+        )
+        .await;
+    assert_eq!(violation(again), Violation::EmailTaken);
+    // Emails are stored lowercased; the schema refuses anything else.
+    let upper = db
+        .store
+        .create_user(
+            &NewUser {
+                email: "Bob@Example.com".into(),
+                real_name: "Bob".into(),
+                password_hash: "x".into(),
+            },
+            t(1, 0),
+        )
+        .await;
+    assert_eq!(
+        violation(upper),
+        Violation::Check("users_email_lower".into())
+    );
+});
+
+on_both_backends!(sessions_expire_and_can_be_deleted, |db| {
+    let ann = user(&db.store, "ann@example.com").await;
+    db.store
+        .create_session("h1", &ann.user_id, t(1, 0), t(1, 2))
+        .await
+        .unwrap();
+    db.store
+        .create_session("h2", &ann.user_id, t(1, 0), t(3, 0))
+        .await
+        .unwrap();
+    let found = db.store.session_user("h1", t(1, 1)).await.unwrap().unwrap();
+    assert_eq!(found.email, "ann@example.com");
+    assert!(
+        db.store
+            .session_user("h1", t(1, 2))
+            .await
+            .unwrap()
+            .is_none(),
+        "expired session still valid"
+    );
+    assert!(db
+        .store
+        .session_user("nope", t(1, 1))
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(db.store.delete_expired_sessions(t(2, 0)).await.unwrap(), 1);
+    db.store.delete_session("h2").await.unwrap();
+    assert!(db
+        .store
+        .session_user("h2", t(1, 1))
+        .await
+        .unwrap()
+        .is_none());
+});
+
+on_both_backends!(login_failures_count_up_and_clear, |db| {
+    assert!(db
+        .store
+        .login_failures("ann@example.com")
+        .await
+        .unwrap()
+        .is_none());
+    db.store
+        .record_login_failure("ann@example.com", t(1, 0))
+        .await
+        .unwrap();
+    let second = db
+        .store
+        .record_login_failure("ann@example.com", t(1, 1))
+        .await
+        .unwrap();
+    assert_eq!(second.failures, 2);
+    assert_eq!(second.last_failure_time, t(1, 1));
+    assert_eq!(
+        db.store.login_failures("ann@example.com").await.unwrap(),
+        Some(second)
+    );
+    db.store
+        .clear_login_failures("ann@example.com")
+        .await
+        .unwrap();
+    assert!(db
+        .store
+        .login_failures("ann@example.com")
+        .await
+        .unwrap()
+        .is_none());
+});
+
+on_both_backends!(accounts_start_with_a_primary_group_and_its_events, |db| {
+    let (acct, group) = account(&db.store, "a1", "Acme").await;
+    assert_eq!(acct.primary_billing_group_id, group.billing_group_id);
+    assert_eq!(group.account_id, "a1");
+    assert_eq!(group.group_state, "active");
+    assert_eq!(group.billing_emails, "[]");
+    assert_eq!(db.store.account("a1").await.unwrap(), Some(acct));
+    assert!(db.store.account("a2").await.unwrap().is_none());
+    let events = db
+        .store
+        .events_of_group(&group.billing_group_id, 10)
+        .await
+        .unwrap();
+    let types: Vec<_> = events.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(
+        types,
+        ["primary_billing_group_changed", "billing_group_created"],
+        "newest first"
+    );
+    assert!(events
+        .iter()
+        .all(|e| e.actor == "tester@example.com" && e.account_id == "a1"));
+    // Account IDs must not begin with "org" (PRODUCT.md §7).
+    let org = db
+        .store
+        .create_account(
+            &NewAccount {
+                account_id: "org123".into(),
+                account_name: "Org".into(),
+                first_group_id: "g-org".into(),
+                first_group_name: "Org billing".into(),
+                billing_currency: "USD".into(),
+            },
+            "tester@example.com",
+            t(1, 0),
+        )
+        .await;
+    assert_eq!(
+        violation(org),
+        Violation::Check("accounts_id_format".into())
+    );
+    assert!(
+        db.store.billing_group("g-org").await.unwrap().is_none(),
+        "half-created account left a group"
+    );
+});
+
+on_both_backends!(members_have_one_role_per_account, |db| {
+    let ann = user(&db.store, "ann@example.com").await;
+    let bob = user(&db.store, "bob@example.com").await;
+    account(&db.store, "a1", "Acme").await;
+    account(&db.store, "a2", "Beta").await;
+    db.store
+        .add_member("a1", &ann.user_id, Role::Admin, t(1, 0))
+        .await
+        .unwrap();
+    db.store
+        .add_member("a2", &ann.user_id, Role::Viewer, t(1, 0))
+        .await
+        .unwrap();
+    db.store
+        .add_member("a1", &bob.user_id, Role::Billing, t(1, 0))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store.member_role(&ann.user_id, "a1").await.unwrap(),
+        Some(Role::Admin)
+    );
+    assert_eq!(
+        db.store.member_role(&bob.user_id, "a1").await.unwrap(),
+        Some(Role::Billing)
+    );
+    assert_eq!(
+        db.store.member_role(&bob.user_id, "a2").await.unwrap(),
+        None
+    );
+    let again = db
+        .store
+        .add_member("a1", &bob.user_id, Role::Viewer, t(1, 0))
+        .await;
+    assert_eq!(violation(again), Violation::MemberExists);
+    let accounts = db.store.accounts_of_user(&ann.user_id).await.unwrap();
+    let summary: Vec<_> = accounts
+        .iter()
+        .map(|a| {
+            (
+                a.account_id.as_str(),
+                a.role.as_str(),
+                a.billing_group_count,
+            )
+        })
+        .collect();
+    assert_eq!(summary, [("a1", "admin", 1), ("a2", "viewer", 1)]);
+    assert_eq!(
+        db.store.accounts_of_user(&bob.user_id).await.unwrap().len(),
+        1
+    );
+});
+
+on_both_backends!(billing_groups_are_listed_per_account, |db| {
+    account(&db.store, "a1", "Acme").await;
+    account(&db.store, "a2", "Beta").await;
+    let new = NewBillingGroup {
+        account_id: "a1".into(),
+        billing_group_name: "Research".into(),
+        billing_currency: "USD".into(),
+    };
+    let research = db
+        .store
+        .create_billing_group("g-research", &new, "tester@example.com", t(1, 5))
+        .await
+        .unwrap();
+    assert_eq!(research.billing_group_name, "Research");
+    assert_eq!(research.billing_currency, "USD");
+    assert_eq!(research.create_time, t(1, 5));
+    assert_eq!(
+        db.store.billing_group("g-research").await.unwrap(),
+        Some(research.clone())
+    );
+    let names: Vec<_> = db
+        .store
+        .billing_groups_of_account("a1")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|g| g.billing_group_name)
+        .collect();
+    assert_eq!(names, ["Acme billing", "Research"]);
+    let events = db.store.events_of_group("g-research", 10).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event_type, "billing_group_created");
+    // Names are 1–128 characters and currencies one of the twelve.
+    let long = NewBillingGroup {
+        billing_group_name: "x".repeat(129),
+        ..new.clone()
+    };
+    let err = db
+        .store
+        .create_billing_group("g-long", &long, "t", t(1, 5))
+        .await;
+    assert_eq!(
+        violation(err),
+        Violation::Check("billing_groups_name_length".into())
+    );
+    let bad_currency = NewBillingGroup {
+        billing_currency: "XXX".into(),
+        ..new
+    };
+    let err = db
+        .store
+        .create_billing_group("g-cur", &bad_currency, "t", t(1, 5))
+        .await;
+    assert_eq!(
+        violation(err),
+        Violation::Check("billing_groups_currency_check".into())
+    );
+    assert!(
+        db.store
+            .events_of_group("g-long", 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "event without its group"
+    );
+});
+
+on_both_backends!(projects_live_in_a_group_of_their_own_account, |db| {
+    let ann = user(&db.store, "ann@example.com").await;
+    let (_, g1) = account(&db.store, "a1", "Acme").await;
+    let (_, g2) = account(&db.store, "a2", "Beta").await;
+    db.store
+        .add_member("a1", &ann.user_id, Role::Viewer, t(1, 0))
+        .await
+        .unwrap();
+    let p = project(&db.store, "prod", "a1", &g1.billing_group_id).await;
+    assert_eq!(p.billing_group_name, "Acme billing");
+    assert_eq!(db.store.project("prod").await.unwrap(), Some(p.clone()));
+    assert!(db.store.project("nope").await.unwrap().is_none());
+    project(&db.store, "beta-web", "a2", &g2.billing_group_id).await;
+    // Only the projects of the user's own accounts.
+    let names: Vec<_> = db
+        .store
+        .projects_of_user(&ann.user_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.project_name)
+        .collect();
+    assert_eq!(names, ["prod"]);
+    let history = db.store.project_group_history("prod").await.unwrap();
+    assert_eq!(
+        history,
+        [GroupMembershipRecord {
+            project_name: "prod".into(),
+            billing_group_id: g1.billing_group_id.clone(),
+            valid_from: t(2, 0),
+            valid_to: None
+        }]
+    );
+    let events = db
+        .store
+        .events_of_group(&g1.billing_group_id, 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            events[0].event_type.as_str(),
+            events[0].project_name.as_deref()
+        ),
+        ("project_added", Some("prod"))
+    );
+    // Another account's group is refused by the database itself.
+    let foreign = db
+        .store
+        .create_project(
+            &NewProject {
+                project_name: "sneaky".into(),
+                account_id: "a1".into(),
+                billing_group_id: g2.billing_group_id.clone(),
+                default_cloud: "c".into(),
+            },
+            "t",
+            t(2, 0),
+        )
+        .await;
+    assert_eq!(violation(foreign), Violation::GroupOfOtherAccount);
+    assert!(db.store.project("sneaky").await.unwrap().is_none());
+    let taken = db
+        .store
+        .create_project(
+            &NewProject {
+                project_name: "prod".into(),
+                account_id: "a2".into(),
+                billing_group_id: g2.billing_group_id.clone(),
+                default_cloud: "c".into(),
+            },
+            "t",
+            t(2, 0),
+        )
+        .await;
+    assert_eq!(violation(taken), Violation::ProjectNameTaken);
+    // The failed creations wrote no event.
+    assert_eq!(
+        db.store
+            .events_of_group(&g2.billing_group_id, 10)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+});
+
+on_both_backends!(services_record_runs_and_report_state, |db| {
+    let (_, g1) = account(&db.store, "a1", "Acme").await;
+    project(&db.store, "prod", "a1", &g1.billing_group_id).await;
+    let new = |name: &str| NewService {
+        project_name: "prod".into(),
+        service_name: name.into(),
+        service_type: "pg".into(),
+        plan: "business-4".into(),
+        cloud_name: "google-europe-north1".into(),
+        hourly_price_usd: dec("0.822"),
+    };
+    let pg = db
+        .store
+        .create_service("s1", &new("pg-1"), t(2, 0))
+        .await
+        .unwrap();
+    assert_eq!(
+        pg.hourly_price_usd.0,
+        dec("0.822"),
+        "money must round-trip exactly"
+    );
+    db.store
+        .create_service("s2", &new("pg-2"), t(2, 0))
+        .await
+        .unwrap();
+    db.store
+        .create_service("s3", &new("pg-3"), t(2, 0))
+        .await
+        .unwrap();
+    db.store
+        .create_service("s4", &new("pg-4"), t(2, 0))
+        .await
+        .unwrap();
+    let dup = db.store.create_service("s5", &new("pg-1"), t(2, 0)).await;
+    assert_eq!(violation(dup), Violation::ServiceNameTaken);
+
+    db.store
+        .record_service_run("s1", t(2, 0), Some((t(3, 0), RunEnd::PoweredOff)))
+        .await
+        .unwrap();
+    db.store
+        .record_service_run("s1", t(4, 0), None)
+        .await
+        .unwrap();
+    db.store
+        .record_service_run("s2", t(2, 0), Some((t(5, 0), RunEnd::PoweredOff)))
+        .await
+        .unwrap();
+    db.store
+        .record_service_run("s3", t(2, 0), Some((t(6, 0), RunEnd::Terminated)))
+        .await
+        .unwrap();
+    // One open run per service; runs end after they start.
+    assert!(matches!(
+        db.store.record_service_run("s1", t(5, 0), None).await,
+        Err(StoreError::Violation(_))
+    ));
+    let backwards = db
+        .store
+        .record_service_run("s2", t(9, 0), Some((t(8, 0), RunEnd::PoweredOff)))
+        .await;
+    assert_eq!(
+        violation(backwards),
+        Violation::Check("service_runs_order".into())
+    );
+
+    let runs = db.store.service_runs("s1").await.unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(
+        (runs[0].ended_at, runs[0].end_reason.as_deref()),
+        (Some(t(3, 0)), Some("powered_off"))
+    );
+    assert_eq!(runs[1].ended_at, None);
+    let states: Vec<_> = db
+        .store
+        .services_of_project("prod")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.service_name, s.state))
+        .collect();
+    let expected = [
+        ("pg-1", "running"),
+        ("pg-2", "powered_off"),
+        ("pg-3", "terminated"),
+        ("pg-4", "never_started"),
+    ];
+    assert_eq!(
+        states,
+        expected.map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+});
+
+on_both_backends!(exchange_rates_in_force_on_a_day, |db| {
+    let day = |d: u32| NaiveDate::from_ymd_opt(2026, 10, d).unwrap();
+    db.store
+        .set_exchange_rate("EUR", day(1), dec("0.92"))
+        .await
+        .unwrap();
+    db.store
+        .set_exchange_rate("EUR", day(15), dec("0.935"))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store.exchange_rate_on("EUR", day(14)).await.unwrap(),
+        Some(dec("0.92"))
+    );
+    assert_eq!(
+        db.store.exchange_rate_on("EUR", day(15)).await.unwrap(),
+        Some(dec("0.935"))
+    );
+    assert_eq!(
+        db.store
+            .exchange_rate_on("EUR", day(1) - Duration::days(1))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        db.store.exchange_rate_on("GBP", day(20)).await.unwrap(),
+        None
+    );
+    // Setting the same day again corrects it.
+    db.store
+        .set_exchange_rate("EUR", day(15), dec("0.93"))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store.exchange_rate_on("EUR", day(31)).await.unwrap(),
+        Some(dec("0.93"))
+    );
+    let unknown = db.store.set_exchange_rate("XXX", day(1), dec("1")).await;
+    assert_eq!(
+        violation(unknown),
+        Violation::Check("exchange_rates_currency_check".into())
+    );
+});
+
+on_both_backends!(events_are_insert_only, |db| {
+    let (_, g1) = account(&db.store, "a1", "Acme").await;
+    let update = db.raw("UPDATE events SET event_desc = 'rewritten'").await;
+    assert_eq!(violation(update), Violation::EventsInsertOnly);
+    let delete = db.raw("DELETE FROM events").await;
+    assert_eq!(violation(delete), Violation::EventsInsertOnly);
+    assert_eq!(
+        db.store
+            .events_of_group(&g1.billing_group_id, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+});
+
+on_both_backends!(groups_with_projects_or_primary_cannot_be_deleted, |db| {
+    let (_, primary) = account(&db.store, "a1", "Acme").await;
+    let spare = NewBillingGroup {
+        account_id: "a1".into(),
+        billing_group_name: "Spare".into(),
+        billing_currency: "EUR".into(),
+    };
+    db.store
+        .create_billing_group("g-spare", &spare, "t", t(1, 1))
+        .await
+        .unwrap();
+    db.store
+        .create_billing_group(
+            "g-empty",
+            &NewBillingGroup {
+                billing_group_name: "Empty".into(),
+                ..spare
+            },
+            "t",
+            t(1, 1),
+        )
+        .await
+        .unwrap();
+    project(&db.store, "prod", "a1", "g-spare").await;
+    let soft_delete = |id: &str| {
+        format!("UPDATE billing_groups SET group_state = 'deleted' WHERE billing_group_id = '{id}'")
+    };
+    assert_eq!(
+        violation(db.raw(&soft_delete("g-spare")).await),
+        Violation::GroupHasProjects
+    );
+    assert_eq!(
+        violation(db.raw(&soft_delete(&primary.billing_group_id)).await),
+        Violation::GroupIsPrimary
+    );
+    let hard_delete = db
+        .raw("DELETE FROM billing_groups WHERE billing_group_id = 'g-spare'")
+        .await;
+    assert!(
+        matches!(hard_delete, Err(StoreError::Violation(_))),
+        "{hard_delete:?}"
+    );
+    // An empty, non-primary group can go, and no project may enter it after.
+    assert_eq!(db.raw(&soft_delete("g-empty")).await.unwrap(), 1);
+    let into_deleted = db
+        .store
+        .create_project(
+            &NewProject {
+                project_name: "late".into(),
+                account_id: "a1".into(),
+                billing_group_id: "g-empty".into(),
+                default_cloud: "c".into(),
+            },
+            "t",
+            t(3, 0),
+        )
+        .await;
+    assert_eq!(violation(into_deleted), Violation::GroupDeleted);
+    let undelete = db
+        .raw("UPDATE billing_groups SET group_state = 'active' WHERE billing_group_id = 'g-empty'")
+        .await;
+    assert_eq!(violation(undelete), Violation::GroupDeleted);
+    let names: Vec<_> = db
+        .store
+        .billing_groups_of_account("a1")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|g| g.billing_group_name)
+        .collect();
+    assert_eq!(
+        names,
+        ["Acme billing", "Spare"],
+        "a deleted group leaves the list"
+    );
+    assert!(
+        db.store.billing_group("g-empty").await.unwrap().is_some(),
+        "a deleted group stays readable"
+    );
+});
