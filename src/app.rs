@@ -5,8 +5,9 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
-use crate::ui::accounts::ProjectsAndAccountsPage;
+use crate::ui::accounts::{AccountBillingPage, AccountSettingsPage, ProjectsAndAccountsPage};
 use crate::ui::auth::SignInPage;
+use crate::ui::groups::BillingGroupPage;
 use crate::ui::not_found::NotFound;
 use crate::ui::projects::{CurrentProjectRedirect, ProjectPage};
 
@@ -48,6 +49,26 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/signin") view=SignInPage ssr=SsrMode::Async />
                     <Route path=path!("/") view=CurrentProjectRedirect ssr=SsrMode::Async />
                     <Route path=path!("/projects") view=ProjectsAndAccountsPage ssr=SsrMode::Async />
+                    <Route
+                        path=path!("/account/:account_id/billing")
+                        view=AccountBillingPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/account/:account_id/settings")
+                        view=AccountSettingsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/billing-group/:billing_group_id")
+                        view=BillingGroupPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/billing-group/:billing_group_id/:tab")
+                        view=BillingGroupPage
+                        ssr=SsrMode::Async
+                    />
                     <Route
                         path=path!("/project/:project_name")
                         view=ProjectPage

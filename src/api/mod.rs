@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod groups;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod context {

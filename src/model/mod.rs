@@ -1,5 +1,7 @@
 //! Types shared by the server and the browser build.
 
+pub mod billing;
+pub mod countries;
 pub mod validation;
 
 use chrono::{DateTime, Utc};
@@ -76,6 +78,8 @@ pub struct AccountWithProjects {
     pub role: Role,
     pub primary_billing_group_id: String,
     pub billing_group_count: i64,
+    /// The account's active groups, (id, name), by name.
+    pub billing_groups: Vec<(String, String)>,
     pub projects: Vec<ProjectSummary>,
 }
 

@@ -37,6 +37,13 @@ pub const DEMO_RATES: [(&str, &str); 12] = [
     ("USD", "1"),
 ];
 
+/// (service name, type, plan, hourly USD price)
+type DemoService = (&'static str, &'static str, &'static str, &'static str);
+/// (project name, account id, index of its group in the account, services)
+type DemoProject<'a> = (&'static str, &'a str, usize, &'static [DemoService]);
+/// A run: start, and end with its reason (None: still running).
+type DemoRun = (DateTime<Utc>, Option<(DateTime<Utc>, RunEnd)>);
+
 /// Seeds the demo when the database is empty. Returns false when it held data.
 pub async fn seed_if_empty(store: &dyn Store, now: DateTime<Utc>) -> AppResult<bool> {
     if !store.is_empty().await.map_err(internal)? {
@@ -114,7 +121,7 @@ async fn seed(store: &dyn Store, now: DateTime<Utc>) -> AppResult<()> {
         acme_primary.billing_group_id.as_str(),
         acme_research.billing_group_id.as_str(),
     ];
-    let plan: [(&str, &str, usize, &[(&str, &str, &str, &str)]); 8] = [
+    let plan: [DemoProject; 8] = [
         (
             "acme-prod",
             acme.account_id.as_str(),
@@ -226,11 +233,7 @@ async fn seed(store: &dyn Store, now: DateTime<Utc>) -> AppResult<()> {
 
 /// Run intervals for one service: mostly on, with a few power-offs, and a
 /// staging-like service terminated near the end, varied by `seed`.
-fn demo_runs(
-    start: DateTime<Utc>,
-    now: DateTime<Utc>,
-    seed: usize,
-) -> Vec<(DateTime<Utc>, Option<(DateTime<Utc>, RunEnd)>)> {
+fn demo_runs(start: DateTime<Utc>, now: DateTime<Utc>, seed: usize) -> Vec<DemoRun> {
     let mut runs = Vec::new();
     let mut cursor = start + Duration::hours((seed % 5) as i64 * 7);
     let mut step = 0usize;

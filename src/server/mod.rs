@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, FromRef, Request, State};
+use axum::extract::{ConnectInfo, FromRef, Path, Query, Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -135,6 +135,10 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(&state, routes, provide_state.clone(), move || {
             shell(options.clone())
         })
+        .route(
+            "/billing-group/{billing_group_id}/events.csv",
+            get(events_csv),
+        )
         // Pages need a session; the 404 fallback and /healthz stay public.
         .route_layer(middleware::from_fn(require_sign_in))
         .route("/healthz", get(healthz))
@@ -224,6 +228,51 @@ fn encode_query_value(value: &str) -> String {
             other => format!("%{other:02X}"),
         })
         .collect()
+}
+
+#[derive(serde::Deserialize)]
+struct EventsCsvQuery {
+    #[serde(rename = "type")]
+    event_type: Option<String>,
+    project: Option<String>,
+}
+
+/// The Events tab's log as a CSV download, with the tab's filter.
+async fn events_csv(
+    State(state): State<AppState>,
+    Path(billing_group_id): Path<String>,
+    Query(query): Query<EventsCsvQuery>,
+    request: Request,
+) -> Response {
+    let user = request
+        .extensions()
+        .get::<SessionUser>()
+        .and_then(|s| s.0.clone());
+    let Some(user) = user else {
+        return (StatusCode::UNAUTHORIZED, "Sign in to continue.").into_response();
+    };
+    let result = billing::events::events_csv(
+        state.store.as_ref(),
+        &user,
+        &billing_group_id,
+        query.event_type.as_deref(),
+        query.project.as_deref(),
+    )
+    .await;
+    match result {
+        Ok((filename, csv)) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{filename}\""),
+                ),
+            ],
+            csv,
+        )
+            .into_response(),
+        Err(error) => (error.status(), error.to_string()).into_response(),
+    }
 }
 
 /// 200 when the database answers within two seconds, 503 otherwise.

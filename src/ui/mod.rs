@@ -2,6 +2,8 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod forms;
+pub mod groups;
 pub mod layout;
 pub mod not_found;
 pub mod projects;

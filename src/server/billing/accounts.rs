@@ -52,8 +52,8 @@ pub async fn create_account(
     Ok(created)
 }
 
-/// Every account the user belongs to with its projects: two queries whatever
-/// the number of accounts and projects.
+/// Every account the user belongs to with its groups and projects: three
+/// queries whatever the number of accounts and projects.
 pub async fn accounts_with_projects(
     store: &dyn Store,
     user: &CurrentUser,
@@ -66,6 +66,10 @@ pub async fn accounts_with_projects(
         .projects_of_user(&user.user_id)
         .await
         .map_err(internal)?;
+    let groups = store
+        .groups_of_user(&user.user_id)
+        .await
+        .map_err(internal)?;
     accounts
         .into_iter()
         .map(|a| {
@@ -75,6 +79,11 @@ pub async fn accounts_with_projects(
                     .iter()
                     .filter(|p| p.account_id == a.account_id)
                     .map(super::projects::summary)
+                    .collect(),
+                billing_groups: groups
+                    .iter()
+                    .filter(|g| g.account_id == a.account_id)
+                    .map(|g| (g.billing_group_id.clone(), g.billing_group_name.clone()))
                     .collect(),
                 account_id: a.account_id,
                 account_name: a.account_name,

@@ -2,6 +2,10 @@
 //! and the REST API only translate to and from these functions.
 
 pub mod accounts;
+pub mod billing_info;
+pub mod costs;
+pub mod events;
+pub mod groups;
 pub mod projects;
 
 use crate::error::AppError;
@@ -32,6 +36,7 @@ fn violation_error(violation: Violation) -> AppError {
         Violation::GroupIsPrimary => AppError::Conflict {
             message: "This is the account's primary billing group. Choose another primary group in the account's Settings first.".into(),
         },
+        Violation::AlreadyInGroup => AppError::invalid("billing_group_id", "The project is already in that billing group."),
         Violation::GroupDeleted => AppError::invalid("billing_group_id", "That billing group has been deleted."),
         Violation::GroupOfOtherAccount => AppError::invalid(
             "billing_group_id",

@@ -36,6 +36,8 @@ pub enum Violation {
     /// A group that is not of the project's (or account's) own account.
     GroupOfOtherAccount,
     EventsInsertOnly,
+    /// A move to the group the project is already in.
+    AlreadyInGroup,
     /// Another named check; the name tells which.
     Check(String),
     /// A foreign key without a more specific meaning.
@@ -266,6 +268,63 @@ pub struct EventRecord {
     pub create_time: DateTime<Utc>,
 }
 
+/// Which events to list: newest first, before `before_id` (keyset paging).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    pub before_id: Option<i64>,
+    pub event_type: Option<String>,
+    pub project_name: Option<String>,
+    pub limit: i64,
+}
+
+/// An active group with its number of projects.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct GroupSummaryRecord {
+    #[sqlx(flatten)]
+    pub group: BillingGroupRecord,
+    pub project_count: i64,
+}
+
+/// One run of a service with what the cost engine needs to price it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PricedRunRecord {
+    pub project_name: String,
+    pub service_name: String,
+    pub service_type: String,
+    pub plan: String,
+    pub cloud_name: String,
+    pub hourly_price_usd: DbDecimal,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// A card as stored: never the number, only what identifies it to a person.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StoredCard {
+    pub brand: String,
+    pub last4: String,
+    pub exp_month: i64,
+    pub exp_year: i64,
+    pub name: String,
+}
+
+/// Everything the Billing information tab saves, in one write.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BillingInfoUpdate {
+    pub billing_currency: String,
+    pub billing_emails: Vec<String>,
+    pub billing_extra_text: String,
+    pub company: String,
+    pub address_lines: Vec<String>,
+    pub city: String,
+    pub state: String,
+    pub zip_code: String,
+    pub country_code: String,
+    pub vat_id: String,
+    pub payment_method: String,
+    pub card: Option<StoredCard>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct LoginFailureRecord {
     pub email: String,
@@ -358,7 +417,56 @@ pub trait Store: Send + Sync + 'static {
         account_id: &str,
     ) -> StoreResult<Vec<BillingGroupRecord>>;
 
+    /// Active groups of every account the user belongs to, in one query.
+    async fn groups_of_user(&self, user_id: &str) -> StoreResult<Vec<BillingGroupRecord>>;
+    /// Active groups of the account with their number of projects, by name.
+    async fn group_summaries(&self, account_id: &str) -> StoreResult<Vec<GroupSummaryRecord>>;
+    /// Renames the group; its event records the old and new name.
+    async fn rename_billing_group(
+        &self,
+        billing_group_id: &str,
+        new_name: &str,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<BillingGroupRecord>;
+    /// Marks the group deleted (the schema refuses a group with projects or
+    /// the primary one); its invoices and events stay readable.
+    async fn delete_billing_group(
+        &self,
+        billing_group_id: &str,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Makes the group the account's primary group; both groups get an event.
+    async fn set_primary_billing_group(
+        &self,
+        account_id: &str,
+        billing_group_id: &str,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Saves billing details and payment method all at once; the event
+    /// records the changed fields before and after.
+    async fn update_billing_info(
+        &self,
+        billing_group_id: &str,
+        update: &BillingInfoUpdate,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<BillingGroupRecord>;
+
     // projects
+    /// Moves a project to another group of its account at `at`: the history
+    /// splits there, and both groups get their event, in one transaction.
+    async fn move_project(
+        &self,
+        project_name: &str,
+        to_group_id: &str,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<ProjectRecord>;
+    /// The account's projects with their groups, by name.
+    async fn projects_of_account(&self, account_id: &str) -> StoreResult<Vec<ProjectRecord>>;
     /// Creates the project in the given group: its history row and the
     /// group's `project_added` event, in one transaction.
     async fn create_project(
@@ -390,6 +498,15 @@ pub trait Store: Send + Sync + 'static {
         end: Option<(DateTime<Utc>, RunEnd)>,
     ) -> StoreResult<()>;
     async fn service_runs(&self, service_id: &str) -> StoreResult<Vec<ServiceRunRecord>>;
+    /// For the cost engine: the group memberships and priced runs of the
+    /// account's projects that overlap [from, to). Two queries, whatever the
+    /// number of projects.
+    async fn account_usage(
+        &self,
+        account_id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<(Vec<GroupMembershipRecord>, Vec<PricedRunRecord>)>;
     /// The project's services with their current state, in one query.
     async fn services_of_project(&self, project_name: &str)
         -> StoreResult<Vec<ServiceStateRecord>>;
@@ -409,6 +526,14 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<Decimal>>;
 
     // events
+    /// The group's events, newest first, filtered and paged by keyset.
+    async fn events(
+        &self,
+        billing_group_id: &str,
+        filter: &EventFilter,
+    ) -> StoreResult<Vec<EventRecord>>;
+    /// The event types the group's log holds (for the filter).
+    async fn event_types_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<String>>;
     /// The group's events, newest first.
     async fn events_of_group(
         &self,
@@ -492,4 +617,60 @@ where
         };
         StoreError::Migration(message)
     })
+}
+
+/// The billing fields that differ between two versions of a group, as
+/// `{"before": {...}, "after": {...}}` for the event log.
+pub fn billing_info_changes(
+    before: &BillingGroupRecord,
+    after: &BillingGroupRecord,
+) -> serde_json::Value {
+    let fields = |g: &BillingGroupRecord| -> Vec<(&'static str, serde_json::Value)> {
+        vec![
+            ("billing_currency", g.billing_currency.clone().into()),
+            (
+                "billing_emails",
+                serde_json::from_str(&g.billing_emails).unwrap_or_default(),
+            ),
+            ("billing_extra_text", g.billing_extra_text.clone().into()),
+            ("company", g.company.clone().into()),
+            (
+                "address_lines",
+                serde_json::from_str(&g.address_lines).unwrap_or_default(),
+            ),
+            ("city", g.city.clone().into()),
+            ("state", g.state.clone().into()),
+            ("zip_code", g.zip_code.clone().into()),
+            ("country_code", g.country_code.clone().into()),
+            ("vat_id", g.vat_id.clone().into()),
+            ("payment_method", g.payment_method.clone().into()),
+            ("card_brand", g.card_brand.clone().into()),
+            ("card_last4", g.card_last4.clone().into()),
+            ("card_exp_month", g.card_exp_month.into()),
+            ("card_exp_year", g.card_exp_year.into()),
+            ("card_name", g.card_name.clone().into()),
+        ]
+    };
+    let mut old = serde_json::Map::new();
+    let mut new = serde_json::Map::new();
+    for ((key, a), (_, b)) in fields(before).into_iter().zip(fields(after)) {
+        if a != b {
+            old.insert(key.to_string(), a);
+            new.insert(key.to_string(), b);
+        }
+    }
+    serde_json::json!({"before": old, "after": new})
+}
+
+/// "Billing information changed: company, vat_id" (or "saved without changes").
+pub fn describe_changes(details: &serde_json::Value) -> String {
+    let keys: Vec<&str> = details["after"]
+        .as_object()
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    if keys.is_empty() {
+        "Billing information saved without changes".to_string()
+    } else {
+        format!("Billing information changed: {}", keys.join(", "))
+    }
 }

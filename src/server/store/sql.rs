@@ -289,6 +289,279 @@ macro_rules! impl_store {
                 .await?)
             }
 
+            async fn groups_of_user(&self, user_id: &str) -> StoreResult<Vec<BillingGroupRecord>> {
+                Ok(sqlx::query_as::<_, BillingGroupRecord>(&format!(
+                    "SELECT {GROUP_COLUMNS} FROM billing_groups
+                     WHERE group_state = 'active'
+                       AND account_id IN (SELECT account_id FROM memberships WHERE user_id = $1)
+                     ORDER BY account_id, billing_group_name, billing_group_id"
+                ))
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn group_summaries(&self, account_id: &str) -> StoreResult<Vec<GroupSummaryRecord>> {
+                Ok(sqlx::query_as::<_, GroupSummaryRecord>(&format!(
+                    "SELECT {GROUP_COLUMNS},
+                            (SELECT COUNT(*) FROM projects p WHERE p.billing_group_id = billing_groups.billing_group_id) AS project_count
+                     FROM billing_groups
+                     WHERE account_id = $1 AND group_state = 'active'
+                     ORDER BY billing_group_name, billing_group_id"
+                ))
+                .bind(account_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn rename_billing_group(
+                &self,
+                billing_group_id: &str,
+                new_name: &str,
+                actor: &str,
+                at: DateTime<Utc>,
+            ) -> StoreResult<BillingGroupRecord> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let before = lock_group(&mut tx, billing_group_id).await?;
+                let after = sqlx::query_as::<_, BillingGroupRecord>(&format!(
+                    "UPDATE billing_groups SET billing_group_name = $2, update_time = $3
+                     WHERE billing_group_id = $1 RETURNING {GROUP_COLUMNS}"
+                ))
+                .bind(billing_group_id)
+                .bind(new_name)
+                .bind(at)
+                .fetch_one(&mut *tx)
+                .await?;
+                let details = serde_json::json!({
+                    "before": {"billing_group_name": before.billing_group_name},
+                    "after": {"billing_group_name": after.billing_group_name},
+                });
+                insert_event(
+                    &mut tx,
+                    billing_group_id,
+                    &after.account_id,
+                    actor,
+                    "billing_group_renamed",
+                    &format!("Renamed from '{}' to '{}'", before.billing_group_name, after.billing_group_name),
+                    None,
+                    Some(&details),
+                    at,
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(after)
+            }
+
+            async fn delete_billing_group(
+                &self,
+                billing_group_id: &str,
+                actor: &str,
+                at: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let group = lock_group(&mut tx, billing_group_id).await?;
+                if group.group_state == "deleted" {
+                    return Err(StoreError::NotFound);
+                }
+                // The schema's trigger refuses a group with projects or the
+                // primary group; the row lock orders this against moves.
+                sqlx::query(
+                    "UPDATE billing_groups SET group_state = 'deleted', delete_time = $2, update_time = $2
+                     WHERE billing_group_id = $1",
+                )
+                .bind(billing_group_id)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                insert_event(
+                    &mut tx,
+                    billing_group_id,
+                    &group.account_id,
+                    actor,
+                    "billing_group_deleted",
+                    &format!("Billing group '{}' deleted", group.billing_group_name),
+                    None,
+                    None,
+                    at,
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn set_primary_billing_group(
+                &self,
+                account_id: &str,
+                billing_group_id: &str,
+                actor: &str,
+                at: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let previous: String = sqlx::query_scalar(&format!(
+                    "SELECT primary_billing_group_id FROM accounts WHERE account_id = $1{FOR_UPDATE}"
+                ))
+                .bind(account_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                if previous == billing_group_id {
+                    return Ok(());
+                }
+                sqlx::query(
+                    "UPDATE accounts SET primary_billing_group_id = $2, update_time = $3 WHERE account_id = $1",
+                )
+                .bind(account_id)
+                .bind(billing_group_id)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                let details = serde_json::json!({
+                    "before": {"primary_billing_group_id": previous},
+                    "after": {"primary_billing_group_id": billing_group_id},
+                });
+                insert_event(&mut tx, billing_group_id, account_id, actor, "primary_billing_group_changed",
+                    "Set as the account's primary billing group", None, Some(&details), at).await?;
+                insert_event(&mut tx, &previous, account_id, actor, "primary_billing_group_changed",
+                    "No longer the account's primary billing group", None, Some(&details), at).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn update_billing_info(
+                &self,
+                billing_group_id: &str,
+                update: &BillingInfoUpdate,
+                actor: &str,
+                at: DateTime<Utc>,
+            ) -> StoreResult<BillingGroupRecord> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let before = lock_group(&mut tx, billing_group_id).await?;
+                if before.group_state == "deleted" {
+                    return Err(StoreError::NotFound);
+                }
+                let emails = serde_json::to_string(&update.billing_emails).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let lines = serde_json::to_string(&update.address_lines).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let card = update.card.as_ref();
+                let after = sqlx::query_as::<_, BillingGroupRecord>(&format!(
+                    "UPDATE billing_groups SET billing_currency = $2, billing_emails = $3, billing_extra_text = $4,
+                        company = $5, address_lines = $6, city = $7, state = $8, zip_code = $9,
+                        country_code = $10, vat_id = $11, payment_method = $12, card_brand = $13,
+                        card_last4 = $14, card_exp_month = $15, card_exp_year = $16, card_name = $17,
+                        update_time = $18
+                     WHERE billing_group_id = $1 RETURNING {GROUP_COLUMNS}"
+                ))
+                .bind(billing_group_id)
+                .bind(&update.billing_currency)
+                .bind(emails)
+                .bind(&update.billing_extra_text)
+                .bind(&update.company)
+                .bind(lines)
+                .bind(&update.city)
+                .bind(&update.state)
+                .bind(&update.zip_code)
+                .bind(&update.country_code)
+                .bind(&update.vat_id)
+                .bind(&update.payment_method)
+                .bind(card.map(|c| c.brand.clone()))
+                .bind(card.map(|c| c.last4.clone()))
+                .bind(card.map(|c| c.exp_month))
+                .bind(card.map(|c| c.exp_year))
+                .bind(card.map(|c| c.name.clone()))
+                .bind(at)
+                .fetch_one(&mut *tx)
+                .await?;
+                let details = $crate::server::store::billing_info_changes(&before, &after);
+                insert_event(
+                    &mut tx,
+                    billing_group_id,
+                    &after.account_id,
+                    actor,
+                    "billing_info_changed",
+                    &$crate::server::store::describe_changes(&details),
+                    None,
+                    Some(&details),
+                    at,
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(after)
+            }
+
+            async fn move_project(
+                &self,
+                project_name: &str,
+                to_group_id: &str,
+                actor: &str,
+                at: DateTime<Utc>,
+            ) -> StoreResult<ProjectRecord> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let (account_id, from_group_id): (String, String) = sqlx::query_as(&format!(
+                    "SELECT account_id, billing_group_id FROM projects WHERE project_name = $1{FOR_UPDATE}"
+                ))
+                .bind(project_name)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+                if from_group_id == to_group_id {
+                    return Err(StoreError::Violation(Violation::AlreadyInGroup));
+                }
+                let from_group = lock_group(&mut tx, &from_group_id).await?;
+                let to_group = lock_group(&mut tx, to_group_id).await?;
+                // The foreign key and triggers refuse another account's group
+                // or a deleted one.
+                sqlx::query("UPDATE projects SET billing_group_id = $2 WHERE project_name = $1")
+                    .bind(project_name)
+                    .bind(to_group_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "UPDATE project_group_history SET valid_to = $2 WHERE project_name = $1 AND valid_to IS NULL",
+                )
+                .bind(project_name)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO project_group_history (project_name, billing_group_id, valid_from) VALUES ($1, $2, $3)",
+                )
+                .bind(project_name)
+                .bind(to_group_id)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                let details = serde_json::json!({
+                    "before": {"billing_group_id": from_group_id, "billing_group_name": from_group.billing_group_name},
+                    "after": {"billing_group_id": to_group_id, "billing_group_name": to_group.billing_group_name},
+                });
+                insert_event(&mut tx, &from_group_id, &account_id, actor, "project_moved_out",
+                    &format!("Project '{project_name}' moved to billing group '{}'", to_group.billing_group_name),
+                    Some(project_name), Some(&details), at).await?;
+                insert_event(&mut tx, to_group_id, &account_id, actor, "project_moved_in",
+                    &format!("Project '{project_name}' moved in from billing group '{}'", from_group.billing_group_name),
+                    Some(project_name), Some(&details), at).await?;
+                let project = sqlx::query_as::<_, ProjectRecord>(&format!(
+                    "SELECT {PROJECT_COLUMNS} FROM projects p
+                     JOIN billing_groups g ON g.billing_group_id = p.billing_group_id
+                     WHERE p.project_name = $1"
+                ))
+                .bind(project_name)
+                .fetch_one(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(project)
+            }
+
+            async fn projects_of_account(&self, account_id: &str) -> StoreResult<Vec<ProjectRecord>> {
+                Ok(sqlx::query_as::<_, ProjectRecord>(&format!(
+                    "SELECT {PROJECT_COLUMNS} FROM projects p
+                     JOIN billing_groups g ON g.billing_group_id = p.billing_group_id
+                     WHERE p.account_id = $1
+                     ORDER BY p.project_name"
+                ))
+                .bind(account_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
             async fn create_project(
                 &self,
                 new: &NewProject,
@@ -445,6 +718,40 @@ macro_rules! impl_store {
                 .await?)
             }
 
+            async fn account_usage(
+                &self,
+                account_id: &str,
+                from: DateTime<Utc>,
+                to: DateTime<Utc>,
+            ) -> StoreResult<(Vec<GroupMembershipRecord>, Vec<PricedRunRecord>)> {
+                let memberships = sqlx::query_as::<_, GroupMembershipRecord>(
+                    "SELECT h.project_name, h.billing_group_id, h.valid_from, h.valid_to
+                     FROM project_group_history h JOIN projects p ON p.project_name = h.project_name
+                     WHERE p.account_id = $1 AND h.valid_from < $3 AND (h.valid_to IS NULL OR h.valid_to > $2)
+                     ORDER BY h.project_name, h.valid_from",
+                )
+                .bind(account_id)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await?;
+                let runs = sqlx::query_as::<_, PricedRunRecord>(
+                    "SELECT s.project_name, s.service_name, s.service_type, s.plan, s.cloud_name,
+                            s.hourly_price_usd, r.started_at, r.ended_at
+                     FROM service_runs r
+                     JOIN services s ON s.service_id = r.service_id
+                     JOIN projects p ON p.project_name = s.project_name
+                     WHERE p.account_id = $1 AND r.started_at < $3 AND (r.ended_at IS NULL OR r.ended_at > $2)
+                     ORDER BY s.project_name, s.service_name, r.started_at",
+                )
+                .bind(account_id)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok((memberships, runs))
+            }
+
             async fn set_exchange_rate(
                 &self,
                 currency: &str,
@@ -479,6 +786,35 @@ macro_rules! impl_store {
                 Ok(rate.map(|r| r.0))
             }
 
+            async fn events(&self, billing_group_id: &str, filter: &EventFilter) -> StoreResult<Vec<EventRecord>> {
+                Ok(sqlx::query_as::<_, EventRecord>(
+                    "SELECT log_entry_id, billing_group_id, account_id, actor, event_type, event_desc,
+                            project_name, details, create_time
+                     FROM events
+                     WHERE billing_group_id = $1
+                       AND ($2 IS NULL OR log_entry_id < $2)
+                       AND ($3 IS NULL OR event_type = $3)
+                       AND ($4 IS NULL OR project_name = $4)
+                     ORDER BY log_entry_id DESC LIMIT $5",
+                )
+                .bind(billing_group_id)
+                .bind(filter.before_id)
+                .bind(filter.event_type.as_deref())
+                .bind(filter.project_name.as_deref())
+                .bind(filter.limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn event_types_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<String>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT DISTINCT event_type FROM events WHERE billing_group_id = $1 ORDER BY event_type",
+                )
+                .bind(billing_group_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
             async fn events_of_group(
                 &self,
                 billing_group_id: &str,
@@ -505,8 +841,6 @@ macro_rules! impl_store {
         const PROJECT_COLUMNS: &str = "p.project_name, p.account_id, p.billing_group_id,
             g.billing_group_name, p.default_cloud, p.create_time";
 
-        // Kept for the read-then-write methods of later migrations.
-        #[allow(dead_code)]
         const FOR_UPDATE: &str = $for_update;
 
         async fn insert_group(
@@ -541,6 +875,18 @@ macro_rules! impl_store {
             )
             .await?;
             Ok(group)
+        }
+
+        /// Reads a group inside a write transaction, locking its row on
+        /// PostgreSQL so that concurrent moves, deletes and edits queue.
+        async fn lock_group(tx: &mut $conn, billing_group_id: &str) -> StoreResult<BillingGroupRecord> {
+            sqlx::query_as::<_, BillingGroupRecord>(&format!(
+                "SELECT {GROUP_COLUMNS} FROM billing_groups WHERE billing_group_id = $1{FOR_UPDATE}"
+            ))
+            .bind(billing_group_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)
         }
 
         #[allow(clippy::too_many_arguments)]

@@ -2,7 +2,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::accounts::list_accounts;
-use crate::model::AccountWithProjects;
+use crate::api::groups::CreateProject;
+use crate::model::{AccountWithProjects, Role};
+use crate::ui::forms::{action_error, FieldError};
 use crate::ui::layout::AppLayout;
 use crate::ui::ErrorPanel;
 
@@ -10,7 +12,9 @@ use crate::ui::ErrorPanel;
 /// group each project is in.
 #[component]
 pub fn ProjectsAndAccountsPage() -> impl IntoView {
-    let accounts = Resource::new(|| (), |_| list_accounts());
+    // Bumped by any account's Create project form after it succeeds.
+    let refresh = RwSignal::new(0u32);
+    let accounts = Resource::new(move || refresh.get(), |_| list_accounts());
     view! {
         <Title text="Projects & accounts" />
         <AppLayout>
@@ -29,7 +33,7 @@ pub fn ProjectsAndAccountsPage() -> impl IntoView {
                         Ok(accounts) => {
                             accounts
                                 .into_iter()
-                                .map(|account| view! { <AccountCard account=account /> })
+                                .map(|account| view! { <AccountCard account=account refresh /> })
                                 .collect_view()
                                 .into_any()
                         }
@@ -42,14 +46,22 @@ pub fn ProjectsAndAccountsPage() -> impl IntoView {
 }
 
 #[component]
-fn AccountCard(account: AccountWithProjects) -> impl IntoView {
+fn AccountCard(account: AccountWithProjects, refresh: RwSignal<u32>) -> impl IntoView {
     let heading_id = format!("account-{}", account.account_id);
     let project_count = account.projects.len();
     let primary = account.primary_billing_group_id.clone();
+    let create_form = account
+        .role
+        .allows(Role::Billing)
+        .then(|| view! { <CreateProjectForm account=account.clone() refresh /> });
     view! {
         <section class="panel account" aria-labelledby=heading_id.clone()>
             <header class="account-header">
-                <h2 id=heading_id.clone()>{account.account_name.clone()}</h2>
+                <h2 id=heading_id.clone()>
+                    <a href=format!("/account/{}/billing", account.account_id)>
+                        {account.account_name.clone()}
+                    </a>
+                </h2>
                 <span class="badge" title="Your role on this account">
                     {account.role.to_string()}
                 </span>
@@ -110,6 +122,55 @@ fn AccountCard(account: AccountWithProjects) -> impl IntoView {
                 }
                     .into_any()
             }}
+            {create_form}
         </section>
+    }
+}
+
+/// Create project: a name, and the billing group (the primary one unless
+/// another is chosen).
+#[component]
+fn CreateProjectForm(account: AccountWithProjects, refresh: RwSignal<u32>) -> impl IntoView {
+    let create = ServerAction::<CreateProject>::new();
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            refresh.update(|n| *n += 1);
+        }
+    });
+    let error = Signal::derive(action_error(create));
+    let name_id = format!("new-project-{}", account.account_id);
+    let group_id = format!("new-project-group-{}", account.account_id);
+    let created = move || create.value().get().and_then(Result::ok);
+    view! {
+        <details class="create-project">
+            <summary>"Create project"</summary>
+            <ActionForm action=create attr:class="inline-form">
+                <input type="hidden" name="account_id" value=account.account_id.clone() />
+                <label for=name_id.clone()>"Project name"</label>
+                <input id=name_id name="project_name" maxlength="63" required pattern="[a-z][a-z0-9-]*" />
+                <label for=group_id.clone()>"Billing group"</label>
+                <select id=group_id name="billing_group_id">
+                    {account
+                        .billing_groups
+                        .iter()
+                        .map(|(id, name)| {
+                            let primary = *id == account.primary_billing_group_id;
+                            view! {
+                                <option value=id.clone() selected=primary>
+                                    {if primary { format!("{name} (primary)") } else { name.clone() }}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+                <button type="submit" disabled=move || create.pending().get()>
+                    "Create project"
+                </button>
+            </ActionForm>
+            <FieldError error field="project_name" />
+            <FieldError error field="billing_group_id" />
+            <FieldError error />
+            {move || created().map(|name| view! { <p role="status">{format!("Project '{name}' created.")}</p> })}
+        </details>
     }
 }

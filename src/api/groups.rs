@@ -1,0 +1,248 @@
+//! Billing groups: the account's Billing and Settings tabs, the group page
+//! and its actions. Each function: find the caller, call the rules.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::billing::{AccountBilling, EventsPage, GroupPage};
+
+#[server(endpoint = "account_billing")]
+pub async fn get_account_billing(account_id: String) -> Result<AccountBilling, AppError> {
+    use super::context;
+    let state = context::state()?;
+    let user = context::user()?;
+    crate::server::billing::groups::account_billing(
+        state.store.as_ref(),
+        &user,
+        &account_id,
+        context::now(),
+    )
+    .await
+}
+
+/// Creates a group and opens it.
+#[server(endpoint = "create_billing_group")]
+pub async fn create_billing_group(
+    account_id: String,
+    billing_group_name: String,
+    copy_from: Option<String>,
+) -> Result<String, AppError> {
+    use super::context;
+    let state = context::state()?;
+    let user = context::user()?;
+    let group = crate::server::billing::groups::create_group(
+        state.store.as_ref(),
+        &user,
+        &account_id,
+        &billing_group_name,
+        copy_from.as_deref(),
+        context::now(),
+    )
+    .await?;
+    leptos_axum::redirect(&format!("/billing-group/{}", group.billing_group_id));
+    Ok(group.billing_group_id)
+}
+
+#[server(endpoint = "group_page")]
+pub async fn get_group_page(billing_group_id: String) -> Result<GroupPage, AppError> {
+    use super::context;
+    let state = context::state()?;
+    let user = context::user()?;
+    crate::server::billing::groups::group_page(
+        state.store.as_ref(),
+        &user,
+        &billing_group_id,
+        context::now(),
+    )
+    .await
+}
+
+#[server(endpoint = "rename_billing_group")]
+pub async fn rename_billing_group(
+    billing_group_id: String,
+    billing_group_name: String,
+) -> Result<(), AppError> {
+    use super::context;
+    let state = context::state()?;
+    let user = context::user()?;
+    crate::server::billing::groups::rename_group(
+        state.store.as_ref(),
+        &user,
+        &billing_group_id,
+        &billing_group_name,
+        context::now(),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Deletes an empty, non-primary group and returns to the account's Billing tab.
+#[server(endpoint = "delete_billing_group")]
+pub async fn delete_billing_group(billing_group_id: String) -> Result<(), AppError> {
+    use super::context;
+    let state = context::state()?;
+    let user = context::user()?;
+    let store = state.store.as_ref();
+    let (group, _) = crate::server::billing::groups::authorized_group(
+        store,
+        &user,
+        &billing_group_id,
+        crate::model::Role::Billing,
+    )
+    .await?;
+    crate::server::billing::groups::delete_group(store, &user, &billing_group_id, context::now())
+        .await?;
+    leptos_axum::redirect(&format!("/account/{}/billing", group.account_id));
+    Ok(())
+}
+
+#[server(endpoint = "set_primary_billing_group")]
+pub async fn set_primary_billing_group(
+    account_id: String,
+    billing_group_id: String,
+) -> Result<(), AppError> {
+    use super::context;
+    let state = context::state()?;
+    let user = context::user()?;
+    crate::server::billing::groups::set_primary(
+        state.store.as_ref(),
+        &user,
+        &account_id,
+        &billing_group_id,
+        context::now(),
+    )
+    .await
+}
+
+/// Moves one project to another group of its account.
+#[server(endpoint = "move_project")]
+pub async fn move_project(project_name: String, billing_group_id: String) -> Result<(), AppError> {
+    use super::context;
+    let state = context::state()?;
+    let user = context::user()?;
+    crate::server::billing::groups::move_project(
+        state.store.as_ref(),
+        &user,
+        &project_name,
+        &billing_group_id,
+        context::now(),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Assigns the chosen projects of the account to this group.
+#[server(endpoint = "assign_projects")]
+pub async fn assign_projects(
+    billing_group_id: String,
+    #[server(default)] projects_names: Vec<String>,
+) -> Result<usize, AppError> {
+    use super::context;
+    let state = context::state()?;
+    let user = context::user()?;
+    crate::server::billing::groups::assign_projects(
+        state.store.as_ref(),
+        &user,
+        &billing_group_id,
+        &projects_names,
+        context::now(),
+    )
+    .await
+    .map(|moved| moved.len())
+}
+
+/// A page of the group's events, newest first, optionally filtered.
+#[server(endpoint = "group_events")]
+pub async fn group_events(
+    billing_group_id: String,
+    before: Option<i64>,
+    event_type: Option<String>,
+    project_name: Option<String>,
+) -> Result<EventsPage, AppError> {
+    use super::context;
+    let state = context::state()?;
+    let user = context::user()?;
+    crate::server::billing::events::events_page(
+        state.store.as_ref(),
+        &user,
+        &billing_group_id,
+        before,
+        event_type.as_deref(),
+        project_name.as_deref(),
+    )
+    .await
+}
+
+/// Saves the Billing information tab all at once.
+#[server(endpoint = "save_billing_info")]
+pub async fn save_billing_info(
+    billing_group_id: String,
+    payment_method: String,
+    #[server(default)] card_number: String,
+    #[server(default)] card_expiry: String,
+    #[server(default)] card_name: String,
+    #[server(default)] company: String,
+    #[server(default)] address: String,
+    #[server(default)] city: String,
+    #[server(default)] state: String,
+    #[server(default)] zip_code: String,
+    #[server(default)] country_code: String,
+    #[server(default)] vat_id: String,
+    #[server(default)] billing_emails: String,
+    #[server(default)] billing_currency: String,
+    #[server(default)] billing_extra_text: String,
+) -> Result<(), AppError> {
+    use super::context;
+    use crate::server::billing::billing_info::{save, BillingInfoForm};
+    let app = context::state()?;
+    let user = context::user()?;
+    let form = BillingInfoForm {
+        payment_method,
+        card_number,
+        card_expiry,
+        card_name,
+        company,
+        address,
+        city,
+        state,
+        zip_code,
+        country_code,
+        vat_id,
+        billing_emails,
+        billing_currency,
+        billing_extra_text,
+    };
+    save(
+        app.store.as_ref(),
+        &user,
+        &billing_group_id,
+        &form,
+        context::now(),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Creates a project in the account; its group is the primary one unless
+/// another is chosen.
+#[server(endpoint = "create_project")]
+pub async fn create_project(
+    account_id: String,
+    project_name: String,
+    billing_group_id: Option<String>,
+) -> Result<String, AppError> {
+    use super::context;
+    let state = context::state()?;
+    let user = context::user()?;
+    let project = crate::server::billing::projects::create_project(
+        state.store.as_ref(),
+        &user,
+        &account_id,
+        &project_name,
+        billing_group_id.as_deref(),
+        "",
+        context::now(),
+    )
+    .await?;
+    Ok(project.project_name)
+}

@@ -1,0 +1,127 @@
+//! Billing-group types shared by the pages and the server.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::{ProjectSummary, Role};
+
+/// An amount in a currency; amounts travel as strings in JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    pub amount: Decimal,
+    pub currency: String,
+}
+
+impl std::fmt::Display for Money {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.amount.round_dp(2), self.currency)
+    }
+}
+
+/// Month-to-date charges before tax: in USD, and in the group's currency
+/// when an exchange rate is known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccumulatedCosts {
+    pub usd: Money,
+    pub local: Option<Money>,
+}
+
+/// A billing group as listed on the account's Billing tab.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupSummary {
+    pub billing_group_id: String,
+    pub billing_group_name: String,
+    pub billing_currency: String,
+    pub project_count: i64,
+    pub is_primary: bool,
+    pub costs: AccumulatedCosts,
+}
+
+/// The account page: its groups and projects.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountBilling {
+    pub account_id: String,
+    pub account_name: String,
+    pub role: Role,
+    pub primary_billing_group_id: String,
+    pub groups: Vec<GroupSummary>,
+    pub projects: Vec<ProjectSummary>,
+}
+
+/// A project of a group with its month-to-date cost in the group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectCost {
+    pub project_name: String,
+    pub cost_usd: Decimal,
+}
+
+/// A card as shown: never the number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardInfo {
+    pub brand: String,
+    pub last4: String,
+    pub exp_month: i64,
+    pub exp_year: i64,
+    pub name: String,
+}
+
+/// A billing group with every field of PRODUCT.md §1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillingGroup {
+    pub billing_group_id: String,
+    pub account_id: String,
+    pub billing_group_name: String,
+    pub billing_currency: String,
+    pub billing_emails: Vec<String>,
+    pub billing_extra_text: String,
+    pub company: String,
+    pub address_lines: Vec<String>,
+    pub city: String,
+    pub state: String,
+    pub zip_code: String,
+    pub country_code: String,
+    pub vat_id: String,
+    pub payment_method: String,
+    pub card_info: Option<CardInfo>,
+    pub state_active: bool,
+    pub create_time: DateTime<Utc>,
+}
+
+/// The billing group page header and Overview/Projects data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupPage {
+    pub group: BillingGroup,
+    pub account_name: String,
+    pub role: Role,
+    pub is_primary: bool,
+    pub costs: AccumulatedCosts,
+    pub projects: Vec<ProjectCost>,
+    /// The account's other active groups (move targets), (id, name).
+    pub other_groups: Vec<(String, String)>,
+    /// The account's projects in other groups (assign candidates), (project, group name).
+    pub assignable_projects: Vec<(String, String)>,
+}
+
+/// One line of the Events tab.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupEvent {
+    pub log_entry_id: i64,
+    pub actor: String,
+    pub event_type: String,
+    pub event_desc: String,
+    pub project_name: Option<String>,
+    /// JSON `{"before": …, "after": …}` where the change has one.
+    pub details: Option<String>,
+    pub create_time: DateTime<Utc>,
+}
+
+/// A page of events and what the filter can offer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventsPage {
+    pub events: Vec<GroupEvent>,
+    /// Pass as `before` to get the next (older) page; None at the end.
+    pub next_before: Option<i64>,
+    pub event_types: Vec<String>,
+    pub project_names: Vec<String>,
+}

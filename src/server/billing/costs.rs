@@ -1,0 +1,250 @@
+//! The cost engine: the one code path for every charge (rule 6).
+//!
+//! A service is charged per started hour of each run interval at its plan's
+//! hourly USD price. Hour k of a run starts at `start + k h`; it is charged
+//! to the period containing that start, and to the billing group the project
+//! was in at that instant. So a move mid-month splits the month cleanly:
+//! hours started before the move stay with the old group, later ones go to
+//! the new one, and no hour is counted twice.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use rust_decimal::Decimal;
+
+use crate::server::store::{GroupMembershipRecord, PricedRunRecord};
+
+/// Charges of one service of one project in one group over a period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Charge {
+    pub billing_group_id: String,
+    pub project_name: String,
+    pub service_name: String,
+    pub service_type: String,
+    pub plan: String,
+    pub cloud_name: String,
+    pub hourly_price_usd: Decimal,
+    pub hours: i64,
+    pub amount_usd: Decimal,
+}
+
+/// The charges of `[from, to)` — hours started in it — as a sum per
+/// (group, project, service). `to` is usually the period end, or "now" for a
+/// month still running.
+pub fn charges(
+    memberships: &[GroupMembershipRecord],
+    runs: &[PricedRunRecord],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Vec<Charge> {
+    let mut by_key: BTreeMap<(String, String, String), Charge> = BTreeMap::new();
+    for run in runs {
+        let run_end = run.ended_at.unwrap_or(to);
+        for membership in memberships
+            .iter()
+            .filter(|m| m.project_name == run.project_name)
+        {
+            // Hour starts that count: inside the run, the period and the
+            // membership at once.
+            let lower = [run.started_at, from, membership.valid_from]
+                .into_iter()
+                .max()
+                .unwrap_or(from);
+            let upper = [Some(run_end), Some(to), membership.valid_to]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap_or(to);
+            let hours = hour_starts_in(run.started_at, lower, upper);
+            if hours == 0 {
+                continue;
+            }
+            let key = (
+                membership.billing_group_id.clone(),
+                run.project_name.clone(),
+                run.service_name.clone(),
+            );
+            let charge = by_key.entry(key).or_insert_with(|| Charge {
+                billing_group_id: membership.billing_group_id.clone(),
+                project_name: run.project_name.clone(),
+                service_name: run.service_name.clone(),
+                service_type: run.service_type.clone(),
+                plan: run.plan.clone(),
+                cloud_name: run.cloud_name.clone(),
+                hourly_price_usd: run.hourly_price_usd.0,
+                hours: 0,
+                amount_usd: Decimal::ZERO,
+            });
+            charge.hours += hours;
+            charge.amount_usd += run.hourly_price_usd.0 * Decimal::from(hours);
+        }
+    }
+    by_key.into_values().collect()
+}
+
+/// How many of the instants `start + k h` (k ≥ 0) lie in `[lower, upper)`.
+pub fn hour_starts_in(start: DateTime<Utc>, lower: DateTime<Utc>, upper: DateTime<Utc>) -> i64 {
+    if upper <= lower || upper <= start {
+        return 0;
+    }
+    let lower = lower.max(start);
+    let first = ceil_hours(lower - start);
+    let past_last = ceil_hours(upper - start);
+    (past_last - first).max(0)
+}
+
+/// Whole hours in `span`, rounded up (a started hour counts).
+fn ceil_hours(span: Duration) -> i64 {
+    let seconds = span.num_milliseconds();
+    let hour = 3_600_000;
+    seconds.div_euclid(hour) + i64::from(seconds.rem_euclid(hour) > 0)
+}
+
+/// Sum of charges per billing group, in USD.
+pub fn totals_by_group(charges: &[Charge]) -> BTreeMap<String, Decimal> {
+    let mut totals = BTreeMap::new();
+    for charge in charges {
+        *totals
+            .entry(charge.billing_group_id.clone())
+            .or_insert(Decimal::ZERO) += charge.amount_usd;
+    }
+    totals
+}
+
+/// The calendar month (UTC) containing `at`: [first instant, first of next).
+pub fn month_of(at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let first = NaiveDate::from_ymd_opt(at.year(), at.month(), 1).unwrap_or_default();
+    let next = if at.month() == 12 {
+        NaiveDate::from_ymd_opt(at.year() + 1, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(at.year(), at.month() + 1, 1)
+    }
+    .unwrap_or_default();
+    let midnight =
+        |d: NaiveDate| Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default());
+    (midnight(first), midnight(next))
+}
+
+/// Money shown to people and put on invoices: rounded to the cent, half away
+/// from zero (the one rounding rule).
+pub fn round_money(amount: Decimal) -> Decimal {
+    amount.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::store::DbDecimal;
+
+    fn t(day: u32, hour: u32, minute: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 10, day, hour, minute, 0)
+            .unwrap()
+    }
+
+    fn run(start: DateTime<Utc>, end: Option<DateTime<Utc>>, price: &str) -> PricedRunRecord {
+        PricedRunRecord {
+            project_name: "p".into(),
+            service_name: "pg".into(),
+            service_type: "pg".into(),
+            plan: "business-4".into(),
+            cloud_name: "c".into(),
+            hourly_price_usd: DbDecimal(price.parse().unwrap()),
+            started_at: start,
+            ended_at: end,
+        }
+    }
+
+    fn member(
+        group: &str,
+        from: DateTime<Utc>,
+        to: Option<DateTime<Utc>>,
+    ) -> GroupMembershipRecord {
+        GroupMembershipRecord {
+            project_name: "p".into(),
+            billing_group_id: group.into(),
+            valid_from: from,
+            valid_to: to,
+        }
+    }
+
+    #[test]
+    fn every_started_hour_is_charged() {
+        assert_eq!(
+            hour_starts_in(t(1, 0, 0), t(1, 0, 0), t(1, 0, 1)),
+            1,
+            "one minute is a started hour"
+        );
+        assert_eq!(hour_starts_in(t(1, 0, 0), t(1, 0, 0), t(1, 2, 0)), 2);
+        assert_eq!(hour_starts_in(t(1, 0, 0), t(1, 0, 0), t(1, 2, 1)), 3);
+        assert_eq!(hour_starts_in(t(1, 0, 30), t(1, 0, 0), t(1, 0, 30)), 0);
+        let charges = charges(
+            &[member("g", t(1, 0, 0), None)],
+            &[run(t(1, 0, 10), Some(t(1, 3, 15)), "0.5")],
+            t(1, 0, 0),
+            t(31, 0, 0),
+        );
+        assert_eq!(
+            (charges[0].hours, charges[0].amount_usd),
+            (4, "2.0".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn a_move_mid_month_splits_at_the_move_without_double_counting() {
+        // Runs from 00:20 to 10:20 (10 hours, starting at :20); moves at 05:00.
+        let memberships = [
+            member("a", t(1, 0, 0), Some(t(1, 5, 0))),
+            member("b", t(1, 5, 0), None),
+        ];
+        let charges = charges(
+            &memberships,
+            &[run(t(1, 0, 20), Some(t(1, 10, 20)), "1")],
+            t(1, 0, 0),
+            t(31, 0, 0),
+        );
+        let hours: Vec<_> = charges
+            .iter()
+            .map(|c| (c.billing_group_id.as_str(), c.hours))
+            .collect();
+        // Hour starts 00:20..04:20 (5) before the move, 05:20..09:20 (5) after.
+        assert_eq!(hours, [("a", 5), ("b", 5)]);
+    }
+
+    #[test]
+    fn hours_belong_to_the_period_their_start_lies_in() {
+        let memberships = [member("g", t(1, 0, 0), None)];
+        let runs = [run(t(1, 0, 30), None, "1")];
+        let first_day = charges(&memberships, &runs, t(1, 0, 0), t(2, 0, 0));
+        let second_day = charges(&memberships, &runs, t(2, 0, 0), t(3, 0, 0));
+        assert_eq!((first_day[0].hours, second_day[0].hours), (24, 24));
+        let both = charges(&memberships, &runs, t(1, 0, 0), t(3, 0, 0));
+        assert_eq!(both[0].hours, 48);
+    }
+
+    #[test]
+    fn powered_off_services_cost_nothing_more() {
+        let memberships = [member("g", t(1, 0, 0), None)];
+        let runs = [
+            run(t(1, 0, 0), Some(t(1, 2, 0)), "1"),
+            run(t(3, 0, 0), Some(t(3, 1, 0)), "1"),
+        ];
+        let c = charges(&memberships, &runs, t(1, 0, 0), t(31, 0, 0));
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].hours, 3);
+    }
+
+    #[test]
+    fn months_and_rounding() {
+        let (from, to) = month_of(Utc.with_ymd_and_hms(2026, 12, 15, 8, 0, 0).unwrap());
+        assert_eq!(from, Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap());
+        assert_eq!(to, Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap());
+        assert_eq!(
+            round_money("2.345".parse().unwrap()),
+            "2.35".parse::<Decimal>().unwrap()
+        );
+        assert_eq!(
+            round_money("-2.345".parse().unwrap()),
+            "-2.35".parse::<Decimal>().unwrap()
+        );
+    }
+}

@@ -1,0 +1,499 @@
+//! Billing groups: the account's Billing tab, the group page, create,
+//! rename, delete, primary group, moving and assigning projects (rules 2–5).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use super::costs::{self, round_money};
+use super::store_error;
+use crate::error::{AppError, AppResult};
+use crate::model::billing::{
+    AccountBilling, AccumulatedCosts, BillingGroup, CardInfo, GroupPage, GroupSummary, Money,
+    ProjectCost,
+};
+use crate::model::{validation, CurrentUser, Role};
+use crate::server::auth::{authorize, internal};
+use crate::server::store::{
+    BillingGroupRecord, BillingInfoUpdate, NewBillingGroup, ProjectRecord, Store, StoreError,
+};
+
+/// Loads an active group and checks the caller's role on its account. A
+/// group of an account the caller is not in, a deleted or an unknown group
+/// all answer "not found".
+pub async fn authorized_group(
+    store: &dyn Store,
+    user: &CurrentUser,
+    billing_group_id: &str,
+    needed: Role,
+) -> AppResult<(BillingGroupRecord, Role)> {
+    let not_found = || AppError::not_found("Billing group");
+    let group = store
+        .billing_group(billing_group_id.trim())
+        .await
+        .map_err(internal)?
+        .filter(|g| g.group_state == "active")
+        .ok_or_else(not_found)?;
+    let role = authorize(store, user, &group.account_id, needed)
+        .await
+        .map_err(|e| match e {
+            AppError::NotFound { .. } => not_found(),
+            other => other,
+        })?;
+    Ok((group, role))
+}
+
+/// Month-to-date charges per group of the account, in USD (two queries).
+pub async fn month_to_date_by_group(
+    store: &dyn Store,
+    account_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<(Vec<costs::Charge>, BTreeMap<String, Decimal>)> {
+    let (from, _) = costs::month_of(now);
+    let (memberships, runs) = store
+        .account_usage(account_id, from, now)
+        .await
+        .map_err(internal)?;
+    let charges = costs::charges(&memberships, &runs, from, now);
+    let totals = costs::totals_by_group(&charges);
+    Ok((charges, totals))
+}
+
+/// USD and local amounts, the local one at the rate in force today.
+async fn accumulated(
+    rates: &mut BTreeMap<String, Option<Decimal>>,
+    store: &dyn Store,
+    usd: Decimal,
+    currency: &str,
+    now: DateTime<Utc>,
+) -> AppResult<AccumulatedCosts> {
+    if !rates.contains_key(currency) {
+        let rate = store
+            .exchange_rate_on(currency, now.date_naive())
+            .await
+            .map_err(internal)?;
+        rates.insert(currency.to_string(), rate);
+    }
+    let local = rates.get(currency).copied().flatten().map(|rate| Money {
+        amount: round_money(usd * rate),
+        currency: currency.to_string(),
+    });
+    Ok(AccumulatedCosts {
+        usd: Money {
+            amount: round_money(usd),
+            currency: "USD".into(),
+        },
+        local,
+    })
+}
+
+/// The account's Billing tab: groups with counts, costs and the primary
+/// marker, and the account's projects. Queries do not grow with projects.
+pub async fn account_billing(
+    store: &dyn Store,
+    user: &CurrentUser,
+    account_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<AccountBilling> {
+    let role = authorize(store, user, account_id, Role::Viewer).await?;
+    let account = store
+        .account(account_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| AppError::not_found("Account"))?;
+    let summaries = store.group_summaries(account_id).await.map_err(internal)?;
+    let (_, totals) = month_to_date_by_group(store, account_id, now).await?;
+    let mut rates = BTreeMap::new();
+    let mut groups = Vec::with_capacity(summaries.len());
+    for summary in summaries {
+        let g = summary.group;
+        let usd = totals.get(&g.billing_group_id).copied().unwrap_or_default();
+        groups.push(GroupSummary {
+            is_primary: g.billing_group_id == account.primary_billing_group_id,
+            costs: accumulated(&mut rates, store, usd, &g.billing_currency, now).await?,
+            billing_group_id: g.billing_group_id,
+            billing_group_name: g.billing_group_name,
+            billing_currency: g.billing_currency,
+            project_count: summary.project_count,
+        });
+    }
+    let projects = store
+        .projects_of_account(account_id)
+        .await
+        .map_err(internal)?;
+    Ok(AccountBilling {
+        account_id: account.account_id,
+        account_name: account.account_name,
+        role,
+        primary_billing_group_id: account.primary_billing_group_id,
+        groups,
+        projects: projects.iter().map(super::projects::summary).collect(),
+    })
+}
+
+/// The billing group page: header, Overview and Projects tab data.
+pub async fn group_page(
+    store: &dyn Store,
+    user: &CurrentUser,
+    billing_group_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<GroupPage> {
+    let (group, role) = authorized_group(store, user, billing_group_id, Role::Viewer).await?;
+    let account = store
+        .account(&group.account_id)
+        .await
+        .map_err(internal)?
+        .ok_or(AppError::Internal)?;
+    let (charges, totals) = month_to_date_by_group(store, &group.account_id, now).await?;
+    let projects = store
+        .projects_of_account(&group.account_id)
+        .await
+        .map_err(internal)?;
+    let groups = store
+        .billing_groups_of_account(&group.account_id)
+        .await
+        .map_err(internal)?;
+    let mut rates = BTreeMap::new();
+    let usd = totals
+        .get(&group.billing_group_id)
+        .copied()
+        .unwrap_or_default();
+    let costs = accumulated(&mut rates, store, usd, &group.billing_currency, now).await?;
+    let cost_of = |project: &str| -> Decimal {
+        charges
+            .iter()
+            .filter(|c| c.billing_group_id == group.billing_group_id && c.project_name == project)
+            .map(|c| c.amount_usd)
+            .sum()
+    };
+    let (own, others): (Vec<&ProjectRecord>, Vec<&ProjectRecord>) = projects
+        .iter()
+        .partition(|p| p.billing_group_id == group.billing_group_id);
+    Ok(GroupPage {
+        is_primary: account.primary_billing_group_id == group.billing_group_id,
+        account_name: account.account_name,
+        role,
+        costs,
+        projects: own
+            .into_iter()
+            .map(|p| ProjectCost {
+                project_name: p.project_name.clone(),
+                cost_usd: round_money(cost_of(&p.project_name)),
+            })
+            .collect(),
+        other_groups: groups
+            .into_iter()
+            .filter(|g| g.billing_group_id != group.billing_group_id)
+            .map(|g| (g.billing_group_id, g.billing_group_name))
+            .collect(),
+        assignable_projects: others
+            .into_iter()
+            .map(|p| (p.project_name.clone(), p.billing_group_name.clone()))
+            .collect(),
+        group: to_model(group)?,
+    })
+}
+
+pub fn to_model(g: BillingGroupRecord) -> AppResult<BillingGroup> {
+    let list =
+        |text: &str| serde_json::from_str::<Vec<String>>(text).map_err(|_| AppError::Internal);
+    let card_info = match (
+        g.card_brand,
+        g.card_last4,
+        g.card_exp_month,
+        g.card_exp_year,
+    ) {
+        (Some(brand), Some(last4), Some(exp_month), Some(exp_year)) => Some(CardInfo {
+            brand,
+            last4,
+            exp_month,
+            exp_year,
+            name: g.card_name.unwrap_or_default(),
+        }),
+        _ => None,
+    };
+    Ok(BillingGroup {
+        billing_emails: list(&g.billing_emails)?,
+        address_lines: list(&g.address_lines)?,
+        state_active: g.group_state == "active",
+        billing_group_id: g.billing_group_id,
+        account_id: g.account_id,
+        billing_group_name: g.billing_group_name,
+        billing_currency: g.billing_currency,
+        billing_extra_text: g.billing_extra_text,
+        company: g.company,
+        city: g.city,
+        state: g.state,
+        zip_code: g.zip_code,
+        country_code: g.country_code,
+        vat_id: g.vat_id,
+        payment_method: g.payment_method,
+        card_info,
+        create_time: g.create_time,
+    })
+}
+
+fn group_name(value: &str) -> AppResult<String> {
+    validation::display_name(value, "Billing group name", 128)
+        .map_err(|m| AppError::invalid("billing_group_name", m))
+}
+
+/// Creates a group in the account, optionally copying billing information
+/// (not the card) from another group of the same account.
+pub async fn create_group(
+    store: &dyn Store,
+    user: &CurrentUser,
+    account_id: &str,
+    name: &str,
+    copy_from: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<BillingGroupRecord> {
+    authorize(store, user, account_id, Role::Billing).await?;
+    let name = group_name(name)?;
+    let source = match copy_from.map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(id) => Some(
+            store
+                .billing_group(id)
+                .await
+                .map_err(internal)?
+                .filter(|g| g.account_id == account_id && g.group_state == "active")
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        "copy_from",
+                        "Choose a billing group of this account to copy from.",
+                    )
+                })?,
+        ),
+    };
+    let new = NewBillingGroup {
+        account_id: account_id.to_string(),
+        billing_group_name: name,
+        billing_currency: source
+            .as_ref()
+            .map(|s| s.billing_currency.clone())
+            .unwrap_or_else(|| "USD".into()),
+    };
+    let id = uuid::Uuid::new_v4().to_string();
+    let created = store
+        .create_billing_group(&id, &new, &user.email, now)
+        .await
+        .map_err(store_error)?;
+    let Some(source) = source else {
+        return Ok(created);
+    };
+    // Billing details copy over; a card stays with its group (pay by invoice
+    // when the source paid by card).
+    let update = BillingInfoUpdate {
+        billing_currency: source.billing_currency.clone(),
+        billing_emails: serde_json::from_str(&source.billing_emails).unwrap_or_default(),
+        billing_extra_text: source.billing_extra_text.clone(),
+        company: source.company.clone(),
+        address_lines: serde_json::from_str(&source.address_lines).unwrap_or_default(),
+        city: source.city.clone(),
+        state: source.state.clone(),
+        zip_code: source.zip_code.clone(),
+        country_code: source.country_code.clone(),
+        vat_id: source.vat_id.clone(),
+        payment_method: if source.payment_method == "card" {
+            "email".into()
+        } else {
+            source.payment_method.clone()
+        },
+        card: None,
+    };
+    store
+        .update_billing_info(&id, &update, &user.email, now)
+        .await
+        .map_err(store_error)
+}
+
+pub async fn rename_group(
+    store: &dyn Store,
+    user: &CurrentUser,
+    billing_group_id: &str,
+    name: &str,
+    now: DateTime<Utc>,
+) -> AppResult<BillingGroupRecord> {
+    let (group, _) = authorized_group(store, user, billing_group_id, Role::Billing).await?;
+    let name = group_name(name)?;
+    store
+        .rename_billing_group(&group.billing_group_id, &name, &user.email, now)
+        .await
+        .map_err(store_error)
+}
+
+/// Deletes an empty, non-primary group; otherwise says why and what to do.
+pub async fn delete_group(
+    store: &dyn Store,
+    user: &CurrentUser,
+    billing_group_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let (group, _) = authorized_group(store, user, billing_group_id, Role::Billing).await?;
+    if let Some(reason) = delete_refusal(store, &group).await? {
+        return Err(reason);
+    }
+    // The database checks again under lock: a project assigned meanwhile
+    // makes this fail with the same message.
+    store
+        .delete_billing_group(&group.billing_group_id, &user.email, now)
+        .await
+        .map_err(store_error)
+}
+
+/// Why the group cannot be deleted right now, if it cannot.
+pub async fn delete_refusal(
+    store: &dyn Store,
+    group: &BillingGroupRecord,
+) -> AppResult<Option<AppError>> {
+    let account = store
+        .account(&group.account_id)
+        .await
+        .map_err(internal)?
+        .ok_or(AppError::Internal)?;
+    if account.primary_billing_group_id == group.billing_group_id {
+        return Ok(Some(store_error(StoreError::Violation(
+            crate::server::store::Violation::GroupIsPrimary,
+        ))));
+    }
+    let summaries = store
+        .group_summaries(&group.account_id)
+        .await
+        .map_err(internal)?;
+    let count = summaries
+        .iter()
+        .find(|s| s.group.billing_group_id == group.billing_group_id)
+        .map_or(0, |s| s.project_count);
+    if count > 0 {
+        return Ok(Some(store_error(StoreError::Violation(
+            crate::server::store::Violation::GroupHasProjects,
+        ))));
+    }
+    Ok(None)
+}
+
+/// Sets the account's primary group (admins only, rule 3).
+pub async fn set_primary(
+    store: &dyn Store,
+    user: &CurrentUser,
+    account_id: &str,
+    billing_group_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    authorize(store, user, account_id, Role::Admin).await?;
+    let group = store
+        .billing_group(billing_group_id.trim())
+        .await
+        .map_err(internal)?;
+    match group {
+        Some(g) if g.account_id == account_id && g.group_state == "active" => store
+            .set_primary_billing_group(account_id, &g.billing_group_id, &user.email, now)
+            .await
+            .map_err(store_error),
+        _ => Err(AppError::invalid(
+            "billing_group_id",
+            "Choose an active billing group of this account.",
+        )),
+    }
+}
+
+/// Moves (or assigns) a project into a group of its own account (rule 2).
+pub async fn move_project(
+    store: &dyn Store,
+    user: &CurrentUser,
+    project_name: &str,
+    to_group_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<ProjectRecord> {
+    let not_found = || AppError::not_found("Project");
+    let project = store
+        .project(project_name.trim())
+        .await
+        .map_err(internal)?
+        .ok_or_else(not_found)?;
+    authorize(store, user, &project.account_id, Role::Billing)
+        .await
+        .map_err(|e| match e {
+            AppError::NotFound { .. } => not_found(),
+            other => other,
+        })?;
+    let target = store
+        .billing_group(to_group_id.trim())
+        .await
+        .map_err(internal)?;
+    match target {
+        Some(g) if g.account_id == project.account_id && g.group_state == "active" => {
+            if g.billing_group_id == project.billing_group_id {
+                return Err(AppError::invalid(
+                    "billing_group_id",
+                    format!(
+                        "Project '{}' is already in billing group '{}'.",
+                        project.project_name, g.billing_group_name
+                    ),
+                ));
+            }
+            store
+                .move_project(&project.project_name, &g.billing_group_id, &user.email, now)
+                .await
+                .map_err(store_error)
+        }
+        _ => Err(AppError::invalid(
+            "billing_group_id",
+            "Choose a billing group of this project's account; that one is not one of them.",
+        )),
+    }
+}
+
+/// Assigns several projects to the group; each move is its own transaction
+/// and all names are checked before any moves.
+pub async fn assign_projects(
+    store: &dyn Store,
+    user: &CurrentUser,
+    billing_group_id: &str,
+    project_names: &[String],
+    now: DateTime<Utc>,
+) -> AppResult<Vec<ProjectRecord>> {
+    let (group, _) = authorized_group(store, user, billing_group_id, Role::Billing).await?;
+    if project_names.is_empty() {
+        return Err(AppError::invalid(
+            "projects_names",
+            "Choose at least one project to assign.",
+        ));
+    }
+    let account_projects = store
+        .projects_of_account(&group.account_id)
+        .await
+        .map_err(internal)?;
+    for name in project_names {
+        if !account_projects
+            .iter()
+            .any(|p| &p.project_name == name.trim())
+        {
+            return Err(AppError::invalid(
+                "projects_names",
+                format!(
+                    "Project '{}' is not a project of this account.",
+                    name.trim()
+                ),
+            ));
+        }
+    }
+    let mut moved = Vec::new();
+    for name in project_names {
+        let current = account_projects
+            .iter()
+            .find(|p| p.project_name == name.trim());
+        if current.is_some_and(|p| p.billing_group_id == group.billing_group_id) {
+            continue;
+        }
+        moved.push(
+            store
+                .move_project(name.trim(), &group.billing_group_id, &user.email, now)
+                .await
+                .map_err(store_error)?,
+        );
+    }
+    Ok(moved)
+}

@@ -1,0 +1,254 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::groups::{
+    get_account_billing, CreateBillingGroup, MoveProject, SetPrimaryBillingGroup,
+};
+use crate::model::billing::AccountBilling;
+use crate::model::Role;
+use crate::ui::forms::{action_error, FieldError};
+use crate::ui::layout::AppLayout;
+use crate::ui::ErrorPanel;
+
+fn account_id() -> impl Fn() -> String + Copy + Send + Sync + 'static {
+    let params = use_params_map();
+    move || params.read().get("account_id").unwrap_or_default()
+}
+
+#[component]
+fn AccountTabs(account_id: String, active: &'static str) -> impl IntoView {
+    let tab = |key: &'static str, label: &'static str| {
+        let href = format!("/account/{account_id}/{key}");
+        view! {
+            <a href=href aria-current=(active == key).then_some("page")>
+                {label}
+            </a>
+        }
+    };
+    view! { <nav class="tabs" aria-label="Account">{tab("billing", "Billing")} {tab("settings", "Settings")}</nav> }
+}
+
+/// The account's Billing tab: its billing groups, creating one, and
+/// assigning projects to groups.
+#[component]
+pub fn AccountBillingPage() -> impl IntoView {
+    let id = account_id();
+    let create = ServerAction::<CreateBillingGroup>::new();
+    let assign = ServerAction::<MoveProject>::new();
+    let data = Resource::new(
+        move || (id(), assign.version().get()),
+        |(id, _)| get_account_billing(id),
+    );
+    view! {
+        <Title text="Billing" />
+        <AppLayout>
+            <Suspense fallback=|| view! { <p class="muted">"Loading billing groups…"</p> }>
+                {Suspend::new(async move {
+                    match data.await {
+                        Ok(billing) => view! { <AccountBillingView billing create assign /> }.into_any(),
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </AppLayout>
+    }
+}
+
+#[component]
+fn AccountBillingView(
+    billing: AccountBilling,
+    create: ServerAction<CreateBillingGroup>,
+    assign: ServerAction<MoveProject>,
+) -> impl IntoView {
+    let can_change = billing.role.allows(Role::Billing);
+    let create_error = Signal::derive(action_error(create));
+    let assign_error = Signal::derive(action_error(assign));
+    let groups = billing.groups.clone();
+    let group_options = move || {
+        groups
+            .iter()
+            .map(|g| view! { <option value=g.billing_group_id.clone()>{g.billing_group_name.clone()}</option> })
+            .collect_view()
+    };
+    let group_options_2 = group_options.clone();
+    view! {
+        <h1>{billing.account_name.clone()}</h1>
+        <AccountTabs account_id=billing.account_id.clone() active="billing" />
+        <section class="panel" aria-labelledby="groups-heading">
+            <h2 id="groups-heading">"Billing groups"</h2>
+            <table>
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col" class="num">"Projects"</th>
+                        <th scope="col" class="num">"Accumulated costs"</th>
+                        <th scope="col">"Currency"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {billing
+                        .groups
+                        .iter()
+                        .map(|g| {
+                            let local = g.costs.local.as_ref().map(|m| m.to_string());
+                            view! {
+                                <tr>
+                                    <td>
+                                        <a href=format!(
+                                            "/billing-group/{}",
+                                            g.billing_group_id,
+                                        )>{g.billing_group_name.clone()}</a>
+                                        {g
+                                            .is_primary
+                                            .then(|| view! { <span class="badge primary">"Primary"</span> })}
+                                    </td>
+                                    <td class="num">{g.project_count}</td>
+                                    <td class="num">
+                                        {local.unwrap_or_else(|| "rate missing".into())}
+                                        <span class="muted">" · " {g.costs.usd.to_string()}</span>
+                                    </td>
+                                    <td>{g.billing_currency.clone()}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </section>
+        {can_change.then(move || view! {
+            <section class="panel" aria-labelledby="create-heading">
+                <h2 id="create-heading">"Create billing group"</h2>
+                <ActionForm action=create attr:class="inline-form">
+                    <input type="hidden" name="account_id" value=billing.account_id.clone() />
+                    <label for="new-group-name">"Billing group name"</label>
+                    <input id="new-group-name" name="billing_group_name" maxlength="128" required />
+                    <label for="copy-from">"Copy billing information from"</label>
+                    <select id="copy-from" name="copy_from">
+                        <option value="">"Don't copy"</option>
+                        {group_options.clone()}
+                    </select>
+                    <button type="submit" disabled=move || create.pending().get()>
+                        {move || if create.pending().get() { "Creating…" } else { "Create billing group" }}
+                    </button>
+                </ActionForm>
+                <FieldError error=create_error field="billing_group_name" />
+                <FieldError error=create_error field="copy_from" />
+                <FieldError error=create_error />
+            </section>
+            <section class="panel" aria-labelledby="assign-heading">
+                <h2 id="assign-heading">"Assign projects to billing groups"</h2>
+                <ActionForm action=assign attr:class="inline-form">
+                    <label for="assign-project">"Project"</label>
+                    <select id="assign-project" name="project_name">
+                        {billing
+                            .projects
+                            .iter()
+                            .map(|p| {
+                                view! {
+                                    <option value=p
+                                        .project_name
+                                        .clone()>
+                                        {format!("{} (in {})", p.project_name, p.billing_group_name)}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                    <label for="assign-group">"Billing group"</label>
+                    <select id="assign-group" name="billing_group_id">
+                        {group_options_2.clone()}
+                    </select>
+                    <button type="submit" disabled=move || assign.pending().get()>
+                        "Assign"
+                    </button>
+                </ActionForm>
+                <FieldError error=assign_error field="billing_group_id" />
+                <FieldError error=assign_error />
+                {move || {
+                    matches!(assign.value().get(), Some(Ok(())))
+                        .then(|| view! { <p role="status">"Project assigned."</p> })
+                }}
+            </section>
+        })}
+    }
+}
+
+/// The account's Settings tab: the primary billing group.
+#[component]
+pub fn AccountSettingsPage() -> impl IntoView {
+    let id = account_id();
+    let set_primary = ServerAction::<SetPrimaryBillingGroup>::new();
+    let data = Resource::new(
+        move || (id(), set_primary.version().get()),
+        |(id, _)| get_account_billing(id),
+    );
+    let error = Signal::derive(action_error(set_primary));
+    view! {
+        <Title text="Settings" />
+        <AppLayout>
+            <Suspense fallback=|| view! { <p class="muted">"Loading settings…"</p> }>
+                {Suspend::new(async move {
+                    match data.await {
+                        Ok(billing) => {
+                            let is_admin = billing.role.allows(Role::Admin);
+                            let primary = billing.primary_billing_group_id.clone();
+                            view! {
+                                <h1>{billing.account_name.clone()}</h1>
+                                <AccountTabs account_id=billing.account_id.clone() active="settings" />
+                                <section class="panel" aria-labelledby="primary-heading">
+                                    <h2 id="primary-heading">"Primary billing group"</h2>
+                                    <p class="muted">
+                                        "New projects of this account go to the primary billing group unless their creator chooses another."
+                                    </p>
+                                    <ActionForm action=set_primary attr:class="inline-form">
+                                        <input type="hidden" name="account_id" value=billing.account_id.clone() />
+                                        <label for="primary-group">"Primary billing group"</label>
+                                        <select id="primary-group" name="billing_group_id" disabled=!is_admin>
+                                            {billing
+                                                .groups
+                                                .iter()
+                                                .map(|g| {
+                                                    view! {
+                                                        <option
+                                                            value=g.billing_group_id.clone()
+                                                            selected=g.billing_group_id == primary
+                                                        >
+                                                            {g.billing_group_name.clone()}
+                                                        </option>
+                                                    }
+                                                })
+                                                .collect_view()}
+                                        </select>
+                                        {is_admin
+                                            .then(|| {
+                                                view! {
+                                                    <button type="submit" disabled=move || set_primary.pending().get()>
+                                                        "Save"
+                                                    </button>
+                                                }
+                                            })}
+                                    </ActionForm>
+                                    {(!is_admin)
+                                        .then(|| {
+                                            view! {
+                                                <p class="muted">"Only account admins can change the primary billing group."</p>
+                                            }
+                                        })}
+                                    <FieldError error field="billing_group_id" />
+                                    <FieldError error />
+                                    {move || {
+                                        matches!(set_primary.value().get(), Some(Ok(())))
+                                            .then(|| view! { <p role="status">"Primary billing group saved."</p> })
+                                    }}
+                                </section>
+                            }
+                                .into_any()
+                        }
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </AppLayout>
+    }
+}

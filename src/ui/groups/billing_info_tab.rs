@@ -1,0 +1,125 @@
+use leptos::prelude::*;
+
+use crate::api::groups::SaveBillingInfo;
+use crate::model::billing::GroupPage;
+use crate::model::countries::COUNTRIES;
+use crate::model::{Role, CURRENCIES};
+use crate::ui::forms::{action_error, FieldError};
+
+/// Payment method and billing details, one all-or-nothing save with a
+/// message next to each field that needs fixing.
+#[component]
+pub fn BillingInfoTab(page: GroupPage, action: ServerAction<SaveBillingInfo>) -> impl IntoView {
+    let g = page.group.clone();
+    let editable = page.role.allows(Role::Billing);
+    let error = Signal::derive(action_error(action));
+    let saved = move || matches!(action.value().get(), Some(Ok(())));
+    let card_text = g.card_info.as_ref().map(|c| {
+        format!(
+            "{} ending in {}, expires {:02}/{}",
+            c.brand, c.last4, c.exp_month, c.exp_year
+        )
+    });
+    let field = move |id: &'static str, label: &'static str, value: String, max: usize| {
+        view! {
+            <label for=id>{label}</label>
+            <input id=id name=id value=value maxlength=max.to_string() disabled=!editable />
+            <FieldError error field=id />
+        }
+    };
+    view! {
+        <ActionForm action attr:class="billing-info" attr:aria-label="Billing information">
+            <input type="hidden" name="billing_group_id" value=g.billing_group_id.clone() />
+            <fieldset disabled=!editable>
+                <legend>"Payment method"</legend>
+                <label class="choice">
+                    <input type="radio" name="payment_method" value="card" checked=g.payment_method == "card" />
+                    "Credit card"
+                </label>
+                <label class="choice">
+                    <input type="radio" name="payment_method" value="email" checked=g.payment_method == "email" />
+                    "Pay by invoice (sent to the billing emails)"
+                </label>
+                <label class="choice">
+                    <input
+                        type="radio"
+                        name="payment_method"
+                        value="no_payment_expected"
+                        checked=g.payment_method == "no_payment_expected"
+                    />
+                    "No payment expected"
+                </label>
+                <FieldError error field="payment_method" />
+                {card_text.map(|t| view! { <p class="muted">"Card on file: " {t} ". Leave the number empty to keep it."</p> })}
+                <div class="card-fields">
+                    <label for="card_number">"Card number"</label>
+                    <input id="card_number" name="card_number" inputmode="numeric" autocomplete="cc-number" />
+                    <FieldError error field="card_number" />
+                    <label for="card_expiry">"Expiry (MM/YY)"</label>
+                    <input id="card_expiry" name="card_expiry" placeholder="MM/YY" autocomplete="cc-exp" />
+                    <FieldError error field="card_expiry" />
+                    <label for="card_name">"Name on card"</label>
+                    <input
+                        id="card_name"
+                        name="card_name"
+                        autocomplete="cc-name"
+                        value=g.card_info.as_ref().map(|c| c.name.clone()).unwrap_or_default()
+                    />
+                    <FieldError error field="card_name" />
+                </div>
+            </fieldset>
+            <fieldset disabled=!editable>
+                <legend>"Billing details"</legend>
+                {field("company", "Company", g.company.clone(), 128)}
+                <label for="address">"Address lines"</label>
+                <textarea id="address" name="address" rows="3">{g.address_lines.join("\n")}</textarea>
+                <FieldError error field="address" />
+                {field("city", "City", g.city.clone(), 128)}
+                {field("state", "State", g.state.clone(), 128)}
+                {field("zip_code", "Zip code", g.zip_code.clone(), 32)}
+                <label for="country_code">"Country"</label>
+                <select id="country_code" name="country_code">
+                    <option value="">"Choose a country"</option>
+                    {COUNTRIES
+                        .iter()
+                        .map(|(code, name)| {
+                            view! {
+                                <option value=*code selected=g.country_code == *code>
+                                    {*name}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+                <FieldError error field="country_code" />
+                {field("vat_id", "VAT ID", g.vat_id.clone(), 64)}
+                <label for="billing_emails">"Billing emails (one per line)"</label>
+                <textarea id="billing_emails" name="billing_emails" rows="3">{g.billing_emails.join("\n")}</textarea>
+                <FieldError error field="billing_emails" />
+                <label for="billing_currency">"Billing currency"</label>
+                <select id="billing_currency" name="billing_currency">
+                    {CURRENCIES
+                        .iter()
+                        .map(|c| view! { <option selected=g.billing_currency == *c>{*c}</option> })
+                        .collect_view()}
+                </select>
+                <FieldError error field="billing_currency" />
+                <label for="billing_extra_text">"Extra text on invoices"</label>
+                <textarea id="billing_extra_text" name="billing_extra_text" rows="3" maxlength="1000">
+                    {g.billing_extra_text.clone()}
+                </textarea>
+                <FieldError error field="billing_extra_text" />
+            </fieldset>
+            <FieldError error />
+            {editable
+                .then(|| {
+                    view! {
+                        <button type="submit" disabled=move || action.pending().get()>
+                            {move || if action.pending().get() { "Saving…" } else { "Save billing information" }}
+                        </button>
+                    }
+                })}
+            {move || saved().then(|| view! { <p role="status">"Billing information saved."</p> })}
+        </ActionForm>
+    }
+}

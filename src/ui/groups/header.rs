@@ -1,0 +1,120 @@
+use leptos::prelude::*;
+
+use crate::api::groups::{DeleteBillingGroup, RenameBillingGroup};
+use crate::model::billing::GroupPage;
+use crate::model::Role;
+use crate::ui::forms::{action_error, FieldError};
+
+/// Name, accumulated costs (top right) and the action menu.
+#[component]
+pub fn GroupHeader(page: GroupPage, rename: ServerAction<RenameBillingGroup>) -> impl IntoView {
+    let delete = ServerAction::<DeleteBillingGroup>::new();
+    let group = page.group.clone();
+    let can_change = page.role.allows(Role::Billing);
+    let rename_error = Signal::derive(action_error(rename));
+    let delete_error = Signal::derive(action_error(delete));
+    let projects_href = format!("/billing-group/{}/projects", group.billing_group_id);
+    // Why deleting is refused, if it is: the page knows, the server checks again.
+    let refusal = if page.is_primary {
+        Some(view! {
+            <p>
+                "This is the account's primary billing group, so it cannot be deleted. Choose another primary group in the "
+                <a href=format!("/account/{}/settings", group.account_id)>"account's Settings"</a> " first."
+            </p>
+        }
+        .into_any())
+    } else if !page.projects.is_empty() {
+        let count = page.projects.len();
+        Some(view! {
+            <p>
+                {format!(
+                    "This billing group has {count} project{} assigned, so it cannot be deleted. Move them to another group on the ",
+                    if count == 1 { "" } else { "s" },
+                )} <a href=projects_href.clone()>"Projects tab"</a> " first."
+            </p>
+        }
+        .into_any())
+    } else {
+        None
+    };
+    let (delete_id, delete_name) = (
+        group.billing_group_id.clone(),
+        group.billing_group_name.clone(),
+    );
+    let local = page
+        .costs
+        .local
+        .as_ref()
+        .map(|m| m.to_string())
+        .unwrap_or_else(|| "exchange rate missing".into());
+    view! {
+        <header class="group-header">
+            <div class="group-title">
+                <p class="muted">
+                    <a href=format!("/account/{}/billing", group.account_id)>{page.account_name.clone()}</a>
+                    " / Billing groups"
+                </p>
+                <h1>
+                    {group.billing_group_name.clone()}
+                    {page.is_primary.then(|| view! { <span class="badge primary">"Primary"</span> })}
+                </h1>
+            </div>
+            <div class="costs" role="group" aria-label="Accumulated costs">
+                <span class="muted">"Accumulated costs"</span>
+                <strong>{local}</strong>
+                <span class="muted">{page.costs.usd.to_string()} " · this month, before tax"</span>
+            </div>
+            {can_change.then(move || view! {
+                <details class="menu action-menu">
+                    <summary aria-label="Billing group actions">"Actions"</summary>
+                    <div class="menu-items">
+                        <ActionForm action=rename attr:class="stack" attr:aria-label="Rename">
+                            <input type="hidden" name="billing_group_id" value=group.billing_group_id.clone() />
+                            <label for="rename-name">"New name"</label>
+                            <input
+                                id="rename-name"
+                                name="billing_group_name"
+                                value=group.billing_group_name.clone()
+                                maxlength="128"
+                                required
+                            />
+                            <FieldError error=rename_error field="billing_group_name" />
+                            <FieldError error=rename_error />
+                            <button type="submit" disabled=move || rename.pending().get()>
+                                "Rename"
+                            </button>
+                        </ActionForm>
+                        <hr />
+                        <details class="delete">
+                            <summary>"Delete"</summary>
+                            {match refusal {
+                                Some(reason) => view! { <div role="note" class="refusal">{reason}</div> }.into_any(),
+                                None => {
+                                    view! {
+                                        <ActionForm action=delete attr:class="stack">
+                                            <input type="hidden" name="billing_group_id" value=delete_id />
+                                            <p>
+                                                {format!(
+                                                    "Delete billing group '{delete_name}'? Its invoices and events stay readable.",
+                                                )}
+                                            </p>
+                                            <button
+                                                type="submit"
+                                                class="danger"
+                                                disabled=move || delete.pending().get()
+                                            >
+                                                {format!("Delete '{delete_name}'")}
+                                            </button>
+                                        </ActionForm>
+                                    }
+                                        .into_any()
+                                }
+                            }}
+                            <FieldError error=delete_error />
+                        </details>
+                    </div>
+                </details>
+            })}
+        </header>
+    }
+}

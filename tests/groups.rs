@@ -1,0 +1,772 @@
+//! Billing-group rules over the store, on both backends: rename, delete,
+//! primary group, moves and assignments, billing information, events, and
+//! concurrent changes.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use std::sync::Arc;
+
+use billing_console::error::AppError;
+use billing_console::model::{CurrentUser, Role};
+use billing_console::server::billing::billing_info::{self, BillingInfoForm};
+use billing_console::server::billing::{accounts, events, groups, projects};
+use billing_console::server::store::{DynStore, EventFilter, NewService, RunEnd};
+use chrono::{Duration, TimeZone, Utc};
+use common::{t, user};
+
+struct Fixture {
+    admin: CurrentUser,
+    account_id: String,
+    primary: String,
+    second: String,
+}
+
+/// An account with two groups and projects p1, p2 in the primary group.
+async fn fixture(store: &DynStore) -> Fixture {
+    let admin = user(store, "admin@example.com").await;
+    let (account, primary) =
+        accounts::create_account(store.as_ref(), &admin, "Acme", "EUR", t(1, 0))
+            .await
+            .unwrap();
+    let second = groups::create_group(
+        store.as_ref(),
+        &admin,
+        &account.account_id,
+        "Second",
+        None,
+        t(1, 1),
+    )
+    .await
+    .unwrap();
+    for name in ["p1", "p2"] {
+        projects::create_project(
+            store.as_ref(),
+            &admin,
+            &account.account_id,
+            name,
+            None,
+            "",
+            t(1, 2),
+        )
+        .await
+        .unwrap();
+    }
+    Fixture {
+        admin,
+        account_id: account.account_id,
+        primary: primary.billing_group_id,
+        second: second.billing_group_id,
+    }
+}
+
+async fn member(store: &DynStore, f: &Fixture, email: &str, role: Role) -> CurrentUser {
+    let u = user(store, email).await;
+    store
+        .add_member(&f.account_id, &u.user_id, role, t(1, 0))
+        .await
+        .unwrap();
+    u
+}
+
+async fn event_types(store: &DynStore, group: &str) -> Vec<String> {
+    store
+        .events_of_group(group, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect()
+}
+
+on_both_backends!(rule_5_rename_at_any_time_records_old_and_new_name, |db| {
+    let f = fixture(&db.store).await;
+    let renamed = groups::rename_group(
+        db.store.as_ref(),
+        &f.admin,
+        &f.second,
+        "  Research  ",
+        t(2, 0),
+    )
+    .await
+    .unwrap();
+    assert_eq!(renamed.billing_group_name, "Research");
+    let event = &db.store.events_of_group(&f.second, 1).await.unwrap()[0];
+    assert_eq!(event.event_type, "billing_group_renamed");
+    let details: serde_json::Value =
+        serde_json::from_str(event.details.as_deref().unwrap()).unwrap();
+    assert_eq!(details["before"]["billing_group_name"], "Second");
+    assert_eq!(details["after"]["billing_group_name"], "Research");
+    // Bad names: a field message, nothing changed, no event.
+    for bad in ["   ", &"x".repeat(129)] {
+        let err = groups::rename_group(db.store.as_ref(), &f.admin, &f.second, bad, t(2, 0))
+            .await
+            .unwrap_err();
+        assert!(err.field_message("billing_group_name").is_some(), "{err:?}");
+    }
+    assert_eq!(
+        db.store
+            .billing_group(&f.second)
+            .await
+            .unwrap()
+            .unwrap()
+            .billing_group_name,
+        "Research"
+    );
+    assert_eq!(event_types(&db.store, &f.second).await.len(), 2);
+});
+
+on_both_backends!(
+    rule_4_delete_refused_with_projects_or_primary_then_accepted_when_empty,
+    |db| {
+        let f = fixture(&db.store).await;
+        groups::move_project(db.store.as_ref(), &f.admin, "p1", &f.second, t(2, 0))
+            .await
+            .unwrap();
+        let refused = groups::delete_group(db.store.as_ref(), &f.admin, &f.second, t(3, 0))
+            .await
+            .unwrap_err();
+        assert!(refused.to_string().contains("Projects tab"), "{refused}");
+        let primary = groups::delete_group(db.store.as_ref(), &f.admin, &f.primary, t(3, 0))
+            .await
+            .unwrap_err();
+        assert!(primary.to_string().contains("primary"), "{primary}");
+        groups::move_project(db.store.as_ref(), &f.admin, "p1", &f.primary, t(4, 0))
+            .await
+            .unwrap();
+        groups::delete_group(db.store.as_ref(), &f.admin, &f.second, t(5, 0))
+            .await
+            .unwrap();
+        // Gone from the lists, events still readable, further actions "not found".
+        let listed = db.store.group_summaries(&f.account_id).await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(
+            event_types(&db.store, &f.second).await[0],
+            "billing_group_deleted"
+        );
+        let again = groups::rename_group(db.store.as_ref(), &f.admin, &f.second, "Back", t(6, 0))
+            .await
+            .unwrap_err();
+        assert!(matches!(again, AppError::NotFound { .. }));
+    }
+);
+
+on_both_backends!(
+    rule_3_primary_group_is_set_by_admins_and_new_projects_land_in_it,
+    |db| {
+        let f = fixture(&db.store).await;
+        let billing = member(&db.store, &f, "bea@example.com", Role::Billing).await;
+        let refused = groups::set_primary(
+            db.store.as_ref(),
+            &billing,
+            &f.account_id,
+            &f.second,
+            t(2, 0),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(refused, AppError::Forbidden { .. }));
+        groups::set_primary(
+            db.store.as_ref(),
+            &f.admin,
+            &f.account_id,
+            &f.second,
+            t(2, 0),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            db.store
+                .account(&f.account_id)
+                .await
+                .unwrap()
+                .unwrap()
+                .primary_billing_group_id,
+            f.second
+        );
+        assert_eq!(
+            event_types(&db.store, &f.second).await[0],
+            "primary_billing_group_changed"
+        );
+        assert_eq!(
+            event_types(&db.store, &f.primary).await[0],
+            "primary_billing_group_changed"
+        );
+        let p = projects::create_project(
+            db.store.as_ref(),
+            &f.admin,
+            &f.account_id,
+            "p3",
+            None,
+            "",
+            t(3, 0),
+        )
+        .await
+        .unwrap();
+        assert_eq!(p.billing_group_id, f.second);
+        // A group of another account is refused with a message.
+        let other = user(&db.store, "other@example.com").await;
+        let (_, foreign) =
+            accounts::create_account(db.store.as_ref(), &other, "Other", "USD", t(1, 0))
+                .await
+                .unwrap();
+        let err = groups::set_primary(
+            db.store.as_ref(),
+            &f.admin,
+            &f.account_id,
+            &foreign.billing_group_id,
+            t(3, 0),
+        )
+        .await
+        .unwrap_err();
+        assert!(err.field_message("billing_group_id").is_some());
+    }
+);
+
+on_both_backends!(
+    moving_a_project_splits_its_history_and_logs_both_groups,
+    |db| {
+        let f = fixture(&db.store).await;
+        let moved = groups::move_project(db.store.as_ref(), &f.admin, "p1", &f.second, t(10, 5))
+            .await
+            .unwrap();
+        assert_eq!(moved.billing_group_id, f.second);
+        let history = db.store.project_group_history("p1").await.unwrap();
+        assert_eq!(history.len(), 2);
+        assert_eq!(
+            (history[0].billing_group_id.as_str(), history[0].valid_to),
+            (f.primary.as_str(), Some(t(10, 5)))
+        );
+        assert_eq!(
+            (
+                history[1].billing_group_id.as_str(),
+                history[1].valid_from,
+                history[1].valid_to
+            ),
+            (f.second.as_str(), t(10, 5), None)
+        );
+        let out = &db.store.events_of_group(&f.primary, 1).await.unwrap()[0];
+        let into = &db.store.events_of_group(&f.second, 1).await.unwrap()[0];
+        assert_eq!(
+            (out.event_type.as_str(), out.project_name.as_deref()),
+            ("project_moved_out", Some("p1"))
+        );
+        assert_eq!(
+            (into.event_type.as_str(), into.project_name.as_deref()),
+            ("project_moved_in", Some("p1"))
+        );
+        // Same group again, another account's group, a foreign project: refused, nothing written.
+        let same = groups::move_project(db.store.as_ref(), &f.admin, "p1", &f.second, t(11, 0))
+            .await
+            .unwrap_err();
+        assert!(same.field_message("billing_group_id").is_some());
+        let other = user(&db.store, "other@example.com").await;
+        let (other_account, foreign) =
+            accounts::create_account(db.store.as_ref(), &other, "Other", "USD", t(1, 0))
+                .await
+                .unwrap();
+        let err = groups::move_project(
+            db.store.as_ref(),
+            &f.admin,
+            "p1",
+            &foreign.billing_group_id,
+            t(11, 0),
+        )
+        .await
+        .unwrap_err();
+        assert!(err.field_message("billing_group_id").is_some());
+        projects::create_project(
+            db.store.as_ref(),
+            &other,
+            &other_account.account_id,
+            "theirs",
+            None,
+            "",
+            t(1, 2),
+        )
+        .await
+        .unwrap();
+        let err = groups::move_project(db.store.as_ref(), &f.admin, "theirs", &f.second, t(11, 0))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, AppError::NotFound { .. }),
+            "a foreign project is not found: {err:?}"
+        );
+        assert_eq!(db.store.project_group_history("p1").await.unwrap().len(), 2);
+    }
+);
+
+on_both_backends!(assigning_projects_checks_every_name_first, |db| {
+    let f = fixture(&db.store).await;
+    let names = vec!["p1".to_string(), "nope".to_string()];
+    let err = groups::assign_projects(db.store.as_ref(), &f.admin, &f.second, &names, t(2, 0))
+        .await
+        .unwrap_err();
+    assert!(err
+        .field_message("projects_names")
+        .unwrap()
+        .contains("nope"));
+    assert_eq!(
+        db.store
+            .project("p1")
+            .await
+            .unwrap()
+            .unwrap()
+            .billing_group_id,
+        f.primary,
+        "nothing moved"
+    );
+    let names = vec!["p1".to_string(), "p2".to_string()];
+    let moved = groups::assign_projects(db.store.as_ref(), &f.admin, &f.second, &names, t(2, 0))
+        .await
+        .unwrap();
+    assert_eq!(moved.len(), 2);
+    let viewer = member(&db.store, &f, "vic@example.com", Role::Viewer).await;
+    let err = groups::assign_projects(db.store.as_ref(), &viewer, &f.primary, &names, t(3, 0))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Forbidden { .. }));
+});
+
+on_both_backends!(
+    creating_a_group_can_copy_billing_information_but_not_the_card,
+    |db| {
+        let f = fixture(&db.store).await;
+        let form = BillingInfoForm {
+            payment_method: "card".into(),
+            card_number: "4242 4242 4242 4242".into(),
+            card_expiry: "12/39".into(),
+            card_name: "Ann".into(),
+            company: "Acme Oy".into(),
+            address: "Street 1\nFloor 2".into(),
+            city: "Helsinki".into(),
+            country_code: "FI".into(),
+            vat_id: "FI12345678".into(),
+            billing_emails: "ap@acme.example, cfo@acme.example".into(),
+            billing_currency: "EUR".into(),
+            ..Default::default()
+        };
+        billing_info::save(db.store.as_ref(), &f.admin, &f.primary, &form, t(2, 0))
+            .await
+            .unwrap();
+        let copy = groups::create_group(
+            db.store.as_ref(),
+            &f.admin,
+            &f.account_id,
+            "Copy",
+            Some(&f.primary),
+            t(3, 0),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (
+                copy.company.as_str(),
+                copy.vat_id.as_str(),
+                copy.billing_currency.as_str()
+            ),
+            ("Acme Oy", "FI12345678", "EUR")
+        );
+        assert_eq!(copy.payment_method, "email", "a card stays with its group");
+        assert_eq!(copy.card_last4, None);
+        let err = groups::create_group(
+            db.store.as_ref(),
+            &f.admin,
+            &f.account_id,
+            "",
+            None,
+            t(3, 0),
+        )
+        .await
+        .unwrap_err();
+        assert!(err.field_message("billing_group_name").is_some());
+    }
+);
+
+on_both_backends!(
+    rule_12_only_brand_last_four_and_expiry_of_a_card_are_stored,
+    |db| {
+        let f = fixture(&db.store).await;
+        let form = BillingInfoForm {
+            payment_method: "card".into(),
+            card_number: "5555 5555 5555 4444".into(),
+            card_expiry: "08/40".into(),
+            card_name: "Ann Smith".into(),
+            billing_currency: "EUR".into(),
+            ..Default::default()
+        };
+        let saved = billing_info::save(db.store.as_ref(), &f.admin, &f.primary, &form, t(2, 0))
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                saved.card_brand.as_deref(),
+                saved.card_last4.as_deref(),
+                saved.card_exp_month,
+                saved.card_exp_year
+            ),
+            (Some("Mastercard"), Some("4444"), Some(8), Some(2040))
+        );
+        let row = format!("{saved:?}");
+        assert!(
+            !row.contains("5555555555554444") && !row.contains("5555 5555"),
+            "card number stored: {row}"
+        );
+        let event = &db.store.events_of_group(&f.primary, 1).await.unwrap()[0];
+        assert_eq!(event.event_type, "billing_info_changed");
+        let details = event.details.clone().unwrap();
+        assert!(
+            !details.contains("5555555555554444"),
+            "card number in the event log"
+        );
+        assert!(details.contains("\"card_last4\":\"4444\""), "{details}");
+        // A bad card changes nothing and writes no event.
+        let before = event_types(&db.store, &f.primary).await.len();
+        let bad = BillingInfoForm {
+            card_number: "5555 5555 5555 4445".into(),
+            card_expiry: "01/20".into(),
+            ..form.clone()
+        };
+        let err = billing_info::save(db.store.as_ref(), &f.admin, &f.primary, &bad, t(3, 0))
+            .await
+            .unwrap_err();
+        assert!(
+            err.field_message("card_number").is_some()
+                && err.field_message("card_expiry").is_some()
+        );
+        assert_eq!(event_types(&db.store, &f.primary).await.len(), before);
+        assert_eq!(
+            db.store
+                .billing_group(&f.primary)
+                .await
+                .unwrap()
+                .unwrap()
+                .card_last4
+                .as_deref(),
+            Some("4444")
+        );
+    }
+);
+
+on_both_backends!(
+    billing_information_reports_every_bad_field_and_saves_nothing,
+    |db| {
+        let f = fixture(&db.store).await;
+        let form = BillingInfoForm {
+            payment_method: "email".into(),
+            billing_emails: "ok@example.com, not-an-email".into(),
+            country_code: "XX".into(),
+            vat_id: "DE123".into(),
+            billing_currency: "BTC".into(),
+            zip_code: "1".repeat(33),
+            ..Default::default()
+        };
+        let err = billing_info::save(db.store.as_ref(), &f.admin, &f.primary, &form, t(2, 0))
+            .await
+            .unwrap_err();
+        for field in [
+            "billing_emails",
+            "country_code",
+            "vat_id",
+            "billing_currency",
+            "zip_code",
+        ] {
+            assert!(
+                err.field_message(field).is_some(),
+                "no message for {field}: {err:?}"
+            );
+        }
+        let group = db.store.billing_group(&f.primary).await.unwrap().unwrap();
+        assert_eq!(
+            (group.payment_method.as_str(), group.billing_emails.as_str()),
+            ("no_payment_expected", "[]")
+        );
+        // Pay by invoice needs an email; a good save records before and after.
+        let no_email = BillingInfoForm {
+            payment_method: "email".into(),
+            billing_currency: "EUR".into(),
+            ..Default::default()
+        };
+        let err = billing_info::save(db.store.as_ref(), &f.admin, &f.primary, &no_email, t(2, 0))
+            .await
+            .unwrap_err();
+        assert!(err.field_message("billing_emails").is_some());
+        let good = BillingInfoForm {
+            payment_method: "email".into(),
+            billing_emails: "AP@Example.com".into(),
+            country_code: "de".into(),
+            vat_id: "de 123456789".into(),
+            billing_currency: "EUR".into(),
+            ..Default::default()
+        };
+        let saved = billing_info::save(db.store.as_ref(), &f.admin, &f.primary, &good, t(3, 0))
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                saved.billing_emails.as_str(),
+                saved.vat_id.as_str(),
+                saved.country_code.as_str()
+            ),
+            (r#"["ap@example.com"]"#, "DE123456789", "DE")
+        );
+        let details: serde_json::Value = serde_json::from_str(
+            &db.store.events_of_group(&f.primary, 1).await.unwrap()[0]
+                .details
+                .clone()
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(details["before"]["payment_method"], "no_payment_expected");
+        assert_eq!(details["after"]["payment_method"], "email");
+        assert_eq!(details["after"]["country_code"], "DE");
+        assert!(
+            details["after"].get("billing_currency").is_none(),
+            "unchanged fields are left out"
+        );
+    }
+);
+
+on_both_backends!(events_page_by_keyset_and_filter_and_export_as_csv, |db| {
+    let f = fixture(&db.store).await;
+    for i in 0..60u32 {
+        let to = if i % 2 == 0 { &f.second } else { &f.primary };
+        groups::move_project(
+            db.store.as_ref(),
+            &f.admin,
+            "p1",
+            to,
+            t(2, 0) + Duration::minutes(i as i64),
+        )
+        .await
+        .unwrap();
+    }
+    let first = events::events_page(db.store.as_ref(), &f.admin, &f.primary, None, None, None)
+        .await
+        .unwrap();
+    assert_eq!(first.events.len() as i64, events::PAGE_SIZE);
+    assert!(
+        first
+            .events
+            .windows(2)
+            .all(|w| w[0].log_entry_id > w[1].log_entry_id),
+        "newest first"
+    );
+    let second = events::events_page(
+        db.store.as_ref(),
+        &f.admin,
+        &f.primary,
+        first.next_before,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(second.next_before.is_none());
+    let total = first.events.len() + second.events.len();
+    assert_eq!(
+        total,
+        db.store
+            .events(
+                &f.primary,
+                &EventFilter {
+                    limit: 1000,
+                    ..Default::default()
+                }
+            )
+            .await
+            .unwrap()
+            .len()
+    );
+    let moved_out = events::events_page(
+        db.store.as_ref(),
+        &f.admin,
+        &f.primary,
+        None,
+        Some("project_moved_out"),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(moved_out.events.len(), 30);
+    assert!(first.event_types.contains(&"project_moved_in".to_string()));
+    let p2 = events::events_page(
+        db.store.as_ref(),
+        &f.admin,
+        &f.primary,
+        None,
+        None,
+        Some("p2"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(p2.events.len(), 1, "only p2's creation");
+    let (filename, csv) = events::events_csv(db.store.as_ref(), &f.admin, &f.primary, None, None)
+        .await
+        .unwrap();
+    assert!(filename.ends_with("-events.csv"));
+    assert_eq!(
+        csv.lines().count(),
+        total + 1,
+        "header plus one row per event"
+    );
+    let stranger = user(&db.store, "eve@example.com").await;
+    let err = events::events_page(db.store.as_ref(), &stranger, &f.primary, None, None, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::NotFound { .. }));
+});
+
+on_both_backends!(accumulated_costs_follow_the_project_across_a_move, |db| {
+    let f = fixture(&db.store).await;
+    let now = Utc.with_ymd_and_hms(2026, 10, 20, 0, 0, 0).unwrap();
+    db.store
+        .create_service(
+            "s1",
+            &NewService {
+                project_name: "p1".into(),
+                service_name: "pg".into(),
+                service_type: "pg".into(),
+                plan: "b-4".into(),
+                cloud_name: "c".into(),
+                hourly_price_usd: "0.5".parse().unwrap(),
+            },
+            t(1, 2),
+        )
+        .await
+        .unwrap();
+    // Runs from Oct 5 00:00 to Oct 15 00:00 (240 hours), powered off.
+    db.store
+        .record_service_run("s1", t(5, 0), Some((t(15, 0), RunEnd::PoweredOff)))
+        .await
+        .unwrap();
+    groups::move_project(db.store.as_ref(), &f.admin, "p1", &f.second, t(10, 0))
+        .await
+        .unwrap();
+    db.store
+        .set_exchange_rate("EUR", t(1, 0).date_naive(), "0.9".parse().unwrap())
+        .await
+        .unwrap();
+    let billing = groups::account_billing(db.store.as_ref(), &f.admin, &f.account_id, now)
+        .await
+        .unwrap();
+    let cost = |id: &str| {
+        billing
+            .groups
+            .iter()
+            .find(|g| g.billing_group_id == id)
+            .unwrap()
+            .costs
+            .clone()
+    };
+    // 120 hours each side of the move at 0.5 USD.
+    assert_eq!(cost(&f.primary).usd.amount, "60".parse().unwrap());
+    assert_eq!(cost(&f.second).usd.amount, "60".parse().unwrap());
+    assert_eq!(
+        cost(&f.primary).local.unwrap().amount,
+        "54".parse().unwrap(),
+        "EUR at 0.9"
+    );
+    assert!(
+        cost(&f.second).local.is_none(),
+        "USD rate missing: shown as missing, not guessed"
+    );
+    let page = groups::group_page(db.store.as_ref(), &f.admin, &f.second, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        page.projects
+            .iter()
+            .find(|p| p.project_name == "p1")
+            .unwrap()
+            .cost_usd,
+        "60".parse().unwrap()
+    );
+});
+
+on_both_backends!(
+    concurrent_moves_assignments_and_deletes_keep_one_group_per_project,
+    |db| {
+        let f = fixture(&db.store).await;
+        let third = groups::create_group(
+            db.store.as_ref(),
+            &f.admin,
+            &f.account_id,
+            "Third",
+            None,
+            t(1, 3),
+        )
+        .await
+        .unwrap()
+        .billing_group_id;
+        let store: DynStore = db.store.clone();
+        let admin = Arc::new(f.admin.clone());
+        let mut tasks = Vec::new();
+        for i in 0..24i64 {
+            let (store, admin) = (store.clone(), admin.clone());
+            let targets = [f.primary.clone(), f.second.clone(), third.clone()];
+            tasks.push(tokio::spawn(async move {
+                // Real time, as in production: the history must stay ordered.
+                let at = Utc::now();
+                let target = &targets[(i % 3) as usize];
+                match i % 4 {
+                    0 => groups::delete_group(store.as_ref(), &admin, &targets[2], at)
+                        .await
+                        .map(|_| ()),
+                    1 => groups::assign_projects(
+                        store.as_ref(),
+                        &admin,
+                        target,
+                        &["p1".into(), "p2".into()],
+                        at,
+                    )
+                    .await
+                    .map(|_| ()),
+                    _ => groups::move_project(
+                        store.as_ref(),
+                        &admin,
+                        if i % 2 == 0 { "p1" } else { "p2" },
+                        target,
+                        at,
+                    )
+                    .await
+                    .map(|_| ()),
+                }
+            }));
+        }
+        for task in tasks {
+            // Individual operations may be refused (deleted group, already
+            // there, group has projects); none may panic or corrupt.
+            let _ = task.await.unwrap();
+        }
+        for project in ["p1", "p2"] {
+            let history = db.store.project_group_history(project).await.unwrap();
+            let open: Vec<_> = history.iter().filter(|h| h.valid_to.is_none()).collect();
+            assert_eq!(open.len(), 1, "{project} must be in exactly one group");
+            let current = db.store.project(project).await.unwrap().unwrap();
+            assert_eq!(open[0].billing_group_id, current.billing_group_id);
+            let group = db
+                .store
+                .billing_group(&current.billing_group_id)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                group.group_state, "active",
+                "{project} sits in a deleted group"
+            );
+            assert!(
+                history
+                    .windows(2)
+                    .all(|w| w[0].valid_to == Some(w[1].valid_from)),
+                "history has gaps or overlaps"
+            );
+        }
+        let third_group = db.store.billing_group(&third).await.unwrap().unwrap();
+        if third_group.group_state == "deleted" {
+            let summaries = db.store.group_summaries(&f.account_id).await.unwrap();
+            assert!(summaries.iter().all(|s| s.group.billing_group_id != third));
+        }
+    }
+);
