@@ -16,4 +16,7 @@ export async function signIn(page: Page, opts: { hydrated: boolean; next?: strin
   await page.getByLabel('Email').fill(DEMO_EMAIL);
   await page.getByLabel('Password').fill(opts.password ?? DEMO_PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
+  // With the right password, wait until the session cookie is set and the
+  // browser has left the sign-in page.
+  if (!opts.password) await expect(page).not.toHaveURL(/\/signin/);
 }

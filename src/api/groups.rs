@@ -173,56 +173,6 @@ pub async fn group_events(
     .await
 }
 
-/// Saves the Billing information tab all at once.
-#[server(endpoint = "save_billing_info")]
-pub async fn save_billing_info(
-    billing_group_id: String,
-    payment_method: String,
-    #[server(default)] card_number: String,
-    #[server(default)] card_expiry: String,
-    #[server(default)] card_name: String,
-    #[server(default)] company: String,
-    #[server(default)] address: String,
-    #[server(default)] city: String,
-    #[server(default)] state: String,
-    #[server(default)] zip_code: String,
-    #[server(default)] country_code: String,
-    #[server(default)] vat_id: String,
-    #[server(default)] billing_emails: String,
-    #[server(default)] billing_currency: String,
-    #[server(default)] billing_extra_text: String,
-) -> Result<(), AppError> {
-    use super::context;
-    use crate::server::billing::billing_info::{save, BillingInfoForm};
-    let app = context::state()?;
-    let user = context::user()?;
-    let form = BillingInfoForm {
-        payment_method,
-        card_number,
-        card_expiry,
-        card_name,
-        company,
-        address,
-        city,
-        state,
-        zip_code,
-        country_code,
-        vat_id,
-        billing_emails,
-        billing_currency,
-        billing_extra_text,
-    };
-    save(
-        app.store.as_ref(),
-        &user,
-        &billing_group_id,
-        &form,
-        context::now(),
-    )
-    .await
-    .map(|_| ())
-}
-
 /// Creates a project in the account; its group is the primary one unless
 /// another is chosen.
 #[server(endpoint = "create_project")]

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod billing_info;
 pub mod groups;
 
 #[cfg(feature = "ssr")]

@@ -7,7 +7,7 @@
 //! hours started before the move stay with the old group, later ones go to
 //! the new one, and no hour is counted twice.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use rust_decimal::Decimal;
@@ -37,13 +37,22 @@ pub fn charges(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Vec<Charge> {
+    // Memberships by project, so the work grows with runs, not runs × projects.
+    let mut by_project: HashMap<&str, Vec<&GroupMembershipRecord>> = HashMap::new();
+    for membership in memberships {
+        by_project
+            .entry(membership.project_name.as_str())
+            .or_default()
+            .push(membership);
+    }
     let mut by_key: BTreeMap<(String, String, String), Charge> = BTreeMap::new();
     for run in runs {
         let run_end = run.ended_at.unwrap_or(to);
-        for membership in memberships
-            .iter()
-            .filter(|m| m.project_name == run.project_name)
-        {
+        let project_memberships = by_project
+            .get(run.project_name.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        for membership in project_memberships.iter().copied() {
             // Hour starts that count: inside the run, the period and the
             // membership at once.
             let lower = [run.started_at, from, membership.valid_from]

@@ -160,13 +160,16 @@ pub async fn group_page(
         .copied()
         .unwrap_or_default();
     let costs = accumulated(&mut rates, store, usd, &group.billing_currency, now).await?;
-    let cost_of = |project: &str| -> Decimal {
-        charges
-            .iter()
-            .filter(|c| c.billing_group_id == group.billing_group_id && c.project_name == project)
-            .map(|c| c.amount_usd)
-            .sum()
-    };
+    let mut project_costs: BTreeMap<&str, Decimal> = BTreeMap::new();
+    for charge in charges
+        .iter()
+        .filter(|c| c.billing_group_id == group.billing_group_id)
+    {
+        *project_costs
+            .entry(charge.project_name.as_str())
+            .or_default() += charge.amount_usd;
+    }
+    let cost_of = |project: &str| project_costs.get(project).copied().unwrap_or_default();
     let (own, others): (Vec<&ProjectRecord>, Vec<&ProjectRecord>) = projects
         .iter()
         .partition(|p| p.billing_group_id == group.billing_group_id);

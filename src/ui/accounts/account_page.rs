@@ -44,7 +44,7 @@ pub fn AccountBillingPage() -> impl IntoView {
         <Title text="Billing" />
         <AppLayout>
             <Suspense fallback=|| view! { <p class="muted">"Loading billing groups…"</p> }>
-                {Suspend::new(async move {
+                {move || Suspend::new(async move {
                     match data.await {
                         Ok(billing) => view! { <AccountBillingView billing create assign /> }.into_any(),
                         Err(error) => view! { <ErrorPanel error /> }.into_any(),
@@ -188,7 +188,7 @@ pub fn AccountSettingsPage() -> impl IntoView {
         <Title text="Settings" />
         <AppLayout>
             <Suspense fallback=|| view! { <p class="muted">"Loading settings…"</p> }>
-                {Suspend::new(async move {
+                {move || Suspend::new(async move {
                     match data.await {
                         Ok(billing) => {
                             let is_admin = billing.role.allows(Role::Admin);

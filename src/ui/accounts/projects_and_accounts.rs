@@ -20,7 +20,7 @@ pub fn ProjectsAndAccountsPage() -> impl IntoView {
         <AppLayout>
             <h1>"Projects & accounts"</h1>
             <Suspense fallback=|| view! { <p class="muted">"Loading accounts…"</p> }>
-                {Suspend::new(async move {
+                {move || Suspend::new(async move {
                     match accounts.await {
                         Ok(accounts) if accounts.is_empty() => {
                             view! {

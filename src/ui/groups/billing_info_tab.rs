@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use crate::api::groups::SaveBillingInfo;
+use crate::api::billing_info::SaveBillingInfo;
 use crate::model::billing::GroupPage;
 use crate::model::countries::COUNTRIES;
 use crate::model::{Role, CURRENCIES};

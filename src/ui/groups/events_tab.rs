@@ -24,7 +24,7 @@ pub fn EventsTab(billing_group_id: String) -> impl IntoView {
     );
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading events…"</p> }>
-            {
+            {move || {
                 let billing_group_id = billing_group_id.clone();
                 Suspend::new(async move {
                     let selected_type = param("type").unwrap_or_default();
@@ -139,7 +139,7 @@ pub fn EventsTab(billing_group_id: String) -> impl IntoView {
                         Err(error) => view! { <ErrorPanel error /> }.into_any(),
                     }
                 })
-            }
+            }}
         </Suspense>
     }
 }

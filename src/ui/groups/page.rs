@@ -8,9 +8,8 @@ use super::header::GroupHeader;
 use super::overview_tab::{CreditsTab, InvoicesTab, OverviewTab};
 use super::projects_tab::ProjectsTab;
 use super::TABS;
-use crate::api::groups::{
-    get_group_page, AssignProjects, MoveProject, RenameBillingGroup, SaveBillingInfo,
-};
+use crate::api::billing_info::SaveBillingInfo;
+use crate::api::groups::{get_group_page, AssignProjects, MoveProject, RenameBillingGroup};
 use crate::model::billing::GroupPage;
 use crate::ui::layout::AppLayout;
 use crate::ui::not_found::NotFound;
@@ -45,23 +44,25 @@ pub fn BillingGroupPage() -> impl IntoView {
         move || {
             (
                 id(),
+                tab(),
                 actions.rename.version().get(),
                 actions.move_project.version().get(),
                 actions.assign.version().get(),
                 actions.save_info.version().get(),
             )
         },
-        |(id, ..)| get_group_page(id),
+        // The tab travels with the data, so a tab switch re-renders with it.
+        |(id, tab, ..)| async move { (tab, get_group_page(id).await) },
     );
     view! {
         <AppLayout>
             <Suspense fallback=|| view! { <p class="muted">"Loading billing group…"</p> }>
-                {Suspend::new(async move {
-                    let tab = tab();
+                {move || Suspend::new(async move {
+                    let (tab, page) = page.await;
                     if !TABS.iter().any(|(key, _)| *key == tab) {
                         return view! { <NotFound /> }.into_any();
                     }
-                    match page.await {
+                    match page {
                         Ok(page) => view! { <GroupView page tab actions /> }.into_any(),
                         Err(error) => view! { <ErrorPanel error /> }.into_any(),
                     }

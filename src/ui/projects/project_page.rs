@@ -38,9 +38,9 @@ pub fn ProjectPage() -> impl IntoView {
     let page = Resource::new(name, project_details);
     view! {
         <Title text=name />
-        <AppLayout current_project=name()>
+        <AppLayout current_project=params.read_untracked().get("project_name").unwrap_or_default()>
             <Suspense fallback=|| view! { <p class="muted">"Loading project…"</p> }>
-                {Suspend::new(async move {
+                {move || Suspend::new(async move {
                     match page.await {
                         Ok(page) => {
                             let project = page.project;

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Group page under load (issue 3): an account with 2,000 projects in 20
+# groups on SQLite, release build. Measures
+#   - p99 latency of the billing group page at 64 connections (wrk),
+#   - its throughput as a ratio of the same server sending the same bytes
+#     as a static file, in the same run,
+#   - the number of SQL statements one group page runs, with 200 and with
+#     2,000 projects (must not grow with projects).
+# Needs: cargo leptos build --release; wrk (apt-get install wrk).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+cargo build --release --features ssr --example bench-seed -q
+binary="$target_dir/release/billing-console"
+seed="$target_dir/release/examples/bench-seed"
+duration=${DURATION:-15s}
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+
+run_server() { # db port → starts the server in the background
+  LEPTOS_SITE_ADDR="127.0.0.1:$2" DATABASE_URL="sqlite://$1" RUST_LOG="${3:-warn}" \
+    "$binary" >"$work/server-$2.log" 2>&1 &
+  for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$2/healthz" >/dev/null 2>&1 && return; sleep 0.1; done
+  echo "server did not start"; cat "$work/server-$2.log"; exit 1
+}
+sign_in() { # port → cookie header
+  curl -s -o /dev/null -c "$work/jar-$1" -H 'Accept: text/html' -H "Referer: http://127.0.0.1:$1/signin" \
+    --data 'email=bench%40example.com&password=bench-password&next=%2F' "http://127.0.0.1:$1/api/sign_in"
+  echo "bc_session=$(awk '/bc_session/ {print $7}' "$work/jar-$1")"
+}
+
+echo "== statements per group page (sqlx statement log)"
+for n in 200 2000; do
+  "$seed" "sqlite://$work/count-$n.db" "$n" 20 >"$work/group-$n"
+  port=$((3300 + n / 100))
+  run_server "$work/count-$n.db" "$port" "warn,sqlx::query=debug"
+  cookie=$(sign_in "$port")
+  : >"$work/server-$port.log"
+  curl -s -o /dev/null -H "Cookie: $cookie" "http://127.0.0.1:$port/billing-group/$(cat "$work/group-$n")/projects"
+  sleep 0.5
+  echo "$n projects: $(grep -c 'sqlx::query' "$work/server-$port.log") statements"
+done
+
+echo "== load: 2000 projects, 20 groups, 64 connections, $duration"
+db="$work/count-2000.db"
+group=$(cat "$work/group-2000")
+run_server "$db" 3400
+cookie=$(sign_in 3400)
+url="http://127.0.0.1:3400/billing-group/$group"
+site_root=target/site
+curl -s -H "Cookie: $cookie" "$url" >"$site_root/bench-group-page.html"
+bytes=$(stat -c %s "$site_root/bench-group-page.html")
+echo "page size: $bytes bytes"
+wrk -t2 -c64 -d"$duration" --latency -H "Cookie: $cookie" "$url" | tee "$work/page.txt"
+wrk -t2 -c64 -d"$duration" --latency "http://127.0.0.1:3400/bench-group-page.html" | tee "$work/static.txt"
+rm -f "$site_root/bench-group-page.html"
+page_rps=$(awk '/Requests\/sec/ {print $2}' "$work/page.txt")
+static_rps=$(awk '/Requests\/sec/ {print $2}' "$work/static.txt")
+p99=$(awk '$1 == "99%" {print $2}' "$work/page.txt")
+echo "group page p99 $p99, $page_rps req/s; static file $static_rps req/s; ratio $(python3 -c "print(round($page_rps/$static_rps, 4))")"

@@ -1,0 +1,206 @@
+import { expect, Page, test } from '@playwright/test';
+import { signIn, waitForHydration } from './helpers';
+
+async function openAccountBilling(page: Page) {
+  await page.goto('/projects');
+  await page.getByRole('link', { name: 'Acme Analytics', exact: true }).click();
+  await expect(page).toHaveURL(/\/account\/[^/]+\/billing$/);
+  await expect(page.getByRole('heading', { name: 'Billing groups', exact: true })).toBeVisible();
+}
+
+async function openActions(page: Page) {
+  await page.getByText('Actions', { exact: true }).click();
+}
+
+test.describe('billing groups with JavaScript', () => {
+  test('the seed path: account → Billing → a group → every tab', async ({ page }) => {
+    await signIn(page, { hydrated: true });
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('acme-analytics');
+    await waitForHydration(page);
+    await page.getByText('Project: acme-analytics').click();
+    await page.getByRole('link', { name: 'See all projects & accounts' }).click();
+    await page.getByRole('link', { name: 'Acme Analytics', exact: true }).click();
+    await expect(page.getByRole('link', { name: 'Billing', exact: true })).toHaveAttribute('aria-current', 'page');
+    const primaryRow = page.getByRole('row', { name: /Acme Analytics billing/ });
+    await expect(primaryRow).toContainText('Primary');
+    await expect(primaryRow).toContainText('EUR');
+
+    await page.getByRole('link', { name: 'Research & Development' }).click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Research & Development');
+    await expect(page.getByRole('group', { name: 'Accumulated costs' })).toContainText('USD');
+    const tabs = page.getByRole('navigation', { name: 'Billing group' });
+    for (const [label, path, text] of [
+      ['Projects', '/projects', 'Projects in this billing group'],
+      ['Invoices', '/invoices', 'One invoice per calendar month'],
+      ['Credits', '/credits', 'Credit codes claimed into this billing group'],
+      ['Events', '/events', 'Time (UTC)'],
+      ['Billing information', '/billing-information', 'Payment method'],
+      ['Overview', '', 'Applied credits'],
+    ]) {
+      await tabs.getByRole('link', { name: label, exact: true }).click();
+      await expect(page).toHaveURL(new RegExp(`/billing-group/[0-9a-f-]+${path}$`));
+      await expect(page.getByText(text).first()).toBeVisible();
+    }
+    // A reload lands on the same tab.
+    await tabs.getByRole('link', { name: 'Events', exact: true }).click();
+    await page.reload();
+    await expect(tabs.getByRole('link', { name: 'Events', exact: true })).toHaveAttribute('aria-current', 'page');
+  });
+
+  test('create, rename, refuse to delete with projects, empty and delete a group', async ({ page }) => {
+    await signIn(page, { hydrated: true });
+    await openAccountBilling(page);
+    await waitForHydration(page);
+    await page.getByLabel('Billing group name').fill('   ');
+    await page.getByRole('button', { name: 'Create billing group' }).click();
+    await expect(page.getByRole('alert').first()).toContainText('cannot be empty');
+    await page.getByLabel('Billing group name').fill('E2E Temp');
+    await page.getByRole('button', { name: 'Create billing group' }).click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('E2E Temp');
+    await waitForHydration(page);
+
+    await openActions(page);
+    await page.getByLabel('New name').fill('E2E Renamed');
+    await page.getByRole('button', { name: 'Rename' }).click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('E2E Renamed');
+
+    // Assign a project, then deleting is refused with the reason.
+    await page.getByRole('navigation', { name: 'Billing group' }).getByRole('link', { name: 'Projects' }).click();
+    await page.getByLabel('Projects of this account in other billing groups').selectOption('acme-sandbox');
+    await page.getByRole('button', { name: 'Assign projects' }).click();
+    await expect(page.getByRole('cell', { name: 'acme-sandbox' })).toBeVisible();
+    await openActions(page);
+    await page.getByText('Delete', { exact: true }).click();
+    await expect(page.getByRole('note')).toContainText('cannot be deleted');
+    await expect(page.getByRole('note').getByRole('link', { name: 'Projects tab' })).toBeVisible();
+
+    // Move it back out, then delete with a confirmation naming the group.
+    await page.reload();
+    await waitForHydration(page);
+    await page.getByLabel('Project to move').selectOption('acme-sandbox');
+    await page.getByLabel('Move to').selectOption({ label: 'Research & Development' });
+    await page.getByRole('button', { name: 'Move', exact: true }).click();
+    await expect(page.getByText('No projects are assigned to this billing group.')).toBeVisible();
+    await page.reload();
+    await waitForHydration(page);
+    await openActions(page);
+    await page.getByText('Delete', { exact: true }).click();
+    await page.getByRole('button', { name: "Delete 'E2E Renamed'" }).click();
+    await expect(page).toHaveURL(/\/account\/[^/]+\/billing$/);
+    await expect(page.getByRole('link', { name: 'E2E Renamed' })).toHaveCount(0);
+  });
+
+  test('a move shows in both groups’ events, and the log downloads as CSV', async ({ page }) => {
+    await signIn(page, { hydrated: true });
+    await openAccountBilling(page);
+    await waitForHydration(page);
+    await page.getByLabel('Project', { exact: true }).selectOption('acme-staging');
+    await page.getByLabel('Billing group', { exact: true }).selectOption({ label: 'Research & Development' });
+    await page.getByRole('button', { name: 'Assign' }).click();
+    await expect(page.getByRole('status')).toHaveText('Project assigned.');
+    await page.getByRole('link', { name: 'Research & Development' }).click();
+    await page.getByRole('navigation', { name: 'Billing group' }).getByRole('link', { name: 'Events' }).click();
+    const events = page.getByRole('table', { name: 'Events' });
+    await expect(events.getByRole('row').nth(1)).toContainText('project_moved_in');
+    await expect(events.getByRole('row').nth(1)).toContainText('acme-staging');
+    const csvHref = await page.getByRole('link', { name: 'Download CSV' }).getAttribute('href');
+    const csv = await page.request.get(csvHref!);
+    expect(csv.headers()['content-type']).toContain('text/csv');
+    const body = await csv.text();
+    expect(body.split('\r\n')[0]).toBe('log_entry_id,create_time,actor,event_type,project_name,event_desc,details');
+    expect(body).toContain('project_moved_in');
+    // Filter by type (a plain GET form).
+    await page.getByLabel('Event type').selectOption('billing_group_created');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect(events.getByRole('row')).toHaveCount(2);
+  });
+
+  test('primary group in Settings; a new project lands in it', async ({ page }) => {
+    await signIn(page, { hydrated: true });
+    await openAccountBilling(page);
+    await page.getByRole('navigation', { name: 'Account' }).getByRole('link', { name: 'Settings' }).click();
+    await waitForHydration(page);
+    await page.getByRole('combobox', { name: 'Primary billing group' }).selectOption({ label: 'Research & Development' });
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect(page.getByRole('status')).toHaveText('Primary billing group saved.');
+
+    await page.goto('/projects');
+    await waitForHydration(page);
+    const acme = page.getByRole('region', { name: 'Acme Analytics' });
+    await acme.locator('summary').filter({ hasText: 'Create project' }).click();
+    await acme.getByLabel('Project name').fill('e2e-new-project');
+    await acme.getByRole('button', { name: 'Create project' }).click();
+    const row = acme.getByRole('row', { name: /e2e-new-project/ });
+    await expect(row).toContainText('Research & Development');
+    await expect(row).toContainText('Primary');
+
+    // Put the primary back for the other tests.
+    await openAccountBilling(page);
+    await page.getByRole('navigation', { name: 'Account' }).getByRole('link', { name: 'Settings' }).click();
+    await waitForHydration(page);
+    await page.getByRole('combobox', { name: 'Primary billing group' }).selectOption({ label: 'Acme Analytics billing' });
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect(page.getByRole('status')).toHaveText('Primary billing group saved.');
+  });
+
+  test('billing information: field messages, then an all-or-nothing save', async ({ page }) => {
+    await signIn(page, { hydrated: true });
+    await openAccountBilling(page);
+    await page.getByRole('link', { name: 'Research & Development' }).click();
+    await page.getByRole('navigation', { name: 'Billing group' }).getByRole('link', { name: 'Billing information' }).click();
+    await waitForHydration(page);
+    await page.getByLabel('Credit card').check();
+    await page.getByLabel('Card number').fill('4242 4242 4242 4241');
+    await page.getByLabel('Expiry (MM/YY)').fill('01/20');
+    await page.getByLabel('Country').selectOption('FI');
+    await page.getByLabel('VAT ID').fill('FI123');
+    await page.getByRole('button', { name: 'Save billing information' }).click();
+    await expect(page.getByText('This card number is not valid; check it for typos.')).toBeVisible();
+    await expect(page.getByText('This card has expired.')).toBeVisible();
+    await expect(page.getByText(/is not a valid VAT ID for Finland/)).toBeVisible();
+
+    await page.getByLabel('Card number').fill('4242 4242 4242 4242');
+    await page.getByLabel('Expiry (MM/YY)').fill('12/39');
+    await page.getByLabel('Name on card').fill('Dana Demo');
+    await page.getByLabel('VAT ID').fill('FI12345678');
+    await page.getByLabel('Company').fill('Acme Research Oy');
+    await page.getByRole('button', { name: 'Save billing information' }).click();
+    await expect(page.getByRole('status')).toHaveText('Billing information saved.');
+    await expect(page.getByText('Visa ending in 4242, expires 12/2039')).toBeVisible();
+    await page.reload();
+    await expect(page.getByLabel('Company')).toHaveValue('Acme Research Oy');
+  });
+});
+
+test.describe('billing groups with JavaScript off', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('read paths: Billing tab, group tabs, events filter', async ({ page }) => {
+    await signIn(page, { hydrated: false, next: '/projects' });
+    await openAccountBilling(page);
+    await page.getByRole('link', { name: 'Research & Development' }).click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Research & Development');
+    const tabs = page.getByRole('navigation', { name: 'Billing group' });
+    await tabs.getByRole('link', { name: 'Projects', exact: true }).click();
+    await expect(page.getByRole('cell', { name: 'acme-ml-lab' })).toBeVisible();
+    await tabs.getByRole('link', { name: 'Events', exact: true }).click();
+    await page.getByLabel('Event type').selectOption('billing_group_created');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect(page).toHaveURL(/type=billing_group_created/);
+    await expect(page.getByRole('table', { name: 'Events' }).getByRole('row')).toHaveCount(2);
+    await tabs.getByRole('link', { name: 'Billing information', exact: true }).click();
+    await expect(page.getByLabel('Company')).toBeVisible();
+  });
+
+  test('rename works as a plain form post', async ({ page }) => {
+    await signIn(page, { hydrated: false, next: '/projects' });
+    await openAccountBilling(page);
+    await page.getByRole('link', { name: 'Research & Development' }).click();
+    await openActions(page);
+    await page.getByLabel('New name').fill('Research & Development');
+    await page.getByRole('button', { name: 'Rename' }).click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Research & Development');
+    const response = await page.goto(page.url().replace(/\/billing-group\/[^/?]+.*/, '/billing-group/00000000-0000-0000-0000-000000000000'));
+    expect(response?.status()).toBe(404);
+  });
+});
