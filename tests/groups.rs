@@ -148,6 +148,29 @@ on_both_backends!(
             .await
             .unwrap_err();
         assert!(matches!(again, AppError::NotFound { .. }));
+        // Its page and events stay readable, marked deleted, and it is listed as deleted.
+        let page = groups::group_page(db.store.as_ref(), &f.admin, &f.second, t(6, 0))
+            .await
+            .unwrap();
+        assert!(!page.group.state_active);
+        let log = events::events_page(db.store.as_ref(), &f.admin, &f.second, None, None, None)
+            .await
+            .unwrap();
+        assert_eq!(log.events[0].event_type, "billing_group_deleted");
+        let billing = groups::account_billing(db.store.as_ref(), &f.admin, &f.account_id, t(6, 0))
+            .await
+            .unwrap();
+        assert_eq!(
+            billing.deleted_groups,
+            [(f.second.clone(), "Second".to_string())]
+        );
+        let moved_in = groups::move_project(db.store.as_ref(), &f.admin, "p2", &f.second, t(7, 0))
+            .await
+            .unwrap_err();
+        assert!(
+            moved_in.field_message("billing_group_id").is_some(),
+            "no project may enter a deleted group"
+        );
     }
 );
 

@@ -5,36 +5,13 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
-use billing_console::server::config::Config;
-use billing_console::server::{self, demo, AppState};
+use billing_console::server::demo;
 use tower::ServiceExt;
-
-async fn app(db: &common::TestDb, trusted_proxies: &str) -> Router {
-    let config = Config::load(
-        std::path::Path::new("/nonexistent/Leptos.toml"),
-        false,
-        |key| match key {
-            "TRUSTED_PROXIES" => Some(trusted_proxies.to_string()),
-            "DATABASE_URL" => Some(db.url.clone()),
-            _ => None,
-        },
-    )
-    .unwrap();
-    demo::seed_if_empty(db.store.as_ref(), chrono::Utc::now())
-        .await
-        .unwrap();
-    server::router(AppState {
-        leptos_options: server::leptos_options(&config),
-        store: db.store.clone(),
-        config: Arc::new(config),
-    })
-}
 
 fn get(path: &str) -> Request<Body> {
     with_peer(
@@ -86,7 +63,7 @@ async fn signed_in_cookie(app: &Router) -> String {
 }
 
 on_both_backends!(signed_out_pages_redirect_to_sign_in_and_come_back, |db| {
-    let app = app(db, "").await;
+    let app = common::app(db, "").await;
     let response = app.clone().oneshot(get("/projects?tab=x")).await.unwrap();
     assert!(response.status().is_redirection());
     assert_eq!(
@@ -111,14 +88,14 @@ on_both_backends!(signed_out_pages_redirect_to_sign_in_and_come_back, |db| {
 });
 
 on_both_backends!(unknown_routes_are_real_404_pages, |db| {
-    let app = app(db, "").await;
+    let app = common::app(db, "").await;
     let response = app.clone().oneshot(get("/no/such/page")).await.unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert!(body_text(response).await.contains("Page not found"));
 });
 
 on_both_backends!(sign_in_sets_a_safe_cookie_and_redirects_to_next, |db| {
-    let app = app(db, "127.0.0.1").await;
+    let app = common::app(db, "127.0.0.1").await;
     let response = app
         .clone()
         .oneshot(sign_in_request(demo::DEMO_PASSWORD, false))
@@ -161,7 +138,7 @@ on_both_backends!(sign_in_sets_a_safe_cookie_and_redirects_to_next, |db| {
 });
 
 on_both_backends!(forwarded_proto_from_an_untrusted_peer_is_ignored, |db| {
-    let app = app(db, "10.9.9.9").await;
+    let app = common::app(db, "10.9.9.9").await;
     let response = app
         .clone()
         .oneshot(sign_in_request(demo::DEMO_PASSWORD, true))
@@ -174,7 +151,7 @@ on_both_backends!(forwarded_proto_from_an_untrusted_peer_is_ignored, |db| {
 });
 
 on_both_backends!(signed_in_users_see_their_accounts_and_projects, |db| {
-    let app = app(db, "").await;
+    let app = common::app(db, "").await;
     let cookie = signed_in_cookie(&app).await;
     let mut request = get("/projects");
     request
@@ -230,7 +207,7 @@ on_both_backends!(signed_in_users_see_their_accounts_and_projects, |db| {
 });
 
 on_both_backends!(health_reports_the_database, |db| {
-    let app = app(db, "").await;
+    let app = common::app(db, "").await;
     let response = app.clone().oneshot(get("/healthz")).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(

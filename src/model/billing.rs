@@ -46,6 +46,8 @@ pub struct AccountBilling {
     pub role: Role,
     pub primary_billing_group_id: String,
     pub groups: Vec<GroupSummary>,
+    /// Deleted groups, (id, name): their events and invoices stay readable.
+    pub deleted_groups: Vec<(String, String)>,
     pub projects: Vec<ProjectSummary>,
 }
 

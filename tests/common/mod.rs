@@ -4,6 +4,10 @@
 
 use std::sync::Arc;
 
+use axum::Router;
+use billing_console::server::config::Config;
+use billing_console::server::{self as app_server, demo, AppState};
+
 use billing_console::model::{CurrentUser, Role};
 use billing_console::server::store::{self, DynStore, NewUser, StoreError};
 use chrono::{DateTime, TimeZone, Utc};
@@ -161,3 +165,25 @@ pub fn arc<T>(value: T) -> Arc<T> {
 }
 
 pub const ROLES: [Role; 3] = Role::ALL;
+
+/// The whole HTTP surface in process, over this database with demo data.
+pub async fn app(db: &TestDb, trusted_proxies: &str) -> Router {
+    let config = Config::load(
+        std::path::Path::new("/nonexistent/Leptos.toml"),
+        false,
+        |key| match key {
+            "TRUSTED_PROXIES" => Some(trusted_proxies.to_string()),
+            "DATABASE_URL" => Some(db.url.clone()),
+            _ => None,
+        },
+    )
+    .expect("config");
+    demo::seed_if_empty(db.store.as_ref(), Utc::now())
+        .await
+        .expect("demo data");
+    app_server::router(AppState {
+        leptos_options: app_server::leptos_options(&config),
+        store: db.store.clone(),
+        config: Arc::new(config),
+    })
+}

@@ -19,9 +19,10 @@ use crate::server::store::{
     BillingGroupRecord, BillingInfoUpdate, NewBillingGroup, ProjectRecord, Store, StoreError,
 };
 
-/// Loads an active group and checks the caller's role on its account. A
-/// group of an account the caller is not in, a deleted or an unknown group
-/// all answer "not found".
+/// Loads a group and checks the caller's role on its account. A group of an
+/// account the caller is not in or an unknown one answers "not found"; so
+/// does a deleted group for any change (reads of a deleted group's page,
+/// events and invoices stay possible, rule 4).
 pub async fn authorized_group(
     store: &dyn Store,
     user: &CurrentUser,
@@ -33,7 +34,7 @@ pub async fn authorized_group(
         .billing_group(billing_group_id.trim())
         .await
         .map_err(internal)?
-        .filter(|g| g.group_state == "active")
+        .filter(|g| g.group_state == "active" || needed == Role::Viewer)
         .ok_or_else(not_found)?;
     let role = authorize(store, user, &group.account_id, needed)
         .await
@@ -122,7 +123,15 @@ pub async fn account_billing(
         .projects_of_account(account_id)
         .await
         .map_err(internal)?;
+    let deleted = store
+        .deleted_groups_of_account(account_id)
+        .await
+        .map_err(internal)?;
     Ok(AccountBilling {
+        deleted_groups: deleted
+            .into_iter()
+            .map(|g| (g.billing_group_id, g.billing_group_name))
+            .collect(),
         account_id: account.account_id,
         account_name: account.account_name,
         role,
@@ -472,7 +481,7 @@ pub async fn assign_projects(
     for name in project_names {
         if !account_projects
             .iter()
-            .any(|p| &p.project_name == name.trim())
+            .any(|p| p.project_name == name.trim())
         {
             return Err(AppError::invalid(
                 "projects_names",

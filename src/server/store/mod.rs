@@ -419,6 +419,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Active groups of every account the user belongs to, in one query.
     async fn groups_of_user(&self, user_id: &str) -> StoreResult<Vec<BillingGroupRecord>>;
+    /// Deleted groups of the account, newest deletion first.
+    async fn deleted_groups_of_account(
+        &self,
+        account_id: &str,
+    ) -> StoreResult<Vec<BillingGroupRecord>>;
     /// Active groups of the account with their number of projects, by name.
     async fn group_summaries(&self, account_id: &str) -> StoreResult<Vec<GroupSummaryRecord>>;
     /// Renames the group; its event records the old and new name.

@@ -301,6 +301,17 @@ macro_rules! impl_store {
                 .await?)
             }
 
+            async fn deleted_groups_of_account(&self, account_id: &str) -> StoreResult<Vec<BillingGroupRecord>> {
+                Ok(sqlx::query_as::<_, BillingGroupRecord>(&format!(
+                    "SELECT {GROUP_COLUMNS} FROM billing_groups
+                     WHERE account_id = $1 AND group_state = 'deleted'
+                     ORDER BY delete_time DESC, billing_group_id"
+                ))
+                .bind(account_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
             async fn group_summaries(&self, account_id: &str) -> StoreResult<Vec<GroupSummaryRecord>> {
                 Ok(sqlx::query_as::<_, GroupSummaryRecord>(&format!(
                     "SELECT {GROUP_COLUMNS},
@@ -538,14 +549,10 @@ macro_rules! impl_store {
                 insert_event(&mut tx, to_group_id, &account_id, actor, "project_moved_in",
                     &format!("Project '{project_name}' moved in from billing group '{}'", from_group.billing_group_name),
                     Some(project_name), Some(&details), at).await?;
-                let project = sqlx::query_as::<_, ProjectRecord>(&format!(
-                    "SELECT {PROJECT_COLUMNS} FROM projects p
-                     JOIN billing_groups g ON g.billing_group_id = p.billing_group_id
-                     WHERE p.project_name = $1"
-                ))
-                .bind(project_name)
-                .fetch_one(&mut *tx)
-                .await?;
+                let project = sqlx::query_as::<_, ProjectRecord>(&project_by_name())
+                    .bind(project_name)
+                    .fetch_one(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 Ok(project)
             }
@@ -601,27 +608,19 @@ macro_rules! impl_store {
                     at,
                 )
                 .await?;
-                let project = sqlx::query_as::<_, ProjectRecord>(&format!(
-                    "SELECT {PROJECT_COLUMNS} FROM projects p
-                     JOIN billing_groups g ON g.billing_group_id = p.billing_group_id
-                     WHERE p.project_name = $1"
-                ))
-                .bind(&new.project_name)
-                .fetch_one(&mut *tx)
-                .await?;
+                let project = sqlx::query_as::<_, ProjectRecord>(&project_by_name())
+                    .bind(&new.project_name)
+                    .fetch_one(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 Ok(project)
             }
 
             async fn project(&self, project_name: &str) -> StoreResult<Option<ProjectRecord>> {
-                Ok(sqlx::query_as::<_, ProjectRecord>(&format!(
-                    "SELECT {PROJECT_COLUMNS} FROM projects p
-                     JOIN billing_groups g ON g.billing_group_id = p.billing_group_id
-                     WHERE p.project_name = $1"
-                ))
-                .bind(project_name)
-                .fetch_optional(&self.pool)
-                .await?)
+                Ok(sqlx::query_as::<_, ProjectRecord>(&project_by_name())
+                    .bind(project_name)
+                    .fetch_optional(&self.pool)
+                    .await?)
             }
 
             async fn projects_of_user(&self, user_id: &str) -> StoreResult<Vec<ProjectRecord>> {
@@ -840,6 +839,15 @@ macro_rules! impl_store {
 
         const PROJECT_COLUMNS: &str = "p.project_name, p.account_id, p.billing_group_id,
             g.billing_group_name, p.default_cloud, p.create_time";
+
+        /// One project with its group's name, by project name ($1).
+        fn project_by_name() -> String {
+            format!(
+                "SELECT {PROJECT_COLUMNS} FROM projects p
+                 JOIN billing_groups g ON g.billing_group_id = p.billing_group_id
+                 WHERE p.project_name = $1"
+            )
+        }
 
         const FOR_UPDATE: &str = $for_update;
 

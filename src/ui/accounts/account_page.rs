@@ -116,6 +116,17 @@ fn AccountBillingView(
                 </tbody>
             </table>
         </section>
+        {(!billing.deleted_groups.is_empty()).then(|| view! {
+            <section class="panel" aria-labelledby="deleted-heading">
+                <h2 id="deleted-heading">"Deleted billing groups"</h2>
+                <p class="muted">"Their events and invoices stay readable."</p>
+                <ul>
+                    {billing.deleted_groups.iter().map(|(id, name)| view! {
+                        <li><a href=format!("/billing-group/{id}/events")>{name.clone()}</a></li>
+                    }).collect_view()}
+                </ul>
+            </section>
+        })}
         {can_change.then(move || view! {
             <section class="panel" aria-labelledby="create-heading">
                 <h2 id="create-heading">"Create billing group"</h2>

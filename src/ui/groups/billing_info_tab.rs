@@ -11,7 +11,7 @@ use crate::ui::forms::{action_error, FieldError};
 #[component]
 pub fn BillingInfoTab(page: GroupPage, action: ServerAction<SaveBillingInfo>) -> impl IntoView {
     let g = page.group.clone();
-    let editable = page.role.allows(Role::Billing);
+    let editable = page.role.allows(Role::Billing) && page.group.state_active;
     let error = Signal::derive(action_error(action));
     let saved = move || matches!(action.value().get(), Some(Ok(())));
     let card_text = g.card_info.as_ref().map(|c| {

@@ -10,7 +10,7 @@ use crate::ui::forms::{action_error, FieldError};
 pub fn GroupHeader(page: GroupPage, rename: ServerAction<RenameBillingGroup>) -> impl IntoView {
     let delete = ServerAction::<DeleteBillingGroup>::new();
     let group = page.group.clone();
-    let can_change = page.role.allows(Role::Billing);
+    let can_change = page.role.allows(Role::Billing) && group.state_active;
     let rename_error = Signal::derive(action_error(rename));
     let delete_error = Signal::derive(action_error(delete));
     let projects_href = format!("/billing-group/{}/projects", group.billing_group_id);
@@ -57,6 +57,7 @@ pub fn GroupHeader(page: GroupPage, rename: ServerAction<RenameBillingGroup>) ->
                 <h1>
                     {group.billing_group_name.clone()}
                     {page.is_primary.then(|| view! { <span class="badge primary">"Primary"</span> })}
+                    {(!group.state_active).then(|| view! { <span class="badge deleted">"Deleted"</span> })}
                 </h1>
             </div>
             <div class="costs" role="group" aria-label="Accumulated costs">

@@ -10,7 +10,7 @@ use crate::ui::forms::{action_error, FieldError};
 /// group (offered only when the account has another group).
 #[component]
 pub fn ProjectsTab(page: GroupPage, actions: GroupActions) -> impl IntoView {
-    let can_change = page.role.allows(Role::Billing);
+    let can_change = page.role.allows(Role::Billing) && page.group.state_active;
     let group_id = page.group.billing_group_id.clone();
     let move_error = Signal::derive(action_error(actions.move_project));
     let assign_error = Signal::derive(action_error(actions.assign));

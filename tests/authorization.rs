@@ -1,0 +1,343 @@
+//! The role matrix: every server function × role (admin, billing, viewer)
+//! × own or foreign account, through HTTP as the browser calls them. A
+//! foreign ID answers "not found"; a role below the need answers
+//! "forbidden"; signed out answers "sign in".
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Request};
+use axum::Router;
+use billing_console::server::demo;
+use tower::ServiceExt;
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{k}={}",
+                v.replace('%', "%25")
+                    .replace('&', "%26")
+                    .replace(' ', "+")
+                    .replace('@', "%40")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+async fn call(app: &Router, cookie: Option<&str>, endpoint: &str, body: String) -> (u16, String) {
+    let mut request = Request::post(format!("/api/{endpoint}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    let response = app
+        .clone()
+        .oneshot(request.body(Body::from(body)).unwrap())
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (status, String::from_utf8_lossy(&bytes).to_string())
+}
+
+async fn sign_in(app: &Router, email: &str) -> String {
+    let request = Request::post("/api/sign_in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(form(&[
+            ("email", email),
+            ("password", demo::DEMO_PASSWORD),
+        ])))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let cookie = response
+        .headers()
+        .get(header::SET_COOKIE)
+        .expect("cookie")
+        .to_str()
+        .unwrap();
+    cookie.split(';').next().unwrap().to_string()
+}
+
+/// What a caller should get back.
+#[derive(Debug, PartialEq, Clone, Copy)]
+enum Outcome {
+    Allowed,
+    Forbidden,
+    NotFound,
+    SignIn,
+}
+
+fn outcome(status: u16, body: &str) -> Outcome {
+    if body.contains(r#""kind":"forbidden""#) {
+        Outcome::Forbidden
+    } else if body.contains(r#""kind":"not_found""#) {
+        Outcome::NotFound
+    } else if body.contains(r#""kind":"unauthenticated""#) {
+        Outcome::SignIn
+    } else {
+        assert!(
+            !body.contains(r#""kind":"internal""#),
+            "server error {status}: {body}"
+        );
+        assert!(
+            status < 500 || body.contains(r#""kind":"#),
+            "unexpected failure {status}: {body}"
+        );
+        Outcome::Allowed
+    }
+}
+
+on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
+    let app = common::app(db, "").await;
+    let demo_user = db
+        .store
+        .user_by_email(demo::DEMO_EMAIL)
+        .await
+        .unwrap()
+        .unwrap();
+    let accounts = db.store.accounts_of_user(&demo_user.user_id).await.unwrap();
+    let acme = accounts
+        .iter()
+        .find(|a| a.account_name == "Acme Analytics")
+        .unwrap()
+        .account_id
+        .clone();
+    let globex = accounts
+        .iter()
+        .find(|a| a.account_name == "Globex Logistics")
+        .unwrap()
+        .account_id
+        .clone();
+    let acme_groups = db.store.billing_groups_of_account(&acme).await.unwrap();
+    let acme_group = acme_groups
+        .iter()
+        .find(|g| g.billing_group_name == "Research & Development")
+        .unwrap()
+        .billing_group_id
+        .clone();
+    let acme_other = acme_groups
+        .iter()
+        .find(|g| g.billing_group_name != "Research & Development")
+        .unwrap()
+        .billing_group_id
+        .clone();
+    let globex_group = db.store.billing_groups_of_account(&globex).await.unwrap()[0]
+        .billing_group_id
+        .clone();
+    let globex_second = db
+        .store
+        .create_billing_group(
+            "globex-second",
+            &billing_console::server::store::NewBillingGroup {
+                account_id: globex.clone(),
+                billing_group_name: "Second".into(),
+                billing_currency: "GBP".into(),
+            },
+            "t",
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap()
+        .billing_group_id;
+
+    // (endpoint, needed role, form for the own account, form for the foreign one)
+    type Case = (
+        &'static str,
+        &'static str,
+        Vec<(&'static str, String)>,
+        Vec<(&'static str, String)>,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "account_billing",
+            "viewer",
+            vec![("account_id", acme.clone())],
+            vec![("account_id", globex.clone())],
+        ),
+        (
+            "group_page",
+            "viewer",
+            vec![("billing_group_id", acme_group.clone())],
+            vec![("billing_group_id", globex_group.clone())],
+        ),
+        (
+            "group_events",
+            "viewer",
+            vec![("billing_group_id", acme_group.clone())],
+            vec![("billing_group_id", globex_group.clone())],
+        ),
+        (
+            "project_details",
+            "viewer",
+            vec![("project_name", "acme-prod".into())],
+            vec![("project_name", "globex-fleet".into())],
+        ),
+        (
+            "create_billing_group",
+            "billing",
+            vec![
+                ("account_id", acme.clone()),
+                ("billing_group_name", "New".into()),
+            ],
+            vec![
+                ("account_id", globex.clone()),
+                ("billing_group_name", "New".into()),
+            ],
+        ),
+        (
+            "rename_billing_group",
+            "billing",
+            vec![
+                ("billing_group_id", acme_group.clone()),
+                ("billing_group_name", "Research & Development".into()),
+            ],
+            vec![
+                ("billing_group_id", globex_group.clone()),
+                ("billing_group_name", "X".into()),
+            ],
+        ),
+        (
+            "delete_billing_group",
+            "billing",
+            vec![("billing_group_id", acme_group.clone())],
+            vec![("billing_group_id", globex_group.clone())],
+        ),
+        (
+            "move_project",
+            "billing",
+            vec![
+                ("project_name", "acme-sandbox".into()),
+                ("billing_group_id", acme_other.clone()),
+            ],
+            vec![
+                ("project_name", "globex-web".into()),
+                ("billing_group_id", globex_second.clone()),
+            ],
+        ),
+        (
+            "assign_projects",
+            "billing",
+            vec![
+                ("billing_group_id", acme_group.clone()),
+                ("projects_names[]", "acme-sandbox".into()),
+            ],
+            vec![
+                ("billing_group_id", globex_group.clone()),
+                ("projects_names[]", "globex-web".into()),
+            ],
+        ),
+        (
+            "save_billing_info",
+            "billing",
+            vec![
+                ("billing_group_id", acme_group.clone()),
+                ("payment_method", "no_payment_expected".into()),
+                ("billing_currency", "USD".into()),
+            ],
+            vec![
+                ("billing_group_id", globex_group.clone()),
+                ("payment_method", "no_payment_expected".into()),
+                ("billing_currency", "USD".into()),
+            ],
+        ),
+        (
+            "create_project",
+            "billing",
+            vec![
+                ("account_id", acme.clone()),
+                ("project_name", "made-by-matrix".into()),
+            ],
+            vec![
+                ("account_id", globex.clone()),
+                ("project_name", "made-by-stranger".into()),
+            ],
+        ),
+        (
+            "set_primary_billing_group",
+            "admin",
+            vec![
+                ("account_id", acme.clone()),
+                ("billing_group_id", acme_other.clone()),
+            ],
+            vec![
+                ("account_id", globex.clone()),
+                ("billing_group_id", globex_group.clone()),
+            ],
+        ),
+    ];
+    let rank = |role: &str| {
+        ["viewer", "billing", "admin"]
+            .iter()
+            .position(|r| *r == role)
+            .unwrap()
+    };
+    let members = [
+        ("admin@example.com", "admin"),
+        ("billing@example.com", "billing"),
+        ("viewer@example.com", "viewer"),
+    ];
+    let mut cookies = Vec::new();
+    for (email, role) in members {
+        cookies.push((sign_in(&app, email).await, role));
+    }
+    for (endpoint, needed, own, foreign) in &cases {
+        let own_body = form(
+            &own.iter()
+                .map(|(k, v)| (*k, v.as_str()))
+                .collect::<Vec<_>>(),
+        );
+        let foreign_body = form(
+            &foreign
+                .iter()
+                .map(|(k, v)| (*k, v.as_str()))
+                .collect::<Vec<_>>(),
+        );
+        for (cookie, role) in &cookies {
+            let expected = if rank(role) >= rank(needed) {
+                Outcome::Allowed
+            } else {
+                Outcome::Forbidden
+            };
+            let (status, body) = call(&app, Some(cookie), endpoint, own_body.clone()).await;
+            assert_eq!(
+                outcome(status, &body),
+                expected,
+                "{role} on own account, {endpoint}: {status} {body}"
+            );
+            let (status, body) = call(&app, Some(cookie), endpoint, foreign_body.clone()).await;
+            assert_eq!(
+                outcome(status, &body),
+                Outcome::NotFound,
+                "{role} on foreign account, {endpoint}: {status} {body}"
+            );
+        }
+        let (status, body) = call(&app, None, endpoint, own_body).await;
+        assert_eq!(
+            outcome(status, &body),
+            Outcome::SignIn,
+            "signed out, {endpoint}: {status} {body}"
+        );
+    }
+    // Nothing of the foreign account changed.
+    assert!(db
+        .store
+        .project("made-by-stranger")
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        db.store
+            .project("globex-web")
+            .await
+            .unwrap()
+            .unwrap()
+            .billing_group_id,
+        globex_group
+    );
+});
