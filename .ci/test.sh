@@ -22,7 +22,8 @@ binary="$target_dir/debug/billing-console"
 
 echo "== end-to-end (Playwright, Chromium)"
 work=$(mktemp -d)
-port=${E2E_PORT:-3100}
+# A free port, so a server left running elsewhere cannot get in the way.
+port=${E2E_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 server_log="$work/server.log"
 LEPTOS_SITE_ADDR="127.0.0.1:$port" \
 LEPTOS_SITE_ROOT="target/site" \

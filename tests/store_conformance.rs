@@ -663,3 +663,77 @@ on_both_backends!(groups_with_projects_or_primary_cannot_be_deleted, |db| {
         "a deleted group stays readable"
     );
 });
+
+on_both_backends!(usage_is_read_per_account_and_per_group, |db| {
+    let (_, g1) = account(&db.store, "a1", "Acme").await;
+    let g2 = db
+        .store
+        .create_billing_group(
+            "g2",
+            &NewBillingGroup {
+                account_id: "a1".into(),
+                billing_group_name: "Two".into(),
+                billing_currency: "USD".into(),
+            },
+            "t",
+            t(1, 0),
+        )
+        .await
+        .unwrap();
+    for (name, group) in [
+        ("p", &g1.billing_group_id),
+        ("q", &g2.billing_group_id),
+        ("r", &g1.billing_group_id),
+    ] {
+        project(&db.store, name, "a1", group).await;
+        let service = NewService {
+            project_name: name.into(),
+            service_name: "svc".into(),
+            service_type: "pg".into(),
+            plan: "b".into(),
+            cloud_name: "c".into(),
+            hourly_price_usd: dec("1"),
+        };
+        db.store
+            .create_service(&format!("s-{name}"), &service, t(2, 0))
+            .await
+            .unwrap();
+        db.store
+            .record_service_run(&format!("s-{name}"), t(3, 0), None)
+            .await
+            .unwrap();
+    }
+    db.store
+        .move_project("p", "g2", "t", t(10, 0))
+        .await
+        .unwrap();
+    let (memberships, runs) = db
+        .store
+        .account_usage("a1", t(1, 0), t(20, 0))
+        .await
+        .unwrap();
+    assert_eq!(memberships.len(), 4, "p twice, q, r");
+    assert_eq!(runs.len(), 3);
+    let (memberships, runs) = db
+        .store
+        .group_usage(&g1.billing_group_id, t(1, 0), t(20, 0))
+        .await
+        .unwrap();
+    let names: Vec<_> = memberships
+        .iter()
+        .map(|m| (m.project_name.as_str(), m.valid_to))
+        .collect();
+    assert_eq!(names, [("p", Some(t(10, 0))), ("r", None)]);
+    let run_projects: Vec<_> = runs.iter().map(|r| r.project_name.as_str()).collect();
+    assert_eq!(run_projects, ["p", "r"]);
+    assert_eq!(runs[0].hourly_price_usd.0, dec("1"));
+    // A period before the move sees only g1's first membership of p.
+    let (memberships, _) = db.store.group_usage("g2", t(1, 0), t(5, 0)).await.unwrap();
+    assert_eq!(
+        memberships
+            .iter()
+            .map(|m| m.project_name.as_str())
+            .collect::<Vec<_>>(),
+        ["q"]
+    );
+});

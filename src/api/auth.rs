@@ -28,7 +28,7 @@ pub async fn sign_in(
     .await?;
     let secure = crate::server::request_is_https(&parts, &state.config);
     let cookie = auth::session_cookie(&secret, state.config.session_ttl_hours * 3600, secure);
-    let response = expect_context::<leptos_axum::ResponseOptions>();
+    let response = use_context::<leptos_axum::ResponseOptions>().ok_or(AppError::Internal)?;
     response.append_header(
         http::header::SET_COOKIE,
         http::HeaderValue::from_str(&cookie).map_err(|_| AppError::Internal)?,
@@ -53,7 +53,7 @@ pub async fn sign_out() -> Result<(), AppError> {
             .map_err(auth::internal)?;
     }
     let secure = crate::server::request_is_https(&parts, &state.config);
-    let response = expect_context::<leptos_axum::ResponseOptions>();
+    let response = use_context::<leptos_axum::ResponseOptions>().ok_or(AppError::Internal)?;
     response.append_header(
         http::header::SET_COOKIE,
         http::HeaderValue::from_str(&auth::clear_session_cookie(secure))

@@ -154,7 +154,15 @@ pub async fn group_page(
         .await
         .map_err(internal)?
         .ok_or(AppError::Internal)?;
-    let (charges, totals) = month_to_date_by_group(store, &group.account_id, now).await?;
+    // Only this group's share of the month: rows grow with the group, not
+    // with the account.
+    let (month_start, _) = costs::month_of(now);
+    let (memberships, runs) = store
+        .group_usage(&group.billing_group_id, month_start, now)
+        .await
+        .map_err(internal)?;
+    let charges = costs::charges(&memberships, &runs, month_start, now);
+    let totals = costs::totals_by_group(&charges);
     let projects = store
         .projects_of_account(&group.account_id)
         .await

@@ -517,6 +517,15 @@ pub trait Store: Send + Sync + 'static {
         -> StoreResult<Vec<ServiceStateRecord>>;
 
     // exchange rates
+    /// Like `account_usage`, for the projects that were in one group during
+    /// [from, to): only that group's memberships, and those projects' runs.
+    async fn group_usage(
+        &self,
+        billing_group_id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<(Vec<GroupMembershipRecord>, Vec<PricedRunRecord>)>;
+
     async fn set_exchange_rate(
         &self,
         currency: &str,

@@ -751,6 +751,43 @@ macro_rules! impl_store {
                 Ok((memberships, runs))
             }
 
+            async fn group_usage(
+                &self,
+                billing_group_id: &str,
+                from: DateTime<Utc>,
+                to: DateTime<Utc>,
+            ) -> StoreResult<(Vec<GroupMembershipRecord>, Vec<PricedRunRecord>)> {
+                let memberships = sqlx::query_as::<_, GroupMembershipRecord>(
+                    "SELECT project_name, billing_group_id, valid_from, valid_to
+                     FROM project_group_history
+                     WHERE billing_group_id = $1 AND valid_from < $3 AND (valid_to IS NULL OR valid_to > $2)
+                     ORDER BY project_name, valid_from",
+                )
+                .bind(billing_group_id)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await?;
+                let runs = sqlx::query_as::<_, PricedRunRecord>(
+                    "SELECT s.project_name, s.service_name, s.service_type, s.plan, s.cloud_name,
+                            s.hourly_price_usd, r.started_at, r.ended_at
+                     FROM service_runs r
+                     JOIN services s ON s.service_id = r.service_id
+                     WHERE s.project_name IN (
+                             SELECT h.project_name FROM project_group_history h
+                             WHERE h.billing_group_id = $1 AND h.valid_from < $3
+                               AND (h.valid_to IS NULL OR h.valid_to > $2))
+                       AND r.started_at < $3 AND (r.ended_at IS NULL OR r.ended_at > $2)
+                     ORDER BY s.project_name, s.service_name, r.started_at",
+                )
+                .bind(billing_group_id)
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok((memberships, runs))
+            }
+
             async fn set_exchange_rate(
                 &self,
                 currency: &str,
