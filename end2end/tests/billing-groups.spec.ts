@@ -87,7 +87,13 @@ test.describe('billing groups with JavaScript', () => {
     await page.getByText('Delete', { exact: true }).click();
     await page.getByRole('button', { name: "Delete 'E2E Renamed'" }).click();
     await expect(page).toHaveURL(/\/account\/[^/]+\/billing$/);
-    await expect(page.getByRole('link', { name: 'E2E Renamed' })).toHaveCount(0);
+    // It leaves the list; its events stay reachable under the deleted groups.
+    const active = page.getByRole('region', { name: 'Billing groups', exact: true });
+    await expect(active.getByRole('link', { name: 'E2E Renamed' })).toHaveCount(0);
+    const deleted = page.getByRole('region', { name: 'Deleted billing groups' });
+    await deleted.getByRole('link', { name: 'E2E Renamed' }).click();
+    await expect(page.getByRole('heading', { level: 1 })).toContainText('Deleted');
+    await expect(page.getByRole('table', { name: 'Events' }).getByRole('row').nth(1)).toContainText('billing_group_deleted');
   });
 
   test('a move shows in both groups’ events, and the log downloads as CSV', async ({ page }) => {
