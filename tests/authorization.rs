@@ -163,8 +163,14 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
         (
             "group_page",
             "viewer",
-            vec![("billing_group_id", acme_group.clone())],
-            vec![("billing_group_id", globex_group.clone())],
+            vec![
+                ("billing_group_id", acme_group.clone()),
+                ("tab", "projects".into()),
+            ],
+            vec![
+                ("billing_group_id", globex_group.clone()),
+                ("tab", "overview".into()),
+            ],
         ),
         (
             "group_events",

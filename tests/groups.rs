@@ -149,7 +149,7 @@ on_both_backends!(
             .unwrap_err();
         assert!(matches!(again, AppError::NotFound { .. }));
         // Its page and events stay readable, marked deleted, and it is listed as deleted.
-        let page = groups::group_page(db.store.as_ref(), &f.admin, &f.second, t(6, 0))
+        let page = groups::group_page(db.store.as_ref(), &f.admin, &f.second, false, t(6, 0))
             .await
             .unwrap();
         assert!(!page.group.state_active);
@@ -695,7 +695,7 @@ on_both_backends!(accumulated_costs_follow_the_project_across_a_move, |db| {
         cost(&f.second).local.is_none(),
         "USD rate missing: shown as missing, not guessed"
     );
-    let page = groups::group_page(db.store.as_ref(), &f.admin, &f.second, now)
+    let page = groups::group_page(db.store.as_ref(), &f.admin, &f.second, true, now)
         .await
         .unwrap();
     assert_eq!(

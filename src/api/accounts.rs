@@ -20,3 +20,21 @@ pub async fn project_details(project_name: String) -> Result<ProjectPage, AppErr
     let user = super::context::user()?;
     crate::server::billing::projects::project_page(state.store.as_ref(), &user, &project_name).await
 }
+
+/// The top bar's project menu: the first `limit` project names of the
+/// user's accounts and how many more there are (the full list stays on the
+/// projects & accounts page, so every page stays small).
+#[server(endpoint = "menu_projects")]
+pub async fn menu_projects(limit: usize) -> Result<(Vec<String>, usize), AppError> {
+    let state = super::context::state()?;
+    let user = super::context::user()?;
+    let accounts =
+        crate::server::billing::accounts::accounts_with_projects(state.store.as_ref(), &user)
+            .await?;
+    let all: Vec<String> = accounts
+        .into_iter()
+        .flat_map(|a| a.projects.into_iter().map(|p| p.project_name))
+        .collect();
+    let more = all.len().saturating_sub(limit);
+    Ok((all.into_iter().take(limit).collect(), more))
+}

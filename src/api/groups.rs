@@ -44,7 +44,7 @@ pub async fn create_billing_group(
 }
 
 #[server(endpoint = "group_page")]
-pub async fn get_group_page(billing_group_id: String) -> Result<GroupPage, AppError> {
+pub async fn get_group_page(billing_group_id: String, tab: String) -> Result<GroupPage, AppError> {
     use super::context;
     let state = context::state()?;
     let user = context::user()?;
@@ -52,6 +52,7 @@ pub async fn get_group_page(billing_group_id: String) -> Result<GroupPage, AppEr
         state.store.as_ref(),
         &user,
         &billing_group_id,
+        tab == "projects",
         context::now(),
     )
     .await

@@ -141,11 +141,15 @@ pub async fn account_billing(
     })
 }
 
-/// The billing group page: header, Overview and Projects tab data.
+/// The billing group page: header, Overview and Projects tab data. The
+/// account's other projects (the assign picker) are loaded only when
+/// `with_assignable` (the Projects tab), so other tabs stay small however
+/// large the account.
 pub async fn group_page(
     store: &dyn Store,
     user: &CurrentUser,
     billing_group_id: &str,
+    with_assignable: bool,
     now: DateTime<Utc>,
 ) -> AppResult<GroupPage> {
     let (group, role) = authorized_group(store, user, billing_group_id, Role::Viewer).await?;
@@ -163,10 +167,12 @@ pub async fn group_page(
         .map_err(internal)?;
     let charges = costs::charges(&memberships, &runs, month_start, now);
     let totals = costs::totals_by_group(&charges);
-    let projects = store
-        .projects_of_account(&group.account_id)
-        .await
-        .map_err(internal)?;
+    let projects = if with_assignable {
+        store.projects_of_account(&group.account_id).await
+    } else {
+        store.projects_of_group(&group.billing_group_id).await
+    }
+    .map_err(internal)?;
     let groups = store
         .billing_groups_of_account(&group.account_id)
         .await
@@ -427,18 +433,8 @@ pub async fn move_project(
     to_group_id: &str,
     now: DateTime<Utc>,
 ) -> AppResult<ProjectRecord> {
-    let not_found = || AppError::not_found("Project");
-    let project = store
-        .project(project_name.trim())
-        .await
-        .map_err(internal)?
-        .ok_or_else(not_found)?;
-    authorize(store, user, &project.account_id, Role::Billing)
-        .await
-        .map_err(|e| match e {
-            AppError::NotFound { .. } => not_found(),
-            other => other,
-        })?;
+    let (project, _) =
+        super::projects::authorized_project(store, user, project_name, Role::Billing).await?;
     let target = store
         .billing_group(to_group_id.trim())
         .await

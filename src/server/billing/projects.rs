@@ -64,32 +64,41 @@ pub async fn create_project(
         .map_err(store_error)
 }
 
-/// The project page; a project of an account the user is not in is "not found".
-pub async fn project_page(
+/// Loads a project and checks the caller's role on its account; a project
+/// of an account the caller is not in answers "not found", as an unknown one.
+pub async fn authorized_project(
     store: &dyn Store,
     user: &CurrentUser,
     project_name: &str,
-) -> AppResult<ProjectPage> {
+    needed: Role,
+) -> AppResult<(ProjectRecord, Role)> {
     let not_found = || AppError::not_found("Project");
     let project = store
         .project(project_name.trim())
         .await
         .map_err(internal)?
         .ok_or_else(not_found)?;
-    let role = authorize(store, user, &project.account_id, Role::Viewer)
+    let role = authorize(store, user, &project.account_id, needed)
         .await
-        .map_err(|e| {
-            if matches!(e, AppError::NotFound { .. }) {
-                not_found()
-            } else {
-                e
-            }
+        .map_err(|e| match e {
+            AppError::NotFound { .. } => not_found(),
+            other => other,
         })?;
+    Ok((project, role))
+}
+
+/// The project page; a project of an account the user is not in is "not found".
+pub async fn project_page(
+    store: &dyn Store,
+    user: &CurrentUser,
+    project_name: &str,
+) -> AppResult<ProjectPage> {
+    let (project, role) = authorized_project(store, user, project_name, Role::Viewer).await?;
     let account = store
         .account(&project.account_id)
         .await
         .map_err(internal)?
-        .ok_or_else(not_found)?;
+        .ok_or(AppError::Internal)?;
     let services = store
         .services_of_project(&project.project_name)
         .await

@@ -470,6 +470,8 @@ pub trait Store: Send + Sync + 'static {
         actor: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<ProjectRecord>;
+    /// The group's projects, by name.
+    async fn projects_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<ProjectRecord>>;
     /// The account's projects with their groups, by name.
     async fn projects_of_account(&self, account_id: &str) -> StoreResult<Vec<ProjectRecord>>;
     /// Creates the project in the given group: its history row and the

@@ -557,6 +557,18 @@ macro_rules! impl_store {
                 Ok(project)
             }
 
+            async fn projects_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<ProjectRecord>> {
+                Ok(sqlx::query_as::<_, ProjectRecord>(&format!(
+                    "SELECT {PROJECT_COLUMNS} FROM projects p
+                     JOIN billing_groups g ON g.billing_group_id = p.billing_group_id
+                     WHERE p.billing_group_id = $1
+                     ORDER BY p.project_name"
+                ))
+                .bind(billing_group_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
             async fn projects_of_account(&self, account_id: &str) -> StoreResult<Vec<ProjectRecord>> {
                 Ok(sqlx::query_as::<_, ProjectRecord>(&format!(
                     "SELECT {PROJECT_COLUMNS} FROM projects p
@@ -734,15 +746,14 @@ macro_rules! impl_store {
                 .bind(to)
                 .fetch_all(&self.pool)
                 .await?;
-                let runs = sqlx::query_as::<_, PricedRunRecord>(
-                    "SELECT s.project_name, s.service_name, s.service_type, s.plan, s.cloud_name,
-                            s.hourly_price_usd, r.started_at, r.ended_at
+                let runs = sqlx::query_as::<_, PricedRunRecord>(&format!(
+                    "SELECT {PRICED_RUN_COLUMNS}
                      FROM service_runs r
                      JOIN services s ON s.service_id = r.service_id
                      JOIN projects p ON p.project_name = s.project_name
                      WHERE p.account_id = $1 AND r.started_at < $3 AND (r.ended_at IS NULL OR r.ended_at > $2)
-                     ORDER BY s.project_name, s.service_name, r.started_at",
-                )
+                     ORDER BY s.project_name, s.service_name, r.started_at"
+                ))
                 .bind(account_id)
                 .bind(from)
                 .bind(to)
@@ -768,9 +779,8 @@ macro_rules! impl_store {
                 .bind(to)
                 .fetch_all(&self.pool)
                 .await?;
-                let runs = sqlx::query_as::<_, PricedRunRecord>(
-                    "SELECT s.project_name, s.service_name, s.service_type, s.plan, s.cloud_name,
-                            s.hourly_price_usd, r.started_at, r.ended_at
+                let runs = sqlx::query_as::<_, PricedRunRecord>(&format!(
+                    "SELECT {PRICED_RUN_COLUMNS}
                      FROM service_runs r
                      JOIN services s ON s.service_id = r.service_id
                      WHERE s.project_name IN (
@@ -778,8 +788,8 @@ macro_rules! impl_store {
                              WHERE h.billing_group_id = $1 AND h.valid_from < $3
                                AND (h.valid_to IS NULL OR h.valid_to > $2))
                        AND r.started_at < $3 AND (r.ended_at IS NULL OR r.ended_at > $2)
-                     ORDER BY s.project_name, s.service_name, r.started_at",
-                )
+                     ORDER BY s.project_name, s.service_name, r.started_at"
+                ))
                 .bind(billing_group_id)
                 .bind(from)
                 .bind(to)
@@ -873,6 +883,9 @@ macro_rules! impl_store {
             billing_emails, billing_extra_text, company, address_lines, city, state, zip_code,
             country_code, vat_id, payment_method, card_brand, card_last4, card_exp_month,
             card_exp_year, card_name, group_state, create_time, update_time";
+
+        const PRICED_RUN_COLUMNS: &str = "s.project_name, s.service_name, s.service_type, s.plan,
+            s.cloud_name, s.hourly_price_usd, r.started_at, r.ended_at";
 
         const PROJECT_COLUMNS: &str = "p.project_name, p.account_id, p.billing_group_id,
             g.billing_group_name, p.default_cloud, p.create_time";

@@ -52,7 +52,10 @@ pub fn BillingGroupPage() -> impl IntoView {
             )
         },
         // The tab travels with the data, so a tab switch re-renders with it.
-        |(id, tab, ..)| async move { (tab, get_group_page(id).await) },
+        |(id, tab, ..)| async move {
+            let page = get_group_page(id, tab.clone()).await;
+            (tab, page)
+        },
     );
     view! {
         <AppLayout>

@@ -1,7 +1,10 @@
 use leptos::prelude::*;
 
-use crate::api::accounts::list_accounts;
+use crate::api::accounts::menu_projects;
 use crate::api::auth::{whoami, SignOut};
+
+/// How many projects the top bar's menu lists.
+const MENU_PROJECTS: usize = 15;
 
 /// Top bar and page body. `current_project` is the project the page is
 /// about, if any; otherwise the bar shows the first project the user has.
@@ -18,7 +21,7 @@ pub fn AppLayout(
 
 #[component]
 pub fn TopBar(current_project: Option<String>) -> impl IntoView {
-    let accounts = Resource::new(|| (), |_| list_accounts());
+    let menu = Resource::new(|| (), |_| menu_projects(MENU_PROJECTS));
     let user = Resource::new(|| (), |_| whoami());
     let sign_out = ServerAction::<SignOut>::new();
 
@@ -31,11 +34,8 @@ pub fn TopBar(current_project: Option<String>) -> impl IntoView {
                 {
                     let current_project = current_project.clone();
                     Suspend::new(async move {
-                        let accounts = accounts.await.unwrap_or_default();
-                        let names: Vec<String> = accounts
-                            .iter()
-                            .flat_map(|a| a.projects.iter().map(|p| p.project_name.clone()))
-                            .collect();
+                        // The menu offers the first few; the full list is a click away.
+                        let (names, more) = menu.await.unwrap_or_default();
                         let current = current_project.or_else(|| names.first().cloned());
                         let label = match &current {
                             Some(name) => format!("Project: {name}"),
@@ -66,6 +66,12 @@ pub fn TopBar(current_project: Option<String>) -> impl IntoView {
                                             })
                                             .collect_view()}
                                     </ul>
+                                    {(more > 0)
+                                        .then(|| {
+                                            view! {
+                                                <p class="muted">{format!("and {more} more on the projects & accounts page")}</p>
+                                            }
+                                        })}
                                 </nav>
                             </details>
                         }
