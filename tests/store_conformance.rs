@@ -737,3 +737,44 @@ on_both_backends!(usage_is_read_per_account_and_per_group, |db| {
         ["q"]
     );
 });
+
+on_both_backends!(menu_names_and_event_projects, |db| {
+    let ann = user(&db.store, "ann@example.com").await;
+    let (_, g1) = account(&db.store, "a1", "Zeta").await;
+    let (_, g2) = account(&db.store, "a2", "Alpha").await;
+    db.store
+        .add_member("a1", &ann.user_id, Role::Viewer, t(1, 0))
+        .await
+        .unwrap();
+    db.store
+        .add_member("a2", &ann.user_id, Role::Viewer, t(1, 0))
+        .await
+        .unwrap();
+    for (name, account_id, group) in [("zz", "a1", &g1), ("aa", "a1", &g1), ("mm", "a2", &g2)] {
+        project(&db.store, name, account_id, &group.billing_group_id).await;
+    }
+    // Accounts by name (Alpha first), then projects by name.
+    let (names, total) = db
+        .store
+        .project_names_of_user(&ann.user_id, 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        (names, total),
+        (vec!["mm".to_string(), "aa".to_string()], 3)
+    );
+    let nobody = user(&db.store, "nobody@example.com").await;
+    assert_eq!(
+        db.store
+            .project_names_of_user(&nobody.user_id, 5)
+            .await
+            .unwrap(),
+        (vec![], 0)
+    );
+    let mentioned = db
+        .store
+        .event_projects_of_group(&g1.billing_group_id)
+        .await
+        .unwrap();
+    assert_eq!(mentioned, ["aa", "zz"]);
+});

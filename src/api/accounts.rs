@@ -28,13 +28,12 @@ pub async fn project_details(project_name: String) -> Result<ProjectPage, AppErr
 pub async fn menu_projects(limit: usize) -> Result<(Vec<String>, usize), AppError> {
     let state = super::context::state()?;
     let user = super::context::user()?;
-    let accounts =
-        crate::server::billing::accounts::accounts_with_projects(state.store.as_ref(), &user)
-            .await?;
-    let all: Vec<String> = accounts
-        .into_iter()
-        .flat_map(|a| a.projects.into_iter().map(|p| p.project_name))
-        .collect();
-    let more = all.len().saturating_sub(limit);
-    Ok((all.into_iter().take(limit).collect(), more))
+    let limit = limit.min(100);
+    let (names, total) = state
+        .store
+        .project_names_of_user(&user.user_id, limit as i64)
+        .await
+        .map_err(crate::server::auth::internal)?;
+    let more = (total as usize).saturating_sub(names.len());
+    Ok((names, more))
 }

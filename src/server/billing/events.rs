@@ -43,12 +43,9 @@ pub async fn events_page(
         .await
         .map_err(internal)?;
     let project_names = store
-        .projects_of_account(&group.account_id)
+        .event_projects_of_group(&group.billing_group_id)
         .await
-        .map_err(internal)?
-        .into_iter()
-        .map(|p| p.project_name)
-        .collect();
+        .map_err(internal)?;
     Ok(EventsPage {
         events: events.into_iter().map(to_model).collect(),
         next_before,

@@ -483,6 +483,13 @@ pub trait Store: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> StoreResult<ProjectRecord>;
     async fn project(&self, project_name: &str) -> StoreResult<Option<ProjectRecord>>;
+    /// The first `limit` project names of the user's accounts (accounts by
+    /// name, then projects by name) and how many projects there are in all.
+    async fn project_names_of_user(
+        &self,
+        user_id: &str,
+        limit: i64,
+    ) -> StoreResult<(Vec<String>, i64)>;
     /// Every project of every account the user belongs to, in one query.
     async fn projects_of_user(&self, user_id: &str) -> StoreResult<Vec<ProjectRecord>>;
     async fn project_group_history(
@@ -548,6 +555,8 @@ pub trait Store: Send + Sync + 'static {
         billing_group_id: &str,
         filter: &EventFilter,
     ) -> StoreResult<Vec<EventRecord>>;
+    /// The projects the group's log mentions (for the filter).
+    async fn event_projects_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<String>>;
     /// The event types the group's log holds (for the filter).
     async fn event_types_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<String>>;
     /// The group's events, newest first.

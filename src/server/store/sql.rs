@@ -635,6 +635,28 @@ macro_rules! impl_store {
                     .await?)
             }
 
+            async fn project_names_of_user(&self, user_id: &str, limit: i64) -> StoreResult<(Vec<String>, i64)> {
+                let names: Vec<String> = sqlx::query_scalar(
+                    "SELECT p.project_name FROM projects p
+                     JOIN accounts a ON a.account_id = p.account_id
+                     JOIN memberships m ON m.account_id = p.account_id AND m.user_id = $1
+                     ORDER BY a.account_name, a.account_id, p.project_name
+                     LIMIT $2",
+                )
+                .bind(user_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                let total: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM projects p
+                     JOIN memberships m ON m.account_id = p.account_id AND m.user_id = $1",
+                )
+                .bind(user_id)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok((names, total))
+            }
+
             async fn projects_of_user(&self, user_id: &str) -> StoreResult<Vec<ProjectRecord>> {
                 Ok(sqlx::query_as::<_, ProjectRecord>(&format!(
                     "SELECT {PROJECT_COLUMNS} FROM projects p
@@ -848,6 +870,16 @@ macro_rules! impl_store {
                 .bind(filter.event_type.as_deref())
                 .bind(filter.project_name.as_deref())
                 .bind(filter.limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn event_projects_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<String>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT DISTINCT project_name FROM events
+                     WHERE billing_group_id = $1 AND project_name IS NOT NULL ORDER BY project_name",
+                )
+                .bind(billing_group_id)
                 .fetch_all(&self.pool)
                 .await?)
             }

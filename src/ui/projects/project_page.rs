@@ -3,7 +3,7 @@ use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::accounts::{list_accounts, project_details};
+use crate::api::accounts::{menu_projects, project_details};
 use crate::model::ServiceSummary;
 use crate::ui::layout::AppLayout;
 use crate::ui::ErrorPanel;
@@ -12,16 +12,13 @@ use crate::ui::ErrorPanel;
 /// projects & accounts page when there is none.
 #[component]
 pub fn CurrentProjectRedirect() -> impl IntoView {
-    let accounts = Resource::new(|| (), |_| list_accounts());
+    let first = Resource::new(|| (), |_| menu_projects(1));
     view! {
         <Suspense fallback=|| ()>
             {Suspend::new(async move {
-                let first = accounts
-                    .await
-                    .ok()
-                    .and_then(|a| a.into_iter().flat_map(|a| a.projects).next());
+                let first = first.await.ok().and_then(|(names, _)| names.into_iter().next());
                 let path = match first {
-                    Some(p) => format!("/project/{}", p.project_name),
+                    Some(name) => format!("/project/{name}"),
                     None => "/projects".to_string(),
                 };
                 view! { <Redirect path=path /> }
