@@ -8,7 +8,7 @@ use axum::Router;
 use billing_console::server::config::Config;
 use billing_console::server::{self as app_server, demo, AppState};
 
-use billing_console::model::{CurrentUser, Role};
+use billing_console::model::CurrentUser;
 use billing_console::server::store::{self, DynStore, NewUser, StoreError};
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::Connection;
@@ -159,12 +159,6 @@ pub async fn user(store: &DynStore, email: &str) -> CurrentUser {
         real_name: record.real_name,
     }
 }
-
-pub fn arc<T>(value: T) -> Arc<T> {
-    Arc::new(value)
-}
-
-pub const ROLES: [Role; 3] = Role::ALL;
 
 /// The whole HTTP surface in process, over this database with demo data.
 pub async fn app(db: &TestDb, trusted_proxies: &str) -> Router {
