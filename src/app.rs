@@ -8,6 +8,7 @@ use leptos_router::{path, SsrMode};
 use crate::ui::accounts::{AccountBillingPage, AccountSettingsPage, ProjectsAndAccountsPage};
 use crate::ui::auth::SignInPage;
 use crate::ui::groups::BillingGroupPage;
+use crate::ui::invoices::InvoicePage;
 use crate::ui::not_found::NotFound;
 use crate::ui::projects::{CurrentProjectRedirect, ProjectPage};
 
@@ -67,6 +68,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=path!("/billing-group/:billing_group_id/:tab")
                         view=BillingGroupPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/billing-group/:billing_group_id/invoices/:invoice_number")
+                        view=InvoicePage
                         ssr=SsrMode::Async
                     />
                     <Route

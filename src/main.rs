@@ -29,6 +29,12 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Freeze every billing group's invoice for a month (idempotent).
+    CloseMonth {
+        /// The month, YYYY-MM (default: the previous month).
+        #[arg(long)]
+        period: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -46,8 +52,10 @@ fn main() -> ExitCode {
     };
     init_logging(config.log_format);
 
-    let Command::Serve { demo } = cli.command.unwrap_or(Command::Serve { demo: false });
-    config.demo |= demo;
+    let command = cli.command.unwrap_or(Command::Serve { demo: false });
+    if let Command::Serve { demo } = &command {
+        config.demo |= demo;
+    }
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -59,7 +67,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(billing_console::server::run(config)) {
+    let result = match command {
+        Command::Serve { .. } => runtime.block_on(billing_console::server::run(config)),
+        Command::CloseMonth { period } => runtime
+            .block_on(billing_console::server::close_month_command(config, period))
+            .map(|report| println!("{report}")),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("billing-console: {error}");

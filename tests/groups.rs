@@ -11,6 +11,7 @@ use billing_console::error::AppError;
 use billing_console::model::{CurrentUser, Role};
 use billing_console::server::billing::billing_info::{self, BillingInfoForm};
 use billing_console::server::billing::{accounts, events, groups, projects};
+use billing_console::server::config::Seller;
 use billing_console::server::store::{DynStore, EventFilter, NewService, RunEnd};
 use chrono::{Duration, TimeZone, Utc};
 use common::{t, user};
@@ -149,9 +150,16 @@ on_both_backends!(
             .unwrap_err();
         assert!(matches!(again, AppError::NotFound { .. }));
         // Its page and events stay readable, marked deleted, and it is listed as deleted.
-        let page = groups::group_page(db.store.as_ref(), &f.admin, &f.second, false, t(6, 0))
-            .await
-            .unwrap();
+        let page = groups::group_page(
+            db.store.as_ref(),
+            &Seller::default(),
+            &f.admin,
+            &f.second,
+            "overview",
+            t(6, 0),
+        )
+        .await
+        .unwrap();
         assert!(!page.group.state_active);
         let log = events::events_page(db.store.as_ref(), &f.admin, &f.second, None, None, None)
             .await
@@ -695,9 +703,16 @@ on_both_backends!(accumulated_costs_follow_the_project_across_a_move, |db| {
         cost(&f.second).local.is_none(),
         "USD rate missing: shown as missing, not guessed"
     );
-    let page = groups::group_page(db.store.as_ref(), &f.admin, &f.second, true, now)
-        .await
-        .unwrap();
+    let page = groups::group_page(
+        db.store.as_ref(),
+        &Seller::default(),
+        &f.admin,
+        &f.second,
+        "projects",
+        now,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         page.projects
             .iter()

@@ -50,9 +50,10 @@ pub async fn get_group_page(billing_group_id: String, tab: String) -> Result<Gro
     let user = context::user()?;
     crate::server::billing::groups::group_page(
         state.store.as_ref(),
+        &state.config.seller,
         &user,
         &billing_group_id,
-        tab == "projects",
+        &tab,
         context::now(),
     )
     .await

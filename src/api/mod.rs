@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod auth;
 pub mod billing_info;
 pub mod groups;
+pub mod invoices;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod context {

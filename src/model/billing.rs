@@ -56,6 +56,9 @@ pub struct AccountBilling {
 pub struct ProjectCost {
     pub project_name: String,
     pub cost_usd: Decimal,
+    /// USD per hour of the services running now (the move preview's
+    /// projection).
+    pub run_rate_usd: Decimal,
 }
 
 /// A card as shown: never the number.
@@ -103,6 +106,12 @@ pub struct GroupPage {
     pub other_groups: Vec<(String, String)>,
     /// The account's projects in other groups (assign candidates), (project, group name).
     pub assignable_projects: Vec<(String, String)>,
+    /// Whole hours left in the running month (the move preview).
+    pub hours_to_month_end: i64,
+    /// Overview: the running month's estimate and the latest issued invoices.
+    pub invoices: Vec<crate::model::invoices::InvoiceSummary>,
+    /// Overview: the cost chart.
+    pub chart: Option<crate::model::invoices::CostChart>,
 }
 
 /// One line of the Events tab.

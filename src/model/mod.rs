@@ -2,6 +2,7 @@
 
 pub mod billing;
 pub mod countries;
+pub mod invoices;
 pub mod validation;
 
 use chrono::{DateTime, Utc};

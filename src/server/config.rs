@@ -23,6 +23,34 @@ pub struct Config {
     pub trusted_proxies: Vec<IpAddr>,
     pub session_ttl_hours: i64,
     pub log_format: LogFormat,
+    pub seller: Seller,
+}
+
+/// Who issues the invoices, and their VAT (rule 9).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Seller {
+    pub name: String,
+    pub address_lines: Vec<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country_code: String,
+    pub vat_id: String,
+    /// Percent, e.g. 25.5.
+    pub vat_rate: rust_decimal::Decimal,
+    /// Days from issue to due date.
+    pub net_days: i64,
+}
+
+impl Default for Seller {
+    fn default() -> Self {
+        Seller {
+            name: "Billing Console Oy".into(),
+            address_lines: vec!["Example Street 1".into(), "00100 Helsinki".into()],
+            country_code: "FI".into(),
+            vat_id: "FI12345671".into(),
+            vat_rate: rust_decimal::Decimal::new(255, 1),
+            net_days: 14,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -42,6 +70,19 @@ struct FileConfig {
     database: DatabaseSection,
     #[serde(default)]
     server: ServerSection,
+    #[serde(default)]
+    invoicing: InvoicingSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InvoicingSection {
+    seller_name: Option<String>,
+    seller_address: Option<Vec<String>>,
+    seller_country: Option<String>,
+    seller_vat_id: Option<String>,
+    vat_rate: Option<String>,
+    net_days: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -189,7 +230,10 @@ impl Config {
             None => file.server.log_format.unwrap_or(LogFormat::Text),
         };
 
+        let seller = seller_settings(file.invoicing, &env)?;
+
         Ok(Config {
+            seller,
             site_addr,
             site_root: pick("LEPTOS_SITE_ROOT", file.site.root, "target/site"),
             site_pkg_dir: pick("LEPTOS_SITE_PKG_DIR", file.site.pkg_dir, "pkg"),
@@ -225,6 +269,57 @@ impl Config {
                 .unwrap_or_default(),
         )
     }
+}
+
+fn seller_settings(
+    file: InvoicingSection,
+    env: &impl Fn(&str) -> Option<String>,
+) -> Result<Seller, ConfigError> {
+    let defaults = Seller::default();
+    let text = |var: &str, from_file: Option<String>, default: String| {
+        env(var)
+            .filter(|v| !v.is_empty())
+            .or(from_file)
+            .unwrap_or(default)
+    };
+    let country_code = text("SELLER_COUNTRY", file.seller_country, defaults.country_code)
+        .trim()
+        .to_ascii_uppercase();
+    if crate::model::countries::country_name(&country_code).is_none() {
+        return Err(ConfigError(format!(
+            "SELLER_COUNTRY / invoicing.seller_country '{country_code}' is not an ISO 3166-1 alpha-2 code"
+        )));
+    }
+    let rate_text = text("VAT_RATE", file.vat_rate, defaults.vat_rate.to_string());
+    let vat_rate = rate_text
+        .trim()
+        .parse::<rust_decimal::Decimal>()
+        .ok()
+        .filter(|r| !r.is_sign_negative() && *r < rust_decimal::Decimal::from(100))
+        .ok_or_else(|| {
+            ConfigError(format!(
+                "VAT_RATE / invoicing.vat_rate '{rate_text}' must be a percentage from 0 to 99.99, like 25.5"
+            ))
+        })?;
+    let net_days = match env("INVOICE_NET_DAYS") {
+        Some(days) => days.parse::<i64>().map_err(|_| {
+            ConfigError(format!("INVOICE_NET_DAYS '{days}' is not a number of days"))
+        })?,
+        None => file.net_days.unwrap_or(defaults.net_days),
+    };
+    if !(0..=365).contains(&net_days) {
+        return Err(ConfigError(format!(
+            "INVOICE_NET_DAYS / invoicing.net_days must be between 0 and 365 (got {net_days})"
+        )));
+    }
+    Ok(Seller {
+        name: text("SELLER_NAME", file.seller_name, defaults.name),
+        address_lines: file.seller_address.unwrap_or(defaults.address_lines),
+        country_code,
+        vat_id: text("SELLER_VAT_ID", file.seller_vat_id, defaults.vat_id),
+        vat_rate,
+        net_days,
+    })
 }
 
 fn parse_bool(text: &str) -> Option<bool> {
@@ -304,5 +399,22 @@ mod tests {
         assert!(err.0.contains("'nope'"), "{}", err.0);
         let err = load_with(None, &[("BILLING_DEMO", "maybe")]).unwrap_err();
         assert!(err.0.starts_with("BILLING_DEMO"), "{}", err.0);
+        let err = load_with(None, &[("VAT_RATE", "25,5")]).unwrap_err();
+        assert!(err.0.starts_with("VAT_RATE"), "{}", err.0);
+        let err = load_with(None, &[("SELLER_COUNTRY", "XX")]).unwrap_err();
+        assert!(err.0.starts_with("SELLER_COUNTRY"), "{}", err.0);
+    }
+
+    #[test]
+    fn the_seller_defaults_to_finland_at_25_5_percent() {
+        let config = load_with(None, &[]).unwrap();
+        assert_eq!(config.seller.country_code, "FI");
+        assert_eq!(config.seller.vat_rate.to_string(), "25.5");
+        let file = "[invoicing]\nseller_country = \"se\"\nvat_rate = \"25\"\nnet_days = 30\n";
+        let config = load_with(Some(file), &[]).unwrap();
+        assert_eq!(
+            (config.seller.country_code.as_str(), config.seller.net_days),
+            ("SE", 30)
+        );
     }
 }

@@ -9,7 +9,8 @@ use rust_decimal::Decimal;
 use crate::error::{AppError, AppResult};
 use crate::model::{CurrentUser, Role};
 use crate::server::auth::{hash_password, internal};
-use crate::server::billing::{accounts, projects, store_error};
+use crate::server::billing::{accounts, invoices, projects, store_error};
+use crate::server::config::Seller;
 use crate::server::store::{NewBillingGroup, NewService, NewUser, RunEnd, Store};
 
 pub const DEMO_EMAIL: &str = "demo@example.com";
@@ -45,11 +46,22 @@ type DemoProject<'a> = (&'static str, &'a str, usize, &'static [DemoService]);
 type DemoRun = (DateTime<Utc>, Option<(DateTime<Utc>, RunEnd)>);
 
 /// Seeds the demo when the database is empty. Returns false when it held data.
-pub async fn seed_if_empty(store: &dyn Store, now: DateTime<Utc>) -> AppResult<bool> {
+pub async fn seed_if_empty(
+    store: &dyn Store,
+    seller: &Seller,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
     if !store.is_empty().await.map_err(internal)? {
         return Ok(false);
     }
     seed(store, now).await?;
+    // The past months are closed as the scheduled job would have closed
+    // them, a few minutes into the next month.
+    for months_back in (1..=3).rev() {
+        let period = month_start(now, months_back);
+        let closed_at = month_start(now, months_back - 1) + chrono::Duration::minutes(5);
+        invoices::close_month(store, seller, period, closed_at, "system").await?;
+    }
     Ok(true)
 }
 

@@ -81,7 +81,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     tracing::info!(backend = ?store.backend(), "database ready, migrations applied");
 
     if config.demo {
-        let seeded = demo::seed_if_empty(store.as_ref(), Utc::now())
+        let seeded = demo::seed_if_empty(store.as_ref(), &config.seller, Utc::now())
             .await
             .map_err(|e| StartupError(format!("demo data could not be created: {e}")))?;
         if seeded {
@@ -106,6 +106,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         config: Arc::new(config),
     };
     spawn_session_sweeper(state.store.clone());
+    spawn_month_closer(state.store.clone(), state.config.seller.clone());
     let app = router(state.clone());
     tracing::info!(addr = %state.config.site_addr, "listening");
     println!(
@@ -138,6 +139,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/billing-group/{billing_group_id}/events.csv",
             get(events_csv),
+        )
+        .route(
+            "/billing-group/{billing_group_id}/invoices/{invoice_number}/{format}",
+            get(invoice_file),
         )
         // Pages need a session; the 404 fallback and /healthz stay public.
         .route_layer(middleware::from_fn(require_sign_in))
@@ -275,6 +280,60 @@ async fn events_csv(
     }
 }
 
+/// An invoice (or the running month's estimate) as `pdf` or `csv`.
+async fn invoice_file(
+    State(state): State<AppState>,
+    Path((billing_group_id, invoice_number, format)): Path<(String, String, String)>,
+    request: Request,
+) -> Response {
+    let user = request
+        .extensions()
+        .get::<SessionUser>()
+        .and_then(|s| s.0.clone());
+    let Some(user) = user else {
+        return (StatusCode::UNAUTHORIZED, "Sign in to continue.").into_response();
+    };
+    if format != "pdf" && format != "csv" {
+        return (StatusCode::NOT_FOUND, "Invoices download as pdf or csv.").into_response();
+    }
+    let detail = billing::invoices::invoice_detail(
+        state.store.as_ref(),
+        &state.config.seller,
+        &user,
+        &billing_group_id,
+        &invoice_number,
+        Utc::now(),
+    )
+    .await;
+    let detail = match detail {
+        Ok(detail) => detail,
+        Err(error) => return (error.status(), error.to_string()).into_response(),
+    };
+    let stem = billing::invoice_files::file_stem(&detail);
+    let (content_type, body) = if format == "pdf" {
+        (
+            "application/pdf",
+            billing::invoice_files::invoice_pdf(&detail),
+        )
+    } else {
+        (
+            "text/csv; charset=utf-8",
+            billing::invoice_files::invoice_csv(&detail).into_bytes(),
+        )
+    };
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{stem}.{format}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 /// 200 when the database answers within two seconds, 503 otherwise.
 async fn healthz(State(state): State<AppState>) -> Response {
     let ping = tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await;
@@ -340,6 +399,73 @@ fn spawn_session_sweeper(store: DynStore) {
             }
         }
     });
+}
+
+/// Closes the previous month once it has ended: checked at start-up and at
+/// every hour boundary, so it runs in the first hour of the 1st (UTC). The
+/// close is idempotent, so instances sharing a database cannot issue an
+/// invoice twice.
+fn spawn_month_closer(store: DynStore, seller: config::Seller) {
+    tokio::spawn(async move {
+        loop {
+            let now = Utc::now();
+            let period = billing::invoices::previous_month(now);
+            match store.month_closed(period).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    match billing::invoices::close_month(
+                        store.as_ref(),
+                        &seller,
+                        period,
+                        now,
+                        "system",
+                    )
+                    .await
+                    {
+                        Ok(summary) => tracing::info!(
+                            period = %summary.period,
+                            issued = summary.issued.len(),
+                            already_invoiced = summary.already_invoiced,
+                            "month closed"
+                        ),
+                        Err(error) => {
+                            tracing::warn!(%error, "month close failed; retrying next hour")
+                        }
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "could not check the month close"),
+            }
+            let next_hour = 3600 - now.timestamp().rem_euclid(3600) as u64;
+            tokio::time::sleep(Duration::from_secs(next_hour.max(1))).await;
+        }
+    });
+}
+
+/// `billing-console close-month`: closes one month and reports what it did.
+pub async fn close_month_command(
+    config: Config,
+    period: Option<String>,
+) -> Result<String, StartupError> {
+    prepare_data_dir(&config)?;
+    let store = store::connect(&config.database_url, config.max_connections)
+        .await
+        .map_err(|e| StartupError(format!("database at DATABASE_URL could not be opened: {e}")))?;
+    let now = Utc::now();
+    let period = match period {
+        Some(text) => billing::invoices::parse_period(&text),
+        None => Ok(billing::invoices::previous_month(now)),
+    }
+    .map_err(|e| StartupError(format!("--period: {e}")))?;
+    let result =
+        billing::invoices::close_month(store.as_ref(), &config.seller, period, now, "system").await;
+    store.close().await;
+    let summary = result.map_err(|e| StartupError(format!("close-month: {e}")))?;
+    Ok(format!(
+        "Closed {}: {} invoice(s) issued, {} group(s) already invoiced.",
+        summary.period,
+        summary.issued.len(),
+        summary.already_invoiced
+    ))
 }
 
 async fn shutdown_signal() {

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod auth;
 pub mod forms;
 pub mod groups;
+pub mod invoices;
 pub mod layout;
 pub mod not_found;
 pub mod projects;

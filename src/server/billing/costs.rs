@@ -109,6 +109,49 @@ fn ceil_hours(span: Duration) -> i64 {
     seconds.div_euclid(hour) + i64::from(seconds.rem_euclid(hour) > 0)
 }
 
+/// Month-to-date USD of one group by day, per project: the projects (by
+/// name) and, for each day from `from` to `now`, each project's charges.
+pub fn daily_by_project(
+    memberships: &[GroupMembershipRecord],
+    runs: &[PricedRunRecord],
+    billing_group_id: &str,
+    from: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> (Vec<String>, Vec<(NaiveDate, Vec<Decimal>)>) {
+    let mut days: Vec<(NaiveDate, BTreeMap<String, Decimal>)> = Vec::new();
+    let mut day_start = from;
+    while day_start < now {
+        let day_end = (day_start + Duration::days(1)).min(now);
+        let mut per_project = BTreeMap::new();
+        for charge in charges(memberships, runs, day_start, day_end) {
+            if charge.billing_group_id == billing_group_id {
+                *per_project
+                    .entry(charge.project_name)
+                    .or_insert(Decimal::ZERO) += charge.amount_usd;
+            }
+        }
+        days.push((day_start.date_naive(), per_project));
+        day_start += Duration::days(1);
+    }
+    let projects: Vec<String> = days
+        .iter()
+        .flat_map(|(_, per)| per.keys().cloned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let rows = days
+        .into_iter()
+        .map(|(day, per)| {
+            let values = projects
+                .iter()
+                .map(|p| per.get(p).copied().unwrap_or_default())
+                .collect();
+            (day, values)
+        })
+        .collect();
+    (projects, rows)
+}
+
 /// Sum of charges per billing group, in USD.
 pub fn totals_by_group(charges: &[Charge]) -> BTreeMap<String, Decimal> {
     let mut totals = BTreeMap::new();

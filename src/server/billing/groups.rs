@@ -7,14 +7,17 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::costs::{self, round_money};
+use super::invoices;
 use super::store_error;
 use crate::error::{AppError, AppResult};
 use crate::model::billing::{
     AccountBilling, AccumulatedCosts, BillingGroup, CardInfo, GroupPage, GroupSummary, Money,
     ProjectCost,
 };
+use crate::model::invoices::{CostChart, InvoiceSummary, ESTIMATE};
 use crate::model::{validation, CurrentUser, Role};
 use crate::server::auth::{authorize, internal};
+use crate::server::config::Seller;
 use crate::server::store::{
     BillingGroupRecord, BillingInfoUpdate, NewBillingGroup, ProjectRecord, Store, StoreError,
 };
@@ -147,11 +150,14 @@ pub async fn account_billing(
 /// large the account.
 pub async fn group_page(
     store: &dyn Store,
+    seller: &Seller,
     user: &CurrentUser,
     billing_group_id: &str,
-    with_assignable: bool,
+    tab: &str,
     now: DateTime<Utc>,
 ) -> AppResult<GroupPage> {
+    let with_assignable = tab == "projects";
+    let with_overview = tab == "overview";
     let (group, role) = authorized_group(store, user, billing_group_id, Role::Viewer).await?;
     let account = store
         .account(&group.account_id)
@@ -193,6 +199,78 @@ pub async fn group_page(
             .or_default() += charge.amount_usd;
     }
     let cost_of = |project: &str| project_costs.get(project).copied().unwrap_or_default();
+    // Services running now, per project: what the rest of the month costs.
+    let mut run_rates: BTreeMap<&str, Decimal> = BTreeMap::new();
+    for run in runs.iter().filter(|r| r.ended_at.is_none()) {
+        *run_rates.entry(run.project_name.as_str()).or_default() += run.hourly_price_usd.0;
+    }
+    let (month_start, month_end) = costs::month_of(now);
+    let hours_to_month_end = (month_end - now).num_hours();
+    let (invoices, chart) = if with_overview {
+        let own: Vec<&costs::Charge> = charges
+            .iter()
+            .filter(|c| c.billing_group_id == group.billing_group_id)
+            .collect();
+        let mut invoices = Vec::new();
+        if group.group_state == "active" {
+            // The estimate from the charges in hand: the same draft a close makes.
+            let rate = rates.get(&group.billing_currency).copied().flatten();
+            let mut priced = group.clone();
+            if rate.is_none() {
+                priced.billing_currency = "USD".into();
+            }
+            let vat = invoices::vat_for(seller, &group.country_code, &group.vat_id);
+            let draft = invoices::draft_invoice(
+                &priced,
+                &own,
+                (month_start, month_end),
+                rate.unwrap_or(Decimal::ONE),
+                &vat,
+            );
+            invoices.push(InvoiceSummary {
+                invoice_number: ESTIMATE.into(),
+                period_begin: month_start,
+                period_end: month_end,
+                state: ESTIMATE.into(),
+                currency: draft.currency,
+                total_vat_zero: draft.total_vat_zero,
+                total_inc_vat: draft.total_inc_vat,
+                issue_date: None,
+                due_date: None,
+            });
+        }
+        let issued = store
+            .invoices_of_group(&group.billing_group_id)
+            .await
+            .map_err(internal)?;
+        invoices.extend(issued.iter().take(3).map(invoices::summary_of));
+        let (projects, days) = costs::daily_by_project(
+            &memberships,
+            &runs,
+            &group.billing_group_id,
+            month_start,
+            now,
+        );
+        let year_ago = costs::month_of(month_start - chrono::Duration::days(330)).0;
+        let mut months: Vec<(String, Decimal)> = store
+            .monthly_usd_of_group(&group.billing_group_id, year_ago)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .map(|m| (m.period_begin.format("%Y-%m").to_string(), m.total_usd.0))
+            .collect();
+        months.push((month_start.format("%Y-%m").to_string(), round_money(usd)));
+        (
+            invoices,
+            Some(CostChart {
+                projects,
+                days,
+                months,
+            }),
+        )
+    } else {
+        (Vec::new(), None)
+    };
     let (own, others): (Vec<&ProjectRecord>, Vec<&ProjectRecord>) = projects
         .iter()
         .partition(|p| p.billing_group_id == group.billing_group_id);
@@ -206,6 +284,10 @@ pub async fn group_page(
             .map(|p| ProjectCost {
                 project_name: p.project_name.clone(),
                 cost_usd: round_money(cost_of(&p.project_name)),
+                run_rate_usd: run_rates
+                    .get(p.project_name.as_str())
+                    .copied()
+                    .unwrap_or_default(),
             })
             .collect(),
         other_groups: groups
@@ -217,6 +299,9 @@ pub async fn group_page(
             .into_iter()
             .map(|p| (p.project_name.clone(), p.billing_group_name.clone()))
             .collect(),
+        hours_to_month_end,
+        invoices,
+        chart,
         group: to_model(group)?,
     })
 }

@@ -6,6 +6,8 @@ pub mod billing_info;
 pub mod costs;
 pub mod events;
 pub mod groups;
+pub mod invoice_files;
+pub mod invoices;
 pub mod projects;
 
 use crate::error::AppError;
@@ -42,6 +44,8 @@ fn violation_error(violation: Violation) -> AppError {
             "billing_group_id",
             "That billing group belongs to another account; choose a group of this project's account.",
         ),
+        Violation::ServiceAlreadyRunning => AppError::Conflict { message: "The service is already running.".into() },
+        Violation::ServiceNotRunning => AppError::Conflict { message: "The service is not running.".into() },
         other => {
             tracing::error!(?other, "unexpected constraint violation");
             AppError::Internal

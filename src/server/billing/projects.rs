@@ -131,3 +131,32 @@ pub(crate) fn summary(project: &ProjectRecord) -> ProjectSummary {
         create_time: project.create_time,
     }
 }
+
+/// Powers a service of a project on or off (admin): charges start with the
+/// next started hour, or stop (rule 6).
+pub async fn power_service(
+    store: &dyn Store,
+    user: &CurrentUser,
+    project_name: &str,
+    service_name: &str,
+    on: bool,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    let (project, _) = authorized_project(store, user, project_name, Role::Admin).await?;
+    let service = store
+        .services_of_project(&project.project_name)
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .find(|s| s.service_name == service_name.trim())
+        .ok_or_else(|| AppError::not_found("Service"))?;
+    if on && service.state == "terminated" {
+        return Err(AppError::Conflict {
+            message: "A terminated service cannot be powered on.".into(),
+        });
+    }
+    store
+        .power_service(&service.service_id, on, at)
+        .await
+        .map_err(store_error)
+}

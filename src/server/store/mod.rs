@@ -38,6 +38,9 @@ pub enum Violation {
     EventsInsertOnly,
     /// A move to the group the project is already in.
     AlreadyInGroup,
+    /// Power on for a service that runs, or off for one that does not.
+    ServiceAlreadyRunning,
+    ServiceNotRunning,
     /// Another named check; the name tells which.
     Check(String),
     /// A foreign key without a more specific meaning.
@@ -60,6 +63,7 @@ impl Violation {
                 Violation::GroupOfOtherAccount
             }
             "events_insert_only" => Violation::EventsInsertOnly,
+            "service_runs_one_open" => Violation::ServiceAlreadyRunning,
             other if other.ends_with("_fkey") || other == "foreign_key" => {
                 Violation::ForeignKey(other.to_string())
             }
@@ -332,6 +336,83 @@ pub struct LoginFailureRecord {
     pub last_failure_time: DateTime<Utc>,
 }
 
+/// An issued invoice as stored (the running month's estimate is never
+/// stored: it is computed on read).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct InvoiceRecord {
+    pub invoice_number: String,
+    pub billing_group_id: String,
+    pub sequence_number: i64,
+    pub period_begin: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    pub state: String,
+    pub currency: String,
+    pub exchange_rate: DbDecimal,
+    pub vat_rate: DbDecimal,
+    pub vat_note: String,
+    pub total_usd: DbDecimal,
+    pub total_vat_zero: DbDecimal,
+    pub total_inc_vat: DbDecimal,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub download_cookie: String,
+    pub payment_method: String,
+    /// The customer's billing details on the issue date (JSON).
+    pub customer: String,
+    pub create_time: DateTime<Utc>,
+}
+
+/// One line of an invoice.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct InvoiceLineRecord {
+    pub line_no: i64,
+    pub line_type: String,
+    pub description: String,
+    pub project_name: Option<String>,
+    pub service_name: Option<String>,
+    pub service_type: Option<String>,
+    pub service_plan: Option<String>,
+    pub cloud_name: Option<String>,
+    pub hours: Option<i64>,
+    pub timestamp_begin: Option<DateTime<Utc>>,
+    pub timestamp_end: Option<DateTime<Utc>>,
+    pub line_total_usd: DbDecimal,
+    pub line_total_local: DbDecimal,
+    pub local_currency: String,
+}
+
+/// An invoice to issue: the store numbers it (sequential per group) and
+/// writes it with its lines and its event, or skips it when the group's
+/// month already has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewInvoice {
+    pub billing_group_id: String,
+    pub account_id: String,
+    pub period_begin: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    pub state: String,
+    pub currency: String,
+    pub exchange_rate: Decimal,
+    pub vat_rate: Decimal,
+    pub vat_note: String,
+    pub total_usd: Decimal,
+    pub total_vat_zero: Decimal,
+    pub total_inc_vat: Decimal,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub download_cookie: String,
+    pub payment_method: String,
+    pub customer: String,
+    pub lines: Vec<InvoiceLineRecord>,
+}
+
+/// USD charged per closed month (the cost chart's history).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MonthlyUsdRecord {
+    pub period_begin: DateTime<Utc>,
+    pub total_usd: DbDecimal,
+}
+
 /// Which backend a store talks to (for logs and `/healthz`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -547,6 +628,60 @@ pub trait Store: Send + Sync + 'static {
         currency: &str,
         day: NaiveDate,
     ) -> StoreResult<Option<Decimal>>;
+
+    // invoices
+    /// Active groups created before `period_end`, and deleted ones deleted
+    /// after `period_begin`, that have no invoice for the month yet.
+    async fn groups_to_invoice(
+        &self,
+        period_begin: DateTime<Utc>,
+        period_end: DateTime<Utc>,
+    ) -> StoreResult<Vec<BillingGroupRecord>>;
+    /// Memberships and priced runs of every project overlapping [from, to)
+    /// (month close: two queries for the whole database).
+    async fn usage_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<(Vec<GroupMembershipRecord>, Vec<PricedRunRecord>)>;
+    /// Issues the invoices in one transaction: each is numbered, written
+    /// with its lines and an `invoice_issued` event, or skipped when its
+    /// group's month already has an invoice. Returns the numbers issued.
+    async fn issue_invoices(
+        &self,
+        invoices: &[NewInvoice],
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<String>>;
+    async fn record_month_close(
+        &self,
+        period_begin: DateTime<Utc>,
+        invoices_issued: i64,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    async fn month_closed(&self, period_begin: DateTime<Utc>) -> StoreResult<bool>;
+    /// The group's invoices, newest period first.
+    async fn invoices_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<InvoiceRecord>>;
+    async fn invoice(&self, invoice_number: &str) -> StoreResult<Option<InvoiceRecord>>;
+    async fn invoice_lines(&self, invoice_number: &str) -> StoreResult<Vec<InvoiceLineRecord>>;
+    /// Changes an invoice's state and writes the event, in one transaction.
+    async fn set_invoice_state(
+        &self,
+        invoice_number: &str,
+        state: &str,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<InvoiceRecord>;
+    /// USD charged per issued invoice of the group since `from`.
+    async fn monthly_usd_of_group(
+        &self,
+        billing_group_id: &str,
+        from: DateTime<Utc>,
+    ) -> StoreResult<Vec<MonthlyUsdRecord>>;
+    /// Powers a service on (a new open run) or off (closes the open run).
+    /// Refused when it already is in that state.
+    async fn power_service(&self, service_id: &str, on: bool, at: DateTime<Utc>)
+        -> StoreResult<()>;
 
     // events
     /// The group's events, newest first, filtered and paged by keyset.

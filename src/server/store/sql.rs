@@ -854,6 +854,296 @@ macro_rules! impl_store {
                 Ok(rate.map(|r| r.0))
             }
 
+            async fn groups_to_invoice(
+                &self,
+                period_begin: DateTime<Utc>,
+                period_end: DateTime<Utc>,
+            ) -> StoreResult<Vec<BillingGroupRecord>> {
+                Ok(sqlx::query_as::<_, BillingGroupRecord>(&format!(
+                    "SELECT {GROUP_COLUMNS} FROM billing_groups g
+                     WHERE g.create_time < $2
+                       AND (g.group_state = 'active' OR g.delete_time > $1)
+                       AND NOT EXISTS (SELECT 1 FROM invoices i
+                                       WHERE i.billing_group_id = g.billing_group_id AND i.period_begin = $1)
+                     ORDER BY g.billing_group_id"
+                ))
+                .bind(period_begin)
+                .bind(period_end)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn usage_between(
+                &self,
+                from: DateTime<Utc>,
+                to: DateTime<Utc>,
+            ) -> StoreResult<(Vec<GroupMembershipRecord>, Vec<PricedRunRecord>)> {
+                let memberships = sqlx::query_as::<_, GroupMembershipRecord>(
+                    "SELECT project_name, billing_group_id, valid_from, valid_to
+                     FROM project_group_history
+                     WHERE valid_from < $2 AND (valid_to IS NULL OR valid_to > $1)",
+                )
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await?;
+                let runs = sqlx::query_as::<_, PricedRunRecord>(&format!(
+                    "SELECT {PRICED_RUN_COLUMNS}
+                     FROM service_runs r
+                     JOIN services s ON s.service_id = r.service_id
+                     WHERE r.started_at < $2 AND (r.ended_at IS NULL OR r.ended_at > $1)"
+                ))
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok((memberships, runs))
+            }
+
+            async fn issue_invoices(
+                &self,
+                invoices: &[NewInvoice],
+                actor: &str,
+                at: DateTime<Utc>,
+            ) -> StoreResult<Vec<String>> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let mut issued = Vec::with_capacity(invoices.len());
+                for invoice in invoices {
+                    let sequence: i64 = sqlx::query_scalar(
+                        "SELECT COALESCE(MAX(sequence_number), 0) + 1 FROM invoices WHERE billing_group_id = $1",
+                    )
+                    .bind(&invoice.billing_group_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let number = invoice_number(&invoice.billing_group_id, sequence);
+                    // A second close (or a second instance) finds the month
+                    // taken and issues nothing for this group.
+                    let inserted: Option<String> = sqlx::query_scalar(
+                        "INSERT INTO invoices (invoice_number, billing_group_id, sequence_number, period_begin,
+                             period_end, state, currency, exchange_rate, vat_rate, vat_note, total_usd,
+                             total_vat_zero, total_inc_vat, issue_date, due_date, download_cookie,
+                             payment_method, customer, create_time)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+                         ON CONFLICT DO NOTHING
+                         RETURNING invoice_number",
+                    )
+                    .bind(&number)
+                    .bind(&invoice.billing_group_id)
+                    .bind(sequence)
+                    .bind(invoice.period_begin)
+                    .bind(invoice.period_end)
+                    .bind(&invoice.state)
+                    .bind(&invoice.currency)
+                    .bind(DbDecimal(invoice.exchange_rate))
+                    .bind(DbDecimal(invoice.vat_rate))
+                    .bind(&invoice.vat_note)
+                    .bind(DbDecimal(invoice.total_usd))
+                    .bind(DbDecimal(invoice.total_vat_zero))
+                    .bind(DbDecimal(invoice.total_inc_vat))
+                    .bind(invoice.issue_date)
+                    .bind(invoice.due_date)
+                    .bind(&invoice.download_cookie)
+                    .bind(&invoice.payment_method)
+                    .bind(&invoice.customer)
+                    .bind(at)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if inserted.is_none() {
+                        let month_taken: i64 = sqlx::query_scalar(
+                            "SELECT COUNT(*) FROM invoices WHERE billing_group_id = $1 AND period_begin = $2",
+                        )
+                        .bind(&invoice.billing_group_id)
+                        .bind(invoice.period_begin)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        if month_taken > 0 {
+                            continue;
+                        }
+                        return Err(StoreError::Violation(Violation::Unique("invoices_pkey".into())));
+                    }
+                    insert_invoice_lines(&mut tx, &number, &invoice.lines).await?;
+                    let details = serde_json::json!({
+                        "after": {
+                            "invoice_number": number,
+                            "state": invoice.state,
+                            "total_inc_vat": invoice.total_inc_vat.to_string(),
+                            "currency": invoice.currency,
+                        }
+                    });
+                    insert_event(
+                        &mut tx,
+                        &invoice.billing_group_id,
+                        &invoice.account_id,
+                        actor,
+                        "invoice_issued",
+                        &format!(
+                            "Invoice {number} issued for {}: {} {}",
+                            invoice.period_begin.format("%Y-%m"),
+                            invoice.total_inc_vat,
+                            invoice.currency
+                        ),
+                        None,
+                        Some(&details),
+                        at,
+                    )
+                    .await?;
+                    issued.push(number);
+                }
+                tx.commit().await?;
+                Ok(issued)
+            }
+
+            async fn record_month_close(
+                &self,
+                period_begin: DateTime<Utc>,
+                invoices_issued: i64,
+                at: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO month_closes (period_begin, closed_at, invoices_issued) VALUES ($1, $2, $3)
+                     ON CONFLICT (period_begin) DO UPDATE
+                     SET closed_at = excluded.closed_at,
+                         invoices_issued = month_closes.invoices_issued + excluded.invoices_issued",
+                )
+                .bind(period_begin)
+                .bind(at)
+                .bind(invoices_issued)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn month_closed(&self, period_begin: DateTime<Utc>) -> StoreResult<bool> {
+                let found: i64 =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM month_closes WHERE period_begin = $1")
+                        .bind(period_begin)
+                        .fetch_one(&self.pool)
+                        .await?;
+                Ok(found > 0)
+            }
+
+            async fn invoices_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<InvoiceRecord>> {
+                Ok(sqlx::query_as::<_, InvoiceRecord>(&format!(
+                    "SELECT {INVOICE_COLUMNS} FROM invoices WHERE billing_group_id = $1
+                     ORDER BY period_begin DESC"
+                ))
+                .bind(billing_group_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn invoice(&self, invoice_number: &str) -> StoreResult<Option<InvoiceRecord>> {
+                Ok(sqlx::query_as::<_, InvoiceRecord>(&format!(
+                    "SELECT {INVOICE_COLUMNS} FROM invoices WHERE invoice_number = $1"
+                ))
+                .bind(invoice_number)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn invoice_lines(&self, invoice_number: &str) -> StoreResult<Vec<InvoiceLineRecord>> {
+                Ok(sqlx::query_as::<_, InvoiceLineRecord>(&format!(
+                    "SELECT {INVOICE_LINE_COLUMNS} FROM invoice_lines WHERE invoice_number = $1 ORDER BY line_no"
+                ))
+                .bind(invoice_number)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn set_invoice_state(
+                &self,
+                invoice_number: &str,
+                state: &str,
+                actor: &str,
+                at: DateTime<Utc>,
+            ) -> StoreResult<InvoiceRecord> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let before = sqlx::query_as::<_, InvoiceRecord>(&format!(
+                    "SELECT {INVOICE_COLUMNS} FROM invoices WHERE invoice_number = $1{FOR_UPDATE}"
+                ))
+                .bind(invoice_number)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+                let group = lock_group(&mut tx, &before.billing_group_id).await?;
+                let after = sqlx::query_as::<_, InvoiceRecord>(&format!(
+                    "UPDATE invoices SET state = $2 WHERE invoice_number = $1 RETURNING {INVOICE_COLUMNS}"
+                ))
+                .bind(invoice_number)
+                .bind(state)
+                .fetch_one(&mut *tx)
+                .await?;
+                let details = serde_json::json!({
+                    "before": {"state": before.state},
+                    "after": {"state": after.state},
+                });
+                insert_event(
+                    &mut tx,
+                    &group.billing_group_id,
+                    &group.account_id,
+                    actor,
+                    "invoice_state_changed",
+                    &format!("Invoice {invoice_number} changed from {} to {state}", before.state),
+                    None,
+                    Some(&details),
+                    at,
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(after)
+            }
+
+            async fn monthly_usd_of_group(
+                &self,
+                billing_group_id: &str,
+                from: DateTime<Utc>,
+            ) -> StoreResult<Vec<MonthlyUsdRecord>> {
+                Ok(sqlx::query_as::<_, MonthlyUsdRecord>(
+                    "SELECT period_begin, total_usd FROM invoices
+                     WHERE billing_group_id = $1 AND period_begin >= $2 ORDER BY period_begin",
+                )
+                .bind(billing_group_id)
+                .bind(from)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn power_service(&self, service_id: &str, on: bool, at: DateTime<Utc>) -> StoreResult<()> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let open: Option<DateTime<Utc>> = sqlx::query_scalar(&format!(
+                    "SELECT started_at FROM service_runs WHERE service_id = $1 AND ended_at IS NULL{FOR_UPDATE}"
+                ))
+                .bind(service_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                match (on, open) {
+                    (true, Some(_)) => return Err(StoreError::Violation(Violation::ServiceAlreadyRunning)),
+                    (false, None) => return Err(StoreError::Violation(Violation::ServiceNotRunning)),
+                    (true, None) => {
+                        sqlx::query("INSERT INTO service_runs (service_id, started_at) VALUES ($1, $2)")
+                            .bind(service_id)
+                            .bind(at)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    (false, Some(started_at)) => {
+                        // A run ends after it starts, even when the clock says otherwise.
+                        let ended_at = at.max(started_at + chrono::Duration::milliseconds(1));
+                        sqlx::query(
+                            "UPDATE service_runs SET ended_at = $3, end_reason = 'powered_off'
+                             WHERE service_id = $1 AND started_at = $2",
+                        )
+                        .bind(service_id)
+                        .bind(started_at)
+                        .bind(ended_at)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn events(&self, billing_group_id: &str, filter: &EventFilter) -> StoreResult<Vec<EventRecord>> {
                 Ok(sqlx::query_as::<_, EventRecord>(
                     "SELECT log_entry_id, billing_group_id, account_id, actor, event_type, event_desc,
@@ -932,6 +1222,78 @@ macro_rules! impl_store {
         }
 
         const FOR_UPDATE: &str = $for_update;
+
+        const INVOICE_COLUMNS: &str = "invoice_number, billing_group_id, sequence_number, period_begin,
+            period_end, state, currency, exchange_rate, vat_rate, vat_note, total_usd, total_vat_zero,
+            total_inc_vat, issue_date, due_date, download_cookie, payment_method, customer, create_time";
+
+        const INVOICE_LINE_COLUMNS: &str = "line_no, line_type, description, project_name, service_name,
+            service_type, service_plan, cloud_name, hours, timestamp_begin, timestamp_end,
+            line_total_usd, line_total_local, local_currency";
+
+        /// Sequential per group, readable, and unique across groups: the
+        /// group id's first 12 hex digits and the sequence number.
+        fn invoice_number(billing_group_id: &str, sequence: i64) -> String {
+            let prefix: String = billing_group_id
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .take(12)
+                .collect();
+            format!("{}-{sequence:04}", prefix.to_ascii_uppercase())
+        }
+
+        /// Writes lines many rows per statement: a month close writes
+        /// hundreds of thousands of them.
+        async fn insert_invoice_lines(
+            tx: &mut $conn,
+            invoice_number: &str,
+            lines: &[InvoiceLineRecord],
+        ) -> StoreResult<()> {
+            const COLUMNS: usize = 15;
+            const ROWS_PER_STATEMENT: usize = 60;
+            for chunk in lines.chunks(ROWS_PER_STATEMENT) {
+                let mut sql = String::from(
+                    "INSERT INTO invoice_lines (invoice_number, line_no, line_type, description, project_name,
+                     service_name, service_type, service_plan, cloud_name, hours, timestamp_begin,
+                     timestamp_end, line_total_usd, line_total_local, local_currency) VALUES ",
+                );
+                for row in 0..chunk.len() {
+                    if row > 0 {
+                        sql.push(',');
+                    }
+                    sql.push('(');
+                    for column in 0..COLUMNS {
+                        if column > 0 {
+                            sql.push(',');
+                        }
+                        sql.push_str(&format!("${}", row * COLUMNS + column + 1));
+                    }
+                    sql.push(')');
+                }
+                let mut query = sqlx::query(&sql);
+                for line in chunk {
+                    query = query
+                        .bind(invoice_number)
+                        .bind(line.line_no)
+                        .bind(&line.line_type)
+                        .bind(&line.description)
+                        .bind(&line.project_name)
+                        .bind(&line.service_name)
+                        .bind(&line.service_type)
+                        .bind(&line.service_plan)
+                        .bind(&line.cloud_name)
+                        .bind(line.hours)
+                        .bind(line.timestamp_begin)
+                        .bind(line.timestamp_end)
+                        .bind(line.line_total_usd)
+                        .bind(line.line_total_local)
+                        .bind(&line.local_currency);
+                }
+                query.execute(&mut *tx).await?;
+            }
+            Ok(())
+        }
+
 
         async fn insert_group(
             tx: &mut $conn,

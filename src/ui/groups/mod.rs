@@ -4,6 +4,7 @@
 mod billing_info_tab;
 mod events_tab;
 mod header;
+mod invoices_tab;
 mod overview_tab;
 mod page;
 mod projects_tab;

@@ -1,21 +1,28 @@
 use leptos::prelude::*;
 
 use crate::model::billing::GroupPage;
+use crate::ui::invoices::{CostChartView, InvoiceTable};
 
-/// Overview: the group's projects with this month's costs so far; invoices
-/// and credits sections say what will appear there.
+/// Overview: the group's projects with this month's costs so far, the cost
+/// chart, the estimate and latest invoices; credits follow in their issue.
 #[component]
 pub fn OverviewTab(page: GroupPage) -> impl IntoView {
+    let id = page.group.billing_group_id.clone();
+    let invoices_href = format!("/billing-group/{id}/invoices");
     view! {
         <section class="panel" aria-labelledby="overview-projects">
             <h2 id="overview-projects">"Projects"</h2>
             <ProjectCosts page=page.clone() />
         </section>
+        <section class="panel" aria-labelledby="overview-costs">
+            <h2 id="overview-costs">"Costs"</h2>
+            {page.chart.clone().map(|chart| view! { <CostChartView chart /> })}
+        </section>
         <section class="panel" aria-labelledby="overview-invoices">
             <h2 id="overview-invoices">"Invoices"</h2>
-            <p class="muted">
-                "The latest invoices of this billing group will be listed here once the first month is closed. The running month so far: "
-                {page.costs.usd.to_string()} "."
+            <InvoiceTable billing_group_id=id.clone() invoices=page.invoices.clone() />
+            <p>
+                <a href=invoices_href>"All invoices"</a>
             </p>
         </section>
         <section class="panel" aria-labelledby="overview-credits">
@@ -59,20 +66,6 @@ pub fn ProjectCosts(page: GroupPage) -> impl IntoView {
         </table>
     }
     .into_any()
-}
-
-#[component]
-pub fn InvoicesTab(page: GroupPage) -> impl IntoView {
-    view! {
-        <h2>"Invoices"</h2>
-        <p>
-            "One invoice per calendar month, with a separate line for each project and service, will be listed here: the running month as an estimate, and closed months with their number, issue and due dates, totals and PDF and CSV downloads."
-        </p>
-        <p class="muted">
-            "This month so far, before tax: " {page.costs.usd.to_string()}
-            {page.costs.local.map(|m| format!(" ({m})"))}
-        </p>
-    }
 }
 
 #[component]

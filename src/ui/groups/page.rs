@@ -5,7 +5,8 @@ use leptos_router::hooks::use_params_map;
 use super::billing_info_tab::BillingInfoTab;
 use super::events_tab::EventsTab;
 use super::header::GroupHeader;
-use super::overview_tab::{CreditsTab, InvoicesTab, OverviewTab};
+use super::invoices_tab::InvoicesTab;
+use super::overview_tab::{CreditsTab, OverviewTab};
 use super::projects_tab::ProjectsTab;
 use super::TABS;
 use crate::api::billing_info::SaveBillingInfo;
@@ -86,7 +87,7 @@ fn GroupView(page: GroupPage, tab: String, actions: GroupActions) -> impl IntoVi
     let title = format!("{} · {label}", page.group.billing_group_name);
     let body = match tab.as_str() {
         "projects" => view! { <ProjectsTab page=page.clone() actions /> }.into_any(),
-        "invoices" => view! { <InvoicesTab page=page.clone() /> }.into_any(),
+        "invoices" => view! { <InvoicesTab billing_group_id=id.clone() /> }.into_any(),
         "credits" => view! { <CreditsTab /> }.into_any(),
         "events" => view! { <EventsTab billing_group_id=id.clone() /> }.into_any(),
         "billing-information" => {

@@ -1,4 +1,5 @@
 use leptos::prelude::*;
+use rust_decimal::Decimal;
 
 use super::overview_tab::ProjectCosts;
 use super::page::GroupActions;
@@ -16,6 +17,42 @@ pub fn ProjectsTab(page: GroupPage, actions: GroupActions) -> impl IntoView {
     let assign_error = Signal::derive(action_error(actions.assign));
     let other_groups = page.other_groups.clone();
     let movable = can_change && !other_groups.is_empty() && !page.projects.is_empty();
+    // The move preview follows the two selects once the page is live.
+    let selected_project = RwSignal::new(
+        page.projects
+            .first()
+            .map(|p| p.project_name.clone())
+            .unwrap_or_default(),
+    );
+    let selected_target = RwSignal::new(
+        other_groups
+            .first()
+            .map(|(_, name)| name.clone())
+            .unwrap_or_default(),
+    );
+    let group_name = page.group.billing_group_name.clone();
+    let hours_left = page.hours_to_month_end;
+    let preview_projects = page.projects.clone();
+    let preview_group = group_name.clone();
+    let preview = move || {
+        let project = selected_project.get();
+        let p = preview_projects
+            .iter()
+            .find(|p| p.project_name == project)?;
+        let projected = (p.run_rate_usd * Decimal::from(hours_left)).round_dp(2);
+        Some(format!(
+            "{} USD charged to {} so far this month stays on {}. About {} USD more (the services running now, {} USD/h for {} hours) would go to {} by month end.",
+            p.cost_usd,
+            project,
+            preview_group,
+            projected,
+            p.run_rate_usd.normalize(),
+            hours_left,
+            selected_target.get(),
+        ))
+    };
+    let target_names = other_groups.clone();
+    let preview_rows = page.projects.clone();
     view! {
         <section class="panel" aria-labelledby="projects-heading">
             <h2 id="projects-heading">"Projects in this billing group"</h2>
@@ -28,7 +65,11 @@ pub fn ProjectsTab(page: GroupPage, actions: GroupActions) -> impl IntoView {
                         <h2 id="move-heading">"Move a project to another billing group"</h2>
                         <ActionForm action=actions.move_project attr:class="inline-form">
                             <label for="move-project">"Project to move"</label>
-                            <select id="move-project" name="project_name">
+                            <select
+                                id="move-project"
+                                name="project_name"
+                                on:change=move |ev| selected_project.set(event_target_value(&ev))
+                            >
                                 {page
                                     .projects
                                     .iter()
@@ -36,7 +77,16 @@ pub fn ProjectsTab(page: GroupPage, actions: GroupActions) -> impl IntoView {
                                     .collect_view()}
                             </select>
                             <label for="move-target">"Move to"</label>
-                            <select id="move-target" name="billing_group_id">
+                            <select
+                                id="move-target"
+                                name="billing_group_id"
+                                on:change=move |ev| {
+                                    let id = event_target_value(&ev);
+                                    if let Some((_, name)) = target_names.iter().find(|(g, _)| *g == id) {
+                                        selected_target.set(name.clone());
+                                    }
+                                }
+                            >
                                 {other_groups
                                     .iter()
                                     .map(|(id, name)| view! { <option value=id.clone()>{name.clone()}</option> })
@@ -48,6 +98,36 @@ pub fn ProjectsTab(page: GroupPage, actions: GroupActions) -> impl IntoView {
                         </ActionForm>
                         <FieldError error=move_error field="billing_group_id" />
                         <FieldError error=move_error />
+                        <h3>"Move preview"</h3>
+                        <p class="move-summary" aria-live="polite">{preview.clone()}</p>
+                        <table class="move-preview" aria-label="Move preview">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Project"</th>
+                                    <th scope="col" class="num">{format!("So far this month, stays on {group_name} (USD)")}</th>
+                                    <th scope="col" class="num">"Rest of the month at the current rate, goes to the new group (USD)"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {preview_rows
+                                    .iter()
+                                    .map(|p| {
+                                        view! {
+                                            <tr>
+                                                <td>{p.project_name.clone()}</td>
+                                                <td class="num">{p.cost_usd.to_string()}</td>
+                                                <td class="num">
+                                                    {(p.run_rate_usd * Decimal::from(hours_left)).round_dp(2).to_string()}
+                                                </td>
+                                            </tr>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </tbody>
+                        </table>
+                        <p class="muted">
+                            "Hours already started stay with this group; from the move on, new hours are charged to the new group (rule 6)."
+                        </p>
                     </section>
                 }
             })}

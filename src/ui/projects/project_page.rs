@@ -4,7 +4,9 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::accounts::{menu_projects, project_details};
-use crate::model::ServiceSummary;
+use crate::api::invoices::PowerService;
+use crate::model::{Role, ServiceSummary};
+use crate::ui::forms::{action_error, FieldError};
 use crate::ui::layout::AppLayout;
 use crate::ui::ErrorPanel;
 
@@ -32,7 +34,11 @@ pub fn CurrentProjectRedirect() -> impl IntoView {
 pub fn ProjectPage() -> impl IntoView {
     let params = use_params_map();
     let name = move || params.read().get("project_name").unwrap_or_default();
-    let page = Resource::new(name, project_details);
+    let power = ServerAction::<PowerService>::new();
+    let page = Resource::new(
+        move || (name(), power.version().get()),
+        |(name, _)| project_details(name),
+    );
     view! {
         <Title text=name />
         <AppLayout current_project=params.read_untracked().get("project_name").unwrap_or_default()>
@@ -53,7 +59,12 @@ pub fn ProjectPage() -> impl IntoView {
                                     <dt>"Your role"</dt>
                                     <dd>{page.role.to_string()}</dd>
                                 </dl>
-                                <ServicesTable services=page.services />
+                                <ServicesTable
+                                    services=page.services
+                                    project_name=project.project_name.clone()
+                                    can_power=page.role.allows(Role::Admin)
+                                    power
+                                />
                             }
                                 .into_any()
                         }
@@ -66,7 +77,13 @@ pub fn ProjectPage() -> impl IntoView {
 }
 
 #[component]
-fn ServicesTable(services: Vec<ServiceSummary>) -> impl IntoView {
+fn ServicesTable(
+    services: Vec<ServiceSummary>,
+    project_name: String,
+    can_power: bool,
+    power: ServerAction<PowerService>,
+) -> impl IntoView {
+    let power_error = Signal::derive(action_error(power));
     if services.is_empty() {
         return view! { <p class="muted">"This project has no services."</p> }.into_any();
     }
@@ -82,12 +99,15 @@ fn ServicesTable(services: Vec<ServiceSummary>) -> impl IntoView {
                         <th scope="col">"Cloud"</th>
                         <th scope="col" class="num">"USD / hour"</th>
                         <th scope="col">"State"</th>
+                        {can_power.then(|| view! { <th scope="col">"Power"</th> })}
                     </tr>
                 </thead>
                 <tbody>
                     {services
                         .into_iter()
                         .map(|s| {
+                            let project_name = project_name.clone();
+                            let service_name = s.service_name.clone();
                             let state_label = match s.state.as_str() {
                                 "running" => "Running",
                                 "powered_off" => "Powered off",
@@ -104,12 +124,34 @@ fn ServicesTable(services: Vec<ServiceSummary>) -> impl IntoView {
                                     <td>
                                         <span class=format!("state {}", s.state)>{state_label}</span>
                                     </td>
+                                    {(can_power && s.state != "terminated")
+                                        .then(|| {
+                                            let running = s.state == "running";
+                                            let (value, label) = if running {
+                                                ("off", format!("Power off {service_name}"))
+                                            } else {
+                                                ("on", format!("Power on {service_name}"))
+                                            };
+                                            view! {
+                                                <td>
+                                                    <ActionForm action=power>
+                                                        <input type="hidden" name="project_name" value=project_name.clone() />
+                                                        <input type="hidden" name="service_name" value=service_name.clone() />
+                                                        <input type="hidden" name="power" value=value />
+                                                        <button type="submit" aria-label=label.clone() disabled=move || power.pending().get()>
+                                                            {if running { "Power off" } else { "Power on" }}
+                                                        </button>
+                                                    </ActionForm>
+                                                </td>
+                                            }
+                                        })}
                                 </tr>
                             }
                         })
                         .collect_view()}
                 </tbody>
             </table>
+            <FieldError error=power_error />
         </section>
     }
         .into_any()

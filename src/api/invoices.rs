@@ -1,0 +1,90 @@
+//! Invoices: the Invoices tab, an invoice's page, an admin's state change,
+//! and powering services (which is what makes the estimate move).
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::invoices::{InvoiceDetail, InvoiceSummary};
+
+/// The group's invoices, the running month's estimate first.
+#[server(endpoint = "group_invoices")]
+pub async fn get_invoices(billing_group_id: String) -> Result<Vec<InvoiceSummary>, AppError> {
+    use super::context;
+    let state = context::state()?;
+    let user = context::user()?;
+    crate::server::billing::invoices::invoices_of_group(
+        state.store.as_ref(),
+        &state.config.seller,
+        &user,
+        &billing_group_id,
+        context::now(),
+    )
+    .await
+}
+
+/// One invoice with its lines (`estimate`: the running month).
+#[server(endpoint = "invoice")]
+pub async fn get_invoice(
+    billing_group_id: String,
+    invoice_number: String,
+) -> Result<InvoiceDetail, AppError> {
+    use super::context;
+    let state = context::state()?;
+    let user = context::user()?;
+    crate::server::billing::invoices::invoice_detail(
+        state.store.as_ref(),
+        &state.config.seller,
+        &user,
+        &billing_group_id,
+        &invoice_number,
+        context::now(),
+    )
+    .await
+}
+
+/// Marks an issued invoice paid, waived or uncollectible (admin).
+#[server(endpoint = "set_invoice_state")]
+pub async fn set_invoice_state(
+    billing_group_id: String,
+    invoice_number: String,
+    state: String,
+) -> Result<InvoiceSummary, AppError> {
+    use super::context;
+    let app = context::state()?;
+    let user = context::user()?;
+    crate::server::billing::invoices::set_invoice_state(
+        app.store.as_ref(),
+        &user,
+        &billing_group_id,
+        &invoice_number,
+        &state,
+        context::now(),
+    )
+    .await
+}
+
+/// Powers a project's service on (`power` = "on") or off (admin).
+#[server(endpoint = "power_service")]
+pub async fn power_service(
+    project_name: String,
+    service_name: String,
+    power: String,
+) -> Result<(), AppError> {
+    use super::context;
+    let state = context::state()?;
+    let user = context::user()?;
+    let on = match power.as_str() {
+        "on" => true,
+        "off" => false,
+        _ => return Err(AppError::invalid("power", "Choose on or off.")),
+    };
+    crate::server::billing::projects::power_service(
+        state.store.as_ref(),
+        &user,
+        &project_name,
+        &service_name,
+        on,
+        context::now(),
+    )
+    .await
+}

@@ -1,0 +1,115 @@
+//! Invoice types shared by the pages and the server (rule 8).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::Role;
+
+/// The path segment and number of the running month's invoice.
+pub const ESTIMATE: &str = "estimate";
+
+/// The states an admin may set on an issued invoice.
+pub const SETTABLE_STATES: [&str; 3] = ["paid", "waived", "uncollectible"];
+
+/// An invoice as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceSummary {
+    /// `estimate` for the running month.
+    pub invoice_number: String,
+    pub period_begin: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    pub state: String,
+    pub currency: String,
+    pub total_vat_zero: Decimal,
+    pub total_inc_vat: Decimal,
+    pub issue_date: Option<NaiveDate>,
+    pub due_date: Option<NaiveDate>,
+}
+
+/// One line of an invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceLine {
+    pub line_type: String,
+    pub description: String,
+    pub project_name: Option<String>,
+    pub service_name: Option<String>,
+    pub service_type: Option<String>,
+    pub service_plan: Option<String>,
+    pub cloud_name: Option<String>,
+    pub hours: Option<i64>,
+    pub timestamp_begin: Option<DateTime<Utc>>,
+    pub timestamp_end: Option<DateTime<Utc>>,
+    pub line_total_usd: Decimal,
+    pub line_total_local: Decimal,
+    pub local_currency: String,
+}
+
+/// A party on an invoice: the seller, or the customer as on the issue date.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceParty {
+    pub name: String,
+    pub address_lines: Vec<String>,
+    pub country_code: String,
+    pub country: String,
+    pub vat_id: String,
+    pub emails: Vec<String>,
+    pub extra_text: String,
+}
+
+/// An invoice with its lines, as its page, PDF and CSV show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceDetail {
+    pub summary: InvoiceSummary,
+    pub billing_group_id: String,
+    pub billing_group_name: String,
+    /// `active` or `deleted`.
+    pub billing_group_state: String,
+    pub role: Role,
+    pub exchange_rate: Decimal,
+    pub vat_rate: Decimal,
+    pub vat_note: String,
+    pub total_usd: Decimal,
+    pub payment_method: String,
+    pub seller: InvoiceParty,
+    pub customer: InvoiceParty,
+    pub lines: Vec<InvoiceLine>,
+    /// Set when something about the figures needs saying (e.g. no
+    /// exchange rate yet for the running month).
+    pub notice: Option<String>,
+}
+
+impl InvoiceDetail {
+    /// Lines grouped by project (lines without one, like VAT, last), with
+    /// the group's local subtotal.
+    pub fn lines_by_project(&self) -> Vec<(Option<String>, Vec<InvoiceLine>, Decimal)> {
+        let mut groups: Vec<(Option<String>, Vec<InvoiceLine>, Decimal)> = Vec::new();
+        let mut lines: Vec<&InvoiceLine> = self.lines.iter().collect();
+        lines.sort_by_key(|l| (l.project_name.is_none(), l.project_name.clone()));
+        for line in lines {
+            match groups.last_mut() {
+                Some((project, group, subtotal)) if *project == line.project_name => {
+                    group.push(line.clone());
+                    *subtotal += line.line_total_local;
+                }
+                _ => groups.push((
+                    line.project_name.clone(),
+                    vec![line.clone()],
+                    line.line_total_local,
+                )),
+            }
+        }
+        groups
+    }
+}
+
+/// Month-to-date cost by day, stacked by project, and the last 12 months.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostChart {
+    /// Projects in stacking order.
+    pub projects: Vec<String>,
+    /// (day, USD per project in `projects` order).
+    pub days: Vec<(NaiveDate, Vec<Decimal>)>,
+    /// ("YYYY-MM", USD), oldest first, the running month last.
+    pub months: Vec<(String, Decimal)>,
+}

@@ -1,0 +1,76 @@
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::invoices::get_invoices;
+use crate::model::invoices::InvoiceSummary;
+use crate::ui::invoices::{state_label, InvoiceTable};
+use crate::ui::ErrorPanel;
+
+/// The columns the list sorts by: (query value, header label).
+const SORTS: [(&str, &str); 4] = [
+    ("number", "Invoice"),
+    ("period", "Period"),
+    ("state", "State"),
+    ("total", "Total incl. VAT"),
+];
+
+fn sort_invoices(invoices: &mut [InvoiceSummary], key: &str, descending: bool) {
+    match key {
+        "number" => invoices.sort_by(|a, b| a.invoice_number.cmp(&b.invoice_number)),
+        "state" => invoices.sort_by(|a, b| state_label(&a.state).cmp(state_label(&b.state))),
+        "total" => invoices.sort_by_key(|i| i.total_inc_vat),
+        _ => invoices.sort_by_key(|i| i.period_begin),
+    }
+    if descending {
+        invoices.reverse();
+    }
+}
+
+/// Every invoice of the group, the running month's estimate included,
+/// sortable by column (links, so it sorts without JavaScript too).
+#[component]
+pub fn InvoicesTab(billing_group_id: String) -> impl IntoView {
+    let query = use_query_map();
+    let id = billing_group_id.clone();
+    let invoices = Resource::new(move || id.clone(), get_invoices);
+    view! {
+        <h2>"Invoices"</h2>
+        <p class="muted">
+            "One invoice per calendar month, with a line for each project and service. The running month is an estimate until the month is closed."
+        </p>
+        <Suspense fallback=|| view! { <p class="muted">"Loading invoices…"</p> }>
+            {move || {
+                let billing_group_id = billing_group_id.clone();
+                Suspend::new(async move {
+                    let sort = query.read().get("sort").unwrap_or_else(|| "period".into());
+                    let descending = query.read().get("dir").as_deref() != Some("asc");
+                    match invoices.await {
+                        Ok(mut list) => {
+                            sort_invoices(&mut list, &sort, descending);
+                            let base = format!("/billing-group/{billing_group_id}/invoices");
+                            let headers = SORTS
+                                .iter()
+                                .map(|(key, label)| {
+                                    let active = *key == sort;
+                                    let next_dir = if active && descending { "asc" } else { "desc" };
+                                    let arrow = match (active, descending) {
+                                        (false, _) => "",
+                                        (true, true) => " ↓",
+                                        (true, false) => " ↑",
+                                    };
+                                    (
+                                        format!("{base}?sort={key}&dir={next_dir}"),
+                                        format!("{label}{arrow}"),
+                                        active.then_some(if descending { "descending" } else { "ascending" }),
+                                    )
+                                })
+                                .collect::<Vec<_>>();
+                            view! { <InvoiceTable billing_group_id invoices=list sort_headers=headers /> }.into_any()
+                        }
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}

@@ -1,0 +1,99 @@
+//! Invoices: the list table shared by the Overview and the Invoices tab,
+//! an invoice's page, and the cost chart.
+
+mod chart;
+mod invoice_page;
+
+pub use chart::CostChartView;
+pub use invoice_page::InvoicePage;
+
+use leptos::prelude::*;
+
+use crate::model::invoices::{InvoiceSummary, ESTIMATE};
+
+/// What people read for a state.
+pub fn state_label(state: &str) -> &'static str {
+    match state {
+        "estimate" => "Estimate",
+        "mailed" => "Mailed",
+        "due" => "Due",
+        "paid" => "Paid",
+        "waived" => "Waived",
+        "uncollectible" => "Uncollectible",
+        _ => "Unknown",
+    }
+}
+
+/// The invoices as a table; with `sort_headers` ((href, label, aria-sort)
+/// for Invoice, Period, State, Total incl. VAT) the headers sort it.
+#[component]
+pub fn InvoiceTable(
+    billing_group_id: String,
+    invoices: Vec<InvoiceSummary>,
+    #[prop(optional)] sort_headers: Option<Vec<(String, String, Option<&'static str>)>>,
+) -> impl IntoView {
+    if invoices.is_empty() {
+        return view! { <p class="muted">"No invoices yet."</p> }.into_any();
+    }
+    let header = |index: usize, plain: &'static str| match &sort_headers {
+        Some(headers) => {
+            let (href, label, sort) = headers[index].clone();
+            view! {
+                <th scope="col" aria-sort=sort>
+                    <a href=href>{label}</a>
+                </th>
+            }
+            .into_any()
+        }
+        None => view! { <th scope="col">{plain}</th> }.into_any(),
+    };
+    view! {
+        <table aria-label="Invoices">
+            <thead>
+                <tr>
+                    {header(0, "Invoice")}
+                    {header(1, "Period")}
+                    {header(2, "State")}
+                    <th scope="col" class="num">"Total excl. VAT"</th>
+                    {header(3, "Total incl. VAT")}
+                    <th scope="col">"Currency"</th>
+                    <th scope="col">"Issued"</th>
+                    <th scope="col">"Due"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {invoices
+                    .into_iter()
+                    .map(|invoice| {
+                        let href = format!(
+                            "/billing-group/{billing_group_id}/invoices/{}",
+                            invoice.invoice_number,
+                        );
+                        let name = if invoice.invoice_number == ESTIMATE {
+                            "Estimate (running month)".to_string()
+                        } else {
+                            invoice.invoice_number.clone()
+                        };
+                        view! {
+                            <tr>
+                                <td>
+                                    <a href=href>{name}</a>
+                                </td>
+                                <td>{invoice.period_begin.format("%Y-%m").to_string()}</td>
+                                <td>
+                                    <span class=format!("state {}", invoice.state)>{state_label(&invoice.state)}</span>
+                                </td>
+                                <td class="num">{invoice.total_vat_zero.to_string()}</td>
+                                <td class="num">{invoice.total_inc_vat.to_string()}</td>
+                                <td>{invoice.currency.clone()}</td>
+                                <td>{invoice.issue_date.map(|d| d.to_string()).unwrap_or_default()}</td>
+                                <td>{invoice.due_date.map(|d| d.to_string()).unwrap_or_default()}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}

@@ -1,0 +1,717 @@
+//! Invoices over the store, on both backends (rules 6–9): month close,
+//! lines per project and service, VAT, currencies, idempotency, state
+//! changes, files, and property tests over random usage.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use billing_console::error::AppError;
+use billing_console::model::invoices::ESTIMATE;
+use billing_console::model::{CurrentUser, Role};
+use billing_console::server::billing::billing_info::{self, BillingInfoForm};
+use billing_console::server::billing::invoices::{self, close_month, parse_period};
+use billing_console::server::billing::{accounts, groups, invoice_files, projects};
+use billing_console::server::config::Seller;
+use billing_console::server::store::{DynStore, NewService, RunEnd};
+use chrono::{DateTime, TimeZone, Utc};
+use common::{t, user};
+use rust_decimal::Decimal;
+
+fn d(text: &str) -> Decimal {
+    text.parse().unwrap()
+}
+
+/// 2026-11-01 00:05: October has ended.
+fn after_october() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 1, 0, 5, 0).unwrap()
+}
+
+fn october() -> DateTime<Utc> {
+    parse_period("2026-10").unwrap()
+}
+
+struct Fixture {
+    admin: CurrentUser,
+    account_id: String,
+    primary: String,
+    second: String,
+}
+
+/// Account "Acme" (EUR primary group, a second USD group), projects p1 and
+/// p2 in the primary group, each with services, and EUR at 0.9.
+async fn fixture(store: &DynStore) -> Fixture {
+    let admin = user(store, "admin@example.com").await;
+    let (account, primary) =
+        accounts::create_account(store.as_ref(), &admin, "Acme", "EUR", t(1, 0))
+            .await
+            .unwrap();
+    let second = groups::create_group(
+        store.as_ref(),
+        &admin,
+        &account.account_id,
+        "Second",
+        None,
+        t(1, 0),
+    )
+    .await
+    .unwrap();
+    for name in ["p1", "p2"] {
+        projects::create_project(
+            store.as_ref(),
+            &admin,
+            &account.account_id,
+            name,
+            None,
+            "",
+            t(1, 0),
+        )
+        .await
+        .unwrap();
+    }
+    store
+        .set_exchange_rate("EUR", t(1, 0).date_naive(), d("0.9"))
+        .await
+        .unwrap();
+    Fixture {
+        admin,
+        account_id: account.account_id,
+        primary: primary.billing_group_id,
+        second: second.billing_group_id,
+    }
+}
+
+async fn service(store: &DynStore, id: &str, project: &str, name: &str, price: &str) {
+    store
+        .create_service(
+            id,
+            &NewService {
+                project_name: project.into(),
+                service_name: name.into(),
+                service_type: "pg".into(),
+                plan: "business-4".into(),
+                cloud_name: "google-europe-north1".into(),
+                hourly_price_usd: d(price),
+            },
+            t(1, 0),
+        )
+        .await
+        .unwrap();
+}
+
+async fn set_country(store: &DynStore, f: &Fixture, group: &str, country: &str, vat_id: &str) {
+    let current = groups::group_page(
+        store.as_ref(),
+        &Seller::default(),
+        &f.admin,
+        group,
+        "billing-information",
+        t(1, 0),
+    )
+    .await
+    .unwrap()
+    .group;
+    let form = BillingInfoForm {
+        billing_currency: current.billing_currency,
+        billing_emails: "finance@example.com".into(),
+        company: "Acme Oy".into(),
+        address: "Street 1".into(),
+        city: "Town".into(),
+        zip_code: "00100".into(),
+        country_code: country.into(),
+        vat_id: vat_id.into(),
+        payment_method: "email".into(),
+        ..BillingInfoForm::default()
+    };
+    billing_info::save(store.as_ref(), &f.admin, group, &form, t(1, 0))
+        .await
+        .unwrap();
+}
+
+async fn october_invoice(
+    store: &DynStore,
+    f: &Fixture,
+    group: &str,
+) -> billing_console::model::invoices::InvoiceDetail {
+    let list = store.invoices_of_group(group).await.unwrap();
+    let number = &list
+        .iter()
+        .find(|i| i.period_begin == october())
+        .expect("an October invoice")
+        .invoice_number;
+    invoices::invoice_detail(
+        store.as_ref(),
+        &Seller::default(),
+        &f.admin,
+        group,
+        number,
+        after_october(),
+    )
+    .await
+    .unwrap()
+}
+
+on_both_backends!(rule_6_hourly_billing_splits_the_month_at_a_move, |db| {
+    let f = fixture(&db.store).await;
+    service(&db.store, "s1", "p1", "pg", "0.5").await;
+    // Runs Oct 5 00:30 – Oct 15 00:30: 240 started hours; moved on Oct 10 00:00.
+    let start = t(5, 0) + chrono::Duration::minutes(30);
+    db.store
+        .record_service_run(
+            "s1",
+            start,
+            Some((t(15, 0) + chrono::Duration::minutes(30), RunEnd::PoweredOff)),
+        )
+        .await
+        .unwrap();
+    groups::move_project(db.store.as_ref(), &f.admin, "p1", &f.second, t(10, 0))
+        .await
+        .unwrap();
+    close_month(
+        db.store.as_ref(),
+        &Seller::default(),
+        october(),
+        after_october(),
+        "system",
+    )
+    .await
+    .unwrap();
+    let old = october_invoice(&db.store, &f, &f.primary).await;
+    let new = october_invoice(&db.store, &f, &f.second).await;
+    let hours = |inv: &billing_console::model::invoices::InvoiceDetail| {
+        inv.lines
+            .iter()
+            .filter(|l| l.line_type == "service_charge")
+            .map(|l| l.hours.unwrap())
+            .sum::<i64>()
+    };
+    // Hours starting 5th 00:30 … 9th 23:30 (120) stay; the rest (120) move.
+    assert_eq!((hours(&old), hours(&new)), (120, 120));
+    assert_eq!(old.total_usd, d("60"));
+    assert_eq!(new.total_usd, d("60"));
+});
+
+on_both_backends!(
+    rule_7_accumulated_costs_are_the_month_so_far_before_tax,
+    |db| {
+        let f = fixture(&db.store).await;
+        service(&db.store, "s1", "p1", "pg", "1.25").await;
+        db.store
+            .record_service_run("s1", t(2, 0), None)
+            .await
+            .unwrap();
+        // Oct 3 00:00: 24 hours have started.
+        let page = groups::group_page(
+            db.store.as_ref(),
+            &Seller::default(),
+            &f.admin,
+            &f.primary,
+            "overview",
+            t(3, 0),
+        )
+        .await
+        .unwrap();
+        assert_eq!(page.costs.usd.amount, d("30"));
+        assert_eq!(page.costs.local.unwrap().amount, d("27"), "EUR at 0.9");
+        let estimate = &page.invoices[0];
+        assert_eq!(estimate.invoice_number, ESTIMATE);
+        assert_eq!(
+            estimate.total_vat_zero,
+            d("27"),
+            "the estimate is before tax"
+        );
+        // 25.5 % Finnish VAT on a group without a country: domestic.
+        assert_eq!(estimate.total_inc_vat, d("33.89"));
+        // One hour later another hour has started.
+        let later = groups::group_page(
+            db.store.as_ref(),
+            &Seller::default(),
+            &f.admin,
+            &f.primary,
+            "overview",
+            t(3, 0) + chrono::Duration::minutes(1),
+        )
+        .await
+        .unwrap();
+        assert_eq!(later.costs.usd.amount, d("31.25"));
+    }
+);
+
+on_both_backends!(
+    rule_8_invoices_one_per_group_and_month_with_a_line_per_project_and_service,
+    |db| {
+        let f = fixture(&db.store).await;
+        set_country(&db.store, &f, &f.primary, "FI", "FI12345671").await;
+        service(&db.store, "s1", "p1", "pg", "0.333").await;
+        service(&db.store, "s2", "p1", "kafka", "1.111").await;
+        service(&db.store, "s3", "p2", "pg", "0.777").await;
+        for id in ["s1", "s2", "s3"] {
+            db.store
+                .record_service_run(id, t(3, 7), Some((t(4, 8), RunEnd::Terminated)))
+                .await
+                .unwrap();
+        }
+        let seller = Seller::default();
+        let first = close_month(
+            db.store.as_ref(),
+            &seller,
+            october(),
+            after_october(),
+            "system",
+        )
+        .await
+        .unwrap();
+        assert_eq!(first.issued.len(), 2, "one invoice per active group");
+        let again = close_month(
+            db.store.as_ref(),
+            &seller,
+            october(),
+            after_october(),
+            "system",
+        )
+        .await
+        .unwrap();
+        assert!(again.issued.is_empty(), "closing twice issues nothing");
+        assert_eq!(
+            db.store.invoices_of_group(&f.primary).await.unwrap().len(),
+            1
+        );
+
+        let invoice = october_invoice(&db.store, &f, &f.primary).await;
+        let charges: Vec<_> = invoice
+            .lines
+            .iter()
+            .filter(|l| l.line_type == "service_charge")
+            .map(|l| {
+                (
+                    l.project_name.clone().unwrap(),
+                    l.service_name.clone().unwrap(),
+                    l.hours.unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            charges,
+            [
+                ("p1".to_string(), "kafka".to_string(), 25),
+                ("p1".into(), "pg".into(), 25),
+                ("p2".into(), "pg".into(), 25),
+            ]
+        );
+        // Totals equal the sum of the lines to the cent.
+        let sum_without_vat: Decimal = invoice
+            .lines
+            .iter()
+            .filter(|l| l.line_type != "vat")
+            .map(|l| l.line_total_local)
+            .sum();
+        let sum_all: Decimal = invoice.lines.iter().map(|l| l.line_total_local).sum();
+        assert_eq!(invoice.summary.total_vat_zero, sum_without_vat);
+        assert_eq!(invoice.summary.total_inc_vat, sum_all);
+        // p1 kafka: 25 × 1.111 = 27.775 USD → 27.78 USD; × 0.9 = 24.9975 → 25.00 EUR.
+        let kafka = &invoice.lines[0];
+        assert_eq!(
+            (kafka.line_total_usd, kafka.line_total_local),
+            (d("27.78"), d("25.00"))
+        );
+        assert_eq!(invoice.summary.currency, "EUR");
+        assert_eq!(invoice.exchange_rate, d("0.9"));
+        assert_eq!(invoice.summary.state, "mailed", "pay by invoice");
+        assert_eq!(
+            invoice.summary.issue_date,
+            Some(after_october().date_naive())
+        );
+        assert_eq!(
+            invoice.summary.due_date,
+            Some(after_october().date_naive() + chrono::Duration::days(14))
+        );
+        let events = db.store.events_of_group(&f.primary, 10).await.unwrap();
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| e.event_type == "invoice_issued")
+                .count(),
+            1
+        );
+
+        // Numbers are sequential per group.
+        let november = parse_period("2026-11").unwrap();
+        let december_first = Utc.with_ymd_and_hms(2026, 12, 1, 0, 5, 0).unwrap();
+        close_month(
+            db.store.as_ref(),
+            &seller,
+            november,
+            december_first,
+            "system",
+        )
+        .await
+        .unwrap();
+        let numbers: Vec<i64> = db
+            .store
+            .invoices_of_group(&f.primary)
+            .await
+            .unwrap()
+            .iter()
+            .map(|i| i.sequence_number)
+            .collect();
+        assert_eq!(numbers, [2, 1], "newest first, numbered 1 then 2");
+
+        // The files: the CSV rows sum to the total; the PDF parses and shows it.
+        let csv = invoice_files::invoice_csv(&invoice);
+        let local_column = 12;
+        let csv_sum: Decimal = csv
+            .lines()
+            .skip(1)
+            .map(|row| {
+                row.split(',')
+                    .nth(local_column)
+                    .unwrap()
+                    .parse::<Decimal>()
+                    .unwrap()
+            })
+            .sum();
+        assert_eq!(csv_sum, invoice.summary.total_inc_vat);
+        let pdf = invoice_files::invoice_pdf(&invoice);
+        let document = lopdf::Document::load_mem(&pdf).expect("a PDF that parses");
+        let text = document.extract_text(&[1]).unwrap();
+        assert!(
+            text.contains(&format!("{} EUR", invoice.summary.total_inc_vat)),
+            "the total is in the PDF's text: {text}"
+        );
+    }
+);
+
+on_both_backends!(
+    rule_8_closing_is_refused_for_a_running_month_or_a_missing_rate,
+    |db| {
+        let f = fixture(&db.store).await;
+        let seller = Seller::default();
+        let err = close_month(db.store.as_ref(), &seller, october(), t(20, 0), "system")
+            .await
+            .unwrap_err();
+        assert!(err
+            .field_message("period")
+            .unwrap()
+            .contains("has not ended"));
+        assert!(matches!(
+            parse_period("2026-13").unwrap_err(),
+            AppError::Invalid { .. }
+        ));
+        assert!(parse_period("October").is_err());
+        // A group in SEK with no SEK rate: nothing is written for anyone.
+        let form = BillingInfoForm {
+            billing_currency: "SEK".into(),
+            billing_emails: "ap@example.com".into(),
+            payment_method: "email".into(),
+            ..BillingInfoForm::default()
+        };
+        billing_info::save(db.store.as_ref(), &f.admin, &f.second, &form, t(1, 0))
+            .await
+            .unwrap();
+        let err = close_month(
+            db.store.as_ref(),
+            &seller,
+            october(),
+            after_october(),
+            "system",
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            err.field_message("exchange_rate").unwrap().contains("SEK"),
+            "{err}"
+        );
+        assert!(db
+            .store
+            .invoices_of_group(&f.primary)
+            .await
+            .unwrap()
+            .is_empty());
+        assert!(!db.store.month_closed(october()).await.unwrap());
+    }
+);
+
+on_both_backends!(
+    rule_8_invoice_states_change_by_an_admin_with_an_event,
+    |db| {
+        let f = fixture(&db.store).await;
+        service(&db.store, "s1", "p1", "pg", "1").await;
+        db.store
+            .record_service_run("s1", t(3, 0), Some((t(4, 0), RunEnd::PoweredOff)))
+            .await
+            .unwrap();
+        close_month(
+            db.store.as_ref(),
+            &Seller::default(),
+            october(),
+            after_october(),
+            "system",
+        )
+        .await
+        .unwrap();
+        let invoice = october_invoice(&db.store, &f, &f.primary).await;
+        let number = invoice.summary.invoice_number.clone();
+        assert_eq!(
+            invoice.summary.state, "due",
+            "no payment method on file yet"
+        );
+        let billing = user(&db.store, "billing@example.com").await;
+        db.store
+            .add_member(&f.account_id, &billing.user_id, Role::Billing, t(1, 0))
+            .await
+            .unwrap();
+        let err = invoices::set_invoice_state(
+            db.store.as_ref(),
+            &billing,
+            &f.primary,
+            &number,
+            "paid",
+            after_october(),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, AppError::Forbidden { .. }));
+        let err = invoices::set_invoice_state(
+            db.store.as_ref(),
+            &f.admin,
+            &f.primary,
+            &number,
+            "refunded",
+            after_october(),
+        )
+        .await
+        .unwrap_err();
+        assert!(err.field_message("state").is_some());
+        // An invoice of another group answers "not found".
+        let err = invoices::set_invoice_state(
+            db.store.as_ref(),
+            &f.admin,
+            &f.second,
+            &number,
+            "paid",
+            after_october(),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, AppError::NotFound { .. }));
+        let paid = invoices::set_invoice_state(
+            db.store.as_ref(),
+            &f.admin,
+            &f.primary,
+            &number,
+            "paid",
+            after_october(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(paid.state, "paid");
+        let err = invoices::set_invoice_state(
+            db.store.as_ref(),
+            &f.admin,
+            &f.primary,
+            &number,
+            "uncollectible",
+            after_october(),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(err, AppError::Conflict { .. }),
+            "a settled invoice stays settled"
+        );
+        let events = db.store.events_of_group(&f.primary, 10).await.unwrap();
+        assert_eq!(events[0].event_type, "invoice_state_changed");
+        assert!(events[0].details.as_deref().unwrap().contains("\"paid\""));
+    }
+);
+
+on_both_backends!(rule_9_vat_domestic_reverse_charge_and_export, |db| {
+    let f = fixture(&db.store).await;
+    service(&db.store, "s1", "p1", "pg", "10").await;
+    db.store
+        .record_service_run("s1", t(3, 0), Some((t(3, 10), RunEnd::PoweredOff)))
+        .await
+        .unwrap();
+    // 10 hours × 10 USD = 100 USD = 90 EUR.
+    let cases = [
+        ("FI", "FI12345671", "25.5", "112.95", false),
+        ("DE", "DE123456789", "0", "90.00", true),
+        ("DE", "", "25.5", "112.95", false),
+        ("US", "", "0", "90.00", false),
+    ];
+    for (country, vat_id, rate, total, reverse) in cases {
+        set_country(&db.store, &f, &f.primary, country, vat_id).await;
+        let estimate = invoices::invoice_detail(
+            db.store.as_ref(),
+            &Seller::default(),
+            &f.admin,
+            &f.primary,
+            ESTIMATE,
+            t(20, 0),
+        )
+        .await
+        .unwrap();
+        assert_eq!(estimate.vat_rate, d(rate), "{country} {vat_id}");
+        assert_eq!(
+            estimate.summary.total_inc_vat,
+            d(total),
+            "{country} {vat_id}"
+        );
+        assert_eq!(
+            estimate.vat_note.contains("Reverse charge"),
+            reverse,
+            "{country} {vat_id}"
+        );
+    }
+    let err = billing_info::save(
+        db.store.as_ref(),
+        &f.admin,
+        &f.primary,
+        &BillingInfoForm {
+            billing_currency: "EUR".into(),
+            country_code: "DE".into(),
+            vat_id: "DE12".into(),
+            payment_method: "email".into(),
+            billing_emails: "a@example.com".into(),
+            ..BillingInfoForm::default()
+        },
+        t(1, 0),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.field_message("vat_id").is_some(),
+        "an invalid VAT ID is refused"
+    );
+});
+
+on_both_backends!(
+    deleted_groups_keep_their_invoices_and_foreign_invoices_are_not_found,
+    |db| {
+        let f = fixture(&db.store).await;
+        service(&db.store, "s1", "p1", "pg", "1").await;
+        db.store
+            .record_service_run("s1", t(3, 0), Some((t(4, 0), RunEnd::PoweredOff)))
+            .await
+            .unwrap();
+        groups::move_project(db.store.as_ref(), &f.admin, "p1", &f.second, t(2, 0))
+            .await
+            .unwrap();
+        groups::move_project(db.store.as_ref(), &f.admin, "p1", &f.primary, t(10, 0))
+            .await
+            .unwrap();
+        groups::delete_group(db.store.as_ref(), &f.admin, &f.second, t(11, 0))
+            .await
+            .unwrap();
+        close_month(
+            db.store.as_ref(),
+            &Seller::default(),
+            october(),
+            after_october(),
+            "system",
+        )
+        .await
+        .unwrap();
+        // The deleted group had October usage: it still gets its invoice.
+        let invoice = october_invoice(&db.store, &f, &f.second).await;
+        assert_eq!(invoice.billing_group_state, "deleted");
+        assert_eq!(invoice.total_usd, d("24"));
+        let stranger = user(&db.store, "stranger@example.com").await;
+        let err = invoices::invoice_detail(
+            db.store.as_ref(),
+            &Seller::default(),
+            &stranger,
+            &f.second,
+            &invoice.summary.invoice_number,
+            after_october(),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, AppError::NotFound { .. }));
+    }
+);
+
+on_both_backends!(two_closes_at_once_issue_each_invoice_once, |db| {
+    let f = fixture(&db.store).await;
+    service(&db.store, "s1", "p1", "pg", "1").await;
+    db.store
+        .record_service_run("s1", t(3, 0), None)
+        .await
+        .unwrap();
+    let store_a = db.store.clone();
+    let store_b = db.store.clone();
+    let seller = Seller::default();
+    let seller_b = seller.clone();
+    let a = tokio::spawn(async move {
+        close_month(store_a.as_ref(), &seller, october(), after_october(), "a").await
+    });
+    let b = tokio::spawn(async move {
+        close_month(store_b.as_ref(), &seller_b, october(), after_october(), "b").await
+    });
+    let (a, b) = (a.await.unwrap().unwrap(), b.await.unwrap().unwrap());
+    assert_eq!(a.issued.len() + b.issued.len(), 2);
+    assert_eq!(
+        db.store.invoices_of_group(&f.primary).await.unwrap().len(),
+        1
+    );
+    assert_eq!(
+        db.store.invoices_of_group(&f.second).await.unwrap().len(),
+        1
+    );
+});
+
+on_both_backends!(powering_a_service_on_moves_the_estimate, |db| {
+    let f = fixture(&db.store).await;
+    service(&db.store, "s1", "p1", "pg", "2").await;
+    let before = invoices::invoice_detail(
+        db.store.as_ref(),
+        &Seller::default(),
+        &f.admin,
+        &f.primary,
+        ESTIMATE,
+        t(5, 0),
+    )
+    .await
+    .unwrap();
+    assert_eq!(before.total_usd, Decimal::ZERO);
+    projects::power_service(db.store.as_ref(), &f.admin, "p1", "pg", true, t(5, 0))
+        .await
+        .unwrap();
+    let err = projects::power_service(db.store.as_ref(), &f.admin, "p1", "pg", true, t(5, 1))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Conflict { .. }), "already running");
+    let after = invoices::invoice_detail(
+        db.store.as_ref(),
+        &Seller::default(),
+        &f.admin,
+        &f.primary,
+        ESTIMATE,
+        t(5, 3),
+    )
+    .await
+    .unwrap();
+    assert_eq!(after.total_usd, d("6"), "three started hours at 2 USD");
+    projects::power_service(db.store.as_ref(), &f.admin, "p1", "pg", false, t(5, 3))
+        .await
+        .unwrap();
+    let stopped = invoices::invoice_detail(
+        db.store.as_ref(),
+        &Seller::default(),
+        &f.admin,
+        &f.primary,
+        ESTIMATE,
+        t(9, 0),
+    )
+    .await
+    .unwrap();
+    assert_eq!(stopped.total_usd, d("6"), "powered off: no more charges");
+    let viewer = user(&db.store, "viewer@example.com").await;
+    db.store
+        .add_member(&f.account_id, &viewer.user_id, Role::Viewer, t(1, 0))
+        .await
+        .unwrap();
+    let err = projects::power_service(db.store.as_ref(), &viewer, "p1", "pg", true, t(9, 0))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Forbidden { .. }));
+});
