@@ -146,6 +146,13 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
         .unwrap()
         .billing_group_id;
 
+    let acme_invoice = db.store.invoices_of_group(&acme_group).await.unwrap()[0]
+        .invoice_number
+        .clone();
+    let globex_invoice = db.store.invoices_of_group(&globex_group).await.unwrap()[0]
+        .invoice_number
+        .clone();
+
     // (endpoint, needed role, form for the own account, form for the foreign one)
     type Case = (
         &'static str,
@@ -262,6 +269,52 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
             vec![
                 ("account_id", globex.clone()),
                 ("project_name", "made-by-stranger".into()),
+            ],
+        ),
+        (
+            "group_invoices",
+            "viewer",
+            vec![("billing_group_id", acme_group.clone())],
+            vec![("billing_group_id", globex_group.clone())],
+        ),
+        (
+            "invoice",
+            "viewer",
+            vec![
+                ("billing_group_id", acme_group.clone()),
+                ("invoice_number", acme_invoice.clone()),
+            ],
+            vec![
+                ("billing_group_id", globex_group.clone()),
+                ("invoice_number", globex_invoice.clone()),
+            ],
+        ),
+        (
+            "set_invoice_state",
+            "admin",
+            vec![
+                ("billing_group_id", acme_group.clone()),
+                ("invoice_number", acme_invoice.clone()),
+                ("state", "uncollectible".into()),
+            ],
+            vec![
+                ("billing_group_id", globex_group.clone()),
+                ("invoice_number", globex_invoice.clone()),
+                ("state", "uncollectible".into()),
+            ],
+        ),
+        (
+            "power_service",
+            "admin",
+            vec![
+                ("project_name", "acme-prod".into()),
+                ("service_name", "redis-cache".into()),
+                ("power", "off".into()),
+            ],
+            vec![
+                ("project_name", "globex-fleet".into()),
+                ("service_name", "pg-fleet".into()),
+                ("power", "off".into()),
             ],
         ),
         (

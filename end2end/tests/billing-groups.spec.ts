@@ -68,7 +68,7 @@ test.describe('billing groups with JavaScript', () => {
     await page.getByRole('navigation', { name: 'Billing group' }).getByRole('link', { name: 'Projects' }).click();
     await page.getByLabel('Projects of this account in other billing groups').selectOption('acme-sandbox');
     await page.getByRole('button', { name: 'Assign projects' }).click();
-    await expect(page.getByRole('cell', { name: 'acme-sandbox' })).toBeVisible();
+    await expect(page.getByRole('cell', { name: 'acme-sandbox' }).first()).toBeVisible();
     await openActions(page);
     await page.getByText('Delete', { exact: true }).click();
     await expect(page.getByRole('note')).toContainText('cannot be deleted');
@@ -188,7 +188,7 @@ test.describe('billing groups with JavaScript off', () => {
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('Research & Development');
     const tabs = page.getByRole('navigation', { name: 'Billing group' });
     await tabs.getByRole('link', { name: 'Projects', exact: true }).click();
-    await expect(page.getByRole('cell', { name: 'acme-ml-lab' })).toBeVisible();
+    await expect(page.getByRole('cell', { name: 'acme-ml-lab' }).first()).toBeVisible();
     await tabs.getByRole('link', { name: 'Events', exact: true }).click();
     await page.getByLabel('Event type').selectOption('billing_group_created');
     await page.getByRole('button', { name: 'Filter' }).click();

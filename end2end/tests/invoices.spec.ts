@@ -1,0 +1,149 @@
+import { expect, Page, test } from '@playwright/test';
+import * as fs from 'fs';
+import { signIn, waitForHydration } from './helpers';
+
+/** Opens the Acme primary group's tab from the account's Billing list. */
+async function openPrimaryGroup(page: Page, tab: string) {
+  await page.goto('/projects');
+  await page.getByRole('link', { name: 'Acme Analytics', exact: true }).click();
+  await page.getByRole('link', { name: 'Acme Analytics billing' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('Acme Analytics billing');
+  await page.getByRole('navigation', { name: 'Billing group' }).getByRole('link', { name: tab, exact: true }).click();
+}
+
+/** "123.45 EUR" → 123.45 in cents, exactly. */
+function cents(text: string): number {
+  const match = text.match(/(-?\d+)(?:\.(\d+))?/);
+  if (!match) throw new Error(`no amount in ${text}`);
+  const fraction = (match[2] ?? '').padEnd(2, '0').slice(0, 2);
+  return Number(match[1]) * 100 + Math.sign(Number(match[1]) || 1) * Number(fraction);
+}
+
+/** RFC 4180 rows (quoted fields may hold commas). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let field = '';
+  let row: string[] = [];
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') { row.push(field); field = ''; }
+    else if (c === '\n') { row.push(field.replace(/\r$/, '')); rows.push(row); row = []; field = ''; }
+    else field += c;
+  }
+  return rows;
+}
+
+test.describe('invoices with JavaScript', () => {
+  test('a closed invoice: lines per project and service, PDF and CSV', async ({ page }) => {
+    await signIn(page, { hydrated: true });
+    await openPrimaryGroup(page, 'Invoices');
+    const table = page.getByRole('table', { name: 'Invoices' });
+    await expect(table.getByRole('link', { name: 'Estimate (running month)' })).toBeVisible();
+    // Sort by period, oldest first, then open the newest closed invoice.
+    await waitForHydration(page);
+    await table.getByRole('link', { name: /^Period/ }).click();
+    await expect(page).toHaveURL(/sort=period&dir=asc/);
+    const closed = table.getByRole('link', { name: /^[0-9A-F]{12}-\d{4}$/ });
+    await expect(closed).toHaveCount(3);
+    await closed.last().click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(/^Invoice [0-9A-F]{12}-\d{4}$/);
+    const lines = page.getByRole('table', { name: 'Invoice lines' });
+    await expect(lines.getByRole('rowheader', { name: 'Project acme-prod' })).toBeVisible();
+    await expect(lines.getByRole('row', { name: /pg-orders/ }).first()).toBeVisible();
+    await expect(lines.getByRole('row', { name: /kafka-events/ }).first()).toBeVisible();
+    await expect(lines.getByText('Subtotal acme-prod')).toBeVisible();
+    const totals = page.getByRole('definition').filter({ hasText: 'EUR' }).last();
+    const totalText = (await totals.textContent()) ?? '';
+    expect(totalText).toMatch(/^\d+\.\d{2} EUR$/);
+
+    const [pdf] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Download PDF' }).click(),
+    ]);
+    const pdfBytes = fs.readFileSync((await pdf.path())!);
+    expect(pdfBytes.subarray(0, 5).toString()).toBe('%PDF-');
+    expect(pdfBytes.toString('latin1')).toContain(`(${totalText})`);
+    expect(pdfBytes.toString('latin1').trimEnd().endsWith('%%EOF')).toBe(true);
+
+    const [csv] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Download CSV' }).click(),
+    ]);
+    const rows = parseCsv(fs.readFileSync((await csv.path())!, 'utf8'));
+    const header = rows[0];
+    const local = header.indexOf('line_total_local');
+    const sum = rows.slice(1).reduce((acc, row) => acc + cents(row[local]), 0);
+    expect(sum).toBe(cents(totalText));
+    expect(rows.slice(1).some((row) => row[header.indexOf('line_type')] === 'vat')).toBe(true);
+  });
+
+  test('the estimate updates after a service is powered on', async ({ page }) => {
+    await signIn(page, { hydrated: true });
+    await openPrimaryGroup(page, 'Invoices');
+    await page.getByRole('link', { name: 'Estimate (running month)' }).click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(/^Estimate for \d{4}-\d{2}$/);
+    const usd = async () => {
+      const row = page.getByRole('row', { name: /redis-cache/ });
+      return cents((await row.getByRole('cell').nth(3).textContent()) ?? '');
+    };
+    const before = await usd();
+    await page.goto('/project/acme-prod');
+    await waitForHydration(page);
+    const off = page.getByRole('button', { name: 'Power off redis-cache' });
+    if (await off.count()) {
+      await off.click();
+    }
+    await page.getByRole('button', { name: 'Power on redis-cache' }).click();
+    await expect(page.getByRole('button', { name: 'Power off redis-cache' })).toBeVisible();
+    await page.goBack();
+    await page.reload();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(/^Estimate for/);
+    // A new run starts a new hour at 0.137 USD.
+    expect(await usd()).toBe(before + 14);
+  });
+
+  test('the move dialog shows how the month splits', async ({ page }) => {
+    await signIn(page, { hydrated: true });
+    await openPrimaryGroup(page, 'Projects');
+    await waitForHydration(page);
+    await expect(page.getByRole('heading', { name: 'Move preview' })).toBeVisible();
+    const preview = page.getByRole('table', { name: 'Move preview' });
+    await expect(preview.getByRole('row', { name: /acme-prod/ })).toBeVisible();
+    await page.getByLabel('Project to move').selectOption('acme-prod');
+    await page.getByLabel('Move to').selectOption({ label: 'Research & Development' });
+    await expect(page.locator('.move-summary')).toContainText(
+      /charged to acme-prod so far this month stays on Acme Analytics billing\. About [\d.]+ USD more .* would go to Research & Development by month end\./,
+    );
+  });
+
+  test('the Overview shows the cost chart and the latest invoices', async ({ page }) => {
+    await signIn(page, { hydrated: true });
+    await openPrimaryGroup(page, 'Overview');
+    await expect(page.getByRole('img', { name: /Cost this month by day/ })).toBeVisible();
+    await expect(page.getByRole('img', { name: /last 12 months/ })).toBeVisible();
+    await expect(page.getByRole('table', { name: 'Cost by month (USD)' })).toBeAttached();
+    await expect(page.getByRole('table', { name: 'Invoices' }).getByRole('row')).toHaveCount(5);
+  });
+});
+
+test.describe('invoices without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+
+  test('the Invoices tab, an invoice and the chart render on the server', async ({ page }) => {
+    await signIn(page, { hydrated: false });
+    await openPrimaryGroup(page, 'Invoices');
+    const closed = page.getByRole('table', { name: 'Invoices' }).getByRole('link', { name: /^[0-9A-F]{12}-\d{4}$/ });
+    await closed.first().click();
+    await expect(page.getByRole('table', { name: 'Invoice lines' })).toBeVisible();
+    await expect(page.getByText('Total incl. VAT')).toBeVisible();
+    await page.goBack();
+    await page.getByRole('navigation', { name: 'Billing group' }).getByRole('link', { name: 'Overview', exact: true }).click();
+    await expect(page.locator('svg rect title').first()).toBeAttached();
+  });
+});
