@@ -156,6 +156,9 @@ async fn main() {
         "month close: {} invoices, {lines} service lines in {close_seconds:.2} s",
         summary.issued.len()
     );
+    for (phase, took) in &summary.phases {
+        println!("  {phase}: {:.2} s", took.as_secs_f64());
+    }
     let started = Instant::now();
     let again = invoices::close_month(
         store.as_ref(),

@@ -314,6 +314,8 @@ pub struct CloseSummary {
     /// Groups another run invoiced while this one was working (a parallel
     /// close on another instance); earlier runs' groups are not counted.
     pub already_invoiced: usize,
+    /// Wall time of each phase, for the log and the benchmark.
+    pub phases: Vec<(&'static str, std::time::Duration)>,
 }
 
 /// Groups per transaction: each invoice is all-or-nothing (its lines and
@@ -343,7 +345,14 @@ pub async fn close_month(
             ),
         ));
     }
+    let mut clock = std::time::Instant::now();
+    let mut phases = Vec::new();
+    let mut lap = |name: &'static str, phases: &mut Vec<_>| {
+        phases.push((name, clock.elapsed()));
+        clock = std::time::Instant::now();
+    };
     let groups = store.groups_to_invoice(from, to).await.map_err(internal)?;
+    lap("groups", &mut phases);
     let issue_date = now.date_naive();
     let mut rates: BTreeMap<String, Decimal> = BTreeMap::new();
     for group in &groups {
@@ -363,8 +372,24 @@ pub async fn close_month(
             })?;
         rates.insert(group.billing_currency.clone(), rate);
     }
+    if groups.is_empty() {
+        // Every group's month is invoiced already: nothing to read.
+        store
+            .record_month_close(from, 0, now)
+            .await
+            .map_err(internal)?;
+        return Ok(CloseSummary {
+            period,
+            issued: Vec::new(),
+            already_invoiced: 0,
+            phases,
+        });
+    }
     let (memberships, runs) = store.usage_between(from, to).await.map_err(internal)?;
+    lap("read usage", &mut phases);
     let charges = costs::charges(&memberships, &runs, from, to);
+    drop(runs);
+    lap("charges", &mut phases);
     let mut by_group: BTreeMap<&str, Vec<&Charge>> = BTreeMap::new();
     for charge in &charges {
         by_group
@@ -374,7 +399,9 @@ pub async fn close_month(
     }
     let mut issued = Vec::new();
     let mut already_invoiced = 0;
+    let mut drafting = std::time::Duration::ZERO;
     for batch in groups.chunks(GROUPS_PER_TRANSACTION) {
+        let draft_started = std::time::Instant::now();
         let drafts: Vec<NewInvoice> = batch
             .iter()
             .map(|group| {
@@ -394,6 +421,7 @@ pub async fn close_month(
                 draft
             })
             .collect();
+        drafting += draft_started.elapsed();
         let numbers = store
             .issue_invoices(&drafts, actor, now)
             .await
@@ -401,6 +429,8 @@ pub async fn close_month(
         already_invoiced += drafts.len() - numbers.len();
         issued.extend(numbers);
     }
+    lap("draft and write", &mut phases);
+    phases.push(("(of which drafting)", drafting));
     store
         .record_month_close(from, issued.len() as i64, now)
         .await
@@ -409,6 +439,7 @@ pub async fn close_month(
         period,
         issued,
         already_invoiced,
+        phases,
     })
 }
 

@@ -41,4 +41,5 @@ impl_store!(
     connection = sqlx::PgConnection,
     begin_write = "BEGIN",
     for_update = " FOR UPDATE",
+    anonymous_placeholders = false,
 );

@@ -12,7 +12,11 @@ macro_rules! impl_store {
         begin_write = $begin:literal,
         // Row lock for read-then-write sequences (PostgreSQL); SQLite's
         // write transaction already serializes them.
-        for_update = $for_update:literal $(,)?
+        for_update = $for_update:literal,
+        // Placeholders for generated multi-row statements: SQLite finds a
+        // named parameter by a linear scan, so hundreds of `$N` cost O(n²)
+        // per statement; anonymous `?` do not.
+        anonymous_placeholders = $anonymous:literal $(,)?
     ) => {
         #[async_trait::async_trait]
         impl $crate::server::store::Store for $store {
@@ -1266,7 +1270,11 @@ macro_rules! impl_store {
                         if column > 0 {
                             sql.push(',');
                         }
-                        sql.push_str(&format!("${}", row * COLUMNS + column + 1));
+                        if $anonymous {
+                            sql.push('?');
+                        } else {
+                            sql.push_str(&format!("${}", row * COLUMNS + column + 1));
+                        }
                     }
                     sql.push(')');
                 }
