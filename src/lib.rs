@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! billing-console: one crate, two builds. `ssr` is the axum server,
 //! `hydrate` the WebAssembly bundle that takes over the server-rendered page.
 

@@ -37,7 +37,7 @@ fn nice_max(max: f64) -> f64 {
 /// after hydration, pointing at a bar shows its figures beside the chart.
 /// Money is USD (the engine's currency); the float only places pixels.
 #[component]
-pub fn CostChartView(chart: CostChart) -> impl IntoView {
+pub fn CostChartView(chart: CostChart) -> AnyView {
     let readout = RwSignal::new(String::new());
     let day_totals: Vec<Decimal> = chart
         .days
@@ -151,7 +151,9 @@ pub fn CostChartView(chart: CostChart) -> impl IntoView {
         })
         .collect_view();
     let month_rows = chart.months.clone();
-    view! {
+    // Each part is its own AnyView: one nested view type for the whole
+    // chart is deeper than the compiler's query limit in release builds.
+    let daily = view! {
         <figure class="chart">
             <figcaption>"This month by day, by project (USD)"</figcaption>
             <svg
@@ -159,11 +161,14 @@ pub fn CostChartView(chart: CostChart) -> impl IntoView {
                 role="img"
                 aria-label="Cost this month by day, stacked by project; the same figures are in the table below"
             >
-                {axis(max_day)}
-                {day_bars}
+                {axis(max_day).into_any()}
+                {day_bars.into_any()}
             </svg>
             <ul class="legend">{legend}</ul>
         </figure>
+    }
+    .into_any();
+    let monthly = view! {
         <figure class="chart">
             <figcaption>"Last 12 months (USD)"</figcaption>
             <svg
@@ -171,11 +176,13 @@ pub fn CostChartView(chart: CostChart) -> impl IntoView {
                 role="img"
                 aria-label="Cost per month for the last 12 months; the same figures are in the table below"
             >
-                {axis(max_month)}
-                {month_bars}
+                {axis(max_month).into_any()}
+                {month_bars.into_any()}
             </svg>
         </figure>
-        <p class="chart-readout" aria-live="polite">{move || readout.get()}</p>
+    }
+    .into_any();
+    let day_table = view! {
         <table class="visually-hidden" aria-label="Cost by day and project (USD)">
             <thead>
                 <tr>
@@ -198,6 +205,9 @@ pub fn CostChartView(chart: CostChart) -> impl IntoView {
                     .collect_view()}
             </tbody>
         </table>
+    }
+    .into_any();
+    let month_table = view! {
         <table class="visually-hidden" aria-label="Cost by month (USD)">
             <tbody>
                 {month_rows
@@ -214,4 +224,13 @@ pub fn CostChartView(chart: CostChart) -> impl IntoView {
             </tbody>
         </table>
     }
+    .into_any();
+    view! {
+        {daily}
+        {monthly}
+        <p class="chart-readout" aria-live="polite">{move || readout.get()}</p>
+        {day_table}
+        {month_table}
+    }
+    .into_any()
 }
