@@ -244,13 +244,13 @@ pub async fn group_page(
             .await
             .map_err(internal)?;
         invoices.extend(issued.iter().take(3).map(invoices::summary_of));
-        let (projects, days) = costs::daily_by_project(
+        let (projects, days) = top_projects(costs::daily_by_project(
             &memberships,
             &runs,
             &group.billing_group_id,
             month_start,
             now,
-        );
+        ));
         let year_ago = costs::month_of(month_start - chrono::Duration::days(330)).0;
         let mut months: Vec<(String, Decimal)> = store
             .monthly_usd_of_group(&group.billing_group_id, year_ago)
@@ -304,6 +304,42 @@ pub async fn group_page(
         chart,
         group: to_model(group)?,
     })
+}
+
+/// Projects stacked in the cost chart; the rest are summed into one stack,
+/// so the chart (and the page) stay small in a group of any size.
+const CHART_PROJECTS: usize = 7;
+
+type DailyCosts = (Vec<String>, Vec<(chrono::NaiveDate, Vec<Decimal>)>);
+
+/// Keeps the month's largest projects and sums the others into "Other
+/// projects (n)".
+fn top_projects((projects, days): DailyCosts) -> DailyCosts {
+    if projects.len() <= CHART_PROJECTS + 1 {
+        return (projects, days);
+    }
+    let mut totals: Vec<(usize, Decimal)> = (0..projects.len())
+        .map(|p| (p, days.iter().map(|(_, values)| values[p]).sum()))
+        .collect();
+    totals.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let kept: Vec<usize> = totals
+        .iter()
+        .take(CHART_PROJECTS)
+        .map(|(p, _)| *p)
+        .collect();
+    let others = projects.len() - kept.len();
+    let mut names: Vec<String> = kept.iter().map(|p| projects[*p].clone()).collect();
+    names.push(format!("Other projects ({others})"));
+    let days = days
+        .into_iter()
+        .map(|(day, values)| {
+            let mut row: Vec<Decimal> = kept.iter().map(|p| values[*p]).collect();
+            let rest = values.iter().sum::<Decimal>() - row.iter().sum::<Decimal>();
+            row.push(rest);
+            (day, row)
+        })
+        .collect();
+    (names, days)
 }
 
 pub fn to_model(g: BillingGroupRecord) -> AppResult<BillingGroup> {
@@ -597,4 +633,26 @@ pub async fn assign_projects(
         );
     }
     Ok(moved)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chart_stacks_the_largest_projects_and_sums_the_rest() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+        let projects: Vec<String> = (0..10).map(|i| format!("p{i}")).collect();
+        let values: Vec<Decimal> = (0..10).map(Decimal::from).collect();
+        let (names, days) = top_projects((projects, vec![(day, values)]));
+        assert_eq!(names.len(), CHART_PROJECTS + 1);
+        assert_eq!(names[0], "p9");
+        assert_eq!(names[CHART_PROJECTS], "Other projects (3)");
+        // 0 + 1 + 2 summed; the day's total is unchanged.
+        assert_eq!(days[0].1[CHART_PROJECTS], Decimal::from(3));
+        assert_eq!(
+            days[0].1.iter().copied().sum::<Decimal>(),
+            Decimal::from(45)
+        );
+    }
 }

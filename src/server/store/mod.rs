@@ -10,6 +10,7 @@ pub mod postgres;
 mod sql;
 pub mod sqlite;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -411,6 +412,40 @@ pub struct NewInvoice {
 pub struct MonthlyUsdRecord {
     pub period_begin: DateTime<Utc>,
     pub total_usd: DbDecimal,
+}
+
+/// A month of usage per group, reused while its account's usage version
+/// (bumped with every change to usage) is unchanged. Bounded: when full it
+/// starts over.
+#[derive(Default)]
+pub struct UsageCache {
+    entries: std::sync::Mutex<HashMap<UsageKey, (i64, Arc<GroupUsage>)>>,
+}
+
+/// (billing group, first instant of the month).
+type UsageKey = (String, DateTime<Utc>);
+
+pub type GroupUsage = (Vec<GroupMembershipRecord>, Vec<PricedRunRecord>);
+
+impl UsageCache {
+    const CAPACITY: usize = 4096;
+
+    pub fn get(&self, group: &str, month: DateTime<Utc>, version: i64) -> Option<Arc<GroupUsage>> {
+        let entries = self.entries.lock().ok()?;
+        entries
+            .get(&(group.to_string(), month))
+            .filter(|(v, _)| *v == version)
+            .map(|(_, usage)| usage.clone())
+    }
+
+    pub fn put(&self, group: &str, month: DateTime<Utc>, version: i64, usage: Arc<GroupUsage>) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= Self::CAPACITY {
+                entries.clear();
+            }
+            entries.insert((group.to_string(), month), (version, usage));
+        }
+    }
 }
 
 /// Which backend a store talks to (for logs and `/healthz`).

@@ -15,6 +15,7 @@ use super::*;
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 pub struct PostgresStore {
+    usage_cache: UsageCache,
     pool: PgPool,
 }
 
@@ -31,7 +32,10 @@ impl PostgresStore {
         // sqlx takes an advisory lock while migrating, so two instances
         // starting at once apply each migration exactly once.
         migrate(&MIGRATOR, &pool).await?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore {
+            pool,
+            usage_cache: UsageCache::default(),
+        })
     }
 }
 

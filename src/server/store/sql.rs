@@ -543,6 +543,7 @@ macro_rules! impl_store {
                 .bind(at)
                 .execute(&mut *tx)
                 .await?;
+                bump_usage_version(&mut tx, &account_id).await?;
                 let details = serde_json::json!({
                     "before": {"billing_group_id": from_group_id, "billing_group_name": from_group.billing_group_name},
                     "after": {"billing_group_id": to_group_id, "billing_group_name": to_group.billing_group_name},
@@ -612,6 +613,7 @@ macro_rules! impl_store {
                 .bind(at)
                 .execute(&mut *tx)
                 .await?;
+                bump_usage_version(&mut tx, &new.account_id).await?;
                 insert_event(
                     &mut tx,
                     &new.billing_group_id,
@@ -715,6 +717,7 @@ macro_rules! impl_store {
                 started_at: DateTime<Utc>,
                 end: Option<(DateTime<Utc>, RunEnd)>,
             ) -> StoreResult<()> {
+                let mut tx = self.pool.begin_with($begin).await?;
                 sqlx::query(
                     "INSERT INTO service_runs (service_id, started_at, ended_at, end_reason) VALUES ($1, $2, $3, $4)",
                 )
@@ -722,8 +725,10 @@ macro_rules! impl_store {
                 .bind(started_at)
                 .bind(end.map(|(at, _)| at))
                 .bind(end.map(|(_, reason)| reason.as_str()))
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                bump_usage_of_service(&mut tx, service_id).await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -794,34 +799,48 @@ macro_rules! impl_store {
                 from: DateTime<Utc>,
                 to: DateTime<Utc>,
             ) -> StoreResult<(Vec<GroupMembershipRecord>, Vec<PricedRunRecord>)> {
-                let memberships = sqlx::query_as::<_, GroupMembershipRecord>(
-                    "SELECT project_name, billing_group_id, valid_from, valid_to
-                     FROM project_group_history
-                     WHERE billing_group_id = $1 AND valid_from < $3 AND (valid_to IS NULL OR valid_to > $2)
-                     ORDER BY project_name, valid_from",
-                )
-                .bind(billing_group_id)
-                .bind(from)
-                .bind(to)
-                .fetch_all(&self.pool)
-                .await?;
-                let runs = sqlx::query_as::<_, PricedRunRecord>(&format!(
-                    "SELECT {PRICED_RUN_COLUMNS}
-                     FROM service_runs r
-                     JOIN services s ON s.service_id = r.service_id
-                     WHERE s.project_name IN (
-                             SELECT h.project_name FROM project_group_history h
-                             WHERE h.billing_group_id = $1 AND h.valid_from < $3
-                               AND (h.valid_to IS NULL OR h.valid_to > $2))
-                       AND r.started_at < $3 AND (r.ended_at IS NULL OR r.ended_at > $2)
-                     ORDER BY s.project_name, s.service_name, r.started_at"
+                // The running month is read on every group page: it is kept
+                // per group while the account's usage version is unchanged.
+                // The cache holds the whole month, cut to [from, to) here.
+                let (month_start, month_end) = month_bounds(from);
+                let cacheable = from == month_start && to <= month_end;
+                let version: Option<i64> = if cacheable {
+                    sqlx::query_scalar(
+                        "SELECT a.usage_version FROM billing_groups g
+                         JOIN accounts a ON a.account_id = g.account_id
+                         WHERE g.billing_group_id = $1",
+                    )
+                    .bind(billing_group_id)
+                    .fetch_optional(&self.pool)
+                    .await?
+                } else {
+                    None
+                };
+                let usage = match version.and_then(|v| self.usage_cache.get(billing_group_id, month_start, v)) {
+                    Some(usage) => usage,
+                    None => {
+                        let upper = if cacheable { month_end } else { to };
+                        let usage = std::sync::Arc::new(
+                            fetch_group_usage(&self.pool, billing_group_id, from, upper).await?,
+                        );
+                        if let Some(version) = version {
+                            self.usage_cache.put(billing_group_id, month_start, version, usage.clone());
+                        }
+                        usage
+                    }
+                };
+                let (memberships, runs) = usage.as_ref();
+                Ok((
+                    memberships
+                        .iter()
+                        .filter(|m| m.valid_from < to && m.valid_to.is_none_or(|end| end > from))
+                        .cloned()
+                        .collect(),
+                    runs.iter()
+                        .filter(|r| r.started_at < to && r.ended_at.is_none_or(|end| end > from))
+                        .cloned()
+                        .collect(),
                 ))
-                .bind(billing_group_id)
-                .bind(from)
-                .bind(to)
-                .fetch_all(&self.pool)
-                .await?;
-                Ok((memberships, runs))
             }
 
             async fn set_exchange_rate(
@@ -1144,6 +1163,7 @@ macro_rules! impl_store {
                         .await?;
                     }
                 }
+                bump_usage_of_service(&mut tx, service_id).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -1226,6 +1246,72 @@ macro_rules! impl_store {
         }
 
         const FOR_UPDATE: &str = $for_update;
+
+        /// The calendar month (UTC) that starts at or contains `at`.
+        fn month_bounds(at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+            crate::server::billing::costs::month_of(at)
+        }
+
+        /// The memberships and runs of the projects that were in the group
+        /// during [from, to) (two queries).
+        async fn fetch_group_usage(
+            pool: &sqlx::Pool<<$conn as sqlx::Connection>::Database>,
+            billing_group_id: &str,
+            from: DateTime<Utc>,
+            to: DateTime<Utc>,
+        ) -> StoreResult<(Vec<GroupMembershipRecord>, Vec<PricedRunRecord>)> {
+            let memberships = sqlx::query_as::<_, GroupMembershipRecord>(
+                "SELECT project_name, billing_group_id, valid_from, valid_to
+                 FROM project_group_history
+                 WHERE billing_group_id = $1 AND valid_from < $3 AND (valid_to IS NULL OR valid_to > $2)
+                 ORDER BY project_name, valid_from",
+            )
+            .bind(billing_group_id)
+            .bind(from)
+            .bind(to)
+            .fetch_all(pool)
+            .await?;
+            let runs = sqlx::query_as::<_, PricedRunRecord>(&format!(
+                "SELECT {PRICED_RUN_COLUMNS}
+                 FROM service_runs r
+                 JOIN services s ON s.service_id = r.service_id
+                 WHERE s.project_name IN (
+                         SELECT h.project_name FROM project_group_history h
+                         WHERE h.billing_group_id = $1 AND h.valid_from < $3
+                           AND (h.valid_to IS NULL OR h.valid_to > $2))
+                   AND r.started_at < $3 AND (r.ended_at IS NULL OR r.ended_at > $2)
+                 ORDER BY s.project_name, s.service_name, r.started_at"
+            ))
+            .bind(billing_group_id)
+            .bind(from)
+            .bind(to)
+            .fetch_all(pool)
+            .await?;
+            Ok((memberships, runs))
+        }
+
+        /// Marks the account's usage as changed (same transaction as the change).
+        async fn bump_usage_version(tx: &mut $conn, account_id: &str) -> StoreResult<()> {
+            sqlx::query("UPDATE accounts SET usage_version = usage_version + 1 WHERE account_id = $1")
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
+            Ok(())
+        }
+
+        async fn bump_usage_of_service(tx: &mut $conn, service_id: &str) -> StoreResult<()> {
+            sqlx::query(
+                "UPDATE accounts SET usage_version = usage_version + 1
+                 WHERE account_id = (SELECT p.account_id FROM services s
+                                     JOIN projects p ON p.project_name = s.project_name
+                                     WHERE s.service_id = $1)",
+            )
+            .bind(service_id)
+            .execute(&mut *tx)
+            .await?;
+            Ok(())
+        }
+
 
         const INVOICE_COLUMNS: &str = "invoice_number, billing_group_id, sequence_number, period_begin,
             period_end, state, currency, exchange_rate, vat_rate, vat_note, total_usd, total_vat_zero,

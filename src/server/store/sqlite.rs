@@ -15,6 +15,7 @@ use super::*;
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
 pub struct SqliteStore {
+    usage_cache: UsageCache,
     pool: SqlitePool,
 }
 
@@ -37,7 +38,10 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         migrate(&MIGRATOR, &pool).await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            usage_cache: UsageCache::default(),
+        })
     }
 }
 
