@@ -218,3 +218,93 @@ on_both_backends!(health_reports_the_database, |db| {
     let response = app.clone().oneshot(get("/healthz")).await.unwrap();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
 });
+
+on_both_backends!(
+    invoice_files_download_for_members_and_404_for_others,
+    |db| {
+        use billing_console::server::billing::accounts;
+        let app = common::app(db, "").await;
+        let cookie = signed_in_cookie(&app).await;
+        let demo_user = db
+            .store
+            .user_by_email(demo::DEMO_EMAIL)
+            .await
+            .unwrap()
+            .unwrap();
+        let accounts_of_demo = db.store.accounts_of_user(&demo_user.user_id).await.unwrap();
+        let group_of = |name: &str| {
+            let account = accounts_of_demo
+                .iter()
+                .find(|a| a.account_name == name)
+                .unwrap();
+            account.primary_billing_group_id.clone()
+        };
+        let (acme, globex) = (group_of("Acme Analytics"), group_of("Globex Logistics"));
+        let acme_invoice = db.store.invoices_of_group(&acme).await.unwrap()[0]
+            .invoice_number
+            .clone();
+        let globex_invoice = db.store.invoices_of_group(&globex).await.unwrap()[0]
+            .invoice_number
+            .clone();
+        let stranger = common::user(&db.store, "stranger@example.com").await;
+        let (_, stranger_group) = accounts::create_account(
+            db.store.as_ref(),
+            &stranger,
+            "Stranger Inc",
+            "USD",
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+        let fetch = |path: String, cookie: Option<String>| {
+            let app = app.clone();
+            async move {
+                let mut request = get(&path);
+                if let Some(cookie) = cookie {
+                    request
+                        .headers_mut()
+                        .insert(header::COOKIE, cookie.parse().unwrap());
+                }
+                let response = app.oneshot(request).await.unwrap();
+                let status = response.status();
+                let content_type = response
+                    .headers()
+                    .get(header::CONTENT_TYPE)
+                    .map(|v| v.to_str().unwrap().to_string())
+                    .unwrap_or_default();
+                let bytes = axum::body::to_bytes(response.into_body(), 10 << 20)
+                    .await
+                    .unwrap();
+                (status, content_type, bytes)
+            }
+        };
+        let base = format!("/billing-group/{acme}/invoices/{acme_invoice}");
+        let (status, kind, pdf) = fetch(format!("{base}/pdf"), Some(cookie.clone())).await;
+        assert_eq!((status, kind.as_str()), (StatusCode::OK, "application/pdf"));
+        assert!(pdf.starts_with(b"%PDF-"));
+        let (status, kind, csv) = fetch(format!("{base}/csv"), Some(cookie.clone())).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(kind.starts_with("text/csv"));
+        assert!(csv.starts_with(b"invoice_number,line_type,"));
+        let (status, ..) = fetch(format!("{base}/xml"), Some(cookie.clone())).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        // Another group's invoice through this group, and a stranger's group.
+        let (status, ..) = fetch(
+            format!("/billing-group/{acme}/invoices/{globex_invoice}/pdf"),
+            Some(cookie.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, ..) = fetch(
+            format!(
+                "/billing-group/{}/invoices/estimate/csv",
+                stranger_group.billing_group_id
+            ),
+            Some(cookie.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, ..) = fetch(format!("{base}/pdf"), None).await;
+        assert_ne!(status, StatusCode::OK, "signed out: no invoice");
+    }
+);

@@ -37,6 +37,34 @@ pub fn charges(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Vec<Charge> {
+    accumulate(memberships, runs, from, to)
+        .into_iter()
+        .map(|((group, _, _), (run, hours, amount_usd))| Charge {
+            billing_group_id: group.to_string(),
+            project_name: run.project_name.clone(),
+            service_name: run.service_name.clone(),
+            service_type: run.service_type.clone(),
+            plan: run.plan.clone(),
+            cloud_name: run.cloud_name.clone(),
+            hourly_price_usd: run.hourly_price_usd.0,
+            hours,
+            amount_usd,
+        })
+        .collect()
+}
+
+/// (group, project, service) → (a run of it, hours, USD).
+type Accumulated<'a> = BTreeMap<(&'a str, &'a str, &'a str), (&'a PricedRunRecord, i64, Decimal)>;
+
+/// The engine itself: every started hour in [from, to) of every run, to
+/// the group the project was in at that hour. Keys borrow from the inputs
+/// (this runs once per day for the cost chart).
+fn accumulate<'a>(
+    memberships: &'a [GroupMembershipRecord],
+    runs: &'a [PricedRunRecord],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Accumulated<'a> {
     // Memberships by project, so the work grows with runs, not runs × projects.
     let mut by_project: HashMap<&str, Vec<&GroupMembershipRecord>> = HashMap::new();
     for membership in memberships {
@@ -45,7 +73,7 @@ pub fn charges(
             .or_default()
             .push(membership);
     }
-    let mut by_key: BTreeMap<(String, String, String), Charge> = BTreeMap::new();
+    let mut by_key: Accumulated<'a> = BTreeMap::new();
     for run in runs {
         let run_end = run.ended_at.unwrap_or(to);
         let project_memberships = by_project
@@ -69,26 +97,16 @@ pub fn charges(
                 continue;
             }
             let key = (
-                membership.billing_group_id.clone(),
-                run.project_name.clone(),
-                run.service_name.clone(),
+                membership.billing_group_id.as_str(),
+                run.project_name.as_str(),
+                run.service_name.as_str(),
             );
-            let charge = by_key.entry(key).or_insert_with(|| Charge {
-                billing_group_id: membership.billing_group_id.clone(),
-                project_name: run.project_name.clone(),
-                service_name: run.service_name.clone(),
-                service_type: run.service_type.clone(),
-                plan: run.plan.clone(),
-                cloud_name: run.cloud_name.clone(),
-                hourly_price_usd: run.hourly_price_usd.0,
-                hours: 0,
-                amount_usd: Decimal::ZERO,
-            });
-            charge.hours += hours;
-            charge.amount_usd += run.hourly_price_usd.0 * Decimal::from(hours);
+            let entry = by_key.entry(key).or_insert((run, 0, Decimal::ZERO));
+            entry.1 += hours;
+            entry.2 += run.hourly_price_usd.0 * Decimal::from(hours);
         }
     }
-    by_key.into_values().collect()
+    by_key
 }
 
 /// How many of the instants `start + k h` (k ≥ 0) lie in `[lower, upper)`.
