@@ -242,6 +242,15 @@ struct EventsCsvQuery {
     project: Option<String>,
 }
 
+/// The request's signed-in user, or the 401 answer for a download.
+fn signed_in(request: &Request) -> Result<CurrentUser, Response> {
+    request
+        .extensions()
+        .get::<SessionUser>()
+        .and_then(|s| s.0.clone())
+        .ok_or_else(|| (StatusCode::UNAUTHORIZED, "Sign in to continue.").into_response())
+}
+
 /// The Events tab's log as a CSV download, with the tab's filter.
 async fn events_csv(
     State(state): State<AppState>,
@@ -249,12 +258,9 @@ async fn events_csv(
     Query(query): Query<EventsCsvQuery>,
     request: Request,
 ) -> Response {
-    let user = request
-        .extensions()
-        .get::<SessionUser>()
-        .and_then(|s| s.0.clone());
-    let Some(user) = user else {
-        return (StatusCode::UNAUTHORIZED, "Sign in to continue.").into_response();
+    let user = match signed_in(&request) {
+        Ok(user) => user,
+        Err(response) => return response,
     };
     let result = billing::events::events_csv(
         state.store.as_ref(),
@@ -286,12 +292,9 @@ async fn invoice_file(
     Path((billing_group_id, invoice_number, format)): Path<(String, String, String)>,
     request: Request,
 ) -> Response {
-    let user = request
-        .extensions()
-        .get::<SessionUser>()
-        .and_then(|s| s.0.clone());
-    let Some(user) = user else {
-        return (StatusCode::UNAUTHORIZED, "Sign in to continue.").into_response();
+    let user = match signed_in(&request) {
+        Ok(user) => user,
+        Err(response) => return response,
     };
     if format != "pdf" && format != "csv" {
         return (StatusCode::NOT_FOUND, "Invoices download as pdf or csv.").into_response();
