@@ -242,13 +242,17 @@ struct EventsCsvQuery {
     project: Option<String>,
 }
 
-/// The request's signed-in user, or the 401 answer for a download.
-fn signed_in(request: &Request) -> Result<CurrentUser, Response> {
+/// The request's signed-in user (set by the session layer).
+fn signed_in(request: &Request) -> Option<CurrentUser> {
     request
         .extensions()
         .get::<SessionUser>()
         .and_then(|s| s.0.clone())
-        .ok_or_else(|| (StatusCode::UNAUTHORIZED, "Sign in to continue.").into_response())
+}
+
+/// A download asked for without a session.
+fn sign_in_first() -> Response {
+    (StatusCode::UNAUTHORIZED, "Sign in to continue.").into_response()
 }
 
 /// The Events tab's log as a CSV download, with the tab's filter.
@@ -258,9 +262,8 @@ async fn events_csv(
     Query(query): Query<EventsCsvQuery>,
     request: Request,
 ) -> Response {
-    let user = match signed_in(&request) {
-        Ok(user) => user,
-        Err(response) => return response,
+    let Some(user) = signed_in(&request) else {
+        return sign_in_first();
     };
     let result = billing::events::events_csv(
         state.store.as_ref(),
@@ -292,9 +295,8 @@ async fn invoice_file(
     Path((billing_group_id, invoice_number, format)): Path<(String, String, String)>,
     request: Request,
 ) -> Response {
-    let user = match signed_in(&request) {
-        Ok(user) => user,
-        Err(response) => return response,
+    let Some(user) = signed_in(&request) else {
+        return sign_in_first();
     };
     if format != "pdf" && format != "csv" {
         return (StatusCode::NOT_FOUND, "Invoices download as pdf or csv.").into_response();
