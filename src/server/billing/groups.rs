@@ -14,7 +14,7 @@ use crate::model::billing::{
     AccountBilling, AccumulatedCosts, BillingGroup, CardInfo, GroupPage, GroupSummary, Money,
     ProjectCost,
 };
-use crate::model::invoices::{CostChart, InvoiceSummary, ESTIMATE};
+use crate::model::invoices::CostChart;
 use crate::model::{validation, CurrentUser, Role};
 use crate::server::auth::{authorize, internal};
 use crate::server::config::Seller;
@@ -215,29 +215,9 @@ pub async fn group_page(
         if group.group_state == "active" {
             // The estimate from the charges in hand: the same draft a close makes.
             let rate = rates.get(&group.billing_currency).copied().flatten();
-            let mut priced = group.clone();
-            if rate.is_none() {
-                priced.billing_currency = "USD".into();
-            }
-            let vat = invoices::vat_for(seller, &group.country_code, &group.vat_id);
-            let draft = invoices::draft_invoice(
-                &priced,
-                &own,
-                (month_start, month_end),
-                rate.unwrap_or(Decimal::ONE),
-                &vat,
-            );
-            invoices.push(InvoiceSummary {
-                invoice_number: ESTIMATE.into(),
-                period_begin: month_start,
-                period_end: month_end,
-                state: ESTIMATE.into(),
-                currency: draft.currency,
-                total_vat_zero: draft.total_vat_zero,
-                total_inc_vat: draft.total_inc_vat,
-                issue_date: None,
-                due_date: None,
-            });
+            let (draft, _) =
+                invoices::estimate_draft(seller, &group, &own, (month_start, month_end), rate);
+            invoices.push(invoices::estimate_summary(&draft));
         }
         let issued = store
             .invoices_of_group(&group.billing_group_id)

@@ -507,15 +507,27 @@ pub async fn estimate(
         .iter()
         .filter(|c| c.billing_group_id == group.billing_group_id)
         .collect();
-    let vat = vat_for(seller, &group.country_code, &group.vat_id);
     let rate = rate_on(store, &group.billing_currency, now.date_naive()).await?;
-    let (draft, notice) = match rate {
-        Some(rate) => (draft_invoice(group, &own, (from, to), rate, &vat), None),
+    Ok(estimate_draft(seller, group, &own, (from, to), rate))
+}
+
+/// The running month's draft from charges already computed. Without a rate
+/// for today (`rate` None) it is in USD, with a notice saying so.
+pub fn estimate_draft(
+    seller: &Seller,
+    group: &BillingGroupRecord,
+    own: &[&Charge],
+    month: (DateTime<Utc>, DateTime<Utc>),
+    rate: Option<Decimal>,
+) -> (NewInvoice, Option<String>) {
+    let vat = vat_for(seller, &group.country_code, &group.vat_id);
+    let (mut draft, notice) = match rate {
+        Some(rate) => (draft_invoice(group, own, month, rate, &vat), None),
         None => {
             let mut in_usd = group.clone();
             in_usd.billing_currency = "USD".into();
             (
-                draft_invoice(&in_usd, &own, (from, to), Decimal::ONE, &vat),
+                draft_invoice(&in_usd, own, month, Decimal::ONE, &vat),
                 Some(format!(
                     "No exchange rate for {} is in force today, so this estimate is in USD.",
                     group.billing_currency
@@ -523,12 +535,11 @@ pub async fn estimate(
             )
         }
     };
-    let mut draft = draft;
     draft.state = ESTIMATE.into();
-    Ok((draft, notice))
+    (draft, notice)
 }
 
-fn estimate_summary(draft: &NewInvoice) -> InvoiceSummary {
+pub fn estimate_summary(draft: &NewInvoice) -> InvoiceSummary {
     InvoiceSummary {
         invoice_number: ESTIMATE.into(),
         period_begin: draft.period_begin,
