@@ -206,6 +206,7 @@ fn thousand_line_invoice() -> InvoiceDetail {
             line_total_usd: Decimal::new(74_400 + i, 2),
             line_total_local: Decimal::new(68_448 + i, 2),
             local_currency: "EUR".into(),
+            credit_code: None,
         })
         .collect();
     let total: Decimal = lines.iter().map(|l| l.line_total_local).sum();

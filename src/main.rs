@@ -35,6 +35,33 @@ enum Command {
         #[arg(long)]
         period: Option<String>,
     },
+    /// Credit codes (operator commands).
+    Credits {
+        #[command(subcommand)]
+        command: CreditsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CreditsCommand {
+    /// Issue new credit codes and print them, one per line.
+    Issue {
+        /// Value of each credit in USD, e.g. 300 or 12.50.
+        #[arg(long)]
+        value: String,
+        /// trial, promotion, purchase, discount, outage or other.
+        #[arg(long = "type")]
+        credit_type: String,
+        /// Last valid day, YYYY-MM-DD (UTC); without it the credit never expires.
+        #[arg(long)]
+        expires: Option<String>,
+        /// First valid day, YYYY-MM-DD (UTC); default: now.
+        #[arg(long)]
+        starts: Option<String>,
+        /// How many codes to issue.
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+    },
 }
 
 fn main() -> ExitCode {
@@ -72,6 +99,33 @@ fn main() -> ExitCode {
         Command::CloseMonth { period } => runtime
             .block_on(billing_console::server::close_month_command(config, period))
             .map(|report| println!("{report}")),
+        Command::Credits {
+            command:
+                CreditsCommand::Issue {
+                    value,
+                    credit_type,
+                    expires,
+                    starts,
+                    count,
+                },
+        } => {
+            let request = billing_console::server::billing::credits::IssueRequest {
+                value,
+                credit_type,
+                expires,
+                starts,
+                count,
+            };
+            runtime
+                .block_on(billing_console::server::issue_credits_command(
+                    config, request,
+                ))
+                .map(|codes| {
+                    for code in codes {
+                        println!("{code}");
+                    }
+                })
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -318,6 +318,24 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
             ],
         ),
         (
+            "group_credits",
+            "viewer",
+            vec![("billing_group_id", acme_group.clone())],
+            vec![("billing_group_id", globex_group.clone())],
+        ),
+        (
+            "claim_credit",
+            "billing",
+            vec![
+                ("billing_group_id", acme_group.clone()),
+                ("code", "ZZZZ-ZZZZ-ZZZZ-ZZZZ".into()),
+            ],
+            vec![
+                ("billing_group_id", globex_group.clone()),
+                ("code", "ZZZZ-ZZZZ-ZZZZ-ZZZZ".into()),
+            ],
+        ),
+        (
             "set_primary_billing_group",
             "admin",
             vec![

@@ -4,6 +4,12 @@
 //! - every started hour of October is billed exactly once across groups;
 //! - every invoice's totals equal the sum of its lines;
 //! - the estimate at the month's end equals the invoice the close issues.
+//!
+//! With random credits (issue 5): the credit lines of each credit sum to the
+//! value it lost; no remaining value is negative; an earmarked credit pays
+//! only its project, never more than its charges; credits are used
+//! soonest-expiring first; a credit pays nothing outside its validity; no
+//! invoice goes below zero.
 #![cfg(feature = "ssr")]
 
 mod common;
@@ -15,9 +21,9 @@ use billing_console::model::invoices::{InvoiceDetail, ESTIMATE};
 use billing_console::model::CurrentUser;
 use billing_console::server::billing::billing_info::{self, BillingInfoForm};
 use billing_console::server::billing::invoices::{close_month, invoice_detail, parse_period};
-use billing_console::server::billing::{accounts, groups, projects};
+use billing_console::server::billing::{accounts, credits, groups, projects};
 use billing_console::server::config::Seller;
-use billing_console::server::store::{DynStore, NewService, RunEnd};
+use billing_console::server::store::{DynStore, NewCredit, NewService, RunEnd};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -41,6 +47,19 @@ struct Scenario {
     currencies: [usize; 2],
     rate_millis: u32,
     vat_cases: [usize; 2],
+    credits: Vec<CreditPlan>,
+}
+
+/// A credit: value in cents; start as minutes from October 1st (may be
+/// before it); validity in minutes (None: no expiry); group; earmark
+/// (a project index, when it names one).
+#[derive(Debug, Clone)]
+struct CreditPlan {
+    value_cents: i64,
+    start_minute: i64,
+    valid_minutes: Option<i64>,
+    group: usize,
+    earmark: Option<usize>,
 }
 
 const CURRENCIES: [&str; 4] = ["EUR", "USD", "JPY", "SEK"];
@@ -63,20 +82,38 @@ fn scenario() -> impl Strategy<Value = Scenario> {
             runs,
             open_last,
         });
+    let credit = (
+        1i64..200_000,
+        -10 * 24 * 60i64..OCTOBER_MINUTES,
+        prop::option::weighted(0.8, 60i64..60 * 24 * 60),
+        0usize..2,
+        prop::option::of(0usize..4),
+    )
+        .prop_map(
+            |(value_cents, start_minute, valid_minutes, group, earmark)| CreditPlan {
+                value_cents,
+                start_minute,
+                valid_minutes,
+                group,
+                earmark,
+            },
+        );
     (
         prop::collection::vec(prop::collection::vec(service, 1..3), 1..4),
         prop::collection::vec((0i64..OCTOBER_MINUTES, 0usize..3, 0usize..2), 0..5),
         [0usize..4, 0usize..4],
         500u32..20000,
         [0usize..4, 0usize..4],
+        prop::collection::vec(credit, 0..5),
     )
         .prop_map(
-            |(projects, moves, currencies, rate_millis, vat_cases)| Scenario {
+            |(projects, moves, currencies, rate_millis, vat_cases, credits)| Scenario {
                 projects,
                 moves,
                 currencies,
                 rate_millis,
                 vat_cases,
+                credits,
             },
         )
 }
@@ -226,6 +263,44 @@ async fn check(store: &DynStore, admin: &CurrentUser, s: Scenario) -> Result<(),
         .await;
     }
 
+    // Credits, claimed before October (an earmark past the last project
+    // means none).
+    let mut credit_plans: Vec<(String, CreditPlan)> = Vec::new();
+    for plan in &s.credits {
+        let code = credits::generate_code();
+        let start = october_start() + Duration::minutes(plan.start_minute);
+        store
+            .insert_credits(
+                &[NewCredit {
+                    code: code.clone(),
+                    credit_type: "trial".into(),
+                    value_usd: Decimal::new(plan.value_cents, 2),
+                    start_time: start,
+                    expire_time: plan.valid_minutes.map(|m| start + Duration::minutes(m)),
+                }],
+                created,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let earmark = plan
+            .earmark
+            .filter(|p| *p < s.projects.len())
+            .map(|p| format!("case{case}-p{p}"));
+        credits::claim_credit(
+            store.as_ref(),
+            admin,
+            &group_ids[plan.group],
+            &code,
+            earmark.as_deref(),
+            created,
+        )
+        .await
+        .map_err(e)?;
+        let mut plan = plan.clone();
+        plan.earmark = plan.earmark.filter(|p| *p < s.projects.len());
+        credit_plans.push((code, plan));
+    }
+
     let seller = Seller::default();
     let month_end = october_start() + Duration::days(31);
     let mut estimates: Vec<InvoiceDetail> = Vec::new();
@@ -321,9 +396,115 @@ async fn check(store: &DynStore, admin: &CurrentUser, s: Scenario) -> Result<(),
             ));
         }
     }
+    check_credits(store, &credit_plans, &group_ids, case).await?;
     expected.retain(|_, hours| *hours > 0);
     if billed != expected {
         return Err(format!("hours billed {billed:?}, expected {expected:?}"));
+    }
+    Ok(())
+}
+
+/// The credit properties, read back from the store after the close.
+async fn check_credits(
+    store: &DynStore,
+    plans: &[(String, CreditPlan)],
+    group_ids: &[String; 2],
+    case: usize,
+) -> Result<(), String> {
+    let se = |e: billing_console::server::store::StoreError| e.to_string();
+    let mut consumed: BTreeMap<String, Decimal> = BTreeMap::new();
+    for (index, group) in group_ids.iter().enumerate() {
+        let issued = store.invoices_of_group(group).await.map_err(se)?;
+        let invoice = &issued[0];
+        if invoice.total_vat_zero.0 < Decimal::ZERO || invoice.total_usd.0 < Decimal::ZERO {
+            return Err(format!("group {index}: invoice below zero: {invoice:?}"));
+        }
+        let lines = store
+            .invoice_lines(&invoice.invoice_number)
+            .await
+            .map_err(se)?;
+        let mut per_project_usd: BTreeMap<String, Decimal> = BTreeMap::new();
+        for line in lines.iter().filter(|l| l.line_type == "service_charge") {
+            *per_project_usd
+                .entry(line.project_name.clone().unwrap_or_default())
+                .or_default() += line.line_total_usd.0;
+        }
+        for line in lines.iter().filter(|l| l.line_type == "credit_consumption") {
+            let code = line
+                .credit_code
+                .clone()
+                .ok_or("credit line without a code")?;
+            let (_, plan) = plans
+                .iter()
+                .find(|(c, _)| *c == code)
+                .ok_or("credit line of an unknown credit")?;
+            if plan.group != index {
+                return Err(format!("credit {code} paid another group's invoice"));
+            }
+            let paid = -line.line_total_usd.0;
+            if let Some(p) = plan.earmark {
+                let project = format!("case{case}-p{p}");
+                let charges = per_project_usd.get(&project).copied().unwrap_or_default();
+                if line.project_name.as_deref() != Some(project.as_str()) || paid > charges {
+                    return Err(format!(
+                        "earmarked credit {code} paid {paid} on {:?}; {project} had {charges}",
+                        line.project_name
+                    ));
+                }
+            }
+            *consumed.entry(code).or_default() += paid;
+        }
+    }
+    let october_end = october_start() + Duration::days(31);
+    let mut states = Vec::new();
+    for (code, plan) in plans {
+        let credit = store.credit(code).await.map_err(se)?.ok_or("credit gone")?;
+        let remaining = credit.remaining_value_usd.0;
+        let used = consumed.get(code).copied().unwrap_or_default();
+        if remaining < Decimal::ZERO {
+            return Err(format!("credit {code} is below zero: {remaining}"));
+        }
+        if credit.value_usd.0 - remaining != used {
+            return Err(format!(
+                "credit {code}: value {} − remaining {remaining} ≠ lines {used}",
+                credit.value_usd.0
+            ));
+        }
+        let overlaps = credit.start_time < october_end
+            && credit.expire_time.is_none_or(|e| e > october_start());
+        if !overlaps && !used.is_zero() {
+            return Err(format!("credit {code} paid outside its validity"));
+        }
+        states.push((plan, credit, used));
+    }
+    // Soonest expiry first: of two credits of a group that are both general
+    // and valid all month, the later one pays only when the earlier is
+    // used up.
+    for (a_plan, a, _) in &states {
+        for (b_plan, b, b_used) in &states {
+            let all_month = |c: &billing_console::server::store::CreditRecord| {
+                c.start_time <= october_start() && c.expire_time.is_none_or(|e| e >= october_end)
+            };
+            let sooner = match (a.expire_time, b.expire_time) {
+                (Some(x), Some(y)) => x < y,
+                (Some(_), None) => true,
+                _ => false,
+            };
+            if a_plan.group == b_plan.group
+                && a_plan.earmark.is_none()
+                && b_plan.earmark.is_none()
+                && all_month(a)
+                && all_month(b)
+                && sooner
+                && !b_used.is_zero()
+                && !a.remaining_value_usd.0.is_zero()
+            {
+                return Err(format!(
+                    "credit {} paid while the sooner-expiring {} kept {}",
+                    b.code, a.code, a.remaining_value_usd.0
+                ));
+            }
+        }
     }
     Ok(())
 }

@@ -32,7 +32,7 @@ test.describe('billing groups with JavaScript', () => {
     for (const [label, path, text] of [
       ['Projects', '/projects', 'Projects in this billing group'],
       ['Invoices', '/invoices', 'One invoice per calendar month'],
-      ['Credits', '/credits', 'Credit codes claimed into this billing group'],
+      ['Credits', '/credits', 'Burn-down forecast'],
       ['Events', '/events', 'Time (UTC)'],
       ['Billing information', '/billing-information', 'Payment method'],
       ['Overview', '', 'Applied credits'],

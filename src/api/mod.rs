@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod billing_info;
+pub mod credits;
 pub mod groups;
 pub mod invoices;
 

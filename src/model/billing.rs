@@ -112,6 +112,9 @@ pub struct GroupPage {
     pub invoices: Vec<crate::model::invoices::InvoiceSummary>,
     /// Overview: the cost chart.
     pub chart: Option<crate::model::invoices::CostChart>,
+    /// Overview: credits the running month's estimate expects to use, then
+    /// credit lines of issued invoices, newest first.
+    pub applied_credits: Vec<crate::model::credits::AppliedCredit>,
 }
 
 /// One line of the Events tab.

@@ -43,6 +43,8 @@ pub struct InvoiceLine {
     pub line_total_usd: Decimal,
     pub line_total_local: Decimal,
     pub local_currency: String,
+    /// The credit a `credit_consumption` line used.
+    pub credit_code: Option<String>,
 }
 
 /// A party on an invoice: the seller, or the customer as on the issue date.

@@ -2,6 +2,7 @@
 
 pub mod billing;
 pub mod countries;
+pub mod credits;
 pub mod invoices;
 pub mod validation;
 

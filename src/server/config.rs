@@ -24,6 +24,9 @@ pub struct Config {
     pub session_ttl_hours: i64,
     pub log_format: LogFormat,
     pub seller: Seller,
+    /// Close each month in the server (first hour of the 1st, UTC). Off
+    /// when an operator runs `close-month` from cron instead.
+    pub scheduled_close: bool,
 }
 
 /// Who issues the invoices, and their VAT (rule 9).
@@ -83,6 +86,7 @@ struct InvoicingSection {
     seller_vat_id: Option<String>,
     vat_rate: Option<String>,
     net_days: Option<i64>,
+    scheduled_close: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -230,10 +234,19 @@ impl Config {
             None => file.server.log_format.unwrap_or(LogFormat::Text),
         };
 
+        let scheduled_close = match env("MONTH_CLOSE_SCHEDULED") {
+            Some(text) => parse_bool(&text).ok_or_else(|| {
+                ConfigError(format!(
+                    "MONTH_CLOSE_SCHEDULED '{text}' must be true or false"
+                ))
+            })?,
+            None => file.invoicing.scheduled_close.unwrap_or(true),
+        };
         let seller = seller_settings(file.invoicing, &env)?;
 
         Ok(Config {
             seller,
+            scheduled_close,
             site_addr,
             site_root: pick("LEPTOS_SITE_ROOT", file.site.root, "target/site"),
             site_pkg_dir: pick("LEPTOS_SITE_PKG_DIR", file.site.pkg_dir, "pkg"),

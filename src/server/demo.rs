@@ -9,9 +9,9 @@ use rust_decimal::Decimal;
 use crate::error::{AppError, AppResult};
 use crate::model::{CurrentUser, Role};
 use crate::server::auth::{hash_password, internal};
-use crate::server::billing::{accounts, invoices, projects, store_error};
+use crate::server::billing::{accounts, credits, invoices, projects, store_error};
 use crate::server::config::Seller;
-use crate::server::store::{NewBillingGroup, NewService, NewUser, RunEnd, Store};
+use crate::server::store::{NewBillingGroup, NewCredit, NewService, NewUser, RunEnd, Store};
 
 pub const DEMO_EMAIL: &str = "demo@example.com";
 pub const DEMO_PASSWORD: &str = "demo-billing-2026";
@@ -46,10 +46,15 @@ type DemoProject<'a> = (&'static str, &'a str, usize, &'static [DemoService]);
 type DemoRun = (DateTime<Utc>, Option<(DateTime<Utc>, RunEnd)>);
 
 /// Seeds the demo when the database is empty. Returns false when it held data.
+///
+/// With `scheduled_close` the past three months are closed as the job
+/// would have closed them; without it the last month is left for the
+/// operator's `close-month` (and the credits issued for it to use).
 pub async fn seed_if_empty(
     store: &dyn Store,
     seller: &Seller,
     now: DateTime<Utc>,
+    scheduled_close: bool,
 ) -> AppResult<bool> {
     if !store.is_empty().await.map_err(internal)? {
         return Ok(false);
@@ -57,7 +62,8 @@ pub async fn seed_if_empty(
     seed(store, now).await?;
     // The past months are closed as the scheduled job would have closed
     // them, a few minutes into the next month.
-    for months_back in (1..=3).rev() {
+    let last = if scheduled_close { 1 } else { 2 };
+    for months_back in (last..=3).rev() {
         let period = month_start(now, months_back);
         let closed_at = month_start(now, months_back - 1) + chrono::Duration::minutes(5);
         invoices::close_month(store, seller, period, closed_at, "system").await?;
@@ -239,7 +245,61 @@ async fn seed(store: &dyn Store, now: DateTime<Utc>) -> AppResult<()> {
             }
         }
     }
+    seed_credits(
+        store,
+        &demo,
+        [
+            &acme_primary.billing_group_id,
+            &acme_research.billing_group_id,
+        ],
+        start,
+        now,
+    )
+    .await?;
     tracing::info!(email = DEMO_EMAIL, "demo data seeded");
+    Ok(())
+}
+
+/// Two claimed credits: a trial on Acme's primary group that expired in
+/// the middle of a month, and a promotion earmarked for one research
+/// project that is still running down.
+async fn seed_credits(
+    store: &dyn Store,
+    demo: &CurrentUser,
+    [primary, research]: [&str; 2],
+    start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let credits = [
+        (primary, "trial", "500", start + Duration::days(45), None),
+        (
+            research,
+            "promotion",
+            "5000",
+            now + Duration::days(90),
+            Some("acme-ml-lab"),
+        ),
+    ];
+    for (group, credit_type, value, expires, earmark) in credits {
+        let code = credits::generate_code();
+        store
+            .insert_credits(
+                &[NewCredit {
+                    code: code.clone(),
+                    credit_type: credit_type.into(),
+                    value_usd: value.parse().map_err(|_| AppError::Internal)?,
+                    start_time: start,
+                    expire_time: Some(expires),
+                }],
+                start,
+            )
+            .await
+            .map_err(store_error)?;
+        store
+            .claim_credit(&code, group, earmark, &demo.user_id, &demo.email, start)
+            .await
+            .map_err(store_error)?;
+    }
     Ok(())
 }
 

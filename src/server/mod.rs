@@ -81,9 +81,14 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     tracing::info!(backend = ?store.backend(), "database ready, migrations applied");
 
     if config.demo {
-        let seeded = demo::seed_if_empty(store.as_ref(), &config.seller, Utc::now())
-            .await
-            .map_err(|e| StartupError(format!("demo data could not be created: {e}")))?;
+        let seeded = demo::seed_if_empty(
+            store.as_ref(),
+            &config.seller,
+            Utc::now(),
+            config.scheduled_close,
+        )
+        .await
+        .map_err(|e| StartupError(format!("demo data could not be created: {e}")))?;
         if seeded {
             println!(
                 "Demo data created. Sign in at http://{}/signin as {} with password {}",
@@ -106,7 +111,11 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         config: Arc::new(config),
     };
     spawn_session_sweeper(state.store.clone());
-    spawn_month_closer(state.store.clone(), state.config.seller.clone());
+    if state.config.scheduled_close {
+        spawn_month_closer(state.store.clone(), state.config.seller.clone());
+    } else {
+        tracing::info!("scheduled month close is off; run `billing-console close-month` from cron");
+    }
     let app = router(state.clone());
     tracing::info!(addr = %state.config.site_addr, "listening");
     println!(
@@ -471,6 +480,29 @@ pub async fn close_month_command(
         summary.issued.len(),
         summary.already_invoiced
     ))
+}
+
+/// `billing-console credits issue …`: new codes, one per line.
+pub async fn issue_credits_command(
+    config: Config,
+    request: billing::credits::IssueRequest,
+) -> Result<Vec<String>, StartupError> {
+    prepare_data_dir(&config)?;
+    let store = store::connect(&config.database_url, config.max_connections)
+        .await
+        .map_err(|e| StartupError(format!("database at DATABASE_URL could not be opened: {e}")))?;
+    let result = billing::credits::issue_credits(store.as_ref(), &request, Utc::now()).await;
+    store.close().await;
+    result.map_err(|e| match e {
+        crate::error::AppError::Invalid { errors } => StartupError(
+            errors
+                .iter()
+                .map(|e| format!("--{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        other => StartupError(format!("credits issue: {other}")),
+    })
 }
 
 async fn shutdown_signal() {

@@ -172,7 +172,7 @@ pub async fn app(db: &TestDb, trusted_proxies: &str) -> Router {
         },
     )
     .expect("config");
-    demo::seed_if_empty(db.store.as_ref(), &config.seller, Utc::now())
+    demo::seed_if_empty(db.store.as_ref(), &config.seller, Utc::now(), true)
         .await
         .expect("demo data");
     app_server::router(AppState {

@@ -14,6 +14,7 @@ use crate::model::billing::{
     AccountBilling, AccumulatedCosts, BillingGroup, CardInfo, GroupPage, GroupSummary, Money,
     ProjectCost,
 };
+use crate::model::credits::AppliedCredit;
 use crate::model::invoices::CostChart;
 use crate::model::{validation, CurrentUser, Role};
 use crate::server::auth::{authorize, internal};
@@ -206,19 +207,69 @@ pub async fn group_page(
     }
     let (month_start, month_end) = costs::month_of(now);
     let hours_to_month_end = (month_end - now).num_hours();
+    let mut applied_credits = Vec::new();
     let (invoices, chart) = if with_overview {
         let own: Vec<&costs::Charge> = charges
             .iter()
             .filter(|c| c.billing_group_id == group.billing_group_id)
             .collect();
         let mut invoices = Vec::new();
+        let mut running_month_usd = None;
         if group.group_state == "active" {
-            // The estimate from the charges in hand: the same draft a close makes.
+            // The estimate from the charges in hand: the same draft a close
+            // makes, with what the group's credits are expected to pay.
             let rate = rates.get(&group.billing_currency).copied().flatten();
-            let (draft, _) =
-                invoices::estimate_draft(seller, &group, &own, (month_start, month_end), rate);
+            let claimed = store
+                .credits_of_group(&group.billing_group_id)
+                .await
+                .map_err(internal)?;
+            let claimed: Vec<&crate::server::store::CreditRecord> = claimed.iter().collect();
+            let expected = super::credits::credits_for_period(
+                &group.billing_group_id,
+                &claimed,
+                &memberships,
+                &runs,
+                &own,
+                (month_start, now),
+            );
+            let (draft, _) = invoices::estimate_draft(
+                seller,
+                &group,
+                &own,
+                (month_start, month_end),
+                rate,
+                &expected,
+            );
             invoices.push(invoices::estimate_summary(&draft));
+            running_month_usd = Some(draft.total_usd);
+            applied_credits.extend(
+                draft
+                    .lines
+                    .iter()
+                    .filter(|l| l.line_type == "credit_consumption")
+                    .map(|l| AppliedCredit {
+                        invoice_number: crate::model::invoices::ESTIMATE.into(),
+                        period_begin: month_start,
+                        code: l
+                            .credit_code
+                            .as_deref()
+                            .map(crate::model::credits::display_code)
+                            .unwrap_or_default(),
+                        project_name: l.project_name.clone(),
+                        amount_usd: -l.line_total_usd.0,
+                        amount_local: -l.line_total_local.0,
+                        currency: l.local_currency.clone(),
+                    }),
+            );
         }
+        applied_credits.extend(
+            store
+                .applied_credits_of_group(&group.billing_group_id, APPLIED_CREDITS_SHOWN)
+                .await
+                .map_err(internal)?
+                .into_iter()
+                .map(super::credits::applied_of),
+        );
         let issued = store
             .invoices_of_group(&group.billing_group_id)
             .await
@@ -239,7 +290,12 @@ pub async fn group_page(
             .into_iter()
             .map(|m| (m.period_begin.format("%Y-%m").to_string(), m.total_usd.0))
             .collect();
-        months.push((month_start.format("%Y-%m").to_string(), round_money(usd)));
+        // Like the closed months (an invoice's total before VAT, after
+        // credits): the estimate's, or the charges of a deleted group.
+        months.push((
+            month_start.format("%Y-%m").to_string(),
+            running_month_usd.unwrap_or_else(|| round_money(usd)),
+        ));
         (
             invoices,
             Some(CostChart {
@@ -282,9 +338,13 @@ pub async fn group_page(
         hours_to_month_end,
         invoices,
         chart,
+        applied_credits,
         group: to_model(group)?,
     })
 }
+
+/// Credit lines of issued invoices the Overview lists.
+const APPLIED_CREDITS_SHOWN: i64 = 10;
 
 /// Projects stacked in the cost chart; the rest are summed into one stack,
 /// so the chart (and the page) stay small in a group of any size.

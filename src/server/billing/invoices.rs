@@ -16,6 +16,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use super::costs::{self, Charge};
+use super::credits::{self, Allocation};
 use super::groups::authorized_group;
 use super::store_error;
 use crate::error::{AppError, AppResult};
@@ -27,7 +28,8 @@ use crate::model::{CurrentUser, Role};
 use crate::server::auth::internal;
 use crate::server::config::Seller;
 use crate::server::store::{
-    BillingGroupRecord, DbDecimal, InvoiceLineRecord, InvoiceRecord, NewInvoice, Store,
+    BillingGroupRecord, CreditRecord, CreditUse, DbDecimal, GroupMembershipRecord,
+    InvoiceLineRecord, InvoiceRecord, NewInvoice, PricedRunRecord, Store,
 };
 
 pub const REVERSE_CHARGE_NOTE: &str = "Reverse charge: VAT to be accounted for by the recipient \
@@ -85,13 +87,16 @@ pub fn round_in(amount: Decimal, currency: &str) -> Decimal {
     )
 }
 
-/// What an invoice of one group for one period says, before it is numbered.
+/// What an invoice of one group for one period says, before it is numbered:
+/// a line per project and service, a line per credit it uses (never taking
+/// the invoice below zero), and VAT on what remains.
 pub fn draft_invoice(
     group: &BillingGroupRecord,
     charges: &[&Charge],
     period: (DateTime<Utc>, DateTime<Utc>),
     exchange_rate: Decimal,
     vat: &Vat,
+    credits: &[Allocation],
 ) -> NewInvoice {
     let currency = group.billing_currency.clone();
     let mut charges: Vec<&&Charge> = charges.iter().collect();
@@ -122,8 +127,10 @@ pub fn draft_invoice(
             line_total_usd: DbDecimal(round_in(charge.amount_usd, "USD")),
             line_total_local: DbDecimal(round_in(charge.amount_usd * exchange_rate, &currency)),
             local_currency: currency.clone(),
+            credit_code: None,
         });
     }
+    let credit_uses = credit_lines(&mut lines, credits, period, exchange_rate, &currency);
     let total_usd: Decimal = lines.iter().map(|l| l.line_total_usd.0).sum();
     let total_vat_zero: Decimal = lines.iter().map(|l| l.line_total_local.0).sum();
     let hundred = Decimal::from(100);
@@ -147,6 +154,7 @@ pub fn draft_invoice(
         line_total_usd: DbDecimal(round_in(total_usd * vat.rate / hundred, "USD")),
         line_total_local: DbDecimal(vat_local),
         local_currency: currency.clone(),
+        credit_code: None,
     });
     let total_inc_vat = total_vat_zero + vat_local;
     let state = if total_inc_vat.is_zero() {
@@ -179,7 +187,65 @@ pub fn draft_invoice(
         payment_method: group.payment_method.clone(),
         customer: customer_of(group).to_json(),
         lines,
+        credit_uses,
     }
+}
+
+/// Appends a `credit_consumption` line per credit: its exact share rounded
+/// like any line, but never more than the charges still unpaid on the
+/// invoice in either currency (rounding must not take it below zero).
+fn credit_lines(
+    lines: &mut Vec<InvoiceLineRecord>,
+    credits: &[Allocation],
+    period: (DateTime<Utc>, DateTime<Utc>),
+    exchange_rate: Decimal,
+    currency: &str,
+) -> Vec<CreditUse> {
+    let mut unpaid_usd: Decimal = lines.iter().map(|l| l.line_total_usd.0).sum();
+    let mut unpaid_local: Decimal = lines.iter().map(|l| l.line_total_local.0).sum();
+    let mut uses = Vec::new();
+    for credit in credits {
+        let usd = round_in(credit.total, "USD").min(unpaid_usd);
+        if usd <= Decimal::ZERO {
+            continue;
+        }
+        let local = round_in(usd * exchange_rate, currency)
+            .min(unpaid_local)
+            .max(Decimal::ZERO);
+        unpaid_usd -= usd;
+        unpaid_local -= local;
+        let code = crate::model::credits::display_code(&credit.code);
+        lines.push(InvoiceLineRecord {
+            line_no: lines.len() as i64 + 1,
+            line_type: "credit_consumption".into(),
+            description: match &credit.earmarked_project_name {
+                Some(project) => format!(
+                    "Credit {code} ({}), earmarked for {project}",
+                    credit.credit_type
+                ),
+                None => format!("Credit {code} ({})", credit.credit_type),
+            },
+            project_name: credit.earmarked_project_name.clone(),
+            service_name: None,
+            service_type: None,
+            service_plan: None,
+            cloud_name: None,
+            hours: None,
+            timestamp_begin: Some(period.0),
+            timestamp_end: Some(period.1),
+            line_total_usd: DbDecimal(-usd),
+            line_total_local: DbDecimal(-local),
+            local_currency: currency.to_string(),
+            credit_code: Some(credit.code.clone()),
+        });
+        uses.push(CreditUse {
+            code: credit.code.clone(),
+            amount_usd: usd,
+            remaining_before: credit.remaining_before,
+            earmarked_project_name: credit.earmarked_project_name.clone(),
+        });
+    }
+    uses
 }
 
 /// The customer's billing details as an invoice freezes them.
@@ -388,7 +454,6 @@ pub async fn close_month(
     let (memberships, runs) = store.usage_between(from, to).await.map_err(internal)?;
     lap("read usage", &mut phases);
     let charges = costs::charges(&memberships, &runs, from, to);
-    drop(runs);
     lap("charges", &mut phases);
     let mut by_group: BTreeMap<&str, Vec<&Charge>> = BTreeMap::new();
     for charge in &charges {
@@ -397,6 +462,37 @@ pub async fn close_month(
             .or_default()
             .push(charge);
     }
+    let claimed = store.claimed_credits().await.map_err(internal)?;
+    let mut credits_by_group: BTreeMap<&str, Vec<&CreditRecord>> = BTreeMap::new();
+    for credit in &claimed {
+        if let Some(group) = credit.billing_group_id.as_deref() {
+            credits_by_group.entry(group).or_default().push(credit);
+        }
+    }
+    // What each group's credits pay, before the usage is let go.
+    let mut credits_of: BTreeMap<&str, Vec<Allocation>> = BTreeMap::new();
+    if !credits_by_group.is_empty() {
+        let usage_index = UsageIndex::new(&memberships, &runs);
+        for (group, credits) in &credits_by_group {
+            let Some(group_charges) = by_group.get(group) else {
+                continue;
+            };
+            let (group_memberships, group_runs) = usage_index.of_group(group);
+            credits_of.insert(
+                group,
+                credits::credits_for_period(
+                    group,
+                    credits,
+                    &group_memberships,
+                    &group_runs,
+                    group_charges,
+                    (from, to),
+                ),
+            );
+        }
+    }
+    drop(runs);
+    lap("credits", &mut phases);
     let mut issued = Vec::new();
     let mut already_invoiced = 0;
     let mut drafting = std::time::Duration::ZERO;
@@ -414,7 +510,12 @@ pub async fn close_month(
                     .get(group.billing_group_id.as_str())
                     .map(Vec::as_slice)
                     .unwrap_or_default();
-                let mut draft = draft_invoice(group, group_charges, (from, to), rate, &vat);
+                let group_credits = credits_of
+                    .get(group.billing_group_id.as_str())
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                let mut draft =
+                    draft_invoice(group, group_charges, (from, to), rate, &vat, group_credits);
                 draft.issue_date = issue_date;
                 draft.due_date = issue_date + Duration::days(seller.net_days);
                 draft.download_cookie = download_cookie();
@@ -441,6 +542,64 @@ pub async fn close_month(
         already_invoiced,
         phases,
     })
+}
+
+/// The month's usage by project, so a group with credits gets its own
+/// share without a scan of everything (stretches shorter than the month
+/// need the engine run again on it).
+struct UsageIndex<'a> {
+    memberships: &'a [GroupMembershipRecord],
+    groups_of_project: std::collections::HashMap<&'a str, Vec<usize>>,
+    runs_of_project: std::collections::HashMap<&'a str, Vec<&'a PricedRunRecord>>,
+}
+
+impl<'a> UsageIndex<'a> {
+    fn new(memberships: &'a [GroupMembershipRecord], runs: &'a [PricedRunRecord]) -> Self {
+        let mut groups_of_project: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+        for (index, membership) in memberships.iter().enumerate() {
+            groups_of_project
+                .entry(membership.project_name.as_str())
+                .or_default()
+                .push(index);
+        }
+        let mut runs_of_project: std::collections::HashMap<&str, Vec<&PricedRunRecord>> =
+            Default::default();
+        for run in runs {
+            runs_of_project
+                .entry(run.project_name.as_str())
+                .or_default()
+                .push(run);
+        }
+        UsageIndex {
+            memberships,
+            groups_of_project,
+            runs_of_project,
+        }
+    }
+
+    /// Memberships and runs of the projects that were in the group.
+    fn of_group(
+        &self,
+        billing_group_id: &str,
+    ) -> (Vec<GroupMembershipRecord>, Vec<PricedRunRecord>) {
+        let projects: std::collections::BTreeSet<&str> = self
+            .memberships
+            .iter()
+            .filter(|m| m.billing_group_id == billing_group_id)
+            .map(|m| m.project_name.as_str())
+            .collect();
+        let mut memberships = Vec::new();
+        let mut runs = Vec::new();
+        for project in projects {
+            for index in self.groups_of_project.get(project).into_iter().flatten() {
+                memberships.push(self.memberships[*index].clone());
+            }
+            for run in self.runs_of_project.get(project).into_iter().flatten() {
+                runs.push((*run).clone());
+            }
+        }
+        (memberships, runs)
+    }
 }
 
 /// Unguessable (128 random bits): the key of the invoice's download link.
@@ -485,6 +644,9 @@ fn line_of(line: InvoiceLineRecord) -> InvoiceLine {
         line_total_usd: line.line_total_usd.0,
         line_total_local: line.line_total_local.0,
         local_currency: line.local_currency,
+        credit_code: line
+            .credit_code
+            .map(|c| crate::model::credits::display_code(&c)),
     }
 }
 
@@ -508,7 +670,27 @@ pub async fn estimate(
         .filter(|c| c.billing_group_id == group.billing_group_id)
         .collect();
     let rate = rate_on(store, &group.billing_currency, now.date_naive()).await?;
-    Ok(estimate_draft(seller, group, &own, (from, to), rate))
+    let claimed = store
+        .credits_of_group(&group.billing_group_id)
+        .await
+        .map_err(internal)?;
+    let claimed: Vec<&CreditRecord> = claimed.iter().collect();
+    let credits = credits::credits_for_period(
+        &group.billing_group_id,
+        &claimed,
+        &memberships,
+        &runs,
+        &own,
+        (from, now),
+    );
+    Ok(estimate_draft(
+        seller,
+        group,
+        &own,
+        (from, to),
+        rate,
+        &credits,
+    ))
 }
 
 /// The running month's draft from charges already computed. Without a rate
@@ -519,15 +701,16 @@ pub fn estimate_draft(
     own: &[&Charge],
     month: (DateTime<Utc>, DateTime<Utc>),
     rate: Option<Decimal>,
+    credits: &[Allocation],
 ) -> (NewInvoice, Option<String>) {
     let vat = vat_for(seller, &group.country_code, &group.vat_id);
     let (mut draft, notice) = match rate {
-        Some(rate) => (draft_invoice(group, own, month, rate, &vat), None),
+        Some(rate) => (draft_invoice(group, own, month, rate, &vat, credits), None),
         None => {
             let mut in_usd = group.clone();
             in_usd.billing_currency = "USD".into();
             (
-                draft_invoice(&in_usd, own, month, Decimal::ONE, &vat),
+                draft_invoice(&in_usd, own, month, Decimal::ONE, &vat, credits),
                 Some(format!(
                     "No exchange rate for {} is in force today, so this estimate is in USD.",
                     group.billing_currency

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod billing_info;
 pub mod costs;
+pub mod credits;
 pub mod events;
 pub mod groups;
 pub mod invoice_files;
@@ -46,6 +47,12 @@ fn violation_error(violation: Violation) -> AppError {
         ),
         Violation::ServiceAlreadyRunning => AppError::Conflict { message: "The service is already running.".into() },
         Violation::ServiceNotRunning => AppError::Conflict { message: "The service is not running.".into() },
+        Violation::CreditAlreadyClaimed => AppError::invalid("code", "This code has already been claimed; each code can be claimed once."),
+        Violation::CreditExpired => AppError::invalid("code", "This code has expired."),
+        Violation::CreditBalanceChanged => AppError::Conflict {
+            message: "A credit's remaining value changed while the month was being closed; nothing was issued for its group. Run the close again.".into(),
+        },
+        Violation::CreditCodeTaken => AppError::Conflict { message: "A generated code already existed; issue the credits again.".into() },
         other => {
             tracing::error!(?other, "unexpected constraint violation");
             AppError::Internal

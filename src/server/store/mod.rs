@@ -42,6 +42,14 @@ pub enum Violation {
     /// Power on for a service that runs, or off for one that does not.
     ServiceAlreadyRunning,
     ServiceNotRunning,
+    /// A credit code that another group (of any account) has claimed.
+    CreditAlreadyClaimed,
+    /// A credit code past its expiry.
+    CreditExpired,
+    /// A credit's remaining value changed while a close was using it.
+    CreditBalanceChanged,
+    /// A credit code that exists already (issuing).
+    CreditCodeTaken,
     /// Another named check; the name tells which.
     Check(String),
     /// A foreign key without a more specific meaning.
@@ -65,6 +73,7 @@ impl Violation {
             }
             "events_insert_only" => Violation::EventsInsertOnly,
             "service_runs_one_open" => Violation::ServiceAlreadyRunning,
+            "credits_pkey" => Violation::CreditCodeTaken,
             other if other.ends_with("_fkey") || other == "foreign_key" => {
                 Violation::ForeignKey(other.to_string())
             }
@@ -380,6 +389,8 @@ pub struct InvoiceLineRecord {
     pub line_total_usd: DbDecimal,
     pub line_total_local: DbDecimal,
     pub local_currency: String,
+    /// The credit a `credit_consumption` line used.
+    pub credit_code: Option<String>,
 }
 
 /// An invoice to issue: the store numbers it (sequential per group) and
@@ -405,6 +416,57 @@ pub struct NewInvoice {
     pub payment_method: String,
     pub customer: String,
     pub lines: Vec<InvoiceLineRecord>,
+    /// Credits this invoice consumes: written with it, or not at all.
+    pub credit_uses: Vec<CreditUse>,
+}
+
+/// A credit as stored. Values are USD; `code` is the normalized code (16
+/// characters, no separators).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CreditRecord {
+    pub code: String,
+    pub credit_type: String,
+    pub value_usd: DbDecimal,
+    pub remaining_value_usd: DbDecimal,
+    pub start_time: DateTime<Utc>,
+    pub expire_time: Option<DateTime<Utc>>,
+    pub issue_time: DateTime<Utc>,
+    pub billing_group_id: Option<String>,
+    pub earmarked_project_name: Option<String>,
+    pub claim_time: Option<DateTime<Utc>>,
+}
+
+/// A credit code an operator issues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCredit {
+    pub code: String,
+    pub credit_type: String,
+    pub value_usd: Decimal,
+    pub start_time: DateTime<Utc>,
+    pub expire_time: Option<DateTime<Utc>>,
+}
+
+/// What an issued invoice takes from one credit. `remaining_before` guards
+/// against a second writer: the store refuses the invoice when the credit's
+/// remaining value is no longer that.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreditUse {
+    pub code: String,
+    pub amount_usd: Decimal,
+    pub remaining_before: Decimal,
+    pub earmarked_project_name: Option<String>,
+}
+
+/// A credit line of an issued invoice (the Overview's applied credits).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AppliedCreditRecord {
+    pub invoice_number: String,
+    pub period_begin: DateTime<Utc>,
+    pub credit_code: String,
+    pub project_name: Option<String>,
+    pub line_total_usd: DbDecimal,
+    pub line_total_local: DbDecimal,
+    pub local_currency: String,
 }
 
 /// USD charged per closed month (the cost chart's history).
@@ -717,6 +779,35 @@ pub trait Store: Send + Sync + 'static {
     /// Refused when it already is in that state.
     async fn power_service(&self, service_id: &str, on: bool, at: DateTime<Utc>)
         -> StoreResult<()>;
+
+    // credits
+    /// Stores newly issued, unclaimed credit codes (all or none).
+    async fn insert_credits(&self, credits: &[NewCredit], at: DateTime<Utc>) -> StoreResult<()>;
+    async fn credit(&self, code: &str) -> StoreResult<Option<CreditRecord>>;
+    /// Claims an unclaimed, unexpired code into an active group (optionally
+    /// earmarked for a project) and writes `credit_claimed`, in one
+    /// transaction. A code is claimed once across all accounts.
+    async fn claim_credit(
+        &self,
+        code: &str,
+        billing_group_id: &str,
+        earmarked_project_name: Option<&str>,
+        user_id: &str,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<CreditRecord>;
+    /// The group's credits, soonest expiry first.
+    async fn credits_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<CreditRecord>>;
+    /// Every claimed credit (month close: one query for all groups).
+    async fn claimed_credits(&self) -> StoreResult<Vec<CreditRecord>>;
+    /// Credit lines of the group's issued invoices, newest period first.
+    async fn applied_credits_of_group(
+        &self,
+        billing_group_id: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<AppliedCreditRecord>>;
+    async fn record_claim_failure(&self, user_id: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    async fn claim_failures_since(&self, user_id: &str, since: DateTime<Utc>) -> StoreResult<i64>;
 
     // events
     /// The group's events, newest first, filtered and paged by keyset.

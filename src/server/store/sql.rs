@@ -985,6 +985,9 @@ macro_rules! impl_store {
                         return Err(StoreError::Violation(Violation::Unique("invoices_pkey".into())));
                     }
                     insert_invoice_lines(&mut tx, &number, &invoice.lines).await?;
+                    for credit_use in &invoice.credit_uses {
+                        use_credit(&mut tx, invoice, &number, credit_use, actor, at).await?;
+                    }
                     let details = serde_json::json!({
                         "after": {
                             "invoice_number": number,
@@ -1168,6 +1171,178 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn insert_credits(&self, credits: &[NewCredit], at: DateTime<Utc>) -> StoreResult<()> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                for credit in credits {
+                    sqlx::query(
+                        "INSERT INTO credits (code, credit_type, value_usd, remaining_value_usd, start_time,
+                             expire_time, issue_time)
+                         VALUES ($1, $2, $3, $3, $4, $5, $6)",
+                    )
+                    .bind(&credit.code)
+                    .bind(&credit.credit_type)
+                    .bind(DbDecimal(credit.value_usd))
+                    .bind(credit.start_time)
+                    .bind(credit.expire_time)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn credit(&self, code: &str) -> StoreResult<Option<CreditRecord>> {
+                Ok(sqlx::query_as::<_, CreditRecord>(&format!(
+                    "SELECT {CREDIT_COLUMNS} FROM credits WHERE code = $1"
+                ))
+                .bind(code)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn claim_credit(
+                &self,
+                code: &str,
+                billing_group_id: &str,
+                earmarked_project_name: Option<&str>,
+                user_id: &str,
+                actor: &str,
+                at: DateTime<Utc>,
+            ) -> StoreResult<CreditRecord> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                let group = lock_group(&mut tx, billing_group_id).await?;
+                if group.group_state != "active" {
+                    return Err(StoreError::Violation(Violation::GroupDeleted));
+                }
+                let credit = sqlx::query_as::<_, CreditRecord>(&format!(
+                    "SELECT {CREDIT_COLUMNS} FROM credits WHERE code = $1{FOR_UPDATE}"
+                ))
+                .bind(code)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+                if credit.billing_group_id.is_some() {
+                    return Err(StoreError::Violation(Violation::CreditAlreadyClaimed));
+                }
+                if credit.expire_time.is_some_and(|expiry| expiry <= at) {
+                    return Err(StoreError::Violation(Violation::CreditExpired));
+                }
+                // The guard on billing_group_id makes a claim once-only even
+                // where the read above took no lock.
+                let claimed = sqlx::query_as::<_, CreditRecord>(&format!(
+                    "UPDATE credits SET billing_group_id = $2, earmarked_project_name = $3,
+                         claim_time = $4, claimed_by = $5
+                     WHERE code = $1 AND billing_group_id IS NULL
+                     RETURNING {CREDIT_COLUMNS}"
+                ))
+                .bind(code)
+                .bind(billing_group_id)
+                .bind(earmarked_project_name)
+                .bind(at)
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::Violation(Violation::CreditAlreadyClaimed))?;
+                let details = serde_json::json!({
+                    "after": {
+                        "code": claimed.code,
+                        "credit_type": claimed.credit_type,
+                        "value_usd": claimed.value_usd.0.to_string(),
+                        "expire_time": claimed.expire_time,
+                        "earmarked_project_name": claimed.earmarked_project_name,
+                    }
+                });
+                let earmark = earmarked_project_name
+                    .map(|p| format!(", earmarked for {p}"))
+                    .unwrap_or_default();
+                insert_event(
+                    &mut tx,
+                    billing_group_id,
+                    &group.account_id,
+                    actor,
+                    "credit_claimed",
+                    &format!(
+                        "Credit {} claimed: {} USD ({}){earmark}",
+                        crate::model::credits::display_code(&claimed.code),
+                        claimed.value_usd.0,
+                        claimed.credit_type
+                    ),
+                    earmarked_project_name,
+                    Some(&details),
+                    at,
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(claimed)
+            }
+
+            async fn credits_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<CreditRecord>> {
+                Ok(sqlx::query_as::<_, CreditRecord>(&format!(
+                    "SELECT {CREDIT_COLUMNS} FROM credits WHERE billing_group_id = $1
+                     ORDER BY expire_time IS NULL, expire_time, claim_time, code"
+                ))
+                .bind(billing_group_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn claimed_credits(&self) -> StoreResult<Vec<CreditRecord>> {
+                Ok(sqlx::query_as::<_, CreditRecord>(&format!(
+                    "SELECT {CREDIT_COLUMNS} FROM credits WHERE billing_group_id IS NOT NULL
+                     ORDER BY billing_group_id, code"
+                ))
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn applied_credits_of_group(
+                &self,
+                billing_group_id: &str,
+                limit: i64,
+            ) -> StoreResult<Vec<AppliedCreditRecord>> {
+                Ok(sqlx::query_as::<_, AppliedCreditRecord>(
+                    "SELECT i.invoice_number, i.period_begin, l.credit_code, l.project_name,
+                            l.line_total_usd, l.line_total_local, l.local_currency
+                     FROM invoice_lines l JOIN invoices i ON i.invoice_number = l.invoice_number
+                     WHERE i.billing_group_id = $1 AND l.line_type = 'credit_consumption'
+                       AND l.credit_code IS NOT NULL
+                     ORDER BY i.period_begin DESC, l.line_no
+                     LIMIT $2",
+                )
+                .bind(billing_group_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn record_claim_failure(&self, user_id: &str, at: DateTime<Utc>) -> StoreResult<()> {
+                let mut tx = self.pool.begin_with($begin).await?;
+                // Only the last day matters for the limit; older rows go.
+                sqlx::query("DELETE FROM credit_claim_failures WHERE user_id = $1 AND failed_at < $2")
+                    .bind(user_id)
+                    .bind(at - chrono::Duration::days(1))
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO credit_claim_failures (user_id, failed_at) VALUES ($1, $2)")
+                    .bind(user_id)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn claim_failures_since(&self, user_id: &str, since: DateTime<Utc>) -> StoreResult<i64> {
+                Ok(sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM credit_claim_failures WHERE user_id = $1 AND failed_at >= $2",
+                )
+                .bind(user_id)
+                .bind(since)
+                .fetch_one(&self.pool)
+                .await?)
+            }
+
             async fn events(&self, billing_group_id: &str, filter: &EventFilter) -> StoreResult<Vec<EventRecord>> {
                 Ok(sqlx::query_as::<_, EventRecord>(
                     "SELECT log_entry_id, billing_group_id, account_id, actor, event_type, event_desc,
@@ -1319,7 +1494,7 @@ macro_rules! impl_store {
 
         const INVOICE_LINE_COLUMNS: &str = "line_no, line_type, description, project_name, service_name,
             service_type, service_plan, cloud_name, hours, timestamp_begin, timestamp_end,
-            line_total_usd, line_total_local, local_currency";
+            line_total_usd, line_total_local, local_currency, credit_code";
 
         /// Sequential per group, readable, and unique across groups: the
         /// group id's first 12 hex digits and the sequence number.
@@ -1332,6 +1507,61 @@ macro_rules! impl_store {
             format!("{}-{sequence:04}", prefix.to_ascii_uppercase())
         }
 
+        const CREDIT_COLUMNS: &str = "code, credit_type, value_usd, remaining_value_usd, start_time,
+            expire_time, issue_time, billing_group_id, earmarked_project_name, claim_time";
+
+        /// Takes an invoice's use of a credit off its remaining value and
+        /// writes `credit_consumed`. Refused when the remaining value is not
+        /// what the close read (another writer got there first).
+        async fn use_credit(
+            tx: &mut $conn,
+            invoice: &NewInvoice,
+            invoice_number: &str,
+            credit_use: &CreditUse,
+            actor: &str,
+            at: DateTime<Utc>,
+        ) -> StoreResult<()> {
+            let remaining = credit_use.remaining_before - credit_use.amount_usd;
+            let updated = sqlx::query(
+                "UPDATE credits SET remaining_value_usd = $3
+                 WHERE code = $1 AND billing_group_id = $2 AND remaining_value_usd = $4",
+            )
+            .bind(&credit_use.code)
+            .bind(&invoice.billing_group_id)
+            .bind(DbDecimal(remaining))
+            .bind(DbDecimal(credit_use.remaining_before))
+            .execute(&mut *tx)
+            .await?;
+            if updated.rows_affected() != 1 {
+                return Err(StoreError::Violation(Violation::CreditBalanceChanged));
+            }
+            let details = serde_json::json!({
+                "before": {"remaining_value_usd": credit_use.remaining_before.to_string()},
+                "after": {
+                    "remaining_value_usd": remaining.to_string(),
+                    "invoice_number": invoice_number,
+                    "consumed_usd": credit_use.amount_usd.to_string(),
+                },
+            });
+            insert_event(
+                tx,
+                &invoice.billing_group_id,
+                &invoice.account_id,
+                actor,
+                "credit_consumed",
+                &format!(
+                    "Credit {} paid {} USD of invoice {invoice_number}; {} USD remains",
+                    crate::model::credits::display_code(&credit_use.code),
+                    credit_use.amount_usd,
+                    remaining
+                ),
+                credit_use.earmarked_project_name.as_deref(),
+                Some(&details),
+                at,
+            )
+            .await
+        }
+
         /// Writes lines many rows per statement: a month close writes
         /// hundreds of thousands of them.
         async fn insert_invoice_lines(
@@ -1339,13 +1569,13 @@ macro_rules! impl_store {
             invoice_number: &str,
             lines: &[InvoiceLineRecord],
         ) -> StoreResult<()> {
-            const COLUMNS: usize = 15;
+            const COLUMNS: usize = 16;
             const ROWS_PER_STATEMENT: usize = 60;
             for chunk in lines.chunks(ROWS_PER_STATEMENT) {
                 let mut sql = String::from(
                     "INSERT INTO invoice_lines (invoice_number, line_no, line_type, description, project_name,
                      service_name, service_type, service_plan, cloud_name, hours, timestamp_begin,
-                     timestamp_end, line_total_usd, line_total_local, local_currency) VALUES ",
+                     timestamp_end, line_total_usd, line_total_local, local_currency, credit_code) VALUES ",
                 );
                 for row in 0..chunk.len() {
                     if row > 0 {
@@ -1381,7 +1611,8 @@ macro_rules! impl_store {
                         .bind(line.timestamp_end)
                         .bind(line.line_total_usd)
                         .bind(line.line_total_local)
-                        .bind(&line.local_currency);
+                        .bind(&line.local_currency)
+                        .bind(&line.credit_code);
                 }
                 query.execute(&mut *tx).await?;
             }

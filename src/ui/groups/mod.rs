@@ -2,6 +2,7 @@
 //! menu, and one tab per URL.
 
 mod billing_info_tab;
+mod credits_tab;
 mod events_tab;
 mod header;
 mod invoices_tab;

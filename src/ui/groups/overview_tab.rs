@@ -1,10 +1,12 @@
 use leptos::prelude::*;
 
 use crate::model::billing::GroupPage;
+use crate::model::credits::AppliedCredit;
+use crate::model::invoices::ESTIMATE;
 use crate::ui::invoices::{CostChartView, InvoiceTable};
 
 /// Overview: the group's projects with this month's costs so far, the cost
-/// chart, the estimate and latest invoices; credits follow in their issue.
+/// chart, the estimate and latest invoices, and the credits they use.
 #[component]
 pub fn OverviewTab(page: GroupPage) -> impl IntoView {
     let id = page.group.billing_group_id.clone();
@@ -27,7 +29,7 @@ pub fn OverviewTab(page: GroupPage) -> impl IntoView {
         </section>
         <section class="panel" aria-labelledby="overview-credits">
             <h2 id="overview-credits">"Applied credits"</h2>
-            <p class="muted">"Credits claimed into this group, and how much of them invoices used, will be listed here."</p>
+            <AppliedCredits billing_group_id=id.clone() credits=page.applied_credits.clone() />
         </section>
     }
 }
@@ -68,12 +70,62 @@ pub fn ProjectCosts(page: GroupPage) -> impl IntoView {
     .into_any()
 }
 
+/// Credits the running month is expected to use, then those issued
+/// invoices used.
 #[component]
-pub fn CreditsTab() -> impl IntoView {
+fn AppliedCredits(billing_group_id: String, credits: Vec<AppliedCredit>) -> impl IntoView {
+    let credits_href = format!("/billing-group/{billing_group_id}/credits");
+    if credits.is_empty() {
+        return view! {
+            <p class="muted">
+                "No credits applied yet. " <a href=credits_href>"Claim a credit code"</a>
+                " on the Credits tab."
+            </p>
+        }
+        .into_any();
+    }
     view! {
-        <h2>"Credits"</h2>
+        <table aria-label="Applied credits">
+            <thead>
+                <tr>
+                    <th scope="col">"Invoice"</th>
+                    <th scope="col">"Period"</th>
+                    <th scope="col">"Credit"</th>
+                    <th scope="col">"Project"</th>
+                    <th scope="col" class="num">"Applied (USD)"</th>
+                    <th scope="col" class="num">"Applied"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {credits
+                    .into_iter()
+                    .map(|c| {
+                        let href = format!(
+                            "/billing-group/{billing_group_id}/invoices/{}",
+                            c.invoice_number
+                        );
+                        let label = if c.invoice_number == ESTIMATE {
+                            "Estimate (expected)".to_string()
+                        } else {
+                            c.invoice_number.clone()
+                        };
+                        view! {
+                            <tr>
+                                <td><a href=href>{label}</a></td>
+                                <td>{c.period_begin.format("%Y-%m").to_string()}</td>
+                                <td><code>{c.code.clone()}</code></td>
+                                <td>{c.project_name.clone().unwrap_or_else(|| "All projects".into())}</td>
+                                <td class="num">{c.amount_usd.to_string()}</td>
+                                <td class="num">{format!("{} {}", c.amount_local, c.currency)}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
         <p>
-            "Credit codes claimed into this billing group will be listed here with their value, remaining value, expiry and the project they are earmarked for, with a form to claim a code."
+            <a href=credits_href>"All credits"</a>
         </p>
     }
+    .into_any()
 }

@@ -3,10 +3,11 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::billing_info_tab::BillingInfoTab;
+use super::credits_tab::CreditsTab;
 use super::events_tab::EventsTab;
 use super::header::GroupHeader;
 use super::invoices_tab::InvoicesTab;
-use super::overview_tab::{CreditsTab, OverviewTab};
+use super::overview_tab::OverviewTab;
 use super::projects_tab::ProjectsTab;
 use super::TABS;
 use crate::api::billing_info::SaveBillingInfo;
@@ -88,7 +89,7 @@ fn GroupView(page: GroupPage, tab: String, actions: GroupActions) -> impl IntoVi
     let body = match tab.as_str() {
         "projects" => view! { <ProjectsTab page=page.clone() actions /> }.into_any(),
         "invoices" => view! { <InvoicesTab billing_group_id=id.clone() /> }.into_any(),
-        "credits" => view! { <CreditsTab /> }.into_any(),
+        "credits" => view! { <CreditsTab billing_group_id=id.clone() /> }.into_any(),
         "events" => view! { <EventsTab billing_group_id=id.clone() /> }.into_any(),
         "billing-information" => {
             view! { <BillingInfoTab page=page.clone() action=actions.save_info /> }.into_any()

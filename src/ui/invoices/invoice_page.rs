@@ -129,7 +129,10 @@ fn InvoiceView(detail: InvoiceDetail, set_state: ServerAction<SetInvoiceState>) 
             {groups
                 .into_iter()
                 .map(|(project, lines, subtotal)| {
-                    let heading = project.clone().unwrap_or_else(|| "Tax".into());
+                    let has_credits = lines.iter().any(|l| l.line_type == "credit_consumption");
+                    let heading = project.clone().unwrap_or_else(|| {
+                        if has_credits { "Credits and tax".into() } else { "Tax".into() }
+                    });
                     view! {
                         <tbody>
                             <tr class="group-row">
