@@ -778,3 +778,211 @@ on_both_backends!(menu_names_and_event_projects, |db| {
         .unwrap();
     assert_eq!(mentioned, ["aa", "zz"]);
 });
+
+fn new_credit(code: &str, value: &str) -> NewCredit {
+    NewCredit {
+        code: code.into(),
+        credit_type: "trial".into(),
+        value_usd: dec(value),
+        start_time: t(1, 0),
+        expire_time: Some(t(31, 0)),
+    }
+}
+
+/// An invoice of `group` for October that uses `uses`, with no lines.
+fn invoice_using(account_id: &str, group: &str, uses: Vec<CreditUse>) -> NewInvoice {
+    NewInvoice {
+        billing_group_id: group.into(),
+        account_id: account_id.into(),
+        period_begin: t(1, 0),
+        period_end: t(31, 0),
+        state: "paid".into(),
+        currency: "EUR".into(),
+        exchange_rate: Decimal::ONE,
+        vat_rate: Decimal::ZERO,
+        vat_note: String::new(),
+        total_usd: Decimal::ZERO,
+        total_vat_zero: Decimal::ZERO,
+        total_inc_vat: Decimal::ZERO,
+        issue_date: t(31, 0).date_naive(),
+        due_date: t(31, 0).date_naive(),
+        download_cookie: uuid::Uuid::new_v4().simple().to_string(),
+        payment_method: "email".into(),
+        customer: "{}".into(),
+        lines: Vec::new(),
+        credit_uses: uses,
+    }
+}
+
+on_both_backends!(credits_are_claimed_once_and_used_with_a_guard, |db| {
+    let store = &db.store;
+    let u = user(store, "a@example.com").await;
+    let (acme, acme_group) = account(store, "acme", "Acme").await;
+    let (other, other_group) = account(store, "other", "Other").await;
+    project(store, "p1", &acme.account_id, &acme_group.billing_group_id).await;
+    store
+        .insert_credits(
+            &[new_credit("AAAA", "100"), new_credit("BBBB", "50.5")],
+            t(1, 0),
+        )
+        .await
+        .unwrap();
+    // A code exists once.
+    assert!(matches!(
+        store
+            .insert_credits(&[new_credit("AAAA", "1")], t(1, 0))
+            .await,
+        Err(StoreError::Violation(Violation::CreditCodeTaken))
+    ));
+    assert!(matches!(
+        store
+            .claim_credit(
+                "NONE",
+                &acme_group.billing_group_id,
+                None,
+                &u.user_id,
+                "a",
+                t(2, 0)
+            )
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let claimed = store
+        .claim_credit(
+            "AAAA",
+            &acme_group.billing_group_id,
+            Some("p1"),
+            &u.user_id,
+            "a",
+            t(2, 0),
+        )
+        .await
+        .unwrap();
+    assert_eq!(claimed.earmarked_project_name.as_deref(), Some("p1"));
+    assert_eq!(claimed.remaining_value_usd.0, dec("100"));
+    assert!(matches!(
+        store
+            .claim_credit(
+                "AAAA",
+                &other_group.billing_group_id,
+                None,
+                &u.user_id,
+                "a",
+                t(2, 0)
+            )
+            .await,
+        Err(StoreError::Violation(Violation::CreditAlreadyClaimed))
+    ));
+    assert!(matches!(
+        store
+            .claim_credit(
+                "BBBB",
+                &acme_group.billing_group_id,
+                None,
+                &u.user_id,
+                "a",
+                t(31, 0)
+            )
+            .await,
+        Err(StoreError::Violation(Violation::CreditExpired))
+    ));
+    assert_eq!(
+        store
+            .credits_of_group(&acme_group.billing_group_id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(store.claimed_credits().await.unwrap().len(), 1);
+    assert!(store
+        .credits_of_group(&other.account_id)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // A use whose remaining value is stale refuses the whole invoice.
+    let stale = CreditUse {
+        code: "AAAA".into(),
+        amount_usd: dec("10"),
+        remaining_before: dec("99"),
+        earmarked_project_name: Some("p1".into()),
+    };
+    assert!(matches!(
+        store
+            .issue_invoices(
+                &[invoice_using(
+                    &acme.account_id,
+                    &acme_group.billing_group_id,
+                    vec![stale.clone()]
+                )],
+                "system",
+                t(31, 1)
+            )
+            .await,
+        Err(StoreError::Violation(Violation::CreditBalanceChanged))
+    ));
+    assert!(store
+        .invoices_of_group(&acme_group.billing_group_id)
+        .await
+        .unwrap()
+        .is_empty());
+    let fresh = CreditUse {
+        remaining_before: dec("100"),
+        ..stale
+    };
+    let issued = store
+        .issue_invoices(
+            &[invoice_using(
+                &acme.account_id,
+                &acme_group.billing_group_id,
+                vec![fresh],
+            )],
+            "system",
+            t(31, 1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(issued.len(), 1);
+    assert_eq!(
+        store
+            .credit("AAAA")
+            .await
+            .unwrap()
+            .unwrap()
+            .remaining_value_usd
+            .0,
+        dec("90")
+    );
+    let events = store
+        .events_of_group(&acme_group.billing_group_id, 10)
+        .await
+        .unwrap();
+    assert!(events
+        .iter()
+        .any(|e| e.event_type == "credit_consumed" && e.project_name.as_deref() == Some("p1")));
+
+    // Failed claims are counted per user within a window.
+    store
+        .record_claim_failure(&u.user_id, t(2, 0))
+        .await
+        .unwrap();
+    store
+        .record_claim_failure(&u.user_id, t(2, 1))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .claim_failures_since(&u.user_id, t(2, 0))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .claim_failures_since(&u.user_id, t(2, 1))
+            .await
+            .unwrap(),
+        1
+    );
+});

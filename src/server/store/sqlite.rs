@@ -76,6 +76,7 @@ fn unique_constraint_name(columns: &str) -> String {
         "accounts.account_id" => "accounts_pkey".into(),
         "billing_groups.billing_group_id" => "billing_groups_pkey".into(),
         "service_runs.service_id" => "service_runs_one_open".into(),
+        "credits.code" => "credits_pkey".into(),
         other => {
             let table = other.split('.').next().unwrap_or("unknown");
             format!("{table}_unique_key")
