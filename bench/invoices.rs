@@ -3,7 +3,11 @@
 //!   10 × 10 = one million invoice lines), timed in process;
 //! - the PDF of a 1,000-line invoice, mean of 20 renders.
 //!
-//!   cargo run --release --features ssr --example bench-invoices -- /tmp/close.db 10000 10 10
+//!   cargo run --release --features ssr --example bench-invoices -- /tmp/close.db 10000 10 10 [C]
+//!
+//! With C, the first C groups each hold two claimed credits (issue 5): one
+//! for all projects that expires mid-month (so the engine runs again on the
+//! two halves of the month) and one earmarked for a project.
 
 use std::time::Instant;
 
@@ -26,6 +30,7 @@ async fn main() {
     let groups: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let projects: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(10);
     let services: usize = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(10);
+    let credited: usize = args.get(5).and_then(|a| a.parse().ok()).unwrap_or(0);
     let _ = std::fs::remove_file(&path);
     let url = format!("sqlite://{path}");
     let store = store::connect(&url, 4).await.expect("open database");
@@ -132,6 +137,24 @@ async fn main() {
     .execute(&mut *tx)
     .await
     .expect("rate");
+    for chunk in (0..credited.min(groups)).collect::<Vec<_>>().chunks(1000) {
+        let mut sql = String::from("INSERT INTO credits (code, credit_type, value_usd, remaining_value_usd, start_time, expire_time, issue_time, billing_group_id, earmarked_project_name, claim_time) VALUES ");
+        for (i, g) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "('HALF{g:012}', 'trial', '500', '500', $1, $2, $1, 'g{g:05}', NULL, $1),\
+                 ('EARM{g:012}', 'promotion', '300', '300', $1, NULL, $1, 'g{g:05}', 'p{g:05}-00', $1)"
+            ));
+        }
+        sqlx::query(&sql)
+            .bind(created)
+            .bind(period + Duration::days(15))
+            .execute(&mut *tx)
+            .await
+            .expect("credits");
+    }
     tx.commit().await.expect("commit");
     pool.close().await;
     println!(
@@ -153,7 +176,7 @@ async fn main() {
     let close_seconds = started.elapsed().as_secs_f64();
     let lines = groups * projects * services;
     println!(
-        "month close: {} invoices, {lines} service lines in {close_seconds:.2} s",
+        "month close: {} invoices, {lines} service lines, credits in {credited} groups, in {close_seconds:.2} s",
         summary.issued.len()
     );
     for (phase, took) in &summary.phases {

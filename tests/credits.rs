@@ -642,3 +642,60 @@ on_both_backends!(issuing_refuses_bad_values_and_makes_distinct_codes, |db| {
     assert_eq!(display_code(&stored.code), codes[0]);
     let _ = credits::generate_code();
 });
+
+on_both_backends!(
+    the_move_preview_shows_what_credits_pay_and_what_stays_earmarked,
+    |db| {
+        let store = &db.store;
+        let f = fixture(store).await;
+        let general = issue(store, "100", None, "2026-10-01").await;
+        let earmarked = issue(store, "500", Some("2026-12-31"), "2026-10-01").await;
+        claim_credit(
+            store.as_ref(),
+            &f.admin,
+            &f.primary,
+            &general,
+            None,
+            t(2, 0),
+        )
+        .await
+        .unwrap();
+        claim_credit(
+            store.as_ref(),
+            &f.admin,
+            &f.primary,
+            &earmarked,
+            Some("p2"),
+            t(2, 0),
+        )
+        .await
+        .unwrap();
+        // 48 hours in: p1 48 USD, p2 96 USD. The earmarked credit (sooner
+        // expiry) pays p2's 96; the general one p1's 48.
+        let page = groups::group_page(
+            store.as_ref(),
+            &Seller::default(),
+            &f.admin,
+            &f.primary,
+            "projects",
+            t(3, 0),
+        )
+        .await
+        .unwrap();
+        let of = |name: &str| {
+            page.projects
+                .iter()
+                .find(|p| p.project_name == name)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(
+            (of("p1").credits_usd, of("p1").earmarked_usd),
+            (d("48"), d("0"))
+        );
+        assert_eq!(
+            (of("p2").credits_usd, of("p2").earmarked_usd),
+            (d("96"), d("500"))
+        );
+    }
+);

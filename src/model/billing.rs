@@ -59,6 +59,12 @@ pub struct ProjectCost {
     /// USD per hour of the services running now (the move preview's
     /// projection).
     pub run_rate_usd: Decimal,
+    /// Of `cost_usd`, what this group's credits are expected to pay at
+    /// close (Projects tab only; zero elsewhere).
+    pub credits_usd: Decimal,
+    /// Remaining USD of this group's credits earmarked for the project
+    /// (Projects tab only): they stay with the group if the project moves.
+    pub earmarked_usd: Decimal,
 }
 
 /// A card as shown: never the number.

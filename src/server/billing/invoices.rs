@@ -549,6 +549,7 @@ pub async fn close_month(
 /// need the engine run again on it).
 struct UsageIndex<'a> {
     memberships: &'a [GroupMembershipRecord],
+    projects_of_group: std::collections::HashMap<&'a str, std::collections::BTreeSet<&'a str>>,
     groups_of_project: std::collections::HashMap<&'a str, Vec<usize>>,
     runs_of_project: std::collections::HashMap<&'a str, Vec<&'a PricedRunRecord>>,
 }
@@ -556,7 +557,15 @@ struct UsageIndex<'a> {
 impl<'a> UsageIndex<'a> {
     fn new(memberships: &'a [GroupMembershipRecord], runs: &'a [PricedRunRecord]) -> Self {
         let mut groups_of_project: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+        let mut projects_of_group: std::collections::HashMap<
+            &str,
+            std::collections::BTreeSet<&str>,
+        > = Default::default();
         for (index, membership) in memberships.iter().enumerate() {
+            projects_of_group
+                .entry(membership.billing_group_id.as_str())
+                .or_default()
+                .insert(membership.project_name.as_str());
             groups_of_project
                 .entry(membership.project_name.as_str())
                 .or_default()
@@ -572,6 +581,7 @@ impl<'a> UsageIndex<'a> {
         }
         UsageIndex {
             memberships,
+            projects_of_group,
             groups_of_project,
             runs_of_project,
         }
@@ -582,15 +592,15 @@ impl<'a> UsageIndex<'a> {
         &self,
         billing_group_id: &str,
     ) -> (Vec<GroupMembershipRecord>, Vec<PricedRunRecord>) {
-        let projects: std::collections::BTreeSet<&str> = self
-            .memberships
-            .iter()
-            .filter(|m| m.billing_group_id == billing_group_id)
-            .map(|m| m.project_name.as_str())
-            .collect();
         let mut memberships = Vec::new();
         let mut runs = Vec::new();
-        for project in projects {
+        for project in self
+            .projects_of_group
+            .get(billing_group_id)
+            .into_iter()
+            .flatten()
+            .copied()
+        {
             for index in self.groups_of_project.get(project).into_iter().flatten() {
                 memberships.push(self.memberships[*index].clone());
             }

@@ -40,7 +40,8 @@ pub fn ProjectsTab(page: GroupPage, actions: GroupActions) -> impl IntoView {
             .iter()
             .find(|p| p.project_name == project)?;
         let projected = (p.run_rate_usd * Decimal::from(hours_left)).round_dp(2);
-        Some(format!(
+        let target = selected_target.get();
+        let mut text = format!(
             "{} USD charged to {} so far this month stays on {}. About {} USD more (the services running now, {} USD/h for {} hours) would go to {} by month end.",
             p.cost_usd,
             project,
@@ -48,8 +49,21 @@ pub fn ProjectsTab(page: GroupPage, actions: GroupActions) -> impl IntoView {
             projected,
             p.run_rate_usd.normalize(),
             hours_left,
-            selected_target.get(),
-        ))
+            target,
+        );
+        if !p.credits_usd.is_zero() {
+            text.push_str(&format!(
+                " {}'s credits are expected to pay {} USD of what stays; from the move on, {}'s credits pay for it.",
+                preview_group, p.credits_usd, target
+            ));
+        }
+        if !p.earmarked_usd.is_zero() {
+            text.push_str(&format!(
+                " Credits earmarked for {} ({} USD left) stay with {} and stop paying for it after the move.",
+                project, p.earmarked_usd, preview_group
+            ));
+        }
+        Some(text)
     };
     let target_names = other_groups.clone();
     let preview_rows = page.projects.clone();
@@ -105,7 +119,9 @@ pub fn ProjectsTab(page: GroupPage, actions: GroupActions) -> impl IntoView {
                                 <tr>
                                     <th scope="col">"Project"</th>
                                     <th scope="col" class="num">{format!("So far this month, stays on {group_name} (USD)")}</th>
+                                    <th scope="col" class="num">"Of which this group's credits pay (USD)"</th>
                                     <th scope="col" class="num">"Rest of the month at the current rate, goes to the new group (USD)"</th>
+                                    <th scope="col" class="num">"Earmarked credits that stay here (USD)"</th>
                                 </tr>
                             </thead>
                             <tbody>
@@ -116,9 +132,11 @@ pub fn ProjectsTab(page: GroupPage, actions: GroupActions) -> impl IntoView {
                                             <tr>
                                                 <td>{p.project_name.clone()}</td>
                                                 <td class="num">{p.cost_usd.to_string()}</td>
+                                                <td class="num">{p.credits_usd.to_string()}</td>
                                                 <td class="num">
                                                     {(p.run_rate_usd * Decimal::from(hours_left)).round_dp(2).to_string()}
                                                 </td>
+                                                <td class="num">{p.earmarked_usd.to_string()}</td>
                                             </tr>
                                         }
                                     })
