@@ -13,6 +13,8 @@ use crate::ui::not_found::NotFound;
 use crate::ui::projects::{CurrentProjectRedirect, ProjectPage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::security::set_page_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

@@ -308,3 +308,110 @@ on_both_backends!(
         assert_ne!(status, StatusCode::OK, "signed out: no invoice");
     }
 );
+
+on_both_backends!(
+    pages_carry_a_nonce_policy_and_every_response_the_security_headers,
+    |db| {
+        let app = common::app(db, "").await;
+        let response = app.clone().oneshot(get("/signin")).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let headers = response.headers().clone();
+        let policy = headers
+            .get(header::CONTENT_SECURITY_POLICY)
+            .expect("a page has a policy")
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+        assert!(policy.contains("'wasm-unsafe-eval'"), "{policy}");
+        assert!(!policy.contains("unsafe-inline"), "{policy}");
+        let nonce = policy
+            .split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .expect("a nonce in the policy")
+            .to_string();
+        // Every inline script of the page carries that nonce.
+        let html = body_text(response).await;
+        let scripts = html.matches("<script").count();
+        assert!(scripts > 0);
+        assert_eq!(
+            html.matches(&format!("nonce=\"{nonce}\"")).count(),
+            scripts,
+            "{html}"
+        );
+        assert!(
+            !html.contains("style=\""),
+            "no inline styles: the policy forbids them"
+        );
+        // A second page gets another nonce.
+        let again = app.clone().oneshot(get("/signin")).await.unwrap();
+        assert_ne!(
+            again.headers().get(header::CONTENT_SECURITY_POLICY),
+            headers.get(header::CONTENT_SECURITY_POLICY)
+        );
+        for (name, value) in [
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "same-origin"),
+            (header::X_FRAME_OPTIONS, "DENY"),
+        ] {
+            assert_eq!(headers.get(&name).unwrap(), value);
+        }
+        // Not a page: the default policy, and the same headers.
+        let health = app.clone().oneshot(get("/healthz")).await.unwrap();
+        let policy = health
+            .headers()
+            .get(header::CONTENT_SECURITY_POLICY)
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert!(policy.contains("frame-ancestors 'none'") && !policy.contains("nonce"));
+        assert_eq!(
+            health
+                .headers()
+                .get(header::X_CONTENT_TYPE_OPTIONS)
+                .unwrap(),
+            "nosniff"
+        );
+    }
+);
+
+on_both_backends!(oversized_bodies_are_refused, |db| {
+    let app = common::app(db, "").await;
+    let body = format!(
+        "email=demo%40example.com&password={}",
+        "x".repeat(2 * 1024 * 1024)
+    );
+    let request = with_peer(
+        Request::post("/api/sign_in")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap(),
+    );
+    let response = app.clone().oneshot(request).await.unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "without a length"
+    );
+    let body = "x".repeat(2 * 1024 * 1024);
+    let request = with_peer(
+        Request::post("/api/sign_in")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::CONTENT_LENGTH, body.len())
+            .body(Body::from(body))
+            .unwrap(),
+    );
+    let response = app.clone().oneshot(request).await.unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "with its length"
+    );
+    // A normal form still works.
+    let response = app
+        .oneshot(sign_in_request(demo::DEMO_PASSWORD, false))
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection(), "{}", response.status());
+});

@@ -648,7 +648,10 @@ on_both_backends!(two_closes_at_once_issue_each_invoice_once, |db| {
         close_month(store_b.as_ref(), &seller_b, october(), after_october(), "b").await
     });
     let (a, b) = (a.await.unwrap().unwrap(), b.await.unwrap().unwrap());
+    // One holds the month's lease; the other either finds it held (and
+    // does nothing) or comes after and finds nothing left to issue.
     assert_eq!(a.issued.len() + b.issued.len(), 2);
+    assert!(!(a.another_instance_closing && b.another_instance_closing));
     assert_eq!(
         db.store.invoices_of_group(&f.primary).await.unwrap().len(),
         1
@@ -714,4 +717,57 @@ on_both_backends!(powering_a_service_on_moves_the_estimate, |db| {
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::Forbidden { .. }));
+});
+
+on_both_backends!(only_one_instance_closes_a_month_at_a_time, |db| {
+    let f = fixture(&db.store).await;
+    service(&db.store, "s1", "p1", "pg", "1").await;
+    db.store
+        .record_service_run("s1", t(3, 0), None)
+        .await
+        .unwrap();
+    let seller = Seller::default();
+    // Another instance is closing October: its lease runs for ten minutes.
+    assert!(db
+        .store
+        .acquire_close_lease(
+            october(),
+            "other",
+            after_october(),
+            after_october() + chrono::Duration::minutes(10)
+        )
+        .await
+        .unwrap());
+    let skipped = close_month(
+        db.store.as_ref(),
+        &seller,
+        october(),
+        after_october(),
+        "here",
+    )
+    .await
+    .unwrap();
+    assert!(skipped.another_instance_closing);
+    assert!(skipped.issued.is_empty());
+    assert!(db
+        .store
+        .invoices_of_group(&f.primary)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(!db.store.month_closed(october()).await.unwrap());
+    // It crashed: once its lease has lapsed, this instance closes the month.
+    let later = after_october() + chrono::Duration::minutes(11);
+    let closed = close_month(db.store.as_ref(), &seller, october(), later, "here")
+        .await
+        .unwrap();
+    assert!(!closed.another_instance_closing);
+    assert_eq!(closed.issued.len(), 2);
+    assert!(db.store.month_closed(october()).await.unwrap());
+    // The lease was given back: a later run is not blocked (and issues nothing).
+    let again = close_month(db.store.as_ref(), &seller, october(), later, "there")
+        .await
+        .unwrap();
+    assert!(!again.another_instance_closing);
+    assert!(again.issued.is_empty());
 });

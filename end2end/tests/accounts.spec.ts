@@ -51,6 +51,22 @@ test.describe('with JavaScript', () => {
     await expect(page.getByRole('cell', { name: 'pg-orders', exact: true })).toBeVisible();
   });
 
+  test('pages hydrate under the Content-Security-Policy without a violation', async ({ page }) => {
+    const violations: string[] = [];
+    page.on('console', (message) => {
+      if (message.text().includes('Content Security Policy')) violations.push(message.text());
+    });
+    const response = await page.goto('/signin');
+    expect(response?.headers()['content-security-policy']).toMatch(/script-src 'self' 'nonce-[^']+' 'wasm-unsafe-eval'/);
+    await signIn(page, { hydrated: true });
+    await page.goto('/projects');
+    await page.getByRole('link', { name: 'Acme Analytics', exact: true }).click();
+    await page.getByRole('link', { name: 'Acme Analytics billing' }).click();
+    await waitForHydration(page);
+    await expect(page.getByRole('img', { name: /Cost this month by day/ })).toBeVisible();
+    expect(violations).toEqual([]);
+  });
+
   test('signing out ends the session', async ({ page }) => {
     await signIn(page, { hydrated: true });
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('acme-analytics');

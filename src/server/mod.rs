@@ -4,6 +4,7 @@ pub mod auth;
 pub mod billing;
 pub mod config;
 pub mod demo;
+pub mod security;
 pub mod store;
 
 use std::net::SocketAddr;
@@ -12,7 +13,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRef, Path, Query, Request, State};
-use axum::http::{header, Method, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -23,6 +24,7 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::{shell, App};
@@ -163,6 +165,29 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             load_session_user,
+        ))
+        // Limits and headers for every response (pages set their own CSP
+        // with a nonce; this one is the default).
+        .layer(middleware::from_fn(security::limit_body))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            security::REQUEST_TIMEOUT,
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            security::default_policy(),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
         ))
         // The WASM bundle shrinks to about a third with gzip or brotli.
         .layer(CompressionLayer::new())
@@ -436,6 +461,10 @@ fn spawn_month_closer(store: DynStore, seller: config::Seller) {
                     )
                     .await
                     {
+                        Ok(summary) if summary.another_instance_closing => tracing::info!(
+                            period = %summary.period,
+                            "another instance is closing the month; checking again next hour"
+                        ),
                         Ok(summary) => tracing::info!(
                             period = %summary.period,
                             issued = summary.issued.len(),
@@ -474,6 +503,12 @@ pub async fn close_month_command(
         billing::invoices::close_month(store.as_ref(), &config.seller, period, now, "system").await;
     store.close().await;
     let summary = result.map_err(|e| StartupError(format!("close-month: {e}")))?;
+    if summary.another_instance_closing {
+        return Ok(format!(
+            "{} is being closed by another instance right now; nothing was done here.",
+            summary.period
+        ));
+    }
     Ok(format!(
         "Closed {}: {} invoice(s) issued, {} group(s) already invoiced.",
         summary.period,

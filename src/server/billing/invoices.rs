@@ -382,23 +382,93 @@ pub struct CloseSummary {
     pub already_invoiced: usize,
     /// Wall time of each phase, for the log and the benchmark.
     pub phases: Vec<(&'static str, std::time::Duration)>,
+    /// Another instance holds the month's close lease: nothing was done.
+    pub another_instance_closing: bool,
 }
 
 /// Groups per transaction: each invoice is all-or-nothing (its lines and
 /// event commit with it), and a crash loses at most an uncommitted batch.
 const GROUPS_PER_TRANSACTION: usize = 250;
 
+/// How long a close's lease lasts without renewal: far longer than one
+/// batch takes, short enough that a crashed instance's close is retried
+/// within the hour.
+const CLOSE_LEASE_MINUTES: i64 = 10;
+
 /// Freezes every group's invoice for the month starting at `period_begin`.
-/// Idempotent: a group whose month already has an invoice is skipped, so a
-/// second run, or a run on another instance at the same time, issues
-/// nothing twice. Refused before anything is written when the month has
-/// not ended or an exchange rate is missing.
+/// One instance at a time: the close takes the month's lease in the
+/// database (renewed per batch); while another instance holds it, this one
+/// does nothing and says so. Idempotent besides: a group whose month
+/// already has an invoice is skipped, so a second run issues nothing twice.
+/// Refused before anything is written when the month has not ended or an
+/// exchange rate is missing.
 pub async fn close_month(
     store: &dyn Store,
     seller: &Seller,
     period_begin: DateTime<Utc>,
     now: DateTime<Utc>,
     actor: &str,
+) -> AppResult<CloseSummary> {
+    let (from, _) = costs::month_of(period_begin);
+    let holder = format!("{actor}/{}", uuid::Uuid::new_v4().simple());
+    let lease = Lease {
+        store,
+        period: from,
+        holder: &holder,
+        started: std::time::Instant::now(),
+        now,
+    };
+    if !lease.renew().await? {
+        return Ok(CloseSummary {
+            period: from.format("%Y-%m").to_string(),
+            issued: Vec::new(),
+            already_invoiced: 0,
+            phases: Vec::new(),
+            another_instance_closing: true,
+        });
+    }
+    let result = close_month_holding(store, seller, from, now, actor, &lease).await;
+    // A failed release only leaves the lease to lapse.
+    if let Err(error) = store.release_close_lease(from, &holder).await {
+        tracing::warn!(%error, "month close lease not released; it lapses by itself");
+    }
+    result
+}
+
+/// The month's close lease as one close holds it.
+struct Lease<'a> {
+    store: &'a dyn Store,
+    period: DateTime<Utc>,
+    holder: &'a str,
+    started: std::time::Instant,
+    /// The close's clock at `started` (tests pass a fixed one).
+    now: DateTime<Utc>,
+}
+
+impl Lease<'_> {
+    /// Takes or extends the lease; false when another holder has it.
+    async fn renew(&self) -> AppResult<bool> {
+        let elapsed = Duration::from_std(self.started.elapsed()).unwrap_or_default();
+        let now = self.now + elapsed;
+        self.store
+            .acquire_close_lease(
+                self.period,
+                self.holder,
+                now,
+                now + Duration::minutes(CLOSE_LEASE_MINUTES),
+            )
+            .await
+            .map_err(internal)
+    }
+}
+
+async fn close_month_holding(
+    store: &dyn Store,
+    seller: &Seller,
+    period_begin: DateTime<Utc>,
+    now: DateTime<Utc>,
+    actor: &str,
+    lease: &Lease<'_>,
 ) -> AppResult<CloseSummary> {
     let (from, to) = costs::month_of(period_begin);
     let period = from.format("%Y-%m").to_string();
@@ -449,6 +519,7 @@ pub async fn close_month(
             issued: Vec::new(),
             already_invoiced: 0,
             phases,
+            another_instance_closing: false,
         });
     }
     let (memberships, runs) = store.usage_between(from, to).await.map_err(internal)?;
@@ -497,6 +568,15 @@ pub async fn close_month(
     let mut already_invoiced = 0;
     let mut drafting = std::time::Duration::ZERO;
     for batch in groups.chunks(GROUPS_PER_TRANSACTION) {
+        // Still ours? (A lease that lapsed while this instance stalled may
+        // have passed to another; then that one carries on.)
+        if !lease.renew().await? {
+            return Err(AppError::Conflict {
+                message: format!(
+                    "The close of {period} passed to another instance after this one stalled; that instance finishes it."
+                ),
+            });
+        }
         let draft_started = std::time::Instant::now();
         let drafts: Vec<NewInvoice> = batch
             .iter()
@@ -541,6 +621,7 @@ pub async fn close_month(
         issued,
         already_invoiced,
         phases,
+        another_instance_closing: false,
     })
 }
 

@@ -757,6 +757,22 @@ pub trait Store: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
     async fn month_closed(&self, period_begin: DateTime<Utc>) -> StoreResult<bool>;
+    /// Takes the month's close lease for `holder` until `until`, unless
+    /// another holder's lease is still running at `now`. True when taken
+    /// (or renewed: the same holder may take it again).
+    async fn acquire_close_lease(
+        &self,
+        period_begin: DateTime<Utc>,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Gives the lease back (only the holder's own).
+    async fn release_close_lease(
+        &self,
+        period_begin: DateTime<Utc>,
+        holder: &str,
+    ) -> StoreResult<()>;
     /// The group's invoices, newest period first.
     async fn invoices_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<InvoiceRecord>>;
     async fn invoice(&self, invoice_number: &str) -> StoreResult<Option<InvoiceRecord>>;

@@ -1048,6 +1048,40 @@ macro_rules! impl_store {
                 Ok(found > 0)
             }
 
+            async fn acquire_close_lease(
+                &self,
+                period_begin: DateTime<Utc>,
+                holder: &str,
+                now: DateTime<Utc>,
+                until: DateTime<Utc>,
+            ) -> StoreResult<bool> {
+                // Inserted, or taken over when lapsed (or already ours); a
+                // running lease of another holder returns no row.
+                let taken: Option<String> = sqlx::query_scalar(
+                    "INSERT INTO month_close_leases (period_begin, holder, expires_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (period_begin) DO UPDATE
+                     SET holder = excluded.holder, expires_at = excluded.expires_at
+                     WHERE month_close_leases.expires_at <= $4 OR month_close_leases.holder = excluded.holder
+                     RETURNING holder",
+                )
+                .bind(period_begin)
+                .bind(holder)
+                .bind(until)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(taken.as_deref() == Some(holder))
+            }
+
+            async fn release_close_lease(&self, period_begin: DateTime<Utc>, holder: &str) -> StoreResult<()> {
+                sqlx::query("DELETE FROM month_close_leases WHERE period_begin = $1 AND holder = $2")
+                    .bind(period_begin)
+                    .bind(holder)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
             async fn invoices_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<InvoiceRecord>> {
                 Ok(sqlx::query_as::<_, InvoiceRecord>(&format!(
                     "SELECT {INVOICE_COLUMNS} FROM invoices WHERE billing_group_id = $1

@@ -144,7 +144,10 @@ pub fn CostChartView(chart: CostChart) -> AnyView {
         .map(|(i, p)| {
             view! {
                 <li>
-                    <span class="swatch" style=format!("background:{}", PALETTE[i % PALETTE.len()])></span>
+                    // An SVG fill, not a style attribute: the CSP allows no inline styles.
+                    <svg class="swatch" viewBox="0 0 10 10" aria-hidden="true">
+                        <rect width="10" height="10" rx="2" fill=PALETTE[i % PALETTE.len()] />
+                    </svg>
                     {p.clone()}
                 </li>
             }
