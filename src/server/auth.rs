@@ -193,6 +193,35 @@ pub fn request_is_https(
             })
 }
 
+/// The visitor's address: the peer, or — only when the peer is a trusted
+/// proxy — the last address in X-Forwarded-For that is not itself a trusted
+/// proxy (earlier entries are whatever the client claimed).
+pub fn client_ip(
+    headers: &HeaderMap,
+    peer: Option<SocketAddr>,
+    trusted_proxies: &[IpAddr],
+) -> Option<IpAddr> {
+    let peer = peer?.ip();
+    if !trusted_proxies.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+        .collect();
+    Some(
+        forwarded
+            .iter()
+            .rev()
+            .find(|a| !trusted_proxies.contains(a))
+            .copied()
+            .unwrap_or(peer),
+    )
+}
+
 pub fn session_cookie(secret: &str, max_age_seconds: i64, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
     format!("{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{secure}")
@@ -245,6 +274,32 @@ mod tests {
         let c = session_cookie("abc", 60, false);
         assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && !c.contains("Secure"));
         assert!(session_cookie("abc", 60, true).ends_with("; Secure"));
+    }
+
+    #[test]
+    fn the_client_address_comes_from_x_forwarded_for_only_through_a_trusted_proxy() {
+        let trusted: Vec<IpAddr> = vec!["10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap()];
+        let mut headers = HeaderMap::new();
+        // The client claims 1.1.1.1; the outer proxy saw 203.0.113.9.
+        headers.insert(
+            "x-forwarded-for",
+            "1.1.1.1, 203.0.113.9, 10.0.0.2".parse().unwrap(),
+        );
+        let via_proxy: SocketAddr = "10.0.0.1:4000".parse().unwrap();
+        let stranger: SocketAddr = "198.51.100.7:4000".parse().unwrap();
+        assert_eq!(
+            client_ip(&headers, Some(via_proxy), &trusted),
+            Some("203.0.113.9".parse().unwrap())
+        );
+        assert_eq!(
+            client_ip(&headers, Some(stranger), &trusted),
+            Some(stranger.ip()),
+            "a header from an untrusted peer is ignored"
+        );
+        assert_eq!(
+            client_ip(&HeaderMap::new(), Some(via_proxy), &trusted),
+            Some(via_proxy.ip())
+        );
     }
 
     #[test]

@@ -142,6 +142,8 @@ pub fn router(state: AppState) -> Router {
     let context_state = state.clone();
     let provide_state = move || provide_context(context_state.clone());
     let options = state.leptos_options.clone();
+    // Client addresses in the logs come from X-Forwarded-For only through these.
+    let trusted_proxies = Arc::new(state.config.trusted_proxies.clone());
 
     Router::new()
         .leptos_routes_with_context(&state, routes, provide_state.clone(), move || {
@@ -193,16 +195,24 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
-            TraceLayer::new_for_http().make_span_with(|request: &Request<Body>| {
+            TraceLayer::new_for_http().make_span_with(move |request: &Request<Body>| {
                 let request_id = request
                     .headers()
                     .get("x-request-id")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default();
+                let peer = request
+                    .extensions()
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|c| c.0);
+                let client = auth::client_ip(request.headers(), peer, &trusted_proxies)
+                    .map(|ip| ip.to_string())
+                    .unwrap_or_default();
                 tracing::info_span!(
                     "request",
                     method = %request.method(),
                     path = %request.uri().path(),
+                    client = %client,
                     request_id = %request_id,
                 )
             }),
