@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The deployment test (issue 7, at the root path for now): nginx from
+# Debian with docs/nginx/billing-console.conf, two instances of the built
+# server on one PostgreSQL database, and the Playwright suite through nginx
+# with requests spread over both. Needs TEST_DATABASE_URL (a role that may
+# create databases) and the debug build from .ci/test.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v nginx >/dev/null; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null
+fi
+: "${TEST_DATABASE_URL:?the deployment test needs TEST_DATABASE_URL}"
+
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+binary="$target_dir/debug/billing-console"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+work=$(mktemp -d)
+database="bc_deploy_$$"
+database_url="${TEST_DATABASE_URL%/*}/$database"
+psql "$TEST_DATABASE_URL" -qc "CREATE DATABASE $database" >/dev/null
+port_a=$(free_port); port_b=$(free_port); port_nginx=$(free_port)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  wait 2>/dev/null || true
+  psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+start() {  # start <port> <log>
+  LEPTOS_SITE_ADDR="127.0.0.1:$1" LEPTOS_SITE_ROOT="target/site" DATABASE_URL="$database_url" \
+  BILLING_DEMO=true MONTH_CLOSE_SCHEDULED=false TRUSTED_PROXIES=127.0.0.1 \
+    "$binary" >"$2" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 150); do
+    curl -fsS "http://127.0.0.1:$1/healthz" >/dev/null 2>&1 && return 0
+    sleep 0.2
+  done
+  cat "$2"; echo "instance on port $1 did not become healthy"; exit 1
+}
+# The first instance seeds the demo data; the second finds it there.
+start "$port_a" "$work/a.log"
+start "$port_b" "$work/b.log"
+
+# nginx with the repository's site file; only the ports change.
+sed -e "s/127.0.0.1:3000/127.0.0.1:$port_a/; s/127.0.0.1:3001/127.0.0.1:$port_b/" \
+    -e "s/listen 80;/listen 127.0.0.1:$port_nginx;/" \
+    docs/nginx/billing-console.conf >"$work/site.conf"
+cat >"$work/nginx.conf" <<CONF
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events {}
+http {
+    include /etc/nginx/mime.types;
+    log_format upstream '\$upstream_addr \$status \$request';
+    access_log $work/access.log upstream;
+    client_body_temp_path $work/body;
+    proxy_temp_path $work/proxy;
+    fastcgi_temp_path $work/fastcgi;
+    uwsgi_temp_path $work/uwsgi;
+    scgi_temp_path $work/scgi;
+    include $work/site.conf;
+}
+CONF
+nginx -t -c "$work/nginx.conf" -p "$work" 2>&1 | tail -1
+nginx -c "$work/nginx.conf" -p "$work"
+base="http://127.0.0.1:$port_nginx"
+for _ in $(seq 1 50); do curl -fsS "$base/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+
+echo "== a session made on one instance works on the other"
+cookie=$(curl -sS -o /dev/null -D - -X POST "http://127.0.0.1:$port_a/api/sign_in" \
+  -H 'content-type: application/x-www-form-urlencoded' -H 'accept: text/html' \
+  --data 'email=demo%40example.com&password=demo-billing-2026&next=%2Fprojects' \
+  | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -1)
+[ -n "$cookie" ] || { echo "no session cookie from instance A"; exit 1; }
+page=$(curl -sS -H "cookie: $cookie" "http://127.0.0.1:$port_b/projects")
+grep -q 'Projects &amp; accounts\|Projects & accounts' <<<"$page" || { echo "instance B did not accept A's session"; exit 1; }
+echo "ok: signed in on :$port_a, served by :$port_b"
+
+echo "== Playwright through nginx ($base), both instances behind it"
+status=0
+(cd end2end && BASE_URL="$base" BILLING_BIN="$binary" DATABASE_URL="$database_url" npx playwright test) || status=$?
+served_a=$(grep -c "^127.0.0.1:$port_a " "$work/access.log" || true)
+served_b=$(grep -c "^127.0.0.1:$port_b " "$work/access.log" || true)
+echo "requests served: instance A $served_a, instance B $served_b"
+if [ "$status" -ne 0 ]; then
+  echo "---- instance A ----"; tail -n 40 "$work/a.log"
+  echo "---- instance B ----"; tail -n 40 "$work/b.log"
+  exit "$status"
+fi
+if [ "$served_a" -lt 50 ] || [ "$served_b" -lt 50 ]; then
+  echo "requests were not spread over both instances"; exit 1
+fi
