@@ -1,6 +1,6 @@
-import { expect, Page, test } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { execFileSync } from 'child_process';
-import { signIn, waitForHydration } from './helpers';
+import { openPrimaryGroup, signIn, waitForHydration } from './helpers';
 
 // The operator commands run against the server's own database: .ci/test.sh
 // passes the binary and DATABASE_URL, and starts the server with the
@@ -28,14 +28,6 @@ function issue(value: string, type: string, expires: string): string {
   expect(codes).toHaveLength(1);
   expect(codes[0]).toMatch(CODE);
   return codes[0];
-}
-
-async function openPrimaryGroup(page: Page, tab: string) {
-  await page.goto('/projects');
-  await page.getByRole('link', { name: 'Acme Analytics', exact: true }).click();
-  await page.getByRole('link', { name: 'Acme Analytics billing' }).click();
-  await expect(page.getByRole('heading', { level: 1 })).toContainText('Acme Analytics billing');
-  await page.getByRole('navigation', { name: 'Billing group' }).getByRole('link', { name: tab, exact: true }).click();
 }
 
 test.describe('credits with JavaScript', () => {

@@ -20,3 +20,12 @@ export async function signIn(page: Page, opts: { hydrated: boolean; next?: strin
   // browser has left the sign-in page.
   if (!opts.password) await expect(page).not.toHaveURL(/\/signin/);
 }
+
+/** Opens a tab of the Acme primary group from the account's Billing list. */
+export async function openPrimaryGroup(page: Page, tab: string) {
+  await page.goto('/projects');
+  await page.getByRole('link', { name: 'Acme Analytics', exact: true }).click();
+  await page.getByRole('link', { name: 'Acme Analytics billing' }).click();
+  await expect(page.getByRole('heading', { level: 1 })).toContainText('Acme Analytics billing');
+  await page.getByRole('navigation', { name: 'Billing group' }).getByRole('link', { name: tab, exact: true }).click();
+}

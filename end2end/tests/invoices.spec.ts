@@ -1,15 +1,6 @@
-import { expect, Page, test } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import * as fs from 'fs';
-import { signIn, waitForHydration } from './helpers';
-
-/** Opens the Acme primary group's tab from the account's Billing list. */
-async function openPrimaryGroup(page: Page, tab: string) {
-  await page.goto('/projects');
-  await page.getByRole('link', { name: 'Acme Analytics', exact: true }).click();
-  await page.getByRole('link', { name: 'Acme Analytics billing' }).click();
-  await expect(page.getByRole('heading', { level: 1 })).toContainText('Acme Analytics billing');
-  await page.getByRole('navigation', { name: 'Billing group' }).getByRole('link', { name: tab, exact: true }).click();
-}
+import { openPrimaryGroup, signIn, waitForHydration } from './helpers';
 
 /** "123.45 EUR" → 123.45 in cents, exactly. */
 function cents(text: string): number {

@@ -207,66 +207,55 @@ pub async fn group_page(
     }
     let (month_start, month_end) = costs::month_of(now);
     let hours_to_month_end = (month_end - now).num_hours();
-    // The move preview: what this group's credits pay of each project so
-    // far, and what is earmarked for it.
-    let mut project_credits: BTreeMap<String, Decimal> = BTreeMap::new();
-    let mut earmarked: BTreeMap<String, Decimal> = BTreeMap::new();
-    if with_assignable && group.group_state == "active" {
+    let own: Vec<&costs::Charge> = charges
+        .iter()
+        .filter(|c| c.billing_group_id == group.billing_group_id)
+        .collect();
+    // What the group's credits are expected to pay this month so far: the
+    // Overview's estimate and the Projects tab's move preview.
+    let (claimed, expected) = if (with_overview || with_assignable) && group.group_state == "active"
+    {
         let claimed = store
             .credits_of_group(&group.billing_group_id)
             .await
             .map_err(internal)?;
-        for credit in claimed
-            .iter()
-            .filter(|c| c.expire_time.is_none_or(|e| e > now))
-        {
-            if let Some(project) = &credit.earmarked_project_name {
-                *earmarked.entry(project.clone()).or_default() += credit.remaining_value_usd.0;
-            }
-        }
-        let own: Vec<&costs::Charge> = charges
-            .iter()
-            .filter(|c| c.billing_group_id == group.billing_group_id)
-            .collect();
-        let claimed: Vec<&crate::server::store::CreditRecord> = claimed.iter().collect();
-        for allocation in super::credits::credits_for_period(
+        let refs: Vec<&crate::server::store::CreditRecord> = claimed.iter().collect();
+        let expected = super::credits::credits_for_period(
             &group.billing_group_id,
-            &claimed,
+            &refs,
             &memberships,
             &runs,
             &own,
             (month_start, now),
-        ) {
-            for (project, usd) in allocation.per_project {
-                *project_credits.entry(project).or_default() += usd;
-            }
+        );
+        (claimed, expected)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let mut project_credits: BTreeMap<&str, Decimal> = BTreeMap::new();
+    for allocation in &expected {
+        for (project, usd) in &allocation.per_project {
+            *project_credits.entry(project.as_str()).or_default() += *usd;
+        }
+    }
+    // Credits earmarked for a project stay with the group when it moves.
+    let mut earmarked: BTreeMap<&str, Decimal> = BTreeMap::new();
+    for credit in claimed
+        .iter()
+        .filter(|c| c.expire_time.is_none_or(|e| e > now))
+    {
+        if let Some(project) = &credit.earmarked_project_name {
+            *earmarked.entry(project.as_str()).or_default() += credit.remaining_value_usd.0;
         }
     }
     let mut applied_credits = Vec::new();
     let (invoices, chart) = if with_overview {
-        let own: Vec<&costs::Charge> = charges
-            .iter()
-            .filter(|c| c.billing_group_id == group.billing_group_id)
-            .collect();
         let mut invoices = Vec::new();
         let mut running_month_usd = None;
         if group.group_state == "active" {
             // The estimate from the charges in hand: the same draft a close
             // makes, with what the group's credits are expected to pay.
             let rate = rates.get(&group.billing_currency).copied().flatten();
-            let claimed = store
-                .credits_of_group(&group.billing_group_id)
-                .await
-                .map_err(internal)?;
-            let claimed: Vec<&crate::server::store::CreditRecord> = claimed.iter().collect();
-            let expected = super::credits::credits_for_period(
-                &group.billing_group_id,
-                &claimed,
-                &memberships,
-                &runs,
-                &own,
-                (month_start, now),
-            );
             let (draft, _) = invoices::estimate_draft(
                 seller,
                 &group,
@@ -361,12 +350,15 @@ pub async fn group_page(
                     .unwrap_or_default(),
                 credits_usd: round_money(
                     project_credits
-                        .get(&p.project_name)
+                        .get(p.project_name.as_str())
                         .copied()
                         .unwrap_or_default(),
                 ),
                 earmarked_usd: round_money(
-                    earmarked.get(&p.project_name).copied().unwrap_or_default(),
+                    earmarked
+                        .get(p.project_name.as_str())
+                        .copied()
+                        .unwrap_or_default(),
                 ),
             })
             .collect(),
