@@ -11,7 +11,7 @@ use billing_console::model::credits::display_code;
 use billing_console::model::invoices::ESTIMATE;
 use billing_console::model::{CurrentUser, Role};
 use billing_console::server::billing::credits::{
-    self, claim_credit, credits_page, issue_credits, IssueRequest, CLAIM_FAILURES_ALLOWED,
+    claim_credit, credits_page, issue_credits, IssueRequest, CLAIM_FAILURES_ALLOWED,
 };
 use billing_console::server::billing::invoices::{close_month, invoice_detail, parse_period};
 use billing_console::server::billing::{accounts, groups, projects};
@@ -110,6 +110,20 @@ async fn issue(store: &DynStore, value: &str, expires: Option<&str>, starts: &st
     .remove(0)
 }
 
+/// Claims a code that must be accepted.
+async fn claim(
+    store: &DynStore,
+    user: &CurrentUser,
+    group: &str,
+    code: &str,
+    earmark: Option<&str>,
+    at: DateTime<Utc>,
+) -> billing_console::model::credits::Credit {
+    claim_credit(store.as_ref(), user, group, code, earmark, at)
+        .await
+        .unwrap()
+}
+
 async fn close_october(store: &DynStore) {
     close_month(
         store.as_ref(),
@@ -178,9 +192,7 @@ on_both_backends!(
         let store = &db.store;
         let f = fixture(store).await;
         let code = issue(store, "300", Some("2026-12-31"), "2026-10-01").await;
-        let claimed = claim_credit(store.as_ref(), &f.admin, &f.primary, &code, None, t(2, 0))
-            .await
-            .unwrap();
+        let claimed = claim(store, &f.admin, &f.primary, &code, None, t(2, 0)).await;
         assert_eq!(
             (claimed.code.clone(), claimed.state.as_str()),
             (code.clone(), "active")
@@ -254,16 +266,7 @@ on_both_backends!(rule_10_an_earmarked_credit_pays_only_its_project, |db| {
     let store = &db.store;
     let f = fixture(store).await;
     let code = issue(store, "5000", None, "2026-10-01").await;
-    claim_credit(
-        store.as_ref(),
-        &f.admin,
-        &f.primary,
-        &code,
-        Some("p1"),
-        t(2, 0),
-    )
-    .await
-    .unwrap();
+    claim(store, &f.admin, &f.primary, &code, Some("p1"), t(2, 0)).await;
     close_october(store).await;
     let lines = credit_lines(store, &f, &f.primary).await;
     // p1 cost 744 USD; p2's 1488 stay to pay.
@@ -284,9 +287,7 @@ on_both_backends!(rule_10_credits_are_consumed_soonest_expiring_first, |db| {
     let never = issue(store, "2000", None, "2026-10-01").await;
     let soon = issue(store, "2000", Some("2026-12-31"), "2026-10-01").await;
     for code in [&late, &never, &soon] {
-        claim_credit(store.as_ref(), &f.admin, &f.primary, code, None, t(2, 0))
-            .await
-            .unwrap();
+        claim(store, &f.admin, &f.primary, code, None, t(2, 0)).await;
     }
     close_october(store).await;
     // 2232 USD: the soonest takes 2000, the next 232, the one without expiry nothing.
@@ -303,9 +304,7 @@ on_both_backends!(rule_10_a_credit_pays_only_the_hours_it_is_valid_for, |db| {
     let f = fixture(store).await;
     // Valid from October 11th through the 20th: 10 days × 24 h × 3 USD.
     let code = issue(store, "5000", Some("2026-10-20"), "2026-10-11").await;
-    claim_credit(store.as_ref(), &f.admin, &f.primary, &code, None, t(2, 0))
-        .await
-        .unwrap();
+    claim(store, &f.admin, &f.primary, &code, None, t(2, 0)).await;
     close_october(store).await;
     assert_eq!(remaining(store, &code).await, d("4280"));
 });
@@ -316,9 +315,7 @@ on_both_backends!(
         let store = &db.store;
         let f = fixture(store).await;
         let code = issue(store, "5000", Some("2026-10-20"), "2026-10-01").await;
-        claim_credit(store.as_ref(), &f.admin, &f.primary, &code, None, t(2, 0))
-            .await
-            .unwrap();
+        claim(store, &f.admin, &f.primary, &code, None, t(2, 0)).await;
         close_october(store).await;
         let page = credits_page(store.as_ref(), &f.admin, &f.primary, after_october())
             .await
@@ -356,9 +353,7 @@ on_both_backends!(
         let store = &db.store;
         let f = fixture(store).await;
         let code = issue(store, "100", None, "2026-10-01").await;
-        claim_credit(store.as_ref(), &f.admin, &f.primary, &code, None, t(2, 0))
-            .await
-            .unwrap();
+        claim(store, &f.admin, &f.primary, &code, None, t(2, 0)).await;
         let now = t(3, 0); // 48 hours in: 144 USD so far.
         let estimate = invoice_detail(
             store.as_ref(),
@@ -404,33 +399,15 @@ on_both_backends!(
     |db| {
         let store = &db.store;
         let f = fixture(store).await;
-        // 3 USD/h from now (Oct 3rd 00:00; 144 USD used so far): 1000 USD
-        // lasts another (1000 − 144) / 72 = 11.9 days: runs out on the 14th.
+        // p1 runs at 1 USD/h and p2 at 2 USD/h; it is Oct 3rd 00:00, 48 h in.
+        // The p1 credit (soonest expiry) has paid p1's 48 so far and pays 72
+        // more until it expires at the end of the 5th: 380 of 500 expire
+        // unused. The general one has paid p2's 96 (904 left), pays p2's 144
+        // until the 6th (760 left), then 72 a day: it runs out on the 16th.
         let lasting = issue(store, "1000", None, "2026-10-01").await;
-        // Earmarked for p1 (1 USD/h, all taken by… nothing else): 30 USD until
-        // it expires on the 5th end: 72 h of p1 = 72 USD > 30, so it runs out.
-        // A 500 USD p1 credit expiring on the 5th leaves 500 − 120 = 380 unused.
         let unused = issue(store, "500", Some("2026-10-05"), "2026-10-01").await;
-        claim_credit(
-            store.as_ref(),
-            &f.admin,
-            &f.primary,
-            &lasting,
-            None,
-            t(2, 0),
-        )
-        .await
-        .unwrap();
-        claim_credit(
-            store.as_ref(),
-            &f.admin,
-            &f.primary,
-            &unused,
-            Some("p1"),
-            t(2, 0),
-        )
-        .await
-        .unwrap();
+        claim(store, &f.admin, &f.primary, &lasting, None, t(2, 0)).await;
+        claim(store, &f.admin, &f.primary, &unused, Some("p1"), t(2, 0)).await;
         let page = credits_page(store.as_ref(), &f.admin, &f.primary, t(3, 0))
             .await
             .unwrap();
@@ -478,7 +455,7 @@ on_both_backends!(
         .unwrap();
         let code = issue(store, "50", None, "2026-10-01").await;
         let events_before = event_types(store, &f.primary).await.len();
-        let claim = |typed: &'static str, earmark: Option<&'static str>| {
+        let attempt = |typed: &'static str, earmark: Option<&'static str>| {
             let store = store.clone();
             let admin = f.admin.clone();
             let group = f.primary.clone();
@@ -506,7 +483,7 @@ on_both_backends!(
             ),
         ];
         for (typed, earmark, field, message) in cases {
-            let error = claim(typed, earmark).await.unwrap_err();
+            let error = attempt(typed, earmark).await.unwrap_err();
             assert_eq!(
                 error.field_message(field).as_deref(),
                 Some(message),
@@ -540,9 +517,7 @@ on_both_backends!(
         assert!(error.to_string().contains("deleted"), "{error}");
         // Lower case with spaces is the same code.
         let typed = code.to_lowercase().replace('-', " ");
-        let claimed = claim_credit(store.as_ref(), &f.admin, &f.primary, &typed, None, t(2, 0))
-            .await
-            .unwrap();
+        let claimed = claim(store, &f.admin, &f.primary, &typed, None, t(2, 0)).await;
         assert_eq!(claimed.code, code);
     }
 );
@@ -640,7 +615,6 @@ on_both_backends!(issuing_refuses_bad_values_and_makes_distinct_codes, |db| {
         Some(Utc.with_ymd_and_hms(2027, 4, 1, 0, 0, 0).unwrap())
     );
     assert_eq!(display_code(&stored.code), codes[0]);
-    let _ = credits::generate_code();
 });
 
 on_both_backends!(
@@ -650,26 +624,8 @@ on_both_backends!(
         let f = fixture(store).await;
         let general = issue(store, "100", None, "2026-10-01").await;
         let earmarked = issue(store, "500", Some("2026-12-31"), "2026-10-01").await;
-        claim_credit(
-            store.as_ref(),
-            &f.admin,
-            &f.primary,
-            &general,
-            None,
-            t(2, 0),
-        )
-        .await
-        .unwrap();
-        claim_credit(
-            store.as_ref(),
-            &f.admin,
-            &f.primary,
-            &earmarked,
-            Some("p2"),
-            t(2, 0),
-        )
-        .await
-        .unwrap();
+        claim(store, &f.admin, &f.primary, &general, None, t(2, 0)).await;
+        claim(store, &f.admin, &f.primary, &earmarked, Some("p2"), t(2, 0)).await;
         // 48 hours in: p1 48 USD, p2 96 USD. The earmarked credit (sooner
         // expiry) pays p2's 96; the general one p1's 48.
         let page = groups::group_page(
