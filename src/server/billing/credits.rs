@@ -588,21 +588,6 @@ pub fn burn_down(
 
 // ------------------------------------------------------------------ pages --
 
-/// Local units per USD today; None when no rate is in force.
-async fn rate_today(
-    store: &dyn Store,
-    currency: &str,
-    now: DateTime<Utc>,
-) -> AppResult<Option<Decimal>> {
-    if currency == "USD" {
-        return Ok(Some(Decimal::ONE));
-    }
-    store
-        .exchange_rate_on(currency, now.date_naive())
-        .await
-        .map_err(internal)
-}
-
 /// The Credits tab: the group's credits, what this month is expected to use
 /// of each, and the burn-down at the current run rate.
 pub async fn credits_page(
@@ -685,17 +670,18 @@ pub async fn credits_page(
         })
         .collect();
     let forecast_usd = burn_down(&balances, &rates, now);
-    let (currency, rate, notice) = match rate_today(store, &group.billing_currency, now).await? {
-        Some(rate) => (group.billing_currency.clone(), rate, None),
-        None => (
-            "USD".to_string(),
-            Decimal::ONE,
-            Some(format!(
-                "No exchange rate for {} is in force today, so the forecast is in USD.",
-                group.billing_currency
-            )),
-        ),
-    };
+    let (currency, rate, notice) =
+        match super::invoices::rate_on(store, &group.billing_currency, now.date_naive()).await? {
+            Some(rate) => (group.billing_currency.clone(), rate, None),
+            None => (
+                "USD".to_string(),
+                Decimal::ONE,
+                Some(format!(
+                    "No exchange rate for {} is in force today, so the forecast is in USD.",
+                    group.billing_currency
+                )),
+            ),
+        };
     let local = |usd: Decimal| super::invoices::round_in(usd * rate, &currency);
     let forecast: Vec<CreditForecast> = forecast_usd
         .into_iter()

@@ -340,7 +340,11 @@ pub fn seller_party(seller: &Seller) -> InvoiceParty {
 }
 
 /// Local units per USD on `day`; USD is always 1.
-async fn rate_on(store: &dyn Store, currency: &str, day: NaiveDate) -> AppResult<Option<Decimal>> {
+pub(crate) async fn rate_on(
+    store: &dyn Store,
+    currency: &str,
+    day: NaiveDate,
+) -> AppResult<Option<Decimal>> {
     if currency == "USD" {
         return Ok(Some(Decimal::ONE));
     }
