@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The deployment test (issue 7, at the root path for now): nginx from
-# Debian with docs/nginx/billing-console.conf, two instances of the built
-# server on one PostgreSQL database, and the Playwright suite through nginx
-# with requests spread over both. Needs TEST_DATABASE_URL (a role that may
+# The deployment test (issue 7): nginx from Debian with
+# docs/nginx/billing-console.conf, two instances of the built server on one
+# PostgreSQL database with BASE_PATH=/billing, and the Playwright suite
+# through nginx at /billing/ with requests spread over both. Needs TEST_DATABASE_URL (a role that may
 # create databases) and the debug build from .ci/test.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +34,7 @@ trap cleanup EXIT
 
 start() {  # start <port> <log>
   LEPTOS_SITE_ADDR="127.0.0.1:$1" LEPTOS_SITE_ROOT="target/site" DATABASE_URL="$database_url" \
-  BILLING_DEMO=true MONTH_CLOSE_SCHEDULED=false TRUSTED_PROXIES=127.0.0.1 \
+  BILLING_DEMO=true MONTH_CLOSE_SCHEDULED=false TRUSTED_PROXIES=127.0.0.1 BASE_PATH=/billing \
     "$binary" >"$2" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 150); do
@@ -70,16 +70,18 @@ http {
 CONF
 nginx -t -c "$work/nginx.conf" -p "$work" 2>&1 | tail -1
 nginx -c "$work/nginx.conf" -p "$work"
-base="http://127.0.0.1:$port_nginx"
-for _ in $(seq 1 50); do curl -fsS "$base/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+base="http://127.0.0.1:$port_nginx/billing/"
+for _ in $(seq 1 50); do curl -fsS "${base}healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+[ "$(curl -sS -o /dev/null -w '%{http_code} %{redirect_url}' "http://127.0.0.1:$port_nginx/billing")" = "301 http://127.0.0.1:$port_nginx/billing/" ] \
+  || { echo "nginx does not send /billing to /billing/"; exit 1; }
 
 echo "== a session made on one instance works on the other"
-cookie=$(curl -sS -o /dev/null -D - -X POST "http://127.0.0.1:$port_a/api/sign_in" \
+cookie=$(curl -sS -o /dev/null -D - -X POST "http://127.0.0.1:$port_a/billing/api/sign_in" \
   -H 'content-type: application/x-www-form-urlencoded' -H 'accept: text/html' \
   --data 'email=demo%40example.com&password=demo-billing-2026&next=%2Fprojects' \
   | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -1)
 [ -n "$cookie" ] || { echo "no session cookie from instance A"; exit 1; }
-page=$(curl -sS -H "cookie: $cookie" "http://127.0.0.1:$port_b/projects")
+page=$(curl -sS -H "cookie: $cookie" "http://127.0.0.1:$port_b/billing/projects")
 grep -q 'Projects &amp; accounts\|Projects & accounts' <<<"$page" || { echo "instance B did not accept A's session"; exit 1; }
 echo "ok: signed in on :$port_a, served by :$port_b"
 

@@ -1,7 +1,10 @@
 import { defineConfig } from '@playwright/test';
 
 // The server is started by .ci/test.sh (fresh SQLite database with demo data)
-// and its address passed in BASE_URL. The browser is Debian's Chromium:
+// and its address passed in BASE_URL — with the base path when the app is
+// served at a sub-path (.ci/deploy-test.sh: http://…/billing/). Tests open
+// relative paths ('projects', not '/projects') so they stay under it; the
+// trailing slash makes them resolve below the base. The browser is Debian's Chromium:
 // Playwright's own browser download cannot work on this machine.
 export default defineConfig({
   testDir: './tests',
@@ -12,7 +15,7 @@ export default defineConfig({
   retries: 0,
   reporter: [['list']],
   use: {
-    baseURL: process.env.BASE_URL ?? 'http://127.0.0.1:3100',
+    baseURL: (process.env.BASE_URL ?? 'http://127.0.0.1:3100').replace(/\/?$/, '/'),
     trace: 'retain-on-failure',
   },
   projects: [

@@ -15,15 +15,17 @@ use crate::ui::projects::{CurrentProjectRedirect, ProjectPage};
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::server::security::set_page_policy();
+    let base = crate::paths::base();
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <meta name=crate::paths::META_NAME content=base.to_string() />
+                <link rel="icon" href=crate::paths::app_url("/favicon.svg") type="image/svg+xml" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options root=base.to_string() />
                 <MetaTags />
             </head>
             <body>
@@ -43,11 +45,14 @@ pub fn App() -> impl IntoView {
 
     // Every page resolves its data before the first byte is sent (Async),
     // so pages are complete without JavaScript and can set their status.
+    // Served at a sub-path, the router strips the base before matching and
+    // keeps it on every navigation.
+    let base = crate::paths::base();
     view! {
-        <Stylesheet id="leptos" href="/pkg/billing-console.css" />
+        <Stylesheet id="leptos" href=crate::paths::app_url("/pkg/billing-console.css") />
         <Title formatter=|text| format!("{text} · Billing console") />
         <div id="app" data-hydrated=move || if hydrated.get() { "true" } else { "false" }>
-            <Router>
+            <Router base=base.to_string()>
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/signin") view=SignInPage ssr=SsrMode::Async />
                     <Route path=path!("/") view=CurrentProjectRedirect ssr=SsrMode::Async />

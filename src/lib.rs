@@ -6,6 +6,7 @@ pub mod api;
 pub mod app;
 pub mod error;
 pub mod model;
+pub mod paths;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
@@ -15,5 +16,11 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
+    // Server functions are called at <base>/api/…; set once per page load.
+    let base = paths::base();
+    if !base.is_empty() {
+        let root: &'static str = Box::leak(base.to_string().into_boxed_str());
+        leptos::server_fn::client::set_server_url(root);
+    }
     leptos::mount::hydrate_body(app::App);
 }

@@ -415,3 +415,130 @@ on_both_backends!(oversized_bodies_are_refused, |db| {
         .unwrap();
     assert!(response.status().is_redirection(), "{}", response.status());
 });
+
+/// Every `href`, `src` and `action` in the page, as written.
+fn urls_in(html: &str) -> Vec<String> {
+    ["href=\"", "src=\"", "action=\""]
+        .iter()
+        .flat_map(|attr| {
+            html.split(attr)
+                .skip(1)
+                .filter_map(|rest| rest.split('"').next())
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+on_both_backends!(
+    a_base_path_puts_every_page_link_form_and_asset_under_it,
+    |db| {
+        let app = common::app_at(db, "", "/billing").await;
+
+        // Signed out: sign-in under the base, `next` is the app path.
+        let response = app.clone().oneshot(get("/billing/projects")).await.unwrap();
+        assert!(response.status().is_redirection());
+        assert_eq!(
+            response.headers()[header::LOCATION],
+            "/billing/signin?next=/projects"
+        );
+
+        // The sign-in page: assets, the form's no-JS action, and the base for the browser.
+        let html = body_text(app.clone().oneshot(get("/billing/signin")).await.unwrap()).await;
+        assert!(
+            html.contains(r#"<meta name="base-path" content="/billing">"#),
+            "{html}"
+        );
+        assert!(html.contains(r#"action="/billing/api/sign_in""#), "{html}");
+        assert!(html.contains("/billing/pkg/billing-console.css"), "{html}");
+        assert!(
+            html.contains("/billing/pkg/billing-console"),
+            "hydration scripts under the base"
+        );
+
+        // Signing in (a plain form post under the base): the cookie is scoped to
+        // the base and the browser goes on to `next` under the base.
+        let body = "email=demo%40example.com&password=".to_string()
+            + demo::DEMO_PASSWORD
+            + "&next=%2Fprojects";
+        let response = app
+            .clone()
+            .oneshot(with_peer(
+                Request::post("/billing/api/sign_in")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .header(header::ACCEPT, "text/html")
+                    .header(header::REFERER, "http://localhost/billing/signin")
+                    .body(Body::from(body))
+                    .unwrap(),
+            ))
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_redirection(),
+            "{:?}",
+            response.status()
+        );
+        assert_eq!(response.headers()[header::LOCATION], "/billing/projects");
+        let set_cookie = response.headers()[header::SET_COOKIE].to_str().unwrap();
+        assert!(set_cookie.contains("; Path=/billing;"), "{set_cookie}");
+        let cookie = set_cookie.split(';').next().unwrap().to_string();
+
+        // Pages: every in-app URL carries the base; none escapes to the root.
+        let page = |path: &str| {
+            let app = app.clone();
+            let mut request = get(path);
+            request
+                .headers_mut()
+                .insert(header::COOKIE, cookie.parse().unwrap());
+            async move { app.oneshot(request).await.unwrap() }
+        };
+        let projects = page("/billing/projects").await;
+        assert_eq!(projects.status(), StatusCode::OK);
+        let html = body_text(projects).await;
+        let account_link = urls_in(&html)
+            .into_iter()
+            .find(|u| u.starts_with("/billing/account/") && u.ends_with("/billing"))
+            .expect("a link to an account's Billing tab");
+        let account = body_text(page(&account_link).await).await;
+        let group_link = urls_in(&account)
+            .into_iter()
+            .find(|u| u.starts_with("/billing/billing-group/"))
+            .expect("a link to a billing group");
+        let mut checked = 0;
+        for tab in [
+            "",
+            "/projects",
+            "/invoices",
+            "/credits",
+            "/events",
+            "/billing-information",
+        ] {
+            let response = page(&format!("{group_link}{tab}")).await;
+            assert_eq!(response.status(), StatusCode::OK, "{group_link}{tab}");
+            for url in urls_in(&body_text(response).await) {
+                if url.starts_with('/') {
+                    assert!(url.starts_with("/billing/"), "{url} on {group_link}{tab}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 50, "only {checked} URLs seen");
+        let csv = page(&format!("{group_link}/events.csv")).await;
+        assert_eq!(csv.status(), StatusCode::OK);
+
+        // Outside the base: not ours, apart from health and a pointer at the base.
+        assert_eq!(page("/projects").await.status(), StatusCode::NOT_FOUND);
+        let root = page("/").await;
+        assert!(root.status().is_redirection());
+        assert_eq!(root.headers()[header::LOCATION], "/billing/");
+        assert_eq!(page("/healthz").await.status(), StatusCode::OK);
+        assert_eq!(page("/billing/healthz").await.status(), StatusCode::OK);
+        assert_eq!(
+            page("/billingx/projects").await.status(),
+            StatusCode::NOT_FOUND
+        );
+        let missing = page("/billing/no/such/page").await;
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        assert!(body_text(missing).await.contains("/billing/projects"));
+    }
+);

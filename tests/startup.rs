@@ -115,11 +115,12 @@ fn a_malformed_config_file_is_named() {
     );
 }
 
-#[test]
-fn demo_start_serves_health_and_stops_cleanly_on_sigterm() {
+/// Starts `serve --demo` on a fresh SQLite file and waits until /healthz
+/// answers 200 (the response is returned; None when it never did).
+fn start_demo(port: u16, extra_env: &[(&str, &str)]) -> (std::process::Child, Option<String>) {
     let dir = scratch();
-    let port = free_port();
-    let child = binary()
+    let mut command = binary();
+    command
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
         .env(
             "DATABASE_URL",
@@ -128,11 +129,12 @@ fn demo_start_serves_health_and_stops_cleanly_on_sigterm() {
         .arg("serve")
         .arg("--demo")
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::piped());
+    for (key, value) in extra_env {
+        command.env(key, value);
+    }
+    let child = command.spawn().unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
-    let mut healthy = false;
     while Instant::now() < deadline {
         if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
             use std::io::{Read, Write};
@@ -140,19 +142,29 @@ fn demo_start_serves_health_and_stops_cleanly_on_sigterm() {
             let mut response = String::new();
             let _ = stream.read_to_string(&mut response);
             if response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200") {
-                assert!(response.contains(r#""database":"ok""#), "{response}");
-                healthy = true;
-                break;
+                return (child, Some(response));
             }
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+    (child, None)
+}
+
+fn terminate(child: &std::process::Child) {
     let _ = Command::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())
         .status();
+}
+
+#[test]
+fn demo_start_serves_health_and_stops_cleanly_on_sigterm() {
+    let (child, health) = start_demo(free_port(), &[]);
+    terminate(&child);
     let output = child.wait_with_output().unwrap();
-    assert!(healthy, "server never became healthy: {}", stderr(&output));
+    let health =
+        health.unwrap_or_else(|| panic!("server never became healthy: {}", stderr(&output)));
+    assert!(health.contains(r#""database":"ok""#), "{health}");
     assert!(
         output.status.success(),
         "SIGTERM should exit 0: {}",
@@ -163,4 +175,59 @@ fn demo_start_serves_health_and_stops_cleanly_on_sigterm() {
         stdout.contains("demo@example.com") && stdout.contains("demo-billing-2026"),
         "{stdout}"
     );
+}
+
+/// A request still arriving when SIGTERM comes is answered in full; new
+/// connections are no longer taken; then the process exits 0. Served at a
+/// base path, so the binary's BASE_PATH is exercised end to end too.
+#[test]
+fn sigterm_lets_an_in_flight_request_finish() {
+    use std::io::{Read, Write};
+    let port = free_port();
+    let (child, health) = start_demo(port, &[("BASE_PATH", "/billing")]);
+    if health.is_none() {
+        terminate(&child);
+        let output = child.wait_with_output().unwrap();
+        panic!("server never became healthy: {}", stderr(&output));
+    }
+    let body = format!(
+        "email=demo%40example.com&password=demo-billing-2026&next=%2Fprojects&pad={}",
+        "x".repeat(2000)
+    );
+    let (first, rest) = body.split_at(100);
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "POST /billing/api/sign_in HTTP/1.1\r\nHost: localhost\r\nAccept: text/html\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{first}",
+        body.len()
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+
+    terminate(&child);
+    std::thread::sleep(Duration::from_millis(500));
+    let refused = std::net::TcpStream::connect(("127.0.0.1", port))
+        .and_then(|mut late| {
+            late.write_all(b"GET /healthz HTTP/1.0\r\n\r\n")?;
+            let mut answer = String::new();
+            late.read_to_string(&mut answer)?;
+            Ok(answer)
+        })
+        .map_or(true, |answer| answer.is_empty());
+    stream.write_all(rest.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        response.starts_with("HTTP/1.1 302") || response.starts_with("HTTP/1.1 303"),
+        "the in-flight sign-in was not answered: {response:?} {}",
+        stderr(&output)
+    );
+    assert!(response.contains("Path=/billing;"), "{response}");
+    assert!(refused, "a new connection was served after SIGTERM");
+    assert!(output.status.success(), "{}", stderr(&output));
 }

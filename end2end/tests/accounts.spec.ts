@@ -1,9 +1,9 @@
 import { expect, test } from '@playwright/test';
-import { DEMO_EMAIL, signIn, waitForHydration } from './helpers';
+import { DEMO_EMAIL, openPrimaryGroup, signIn, waitForHydration } from './helpers';
 
 test.describe('with JavaScript', () => {
   test('signed-out visitors go to sign-in and come back where they were', async ({ page }) => {
-    await page.goto('/projects');
+    await page.goto('projects');
     await expect(page).toHaveURL(/\/signin\?next=%2Fprojects|\/signin\?next=\/projects/);
     await waitForHydration(page);
     await page.getByLabel('Email').fill(DEMO_EMAIL);
@@ -56,15 +56,37 @@ test.describe('with JavaScript', () => {
     page.on('console', (message) => {
       if (message.text().includes('Content Security Policy')) violations.push(message.text());
     });
-    const response = await page.goto('/signin');
+    const response = await page.goto('signin');
     expect(response?.headers()['content-security-policy']).toMatch(/script-src 'self' 'nonce-[^']+' 'wasm-unsafe-eval'/);
     await signIn(page, { hydrated: true });
-    await page.goto('/projects');
+    await page.goto('projects');
     await page.getByRole('link', { name: 'Acme Analytics', exact: true }).click();
     await page.getByRole('link', { name: 'Acme Analytics billing' }).click();
     await waitForHydration(page);
     await expect(page.getByRole('img', { name: /Cost this month by day/ })).toBeVisible();
     expect(violations).toEqual([]);
+  });
+
+  test('every request the browser makes stays under the base path', async ({ page, baseURL }) => {
+    // At the root this holds trivially; behind the proxy at /billing/
+    // (.ci/deploy-test.sh) it catches links, assets, server-function calls
+    // and redirects that forget the base.
+    const base = new URL(baseURL!);
+    const outside: string[] = [];
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.origin === base.origin && !url.pathname.startsWith(base.pathname)) outside.push(url.pathname);
+    });
+    await signIn(page, { hydrated: true });
+    await openPrimaryGroup(page, 'Projects');
+    await waitForHydration(page);
+    await page.getByRole('navigation', { name: 'Billing group' }).getByRole('link', { name: 'Events', exact: true }).click();
+    await expect(page.getByRole('table')).toBeVisible();
+    // Sign out: a server function whose redirect must land under the base.
+    await page.getByLabel('User menu').click();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await expect(page).toHaveURL(new RegExp(`^${base.origin}${base.pathname}signin`));
+    expect(outside).toEqual([]);
   });
 
   test('signing out ends the session', async ({ page }) => {
@@ -74,7 +96,7 @@ test.describe('with JavaScript', () => {
     await page.getByText(DEMO_EMAIL).click();
     await page.getByRole('button', { name: 'Sign out' }).click();
     await expect(page).toHaveURL(/\/signin/);
-    await page.goto('/projects');
+    await page.goto('projects');
     await expect(page).toHaveURL(/\/signin\?next=/);
   });
 });
@@ -102,14 +124,14 @@ test.describe('with JavaScript off', () => {
 
 test.describe('not found', () => {
   test('an unknown route is a real 404 page', async ({ page }) => {
-    const response = await page.goto('/no-such-page');
+    const response = await page.goto('no-such-page');
     expect(response?.status()).toBe(404);
     await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
   });
 
   test('a project of no account of yours is not found, with status 404', async ({ page }) => {
     await signIn(page, { hydrated: false });
-    const response = await page.goto('/project/no-such-project');
+    const response = await page.goto('project/no-such-project');
     expect(response?.status()).toBe(404);
     await expect(page.getByRole('heading', { name: 'Page not found' })).toBeVisible();
   });

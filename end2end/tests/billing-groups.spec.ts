@@ -2,7 +2,7 @@ import { expect, Page, test } from '@playwright/test';
 import { signIn, waitForHydration } from './helpers';
 
 async function openAccountBilling(page: Page) {
-  await page.goto('/projects');
+  await page.goto('projects');
   await page.getByRole('link', { name: 'Acme Analytics', exact: true }).click();
   await expect(page).toHaveURL(/\/account\/[^/]+\/billing$/);
   await expect(page.getByRole('heading', { name: 'Billing groups', exact: true })).toBeVisible();
@@ -130,7 +130,7 @@ test.describe('billing groups with JavaScript', () => {
     await page.getByRole('button', { name: 'Save' }).click();
     await expect(page.getByRole('status')).toHaveText('Primary billing group saved.');
 
-    await page.goto('/projects');
+    await page.goto('projects');
     await waitForHydration(page);
     const acme = page.getByRole('region', { name: 'Acme Analytics' });
     await acme.locator('summary').filter({ hasText: 'Create project' }).click();

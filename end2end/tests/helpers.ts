@@ -10,7 +10,7 @@ export async function waitForHydration(page: Page) {
 
 /** Signs in through the form; `hydrated` says whether to wait for WASM first. */
 export async function signIn(page: Page, opts: { hydrated: boolean; next?: string; password?: string } ) {
-  const target = opts.next ? `/signin?next=${encodeURIComponent(opts.next)}` : '/signin';
+  const target = opts.next ? `signin?next=${encodeURIComponent(opts.next)}` : 'signin';
   await page.goto(target);
   if (opts.hydrated) await waitForHydration(page);
   await page.getByLabel('Email').fill(DEMO_EMAIL);
@@ -23,7 +23,7 @@ export async function signIn(page: Page, opts: { hydrated: boolean; next?: strin
 
 /** Opens a tab of the Acme primary group from the account's Billing list. */
 export async function openPrimaryGroup(page: Page, tab: string) {
-  await page.goto('/projects');
+  await page.goto('projects');
   await page.getByRole('link', { name: 'Acme Analytics', exact: true }).click();
   await page.getByRole('link', { name: 'Acme Analytics billing' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toContainText('Acme Analytics billing');

@@ -88,7 +88,7 @@ test.describe('invoices with JavaScript', () => {
       return [Number(await cells.nth(2).textContent()), cents((await cells.nth(3).textContent()) ?? '')];
     };
     const [hoursBefore, usdBefore] = await line();
-    await page.goto('/project/acme-prod');
+    await page.goto('project/acme-prod');
     await waitForHydration(page);
     const off = page.getByRole('button', { name: 'Power off redis-cache' });
     if (await off.count()) {

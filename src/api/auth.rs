@@ -4,6 +4,8 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::model::CurrentUser;
+#[cfg(feature = "ssr")]
+use crate::paths::app_url;
 
 /// Checks email and password, sets the session cookie and sends the browser
 /// on to `next` (a path of this site).
@@ -27,13 +29,18 @@ pub async fn sign_in(
     )
     .await?;
     let secure = crate::server::request_is_https(&parts, &state.config);
-    let cookie = auth::session_cookie(&secret, state.config.session_ttl_hours * 3600, secure);
+    let cookie = auth::session_cookie(
+        &secret,
+        state.config.session_ttl_hours * 3600,
+        secure,
+        &state.config.base_path,
+    );
     let response = use_context::<leptos_axum::ResponseOptions>().ok_or(AppError::Internal)?;
     response.append_header(
         http::header::SET_COOKIE,
         http::HeaderValue::from_str(&cookie).map_err(|_| AppError::Internal)?,
     );
-    leptos_axum::redirect(&auth::safe_next(next.as_deref()));
+    leptos_axum::redirect(&app_url(auth::safe_next(next.as_deref())));
     Ok(())
 }
 
@@ -56,10 +63,10 @@ pub async fn sign_out() -> Result<(), AppError> {
     let response = use_context::<leptos_axum::ResponseOptions>().ok_or(AppError::Internal)?;
     response.append_header(
         http::header::SET_COOKIE,
-        http::HeaderValue::from_str(&auth::clear_session_cookie(secure))
+        http::HeaderValue::from_str(&auth::clear_session_cookie(secure, &state.config.base_path))
             .map_err(|_| AppError::Internal)?,
     );
-    leptos_axum::redirect("/signin");
+    leptos_axum::redirect(&app_url("/signin"));
     Ok(())
 }
 

@@ -5,6 +5,8 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::model::billing::{AccountBilling, EventsPage, GroupPage};
+#[cfg(feature = "ssr")]
+use crate::paths::app_url;
 
 #[server(endpoint = "account_billing")]
 pub async fn get_account_billing(account_id: String) -> Result<AccountBilling, AppError> {
@@ -39,7 +41,10 @@ pub async fn create_billing_group(
         context::now(),
     )
     .await?;
-    leptos_axum::redirect(&format!("/billing-group/{}", group.billing_group_id));
+    leptos_axum::redirect(&app_url(format!(
+        "/billing-group/{}",
+        group.billing_group_id
+    )));
     Ok(group.billing_group_id)
 }
 
@@ -94,7 +99,7 @@ pub async fn delete_billing_group(billing_group_id: String) -> Result<(), AppErr
     .await?;
     crate::server::billing::groups::delete_group(store, &user, &billing_group_id, context::now())
         .await?;
-    leptos_axum::redirect(&format!("/account/{}/billing", group.account_id));
+    leptos_axum::redirect(&app_url(format!("/account/{}/billing", group.account_id)));
     Ok(())
 }
 

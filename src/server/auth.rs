@@ -222,13 +222,16 @@ pub fn client_ip(
     )
 }
 
-pub fn session_cookie(secret: &str, max_age_seconds: i64, secure: bool) -> String {
+/// The session cookie, scoped to the app's base path ("" is the root) so an
+/// app at a sub-path does not hand its session to its neighbours on the host.
+pub fn session_cookie(secret: &str, max_age_seconds: i64, secure: bool, base_path: &str) -> String {
     let secure = if secure { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{secure}")
+    let path = if base_path.is_empty() { "/" } else { base_path };
+    format!("{SESSION_COOKIE}={secret}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{secure}")
 }
 
-pub fn clear_session_cookie(secure: bool) -> String {
-    session_cookie("", 0, secure)
+pub fn clear_session_cookie(secure: bool, base_path: &str) -> String {
+    session_cookie("", 0, secure, base_path)
 }
 
 /// Where to send the user after signing in: only a path of this site.
@@ -271,9 +274,17 @@ mod tests {
 
     #[test]
     fn cookies_are_httponly_lax_and_secure_only_over_https() {
-        let c = session_cookie("abc", 60, false);
+        let c = session_cookie("abc", 60, false, "");
         assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax") && !c.contains("Secure"));
-        assert!(session_cookie("abc", 60, true).ends_with("; Secure"));
+        assert!(c.contains("; Path=/;"), "{c}");
+        assert!(session_cookie("abc", 60, true, "").ends_with("; Secure"));
+    }
+
+    #[test]
+    fn the_cookie_stays_under_the_base_path() {
+        let c = session_cookie("abc", 60, false, "/billing");
+        assert!(c.contains("; Path=/billing;"), "{c}");
+        assert!(clear_session_cookie(false, "/billing").contains("; Path=/billing;"));
     }
 
     #[test]

@@ -21,6 +21,10 @@ pub struct Config {
     pub max_connections: u32,
     pub demo: bool,
     pub trusted_proxies: Vec<IpAddr>,
+    /// Where the app lives on its host: "" at the root, or "/billing" when
+    /// a proxy serves it at a sub-path. Every link, asset, server-function
+    /// URL, redirect and the cookie path carry it.
+    pub base_path: String,
     pub session_ttl_hours: i64,
     pub log_format: LogFormat,
     pub seller: Seller,
@@ -96,6 +100,7 @@ struct SiteSection {
     root: Option<String>,
     pkg_dir: Option<String>,
     output_name: Option<String>,
+    base_path: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -162,6 +167,8 @@ impl Config {
                 "LEPTOS_SITE_ADDR / site.addr '{addr_text}' is not an address like 127.0.0.1:3000"
             ))
         })?;
+
+        let base_path = base_path(&pick("BASE_PATH", file.site.base_path, ""))?;
 
         let database_url = pick("DATABASE_URL", file.database.url, DEFAULT_DATABASE_URL);
         check_database_url(&database_url)?;
@@ -259,6 +266,7 @@ impl Config {
             max_connections,
             demo,
             trusted_proxies,
+            base_path,
             session_ttl_hours,
             log_format,
         })
@@ -333,6 +341,35 @@ fn seller_settings(
         vat_rate,
         net_days,
     })
+}
+
+/// Checks a base path: empty or "/" for the root, otherwise "/a/b" — a
+/// leading slash, no trailing one (dropped), and only characters that need
+/// no escaping in a URL path, so it can be pasted into links as it is.
+fn base_path(text: &str) -> Result<String, ConfigError> {
+    let trimmed = text.trim().trim_end_matches('/');
+    if trimmed.is_empty() {
+        return Ok(String::new());
+    }
+    if !trimmed.starts_with('/') {
+        return Err(ConfigError(format!(
+            "BASE_PATH / site.base_path '{text}' must start with a slash, like /billing"
+        )));
+    }
+    let segments_ok = trimmed[1..].split('/').all(|segment| {
+        !segment.is_empty()
+            && segment != "."
+            && segment != ".."
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'))
+    });
+    if !segments_ok {
+        return Err(ConfigError(format!(
+            "BASE_PATH / site.base_path '{text}' may hold only letters, digits, '-', '_', '.', '~' between single slashes"
+        )));
+    }
+    Ok(trimmed.to_string())
 }
 
 fn parse_bool(text: &str) -> Option<bool> {
@@ -410,12 +447,32 @@ mod tests {
         assert!(err.0.starts_with("LEPTOS_SITE_ADDR"), "{}", err.0);
         let err = load_with(None, &[("TRUSTED_PROXIES", "10.0.0.1, nope")]).unwrap_err();
         assert!(err.0.contains("'nope'"), "{}", err.0);
+        let err = load_with(None, &[("BASE_PATH", "billing")]).unwrap_err();
+        assert!(err.0.starts_with("BASE_PATH"), "{}", err.0);
+        assert!(err.0.contains("must start with a slash"), "{}", err.0);
+        let err = load_with(None, &[("BASE_PATH", "/bill ing")]).unwrap_err();
+        assert!(err.0.starts_with("BASE_PATH"), "{}", err.0);
+        let err = load_with(None, &[("BASE_PATH", "/a//b")]).unwrap_err();
+        assert!(err.0.starts_with("BASE_PATH"), "{}", err.0);
         let err = load_with(None, &[("BILLING_DEMO", "maybe")]).unwrap_err();
         assert!(err.0.starts_with("BILLING_DEMO"), "{}", err.0);
         let err = load_with(None, &[("VAT_RATE", "25,5")]).unwrap_err();
         assert!(err.0.starts_with("VAT_RATE"), "{}", err.0);
         let err = load_with(None, &[("SELLER_COUNTRY", "XX")]).unwrap_err();
         assert!(err.0.starts_with("SELLER_COUNTRY"), "{}", err.0);
+    }
+
+    #[test]
+    fn base_path_defaults_to_the_root_and_drops_a_trailing_slash() {
+        assert_eq!(load_with(None, &[]).unwrap().base_path, "");
+        assert_eq!(
+            load_with(None, &[("BASE_PATH", "/")]).unwrap().base_path,
+            ""
+        );
+        let config = load_with(None, &[("BASE_PATH", "/tools/billing/")]).unwrap();
+        assert_eq!(config.base_path, "/tools/billing");
+        let config = load_with(Some("[site]\nbase_path = \"/billing\"\n"), &[]).unwrap();
+        assert_eq!(config.base_path, "/billing");
     }
 
     #[test]

@@ -136,19 +136,106 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     Ok(())
 }
 
-/// The whole HTTP surface: pages, server functions, health, static files.
+/// The whole HTTP surface: pages, server functions, health, static files —
+/// at the root, or under `BASE_PATH` when one is set.
 pub fn router(state: AppState) -> Router {
+    let base: Arc<str> = Arc::from(state.config.base_path.as_str());
+    let app = app_router(state);
+    if base.is_empty() {
+        return app;
+    }
+    // The app's routes stay at the root; this outer router strips the base
+    // before they are matched (a layer on `app` itself would run too late).
+    Router::new()
+        .fallback_service(app)
+        .layer(middleware::from_fn_with_state(base, strip_base_path))
+}
+
+/// The request's URI as the browser sent it, kept while the app's routes
+/// see it without the base path; pages render with it (see [`page_handler`]).
+#[derive(Clone)]
+struct UriWithBase(axum::http::Uri);
+
+/// Serves `<base>/…` as `/…`; `/healthz` stays answerable at the root for
+/// health checks that talk to an instance directly, `/` points at the base,
+/// anything else outside the base is not ours.
+async fn strip_base_path(
+    State(base): State<Arc<str>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    let rest = if path == &*base {
+        Some("/")
+    } else {
+        path.strip_prefix(&*base)
+            .filter(|rest| rest.starts_with('/'))
+    };
+    let Some(rest) = rest else {
+        return match path {
+            "/healthz" => next.run(request).await,
+            "/" => Redirect::to(&format!("{base}/")).into_response(),
+            _ => (
+                StatusCode::NOT_FOUND,
+                format!("Not found. This billing console is served under {base}/"),
+            )
+                .into_response(),
+        };
+    };
+    let stripped = match request.uri().query() {
+        Some(query) => format!("{rest}?{query}"),
+        None => rest.to_string(),
+    };
+    let Ok(stripped) = stripped.parse::<axum::http::Uri>() else {
+        return (StatusCode::BAD_REQUEST, "Malformed request path.").into_response();
+    };
+    let original = std::mem::replace(request.uri_mut(), stripped);
+    request.extensions_mut().insert(UriWithBase(original));
+    next.run(request).await
+}
+
+/// Renders a page. The router matches the path the browser sees (with the
+/// base, which `<Router base>` strips), so the page gets its original URI back.
+fn page_handler(
+    provide_state: impl Fn() + Clone + Send + Sync + 'static,
+    options: LeptosOptions,
+) -> impl Fn(Request) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>
+       + Clone
+       + Send
+       + Sync
+       + 'static {
+    let render =
+        leptos_axum::render_app_async_with_context(provide_state, move || shell(options.clone()));
+    move |mut request: Request| {
+        if let Some(UriWithBase(uri)) = request.extensions_mut().remove::<UriWithBase>() {
+            *request.uri_mut() = uri;
+        }
+        render(request)
+    }
+}
+
+fn app_router(state: AppState) -> Router {
+    // Generated outside any request, the routes carry no base: requests
+    // reach them with the base stripped.
     let routes = generate_route_list(App);
     let context_state = state.clone();
-    let provide_state = move || provide_context(context_state.clone());
+    let base = crate::paths::BasePath(Arc::from(state.config.base_path.as_str()));
+    let provide_state = move || {
+        provide_context(context_state.clone());
+        provide_context(base.clone());
+    };
     let options = state.leptos_options.clone();
     // Client addresses in the logs come from X-Forwarded-For only through these.
     let trusted_proxies = Arc::new(state.config.trusted_proxies.clone());
 
     Router::new()
-        .leptos_routes_with_context(&state, routes, provide_state.clone(), move || {
-            shell(options.clone())
+        // An empty page list: this registers the server functions only;
+        // pages go through `page_handler`.
+        .leptos_routes_with_context(&state, Vec::new(), provide_state.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
         })
+        .leptos_routes_with_handler(routes, page_handler(provide_state.clone(), options))
         .route(
             "/billing-group/{billing_group_id}/events.csv",
             get(events_csv),
@@ -158,7 +245,10 @@ pub fn router(state: AppState) -> Router {
             get(invoice_file),
         )
         // Pages need a session; the 404 fallback and /healthz stay public.
-        .route_layer(middleware::from_fn(require_sign_in))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_sign_in,
+        ))
         .route("/healthz", get(healthz))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
@@ -247,7 +337,8 @@ async fn load_session_user(
 }
 
 /// Sends signed-out visitors of a page to sign-in, remembering where they were.
-async fn require_sign_in(request: Request, next: Next) -> Response {
+/// `next` is the app path (without the base), so it cannot point elsewhere.
+async fn require_sign_in(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let is_page =
         request.method() == Method::GET && !path.starts_with("/api/") && path != "/signin";
@@ -262,7 +353,8 @@ async fn require_sign_in(request: Request, next: Next) -> Response {
             .map(|p| p.as_str())
             .unwrap_or("/");
         let location = format!("/signin?next={}", encode_query_value(target));
-        return Redirect::to(&location).into_response();
+        return Redirect::to(&crate::paths::join(&state.config.base_path, &location))
+            .into_response();
     }
     next.run(request).await
 }

@@ -1,7 +1,12 @@
 //! Small pieces every form uses: field messages and action results.
 
+use leptos::form::FromFormData;
 use leptos::prelude::*;
-use leptos::server_fn::ServerFn;
+use leptos::server_fn::client::Client;
+use leptos::server_fn::codec::PostUrl;
+use leptos::server_fn::error::{IntoAppError, ServerFnErrorErr};
+use leptos::server_fn::request::ClientReq;
+use leptos::server_fn::{Http, ServerFn};
 
 use crate::error::AppError;
 
@@ -44,5 +49,56 @@ pub fn FieldError(
                     }
                 })
         }}
+    }
+}
+
+/// Leptos's `ActionForm` with the base path in its `action`: before
+/// hydration the browser posts the form itself, and `ServFn::url()` alone
+/// ("/api/…") would miss an app served at a sub-path. After hydration it
+/// behaves exactly like Leptos's (the server function's client already
+/// carries the base, see `hydrate()`).
+#[component]
+pub fn ActionForm<ServFn, OutputProtocol>(
+    /// The action the form dispatches.
+    action: ServerAction<ServFn>,
+    children: Children,
+) -> impl IntoView
+where
+    ServFn: serde::de::DeserializeOwned
+        + ServerFn<Protocol = Http<PostUrl, OutputProtocol>>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    <<ServFn::Client as Client<ServFn::Error>>::Request as ClientReq<ServFn::Error>>::FormData:
+        From<leptos::web_sys::FormData>,
+    ServFn::Output: Send + Sync + 'static,
+    ServFn::Error: Send + Sync + 'static,
+    <ServFn as ServerFn>::Client: Client<<ServFn as ServerFn>::Error>,
+{
+    let version = action.version();
+    let value = action.value();
+    let on_submit = move |ev: leptos::web_sys::SubmitEvent| {
+        if ev.default_prevented() {
+            return;
+        }
+        ev.prevent_default();
+        match ServFn::from_event(&ev) {
+            Ok(input) => {
+                action.dispatch(input);
+            }
+            Err(err) => {
+                leptos::logging::error!("form fields do not fit the server function: {err:?}");
+                value.set(Some(Err(
+                    ServerFnErrorErr::Serialization(err.to_string()).into_app_error()
+                )));
+                version.update(|n| *n += 1);
+            }
+        }
+    };
+    view! {
+        <form action=crate::paths::app_url(ServFn::url()) method="post" on:submit=on_submit>
+            {children()}
+        </form>
     }
 }

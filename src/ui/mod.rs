@@ -12,6 +12,7 @@ pub mod projects;
 use leptos::prelude::*;
 
 use crate::error::AppError;
+use crate::paths::app_url;
 
 /// Shows a server error the way every page does: "not found" as the 404
 /// page (with its status), signed-out as a link to sign in, anything else as
@@ -22,7 +23,7 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
         AppError::NotFound { what } => view! { <not_found::NotFound what=what /> }.into_any(),
         AppError::Unauthenticated => view! {
             <section class="panel" role="alert">
-                <p>"Your session has ended. " <a href="/signin" rel="external">"Sign in again"</a></p>
+                <p>"Your session has ended. " <a href=app_url("/signin") rel="external">"Sign in again"</a></p>
             </section>
         }
         .into_any(),

@@ -1,3 +1,4 @@
+use crate::paths::app_url;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -18,7 +19,7 @@ pub fn NotFound(#[prop(optional, into)] what: Option<String>) -> impl IntoView {
             <h1>"Page not found"</h1>
             <p>{message}</p>
             <p>
-                <a href="/projects">"See all projects & accounts"</a>
+                <a href=app_url("/projects")>"See all projects & accounts"</a>
             </p>
         </main>
     }

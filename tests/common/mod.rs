@@ -162,11 +162,17 @@ pub async fn user(store: &DynStore, email: &str) -> CurrentUser {
 
 /// The whole HTTP surface in process, over this database with demo data.
 pub async fn app(db: &TestDb, trusted_proxies: &str) -> Router {
+    app_at(db, trusted_proxies, "").await
+}
+
+/// [`app`] served under `base_path` (BASE_PATH).
+pub async fn app_at(db: &TestDb, trusted_proxies: &str, base_path: &str) -> Router {
     let config = Config::load(
         std::path::Path::new("/nonexistent/Leptos.toml"),
         false,
         |key| match key {
             "TRUSTED_PROXIES" => Some(trusted_proxies.to_string()),
+            "BASE_PATH" => Some(base_path.to_string()),
             "DATABASE_URL" => Some(db.url.clone()),
             _ => None,
         },

@@ -7,7 +7,8 @@ use crate::api::groups::{
 };
 use crate::model::billing::AccountBilling;
 use crate::model::Role;
-use crate::ui::forms::{action_error, FieldError};
+use crate::paths::app_url;
+use crate::ui::forms::{action_error, ActionForm, FieldError};
 use crate::ui::layout::AppLayout;
 use crate::ui::ErrorPanel;
 
@@ -19,7 +20,7 @@ fn account_id() -> impl Fn() -> String + Copy + Send + Sync + 'static {
 #[component]
 fn AccountTabs(account_id: String, active: &'static str) -> impl IntoView {
     let tab = |key: &'static str, label: &'static str| {
-        let href = format!("/account/{account_id}/{key}");
+        let href = app_url(format!("/account/{account_id}/{key}"));
         view! {
             <a href=href aria-current=(active == key).then_some("page")>
                 {label}
@@ -95,10 +96,10 @@ fn AccountBillingView(
                             view! {
                                 <tr>
                                     <td>
-                                        <a href=format!(
+                                        <a href=app_url(format!(
                                             "/billing-group/{}",
                                             g.billing_group_id,
-                                        )>{g.billing_group_name.clone()}</a>
+                                        ))>{g.billing_group_name.clone()}</a>
                                         {g
                                             .is_primary
                                             .then(|| view! { <span class="badge primary">"Primary"</span> })}
@@ -122,7 +123,7 @@ fn AccountBillingView(
                 <p class="muted">"Their events and invoices stay readable."</p>
                 <ul>
                     {billing.deleted_groups.iter().map(|(id, name)| view! {
-                        <li><a href=format!("/billing-group/{id}/events")>{name.clone()}</a></li>
+                        <li><a href=app_url(format!("/billing-group/{id}/events"))>{name.clone()}</a></li>
                     }).collect_view()}
                 </ul>
             </section>

@@ -4,7 +4,8 @@ use leptos_meta::Title;
 use crate::api::accounts::list_accounts;
 use crate::api::groups::CreateProject;
 use crate::model::{AccountWithProjects, Role};
-use crate::ui::forms::{action_error, FieldError};
+use crate::paths::app_url;
+use crate::ui::forms::{action_error, ActionForm, FieldError};
 use crate::ui::layout::AppLayout;
 use crate::ui::ErrorPanel;
 
@@ -58,7 +59,7 @@ fn AccountCard(account: AccountWithProjects, refresh: RwSignal<u32>) -> impl Int
         <section class="panel account" aria-labelledby=heading_id.clone()>
             <header class="account-header">
                 <h2 id=heading_id.clone()>
-                    <a href=format!("/account/{}/billing", account.account_id)>
+                    <a href=app_url(format!("/account/{}/billing", account.account_id))>
                         {account.account_name.clone()}
                     </a>
                 </h2>
@@ -100,10 +101,10 @@ fn AccountCard(account: AccountWithProjects, refresh: RwSignal<u32>) -> impl Int
                                     view! {
                                         <tr>
                                             <td>
-                                                <a href=format!(
+                                                <a href=app_url(format!(
                                                     "/project/{}",
                                                     p.project_name,
-                                                )>{p.project_name.clone()}</a>
+                                                ))>{p.project_name.clone()}</a>
                                             </td>
                                             <td>
                                                 {p.billing_group_name.clone()}

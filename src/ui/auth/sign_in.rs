@@ -3,6 +3,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::SignIn;
+use crate::ui::forms::ActionForm;
 
 /// Email and password. Works as a plain form POST before hydration (errors
 /// come back in the URL and show the same way); after hydration it signs in

@@ -4,7 +4,7 @@ use crate::api::billing_info::SaveBillingInfo;
 use crate::model::billing::GroupPage;
 use crate::model::countries::COUNTRIES;
 use crate::model::{Role, CURRENCIES};
-use crate::ui::forms::{action_error, FieldError};
+use crate::ui::forms::{action_error, ActionForm, FieldError};
 
 /// Payment method and billing details, one all-or-nothing save with a
 /// message next to each field that needs fixing.

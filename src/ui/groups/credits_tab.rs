@@ -3,7 +3,7 @@ use leptos::prelude::*;
 use crate::api::credits::{get_credits, ClaimCredit};
 use crate::model::credits::{last_valid_day, Credit, CreditsPage};
 use crate::model::Role;
-use crate::ui::forms::{action_error, FieldError};
+use crate::ui::forms::{action_error, ActionForm, FieldError};
 use crate::ui::ErrorPanel;
 
 /// Credits: the group's credits with what remains of them, a form to claim a

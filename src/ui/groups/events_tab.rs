@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::groups::group_events;
+use crate::paths::app_url;
 use crate::ui::ErrorPanel;
 
 /// The group's log, newest first: a filter that works as a plain GET form,
@@ -31,7 +32,7 @@ pub fn EventsTab(billing_group_id: String) -> impl IntoView {
                     let selected_project = param("project").unwrap_or_default();
                     match events.await {
                         Ok(page) => {
-                            let base = format!("/billing-group/{billing_group_id}/events");
+                            let base = app_url(format!("/billing-group/{billing_group_id}/events"));
                             let filter_query = format!(
                                 "type={}&project={}",
                                 selected_type,
@@ -40,7 +41,7 @@ pub fn EventsTab(billing_group_id: String) -> impl IntoView {
                             let older = page
                                 .next_before
                                 .map(|before| format!("{base}?{filter_query}&before={before}"));
-                            let csv = format!("/billing-group/{billing_group_id}/events.csv?{filter_query}");
+                            let csv = app_url(format!("/billing-group/{billing_group_id}/events.csv?{filter_query}"));
                             view! {
                                 <form method="get" action=base.clone() class="inline-form" aria-label="Filter events">
                                     <label for="event-type">"Event type"</label>

@@ -3,7 +3,8 @@ use leptos::prelude::*;
 use crate::api::groups::{DeleteBillingGroup, RenameBillingGroup};
 use crate::model::billing::GroupPage;
 use crate::model::Role;
-use crate::ui::forms::{action_error, FieldError};
+use crate::paths::app_url;
+use crate::ui::forms::{action_error, ActionForm, FieldError};
 
 /// Name, accumulated costs (top right) and the action menu.
 #[component]
@@ -13,13 +14,16 @@ pub fn GroupHeader(page: GroupPage, rename: ServerAction<RenameBillingGroup>) ->
     let can_change = page.role.allows(Role::Billing) && group.state_active;
     let rename_error = Signal::derive(action_error(rename));
     let delete_error = Signal::derive(action_error(delete));
-    let projects_href = format!("/billing-group/{}/projects", group.billing_group_id);
+    let projects_href = app_url(format!(
+        "/billing-group/{}/projects",
+        group.billing_group_id
+    ));
     // Why deleting is refused, if it is: the page knows, the server checks again.
     let refusal = if page.is_primary {
         Some(view! {
             <p>
                 "This is the account's primary billing group, so it cannot be deleted. Choose another primary group in the "
-                <a href=format!("/account/{}/settings", group.account_id)>"account's Settings"</a> " first."
+                <a href=app_url(format!("/account/{}/settings", group.account_id))>"account's Settings"</a> " first."
             </p>
         }
         .into_any())
@@ -51,7 +55,7 @@ pub fn GroupHeader(page: GroupPage, rename: ServerAction<RenameBillingGroup>) ->
         <header class="group-header">
             <div class="group-title">
                 <p class="muted">
-                    <a href=format!("/account/{}/billing", group.account_id)>{page.account_name.clone()}</a>
+                    <a href=app_url(format!("/account/{}/billing", group.account_id))>{page.account_name.clone()}</a>
                     " / Billing groups"
                 </p>
                 <h1>

@@ -3,6 +3,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::invoices::get_invoices;
 use crate::model::invoices::InvoiceSummary;
+use crate::paths::app_url;
 use crate::ui::invoices::{state_label, InvoiceTable};
 use crate::ui::ErrorPanel;
 
@@ -47,7 +48,7 @@ pub fn InvoicesTab(billing_group_id: String) -> impl IntoView {
                     match invoices.await {
                         Ok(mut list) => {
                             sort_invoices(&mut list, &sort, descending);
-                            let base = format!("/billing-group/{billing_group_id}/invoices");
+                            let base = app_url(format!("/billing-group/{billing_group_id}/invoices"));
                             let headers = SORTS
                                 .iter()
                                 .map(|(key, label)| {

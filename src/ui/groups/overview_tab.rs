@@ -3,6 +3,7 @@ use leptos::prelude::*;
 use crate::model::billing::GroupPage;
 use crate::model::credits::AppliedCredit;
 use crate::model::invoices::ESTIMATE;
+use crate::paths::app_url;
 use crate::ui::invoices::{CostChartView, InvoiceTable};
 
 /// Overview: the group's projects with this month's costs so far, the cost
@@ -10,7 +11,7 @@ use crate::ui::invoices::{CostChartView, InvoiceTable};
 #[component]
 pub fn OverviewTab(page: GroupPage) -> impl IntoView {
     let id = page.group.billing_group_id.clone();
-    let invoices_href = format!("/billing-group/{id}/invoices");
+    let invoices_href = app_url(format!("/billing-group/{id}/invoices"));
     view! {
         <section class="panel" aria-labelledby="overview-projects">
             <h2 id="overview-projects">"Projects"</h2>
@@ -57,7 +58,7 @@ pub fn ProjectCosts(page: GroupPage) -> impl IntoView {
                         view! {
                             <tr>
                                 <td>
-                                    <a href=format!("/project/{}", p.project_name)>{p.project_name.clone()}</a>
+                                    <a href=app_url(format!("/project/{}", p.project_name))>{p.project_name.clone()}</a>
                                 </td>
                                 <td class="num">{p.cost_usd.to_string()}</td>
                             </tr>
@@ -74,7 +75,7 @@ pub fn ProjectCosts(page: GroupPage) -> impl IntoView {
 /// invoices used.
 #[component]
 fn AppliedCredits(billing_group_id: String, credits: Vec<AppliedCredit>) -> impl IntoView {
-    let credits_href = format!("/billing-group/{billing_group_id}/credits");
+    let credits_href = app_url(format!("/billing-group/{billing_group_id}/credits"));
     if credits.is_empty() {
         return view! {
             <p class="muted">
@@ -100,10 +101,10 @@ fn AppliedCredits(billing_group_id: String, credits: Vec<AppliedCredit>) -> impl
                 {credits
                     .into_iter()
                     .map(|c| {
-                        let href = format!(
+                        let href = app_url(format!(
                             "/billing-group/{billing_group_id}/invoices/{}",
                             c.invoice_number
-                        );
+                        ));
                         let label = if c.invoice_number == ESTIMATE {
                             "Estimate (expected)".to_string()
                         } else {

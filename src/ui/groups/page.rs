@@ -13,6 +13,7 @@ use super::TABS;
 use crate::api::billing_info::SaveBillingInfo;
 use crate::api::groups::{get_group_page, AssignProjects, MoveProject, RenameBillingGroup};
 use crate::model::billing::GroupPage;
+use crate::paths::app_url;
 use crate::ui::layout::AppLayout;
 use crate::ui::not_found::NotFound;
 use crate::ui::ErrorPanel;
@@ -104,9 +105,9 @@ fn GroupView(page: GroupPage, tab: String, actions: GroupActions) -> impl IntoVi
                 .iter()
                 .map(|(key, label)| {
                     let href = if *key == "overview" {
-                        format!("/billing-group/{id}")
+                        app_url(format!("/billing-group/{id}"))
                     } else {
-                        format!("/billing-group/{id}/{key}")
+                        app_url(format!("/billing-group/{id}/{key}"))
                     };
                     view! {
                         <a href=href aria-current=(*key == tab).then_some("page")>

@@ -5,7 +5,7 @@ use super::overview_tab::ProjectCosts;
 use super::page::GroupActions;
 use crate::model::billing::GroupPage;
 use crate::model::Role;
-use crate::ui::forms::{action_error, FieldError};
+use crate::ui::forms::{action_error, ActionForm, FieldError};
 
 /// The group's projects; assign others of the account; move one to another
 /// group (offered only when the account has another group).

@@ -6,7 +6,8 @@ use super::state_label;
 use crate::api::invoices::{get_invoice, SetInvoiceState};
 use crate::model::invoices::{InvoiceDetail, InvoiceParty, ESTIMATE, SETTABLE_STATES};
 use crate::model::Role;
-use crate::ui::forms::{action_error, FieldError};
+use crate::paths::app_url;
+use crate::ui::forms::{action_error, ActionForm, FieldError};
 use crate::ui::layout::AppLayout;
 use crate::ui::ErrorPanel;
 
@@ -50,11 +51,14 @@ fn InvoiceView(detail: InvoiceDetail, set_state: ServerAction<SetInvoiceState>) 
     } else {
         format!("Invoice {}", s.invoice_number)
     };
-    let group_href = format!("/billing-group/{}/invoices", detail.billing_group_id);
-    let files = format!(
+    let group_href = app_url(format!(
+        "/billing-group/{}/invoices",
+        detail.billing_group_id
+    ));
+    let files = app_url(format!(
         "/billing-group/{}/invoices/{}",
         detail.billing_group_id, s.invoice_number
-    );
+    ));
     let currency = s.currency.clone();
     let vat_amount = s.total_inc_vat - s.total_vat_zero;
     let can_change_state = !is_estimate

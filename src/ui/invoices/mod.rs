@@ -10,6 +10,7 @@ pub use invoice_page::InvoicePage;
 use leptos::prelude::*;
 
 use crate::model::invoices::{InvoiceSummary, ESTIMATE};
+use crate::paths::app_url;
 
 /// What people read for a state.
 pub fn state_label(state: &str) -> &'static str {
@@ -65,10 +66,10 @@ pub fn InvoiceTable(
                 {invoices
                     .into_iter()
                     .map(|invoice| {
-                        let href = format!(
+                        let href = app_url(format!(
                             "/billing-group/{billing_group_id}/invoices/{}",
                             invoice.invoice_number,
-                        );
+                        ));
                         let name = if invoice.invoice_number == ESTIMATE {
                             "Estimate (running month)".to_string()
                         } else {

@@ -2,6 +2,8 @@ use leptos::prelude::*;
 
 use crate::api::accounts::menu_projects;
 use crate::api::auth::{whoami, SignOut};
+use crate::paths::app_url;
+use crate::ui::forms::ActionForm;
 
 /// How many projects the top bar's menu lists.
 const MENU_PROJECTS: usize = 15;
@@ -27,7 +29,7 @@ pub fn TopBar(current_project: Option<String>) -> impl IntoView {
 
     view! {
         <header class="top-bar">
-            <a class="brand" href="/projects">
+            <a class="brand" href=app_url("/projects")>
                 "Billing console"
             </a>
             <Suspense fallback=|| view! { <span class="muted">"Loading…"</span> }>
@@ -45,7 +47,7 @@ pub fn TopBar(current_project: Option<String>) -> impl IntoView {
                             <details class="menu project-menu">
                                 <summary aria-label="Current project menu">{label}</summary>
                                 <nav class="menu-items" aria-label="Projects">
-                                    <a class="menu-primary" href="/projects">
+                                    <a class="menu-primary" href=app_url("/projects")>
                                         "See all projects & accounts"
                                     </a>
                                     <ul>
@@ -56,7 +58,7 @@ pub fn TopBar(current_project: Option<String>) -> impl IntoView {
                                                 view! {
                                                     <li>
                                                         <a
-                                                            href=format!("/project/{name}")
+                                                            href=app_url(format!("/project/{name}"))
                                                             aria-current=is_current.then_some("page")
                                                         >
                                                             {name.clone()}

@@ -2,11 +2,13 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_params_map;
+use leptos_router::NavigateOptions;
 
 use crate::api::accounts::{menu_projects, project_details};
 use crate::api::invoices::PowerService;
 use crate::model::{Role, ServiceSummary};
-use crate::ui::forms::{action_error, FieldError};
+use crate::paths::app_url;
+use crate::ui::forms::{action_error, ActionForm, FieldError};
 use crate::ui::layout::AppLayout;
 use crate::ui::ErrorPanel;
 
@@ -20,10 +22,13 @@ pub fn CurrentProjectRedirect() -> impl IntoView {
             {Suspend::new(async move {
                 let first = first.await.ok().and_then(|(names, _)| names.into_iter().next());
                 let path = match first {
-                    Some(name) => format!("/project/{name}"),
-                    None => "/projects".to_string(),
+                    Some(name) => app_url(format!("/project/{name}")),
+                    None => app_url("/projects"),
                 };
-                view! { <Redirect path=path /> }
+                // The path already carries the base: the server sends it as
+                // it is, and the client must not resolve it against the base again.
+                let options = NavigateOptions { resolve: false, ..Default::default() };
+                view! { <Redirect path=path options /> }
             })}
         </Suspense>
     }
