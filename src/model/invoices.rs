@@ -25,6 +25,8 @@ pub struct InvoiceSummary {
     pub total_inc_vat: Decimal,
     pub issue_date: Option<NaiveDate>,
     pub due_date: Option<NaiveDate>,
+    /// Key of the invoice's PDF link in the REST API (issued invoices only).
+    pub download_cookie: Option<String>,
 }
 
 /// One line of an invoice.

@@ -4,6 +4,7 @@ pub mod billing;
 pub mod countries;
 pub mod credits;
 pub mod invoices;
+pub mod tokens;
 pub mod validation;
 
 use chrono::{DateTime, Utc};

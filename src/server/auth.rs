@@ -84,6 +84,24 @@ pub async fn sign_in(
     session_ttl_hours: i64,
     now: DateTime<Utc>,
 ) -> AppResult<(UserRecord, String)> {
+    let user = check_credentials(store, email, password, now).await?;
+    let secret = new_secret();
+    let expires = now + Duration::hours(session_ttl_hours);
+    store
+        .create_session(&secret_hash(&secret), &user.user_id, now, expires)
+        .await
+        .map_err(internal)?;
+    Ok((user, secret))
+}
+
+/// Email and password, with the back-off after failures: the one check
+/// behind the sign-in form and `POST /v1/userauth`.
+pub async fn check_credentials(
+    store: &dyn Store,
+    email: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> AppResult<UserRecord> {
     let email = validation::email(email).map_err(|_| AppError::InvalidCredentials)?;
     if let Some(state) = store.login_failures(&email).await.map_err(internal)? {
         if let Some(retry_after_seconds) =
@@ -111,13 +129,7 @@ pub async fn sign_in(
         return Err(AppError::InvalidCredentials);
     };
     store.clear_login_failures(&email).await.map_err(internal)?;
-    let secret = new_secret();
-    let expires = now + Duration::hours(session_ttl_hours);
-    store
-        .create_session(&secret_hash(&secret), &user.user_id, now, expires)
-        .await
-        .map_err(internal)?;
-    Ok((user, secret))
+    Ok(user)
 }
 
 /// The user whose session cookie came with the request, if it is valid.

@@ -4,8 +4,10 @@ pub mod auth;
 pub mod billing;
 pub mod config;
 pub mod demo;
+pub mod rest;
 pub mod security;
 pub mod store;
+pub mod tokens;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -249,6 +251,8 @@ fn app_router(state: AppState) -> Router {
             state.clone(),
             require_sign_in,
         ))
+        // The REST API authenticates by token, not by the session cookie.
+        .nest("/v1", rest::router())
         .route("/healthz", get(healthz))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,

@@ -721,6 +721,7 @@ pub fn summary_of(record: &InvoiceRecord) -> InvoiceSummary {
         total_inc_vat: record.total_inc_vat.0,
         issue_date: Some(record.issue_date),
         due_date: Some(record.due_date),
+        download_cookie: Some(record.download_cookie.clone()),
     }
 }
 
@@ -828,6 +829,7 @@ pub fn estimate_summary(draft: &NewInvoice) -> InvoiceSummary {
         total_inc_vat: draft.total_inc_vat,
         issue_date: None,
         due_date: None,
+        download_cookie: None,
     }
 }
 
@@ -915,6 +917,40 @@ pub async fn invoice_detail(
         customer: party_from_json(&record.customer),
         lines: lines.into_iter().map(line_of).collect(),
         ..base(summary_of(&record))
+    })
+}
+
+/// An issued invoice with its lines, for a caller that proved its right to
+/// it otherwise (the REST API's download cookie): no user, read-only.
+pub async fn invoice_detail_unchecked(
+    store: &dyn Store,
+    seller: &Seller,
+    record: InvoiceRecord,
+) -> AppResult<InvoiceDetail> {
+    let group = store
+        .billing_group(&record.billing_group_id)
+        .await
+        .map_err(internal)?
+        .ok_or(AppError::Internal)?;
+    let lines = store
+        .invoice_lines(&record.invoice_number)
+        .await
+        .map_err(internal)?;
+    Ok(InvoiceDetail {
+        summary: summary_of(&record),
+        billing_group_id: group.billing_group_id.clone(),
+        billing_group_name: group.billing_group_name.clone(),
+        billing_group_state: group.group_state.clone(),
+        role: Role::Viewer,
+        exchange_rate: record.exchange_rate.0,
+        vat_rate: record.vat_rate.0,
+        vat_note: record.vat_note.clone(),
+        total_usd: record.total_usd.0,
+        payment_method: record.payment_method.clone(),
+        seller: seller_party(seller),
+        customer: party_from_json(&record.customer),
+        lines: lines.into_iter().map(line_of).collect(),
+        notice: None,
     })
 }
 

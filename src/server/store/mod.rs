@@ -166,6 +166,37 @@ pub struct BillingGroupRecord {
     pub update_time: DateTime<Utc>,
 }
 
+impl BillingGroupRecord {
+    /// What a group just created holds (the schema's defaults), before it
+    /// exists: lets a request be checked in full before anything is written.
+    pub fn new_defaults(account_id: &str, now: DateTime<Utc>) -> Self {
+        BillingGroupRecord {
+            billing_group_id: String::new(),
+            account_id: account_id.to_string(),
+            billing_group_name: String::new(),
+            billing_currency: "USD".into(),
+            billing_emails: "[]".into(),
+            billing_extra_text: String::new(),
+            company: String::new(),
+            address_lines: "[]".into(),
+            city: String::new(),
+            state: String::new(),
+            zip_code: String::new(),
+            country_code: String::new(),
+            vat_id: String::new(),
+            payment_method: "no_payment_expected".into(),
+            card_brand: None,
+            card_last4: None,
+            card_exp_month: None,
+            card_exp_year: None,
+            card_name: None,
+            group_state: "active".into(),
+            create_time: now,
+            update_time: now,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewBillingGroup {
     pub account_id: String,
@@ -337,6 +368,16 @@ pub struct BillingInfoUpdate {
     pub vat_id: String,
     pub payment_method: String,
     pub card: Option<StoredCard>,
+}
+
+/// A personal API token as stored: its SHA-256 and the first characters
+/// (to tell tokens apart in the list and revoke one), never the token.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ApiTokenRecord {
+    pub token_prefix: String,
+    pub description: String,
+    pub create_time: DateTime<Utc>,
+    pub last_used_time: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -554,6 +595,32 @@ pub trait Store: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> StoreResult<LoginFailureRecord>;
     async fn clear_login_failures(&self, email: &str) -> StoreResult<()>;
+
+    // personal API tokens
+    async fn create_api_token(
+        &self,
+        token_hash: &str,
+        token_prefix: &str,
+        user_id: &str,
+        description: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The user's tokens that are not revoked, newest first.
+    async fn api_tokens_of_user(&self, user_id: &str) -> StoreResult<Vec<ApiTokenRecord>>;
+    /// Revokes one of the user's tokens; false when there was none to revoke.
+    async fn revoke_api_token(
+        &self,
+        user_id: &str,
+        token_prefix: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// The user of a token that is not revoked; notes the use (at most once
+    /// a minute per token, so reads do not turn into a write each).
+    async fn api_token_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<UserRecord>>;
 
     // accounts and members
     /// Creates the account with its first billing group as the primary one

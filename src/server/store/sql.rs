@@ -154,6 +154,84 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn create_api_token(
+                &self,
+                token_hash: &str,
+                token_prefix: &str,
+                user_id: &str,
+                description: &str,
+                at: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO api_tokens (token_hash, token_prefix, user_id, description, create_time)
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(token_hash)
+                .bind(token_prefix)
+                .bind(user_id)
+                .bind(description)
+                .bind(at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn api_tokens_of_user(&self, user_id: &str) -> StoreResult<Vec<ApiTokenRecord>> {
+                Ok(sqlx::query_as::<_, ApiTokenRecord>(
+                    "SELECT token_prefix, description, create_time, last_used_time FROM api_tokens
+                     WHERE user_id = $1 AND revoke_time IS NULL
+                     ORDER BY create_time DESC, token_prefix",
+                )
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn revoke_api_token(
+                &self,
+                user_id: &str,
+                token_prefix: &str,
+                at: DateTime<Utc>,
+            ) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE api_tokens SET revoke_time = $3
+                     WHERE user_id = $1 AND token_prefix = $2 AND revoke_time IS NULL",
+                )
+                .bind(user_id)
+                .bind(token_prefix)
+                .bind(at)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn api_token_user(
+                &self,
+                token_hash: &str,
+                now: DateTime<Utc>,
+            ) -> StoreResult<Option<UserRecord>> {
+                let user = sqlx::query_as::<_, UserRecord>(
+                    "SELECT u.user_id, u.email, u.real_name, u.password_hash, u.create_time
+                     FROM api_tokens t JOIN users u ON u.user_id = t.user_id
+                     WHERE t.token_hash = $1 AND t.revoke_time IS NULL",
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                if user.is_some() {
+                    sqlx::query(
+                        "UPDATE api_tokens SET last_used_time = $2
+                         WHERE token_hash = $1 AND (last_used_time IS NULL OR last_used_time < $3)",
+                    )
+                    .bind(token_hash)
+                    .bind(now)
+                    .bind(now - chrono::Duration::minutes(1))
+                    .execute(&self.pool)
+                    .await?;
+                }
+                Ok(user)
+            }
+
             async fn create_account(
                 &self,
                 new: &NewAccount,

@@ -1,0 +1,206 @@
+//! `/v1/billing-group/{id}/credits` and `/v1/billing-group/{id}/invoice…`.
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::Utc;
+
+use super::extract::{ApiJson, ApiQuery, ApiUser};
+use super::wire::{
+    ClaimCreditRequest, CreditResponse, CreditWire, CreditsResponse, InvoiceGroup,
+    InvoiceLinesResponse, InvoiceResponse, InvoiceWire, InvoicesQuery, InvoicesResponse,
+    INVOICE_SORTS,
+};
+use super::{ApiError, ApiResult};
+use crate::error::AppError;
+use crate::model::invoices::{InvoiceDetail, InvoiceSummary, ESTIMATE};
+use crate::model::Role;
+use crate::server::auth::internal;
+use crate::server::billing::{credits, groups, invoice_files, invoices};
+use crate::server::AppState;
+
+pub async fn credits(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(billing_group_id): Path<String>,
+) -> ApiResult<Json<CreditsResponse>> {
+    let page =
+        credits::credits_page(state.store.as_ref(), &user, &billing_group_id, Utc::now()).await?;
+    Ok(Json(CreditsResponse {
+        credits: page.credits.into_iter().map(CreditWire::from).collect(),
+    }))
+}
+
+pub async fn claim_credit(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(billing_group_id): Path<String>,
+    ApiJson(body): ApiJson<ClaimCreditRequest>,
+) -> ApiResult<Json<CreditResponse>> {
+    let credit = credits::claim_credit(
+        state.store.as_ref(),
+        &user,
+        &billing_group_id,
+        &body.code,
+        body.project_name.as_deref(),
+        Utc::now(),
+    )
+    .await?;
+    Ok(Json(CreditResponse {
+        credit: credit.into(),
+    }))
+}
+
+fn group_of(detail: &InvoiceDetail) -> InvoiceGroup<'_> {
+    InvoiceGroup {
+        billing_group_id: &detail.billing_group_id,
+        billing_group_name: &detail.billing_group_name,
+        billing_group_state: &detail.billing_group_state,
+    }
+}
+
+/// Sorts like the Invoices tab: text fields ascending, periods and
+/// amounts newest / largest first.
+fn sort_invoices(list: &mut [InvoiceSummary], sort: &str) {
+    match sort {
+        "invoice_number" => list.sort_by(|a, b| a.invoice_number.cmp(&b.invoice_number)),
+        "period_begin" => list.sort_by(|a, b| b.period_begin.cmp(&a.period_begin)),
+        "period_end" => list.sort_by(|a, b| b.period_end.cmp(&a.period_end)),
+        "state" => list.sort_by(|a, b| a.state.cmp(&b.state)),
+        "currency" => list.sort_by(|a, b| a.currency.cmp(&b.currency)),
+        "total_inc_vat" => list.sort_by(|a, b| b.total_inc_vat.cmp(&a.total_inc_vat)),
+        "total_vat_zero" => list.sort_by(|a, b| b.total_vat_zero.cmp(&a.total_vat_zero)),
+        _ => {}
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(billing_group_id): Path<String>,
+    ApiQuery(query): ApiQuery<InvoicesQuery>,
+) -> ApiResult<Json<InvoicesResponse>> {
+    if let Some(sort) = query.sort.as_deref() {
+        if !INVOICE_SORTS.contains(&sort) {
+            return Err(ApiError::from(AppError::invalid(
+                "sort",
+                format!("Sort by one of: {}.", INVOICE_SORTS.join(", ")),
+            )));
+        }
+    }
+    let store = state.store.as_ref();
+    let (group, _) =
+        groups::authorized_group(store, &user, &billing_group_id, Role::Viewer).await?;
+    let mut list = invoices::invoices_of_group(
+        store,
+        &state.config.seller,
+        &user,
+        &group.billing_group_id,
+        Utc::now(),
+    )
+    .await?;
+    if let Some(sort) = query.sort.as_deref() {
+        sort_invoices(&mut list, sort);
+    }
+    let owner = InvoiceGroup {
+        billing_group_id: &group.billing_group_id,
+        billing_group_name: &group.billing_group_name,
+        billing_group_state: &group.group_state,
+    };
+    Ok(Json(InvoicesResponse {
+        invoices: list
+            .into_iter()
+            .map(|s| InvoiceWire::of(s, &owner))
+            .collect(),
+    }))
+}
+
+async fn detail(
+    state: &AppState,
+    user: &crate::model::CurrentUser,
+    billing_group_id: &str,
+    invoice_number: &str,
+) -> ApiResult<InvoiceDetail> {
+    Ok(invoices::invoice_detail(
+        state.store.as_ref(),
+        &state.config.seller,
+        user,
+        billing_group_id,
+        invoice_number,
+        Utc::now(),
+    )
+    .await?)
+}
+
+pub async fn get_one(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path((billing_group_id, invoice_number)): Path<(String, String)>,
+) -> ApiResult<Json<InvoiceResponse>> {
+    let detail = detail(&state, &user, &billing_group_id, &invoice_number).await?;
+    let invoice = InvoiceWire::of(detail.summary.clone(), &group_of(&detail));
+    Ok(Json(InvoiceResponse { invoice }))
+}
+
+pub async fn lines(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path((billing_group_id, invoice_number)): Path<(String, String)>,
+) -> ApiResult<Json<InvoiceLinesResponse>> {
+    let detail = detail(&state, &user, &billing_group_id, &invoice_number).await?;
+    Ok(Json(InvoiceLinesResponse {
+        lines: detail.lines.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// The PDF behind an invoice's download cookie: the cookie is the
+/// credential (a browser opening the link has no token), so it must match
+/// this very invoice of this very group; anything else is "not found".
+pub async fn pdf(
+    State(state): State<AppState>,
+    Path((billing_group_id, invoice_number, download_cookie)): Path<(String, String, String)>,
+) -> Response {
+    let store = state.store.as_ref();
+    let not_found = || ApiError::not_found("Invoice not found.").into_response();
+    if invoice_number == ESTIMATE || download_cookie.len() < 32 {
+        return not_found();
+    }
+    let record = match store.invoice(&invoice_number).await.map_err(internal) {
+        Ok(Some(record)) => record,
+        Ok(None) => return not_found(),
+        Err(error) => return ApiError::from(error).into_response(),
+    };
+    let matches = record.billing_group_id == billing_group_id
+        && constant_time_eq(
+            record.download_cookie.as_bytes(),
+            download_cookie.as_bytes(),
+        );
+    if !matches {
+        return not_found();
+    }
+    let detail = match invoices::invoice_detail_unchecked(store, &state.config.seller, record).await
+    {
+        Ok(detail) => detail,
+        Err(error) => return ApiError::from(error).into_response(),
+    };
+    let filename = invoice_files::file_stem(&detail);
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{filename}.pdf\""),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        invoice_files::invoice_pdf(&detail),
+    )
+        .into_response()
+}
+
+/// Compares without stopping at the first difference, so response times
+/// do not hint at how much of a guessed cookie was right.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

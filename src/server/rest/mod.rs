@@ -1,0 +1,280 @@
+//! The REST API under `/v1`, compatible with Aiven's (PRODUCT.md §7) so
+//! the real `avn` client works against us. Handlers are thin: they
+//! authenticate the token, call the same rules as the pages
+//! (`server::billing`), and shape the answer in Aiven's field names.
+//!
+//! One table ([`endpoints`]) drives both the router and the OpenAPI
+//! document, and each entry's response type is checked against its
+//! handler's return type at compile time, so the two cannot disagree.
+
+mod accounts;
+mod billing_groups;
+mod error;
+mod extract;
+mod invoices;
+pub mod openapi;
+mod wire;
+
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use axum::{Json, Router};
+
+pub use error::{ApiError, ApiResult};
+
+use super::AppState;
+
+/// What one endpoint returns: JSON of a type, or a PDF file.
+pub enum Returns {
+    Json(fn(&mut schemars::SchemaGenerator) -> schemars::Schema),
+    Pdf,
+}
+
+/// A query parameter as the document describes it.
+pub struct QueryParam {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub schema: fn() -> serde_json::Value,
+}
+
+/// One operation of the API: everything the document says about it.
+pub struct Endpoint {
+    pub method: &'static str,
+    /// Under `/v1`, with `{name}` path parameters (axum and OpenAPI agree).
+    pub path: &'static str,
+    pub operation_id: &'static str,
+    pub summary: &'static str,
+    pub tag: &'static str,
+    /// False only for `POST /userauth` and the PDF behind its download cookie.
+    pub needs_token: bool,
+    pub body: Option<fn(&mut schemars::SchemaGenerator) -> schemars::Schema>,
+    pub query: &'static [QueryParam],
+    pub returns: Returns,
+    /// The error statuses this operation can answer with.
+    pub errors: &'static [u16],
+}
+
+/// Compile-time proof that a handler answers `Json<T>` (see [`endpoints!`]).
+trait AnswersJson<T, Args> {}
+macro_rules! answers_json {
+    ($($arg:ident),*) => {
+        impl<F, Fut, T, $($arg),*> AnswersJson<T, ($($arg,)*)> for F
+        where
+            F: FnOnce($($arg),*) -> Fut,
+            Fut: std::future::Future<Output = ApiResult<Json<T>>>,
+        {
+        }
+    };
+}
+answers_json!();
+answers_json!(A);
+answers_json!(A, B);
+answers_json!(A, B, C);
+answers_json!(A, B, C, D);
+
+fn answering<T, Args, H: AnswersJson<T, Args>>(handler: H) -> H {
+    handler
+}
+
+macro_rules! schema_of {
+    ($ty:ty) => {
+        |generator: &mut schemars::SchemaGenerator| generator.subschema_for::<$ty>()
+    };
+}
+
+/// Declares every endpoint once: `routes()` builds the router from the
+/// list, `endpoints()` hands it to the OpenAPI document.
+macro_rules! endpoints {
+    ($(
+        $method:ident $path:literal => $handler:path {
+            id: $id:literal, summary: $summary:literal, tag: $tag:literal,
+            token: $token:literal,
+            body: $body:tt,
+            query: [$($qname:literal: $qschema:expr, $qdesc:literal);*],
+            returns: $returns:tt,
+            errors: [$($status:literal),*] $(,)?
+        }
+    )*) => {
+        fn routes() -> Router<AppState> {
+            let mut router = Router::new();
+            $(
+                router = router.route(
+                    $path,
+                    $method(endpoints!(@check $returns, $handler)),
+                );
+            )*
+            router
+        }
+
+        pub fn endpoints() -> Vec<Endpoint> {
+            vec![$(Endpoint {
+                method: stringify!($method),
+                path: $path,
+                operation_id: $id,
+                summary: $summary,
+                tag: $tag,
+                needs_token: $token,
+                body: endpoints!(@body $body),
+                query: &[$(QueryParam { name: $qname, description: $qdesc, schema: $qschema }),*],
+                returns: endpoints!(@returns $returns),
+                errors: &[$($status),*],
+            }),*]
+        }
+    };
+    (@check (pdf), $handler:path) => { $handler };
+    (@check ($ty:ty), $handler:path) => { answering::<$ty, _, _>($handler) };
+    (@body ()) => { None };
+    (@body ($ty:ty)) => { Some(schema_of!($ty)) };
+    (@returns (pdf)) => { Returns::Pdf };
+    (@returns ($ty:ty)) => { Returns::Json(schema_of!($ty)) };
+}
+
+fn integer(minimum: i64, maximum: i64, default: i64) -> serde_json::Value {
+    serde_json::json!({"type": "integer", "minimum": minimum, "maximum": maximum, "default": default})
+}
+
+endpoints! {
+    post "/userauth" => accounts::user_auth {
+        id: "UserAuth", summary: "Sign in with email and password; answers a new API token", tag: "user",
+        token: false, body: (wire::UserAuthRequest), query: [],
+        returns: (wire::UserAuthResponse), errors: [400, 401, 429],
+    }
+    get "/account" => accounts::list_accounts {
+        id: "AccountList", summary: "Accounts you are a member of", tag: "account",
+        token: true, body: (), query: [],
+        returns: (wire::AccountsResponse), errors: [401],
+    }
+    get "/account/{account_id}/billing-group" => billing_groups::list_of_account {
+        id: "AccountBillingGroupList", summary: "Billing groups of an account", tag: "account",
+        token: true, body: (), query: [],
+        returns: (wire::BillingGroupsResponse), errors: [401, 404],
+    }
+    get "/project" => accounts::list_projects {
+        id: "ProjectList", summary: "Projects of your accounts", tag: "project",
+        token: true, body: (), query: [],
+        returns: (wire::ProjectsResponse), errors: [401],
+    }
+    post "/project" => accounts::create_project {
+        id: "ProjectCreate", summary: "Create a project; it lands in the account's primary billing group unless one is named", tag: "project",
+        token: true, body: (wire::CreateProjectRequest), query: [],
+        returns: (wire::ProjectResponse), errors: [400, 401, 403, 404, 409],
+    }
+    get "/billing-group" => billing_groups::list {
+        id: "BillingGroupList", summary: "Billing groups of all your accounts", tag: "billing_group",
+        token: true, body: (), query: [],
+        returns: (wire::BillingGroupsResponse), errors: [401],
+    }
+    post "/billing-group" => billing_groups::create {
+        id: "BillingGroupCreate", summary: "Create a billing group", tag: "billing_group",
+        token: true, body: (wire::CreateBillingGroupRequest), query: [],
+        returns: (wire::BillingGroupResponse), errors: [400, 401, 403, 404],
+    }
+    get "/billing-group/{billing_group_id}" => billing_groups::get_one {
+        id: "BillingGroupGet", summary: "One billing group", tag: "billing_group",
+        token: true, body: (), query: [],
+        returns: (wire::BillingGroupResponse), errors: [401, 404],
+    }
+    put "/billing-group/{billing_group_id}" => billing_groups::update {
+        id: "BillingGroupUpdate", summary: "Change a billing group's name or billing information (all or nothing)", tag: "billing_group",
+        token: true, body: (wire::UpdateBillingGroupRequest), query: [],
+        returns: (wire::BillingGroupResponse), errors: [400, 401, 403, 404],
+    }
+    delete "/billing-group/{billing_group_id}" => billing_groups::remove {
+        id: "BillingGroupDelete", summary: "Delete an empty billing group that is not the primary one", tag: "billing_group",
+        token: true, body: (), query: [],
+        returns: (wire::MessageResponse), errors: [401, 403, 404, 409],
+    }
+    get "/billing-group/{billing_group_id}/projects" => billing_groups::projects {
+        id: "BillingGroupProjectList", summary: "Projects in a billing group", tag: "billing_group",
+        token: true, body: (), query: [],
+        returns: (wire::ProjectsResponse), errors: [401, 404],
+    }
+    post "/billing-group/{billing_group_id}/projects-assign" => billing_groups::assign_projects {
+        id: "BillingGroupProjectsAssign", summary: "Move projects of the account into this billing group", tag: "billing_group",
+        token: true, body: (wire::AssignProjectsRequest), query: [],
+        returns: (wire::MessageResponse), errors: [400, 401, 403, 404],
+    }
+    post "/billing-group/{billing_group_id}/project-assign/{project}" => billing_groups::assign_project {
+        id: "BillingGroupProjectAssign", summary: "Move one project of the account into this billing group", tag: "billing_group",
+        token: true, body: (), query: [],
+        returns: (wire::MessageResponse), errors: [400, 401, 403, 404],
+    }
+    get "/billing-group/{billing_group_id}/events" => billing_groups::events {
+        id: "BillingGroupEventList", summary: "The billing group's events, newest first", tag: "billing_group",
+        token: true, body: (),
+        query: ["limit": || integer(1, 1000, 100), "How many events, newest first (1–1000)"],
+        returns: (wire::EventsResponse), errors: [400, 401, 404],
+    }
+    get "/billing-group/{billing_group_id}/credits" => invoices::credits {
+        id: "BillingGroupCreditsList", summary: "Credits claimed for the billing group", tag: "billing_group",
+        token: true, body: (), query: [],
+        returns: (wire::CreditsResponse), errors: [401, 404],
+    }
+    post "/billing-group/{billing_group_id}/credits" => invoices::claim_credit {
+        id: "BillingGroupCreditsClaim", summary: "Claim a credit code for the billing group", tag: "billing_group",
+        token: true, body: (wire::ClaimCreditRequest), query: [],
+        returns: (wire::CreditResponse), errors: [400, 401, 403, 404, 409, 429],
+    }
+    get "/billing-group/{billing_group_id}/invoice" => invoices::list {
+        id: "BillingGroupInvoiceList", summary: "The running month's estimate and the issued invoices", tag: "billing_group",
+        token: true, body: (),
+        query: ["sort": || serde_json::json!({"type": "string", "enum": wire::INVOICE_SORTS}), "Sort by this field (descending for amounts and periods)"],
+        returns: (wire::InvoicesResponse), errors: [400, 401, 404],
+    }
+    get "/billing-group/{billing_group_id}/invoice/{invoice_number}" => invoices::get_one {
+        id: "BillingGroupInvoiceGet", summary: "One invoice", tag: "billing_group",
+        token: true, body: (), query: [],
+        returns: (wire::InvoiceResponse), errors: [401, 404],
+    }
+    get "/billing-group/{billing_group_id}/invoice/{invoice_number}/lines" => invoices::lines {
+        id: "BillingGroupInvoiceLinesList", summary: "An invoice's lines", tag: "billing_group",
+        token: true, body: (), query: [],
+        returns: (wire::InvoiceLinesResponse), errors: [401, 404],
+    }
+    get "/billing-group/{billing_group_id}/invoice/{invoice_number}/{download_cookie}" => invoices::pdf {
+        id: "BillingGroupInvoiceDownload", summary: "The invoice as PDF; the download cookie is the key, no token needed", tag: "billing_group",
+        token: false, body: (), query: [],
+        returns: (pdf), errors: [404],
+    }
+}
+
+/// The API, to be nested at `/v1`: the endpoints, the document, JSON
+/// errors for whatever the framework answers by itself (unknown route,
+/// wrong method, body limits).
+pub fn router() -> Router<AppState> {
+    routes()
+        .route("/openapi.json", get(openapi::serve))
+        .fallback(unknown_route)
+        .layer(middleware::from_fn(json_errors))
+}
+
+async fn unknown_route() -> ApiError {
+    ApiError::not_found("No such API endpoint.")
+}
+
+/// Turns a plain-text error from a layer or the router (405, 408, 413, …)
+/// into the API's JSON error shape, so `avn` can print it.
+async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if status.is_success() || status.is_redirection() || is_json {
+        return response;
+    }
+    let reason = status.canonical_reason().unwrap_or("Request failed");
+    let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes).trim().to_string();
+    let message = if text.is_empty() {
+        reason.to_string()
+    } else {
+        text
+    };
+    ApiError::new(status, message).into_response()
+}

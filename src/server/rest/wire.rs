@@ -1,0 +1,499 @@
+//! The API's JSON, in Aiven's field names (PRODUCT.md §1 and §7). Money is
+//! a string with two decimals; times are RFC 3339 in UTC. Request bodies
+//! refuse unknown fields, so a typo is a 400, not silently ignored.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::model::billing::{BillingGroup, CardInfo, GroupEvent};
+use crate::model::countries::country_name;
+use crate::model::credits::Credit;
+use crate::model::invoices::{InvoiceLine, InvoiceSummary};
+
+/// Money as the API shows it: to the cent, always with two decimals
+/// ("125.00"), whatever scale the database kept.
+pub fn cents(amount: Decimal) -> Decimal {
+    let mut amount = amount.round_dp(2);
+    amount.rescale(2);
+    amount
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Email {
+    pub email: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CardInfoWire {
+    pub brand: String,
+    /// Cards are kept per billing group; this names the group's card.
+    pub card_id: String,
+    pub exp_month: i64,
+    pub exp_year: i64,
+    pub last4: String,
+    pub name: String,
+    /// The group's first billing email (who gets card receipts).
+    pub user_email: String,
+}
+
+impl CardInfoWire {
+    pub fn of(card: &CardInfo, group: &BillingGroup) -> Self {
+        CardInfoWire {
+            brand: card.brand.clone(),
+            card_id: format!("{}-card", group.billing_group_id),
+            exp_month: card.exp_month,
+            exp_year: card.exp_year,
+            last4: card.last4.clone(),
+            name: card.name.clone(),
+            user_email: group.billing_emails.first().cloned().unwrap_or_default(),
+        }
+    }
+}
+
+/// The old single-text address Aiven clients still print.
+pub fn billing_address(group: &BillingGroup) -> String {
+    let mut lines = group.address_lines.clone();
+    let town = [group.zip_code.as_str(), group.city.as_str()]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for part in [
+        town.as_str(),
+        group.state.as_str(),
+        country_name(&group.country_code).unwrap_or_default(),
+    ] {
+        if !part.is_empty() {
+            lines.push(part.to_string());
+        }
+    }
+    lines.join("\n")
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct BillingGroupWire {
+    pub billing_group_id: String,
+    pub billing_group_name: String,
+    pub account_id: String,
+    pub account_name: String,
+    /// `active`, or `deleted` (its events and invoices stay readable).
+    pub billing_group_state: String,
+    pub billing_currency: String,
+    pub billing_emails: Vec<Email>,
+    pub billing_extra_text: String,
+    pub company: String,
+    pub address_lines: Vec<String>,
+    pub city: String,
+    pub state: String,
+    pub zip_code: String,
+    pub country_code: String,
+    pub country: String,
+    pub billing_address: String,
+    pub vat_id: String,
+    /// `card`, `email` (pay by invoice) or `no_payment_expected`.
+    pub payment_method: String,
+    pub card_info: Option<CardInfoWire>,
+    /// Month-to-date charges before tax, in USD.
+    pub estimated_balance_usd: Decimal,
+    /// The same in the billing currency; null without an exchange rate.
+    pub estimated_balance_local: Option<Decimal>,
+    pub is_primary: bool,
+    pub create_time: DateTime<Utc>,
+}
+
+/// What a billing group's figures are, besides its own record.
+pub struct GroupFigures {
+    pub account_name: String,
+    pub is_primary: bool,
+    pub usd: Decimal,
+    pub local: Option<Decimal>,
+}
+
+impl BillingGroupWire {
+    pub fn of(group: &BillingGroup, figures: GroupFigures) -> Self {
+        BillingGroupWire {
+            billing_group_id: group.billing_group_id.clone(),
+            billing_group_name: group.billing_group_name.clone(),
+            account_id: group.account_id.clone(),
+            account_name: figures.account_name,
+            billing_group_state: if group.state_active {
+                "active"
+            } else {
+                "deleted"
+            }
+            .into(),
+            billing_currency: group.billing_currency.clone(),
+            billing_emails: group
+                .billing_emails
+                .iter()
+                .map(|e| Email { email: e.clone() })
+                .collect(),
+            billing_extra_text: group.billing_extra_text.clone(),
+            company: group.company.clone(),
+            address_lines: group.address_lines.clone(),
+            city: group.city.clone(),
+            state: group.state.clone(),
+            zip_code: group.zip_code.clone(),
+            country_code: group.country_code.clone(),
+            country: country_name(&group.country_code)
+                .unwrap_or_default()
+                .to_string(),
+            billing_address: billing_address(group),
+            vat_id: group.vat_id.clone(),
+            payment_method: group.payment_method.clone(),
+            card_info: group.card_info.as_ref().map(|c| CardInfoWire::of(c, group)),
+            estimated_balance_usd: cents(figures.usd),
+            estimated_balance_local: figures.local.map(cents),
+            is_primary: figures.is_primary,
+            create_time: group.create_time,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct BillingGroupResponse {
+    pub billing_group: BillingGroupWire,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct BillingGroupsResponse {
+    pub billing_groups: Vec<BillingGroupWire>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct AccountWire {
+    pub account_id: String,
+    pub account_name: String,
+    pub primary_billing_group_id: String,
+    /// Your role on the account: `admin`, `billing` or `viewer`.
+    pub role: String,
+    pub create_time: DateTime<Utc>,
+    pub update_time: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct AccountsResponse {
+    pub accounts: Vec<AccountWire>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ProjectWire {
+    pub project_name: String,
+    pub account_id: String,
+    pub account_name: String,
+    pub billing_group_id: String,
+    pub billing_group_name: String,
+    pub default_cloud: String,
+    pub billing_currency: String,
+    pub billing_emails: Vec<Email>,
+    pub billing_extra_text: String,
+    pub billing_address: String,
+    pub company: String,
+    pub country_code: String,
+    pub country: String,
+    pub vat_id: String,
+    pub payment_method: String,
+    pub card_info: Option<CardInfoWire>,
+    /// The project's month-to-date charges in its group, before tax, USD.
+    pub estimated_balance: Decimal,
+    /// Remaining value of the group's credits that can pay for this project, USD.
+    pub available_credits: Decimal,
+    pub create_time: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ProjectResponse {
+    pub project: ProjectWire,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ProjectsResponse {
+    pub projects: Vec<ProjectWire>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateProjectRequest {
+    pub project: String,
+    pub account_id: Option<String>,
+    pub billing_group_id: Option<String>,
+    /// Default cloud of the project's services.
+    pub cloud: Option<String>,
+    /// Take the account (and cloud) of this project of yours.
+    pub copy_from_project: Option<String>,
+    /// With `copy_from_project`: put the new project in the same billing group.
+    pub use_source_project_billing_group: Option<bool>,
+    /// Not kept by this console: sending any is refused rather than dropped.
+    pub tech_emails: Option<Vec<Email>>,
+}
+
+/// Billing information fields shared by create and update.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BillingFields {
+    pub billing_group_name: Option<String>,
+    pub account_id: Option<String>,
+    /// Saved cards are not kept by ID here: add a card in the console.
+    pub card_id: Option<String>,
+    pub vat_id: Option<String>,
+    pub billing_currency: Option<String>,
+    pub billing_extra_text: Option<String>,
+    pub billing_emails: Option<Vec<Email>>,
+    pub company: Option<String>,
+    pub address_lines: Option<Vec<String>>,
+    pub country_code: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub zip_code: Option<String>,
+    /// `email` (pay by invoice), `no_payment_expected`, or `card` when the
+    /// group already has one.
+    pub payment_method: Option<String>,
+}
+
+/// `POST /v1/billing-group`: `billing_group_name` and `account_id` are needed.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct CreateBillingGroupRequest(pub BillingFields);
+
+/// `PUT /v1/billing-group/{id}`: only the fields sent change.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct UpdateBillingGroupRequest(pub BillingFields);
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignProjectsRequest {
+    pub projects_names: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct MessageResponse {
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct EventWire {
+    pub log_entry_id: i64,
+    pub billing_group_id: String,
+    pub actor: String,
+    pub event_type: String,
+    pub event_desc: String,
+    pub project_name: Option<String>,
+    pub create_time: DateTime<Utc>,
+}
+
+impl EventWire {
+    pub fn of(billing_group_id: &str, e: GroupEvent) -> Self {
+        EventWire {
+            log_entry_id: e.log_entry_id,
+            billing_group_id: billing_group_id.to_string(),
+            actor: e.actor,
+            event_type: e.event_type,
+            event_desc: e.event_desc,
+            project_name: e.project_name,
+            create_time: e.create_time,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct EventsResponse {
+    pub events: Vec<EventWire>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventsQuery {
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CreditWire {
+    /// Grouped for reading: `ABCD-EFGH-JKMN-PQRS`.
+    pub code: String,
+    #[serde(rename = "type")]
+    pub credit_type: String,
+    /// USD.
+    pub value: Decimal,
+    /// USD.
+    pub remaining_value: Decimal,
+    /// `active`, `not started`, `used up` or `expired`.
+    pub state: String,
+    pub start_time: DateTime<Utc>,
+    pub expire_time: Option<DateTime<Utc>>,
+    /// The project the credit is earmarked for, if any.
+    pub project_name: Option<String>,
+    pub claim_time: Option<DateTime<Utc>>,
+}
+
+impl From<Credit> for CreditWire {
+    fn from(c: Credit) -> Self {
+        CreditWire {
+            code: c.code,
+            credit_type: c.credit_type,
+            value: cents(c.value_usd),
+            remaining_value: cents(c.remaining_value_usd),
+            state: c.state,
+            start_time: c.start_time,
+            expire_time: c.expire_time,
+            project_name: c.earmarked_project_name,
+            claim_time: c.claim_time,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CreditsResponse {
+    pub credits: Vec<CreditWire>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CreditResponse {
+    pub credit: CreditWire,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimCreditRequest {
+    pub code: String,
+    /// Earmark the credit for this project of the account.
+    pub project_name: Option<String>,
+}
+
+/// Fields `?sort=` accepts (as `avn billing-group invoice-list --sort`).
+pub const INVOICE_SORTS: [&str; 7] = [
+    "invoice_number",
+    "period_begin",
+    "period_end",
+    "state",
+    "currency",
+    "total_inc_vat",
+    "total_vat_zero",
+];
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvoicesQuery {
+    pub sort: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct InvoiceWire {
+    /// `estimate` for the running month.
+    pub invoice_number: String,
+    pub billing_group_id: String,
+    pub billing_group_name: String,
+    pub billing_group_state: String,
+    pub period_begin: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    /// `estimate`, `mailed`, `due`, `paid`, `waived` or `uncollectible`.
+    pub state: String,
+    pub currency: String,
+    pub total_vat_zero: Decimal,
+    pub total_inc_vat: Decimal,
+    pub issue_date: Option<NaiveDate>,
+    pub due_date: Option<NaiveDate>,
+    /// Key of the PDF link `…/invoice/{invoice_number}/{download_cookie}`;
+    /// null for the estimate.
+    pub download_cookie: Option<String>,
+}
+
+/// The group an invoice belongs to, as invoices show it.
+pub struct InvoiceGroup<'a> {
+    pub billing_group_id: &'a str,
+    pub billing_group_name: &'a str,
+    pub billing_group_state: &'a str,
+}
+
+impl InvoiceWire {
+    pub fn of(summary: InvoiceSummary, group: &InvoiceGroup<'_>) -> Self {
+        InvoiceWire {
+            invoice_number: summary.invoice_number,
+            billing_group_id: group.billing_group_id.to_string(),
+            billing_group_name: group.billing_group_name.to_string(),
+            billing_group_state: group.billing_group_state.to_string(),
+            period_begin: summary.period_begin,
+            period_end: summary.period_end,
+            state: summary.state,
+            currency: summary.currency,
+            total_vat_zero: summary.total_vat_zero,
+            total_inc_vat: summary.total_inc_vat,
+            issue_date: summary.issue_date,
+            due_date: summary.due_date,
+            download_cookie: summary.download_cookie,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct InvoicesResponse {
+    pub invoices: Vec<InvoiceWire>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct InvoiceResponse {
+    pub invoice: InvoiceWire,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct InvoiceLineWire {
+    /// `service_charge`, `credit_consumption`, `extra_charge`, `vat`, …
+    pub line_type: String,
+    pub description: String,
+    pub project_name: Option<String>,
+    pub service_name: Option<String>,
+    pub service_type: Option<String>,
+    pub service_plan: Option<String>,
+    pub cloud_name: Option<String>,
+    pub timestamp_begin: Option<DateTime<Utc>>,
+    pub timestamp_end: Option<DateTime<Utc>>,
+    pub line_total_usd: Decimal,
+    pub line_total_local: Decimal,
+    pub local_currency: String,
+    /// The credit a `credit_consumption` line used.
+    pub credit_code: Option<String>,
+}
+
+impl From<InvoiceLine> for InvoiceLineWire {
+    fn from(l: InvoiceLine) -> Self {
+        InvoiceLineWire {
+            line_type: l.line_type,
+            description: l.description,
+            project_name: l.project_name,
+            service_name: l.service_name,
+            service_type: l.service_type,
+            service_plan: l.service_plan,
+            cloud_name: l.cloud_name,
+            timestamp_begin: l.timestamp_begin,
+            timestamp_end: l.timestamp_end,
+            line_total_usd: l.line_total_usd,
+            line_total_local: l.line_total_local,
+            local_currency: l.local_currency,
+            credit_code: l.credit_code,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct InvoiceLinesResponse {
+    pub lines: Vec<InvoiceLineWire>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserAuthRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct UserAuthResponse {
+    /// A new personal API token: send it as `authorization: aivenv1 <token>`.
+    pub token: String,
+    pub state: String,
+    pub user_email: String,
+}

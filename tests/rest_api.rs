@@ -1,0 +1,731 @@
+//! The REST API under /v1 (issue 6) in process, on both backends: tokens,
+//! Aiven's shapes and error bodies, the billing-group lifecycle, bad input
+//! that changes nothing, foreign IDs, the PDF behind the download cookie,
+//! and the OpenAPI document agreeing with what the handlers answer.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use billing_console::server::demo;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+struct Api {
+    app: Router,
+    token: Option<String>,
+}
+
+struct Answer {
+    status: StatusCode,
+    content_type: String,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// The error shape every non-2xx carries, and its message.
+    fn error_message(&self) -> String {
+        let body = self.json();
+        assert!(body.get("error").is_none(), "{body}");
+        let errors = body["errors"].as_array().expect("errors list");
+        assert!(!errors.is_empty(), "{body}");
+        assert_eq!(errors[0]["status"], self.status.as_u16(), "{body}");
+        body["message"].as_str().expect("message").to_string()
+    }
+}
+
+impl Api {
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = &self.token {
+            request = request.header(header::AUTHORIZATION, format!("aivenv1 {token}"));
+        }
+        let body = match body {
+            Some(value) => {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+                Body::from(value.to_string())
+            }
+            None => Body::empty(),
+        };
+        let mut request = request.body(body).unwrap();
+        let peer: SocketAddr = "127.0.0.1:50000".parse().unwrap();
+        request.extensions_mut().insert(ConnectInfo(peer));
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        let body = axum::body::to_bytes(response.into_body(), 20 << 20)
+            .await
+            .unwrap()
+            .to_vec();
+        Answer {
+            status,
+            content_type,
+            body,
+        }
+    }
+
+    async fn get(&self, path: &str) -> Answer {
+        self.call(Method::GET, path, None).await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Answer {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    async fn put(&self, path: &str, body: Value) -> Answer {
+        self.call(Method::PUT, path, Some(body)).await
+    }
+
+    async fn delete(&self, path: &str) -> Answer {
+        self.call(Method::DELETE, path, None).await
+    }
+
+    fn with_token(&self, token: &str) -> Api {
+        Api {
+            app: self.app.clone(),
+            token: Some(token.to_string()),
+        }
+    }
+}
+
+/// Signs in like `avn user login` and returns a client holding the token.
+async fn login(app: Router, email: &str, password: &str) -> Api {
+    let anonymous = Api { app, token: None };
+    let answer = anonymous
+        .post(
+            "/v1/userauth",
+            json!({"email": email, "password": password}),
+        )
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    let token = answer.json()["token"].as_str().unwrap().to_string();
+    anonymous.with_token(&token)
+}
+
+async fn demo_api(db: &common::TestDb) -> Api {
+    let app = common::app(db, "").await;
+    login(app, demo::DEMO_EMAIL, demo::DEMO_PASSWORD).await
+}
+
+/// The Acme account's id and its primary group's id.
+async fn acme(api: &Api) -> (String, String) {
+    let accounts = api.get("/v1/account").await.json();
+    let acme = accounts["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["account_name"] == "Acme Analytics")
+        .unwrap()
+        .clone();
+    (
+        acme["account_id"].as_str().unwrap().to_string(),
+        acme["primary_billing_group_id"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+    )
+}
+
+on_both_backends!(tokens_authenticate_and_bad_ones_answer_401, |db| {
+    let app = common::app(db, "").await;
+    let anonymous = Api {
+        app: app.clone(),
+        token: None,
+    };
+    let answer = anonymous.get("/v1/account").await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert!(answer.error_message().contains("aivenv1"));
+
+    let wrong = anonymous
+        .post(
+            "/v1/userauth",
+            json!({"email": demo::DEMO_EMAIL, "password": "nope"}),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.error_message(), "Wrong email or password.");
+
+    let api = login(app.clone(), demo::DEMO_EMAIL, demo::DEMO_PASSWORD).await;
+    let accounts = api.get("/v1/account").await;
+    assert_eq!(accounts.status, StatusCode::OK);
+    assert_eq!(accounts.content_type, "application/json");
+    let names: Vec<String> = accounts.json()["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["account_name"].as_str().unwrap().to_string())
+        .collect();
+    assert!(names.contains(&"Acme Analytics".to_string()), "{names:?}");
+    for account in accounts.json()["accounts"].as_array().unwrap() {
+        assert!(!account["account_id"].as_str().unwrap().starts_with("org"));
+    }
+
+    // A made-up token, and the token once revoked, are refused.
+    let forged = api.with_token("0123456789abcdef0123456789abcdef");
+    assert_eq!(
+        forged.get("/v1/account").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let user = db
+        .store
+        .user_by_email(demo::DEMO_EMAIL)
+        .await
+        .unwrap()
+        .unwrap();
+    let token = api.token.clone().unwrap();
+    assert!(db
+        .store
+        .revoke_api_token(&user.user_id, &token[..8], chrono::Utc::now())
+        .await
+        .unwrap());
+    assert_eq!(
+        api.get("/v1/account").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+});
+
+on_both_backends!(a_billing_group_lives_its_whole_life_through_the_api, |db| {
+    let api = demo_api(db).await;
+    let (account_id, primary) = acme(&api).await;
+
+    let created = api
+        .post(
+            "/v1/billing-group",
+            json!({
+                "billing_group_name": "  API group ",
+                "account_id": account_id,
+                "billing_currency": "SEK",
+                "billing_emails": [{"email": "ap@acme.example"}],
+                "company": "Acme AB",
+                "address_lines": ["Storgatan 1"],
+                "country_code": "SE",
+                "city": "Stockholm",
+                "zip_code": "111 22",
+                "vat_id": "SE556677889901",
+                "billing_extra_text": "PO 42",
+            }),
+        )
+        .await;
+    assert_eq!(
+        created.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&created.body)
+    );
+    let group = created.json()["billing_group"].clone();
+    let id = group["billing_group_id"].as_str().unwrap().to_string();
+    assert_eq!(group["billing_group_name"], "API group");
+    assert_eq!(group["account_name"], "Acme Analytics");
+    assert_eq!(group["billing_currency"], "SEK");
+    assert_eq!(
+        group["billing_emails"],
+        json!([{"email": "ap@acme.example"}])
+    );
+    assert_eq!(group["country"], "Sweden");
+    assert_eq!(group["estimated_balance_usd"], "0.00");
+    assert_eq!(group["is_primary"], false);
+
+    // Bad input: each field named, nothing changed.
+    let bad = api
+        .put(
+            &format!("/v1/billing-group/{id}"),
+            json!({"billing_group_name": "Renamed", "vat_id": "nonsense", "billing_currency": "XYZ"}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let fields: Vec<String> = bad.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        fields.contains(&"vat_id".to_string()) && fields.contains(&"billing_currency".to_string()),
+        "{fields:?}"
+    );
+    let unchanged = api.get(&format!("/v1/billing-group/{id}")).await.json();
+    assert_eq!(
+        unchanged["billing_group"]["billing_group_name"],
+        "API group"
+    );
+    for body in [
+        json!({"billing_group_name": ""}),
+        json!({"no_such_field": 1}),
+        json!({"billing_emails": ["not-an-object"]}),
+        json!({"card_id": "card-1"}),
+    ] {
+        let answer = api
+            .put(&format!("/v1/billing-group/{id}"), body.clone())
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{body}");
+        answer.error_message();
+    }
+    let malformed = api
+        .app
+        .clone()
+        .oneshot(
+            Request::put(format!("/v1/billing-group/{id}"))
+                .header(
+                    header::AUTHORIZATION,
+                    format!("aivenv1 {}", api.token.clone().unwrap()),
+                )
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from("{\"billing_group_name\": "))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+
+    let updated = api
+        .put(
+            &format!("/v1/billing-group/{id}"),
+            json!({"billing_group_name": "API group 2", "city": "Malmö"}),
+        )
+        .await;
+    assert_eq!(updated.status, StatusCode::OK);
+    let updated = updated.json()["billing_group"].clone();
+    assert_eq!(updated["billing_group_name"], "API group 2");
+    assert_eq!(
+        (updated["city"].as_str(), updated["company"].as_str()),
+        (Some("Malmö"), Some("Acme AB"))
+    );
+
+    // Assign a project, see it in the group's projects and events.
+    let assigned = api
+        .post(
+            &format!("/v1/billing-group/{id}/projects-assign"),
+            json!({"projects_names": ["acme-sandbox"]}),
+        )
+        .await;
+    assert_eq!(
+        assigned.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&assigned.body)
+    );
+    let projects = api
+        .get(&format!("/v1/billing-group/{id}/projects"))
+        .await
+        .json();
+    assert_eq!(projects["projects"][0]["project_name"], "acme-sandbox");
+    assert_eq!(projects["projects"][0]["billing_group_name"], "API group 2");
+    let events = api
+        .get(&format!("/v1/billing-group/{id}/events?limit=2"))
+        .await
+        .json();
+    let events = events["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    assert!(
+        events.iter().any(|e| e["project_name"] == "acme-sandbox"),
+        "{events:?}"
+    );
+    assert_eq!(
+        api.get(&format!("/v1/billing-group/{id}/events?limit=0"))
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        api.get(&format!("/v1/billing-group/{id}/events?limit=x"))
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+
+    // Delete: refused with projects (409), and for the primary group.
+    let refused = api.delete(&format!("/v1/billing-group/{id}")).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert!(
+        refused.error_message().contains("project"),
+        "{}",
+        refused.error_message()
+    );
+    assert_eq!(
+        api.delete(&format!("/v1/billing-group/{primary}"))
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
+    let back = api
+        .post(
+            &format!("/v1/billing-group/{primary}/project-assign/acme-sandbox"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        back.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&back.body)
+    );
+    let deleted = api.delete(&format!("/v1/billing-group/{id}")).await;
+    assert_eq!(deleted.status, StatusCode::OK);
+    let listed = api.get("/v1/billing-group").await.json();
+    assert!(!listed["billing_groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|g| g["billing_group_id"] == id.as_str()));
+    // Its events stay readable.
+    assert_eq!(
+        api.get(&format!("/v1/billing-group/{id}/events"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+});
+
+on_both_backends!(
+    foreign_and_unknown_ids_answer_404_and_roles_are_checked,
+    |db| {
+        let app = common::app(db, "").await;
+        let api = login(app.clone(), demo::DEMO_EMAIL, demo::DEMO_PASSWORD).await;
+        let (account_id, primary) = acme(&api).await;
+        // Someone outside the account sees nothing of it.
+        let stranger = common::user(&db.store, "stranger@example.com").await;
+        let token = billing_console::server::tokens::create(
+            db.store.as_ref(),
+            &stranger,
+            "test",
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap()
+        .token;
+        let outsider = api.with_token(&token);
+        for path in [
+            format!("/v1/billing-group/{primary}"),
+            format!("/v1/billing-group/{primary}/projects"),
+            format!("/v1/billing-group/{primary}/events"),
+            format!("/v1/billing-group/{primary}/credits"),
+            format!("/v1/billing-group/{primary}/invoice"),
+            format!("/v1/account/{account_id}/billing-group"),
+            "/v1/billing-group/00000000-0000-0000-0000-000000000000".to_string(),
+        ] {
+            let answer = outsider.get(&path).await;
+            assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
+            answer.error_message();
+        }
+        let answer = outsider
+            .post(
+                "/v1/project",
+                json!({"project": "sneaky", "account_id": account_id, "cloud": null}),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND);
+        assert!(outsider.get("/v1/project").await.json()["projects"]
+            .as_array()
+            .unwrap()
+            .is_empty());
+
+        // A viewer of the account reads but may not change.
+        let viewer = login(app.clone(), "viewer@example.com", demo::DEMO_PASSWORD).await;
+        assert_eq!(
+            viewer
+                .get(&format!("/v1/billing-group/{primary}"))
+                .await
+                .status,
+            StatusCode::OK
+        );
+        let refused = viewer
+            .put(
+                &format!("/v1/billing-group/{primary}"),
+                json!({"billing_group_name": "Mine now"}),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        refused.error_message();
+        assert_eq!(
+            api.get("/v1/no-such-thing").await.status,
+            StatusCode::NOT_FOUND
+        );
+    }
+);
+
+on_both_backends!(
+    projects_are_created_in_the_primary_group_or_the_one_named,
+    |db| {
+        let api = demo_api(db).await;
+        let (account_id, primary) = acme(&api).await;
+        let created = api
+            .post(
+                "/v1/project",
+                json!({"project": "api-made", "account_id": account_id, "cloud": null}),
+            )
+            .await;
+        assert_eq!(
+            created.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&created.body)
+        );
+        let project = created.json()["project"].clone();
+        assert_eq!(project["billing_group_id"], primary.as_str());
+        for key in [
+            "default_cloud",
+            "billing_currency",
+            "vat_id",
+            "billing_extra_text",
+            "billing_address",
+            "country_code",
+            "card_info",
+            "estimated_balance",
+            "available_credits",
+        ] {
+            assert!(project.get(key).is_some(), "{key} missing: {project}");
+        }
+        let again = api
+            .post(
+                "/v1/project",
+                json!({"project": "api-made", "account_id": account_id, "cloud": null}),
+            )
+            .await;
+        assert_eq!(
+            again.status,
+            StatusCode::CONFLICT,
+            "{}",
+            again.error_message()
+        );
+        let bad = api
+            .post(
+                "/v1/project",
+                json!({"project": "Not A Name!", "account_id": account_id, "cloud": null}),
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        let listed = api.get("/v1/project").await.json();
+        assert!(listed["projects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["project_name"] == "api-made"));
+    }
+);
+
+on_both_backends!(
+    invoices_lines_and_the_pdf_behind_the_download_cookie,
+    |db| {
+        let api = demo_api(db).await;
+        let (_, primary) = acme(&api).await;
+        let list = api
+            .get(&format!(
+                "/v1/billing-group/{primary}/invoice?sort=total_inc_vat"
+            ))
+            .await;
+        assert_eq!(list.status, StatusCode::OK);
+        let invoices = list.json()["invoices"].as_array().unwrap().clone();
+        assert!(invoices
+            .iter()
+            .any(|i| i["state"] == "estimate" && i["download_cookie"].is_null()));
+        let totals: Vec<f64> = invoices
+            .iter()
+            .map(|i| i["total_inc_vat"].as_str().unwrap().parse().unwrap())
+            .collect();
+        assert!(totals.windows(2).all(|w| w[0] >= w[1]), "{totals:?}");
+        assert_eq!(
+            api.get(&format!("/v1/billing-group/{primary}/invoice?sort=nope"))
+                .await
+                .status,
+            StatusCode::BAD_REQUEST
+        );
+
+        let issued = invoices
+            .iter()
+            .find(|i| i["state"] != "estimate")
+            .expect("an issued demo invoice");
+        let number = issued["invoice_number"].as_str().unwrap();
+        let cookie = issued["download_cookie"].as_str().unwrap();
+        let lines = api
+            .get(&format!(
+                "/v1/billing-group/{primary}/invoice/{number}/lines"
+            ))
+            .await
+            .json();
+        let lines = lines["lines"].as_array().unwrap();
+        assert!(lines
+            .iter()
+            .any(|l| l["line_type"] == "service_charge" && l["project_name"].is_string()));
+        let sum: rust_decimal::Decimal = lines
+            .iter()
+            .map(|l| {
+                l["line_total_local"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<rust_decimal::Decimal>()
+                    .unwrap()
+            })
+            .sum();
+        assert_eq!(sum.to_string(), issued["total_inc_vat"].as_str().unwrap());
+
+        // The PDF needs no token, only the cookie of this very invoice.
+        let anonymous = Api {
+            app: api.app.clone(),
+            token: None,
+        };
+        let pdf = anonymous
+            .get(&format!(
+                "/v1/billing-group/{primary}/invoice/{number}/{cookie}"
+            ))
+            .await;
+        assert_eq!(pdf.status, StatusCode::OK);
+        assert_eq!(pdf.content_type, "application/pdf");
+        assert!(pdf.body.starts_with(b"%PDF"));
+        let mut wrong = cookie.to_string();
+        wrong.replace_range(0..1, if cookie.starts_with('0') { "1" } else { "0" });
+        for path in [
+            format!("/v1/billing-group/{primary}/invoice/{number}/{wrong}"),
+            format!(
+                "/v1/billing-group/00000000-0000-0000-0000-000000000000/invoice/{number}/{cookie}"
+            ),
+            format!("/v1/billing-group/{primary}/invoice/estimate/{cookie}"),
+        ] {
+            assert_eq!(
+                anonymous.get(&path).await.status,
+                StatusCode::NOT_FOUND,
+                "{path}"
+            );
+        }
+    }
+);
+
+on_both_backends!(
+    rule_10_credits_are_claimed_and_listed_through_the_api,
+    |db| {
+        use billing_console::server::billing::credits::{issue_credits, IssueRequest};
+        let api = demo_api(db).await;
+        let (_, primary) = acme(&api).await;
+        let codes = issue_credits(
+            db.store.as_ref(),
+            &IssueRequest {
+                value: "125".into(),
+                credit_type: "promotion".into(),
+                expires: Some("2099-12-31".into()),
+                starts: None,
+                count: 1,
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+        let claimed = api
+            .post(
+                &format!("/v1/billing-group/{primary}/credits"),
+                json!({"code": codes[0].to_lowercase()}),
+            )
+            .await;
+        assert_eq!(
+            claimed.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&claimed.body)
+        );
+        assert_eq!(claimed.json()["credit"]["value"], "125.00");
+        let again = api
+            .post(
+                &format!("/v1/billing-group/{primary}/credits"),
+                json!({"code": codes[0]}),
+            )
+            .await;
+        assert_eq!(again.status.is_client_error(), true);
+        again.error_message();
+        let listed = api
+            .get(&format!("/v1/billing-group/{primary}/credits"))
+            .await
+            .json();
+        assert!(listed["credits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["remaining_value"] == "125.00" && c["type"] == "promotion"));
+    }
+);
+
+/// Resolves `#/components/schemas/…` against the document while validating.
+fn validator_for(document: &Value, schema: &Value) -> jsonschema::Validator {
+    let mut root = schema.clone();
+    root["components"] = document["components"].clone();
+    jsonschema::draft202012::new(&root).unwrap_or_else(|e| panic!("bad schema {schema}: {e}"))
+}
+
+on_both_backends!(
+    the_openapi_document_matches_what_the_handlers_answer,
+    |db| {
+        let api = demo_api(db).await;
+        let (account_id, primary) = acme(&api).await;
+        let document = api.get("/v1/openapi.json").await.json();
+        assert_eq!(document["openapi"], "3.1.0");
+        let paths = document["paths"].as_object().unwrap();
+        // Every endpoint of the router is documented (both come from one table).
+        let endpoints = billing_console::server::rest::endpoints();
+        assert_eq!(
+            paths
+                .values()
+                .map(|p| p.as_object().unwrap().len())
+                .sum::<usize>(),
+            endpoints.len()
+        );
+        let issued = api
+            .get(&format!("/v1/billing-group/{primary}/invoice"))
+            .await
+            .json()["invoices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["state"] != "estimate")
+            .unwrap()["invoice_number"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // Every GET that answers JSON: a real answer fits the documented 200,
+        // and an unknown ID's 404 fits the documented error.
+        let mut checked = 0;
+        for endpoint in endpoints.iter().filter(|e| e.method == "get" && e.path != "/billing-group/{billing_group_id}/invoice/{invoice_number}/{download_cookie}") {
+        let path = endpoint
+            .path
+            .replace("{account_id}", &account_id)
+            .replace("{billing_group_id}", &primary)
+            .replace("{invoice_number}", &issued);
+        let answer = api.get(&format!("/v1{path}")).await;
+        assert_eq!(answer.status, StatusCode::OK, "{path}");
+        let operation = &paths[&format!("/v1{}", endpoint.path)]["get"];
+        let schema = &operation["responses"]["200"]["content"]["application/json"]["schema"];
+        let validator = validator_for(&document, schema);
+        let body = answer.json();
+        if let Err(error) = validator.validate(&body) {
+            panic!("GET {path} does not match its schema: {error}\n{body}");
+        }
+        checked += 1;
+        if endpoint.path.contains("{billing_group_id}") {
+            let missing = api
+                .get(&format!("/v1{}", endpoint.path
+                    .replace("{billing_group_id}", "00000000-0000-0000-0000-000000000000")
+                    .replace("{invoice_number}", &issued)))
+                .await;
+            assert_eq!(missing.status, StatusCode::NOT_FOUND);
+            let error_schema = &operation["responses"]["404"]["content"]["application/json"]["schema"];
+            assert!(validator_for(&document, error_schema).is_valid(&missing.json()));
+        }
+    }
+        assert!(checked >= 9, "{checked}");
+    }
+);
