@@ -10,6 +10,7 @@ use crate::ui::auth::SignInPage;
 use crate::ui::groups::BillingGroupPage;
 use crate::ui::invoices::InvoicePage;
 use crate::ui::not_found::NotFound;
+use crate::ui::profile::ApiTokensPage;
 use crate::ui::projects::{CurrentProjectRedirect, ProjectPage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -82,6 +83,7 @@ pub fn App() -> impl IntoView {
                         view=InvoicePage
                         ssr=SsrMode::Async
                     />
+                    <Route path=path!("/profile/tokens") view=ApiTokensPage ssr=SsrMode::Async />
                     <Route
                         path=path!("/project/:project_name")
                         view=ProjectPage

@@ -418,3 +418,82 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
         globex_group
     );
 });
+
+// Token server functions act on the caller's own tokens only: another
+// user's token is "not found", and signed out is "sign in".
+on_both_backends!(api_tokens_belong_to_their_user, |db| {
+    let app = common::app(db, "").await;
+    let admin = sign_in(&app, "admin@example.com").await;
+    let viewer = sign_in(&app, "viewer@example.com").await;
+    let (status, body) = call(
+        &app,
+        Some(&admin),
+        "create_api_token",
+        form(&[("description", "deploy script")]),
+    )
+    .await;
+    assert_eq!(outcome(status, &body), Outcome::Allowed, "{body}");
+    let created: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let token = created["token"].as_str().unwrap().to_string();
+    let prefix = created["info"]["token_prefix"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(token.starts_with(&prefix) && token.len() == 64);
+
+    let (_, listed) = call(&app, Some(&viewer), "api_tokens", String::new()).await;
+    assert!(
+        !listed.contains(&prefix),
+        "a token shows in another user's list"
+    );
+    let (status, body) = call(
+        &app,
+        Some(&viewer),
+        "revoke_api_token",
+        form(&[("token_prefix", &prefix)]),
+    )
+    .await;
+    assert_eq!(outcome(status, &body), Outcome::NotFound, "{body}");
+    for endpoint in ["api_tokens", "create_api_token", "revoke_api_token"] {
+        let (status, body) = call(
+            &app,
+            None,
+            endpoint,
+            form(&[("description", "x"), ("token_prefix", &prefix)]),
+        )
+        .await;
+        assert_eq!(
+            outcome(status, &body),
+            Outcome::SignIn,
+            "signed out, {endpoint}: {body}"
+        );
+    }
+    let (status, body) = call(
+        &app,
+        Some(&admin),
+        "create_api_token",
+        form(&[("description", " ")]),
+    )
+    .await;
+    assert!(
+        status >= 400 && body.contains("description"),
+        "{status} {body}"
+    );
+
+    // The list never holds the token itself; the hash is what is stored.
+    let (_, listed) = call(&app, Some(&admin), "api_tokens", String::new()).await;
+    assert!(
+        listed.contains("deploy script") && !listed.contains(&token),
+        "{listed}"
+    );
+    let (status, body) = call(
+        &app,
+        Some(&admin),
+        "revoke_api_token",
+        form(&[("token_prefix", &prefix)]),
+    )
+    .await;
+    assert_eq!(outcome(status, &body), Outcome::Allowed, "{body}");
+    let (_, listed) = call(&app, Some(&admin), "api_tokens", String::new()).await;
+    assert!(!listed.contains(&prefix), "{listed}");
+});

@@ -646,7 +646,7 @@ on_both_backends!(
                 json!({"code": codes[0]}),
             )
             .await;
-        assert_eq!(again.status.is_client_error(), true);
+        assert_eq!(again.status, StatusCode::BAD_REQUEST);
         again.error_message();
         let listed = api
             .get(&format!("/v1/billing-group/{primary}/credits"))
@@ -727,5 +727,45 @@ on_both_backends!(
         }
     }
         assert!(checked >= 9, "{checked}");
+    }
+);
+
+on_both_backends!(
+    huge_bodies_and_wrong_content_types_are_refused_in_the_error_shape,
+    |db| {
+        let api = demo_api(db).await;
+        let (account_id, _) = acme(&api).await;
+        let huge = json!({"billing_group_name": "x".repeat(2 << 20), "account_id": account_id});
+        let answer = api.post("/v1/billing-group", huge).await;
+        assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
+        answer.error_message();
+        let response = api
+            .app
+            .clone()
+            .oneshot(
+                Request::post("/v1/billing-group")
+                    .header(
+                        header::AUTHORIZATION,
+                        format!("aivenv1 {}", api.token.clone().unwrap()),
+                    )
+                    .header(header::CONTENT_TYPE, "text/plain")
+                    .body(Body::from("billing_group_name=x"))
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let listed = api.get("/v1/billing-group").await.json();
+        assert!(!listed["billing_groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["billing_group_name"] == "x"));
+        // A wrong method is a JSON 405, not an empty answer.
+        let wrong = api
+            .call(Method::PATCH, "/v1/billing-group", Some(json!({})))
+            .await;
+        assert_eq!(wrong.status, StatusCode::METHOD_NOT_ALLOWED);
+        wrong.error_message();
     }
 );

@@ -143,6 +143,59 @@ on_both_backends!(sessions_expire_and_can_be_deleted, |db| {
         .is_none());
 });
 
+on_both_backends!(api_tokens_find_their_user_until_revoked, |db| {
+    let s = db.store.as_ref();
+    let alice = user(&db.store, "alice@example.com").await;
+    let bob = user(&db.store, "bob@example.com").await;
+    s.create_api_token("hash-a", "aaaaaaaa", &alice.user_id, "ci", t(1, 0))
+        .await
+        .unwrap();
+    s.create_api_token("hash-b", "bbbbbbbb", &bob.user_id, "laptop", t(1, 1))
+        .await
+        .unwrap();
+    let found = s.api_token_user("hash-a", t(2, 0)).await.unwrap().unwrap();
+    assert_eq!(found.email, "alice@example.com");
+    assert!(s.api_token_user("nope", t(2, 0)).await.unwrap().is_none());
+    // Use is noted, at most once a minute.
+    let listed = s.api_tokens_of_user(&alice.user_id).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].last_used_time, Some(t(2, 0)));
+    s.api_token_user("hash-a", t(2, 0) + Duration::seconds(30))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.api_tokens_of_user(&alice.user_id).await.unwrap()[0].last_used_time,
+        Some(t(2, 0))
+    );
+    s.api_token_user("hash-a", t(2, 0) + Duration::minutes(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.api_tokens_of_user(&alice.user_id).await.unwrap()[0].last_used_time,
+        Some(t(2, 0) + Duration::minutes(5))
+    );
+    // Only the owner revokes, once.
+    assert!(!s
+        .revoke_api_token(&bob.user_id, "aaaaaaaa", t(3, 0))
+        .await
+        .unwrap());
+    assert!(s
+        .revoke_api_token(&alice.user_id, "aaaaaaaa", t(3, 0))
+        .await
+        .unwrap());
+    assert!(!s
+        .revoke_api_token(&alice.user_id, "aaaaaaaa", t(3, 0))
+        .await
+        .unwrap());
+    assert!(s.api_token_user("hash-a", t(4, 0)).await.unwrap().is_none());
+    assert!(s
+        .api_tokens_of_user(&alice.user_id)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(s.api_token_user("hash-b", t(4, 0)).await.unwrap().is_some());
+});
+
 on_both_backends!(login_failures_count_up_and_clear, |db| {
     assert!(db
         .store

@@ -8,6 +8,7 @@ pub mod billing_info;
 pub mod credits;
 pub mod groups;
 pub mod invoices;
+pub mod tokens;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod context {

@@ -117,3 +117,22 @@ pub struct CostChart {
     /// ("YYYY-MM", USD), oldest first, the running month last.
     pub months: Vec<(String, Decimal)>,
 }
+
+/// Sorts invoices by one of their fields (Aiven's names: `invoice_number`,
+/// `period_begin`, `period_end`, `state`, `currency`, `total_inc_vat`,
+/// `total_vat_zero`; anything else sorts by period), ascending or not. The
+/// Invoices tab and the REST API's `?sort=` both use it.
+pub fn sort_invoices(invoices: &mut [InvoiceSummary], field: &str, descending: bool) {
+    match field {
+        "invoice_number" => invoices.sort_by(|a, b| a.invoice_number.cmp(&b.invoice_number)),
+        "period_end" => invoices.sort_by_key(|i| i.period_end),
+        "state" => invoices.sort_by(|a, b| a.state.cmp(&b.state)),
+        "currency" => invoices.sort_by(|a, b| a.currency.cmp(&b.currency)),
+        "total_inc_vat" => invoices.sort_by_key(|i| i.total_inc_vat),
+        "total_vat_zero" => invoices.sort_by_key(|i| i.total_vat_zero),
+        _ => invoices.sort_by_key(|i| i.period_begin),
+    }
+    if descending {
+        invoices.reverse();
+    }
+}

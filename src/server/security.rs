@@ -63,12 +63,16 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
     ) {
         return next.run(request).await;
     }
+    // The REST API answers in its own error shape, so `avn` can print it.
+    let api = request.uri().path().starts_with("/v1/");
     let too_large = || {
-        (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "The request body is larger than 1 MiB.",
-        )
-            .into_response()
+        let message = "The request body is larger than 1 MiB.";
+        if api {
+            crate::server::rest::ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, message)
+                .into_response()
+        } else {
+            (StatusCode::PAYLOAD_TOO_LARGE, message).into_response()
+        }
     };
     let declared = request
         .headers()

@@ -7,6 +7,7 @@ pub mod groups;
 pub mod invoices;
 pub mod layout;
 pub mod not_found;
+pub mod profile;
 pub mod projects;
 
 use leptos::prelude::*;

@@ -14,7 +14,7 @@ use super::wire::{
 };
 use super::{ApiError, ApiResult};
 use crate::error::AppError;
-use crate::model::invoices::{InvoiceDetail, InvoiceSummary, ESTIMATE};
+use crate::model::invoices::{sort_invoices, InvoiceDetail, ESTIMATE};
 use crate::model::Role;
 use crate::server::auth::internal;
 use crate::server::billing::{credits, groups, invoice_files, invoices};
@@ -60,21 +60,6 @@ fn group_of(detail: &InvoiceDetail) -> InvoiceGroup<'_> {
     }
 }
 
-/// Sorts like the Invoices tab: text fields ascending, periods and
-/// amounts newest / largest first.
-fn sort_invoices(list: &mut [InvoiceSummary], sort: &str) {
-    match sort {
-        "invoice_number" => list.sort_by(|a, b| a.invoice_number.cmp(&b.invoice_number)),
-        "period_begin" => list.sort_by(|a, b| b.period_begin.cmp(&a.period_begin)),
-        "period_end" => list.sort_by(|a, b| b.period_end.cmp(&a.period_end)),
-        "state" => list.sort_by(|a, b| a.state.cmp(&b.state)),
-        "currency" => list.sort_by(|a, b| a.currency.cmp(&b.currency)),
-        "total_inc_vat" => list.sort_by(|a, b| b.total_inc_vat.cmp(&a.total_inc_vat)),
-        "total_vat_zero" => list.sort_by(|a, b| b.total_vat_zero.cmp(&a.total_vat_zero)),
-        _ => {}
-    }
-}
-
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
@@ -100,8 +85,10 @@ pub async fn list(
         Utc::now(),
     )
     .await?;
+    // Text fields ascending; periods and amounts newest / largest first.
     if let Some(sort) = query.sort.as_deref() {
-        sort_invoices(&mut list, sort);
+        let descending = !matches!(sort, "invoice_number" | "state" | "currency");
+        sort_invoices(&mut list, sort, descending);
     }
     let owner = InvoiceGroup {
         billing_group_id: &group.billing_group_id,

@@ -2,9 +2,9 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::invoices::get_invoices;
-use crate::model::invoices::InvoiceSummary;
+use crate::model::invoices::sort_invoices;
 use crate::paths::app_url;
-use crate::ui::invoices::{state_label, InvoiceTable};
+use crate::ui::invoices::InvoiceTable;
 use crate::ui::ErrorPanel;
 
 /// The columns the list sorts by: (query value, header label).
@@ -15,15 +15,13 @@ const SORTS: [(&str, &str); 4] = [
     ("total", "Total incl. VAT"),
 ];
 
-fn sort_invoices(invoices: &mut [InvoiceSummary], key: &str, descending: bool) {
+/// The tab's sort keys as the invoice fields they sort by.
+fn sort_field(key: &str) -> &'static str {
     match key {
-        "number" => invoices.sort_by(|a, b| a.invoice_number.cmp(&b.invoice_number)),
-        "state" => invoices.sort_by(|a, b| state_label(&a.state).cmp(state_label(&b.state))),
-        "total" => invoices.sort_by_key(|i| i.total_inc_vat),
-        _ => invoices.sort_by_key(|i| i.period_begin),
-    }
-    if descending {
-        invoices.reverse();
+        "number" => "invoice_number",
+        "state" => "state",
+        "total" => "total_inc_vat",
+        _ => "period_begin",
     }
 }
 
@@ -47,7 +45,7 @@ pub fn InvoicesTab(billing_group_id: String) -> impl IntoView {
                     let descending = query.read().get("dir").as_deref() != Some("asc");
                     match invoices.await {
                         Ok(mut list) => {
-                            sort_invoices(&mut list, &sort, descending);
+                            sort_invoices(&mut list, sort_field(&sort), descending);
                             let base = app_url(format!("/billing-group/{billing_group_id}/invoices"));
                             let headers = SORTS
                                 .iter()

@@ -92,6 +92,7 @@ pub fn TopBar(current_project: Option<String>) -> impl IntoView {
                                     <summary aria-label="User menu">{u.email.clone()}</summary>
                                     <div class="menu-items">
                                         <p class="muted">{u.real_name.clone()}</p>
+                                        <a href=app_url("/profile/tokens")>"API tokens"</a>
                                         <ActionForm action=sign_out>
                                             <button type="submit">"Sign out"</button>
                                         </ActionForm>

@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# The real Aiven client against the REST API (issue 6), on both backends:
+# aiven-client 4.18.0 from PyPI in a virtualenv, a fresh server with demo
+# data on SQLite and then on PostgreSQL (TEST_DATABASE_URL), and a scenario
+# covering `avn user login`, `account list`, `project create
+# --billing-group-id` and every `billing-group` subcommand, asserting on
+# what avn prints. Then schemathesis fuzzes /v1 against its OpenAPI
+# document with a valid token: no 5xx, every response as documented.
+# Needs the debug build from .ci/test.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv=${AVN_VENV:-/var/cache/billing-console/venv}
+if [ ! -x "$venv/bin/avn" ] || [ ! -x "$venv/bin/schemathesis" ]; then
+  if ! python3 -m venv "$venv" >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    python3 -m venv "$venv"
+  fi
+  "$venv/bin/pip" install -q aiven-client==4.18.0 schemathesis==4.32.5
+fi
+
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+binary="$target_dir/debug/billing-console"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+work=$(mktemp -d)
+pids=()
+pg_database=""
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ -n "$pg_database" ]; then
+    psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $pg_database WITH (FORCE)" >/dev/null 2>&1 || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*"; exit 1; }
+# expect <what> <regex> <text>: the text must match.
+expect() { grep -Eq -- "$2" <<<"$3" || { echo "$3"; fail "$1: expected /$2/"; }; }
+
+start_server() {  # start_server <database_url> <log>: prints the base URL
+  local port
+  port=$(free_port)
+  LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="target/site" DATABASE_URL="$1" \
+  BILLING_DEMO=true MONTH_CLOSE_SCHEDULED=false "$binary" >"$2" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 150); do
+    curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && { echo "http://127.0.0.1:$port"; return 0; }
+    sleep 0.2
+  done
+  cat "$2" >&2; fail "server did not become healthy"
+}
+
+scenario() {  # scenario <label> <database_url>
+  local label=$1 database_url=$2 url
+  url=$(start_server "$database_url" "$work/$label.log")
+  echo "== avn scenario on $label ($url)"
+  export AIVEN_CONFIG_DIR="$work/$label-config" AIVEN_CREDENTIALS_FILE="$work/$label-config/credentials.json"
+  mkdir -p "$AIVEN_CONFIG_DIR"
+  avn() { "$venv/bin/avn" --url "$url" "$@"; }
+  local out
+
+  out=$(AIVEN_PASSWORD=wrong avn user login demo@example.com 2>&1) && fail "login with a wrong password succeeded"
+  expect "wrong password" "Wrong email or password. \(status 401\)" "$out"
+  out=$(AIVEN_PASSWORD=demo-billing-2026 avn user login demo@example.com 2>&1)
+  expect "login" "credentials written" "$out"
+
+  out=$(avn account list)
+  expect "account list" "Acme Analytics" "$out"
+  expect "account list" "Globex Logistics" "$out"
+  local account
+  account=$(avn account list --json | python3 -c 'import json,sys; print([a["account_id"] for a in json.load(sys.stdin) if a["account_name"]=="Acme Analytics"][0])')
+
+  out=$(avn billing-group create "CLI group" --account-id "$account" --billing-currency EUR \
+        --billing-email ap@acme.example --company "Acme Oy" --address-line "Mannerheimintie 1" \
+        --country-code FI --city Helsinki --zip-code 00100 --vat-id FI12345671 -v)
+  expect "billing-group create" "CLI group +Acme Analytics" "$out"
+  expect "billing-group create -v" "vat_id +?= FI12345671" "$out"
+  expect "billing-group create -v" "billing_emails +?= ap@acme.example" "$out"
+  local group primary
+  group=$(avn billing-group list --json | python3 -c 'import json,sys; print([g["billing_group_id"] for g in json.load(sys.stdin) if g["billing_group_name"]=="CLI group"][0])')
+  primary=$(avn billing-group list --json | python3 -c 'import json,sys; print([g["billing_group_id"] for g in json.load(sys.stdin) if g["billing_group_name"]=="Acme Analytics billing"][0])')
+
+  out=$(avn billing-group create "Bad VAT" --account-id "$account" --country-code FI --vat-id FI000 2>&1) && fail "a bad VAT ID was accepted"
+  expect "bad VAT ID" "vat_id: .*\(status 400\)" "$out"
+  out=$(avn billing-group list)
+  expect "billing-group list" "CLI group" "$out"
+  grep -q "Bad VAT" <<<"$out" && fail "a refused create left a group behind"
+
+  avn billing-group update "$group" --name "CLI group renamed" --city Espoo
+  out=$(avn project create cli-project --parent-id "$account" --billing-group-id "$group" 2>&1)
+  expect "project create" "successfully created" "$out"
+  out=$(avn project create cli-project --parent-id "$account" 2>&1) && fail "a taken project name was accepted"
+  expect "project create twice" "already exists. \(status 409\)" "$out"
+  avn billing-group assign-projects "$group" acme-sandbox
+
+  out=$(avn billing-group get "$group" -v)
+  expect "billing-group get -v" "CLI group renamed" "$out"
+  expect "billing-group get -v" "city +?= Espoo" "$out"
+  expect "billing-group get -v projects" "acme-sandbox" "$out"
+  expect "billing-group get -v projects" "cli-project" "$out"
+
+  out=$(avn billing-group events "$group")
+  expect "events" "moved in from billing group" "$out"
+  expect "events" "Renamed from 'CLI group' to 'CLI group renamed'" "$out"
+  out=$(avn billing-group events "$group" -n 1 --json)
+  [ "$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' <<<"$out")" = 1 ] || fail "events -n 1"
+
+  local code
+  code=$(DATABASE_URL="$database_url" "$binary" credits issue --value 50 --type promotion --expires 2099-01-31)
+  avn billing-group credits-claim "$group" "$code"
+  out=$(avn billing-group credits-claim "$group" "$code" 2>&1) && fail "a code was claimed twice"
+  expect "credits-claim twice" "already been claimed" "$out"
+  out=$(avn billing-group credits-list "$group")
+  expect "credits-list" "$code +50.00" "$out"
+
+  out=$(avn billing-group invoice-list "$primary" -v)
+  expect "invoice-list" "estimate +20[0-9-]+T00:00:00Z" "$out"
+  expect "invoice-list -v download" "/v1/billing-group/$primary/invoice/.+/[0-9a-f]{32,}" "$out"
+  local invoice download
+  invoice=$(avn billing-group invoice-list "$primary" --json | python3 -c 'import json,sys; print([i["invoice_number"] for i in json.load(sys.stdin) if i["state"]!="estimate"][0])')
+  out=$(avn billing-group invoice-lines "$primary" "$invoice")
+  expect "invoice-lines" "service_charge" "$out"
+  download=$(avn billing-group invoice-list "$primary" --json | python3 -c 'import json,sys; print([i for i in json.load(sys.stdin) if i["state"]!="estimate"][0]["download_cookie"])')
+  curl -fsS "$url/v1/billing-group/$primary/invoice/$invoice/$download" | head -c 4 | grep -q "%PDF" || fail "the download link is not a PDF"
+
+  out=$(avn billing-group delete "$group" 2>&1) && fail "a group with projects was deleted"
+  expect "delete refused" "still has projects.*\(status 409\)" "$out"
+  curl -fsS -X POST -H "authorization: aivenv1 $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["auth_token"])' "$AIVEN_CREDENTIALS_FILE")" \
+    "$url/v1/billing-group/$primary/project-assign/acme-sandbox" >/dev/null
+  curl -fsS -X POST -H "authorization: aivenv1 $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["auth_token"])' "$AIVEN_CREDENTIALS_FILE")" \
+    "$url/v1/billing-group/$primary/project-assign/cli-project" >/dev/null
+  avn billing-group delete "$group"
+  out=$(avn billing-group list)
+  grep -q "CLI group renamed" <<<"$out" && fail "the deleted group is still listed"
+  echo "ok: avn scenario on $label"
+  LAST_URL=$url
+}
+
+# schemathesis against the server's own document, with a valid token.
+fuzz() {  # fuzz <label> <url>
+  echo "== schemathesis on $1: /v1/openapi.json"
+  local token
+  token=$(curl -fsS -X POST -H 'content-type: application/json' \
+    -d '{"email":"demo@example.com","password":"demo-billing-2026"}' "$2/v1/userauth" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+  "$venv/bin/schemathesis" run "$2/v1/openapi.json" \
+    --header "authorization: aivenv1 $token" \
+    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
+    --max-examples "${SCHEMATHESIS_EXAMPLES:-60}" --seed 1 | tail -n 12
+  echo "ok: schemathesis on $1"
+}
+
+scenario sqlite "sqlite://$work/avn.db"
+fuzz sqlite "$LAST_URL"
+if [ -n "${TEST_DATABASE_URL:-}" ]; then
+  pg_database="bc_avn_$$"
+  psql "$TEST_DATABASE_URL" -qc "CREATE DATABASE $pg_database" >/dev/null
+  scenario postgres "${TEST_DATABASE_URL%/*}/$pg_database"
+  fuzz postgres "$LAST_URL"
+fi
