@@ -542,3 +542,47 @@ on_both_backends!(
         assert!(body_text(missing).await.contains("/billing/projects"));
     }
 );
+
+/// `POST /v1/userauth` for a wrong password, from the test peer (127.0.0.1),
+/// claiming to come from `forwarded_for`.
+async fn failed_login(app: &Router, email: &str, forwarded_for: &str) -> StatusCode {
+    let body = format!(r#"{{"email": "{email}", "password": "wrong"}}"#);
+    let request = with_peer(
+        Request::post("/v1/userauth")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header("x-forwarded-for", forwarded_for)
+            .body(Body::from(body))
+            .unwrap(),
+    );
+    app.clone().oneshot(request).await.unwrap().status()
+}
+
+on_both_backends!(
+    the_per_address_sign_in_limit_believes_x_forwarded_for_only_from_a_trusted_proxy,
+    |db| {
+        use billing_console::server::auth::CLIENT_FAILURE_LIMIT;
+        // Untrusted peer: its X-Forwarded-For is ignored, so changing it does not
+        // escape the limit: the peer's own address is what counts.
+        let app = common::app(db, "").await;
+        for i in 0..CLIENT_FAILURE_LIMIT {
+            let status = failed_login(
+                &app,
+                &format!("u{i}@example.com"),
+                &format!("198.51.100.{i}"),
+            )
+            .await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {i}");
+        }
+        assert_eq!(
+            failed_login(&app, "other@example.com", "198.51.100.250").await,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        // Behind a trusted proxy the forwarded address counts: another visitor
+        // behind the same proxy is not held up by the first one's failures.
+        let proxied = common::app(db, "127.0.0.2, 127.0.0.1").await;
+        assert_eq!(
+            failed_login(&proxied, "other@example.com", "198.51.100.251").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+);

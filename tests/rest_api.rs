@@ -46,18 +46,25 @@ impl Answer {
 
 impl Api {
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Answer {
+        match body {
+            Some(value) => {
+                self.raw(method, path, "application/json", &value.to_string())
+                    .await
+            }
+            None => self.raw(method, path, "", "").await,
+        }
+    }
+
+    /// Any body with any content type ("" sends neither).
+    async fn raw(&self, method: Method, path: &str, content_type: &str, body: &str) -> Answer {
         let mut request = Request::builder().method(method).uri(path);
         if let Some(token) = &self.token {
             request = request.header(header::AUTHORIZATION, format!("aivenv1 {token}"));
         }
-        let body = match body {
-            Some(value) => {
-                request = request.header(header::CONTENT_TYPE, "application/json");
-                Body::from(value.to_string())
-            }
-            None => Body::empty(),
-        };
-        let mut request = request.body(body).unwrap();
+        if !content_type.is_empty() {
+            request = request.header(header::CONTENT_TYPE, content_type);
+        }
+        let mut request = request.body(Body::from(body.to_string())).unwrap();
         let peer: SocketAddr = "127.0.0.1:50000".parse().unwrap();
         request.extensions_mut().insert(ConnectInfo(peer));
         let response = self.app.clone().oneshot(request).await.unwrap();
@@ -280,21 +287,15 @@ on_both_backends!(a_billing_group_lives_its_whole_life_through_the_api, |db| {
         answer.error_message();
     }
     let malformed = api
-        .app
-        .clone()
-        .oneshot(
-            Request::put(format!("/v1/billing-group/{id}"))
-                .header(
-                    header::AUTHORIZATION,
-                    format!("aivenv1 {}", api.token.clone().unwrap()),
-                )
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from("{\"billing_group_name\": "))
-                .unwrap(),
+        .raw(
+            Method::PUT,
+            &format!("/v1/billing-group/{id}"),
+            "application/json",
+            "{\"billing_group_name\": ",
         )
-        .await
-        .unwrap();
-    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+        .await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+    malformed.error_message();
 
     let updated = api
         .put(
@@ -739,22 +740,16 @@ on_both_backends!(
         let answer = api.post("/v1/billing-group", huge).await;
         assert_eq!(answer.status, StatusCode::PAYLOAD_TOO_LARGE);
         answer.error_message();
-        let response = api
-            .app
-            .clone()
-            .oneshot(
-                Request::post("/v1/billing-group")
-                    .header(
-                        header::AUTHORIZATION,
-                        format!("aivenv1 {}", api.token.clone().unwrap()),
-                    )
-                    .header(header::CONTENT_TYPE, "text/plain")
-                    .body(Body::from("billing_group_name=x"))
-                    .unwrap(),
+        let wrong_type = api
+            .raw(
+                Method::POST,
+                "/v1/billing-group",
+                "text/plain",
+                "billing_group_name=x",
             )
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+            .await;
+        assert_eq!(wrong_type.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        wrong_type.error_message();
         let listed = api.get("/v1/billing-group").await.json();
         assert!(!listed["billing_groups"]
             .as_array()

@@ -30,6 +30,7 @@ on_both_backends!(
             " Ann@Example.com ",
             "s3cret-pass",
             24,
+            None,
             t(1, 0),
         )
         .await
@@ -49,14 +50,26 @@ on_both_backends!(
             .unwrap()
             .is_none());
 
-        let wrong_password =
-            auth::sign_in(db.store.as_ref(), "ann@example.com", "nope", 24, t(1, 0))
-                .await
-                .unwrap_err();
-        let unknown_email =
-            auth::sign_in(db.store.as_ref(), "who@example.com", "nope", 24, t(1, 0))
-                .await
-                .unwrap_err();
+        let wrong_password = auth::sign_in(
+            db.store.as_ref(),
+            "ann@example.com",
+            "nope",
+            24,
+            None,
+            t(1, 0),
+        )
+        .await
+        .unwrap_err();
+        let unknown_email = auth::sign_in(
+            db.store.as_ref(),
+            "who@example.com",
+            "nope",
+            24,
+            None,
+            t(1, 0),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(wrong_password, AppError::InvalidCredentials);
         assert_eq!(wrong_password.to_string(), unknown_email.to_string());
     }
@@ -76,9 +89,16 @@ on_both_backends!(repeated_failures_for_one_email_are_slowed_down, |db| {
         .await
         .unwrap();
     for _ in 0..5 {
-        let e = auth::sign_in(db.store.as_ref(), "ann@example.com", "guess", 24, t(1, 0))
-            .await
-            .unwrap_err();
+        let e = auth::sign_in(
+            db.store.as_ref(),
+            "ann@example.com",
+            "guess",
+            24,
+            None,
+            t(1, 0),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(e, AppError::InvalidCredentials);
     }
     // Even the right password waits now…
@@ -87,6 +107,7 @@ on_both_backends!(repeated_failures_for_one_email_are_slowed_down, |db| {
         "ann@example.com",
         "s3cret-pass",
         24,
+        None,
         t(1, 0),
     )
     .await
@@ -107,6 +128,7 @@ on_both_backends!(repeated_failures_for_one_email_are_slowed_down, |db| {
         "ann@example.com",
         "s3cret-pass",
         24,
+        None,
         later,
     )
     .await
@@ -117,4 +139,83 @@ on_both_backends!(repeated_failures_for_one_email_are_slowed_down, |db| {
         .await
         .unwrap()
         .is_none());
+});
+
+on_both_backends!(many_failures_from_one_address_pause_that_address, |db| {
+    use billing_console::server::auth::{CLIENT_FAILURE_LIMIT, CLIENT_FAILURE_WINDOW_MINUTES};
+    let store = db.store.as_ref();
+    let hash = auth::hash_password("s3cret-pass").unwrap();
+    store
+        .create_user(
+            &NewUser {
+                email: "ann@example.com".into(),
+                real_name: "Ann".into(),
+                password_hash: hash,
+            },
+            t(1, 0),
+        )
+        .await
+        .unwrap();
+    let guesser: std::net::IpAddr = "203.0.113.7".parse().unwrap();
+    let neighbour: std::net::IpAddr = "203.0.113.8".parse().unwrap();
+    // A different email each time: the per-email back-off never triggers.
+    for i in 0..CLIENT_FAILURE_LIMIT {
+        let e = auth::sign_in(
+            store,
+            &format!("victim{i}@example.com"),
+            "guess",
+            24,
+            Some(guesser),
+            t(1, 0),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e, AppError::InvalidCredentials, "attempt {i}");
+    }
+    // Now even a right password from that address waits; another address does not.
+    let blocked = auth::sign_in(
+        store,
+        "ann@example.com",
+        "s3cret-pass",
+        24,
+        Some(guesser),
+        t(1, 0),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(blocked, AppError::TooManyAttempts { retry_after_seconds } if retry_after_seconds > 0)
+    );
+    auth::sign_in(
+        store,
+        "ann@example.com",
+        "s3cret-pass",
+        24,
+        Some(neighbour),
+        t(1, 0),
+    )
+    .await
+    .unwrap();
+    // The window passes, and the address is welcome again, counting from one.
+    let later = t(1, 0) + chrono::Duration::minutes(CLIENT_FAILURE_WINDOW_MINUTES + 1);
+    auth::sign_in(
+        store,
+        "ann@example.com",
+        "s3cret-pass",
+        24,
+        Some(guesser),
+        later,
+    )
+    .await
+    .unwrap();
+    auth::sign_in(store, "x@example.com", "guess", 24, Some(guesser), later)
+        .await
+        .unwrap_err();
+    let state = store
+        .client_login_failures("203.0.113.7")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.failures, 1);
+    assert_eq!(state.window_start, later);
 });

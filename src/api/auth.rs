@@ -20,11 +20,13 @@ pub async fn sign_in(
 
     let state = context::state()?;
     let parts = context::parts()?;
+    let client = crate::server::client_of(&parts.headers, &parts.extensions, &state.config);
     let (_, secret) = auth::sign_in(
         state.store.as_ref(),
         &email,
         &password,
         state.config.session_ttl_hours,
+        client,
         context::now(),
     )
     .await?;

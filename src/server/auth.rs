@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, AppResult};
 use crate::model::{validation, CurrentUser, Role};
-use crate::server::store::{Store, StoreError, UserRecord};
+use crate::server::store::{ClientFailureRecord, Store, StoreError, UserRecord};
 
 pub const SESSION_COOKIE: &str = "bc_session";
 
@@ -82,9 +82,10 @@ pub async fn sign_in(
     email: &str,
     password: &str,
     session_ttl_hours: i64,
+    client: Option<IpAddr>,
     now: DateTime<Utc>,
 ) -> AppResult<(UserRecord, String)> {
-    let user = check_credentials(store, email, password, now).await?;
+    let user = check_credentials(store, email, password, client, now).await?;
     let secret = new_secret();
     let expires = now + Duration::hours(session_ttl_hours);
     store
@@ -94,15 +95,52 @@ pub async fn sign_in(
     Ok((user, secret))
 }
 
-/// Email and password, with the back-off after failures: the one check
-/// behind the sign-in form and `POST /v1/userauth`.
+/// Failed sign-ins one client address may make in a window before it has
+/// to wait: enough for people behind one office NAT, too few for guessing.
+pub const CLIENT_FAILURE_LIMIT: i64 = 30;
+/// The window: it starts over once the last failure is this old.
+pub const CLIENT_FAILURE_WINDOW_MINUTES: i64 = 15;
+
+/// Seconds a client address must still wait, if it is over the limit.
+pub fn client_wait(state: &ClientFailureRecord, now: DateTime<Utc>) -> Option<u64> {
+    let until = state.last_failure_time + Duration::minutes(CLIENT_FAILURE_WINDOW_MINUTES);
+    (state.failures >= CLIENT_FAILURE_LIMIT && until > now)
+        .then(|| (until - now).num_seconds().max(1) as u64)
+}
+
+/// Email and password, with the back-off after failures (per email, and per
+/// client address when known): the one check behind the sign-in form and
+/// `POST /v1/userauth`.
 pub async fn check_credentials(
     store: &dyn Store,
     email: &str,
     password: &str,
+    client: Option<IpAddr>,
     now: DateTime<Utc>,
 ) -> AppResult<UserRecord> {
-    let email = validation::email(email).map_err(|_| AppError::InvalidCredentials)?;
+    let client = client.map(|ip| ip.to_string());
+    if let Some(client) = &client {
+        if let Some(state) = store
+            .client_login_failures(client)
+            .await
+            .map_err(internal)?
+        {
+            if let Some(retry_after_seconds) = client_wait(&state, now) {
+                return Err(AppError::TooManyAttempts {
+                    retry_after_seconds,
+                });
+            }
+        }
+    }
+    let email = match validation::email(email) {
+        Ok(email) => email,
+        Err(_) => {
+            if let Some(client) = &client {
+                record_client_failure(store, client, now).await?;
+            }
+            return Err(AppError::InvalidCredentials);
+        }
+    };
     if let Some(state) = store.login_failures(&email).await.map_err(internal)? {
         if let Some(retry_after_seconds) =
             backoff_remaining(state.failures, state.last_failure_time, now)
@@ -125,11 +163,30 @@ pub async fn check_credentials(
             .record_login_failure(&email, now)
             .await
             .map_err(internal)?;
+        if let Some(client) = &client {
+            record_client_failure(store, client, now).await?;
+        }
         tracing::info!(email = %email, "sign-in failed");
         return Err(AppError::InvalidCredentials);
     };
     store.clear_login_failures(&email).await.map_err(internal)?;
     Ok(user)
+}
+
+async fn record_client_failure(
+    store: &dyn Store,
+    client: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let window_start_after = now - Duration::minutes(CLIENT_FAILURE_WINDOW_MINUTES);
+    let state = store
+        .record_client_login_failure(client, now, window_start_after)
+        .await
+        .map_err(internal)?;
+    if state.failures == CLIENT_FAILURE_LIMIT {
+        tracing::warn!(client = %client, "sign-ins from this address paused after repeated failures");
+    }
+    Ok(())
 }
 
 /// The user whose session cookie came with the request, if it is valid.

@@ -501,6 +501,17 @@ async fn healthz(State(state): State<AppState>) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
+/// The visitor's address for this request: the peer's, or X-Forwarded-For's
+/// when the peer is a trusted proxy (what per-address limits key on).
+pub fn client_of(
+    headers: &axum::http::HeaderMap,
+    extensions: &axum::http::Extensions,
+    config: &Config,
+) -> Option<std::net::IpAddr> {
+    let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    auth::client_ip(headers, peer, &config.trusted_proxies)
+}
+
 /// True when the request reached us over https through a trusted proxy.
 pub fn request_is_https(parts: &http::request::Parts, config: &Config) -> bool {
     let peer = parts

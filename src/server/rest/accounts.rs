@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::billing_groups::account_of;
-use super::extract::{ApiJson, ApiUser};
+use super::extract::{ApiJson, ApiUser, ClientAddr};
 use super::wire::{
     billing_address, cents, AccountWire, AccountsResponse, CardInfoWire, CreateProjectRequest,
     Email, ProjectResponse, ProjectWire, ProjectsResponse, UserAuthRequest, UserAuthResponse,
@@ -26,11 +26,12 @@ use crate::server::{tokens, AppState};
 /// personal token, listed in the console like any other.
 pub async fn user_auth(
     State(state): State<AppState>,
+    client: ClientAddr,
     ApiJson(body): ApiJson<UserAuthRequest>,
 ) -> ApiResult<Json<UserAuthResponse>> {
     let store = state.store.as_ref();
     let now = Utc::now();
-    let user = auth::check_credentials(store, &body.email, &body.password, now).await?;
+    let user = auth::check_credentials(store, &body.email, &body.password, client.0, now).await?;
     let user = CurrentUser {
         user_id: user.user_id,
         email: user.email,
@@ -142,11 +143,7 @@ pub(super) async fn project_wires(
             account_name: account.account_name.clone(),
             billing_group_name: group.billing_group_name.clone(),
             billing_currency: group.billing_currency.clone(),
-            billing_emails: group
-                .billing_emails
-                .iter()
-                .map(|e| Email { email: e.clone() })
-                .collect(),
+            billing_emails: Email::list(&group.billing_emails),
             billing_extra_text: group.billing_extra_text.clone(),
             billing_address: billing_address(group),
             company: group.company.clone(),

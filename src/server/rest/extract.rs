@@ -28,6 +28,21 @@ impl FromRequestParts<AppState> for ApiUser {
     }
 }
 
+/// The visitor's address (see `server::client_of`), for per-address limits.
+pub struct ClientAddr(pub Option<std::net::IpAddr>);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(ClientAddr(crate::server::client_of(
+            &parts.headers,
+            &parts.extensions,
+            &state.config,
+        )))
+    }
+}
+
 /// A JSON body of type `T`.
 pub struct ApiJson<T>(pub T);
 

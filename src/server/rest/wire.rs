@@ -26,6 +26,16 @@ pub struct Email {
     pub email: String,
 }
 
+impl Email {
+    /// Addresses as Aiven lists them: `[{"email": …}]`, always a list.
+    pub fn list(addresses: &[String]) -> Vec<Email> {
+        addresses
+            .iter()
+            .map(|e| Email { email: e.clone() })
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CardInfoWire {
     pub brand: String,
@@ -127,11 +137,7 @@ impl BillingGroupWire {
             }
             .into(),
             billing_currency: group.billing_currency.clone(),
-            billing_emails: group
-                .billing_emails
-                .iter()
-                .map(|e| Email { email: e.clone() })
-                .collect(),
+            billing_emails: Email::list(&group.billing_emails),
             billing_extra_text: group.billing_extra_text.clone(),
             company: group.company.clone(),
             address_lines: group.address_lines.clone(),

@@ -381,6 +381,14 @@ pub struct ApiTokenRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ClientFailureRecord {
+    pub client_ip: String,
+    pub failures: i64,
+    pub window_start: DateTime<Utc>,
+    pub last_failure_time: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct LoginFailureRecord {
     pub email: String,
     pub failures: i64,
@@ -595,6 +603,18 @@ pub trait Store: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> StoreResult<LoginFailureRecord>;
     async fn clear_login_failures(&self, email: &str) -> StoreResult<()>;
+    /// Failed sign-ins from one client address in its current window.
+    async fn client_login_failures(
+        &self,
+        client_ip: &str,
+    ) -> StoreResult<Option<ClientFailureRecord>>;
+    /// Counts a failure; a window older than `window_start_after` starts over.
+    async fn record_client_login_failure(
+        &self,
+        client_ip: &str,
+        at: DateTime<Utc>,
+        window_start_after: DateTime<Utc>,
+    ) -> StoreResult<ClientFailureRecord>;
 
     // personal API tokens
     async fn create_api_token(

@@ -154,6 +154,43 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn client_login_failures(
+                &self,
+                client_ip: &str,
+            ) -> StoreResult<Option<ClientFailureRecord>> {
+                Ok(sqlx::query_as::<_, ClientFailureRecord>(
+                    "SELECT client_ip, failures, window_start, last_failure_time
+                     FROM client_login_failures WHERE client_ip = $1",
+                )
+                .bind(client_ip)
+                .fetch_optional(&self.pool)
+                .await?)
+            }
+
+            async fn record_client_login_failure(
+                &self,
+                client_ip: &str,
+                at: DateTime<Utc>,
+                window_start_after: DateTime<Utc>,
+            ) -> StoreResult<ClientFailureRecord> {
+                Ok(sqlx::query_as::<_, ClientFailureRecord>(
+                    "INSERT INTO client_login_failures (client_ip, failures, window_start, last_failure_time)
+                     VALUES ($1, 1, $2, $2)
+                     ON CONFLICT (client_ip) DO UPDATE SET
+                       failures = CASE WHEN client_login_failures.last_failure_time < $3
+                                       THEN 1 ELSE client_login_failures.failures + 1 END,
+                       window_start = CASE WHEN client_login_failures.last_failure_time < $3
+                                           THEN excluded.window_start ELSE client_login_failures.window_start END,
+                       last_failure_time = excluded.last_failure_time
+                     RETURNING client_ip, failures, window_start, last_failure_time",
+                )
+                .bind(client_ip)
+                .bind(at)
+                .bind(window_start_after)
+                .fetch_one(&self.pool)
+                .await?)
+            }
+
             async fn create_api_token(
                 &self,
                 token_hash: &str,
