@@ -146,10 +146,15 @@ fuzz() {  # fuzz <label> <url>
   token=$(curl -fsS -X POST -H 'content-type: application/json' \
     -d '{"email":"demo@example.com","password":"demo-billing-2026"}' "$2/v1/userauth" \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+  local status=0
   "$venv/bin/schemathesis" run "$2/v1/openapi.json" \
     --header "authorization: aivenv1 $token" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
-    --max-examples "${SCHEMATHESIS_EXAMPLES:-60}" --seed 1 | tail -n 12
+    --max-examples "${SCHEMATHESIS_EXAMPLES:-60}" --seed 1 >"$work/fuzz-$1.txt" 2>&1 || status=$?
+  if [ "$status" -ne 0 ]; then
+    cat "$work/fuzz-$1.txt"; fail "schemathesis on $1"
+  fi
+  tail -n 12 "$work/fuzz-$1.txt"
   echo "ok: schemathesis on $1"
 }
 

@@ -758,6 +758,36 @@ on_both_backends!(
             .unwrap()
             .iter()
             .any(|g| g["billing_group_name"] == "x"));
+        // NUL (which PostgreSQL cannot store) and other control characters are
+        // the caller's mistake: a 400 naming it, and nothing changed.
+        let (_, primary) = acme(&api).await;
+        let nul = api
+            .raw(
+                Method::PUT,
+                &format!("/v1/billing-group/{primary}"),
+                "application/json",
+                r#"{"company": "Acme\u0000 Oy"}"#,
+            )
+            .await;
+        assert_eq!(nul.status, StatusCode::BAD_REQUEST);
+        assert!(nul.error_message().contains("NUL"));
+        let control = api
+            .put(
+                &format!("/v1/billing-group/{primary}"),
+                json!({"company": "Acme\u{1a} Oy", "city": "Oulu"}),
+            )
+            .await;
+        assert_eq!(control.status, StatusCode::BAD_REQUEST);
+        assert_eq!(control.json()["errors"][0]["field"], "company");
+        let group = api
+            .get(&format!("/v1/billing-group/{primary}"))
+            .await
+            .json();
+        assert_ne!(group["billing_group"]["city"], "Oulu");
+        assert_eq!(
+            api.get("/v1/billing-group/%00").await.status,
+            StatusCode::BAD_REQUEST
+        );
         // A wrong method is a JSON 405, not an empty answer.
         let wrong = api
             .call(Method::PATCH, "/v1/billing-group", Some(json!({})))

@@ -8,12 +8,24 @@ pub fn display_name(value: &str, what: &str, max: usize) -> Result<String, Strin
     if len == 0 {
         return Err(format!("{what} cannot be empty."));
     }
+    plain_text(trimmed, what, false)?;
     if len > max {
         return Err(format!(
             "{what} can be at most {max} characters (it has {len})."
         ));
     }
     Ok(trimmed.to_string())
+}
+
+/// Text a person typed: no control characters (they print as nothing, or
+/// break CSV, PDF and PostgreSQL), apart from line breaks and tabs where the
+/// field has several lines.
+pub fn plain_text(value: &str, what: &str, multiline: bool) -> Result<(), String> {
+    let allowed = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
+    if value.chars().any(|c| c.is_control() && !allowed(c)) {
+        return Err(format!("{what} cannot contain control characters."));
+    }
+    Ok(())
 }
 
 /// Project names are DNS labels: 1–63 lowercase letters, digits and hyphens,
@@ -71,6 +83,17 @@ pub fn email(value: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_refused_but_lines_are_kept_where_allowed() {
+        assert!(plain_text("Acme Oy", "Company", false).is_ok());
+        assert!(plain_text("a\u{0}b", "Company", false).is_err());
+        assert!(plain_text("a\u{1a}b", "Company", false).is_err());
+        assert!(plain_text("line 1\nline 2", "Company", false).is_err());
+        assert!(plain_text("line 1\r\nline 2\tend", "Extra text", true).is_ok());
+        assert!(plain_text("ÅÄÖ – ünïcödé", "Company", false).is_ok());
+        assert!(display_name("Ops\u{7}", "Name", 128).is_err());
+    }
 
     #[test]
     fn display_names_are_trimmed_and_bounded() {

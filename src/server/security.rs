@@ -56,38 +56,82 @@ pub fn set_page_policy() {
 /// its length up front. Server functions read bodies themselves, so a limit
 /// on axum's extractors alone would not reach them (and a cut-off body
 /// would surface as a server error).
+///
+/// Also refuses, with 400, a NUL character anywhere in the path, query or
+/// body (raw, `%00` or JSON's `\u0000`): no text of this app can hold one,
+/// and PostgreSQL cannot store one, so it would otherwise surface as a
+/// server error deep in a write.
 pub async fn limit_body(request: Request, next: Next) -> Response {
+    // The REST API answers in its own error shape, so `avn` can print it.
+    let api = request.uri().path().starts_with("/v1/");
+    let refuse = |status: StatusCode, message: &str| {
+        if api {
+            crate::server::rest::ApiError::new(status, message).into_response()
+        } else {
+            (status, message.to_string()).into_response()
+        }
+    };
+    let nul = "Text may not contain NUL characters.";
+    let target = request.uri().path_and_query().map_or("", |p| p.as_str());
+    if has_nul(target.as_bytes(), false) {
+        return refuse(StatusCode::BAD_REQUEST, nul);
+    }
     if matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     ) {
         return next.run(request).await;
     }
-    // The REST API answers in its own error shape, so `avn` can print it.
-    let api = request.uri().path().starts_with("/v1/");
-    let too_large = || {
-        let message = "The request body is larger than 1 MiB.";
-        if api {
-            crate::server::rest::ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, message)
-                .into_response()
-        } else {
-            (StatusCode::PAYLOAD_TOO_LARGE, message).into_response()
-        }
-    };
+    let too_large = "The request body is larger than 1 MiB.";
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|length| length > BODY_LIMIT_BYTES) {
-        return too_large();
+        return refuse(StatusCode::PAYLOAD_TOO_LARGE, too_large);
     }
+    let json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
     let (parts, body) = request.into_parts();
     match axum::body::to_bytes(body, BODY_LIMIT_BYTES).await {
+        Ok(bytes) if has_nul(&bytes, json) => refuse(StatusCode::BAD_REQUEST, nul),
         Ok(bytes) => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
-        Err(_) => too_large(),
+        Err(_) => refuse(StatusCode::PAYLOAD_TOO_LARGE, too_large),
+    }
+}
+
+/// A NUL byte, or one escaped: `\u0000` in JSON, `%00` in URLs and forms.
+fn has_nul(bytes: &[u8], json: bool) -> bool {
+    bytes.contains(&0)
+        || if json {
+            bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"))
+        } else {
+            bytes.windows(3).any(|w| w == b"%00")
+        }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_nul;
+
+    #[test]
+    fn nul_characters_are_found_however_they_are_written() {
+        assert!(has_nul(b"/v1/billing-group/%00", false));
+        assert!(has_nul(b"name=a%00b", false));
+        assert!(has_nul(br#"{"company": "a\u0000b"}"#, true));
+        assert!(has_nul(b"raw\0byte", true));
+        assert!(
+            !has_nul(b"name=100%2500", false),
+            "a typed '%00' arrives as %2500"
+        );
+        assert!(!has_nul(br#"{"company": "100%00"}"#, true));
+        assert!(!has_nul(br#"{"company": "\u00e9"}"#, true));
     }
 }

@@ -38,6 +38,11 @@ pub async fn create(
             "Say what the token is for, e.g. \"CI pipeline\".",
         ));
     }
+    if let Err(message) =
+        crate::model::validation::plain_text(description, "The description", false)
+    {
+        return Err(AppError::invalid("description", message));
+    }
     if description.chars().count() > 1000 {
         return Err(AppError::invalid(
             "description",

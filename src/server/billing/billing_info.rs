@@ -90,6 +90,10 @@ pub fn validate(
         if value.chars().count() > max {
             errors(name, format!("{label} can be at most {max} characters."));
         }
+        // Only the extra invoice text has several lines.
+        if let Err(message) = validation::plain_text(&value, label, name == "billing_extra_text") {
+            errors(name, message);
+        }
         value
     };
 
@@ -114,6 +118,15 @@ pub fn validate(
         .collect();
     if address_lines.len() > 4 {
         field("address", "Use at most 4 address lines.".into());
+    }
+    if address_lines
+        .iter()
+        .any(|l| validation::plain_text(l, "Address", false).is_err())
+    {
+        field(
+            "address",
+            "The address cannot contain control characters.".into(),
+        );
     }
     if address_lines.iter().any(|l| l.chars().count() > 128) {
         field(
