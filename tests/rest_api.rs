@@ -468,12 +468,12 @@ on_both_backends!(
     |db| {
         let api = demo_api(db).await;
         let (account_id, primary) = acme(&api).await;
-        let created = api
-            .post(
-                "/v1/project",
-                json!({"project": "api-made", "account_id": account_id, "cloud": null}),
-            )
-            .await;
+        let create = |name: &str, group: Option<&str>| {
+            let body = json!({"project": name, "account_id": account_id, "cloud": null, "billing_group_id": group});
+            let api = &api;
+            async move { api.post("/v1/project", body).await }
+        };
+        let created = create("api-made", None).await;
         assert_eq!(
             created.status,
             StatusCode::OK,
@@ -495,24 +495,35 @@ on_both_backends!(
         ] {
             assert!(project.get(key).is_some(), "{key} missing: {project}");
         }
-        let again = api
-            .post(
-                "/v1/project",
-                json!({"project": "api-made", "account_id": account_id, "cloud": null}),
-            )
-            .await;
+        // A named group of the account takes it instead.
+        let groups = api
+            .get(&format!("/v1/account/{account_id}/billing-group"))
+            .await
+            .json();
+        let other = groups["billing_groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["billing_group_id"] != primary.as_str())
+            .unwrap()["billing_group_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let named = create("api-made-2", Some(&other)).await;
+        assert_eq!(named.status, StatusCode::OK);
+        assert_eq!(named.json()["project"]["billing_group_id"], other.as_str());
+        let unknown = create("api-made-3", Some("00000000-0000-0000-0000-000000000000")).await;
+        assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+        assert_eq!(unknown.json()["errors"][0]["field"], "billing_group_id");
+
+        let again = create("api-made", None).await;
         assert_eq!(
             again.status,
             StatusCode::CONFLICT,
             "{}",
             again.error_message()
         );
-        let bad = api
-            .post(
-                "/v1/project",
-                json!({"project": "Not A Name!", "account_id": account_id, "cloud": null}),
-            )
-            .await;
+        let bad = create("Not A Name!", None).await;
         assert_eq!(bad.status, StatusCode::BAD_REQUEST);
         let listed = api.get("/v1/project").await.json();
         assert!(listed["projects"]
@@ -520,6 +531,11 @@ on_both_backends!(
             .unwrap()
             .iter()
             .any(|p| p["project_name"] == "api-made"));
+        assert!(!listed["projects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["project_name"] == "api-made-3"));
     }
 );
 
