@@ -15,7 +15,7 @@ use super::wire::{
     GroupFigures, MessageResponse, ProjectsResponse, UpdateBillingGroupRequest,
 };
 use super::{accounts, ApiError, ApiResult};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult};
 use crate::model::{CurrentUser, Role};
 use crate::server::auth::{authorize, internal};
 use crate::server::billing::billing_info::{self, BillingInfoForm};
@@ -160,19 +160,15 @@ pub async fn get_one(
 /// current values with the request's fields laid over them. The one
 /// validation (`billing_info::validate`) then checks everything at once.
 fn form_with(current: &BillingGroupRecord, fields: &BillingFields) -> AppResult<BillingInfoForm> {
-    let mut problems = Vec::new();
     if fields
         .card_id
         .as_deref()
         .is_some_and(|c| !c.trim().is_empty())
     {
-        problems.push(FieldError::new(
+        return Err(AppError::invalid(
             "card_id",
             "Cards are not kept by ID here: add the card on the billing group's Billing information tab in the console.",
         ));
-    }
-    if !problems.is_empty() {
-        return Err(AppError::Invalid { errors: problems });
     }
     let list = |json: &str| serde_json::from_str::<Vec<String>>(json).unwrap_or_default();
     let pick = |new: &Option<String>, old: &str| new.clone().unwrap_or_else(|| old.to_string());
