@@ -11,6 +11,10 @@
 
 use std::time::Instant;
 
+/// The server binary's allocator (src/main.rs), so the figures are its own.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use billing_console::model::invoices::{InvoiceDetail, InvoiceLine, InvoiceParty, InvoiceSummary};
 use billing_console::model::Role;
 use billing_console::server::billing::{invoice_files, invoices};
@@ -33,6 +37,8 @@ async fn main() {
     let credited: usize = args.get(5).and_then(|a| a.parse().ok()).unwrap_or(0);
     let _ = std::fs::remove_file(&path);
     let url = format!("sqlite://{path}");
+    // SAFETY: as in src/main.rs, before any connection exists.
+    unsafe { store::sqlite::configure_process() };
     let store = store::connect(&url, 4).await.expect("open database");
     let period = Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap();
     let created = period - Duration::days(30);

@@ -7,6 +7,11 @@ use std::process::ExitCode;
 use billing_console::server::config::{Config, LogFormat, DEFAULT_CONFIG_FILE};
 use clap::{Parser, Subcommand};
 
+/// mimalloc rather than glibc's malloc: a month close allocates tens of
+/// millions of small strings (docs/BENCHMARKS.md has the figures).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "billing-console",
@@ -84,6 +89,8 @@ fn main() -> ExitCode {
         config.demo |= demo;
     }
 
+    // SAFETY: no thread exists yet that could be using SQLite.
+    unsafe { billing_console::server::store::sqlite::configure_process() };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

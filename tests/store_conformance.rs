@@ -789,6 +789,23 @@ on_both_backends!(usage_is_read_per_account_and_per_group, |db| {
             .collect::<Vec<_>>(),
         ["q"]
     );
+    // A month close reads every account's usage at once: the same rows,
+    // the same values (on SQLite through its own API, not sqlx).
+    let (mut everyone, mut every_run) = db.store.usage_between(t(1, 0), t(20, 0)).await.unwrap();
+    let (mut of_a1, mut runs_of_a1) = db
+        .store
+        .account_usage("a1", t(1, 0), t(20, 0))
+        .await
+        .unwrap();
+    for memberships in [&mut everyone, &mut of_a1] {
+        memberships.sort_by_key(|m| (m.project_name.clone(), m.valid_from));
+    }
+    for runs in [&mut every_run, &mut runs_of_a1] {
+        runs.sort_by_key(|r| (r.project_name.clone(), r.started_at));
+    }
+    assert_eq!((everyone, every_run), (of_a1, runs_of_a1));
+    let (before, runs_before) = db.store.usage_between(t(1, 0), t(2, 0)).await.unwrap();
+    assert!(before.is_empty() && runs_before.is_empty(), "{before:?}");
 });
 
 on_both_backends!(menu_names_and_event_projects, |db| {
@@ -1039,3 +1056,129 @@ on_both_backends!(credits_are_claimed_once_and_used_with_a_guard, |db| {
         1
     );
 });
+
+/// `lines` service-charge lines of `project`, then a credit line (no
+/// service fields, a credit code), with amounts that need every decimal.
+fn lines_of(project: &str, lines: i64) -> Vec<InvoiceLineRecord> {
+    let mut written: Vec<InvoiceLineRecord> = (1..=lines)
+        .map(|n| InvoiceLineRecord {
+            line_no: n,
+            line_type: "service_charge".into(),
+            description: format!("pg business-4 in aws-eu-west-1: {n} h at 0.125 USD/h"),
+            project_name: Some(project.into()),
+            service_name: Some(format!("svc-{n}")),
+            service_type: Some("pg".into()),
+            service_plan: Some("business-4".into()),
+            cloud_name: Some("aws-eu-west-1".into()),
+            hours: Some(n),
+            timestamp_begin: Some(t(1, 0)),
+            timestamp_end: Some(t(31, 0) + Duration::minutes(n)),
+            line_total_usd: DbDecimal(Decimal::new(n * 125, 3)),
+            line_total_local: DbDecimal(dec("1234567.89")),
+            local_currency: "EUR".into(),
+            credit_code: None,
+        })
+        .collect();
+    written.push(InvoiceLineRecord {
+        line_no: lines + 1,
+        line_type: "credit_consumption".into(),
+        description: "Credit ABCD".into(),
+        project_name: None,
+        service_name: None,
+        service_type: None,
+        service_plan: None,
+        cloud_name: None,
+        hours: None,
+        timestamp_begin: None,
+        timestamp_end: None,
+        line_total_usd: DbDecimal(dec("-0.01")),
+        line_total_local: DbDecimal(dec("-0.01")),
+        local_currency: "EUR".into(),
+        credit_code: Some("ABCDABCDABCDABCD".into()),
+    });
+    written
+}
+
+on_both_backends!(
+    invoices_are_issued_with_their_lines_exactly_as_written,
+    |db| {
+        let store = &db.store;
+        let (acme, g1) = account(store, "a1", "Acme").await;
+        let (_, g2) = account(store, "a2", "Beta").await;
+        let first = NewInvoice {
+            total_inc_vat: dec("1234.5"),
+            lines: lines_of("p", 70),
+            ..invoice_using(&acme.account_id, &g1.billing_group_id, Vec::new())
+        };
+        let second = NewInvoice {
+            lines: lines_of("q", 3),
+            ..invoice_using("a2", &g2.billing_group_id, Vec::new())
+        };
+        let issued = store
+            .issue_invoices(&[first.clone(), second.clone()], "system", t(31, 1))
+            .await
+            .unwrap();
+        assert_eq!(issued.len(), 2);
+        for (number, written) in issued.iter().zip([&first, &second]) {
+            assert_eq!(&store.invoice_lines(number).await.unwrap(), &written.lines);
+            let invoice = store.invoice(number).await.unwrap().unwrap();
+            assert_eq!(invoice.sequence_number, 1);
+            assert_eq!(invoice.period_begin, written.period_begin);
+            assert_eq!(invoice.issue_date, written.issue_date);
+            assert_eq!(invoice.total_inc_vat.0, written.total_inc_vat);
+            assert_eq!(invoice.create_time, t(31, 1));
+        }
+        let events = store
+            .events_of_group(&g1.billing_group_id, 1)
+            .await
+            .unwrap();
+        assert_eq!(events[0].event_type, "invoice_issued");
+        assert!(events[0].event_desc.contains(&issued[0]), "{events:?}");
+
+        // The same month again: nothing issued twice, nothing refused.
+        let again = store
+            .issue_invoices(std::slice::from_ref(&first), "system", t(31, 2))
+            .await
+            .unwrap();
+        assert!(again.is_empty());
+        assert_eq!(
+            store
+                .invoices_of_group(&g1.billing_group_id)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+
+        // A line the schema refuses takes its whole batch with it.
+        let (_, g3) = account(store, "a3", "Gamma").await;
+        let (_, g4) = account(store, "a4", "Delta").await;
+        let fine = NewInvoice {
+            lines: lines_of("r", 40),
+            ..invoice_using("a3", &g3.billing_group_id, Vec::new())
+        };
+        let mut bad_lines = lines_of("s", 40);
+        bad_lines[35].line_type = "discount".into();
+        let bad = NewInvoice {
+            lines: bad_lines,
+            ..invoice_using("a4", &g4.billing_group_id, Vec::new())
+        };
+        assert_eq!(
+            violation(store.issue_invoices(&[fine, bad], "system", t(31, 1)).await),
+            Violation::Check("invoice_lines_type_check".into())
+        );
+        for group in [&g3, &g4] {
+            assert!(store
+                .invoices_of_group(&group.billing_group_id)
+                .await
+                .unwrap()
+                .is_empty());
+            assert!(!store
+                .events_of_group(&group.billing_group_id, 10)
+                .await
+                .unwrap()
+                .iter()
+                .any(|e| e.event_type == "invoice_issued"));
+        }
+    }
+);

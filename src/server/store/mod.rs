@@ -9,6 +9,7 @@ mod decimal;
 pub mod postgres;
 mod sql;
 pub mod sqlite;
+mod sqlite_bulk;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -93,6 +94,9 @@ pub enum StoreError {
     NotFound,
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    /// An error of SQLite's own API on the month close's bulk path.
+    #[error("database error: {0}")]
+    Sqlite(String),
     #[error("{0}")]
     Migration(String),
     #[error("{0}")]

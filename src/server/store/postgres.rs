@@ -45,5 +45,81 @@ impl_store!(
     connection = sqlx::PgConnection,
     begin_write = "BEGIN",
     for_update = " FOR UPDATE",
-    anonymous_placeholders = false,
 );
+
+/// Memberships and priced runs overlapping [from, to), for a month close.
+async fn read_usage_between(
+    pool: &PgPool,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> StoreResult<(Vec<GroupMembershipRecord>, Vec<PricedRunRecord>)> {
+    let memberships = sqlx::query_as::<_, GroupMembershipRecord>(
+        "SELECT project_name, billing_group_id, valid_from, valid_to
+         FROM project_group_history
+         WHERE valid_from < $2 AND (valid_to IS NULL OR valid_to > $1)",
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?;
+    let runs = sqlx::query_as::<_, PricedRunRecord>(&format!(
+        "SELECT {PRICED_RUN_COLUMNS}
+         FROM service_runs r
+         JOIN services s ON s.service_id = r.service_id
+         WHERE r.started_at < $2 AND (r.ended_at IS NULL OR r.ended_at > $1)"
+    ))
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?;
+    Ok((memberships, runs))
+}
+
+/// Issues a batch of invoices inside the caller's transaction.
+async fn issue_invoices_in(
+    tx: &mut sqlx::PgConnection,
+    invoices: &[NewInvoice],
+    actor: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<Vec<String>> {
+    let mut issued = Vec::with_capacity(invoices.len());
+    for invoice in invoices {
+        issued.extend(issue_invoice(tx, invoice, actor, at).await?);
+    }
+    Ok(issued)
+}
+
+/// Writes an invoice's lines many rows per statement: a month close
+/// writes hundreds of thousands of them.
+async fn insert_invoice_lines(
+    tx: &mut sqlx::PgConnection,
+    invoice_number: &str,
+    lines: &[InvoiceLineRecord],
+) -> StoreResult<()> {
+    const ROWS_PER_STATEMENT: usize = 60;
+    for chunk in lines.chunks(ROWS_PER_STATEMENT) {
+        let sql = super::sql::invoice_sql::insert_lines(chunk.len(), true);
+        let mut query = sqlx::query(&sql);
+        for line in chunk {
+            query = query
+                .bind(invoice_number)
+                .bind(line.line_no)
+                .bind(&line.line_type)
+                .bind(&line.description)
+                .bind(&line.project_name)
+                .bind(&line.service_name)
+                .bind(&line.service_type)
+                .bind(&line.service_plan)
+                .bind(&line.cloud_name)
+                .bind(line.hours)
+                .bind(line.timestamp_begin)
+                .bind(line.timestamp_end)
+                .bind(line.line_total_usd)
+                .bind(line.line_total_local)
+                .bind(&line.local_currency)
+                .bind(&line.credit_code);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    Ok(())
+}

@@ -12,11 +12,7 @@ macro_rules! impl_store {
         begin_write = $begin:literal,
         // Row lock for read-then-write sequences (PostgreSQL); SQLite's
         // write transaction already serializes them.
-        for_update = $for_update:literal,
-        // Placeholders for generated multi-row statements: SQLite finds a
-        // named parameter by a linear scan, so hundreds of `$N` cost O(n²)
-        // per statement; anonymous `?` do not.
-        anonymous_placeholders = $anonymous:literal $(,)?
+        for_update = $for_update:literal $(,)?
     ) => {
         #[async_trait::async_trait]
         impl $crate::server::store::Store for $store {
@@ -1016,26 +1012,9 @@ macro_rules! impl_store {
                 from: DateTime<Utc>,
                 to: DateTime<Utc>,
             ) -> StoreResult<(Vec<GroupMembershipRecord>, Vec<PricedRunRecord>)> {
-                let memberships = sqlx::query_as::<_, GroupMembershipRecord>(
-                    "SELECT project_name, billing_group_id, valid_from, valid_to
-                     FROM project_group_history
-                     WHERE valid_from < $2 AND (valid_to IS NULL OR valid_to > $1)",
-                )
-                .bind(from)
-                .bind(to)
-                .fetch_all(&self.pool)
-                .await?;
-                let runs = sqlx::query_as::<_, PricedRunRecord>(&format!(
-                    "SELECT {PRICED_RUN_COLUMNS}
-                     FROM service_runs r
-                     JOIN services s ON s.service_id = r.service_id
-                     WHERE r.started_at < $2 AND (r.ended_at IS NULL OR r.ended_at > $1)"
-                ))
-                .bind(from)
-                .bind(to)
-                .fetch_all(&self.pool)
-                .await?;
-                Ok((memberships, runs))
+                // A million rows at a month close: each backend reads them
+                // its own fastest way (`read_usage_between` in its module).
+                read_usage_between(&self.pool, from, to).await
             }
 
             async fn issue_invoices(
@@ -1045,91 +1024,10 @@ macro_rules! impl_store {
                 at: DateTime<Utc>,
             ) -> StoreResult<Vec<String>> {
                 let mut tx = self.pool.begin_with($begin).await?;
-                let mut issued = Vec::with_capacity(invoices.len());
-                for invoice in invoices {
-                    let sequence: i64 = sqlx::query_scalar(
-                        "SELECT COALESCE(MAX(sequence_number), 0) + 1 FROM invoices WHERE billing_group_id = $1",
-                    )
-                    .bind(&invoice.billing_group_id)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    let number = invoice_number(&invoice.billing_group_id, sequence);
-                    // A second close (or a second instance) finds the month
-                    // taken and issues nothing for this group.
-                    let inserted: Option<String> = sqlx::query_scalar(
-                        "INSERT INTO invoices (invoice_number, billing_group_id, sequence_number, period_begin,
-                             period_end, state, currency, exchange_rate, vat_rate, vat_note, total_usd,
-                             total_vat_zero, total_inc_vat, issue_date, due_date, download_cookie,
-                             payment_method, customer, create_time)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
-                         ON CONFLICT DO NOTHING
-                         RETURNING invoice_number",
-                    )
-                    .bind(&number)
-                    .bind(&invoice.billing_group_id)
-                    .bind(sequence)
-                    .bind(invoice.period_begin)
-                    .bind(invoice.period_end)
-                    .bind(&invoice.state)
-                    .bind(&invoice.currency)
-                    .bind(DbDecimal(invoice.exchange_rate))
-                    .bind(DbDecimal(invoice.vat_rate))
-                    .bind(&invoice.vat_note)
-                    .bind(DbDecimal(invoice.total_usd))
-                    .bind(DbDecimal(invoice.total_vat_zero))
-                    .bind(DbDecimal(invoice.total_inc_vat))
-                    .bind(invoice.issue_date)
-                    .bind(invoice.due_date)
-                    .bind(&invoice.download_cookie)
-                    .bind(&invoice.payment_method)
-                    .bind(&invoice.customer)
-                    .bind(at)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    if inserted.is_none() {
-                        let month_taken: i64 = sqlx::query_scalar(
-                            "SELECT COUNT(*) FROM invoices WHERE billing_group_id = $1 AND period_begin = $2",
-                        )
-                        .bind(&invoice.billing_group_id)
-                        .bind(invoice.period_begin)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                        if month_taken > 0 {
-                            continue;
-                        }
-                        return Err(StoreError::Violation(Violation::Unique("invoices_pkey".into())));
-                    }
-                    insert_invoice_lines(&mut tx, &number, &invoice.lines).await?;
-                    for credit_use in &invoice.credit_uses {
-                        use_credit(&mut tx, invoice, &number, credit_use, actor, at).await?;
-                    }
-                    let details = serde_json::json!({
-                        "after": {
-                            "invoice_number": number,
-                            "state": invoice.state,
-                            "total_inc_vat": invoice.total_inc_vat.to_string(),
-                            "currency": invoice.currency,
-                        }
-                    });
-                    insert_event(
-                        &mut tx,
-                        &invoice.billing_group_id,
-                        &invoice.account_id,
-                        actor,
-                        "invoice_issued",
-                        &format!(
-                            "Invoice {number} issued for {}: {} {}",
-                            invoice.period_begin.format("%Y-%m"),
-                            invoice.total_inc_vat,
-                            invoice.currency
-                        ),
-                        None,
-                        Some(&details),
-                        at,
-                    )
-                    .await?;
-                    issued.push(number);
-                }
+                // Each backend writes a batch its own fastest way
+                // (`issue_invoices_in` in its module), through `issue_invoice`
+                // or the same statements.
+                let issued = issue_invoices_in(&mut tx, invoices, actor, at).await?;
                 tx.commit().await?;
                 Ok(issued)
             }
@@ -1645,19 +1543,76 @@ macro_rules! impl_store {
             service_type, service_plan, cloud_name, hours, timestamp_begin, timestamp_end,
             line_total_usd, line_total_local, local_currency, credit_code";
 
-        /// Sequential per group, readable, and unique across groups: the
-        /// group id's first 12 hex digits and the sequence number.
-        fn invoice_number(billing_group_id: &str, sequence: i64) -> String {
-            let prefix: String = billing_group_id
-                .chars()
-                .filter(char::is_ascii_alphanumeric)
-                .take(12)
-                .collect();
-            format!("{}-{sequence:04}", prefix.to_ascii_uppercase())
-        }
-
         const CREDIT_COLUMNS: &str = "code, credit_type, value_usd, remaining_value_usd, start_time,
             expire_time, issue_time, billing_group_id, earmarked_project_name, claim_time";
+
+        /// Numbers and writes one invoice with its lines, credit uses and
+        /// `invoice_issued` event; `None` when its group's month already has
+        /// an invoice (a second close, or a second instance).
+        async fn issue_invoice(
+            tx: &mut $conn,
+            invoice: &NewInvoice,
+            actor: &str,
+            at: DateTime<Utc>,
+        ) -> StoreResult<Option<String>> {
+            use super::sql::invoice_sql;
+            let sequence: i64 = sqlx::query_scalar(invoice_sql::NEXT_SEQUENCE)
+                .bind(&invoice.billing_group_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            let number = invoice_sql::invoice_number(&invoice.billing_group_id, sequence);
+            let inserted: Option<String> = sqlx::query_scalar(invoice_sql::INSERT_INVOICE)
+                .bind(&number)
+                .bind(&invoice.billing_group_id)
+                .bind(sequence)
+                .bind(invoice.period_begin)
+                .bind(invoice.period_end)
+                .bind(&invoice.state)
+                .bind(&invoice.currency)
+                .bind(DbDecimal(invoice.exchange_rate))
+                .bind(DbDecimal(invoice.vat_rate))
+                .bind(&invoice.vat_note)
+                .bind(DbDecimal(invoice.total_usd))
+                .bind(DbDecimal(invoice.total_vat_zero))
+                .bind(DbDecimal(invoice.total_inc_vat))
+                .bind(invoice.issue_date)
+                .bind(invoice.due_date)
+                .bind(&invoice.download_cookie)
+                .bind(&invoice.payment_method)
+                .bind(&invoice.customer)
+                .bind(at)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if inserted.is_none() {
+                let month_taken: i64 = sqlx::query_scalar(invoice_sql::MONTH_TAKEN)
+                    .bind(&invoice.billing_group_id)
+                    .bind(invoice.period_begin)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if month_taken > 0 {
+                    return Ok(None);
+                }
+                return Err(StoreError::Violation(Violation::Unique("invoices_pkey".into())));
+            }
+            insert_invoice_lines(&mut *tx, &number, &invoice.lines).await?;
+            for credit_use in &invoice.credit_uses {
+                use_credit(&mut *tx, invoice, &number, credit_use, actor, at).await?;
+            }
+            let (description, details) = invoice_sql::issued_event(invoice, &number);
+            insert_event(
+                &mut *tx,
+                &invoice.billing_group_id,
+                &invoice.account_id,
+                actor,
+                "invoice_issued",
+                &description,
+                None,
+                Some(&details),
+                at,
+            )
+            .await?;
+            Ok(Some(number))
+        }
 
         /// Takes an invoice's use of a credit off its remaining value and
         /// writes `credit_consumed`. Refused when the remaining value is not
@@ -1710,64 +1665,6 @@ macro_rules! impl_store {
             )
             .await
         }
-
-        /// Writes lines many rows per statement: a month close writes
-        /// hundreds of thousands of them.
-        async fn insert_invoice_lines(
-            tx: &mut $conn,
-            invoice_number: &str,
-            lines: &[InvoiceLineRecord],
-        ) -> StoreResult<()> {
-            const COLUMNS: usize = 16;
-            const ROWS_PER_STATEMENT: usize = 60;
-            for chunk in lines.chunks(ROWS_PER_STATEMENT) {
-                let mut sql = String::from(
-                    "INSERT INTO invoice_lines (invoice_number, line_no, line_type, description, project_name,
-                     service_name, service_type, service_plan, cloud_name, hours, timestamp_begin,
-                     timestamp_end, line_total_usd, line_total_local, local_currency, credit_code) VALUES ",
-                );
-                for row in 0..chunk.len() {
-                    if row > 0 {
-                        sql.push(',');
-                    }
-                    sql.push('(');
-                    for column in 0..COLUMNS {
-                        if column > 0 {
-                            sql.push(',');
-                        }
-                        if $anonymous {
-                            sql.push('?');
-                        } else {
-                            sql.push_str(&format!("${}", row * COLUMNS + column + 1));
-                        }
-                    }
-                    sql.push(')');
-                }
-                let mut query = sqlx::query(&sql);
-                for line in chunk {
-                    query = query
-                        .bind(invoice_number)
-                        .bind(line.line_no)
-                        .bind(&line.line_type)
-                        .bind(&line.description)
-                        .bind(&line.project_name)
-                        .bind(&line.service_name)
-                        .bind(&line.service_type)
-                        .bind(&line.service_plan)
-                        .bind(&line.cloud_name)
-                        .bind(line.hours)
-                        .bind(line.timestamp_begin)
-                        .bind(line.timestamp_end)
-                        .bind(line.line_total_usd)
-                        .bind(line.line_total_local)
-                        .bind(&line.local_currency)
-                        .bind(&line.credit_code);
-                }
-                query.execute(&mut *tx).await?;
-            }
-            Ok(())
-        }
-
 
         async fn insert_group(
             tx: &mut $conn,
@@ -1827,10 +1724,7 @@ macro_rules! impl_store {
             details: Option<&serde_json::Value>,
             at: DateTime<Utc>,
         ) -> StoreResult<()> {
-            sqlx::query(
-                "INSERT INTO events (billing_group_id, account_id, actor, event_type, event_desc, project_name, details, create_time)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
+            sqlx::query(super::sql::INSERT_EVENT)
             .bind(billing_group_id)
             .bind(account_id)
             .bind(actor)
@@ -1851,3 +1745,92 @@ macro_rules! impl_store {
 }
 
 pub(crate) use impl_store;
+
+/// An event row; `$N` in order, so SQLite's own API binds them by position.
+pub(super) const INSERT_EVENT: &str =
+    "INSERT INTO events (billing_group_id, account_id, actor, event_type, event_desc, project_name, details, create_time)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+/// What issuing an invoice writes, shared by the sqlx path of both backends
+/// and SQLite's bulk path (`sqlite_bulk`), so the two cannot drift apart.
+pub(super) mod invoice_sql {
+    use super::super::NewInvoice;
+
+    pub const NEXT_SEQUENCE: &str =
+        "SELECT COALESCE(MAX(sequence_number), 0) + 1 FROM invoices WHERE billing_group_id = $1";
+
+    /// Returns no row when the group's month (or the number) is taken.
+    pub const INSERT_INVOICE: &str =
+        "INSERT INTO invoices (invoice_number, billing_group_id, sequence_number, period_begin,
+             period_end, state, currency, exchange_rate, vat_rate, vat_note, total_usd,
+             total_vat_zero, total_inc_vat, issue_date, due_date, download_cookie,
+             payment_method, customer, create_time)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+         ON CONFLICT DO NOTHING
+         RETURNING invoice_number";
+
+    pub const MONTH_TAKEN: &str =
+        "SELECT COUNT(*) FROM invoices WHERE billing_group_id = $1 AND period_begin = $2";
+
+    /// Columns of an invoice line, in the order they are bound.
+    pub const LINE_COLUMNS: usize = 16;
+
+    /// An insert of `rows` invoice lines: `$N` placeholders, or anonymous
+    /// `?` (SQLite finds a named parameter by a linear scan, so hundreds of
+    /// `$N` cost O(n²) per statement when bound by name).
+    pub fn insert_lines(rows: usize, numbered: bool) -> String {
+        let mut sql = String::from(
+            "INSERT INTO invoice_lines (invoice_number, line_no, line_type, description, project_name,
+                 service_name, service_type, service_plan, cloud_name, hours, timestamp_begin,
+                 timestamp_end, line_total_usd, line_total_local, local_currency, credit_code) VALUES ",
+        );
+        for row in 0..rows {
+            if row > 0 {
+                sql.push(',');
+            }
+            sql.push('(');
+            for column in 0..LINE_COLUMNS {
+                if column > 0 {
+                    sql.push(',');
+                }
+                if numbered {
+                    sql.push_str(&format!("${}", row * LINE_COLUMNS + column + 1));
+                } else {
+                    sql.push('?');
+                }
+            }
+            sql.push(')');
+        }
+        sql
+    }
+
+    /// Sequential per group, readable, and unique across groups: the
+    /// group id's first 12 hex digits and the sequence number.
+    pub fn invoice_number(billing_group_id: &str, sequence: i64) -> String {
+        let prefix: String = billing_group_id
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(12)
+            .collect();
+        format!("{}-{sequence:04}", prefix.to_ascii_uppercase())
+    }
+
+    /// The `invoice_issued` event's description and details.
+    pub fn issued_event(invoice: &NewInvoice, number: &str) -> (String, serde_json::Value) {
+        let description = format!(
+            "Invoice {number} issued for {}: {} {}",
+            invoice.period_begin.format("%Y-%m"),
+            invoice.total_inc_vat,
+            invoice.currency
+        );
+        let details = serde_json::json!({
+            "after": {
+                "invoice_number": number,
+                "state": invoice.state,
+                "total_inc_vat": invoice.total_inc_vat.to_string(),
+                "currency": invoice.currency,
+            }
+        });
+        (description, details)
+    }
+}
