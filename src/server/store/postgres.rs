@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
-use super::sql::impl_store;
+use super::sql::{close_sql, impl_store};
 use super::*;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -53,25 +53,16 @@ async fn read_usage_between(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> StoreResult<(Vec<GroupMembershipRecord>, Vec<PricedRunRecord>)> {
-    let memberships = sqlx::query_as::<_, GroupMembershipRecord>(
-        "SELECT project_name, billing_group_id, valid_from, valid_to
-         FROM project_group_history
-         WHERE valid_from < $2 AND (valid_to IS NULL OR valid_to > $1)",
-    )
-    .bind(from)
-    .bind(to)
-    .fetch_all(pool)
-    .await?;
-    let runs = sqlx::query_as::<_, PricedRunRecord>(&format!(
-        "SELECT {PRICED_RUN_COLUMNS}
-         FROM service_runs r
-         JOIN services s ON s.service_id = r.service_id
-         WHERE r.started_at < $2 AND (r.ended_at IS NULL OR r.ended_at > $1)"
-    ))
-    .bind(from)
-    .bind(to)
-    .fetch_all(pool)
-    .await?;
+    let memberships = sqlx::query_as::<_, GroupMembershipRecord>(close_sql::MEMBERSHIPS_BETWEEN)
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool)
+        .await?;
+    let runs = sqlx::query_as::<_, PricedRunRecord>(&close_sql::priced_runs_between())
+        .bind(from)
+        .bind(to)
+        .fetch_all(pool)
+        .await?;
     Ok((memberships, runs))
 }
 
@@ -98,7 +89,7 @@ async fn insert_invoice_lines(
 ) -> StoreResult<()> {
     const ROWS_PER_STATEMENT: usize = 60;
     for chunk in lines.chunks(ROWS_PER_STATEMENT) {
-        let sql = super::sql::invoice_sql::insert_lines(chunk.len(), true);
+        let sql = close_sql::insert_lines(chunk.len(), true);
         let mut query = sqlx::query(&sql);
         for line in chunk {
             query = query

@@ -1452,8 +1452,7 @@ macro_rules! impl_store {
             country_code, vat_id, payment_method, card_brand, card_last4, card_exp_month,
             card_exp_year, card_name, group_state, create_time, update_time";
 
-        const PRICED_RUN_COLUMNS: &str = "s.project_name, s.service_name, s.service_type, s.plan,
-            s.cloud_name, s.hourly_price_usd, r.started_at, r.ended_at";
+        use super::sql::close_sql::PRICED_RUN_COLUMNS;
 
         const PROJECT_COLUMNS: &str = "p.project_name, p.account_id, p.billing_group_id,
             g.billing_group_name, p.default_cloud, p.create_time";
@@ -1555,13 +1554,13 @@ macro_rules! impl_store {
             actor: &str,
             at: DateTime<Utc>,
         ) -> StoreResult<Option<String>> {
-            use super::sql::invoice_sql;
-            let sequence: i64 = sqlx::query_scalar(invoice_sql::NEXT_SEQUENCE)
+            use super::sql::close_sql;
+            let sequence: i64 = sqlx::query_scalar(close_sql::NEXT_SEQUENCE)
                 .bind(&invoice.billing_group_id)
                 .fetch_one(&mut *tx)
                 .await?;
-            let number = invoice_sql::invoice_number(&invoice.billing_group_id, sequence);
-            let inserted: Option<String> = sqlx::query_scalar(invoice_sql::INSERT_INVOICE)
+            let number = close_sql::invoice_number(&invoice.billing_group_id, sequence);
+            let inserted: Option<String> = sqlx::query_scalar(close_sql::INSERT_INVOICE)
                 .bind(&number)
                 .bind(&invoice.billing_group_id)
                 .bind(sequence)
@@ -1584,7 +1583,7 @@ macro_rules! impl_store {
                 .fetch_optional(&mut *tx)
                 .await?;
             if inserted.is_none() {
-                let month_taken: i64 = sqlx::query_scalar(invoice_sql::MONTH_TAKEN)
+                let month_taken: i64 = sqlx::query_scalar(close_sql::MONTH_TAKEN)
                     .bind(&invoice.billing_group_id)
                     .bind(invoice.period_begin)
                     .fetch_one(&mut *tx)
@@ -1598,7 +1597,7 @@ macro_rules! impl_store {
             for credit_use in &invoice.credit_uses {
                 use_credit(&mut *tx, invoice, &number, credit_use, actor, at).await?;
             }
-            let (description, details) = invoice_sql::issued_event(invoice, &number);
+            let (description, details) = close_sql::issued_event(invoice, &number);
             insert_event(
                 &mut *tx,
                 &invoice.billing_group_id,
@@ -1751,10 +1750,32 @@ pub(super) const INSERT_EVENT: &str =
     "INSERT INTO events (billing_group_id, account_id, actor, event_type, event_desc, project_name, details, create_time)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
-/// What issuing an invoice writes, shared by the sqlx path of both backends
-/// and SQLite's bulk path (`sqlite_bulk`), so the two cannot drift apart.
-pub(super) mod invoice_sql {
+/// What a month close reads and writes, shared by the sqlx path of both
+/// backends and SQLite's bulk path (`sqlite_bulk`), so they cannot drift
+/// apart. `$N` placeholders; SQLite's own API binds them by name where
+/// their first appearance is not in order.
+pub(super) mod close_sql {
     use super::super::NewInvoice;
+
+    /// The columns of `PricedRunRecord`, from `service_runs r` and `services s`.
+    pub const PRICED_RUN_COLUMNS: &str = "s.project_name, s.service_name, s.service_type, s.plan,
+            s.cloud_name, s.hourly_price_usd, r.started_at, r.ended_at";
+
+    /// Every project's memberships overlapping [$1, $2).
+    pub const MEMBERSHIPS_BETWEEN: &str =
+        "SELECT project_name, billing_group_id, valid_from, valid_to
+         FROM project_group_history
+         WHERE valid_from < $2 AND (valid_to IS NULL OR valid_to > $1)";
+
+    /// Every priced run overlapping [$1, $2).
+    pub fn priced_runs_between() -> String {
+        format!(
+            "SELECT {PRICED_RUN_COLUMNS}
+             FROM service_runs r
+             JOIN services s ON s.service_id = r.service_id
+             WHERE r.started_at < $2 AND (r.ended_at IS NULL OR r.ended_at > $1)"
+        )
+    }
 
     pub const NEXT_SEQUENCE: &str =
         "SELECT COALESCE(MAX(sequence_number), 0) + 1 FROM invoices WHERE billing_group_id = $1";

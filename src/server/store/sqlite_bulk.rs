@@ -3,7 +3,7 @@
 //! API on the connection sqlx holds (rusqlite over `lock_handle`, the same
 //! `libsqlite3-sys`). sqlx hands each row across a channel from its worker
 //! thread and boxes each bound value: about 15 µs a row, which made a
-//! million-line close take 30 s. Same SQL (`sql::invoice_sql`), same
+//! million-line close take 30 s. Same SQL (`sql::close_sql`), same
 //! transaction, same encodings as sqlx (RFC 3339 times, normalized decimal
 //! text), so either path reads what the other wrote.
 
@@ -15,7 +15,7 @@ use rusqlite::OptionalExtension;
 use rust_decimal::Decimal;
 
 use super::decimal::DbDecimal;
-use super::sql::invoice_sql::{self, LINE_COLUMNS};
+use super::sql::close_sql::{self, LINE_COLUMNS};
 use super::{
     GroupMembershipRecord, InvoiceLineRecord, NewInvoice, PricedRunRecord, StoreError, StoreResult,
     Violation,
@@ -56,13 +56,11 @@ pub(super) async fn usage_between(
 ) -> StoreResult<(Vec<GroupMembershipRecord>, Vec<PricedRunRecord>)> {
     let (from, to) = (time_text(from), time_text(to));
     with_handle(connection, |db| {
-        let mut statement = db.prepare(
-            "SELECT project_name, billing_group_id, valid_from, valid_to
-             FROM project_group_history
-             WHERE valid_from < ?2 AND (valid_to IS NULL OR valid_to > ?1)",
-        )?;
+        // `$2` comes first in the text, so bind by name.
+        let period: [(&str, &dyn ToSql); 2] = [("$1", &from), ("$2", &to)];
+        let mut statement = db.prepare(close_sql::MEMBERSHIPS_BETWEEN)?;
         let memberships = statement
-            .query_map([&from, &to], |row| {
+            .query_map(&period[..], |row| {
                 Ok(GroupMembershipRecord {
                     project_name: row.get(0)?,
                     billing_group_id: row.get(1)?,
@@ -71,15 +69,9 @@ pub(super) async fn usage_between(
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut statement = db.prepare(
-            "SELECT s.project_name, s.service_name, s.service_type, s.plan, s.cloud_name,
-                    s.hourly_price_usd, r.started_at, r.ended_at
-             FROM service_runs r
-             JOIN services s ON s.service_id = r.service_id
-             WHERE r.started_at < ?2 AND (r.ended_at IS NULL OR r.ended_at > ?1)",
-        )?;
+        let mut statement = db.prepare(&close_sql::priced_runs_between())?;
         let runs = statement
-            .query_map([&from, &to], |row| {
+            .query_map(&period[..], |row| {
                 Ok(PricedRunRecord {
                     project_name: row.get(0)?,
                     service_name: row.get(1)?,
@@ -108,9 +100,9 @@ pub(super) async fn issue_invoices(
 ) -> StoreResult<Vec<String>> {
     let created = time_text(at);
     with_handle(connection, |db| {
-        let mut next_sequence = db.prepare(invoice_sql::NEXT_SEQUENCE)?;
-        let mut insert_invoice = db.prepare(invoice_sql::INSERT_INVOICE)?;
-        let mut month_taken = db.prepare(invoice_sql::MONTH_TAKEN)?;
+        let mut next_sequence = db.prepare(close_sql::NEXT_SEQUENCE)?;
+        let mut insert_invoice = db.prepare(close_sql::INSERT_INVOICE)?;
+        let mut month_taken = db.prepare(close_sql::MONTH_TAKEN)?;
         let mut insert_event = db.prepare(super::sql::INSERT_EVENT)?;
         let mut lines = LineWriter::new(db)?;
         let mut issued = Vec::with_capacity(invoices.len());
@@ -121,7 +113,7 @@ pub(super) async fn issue_invoices(
             );
             let group = invoice.billing_group_id.as_str();
             let sequence: i64 = next_sequence.query_row([group], |row| row.get(0))?;
-            let number = invoice_sql::invoice_number(group, sequence);
+            let number = close_sql::invoice_number(group, sequence);
             let period_begin = time_text(invoice.period_begin);
             let values: [&dyn ToSql; 19] = [
                 &number,
@@ -158,7 +150,7 @@ pub(super) async fn issue_invoices(
                 )));
             }
             lines.write(&number, &invoice.lines)?;
-            let (description, details) = invoice_sql::issued_event(invoice, &number);
+            let (description, details) = close_sql::issued_event(invoice, &number);
             insert_event.execute(rusqlite::params![
                 group,
                 invoice.account_id,
@@ -208,8 +200,8 @@ struct LineWriter<'db> {
 impl<'db> LineWriter<'db> {
     fn new(db: &'db rusqlite::Connection) -> rusqlite::Result<Self> {
         Ok(LineWriter {
-            many: db.prepare(&invoice_sql::insert_lines(LINES_PER_STATEMENT, false))?,
-            one: db.prepare(&invoice_sql::insert_lines(1, false))?,
+            many: db.prepare(&close_sql::insert_lines(LINES_PER_STATEMENT, false))?,
+            one: db.prepare(&close_sql::insert_lines(1, false))?,
             begin: TimeText::default(),
             end: TimeText::default(),
             total_usd: String::new(),
@@ -233,7 +225,7 @@ impl<'db> LineWriter<'db> {
     }
 
     /// Binds `line` as row `row` of the many-row or the one-row statement,
-    /// in the column order of `invoice_sql::insert_lines`.
+    /// in the column order of `close_sql::insert_lines`.
     fn bind(
         &mut self,
         many: bool,
