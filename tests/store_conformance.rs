@@ -1182,3 +1182,79 @@ on_both_backends!(
         }
     }
 );
+
+/// SQLite's migration 0007 rebuilds `invoice_lines` (see its comment):
+/// lines written before it are all there afterwards, exactly, and the
+/// line-type rule still holds.
+#[tokio::test]
+async fn sqlite_upgrade_to_0007_keeps_invoice_lines() {
+    let db = common::TestDb::sqlite().await;
+    let (acme, group) = account(&db.store, "a1", "Acme").await;
+    let invoice = NewInvoice {
+        lines: lines_of("p", 40),
+        ..invoice_using(&acme.account_id, &group.billing_group_id, Vec::new())
+    };
+    let issued = db
+        .store
+        .issue_invoices(std::slice::from_ref(&invoice), "system", t(31, 1))
+        .await
+        .unwrap();
+    let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+    let table_sql = || async {
+        sqlx::query_scalar::<_, String>(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'invoice_lines'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    // Back to the table as migrations 0001 and 0004 left it, 0007 undone.
+    sqlx::raw_sql(
+        "CREATE TABLE lines_0006 (
+            invoice_number   TEXT NOT NULL REFERENCES invoices (invoice_number) ON DELETE CASCADE,
+            line_no          INTEGER NOT NULL,
+            line_type        TEXT NOT NULL CONSTRAINT invoice_lines_type_check
+                CHECK (line_type IN ('service_charge', 'credit_consumption', 'extra_charge', 'rounding', 'vat')),
+            description      TEXT NOT NULL,
+            project_name TEXT, service_name TEXT, service_type TEXT, service_plan TEXT,
+            cloud_name TEXT, hours INTEGER, timestamp_begin TEXT, timestamp_end TEXT,
+            line_total_usd TEXT NOT NULL, line_total_local TEXT NOT NULL, local_currency TEXT NOT NULL,
+            credit_code TEXT,
+            CONSTRAINT invoice_lines_pkey PRIMARY KEY (invoice_number, line_no)
+         );
+         INSERT INTO lines_0006 SELECT * FROM invoice_lines;
+         DROP TABLE invoice_lines;
+         ALTER TABLE lines_0006 RENAME TO invoice_lines;
+         CREATE INDEX invoice_lines_credit_idx ON invoice_lines (credit_code) WHERE credit_code IS NOT NULL;
+         DELETE FROM _sqlx_migrations WHERE version = 7;",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert!(table_sql().await.contains("IN ("));
+
+    let upgraded = billing_console::server::store::connect(&db.url, 1)
+        .await
+        .unwrap();
+    assert!(!table_sql().await.contains("IN ("));
+    assert_eq!(
+        upgraded.invoice_lines(&issued[0]).await.unwrap(),
+        invoice.lines
+    );
+    let refused = sqlx::query(
+        "INSERT INTO invoice_lines (invoice_number, line_no, line_type, description,
+             line_total_usd, line_total_local, local_currency)
+         VALUES ($1, 99, 'discount', 'x', '1', '1', 'EUR')",
+    )
+    .bind(&issued[0])
+    .execute(&pool)
+    .await
+    .map_err(StoreError::from);
+    assert_eq!(
+        violation(refused),
+        Violation::Check("invoice_lines_type_check".into())
+    );
+    pool.close().await;
+    upgraded.close().await;
+    db.finish().await;
+}
