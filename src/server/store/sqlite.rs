@@ -10,6 +10,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 use super::sql::impl_store;
+// `impl_store!`'s `issue_invoice` writes lines through this one on SQLite.
+use super::sqlite_bulk::insert_invoice_lines;
 use super::*;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -136,8 +138,6 @@ async fn read_usage_between(
     tx.commit().await?;
     Ok(usage)
 }
-
-use super::sqlite_bulk::insert_invoice_lines;
 
 /// Issues a batch of invoices inside the caller's transaction: runs of
 /// invoices without credits through SQLite's own API in one go (see
