@@ -86,7 +86,12 @@ test.describe('credits with JavaScript', () => {
     expect(remaining).toBeGreaterThan(0);
     await expect(page.getByRole('table', { name: 'Credits' }).getByRole('row', { name: new RegExp(earmarked) })).toContainText('Used up');
     const forecast = page.getByRole('table', { name: 'Burn-down forecast' });
-    await expect(forecast.getByRole('row', { name: new RegExp(general) })).toContainText(/\d{4}-\d{2}-\d{2}/);
+    // Whether 100,000 USD runs out before 2030 depends on which demo services
+    // run right now (the demo runs are laid out from the seeding time): the
+    // row gives the day it runs out, or says it outlasts its expiry.
+    await expect(forecast.getByRole('row', { name: new RegExp(general) })).toContainText(
+      /\d{4}-\d{2}-\d{2}|Not before it expires/,
+    );
     await expect(page.getByText(/of credit will expire unused\./)).toBeVisible();
 
     // The Overview lists the credits the invoice applied.
