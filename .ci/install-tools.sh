@@ -24,8 +24,13 @@ if ! cargo leptos --version 2>/dev/null | grep -q '0\.3\.11'; then
   src=$(ls -d "$HOME"/.cargo/registry/src/*/cargo-leptos-0.3.11 | head -1)
   tmp=$(mktemp -d)
   cp -r "$src" "$tmp/cargo-leptos"
+  # cargo-leptos's own release profile (fat LTO, one codegen unit) made this
+  # step take 19 minutes; a build tool does not need it (docs/BENCHMARKS.md).
   (cd "$tmp/cargo-leptos" && cargo update -p cargo-util-schemas --precise 0.14.1 \
-     && cargo install --path . --locked)
+     && CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+        CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=0 \
+        CARGO_PROFILE_RELEASE_STRIP=true \
+        cargo install --path . --locked)
   rm -rf "$tmp"
 fi
 

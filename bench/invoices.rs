@@ -16,8 +16,10 @@ use std::time::Instant;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use billing_console::model::invoices::{InvoiceDetail, InvoiceLine, InvoiceParty, InvoiceSummary};
+use billing_console::model::money::{Currency, Money};
+use billing_console::model::states::{GroupState, InvoiceState, LineType, PaymentMethod};
 use billing_console::model::Role;
-use billing_console::server::billing::{invoice_files, invoices};
+use billing_console::server::billing::{drafts, invoice_files, month_close};
 use billing_console::server::config::Seller;
 use billing_console::server::store;
 use chrono::{Duration, TimeZone, Utc};
@@ -170,7 +172,7 @@ async fn main() {
 
     let seller = Seller::default();
     let started = Instant::now();
-    let summary = invoices::close_month(
+    let summary = month_close::close_month(
         store.as_ref(),
         &seller,
         period,
@@ -189,7 +191,7 @@ async fn main() {
         println!("  {phase}: {:.2} s", took.as_secs_f64());
     }
     let started = Instant::now();
-    let again = invoices::close_month(
+    let again = month_close::close_month(
         store.as_ref(),
         &seller,
         period,
@@ -222,7 +224,7 @@ fn thousand_line_invoice() -> InvoiceDetail {
     let end = begin + Duration::days(31);
     let lines: Vec<InvoiceLine> = (0..1000)
         .map(|i| InvoiceLine {
-            line_type: "service_charge".into(),
+            line_type: LineType::ServiceCharge,
             description: format!("pg business-4 in google-europe-north1: 744 h at 0.{i:03} USD/h"),
             project_name: Some(format!("project-{:03}", i / 10)),
             service_name: Some(format!("service-{i:04}")),
@@ -232,20 +234,23 @@ fn thousand_line_invoice() -> InvoiceDetail {
             hours: Some(744),
             timestamp_begin: Some(begin),
             timestamp_end: Some(end),
-            line_total_usd: Decimal::new(74_400 + i, 2),
-            line_total_local: Decimal::new(68_448 + i, 2),
-            local_currency: "EUR".into(),
+            line_total_usd: Money::usd(Decimal::new(74_400 + i, 2)),
+            line_total_local: Money::of(Decimal::new(68_448 + i, 2), Currency::EUR),
+            local_currency: Currency::EUR,
             credit_code: None,
         })
         .collect();
-    let total: Decimal = lines.iter().map(|l| l.line_total_local).sum();
+    let total = Money::of(
+        lines.iter().map(|l| l.line_total_local.amount).sum(),
+        Currency::EUR,
+    );
     InvoiceDetail {
         summary: InvoiceSummary {
             invoice_number: "BENCH0000001-0001".into(),
             period_begin: begin,
             period_end: end,
-            state: "mailed".into(),
-            currency: "EUR".into(),
+            state: InvoiceState::Mailed,
+            currency: Currency::EUR,
             total_vat_zero: total,
             total_inc_vat: total,
             issue_date: Some(end.date_naive()),
@@ -254,14 +259,14 @@ fn thousand_line_invoice() -> InvoiceDetail {
         },
         billing_group_id: "g".into(),
         billing_group_name: "Bench".into(),
-        billing_group_state: "active".into(),
+        billing_group_state: GroupState::Active,
         role: Role::Admin,
         exchange_rate: Decimal::new(92, 2),
         vat_rate: Decimal::ZERO,
         vat_note: String::new(),
-        total_usd: Decimal::ZERO,
-        payment_method: "email".into(),
-        seller: invoices::seller_party(&Seller::default()),
+        total_usd: Money::zero(Currency::USD),
+        payment_method: PaymentMethod::Email,
+        seller: drafts::seller_party(&Seller::default()),
         customer: InvoiceParty {
             name: "Bench Corp".into(),
             ..InvoiceParty::default()

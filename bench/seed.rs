@@ -5,9 +5,10 @@
 //!   cargo run --release --features ssr --example bench-seed -- \
 //!       sqlite://bench.db 2000 20
 
+use billing_console::model::money::Currency;
 use billing_console::model::{CurrentUser, Role};
 use billing_console::server::auth::hash_password;
-use billing_console::server::billing::{accounts, costs, groups, projects};
+use billing_console::server::billing::{accounts, calendar, groups, projects};
 use billing_console::server::store::{self, NewService, NewUser};
 use chrono::Utc;
 
@@ -22,11 +23,12 @@ async fn main() {
     let group_count: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(20);
     let store = store::connect(&url, 8).await.expect("open database");
     let now = Utc::now();
-    let (month_start, _) = costs::month_of(now);
+    let (month_start, _) = calendar::month_of(now);
 
     let record = store
         .create_user(
             &NewUser {
+                user_id: uuid::Uuid::new_v4().to_string(),
                 email: "bench@example.com".into(),
                 real_name: "Bench".into(),
                 password_hash: hash_password("bench-password").expect("hash"),
@@ -54,7 +56,11 @@ async fn main() {
         .await
         .ok();
     store
-        .set_exchange_rate("EUR", month_start.date_naive(), "0.92".parse().unwrap())
+        .set_exchange_rate(
+            Currency::EUR,
+            month_start.date_naive(),
+            "0.92".parse().unwrap(),
+        )
         .await
         .expect("rate");
     let mut group_ids = vec![primary.billing_group_id.clone()];
@@ -89,8 +95,8 @@ async fn main() {
             let id = uuid::Uuid::new_v4().to_string();
             store
                 .create_service(
-                    &id,
                     &NewService {
+                        service_id: id.clone(),
                         project_name: name.clone(),
                         service_name: format!("{service}-{i}"),
                         service_type: service.into(),

@@ -2,12 +2,18 @@
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use crate::ui::accounts::{AccountBillingPage, AccountSettingsPage, ProjectsAndAccountsPage};
 use crate::ui::auth::SignInPage;
-use crate::ui::groups::BillingGroupPage;
+use crate::ui::groups::billing_info_tab::BillingInfoTab;
+use crate::ui::groups::credits_tab::CreditsTab;
+use crate::ui::groups::events_tab::EventsTab;
+use crate::ui::groups::invoices_tab::InvoicesTab;
+use crate::ui::groups::overview_tab::OverviewTab;
+use crate::ui::groups::page::BillingGroupLayout;
+use crate::ui::groups::projects_tab::ProjectsTab;
 use crate::ui::invoices::InvoicePage;
 use crate::ui::not_found::NotFound;
 use crate::ui::profile::ApiTokensPage;
@@ -68,16 +74,22 @@ pub fn App() -> impl IntoView {
                         view=AccountSettingsPage
                         ssr=SsrMode::Async
                     />
-                    <Route
+                    <ParentRoute
                         path=path!("/billing-group/:billing_group_id")
-                        view=BillingGroupPage
+                        view=BillingGroupLayout
                         ssr=SsrMode::Async
-                    />
-                    <Route
-                        path=path!("/billing-group/:billing_group_id/:tab")
-                        view=BillingGroupPage
-                        ssr=SsrMode::Async
-                    />
+                    >
+                        <Route path=path!("") view=OverviewTab ssr=SsrMode::Async />
+                        <Route path=path!("projects") view=ProjectsTab ssr=SsrMode::Async />
+                        <Route path=path!("invoices") view=InvoicesTab ssr=SsrMode::Async />
+                        <Route path=path!("credits") view=CreditsTab ssr=SsrMode::Async />
+                        <Route path=path!("events") view=EventsTab ssr=SsrMode::Async />
+                        <Route
+                            path=path!("billing-information")
+                            view=BillingInfoTab
+                            ssr=SsrMode::Async
+                        />
+                    </ParentRoute>
                     <Route
                         path=path!("/billing-group/:billing_group_id/invoices/:invoice_number")
                         view=InvoicePage

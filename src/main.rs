@@ -104,7 +104,7 @@ fn main() -> ExitCode {
     let result = match command {
         Command::Serve { .. } => runtime.block_on(billing_console::server::run(config)),
         Command::CloseMonth { period } => runtime
-            .block_on(billing_console::server::close_month_command(config, period))
+            .block_on(billing_console::server::cli::close_month(config, period))
             .map(|report| println!("{report}")),
         Command::Credits {
             command:
@@ -124,9 +124,7 @@ fn main() -> ExitCode {
                 count,
             };
             runtime
-                .block_on(billing_console::server::issue_credits_command(
-                    config, request,
-                ))
+                .block_on(billing_console::server::cli::issue_credits(config, request))
                 .map(|codes| {
                     for code in codes {
                         println!("{code}");

@@ -130,21 +130,21 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
     let globex_group = db.store.billing_groups_of_account(&globex).await.unwrap()[0]
         .billing_group_id
         .clone();
-    let globex_second = db
-        .store
-        .create_billing_group(
-            "globex-second",
-            &billing_console::server::store::NewBillingGroup {
-                account_id: globex.clone(),
-                billing_group_name: "Second".into(),
-                billing_currency: "GBP".into(),
-            },
-            "t",
-            chrono::Utc::now(),
-        )
-        .await
-        .unwrap()
-        .billing_group_id;
+    let globex_second = {
+        let new = billing_console::server::store::NewBillingGroup {
+            billing_group_id: "globex-second".into(),
+            account_id: globex.clone(),
+            billing_group_name: "Second".into(),
+            billing_currency: billing_console::model::money::Currency::GBP,
+        };
+        let now = chrono::Utc::now();
+        let created = billing_console::server::billing::groups::created_event(&new, "t", now);
+        db.store
+            .create_billing_group(&new, &created, now)
+            .await
+            .unwrap()
+            .billing_group_id
+    };
 
     let acme_invoice = db.store.invoices_of_group(&acme_group).await.unwrap()[0]
         .invoice_number
@@ -168,16 +168,28 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
             vec![("account_id", globex.clone())],
         ),
         (
-            "group_page",
+            "group_header",
             "viewer",
-            vec![
-                ("billing_group_id", acme_group.clone()),
-                ("tab", "projects".into()),
-            ],
-            vec![
-                ("billing_group_id", globex_group.clone()),
-                ("tab", "overview".into()),
-            ],
+            vec![("billing_group_id", acme_group.clone())],
+            vec![("billing_group_id", globex_group.clone())],
+        ),
+        (
+            "group_overview",
+            "viewer",
+            vec![("billing_group_id", acme_group.clone())],
+            vec![("billing_group_id", globex_group.clone())],
+        ),
+        (
+            "group_projects",
+            "viewer",
+            vec![("billing_group_id", acme_group.clone())],
+            vec![("billing_group_id", globex_group.clone())],
+        ),
+        (
+            "group_billing_info",
+            "viewer",
+            vec![("billing_group_id", acme_group.clone())],
+            vec![("billing_group_id", globex_group.clone())],
         ),
         (
             "group_events",

@@ -9,12 +9,15 @@ mod common;
 use billing_console::error::AppError;
 use billing_console::model::credits::display_code;
 use billing_console::model::invoices::ESTIMATE;
+use billing_console::model::states::{InvoiceState, LineType};
 use billing_console::model::{CurrentUser, Role};
+use billing_console::server::billing::calendar::parse_period;
 use billing_console::server::billing::credits::{
     claim_credit, credits_page, issue_credits, IssueRequest, CLAIM_FAILURES_ALLOWED,
 };
-use billing_console::server::billing::invoices::{close_month, invoice_detail, parse_period};
-use billing_console::server::billing::{accounts, groups, projects};
+use billing_console::server::billing::invoices::invoice_detail;
+use billing_console::server::billing::month_close::close_month;
+use billing_console::server::billing::{accounts, group_page, groups, projects};
 use billing_console::server::config::Seller;
 use billing_console::server::store::{DynStore, EventFilter, NewService};
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -69,8 +72,8 @@ async fn fixture(store: &DynStore) -> Fixture {
         let id = format!("{name}-svc");
         store
             .create_service(
-                &id,
                 &NewService {
+                    service_id: id.clone(),
                     project_name: name.into(),
                     service_name: "pg".into(),
                     service_type: "pg".into(),
@@ -152,8 +155,8 @@ async fn credit_lines(store: &DynStore, f: &Fixture, group: &str) -> Vec<(String
     detail
         .lines
         .into_iter()
-        .filter(|l| l.line_type == "credit_consumption")
-        .map(|l| (l.description, l.line_total_usd))
+        .filter(|l| l.line_type == LineType::CreditConsumption)
+        .map(|l| (l.description, l.line_total_usd.amount))
         .collect()
 }
 
@@ -296,7 +299,7 @@ on_both_backends!(rule_10_credits_are_consumed_soonest_expiring_first, |db| {
     assert_eq!(remaining(store, &never).await, d("2000"));
     let invoice = store.invoices_of_group(&f.primary).await.unwrap().remove(0);
     assert_eq!(invoice.total_inc_vat.0, Decimal::ZERO, "never below zero");
-    assert_eq!(invoice.state, "paid", "nothing left to pay");
+    assert_eq!(invoice.state, InvoiceState::Paid, "nothing left to pay");
 });
 
 on_both_backends!(rule_10_a_credit_pays_only_the_hours_it_is_valid_for, |db| {
@@ -323,7 +326,7 @@ on_both_backends!(
         let credit = &page.credits[0];
         assert_eq!(credit.state, "expired");
         // October 1st–20th: 20 × 24 × 3 USD.
-        assert_eq!(credit.consumed_usd, d("1440"));
+        assert_eq!(credit.consumed_usd.amount, d("1440"));
         assert!(
             page.forecast.is_empty(),
             "an expired credit has nothing to forecast"
@@ -368,28 +371,27 @@ on_both_backends!(
         let credit_line = estimate
             .lines
             .iter()
-            .find(|l| l.line_type == "credit_consumption")
+            .find(|l| l.line_type == LineType::CreditConsumption)
             .expect("the estimate shows the credit");
-        assert_eq!(credit_line.line_total_usd, d("-100"));
-        assert_eq!(estimate.summary.total_vat_zero, d("44"));
-        let page = groups::group_page(
+        assert_eq!(credit_line.line_total_usd.amount, d("-100"));
+        assert_eq!(estimate.summary.total_vat_zero.amount, d("44"));
+        let page = group_page::overview(
             store.as_ref(),
             &Seller::default(),
             &f.admin,
             &f.primary,
-            "overview",
             now,
         )
         .await
         .unwrap();
         assert_eq!(page.applied_credits.len(), 1);
         assert_eq!(page.applied_credits[0].invoice_number, ESTIMATE);
-        assert_eq!(page.applied_credits[0].amount_usd, d("100"));
+        assert_eq!(page.applied_credits[0].amount_usd.amount, d("100"));
         // The Credits tab: 100 expected this month, so it runs out now.
         let credits = credits_page(store.as_ref(), &f.admin, &f.primary, now)
             .await
             .unwrap();
-        assert_eq!(credits.credits[0].expected_this_month_usd, d("100"));
+        assert_eq!(credits.credits[0].expected_this_month_usd.amount, d("100"));
         assert_eq!(credits.run_rate_usd, d("3"));
     }
 );
@@ -420,15 +422,15 @@ on_both_backends!(
         };
         // The p1 credit (sooner expiry) pays p1 first: 48 so far, 72 more by the 5th.
         assert_eq!(of(&unused).runs_out_on, None);
-        assert_eq!(of(&unused).expires_unused, d("380"));
-        assert_eq!(page.total_expiring_unused, d("380"));
+        assert_eq!(of(&unused).expires_unused.amount, d("380"));
+        assert_eq!(page.total_expiring_unused.amount, d("380"));
         // The general one pays p2 only until the 6th, then both: (1000 − 96)
         // USD: 3 days × 48 = 144 to the 6th, then 760 / 72 = 10.6 days.
         assert_eq!(
             of(&lasting).runs_out_on,
             Some(chrono::NaiveDate::from_ymd_opt(2026, 10, 16).unwrap())
         );
-        assert_eq!(of(&lasting).expires_unused, Decimal::ZERO);
+        assert_eq!(of(&lasting).expires_unused.amount, Decimal::ZERO);
     }
 );
 
@@ -628,16 +630,9 @@ on_both_backends!(
         claim(store, &f.admin, &f.primary, &earmarked, Some("p2"), t(2, 0)).await;
         // 48 hours in: p1 48 USD, p2 96 USD. The earmarked credit (sooner
         // expiry) pays p2's 96; the general one p1's 48.
-        let page = groups::group_page(
-            store.as_ref(),
-            &Seller::default(),
-            &f.admin,
-            &f.primary,
-            "projects",
-            t(3, 0),
-        )
-        .await
-        .unwrap();
+        let page = group_page::projects_tab(store.as_ref(), &f.admin, &f.primary, t(3, 0))
+            .await
+            .unwrap();
         let of = |name: &str| {
             page.projects
                 .iter()
@@ -646,11 +641,11 @@ on_both_backends!(
                 .clone()
         };
         assert_eq!(
-            (of("p1").credits_usd, of("p1").earmarked_usd),
+            (of("p1").credits_usd.amount, of("p1").earmarked_usd.amount),
             (d("48"), d("0"))
         );
         assert_eq!(
-            (of("p2").credits_usd, of("p2").earmarked_usd),
+            (of("p2").credits_usd.amount, of("p2").earmarked_usd.amount),
             (d("96"), d("500"))
         );
     }

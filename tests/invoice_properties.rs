@@ -18,9 +18,13 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use billing_console::model::invoices::{InvoiceDetail, ESTIMATE};
+use billing_console::model::money::Currency;
+use billing_console::model::states::LineType;
 use billing_console::model::CurrentUser;
 use billing_console::server::billing::billing_info::{self, BillingInfoForm};
-use billing_console::server::billing::invoices::{close_month, invoice_detail, parse_period};
+use billing_console::server::billing::calendar::parse_period;
+use billing_console::server::billing::invoices::invoice_detail;
+use billing_console::server::billing::month_close::close_month;
 use billing_console::server::billing::{accounts, credits, groups, projects};
 use billing_console::server::config::Seller;
 use billing_console::server::store::{DynStore, NewCredit, NewService, RunEnd};
@@ -186,7 +190,7 @@ async fn check(store: &DynStore, admin: &CurrentUser, s: Scenario) -> Result<(),
             .map_err(e)?;
     }
     let rate = Decimal::new(s.rate_millis as i64, 3);
-    for currency in ["EUR", "JPY", "SEK"] {
+    for currency in [Currency::EUR, Currency::JPY, Currency::SEK] {
         store
             .set_exchange_rate(currency, october_start().date_naive(), rate)
             .await
@@ -212,8 +216,8 @@ async fn check(store: &DynStore, admin: &CurrentUser, s: Scenario) -> Result<(),
             let service_name = format!("svc{k}");
             store
                 .create_service(
-                    &service_id,
                     &NewService {
+                        service_id: service_id.clone(),
                         project_name: project.clone(),
                         service_name: service_name.clone(),
                         service_type: "pg".into(),
@@ -352,7 +356,7 @@ async fn check(store: &DynStore, admin: &CurrentUser, s: Scenario) -> Result<(),
         for line in invoice
             .lines
             .iter()
-            .filter(|l| l.line_type == "service_charge")
+            .filter(|l| l.line_type == LineType::ServiceCharge)
         {
             *billed
                 .entry((
@@ -364,11 +368,17 @@ async fn check(store: &DynStore, admin: &CurrentUser, s: Scenario) -> Result<(),
         let without_vat: Decimal = invoice
             .lines
             .iter()
-            .filter(|l| l.line_type != "vat")
-            .map(|l| l.line_total_local)
+            .filter(|l| l.line_type != LineType::Vat)
+            .map(|l| l.line_total_local.amount)
             .sum();
-        let all: Decimal = invoice.lines.iter().map(|l| l.line_total_local).sum();
-        if invoice.summary.total_vat_zero != without_vat || invoice.summary.total_inc_vat != all {
+        let all: Decimal = invoice
+            .lines
+            .iter()
+            .map(|l| l.line_total_local.amount)
+            .sum();
+        if invoice.summary.total_vat_zero.amount != without_vat
+            || invoice.summary.total_inc_vat.amount != all
+        {
             return Err(format!("totals differ from the sum of lines: {invoice:?}"));
         }
         let line_tuples = |d: &InvoiceDetail| {
@@ -376,7 +386,7 @@ async fn check(store: &DynStore, admin: &CurrentUser, s: Scenario) -> Result<(),
                 .iter()
                 .map(|l| {
                     (
-                        l.line_type.clone(),
+                        l.line_type,
                         l.project_name.clone(),
                         l.service_name.clone(),
                         l.hours,
@@ -424,12 +434,18 @@ async fn check_credits(
             .await
             .map_err(se)?;
         let mut per_project_usd: BTreeMap<String, Decimal> = BTreeMap::new();
-        for line in lines.iter().filter(|l| l.line_type == "service_charge") {
+        for line in lines
+            .iter()
+            .filter(|l| l.line_type == LineType::ServiceCharge)
+        {
             *per_project_usd
                 .entry(line.project_name.clone().unwrap_or_default())
                 .or_default() += line.line_total_usd.0;
         }
-        for line in lines.iter().filter(|l| l.line_type == "credit_consumption") {
+        for line in lines
+            .iter()
+            .filter(|l| l.line_type == LineType::CreditConsumption)
+        {
             let code = line
                 .credit_code
                 .clone()

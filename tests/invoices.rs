@@ -7,14 +7,18 @@ mod common;
 
 use billing_console::error::AppError;
 use billing_console::model::invoices::ESTIMATE;
+use billing_console::model::money::Currency;
+use billing_console::model::states::{GroupState, InvoiceState, LineType};
 use billing_console::model::{CurrentUser, Role};
 use billing_console::server::billing::billing_info::{self, BillingInfoForm};
-use billing_console::server::billing::invoices::{self, close_month, parse_period};
+use billing_console::server::billing::calendar::parse_period;
+use billing_console::server::billing::month_close::close_month;
 use billing_console::server::billing::{accounts, groups, invoice_files, projects};
+use billing_console::server::billing::{group_page, invoices};
 use billing_console::server::config::Seller;
 use billing_console::server::store::{DynStore, NewService, RunEnd};
 use chrono::{DateTime, TimeZone, Utc};
-use common::{t, user};
+use common::{t, user, EventsOfGroup};
 use rust_decimal::Decimal;
 
 fn d(text: &str) -> Decimal {
@@ -69,7 +73,7 @@ async fn fixture(store: &DynStore) -> Fixture {
         .unwrap();
     }
     store
-        .set_exchange_rate("EUR", t(1, 0).date_naive(), d("0.9"))
+        .set_exchange_rate(Currency::EUR, t(1, 0).date_naive(), d("0.9"))
         .await
         .unwrap();
     Fixture {
@@ -83,8 +87,8 @@ async fn fixture(store: &DynStore) -> Fixture {
 async fn service(store: &DynStore, id: &str, project: &str, name: &str, price: &str) {
     store
         .create_service(
-            id,
             &NewService {
+                service_id: id.into(),
                 project_name: project.into(),
                 service_name: name.into(),
                 service_type: "pg".into(),
@@ -99,19 +103,12 @@ async fn service(store: &DynStore, id: &str, project: &str, name: &str, price: &
 }
 
 async fn set_country(store: &DynStore, f: &Fixture, group: &str, country: &str, vat_id: &str) {
-    let current = groups::group_page(
-        store.as_ref(),
-        &Seller::default(),
-        &f.admin,
-        group,
-        "billing-information",
-        t(1, 0),
-    )
-    .await
-    .unwrap()
-    .group;
+    let current = group_page::billing_info_page(store.as_ref(), &f.admin, group)
+        .await
+        .unwrap()
+        .group;
     let form = BillingInfoForm {
-        billing_currency: current.billing_currency,
+        billing_currency: current.billing_currency.to_string(),
         billing_emails: "finance@example.com".into(),
         company: "Acme Oy".into(),
         address: "Street 1".into(),
@@ -180,14 +177,14 @@ on_both_backends!(rule_6_hourly_billing_splits_the_month_at_a_move, |db| {
     let hours = |inv: &billing_console::model::invoices::InvoiceDetail| {
         inv.lines
             .iter()
-            .filter(|l| l.line_type == "service_charge")
+            .filter(|l| l.line_type == LineType::ServiceCharge)
             .map(|l| l.hours.unwrap())
             .sum::<i64>()
     };
     // Hours starting 5th 00:30 … 9th 23:30 (120) stay; the rest (120) move.
     assert_eq!((hours(&old), hours(&new)), (120, 120));
-    assert_eq!(old.total_usd, d("60"));
-    assert_eq!(new.total_usd, d("60"));
+    assert_eq!(old.total_usd.amount, d("60"));
+    assert_eq!(new.total_usd.amount, d("60"));
 });
 
 on_both_backends!(
@@ -200,34 +197,34 @@ on_both_backends!(
             .await
             .unwrap();
         // Oct 3 00:00: 24 hours have started.
-        let page = groups::group_page(
+        let page = group_page::header(db.store.as_ref(), &f.admin, &f.primary, t(3, 0))
+            .await
+            .unwrap();
+        assert_eq!(page.costs.usd.amount, d("30"));
+        assert_eq!(page.costs.local.unwrap().amount, d("27"), "EUR at 0.9");
+        let overview = group_page::overview(
             db.store.as_ref(),
             &Seller::default(),
             &f.admin,
             &f.primary,
-            "overview",
             t(3, 0),
         )
         .await
         .unwrap();
-        assert_eq!(page.costs.usd.amount, d("30"));
-        assert_eq!(page.costs.local.unwrap().amount, d("27"), "EUR at 0.9");
-        let estimate = &page.invoices[0];
+        let estimate = &overview.invoices[0];
         assert_eq!(estimate.invoice_number, ESTIMATE);
         assert_eq!(
-            estimate.total_vat_zero,
+            estimate.total_vat_zero.amount,
             d("27"),
             "the estimate is before tax"
         );
         // 25.5 % Finnish VAT on a group without a country: domestic.
-        assert_eq!(estimate.total_inc_vat, d("33.89"));
+        assert_eq!(estimate.total_inc_vat.amount, d("33.89"));
         // One hour later another hour has started.
-        let later = groups::group_page(
+        let later = group_page::header(
             db.store.as_ref(),
-            &Seller::default(),
             &f.admin,
             &f.primary,
-            "overview",
             t(3, 0) + chrono::Duration::minutes(1),
         )
         .await
@@ -280,7 +277,7 @@ on_both_backends!(
         let charges: Vec<_> = invoice
             .lines
             .iter()
-            .filter(|l| l.line_type == "service_charge")
+            .filter(|l| l.line_type == LineType::ServiceCharge)
             .map(|l| {
                 (
                     l.project_name.clone().unwrap(),
@@ -301,21 +298,29 @@ on_both_backends!(
         let sum_without_vat: Decimal = invoice
             .lines
             .iter()
-            .filter(|l| l.line_type != "vat")
-            .map(|l| l.line_total_local)
+            .filter(|l| l.line_type != LineType::Vat)
+            .map(|l| l.line_total_local.amount)
             .sum();
-        let sum_all: Decimal = invoice.lines.iter().map(|l| l.line_total_local).sum();
-        assert_eq!(invoice.summary.total_vat_zero, sum_without_vat);
-        assert_eq!(invoice.summary.total_inc_vat, sum_all);
+        let sum_all: Decimal = invoice
+            .lines
+            .iter()
+            .map(|l| l.line_total_local.amount)
+            .sum();
+        assert_eq!(invoice.summary.total_vat_zero.amount, sum_without_vat);
+        assert_eq!(invoice.summary.total_inc_vat.amount, sum_all);
         // p1 kafka: 25 × 1.111 = 27.775 USD → 27.78 USD; × 0.9 = 24.9975 → 25.00 EUR.
         let kafka = &invoice.lines[0];
         assert_eq!(
-            (kafka.line_total_usd, kafka.line_total_local),
-            (d("27.78"), d("25.00"))
+            (kafka.line_total_usd.plain(), kafka.line_total_local.plain()),
+            ("27.78".to_string(), "25.00".to_string())
         );
-        assert_eq!(invoice.summary.currency, "EUR");
+        assert_eq!(invoice.summary.currency, Currency::EUR);
         assert_eq!(invoice.exchange_rate, d("0.9"));
-        assert_eq!(invoice.summary.state, "mailed", "pay by invoice");
+        assert_eq!(
+            invoice.summary.state,
+            InvoiceState::Mailed,
+            "pay by invoice"
+        );
         assert_eq!(
             invoice.summary.issue_date,
             Some(after_october().date_naive())
@@ -369,12 +374,12 @@ on_both_backends!(
                     .unwrap()
             })
             .sum();
-        assert_eq!(csv_sum, invoice.summary.total_inc_vat);
+        assert_eq!(csv_sum, invoice.summary.total_inc_vat.amount);
         let pdf = invoice_files::invoice_pdf(&invoice);
         let document = lopdf::Document::load_mem(&pdf).expect("a PDF that parses");
         let text = document.extract_text(&[1]).unwrap();
         assert!(
-            text.contains(&format!("{} EUR", invoice.summary.total_inc_vat)),
+            text.contains(&invoice.summary.total_inc_vat.to_string()),
             "the total is in the PDF's text: {text}"
         );
     }
@@ -451,7 +456,8 @@ on_both_backends!(
         let invoice = october_invoice(&db.store, &f, &f.primary).await;
         let number = invoice.summary.invoice_number.clone();
         assert_eq!(
-            invoice.summary.state, "due",
+            invoice.summary.state,
+            InvoiceState::Due,
             "no payment method on file yet"
         );
         let billing = user(&db.store, "billing@example.com").await;
@@ -503,7 +509,7 @@ on_both_backends!(
         )
         .await
         .unwrap();
-        assert_eq!(paid.state, "paid");
+        assert_eq!(paid.state, InvoiceState::Paid);
         let err = invoices::set_invoice_state(
             db.store.as_ref(),
             &f.admin,
@@ -552,7 +558,7 @@ on_both_backends!(rule_9_vat_domestic_reverse_charge_and_export, |db| {
         .unwrap();
         assert_eq!(estimate.vat_rate, d(rate), "{country} {vat_id}");
         assert_eq!(
-            estimate.summary.total_inc_vat,
+            estimate.summary.total_inc_vat.amount,
             d(total),
             "{country} {vat_id}"
         );
@@ -613,8 +619,8 @@ on_both_backends!(
         .unwrap();
         // The deleted group had October usage: it still gets its invoice.
         let invoice = october_invoice(&db.store, &f, &f.second).await;
-        assert_eq!(invoice.billing_group_state, "deleted");
-        assert_eq!(invoice.total_usd, d("24"));
+        assert_eq!(invoice.billing_group_state, GroupState::Deleted);
+        assert_eq!(invoice.total_usd.amount, d("24"));
         let stranger = user(&db.store, "stranger@example.com").await;
         let err = invoices::invoice_detail(
             db.store.as_ref(),
@@ -675,7 +681,7 @@ on_both_backends!(powering_a_service_on_moves_the_estimate, |db| {
     )
     .await
     .unwrap();
-    assert_eq!(before.total_usd, Decimal::ZERO);
+    assert_eq!(before.total_usd.amount, Decimal::ZERO);
     projects::power_service(db.store.as_ref(), &f.admin, "p1", "pg", true, t(5, 0))
         .await
         .unwrap();
@@ -693,7 +699,11 @@ on_both_backends!(powering_a_service_on_moves_the_estimate, |db| {
     )
     .await
     .unwrap();
-    assert_eq!(after.total_usd, d("6"), "three started hours at 2 USD");
+    assert_eq!(
+        after.total_usd.amount,
+        d("6"),
+        "three started hours at 2 USD"
+    );
     projects::power_service(db.store.as_ref(), &f.admin, "p1", "pg", false, t(5, 3))
         .await
         .unwrap();
@@ -707,7 +717,11 @@ on_both_backends!(powering_a_service_on_moves_the_estimate, |db| {
     )
     .await
     .unwrap();
-    assert_eq!(stopped.total_usd, d("6"), "powered off: no more charges");
+    assert_eq!(
+        stopped.total_usd.amount,
+        d("6"),
+        "powered off: no more charges"
+    );
     let viewer = user(&db.store, "viewer@example.com").await;
     db.store
         .add_member(&f.account_id, &viewer.user_id, Role::Viewer, t(1, 0))

@@ -5,10 +5,10 @@
 mod common;
 
 use billing_console::error::AppError;
+use billing_console::model::money::Currency;
 use billing_console::model::Role;
-use billing_console::server::billing::{accounts, projects};
-use billing_console::server::store::NewBillingGroup;
-use common::{t, user};
+use billing_console::server::billing::{accounts, groups, projects};
+use common::{t, user, EventsOfGroup};
 
 on_both_backends!(rule_1_accounts_are_the_entry_point, |db| {
     let ann = user(&db.store, "ann@example.com").await;
@@ -22,7 +22,7 @@ on_both_backends!(rule_1_accounts_are_the_entry_point, |db| {
         account.primary_billing_group_id, group.billing_group_id,
         "first group is primary"
     );
-    assert_eq!(group.billing_currency, "EUR");
+    assert_eq!(group.billing_currency, Currency::EUR);
     assert_eq!(
         db.store
             .member_role(&ann.user_id, &account.account_id)
@@ -103,20 +103,16 @@ on_both_backends!(
             accounts::create_account(db.store.as_ref(), &ann, "Acme", "EUR", t(1, 0))
                 .await
                 .unwrap();
-        let other = db
-            .store
-            .create_billing_group(
-                "g-other",
-                &NewBillingGroup {
-                    account_id: acme.account_id.clone(),
-                    billing_group_name: "Other".into(),
-                    billing_currency: "USD".into(),
-                },
-                &ann.email,
-                t(1, 1),
-            )
-            .await
-            .unwrap();
+        let other = groups::create_group(
+            db.store.as_ref(),
+            &ann,
+            &acme.account_id,
+            "Other",
+            None,
+            t(1, 1),
+        )
+        .await
+        .unwrap();
         let default = projects::create_project(
             db.store.as_ref(),
             &ann,
@@ -157,20 +153,16 @@ on_both_backends!(rule_4_delete_only_when_empty, |db| {
     let (acme, _) = accounts::create_account(db.store.as_ref(), &ann, "Acme", "EUR", t(1, 0))
         .await
         .unwrap();
-    let group = db
-        .store
-        .create_billing_group(
-            "g-full",
-            &NewBillingGroup {
-                account_id: acme.account_id.clone(),
-                billing_group_name: "Full".into(),
-                billing_currency: "USD".into(),
-            },
-            &ann.email,
-            t(1, 1),
-        )
-        .await
-        .unwrap();
+    let group = groups::create_group(
+        db.store.as_ref(),
+        &ann,
+        &acme.account_id,
+        "Full",
+        None,
+        t(1, 1),
+    )
+    .await
+    .unwrap();
     projects::create_project(
         db.store.as_ref(),
         &ann,
@@ -183,9 +175,12 @@ on_both_backends!(rule_4_delete_only_when_empty, |db| {
     .await
     .unwrap();
     let refused = db
-        .raw("UPDATE billing_groups SET group_state = 'deleted' WHERE billing_group_id = 'g-full'")
+        .raw(&format!(
+            "UPDATE billing_groups SET group_state = 'deleted' WHERE billing_group_id = '{}'",
+            group.billing_group_id
+        ))
         .await;
-    let message = billing_console::server::billing::store_error(refused.unwrap_err()).to_string();
+    let message = AppError::from(refused.unwrap_err()).to_string();
     assert!(message.contains("Projects tab"), "{message}");
 });
 

@@ -17,6 +17,7 @@ on_both_backends!(
         db.store
             .create_user(
                 &NewUser {
+                    user_id: uuid::Uuid::new_v4().to_string(),
                     email: "ann@example.com".into(),
                     real_name: "Ann".into(),
                     password_hash: hash,
@@ -80,6 +81,7 @@ on_both_backends!(repeated_failures_for_one_email_are_slowed_down, |db| {
     db.store
         .create_user(
             &NewUser {
+                user_id: uuid::Uuid::new_v4().to_string(),
                 email: "ann@example.com".into(),
                 real_name: "Ann".into(),
                 password_hash: hash,
@@ -148,6 +150,7 @@ on_both_backends!(many_failures_from_one_address_pause_that_address, |db| {
     store
         .create_user(
             &NewUser {
+                user_id: uuid::Uuid::new_v4().to_string(),
                 email: "ann@example.com".into(),
                 real_name: "Ann".into(),
                 password_hash: hash,

@@ -63,12 +63,17 @@ test.describe('billing groups with JavaScript', () => {
     await page.getByLabel('New name').fill('E2E Renamed');
     await page.getByRole('button', { name: 'Rename' }).click();
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('E2E Renamed');
+    // The menu closes once the rename is done.
+    await expect(page.locator('details.action-menu')).not.toHaveAttribute('open', /.*/);
 
     // Assign a project, then deleting is refused with the reason.
     await page.getByRole('navigation', { name: 'Billing group' }).getByRole('link', { name: 'Projects' }).click();
     await page.getByLabel('Projects of this account in other billing groups').selectOption('acme-sandbox');
     await page.getByRole('button', { name: 'Assign projects' }).click();
     await expect(page.getByRole('cell', { name: 'acme-sandbox' }).first()).toBeVisible();
+    // The header reloads too (the project count decides whether deleting is
+    // refused): let it settle before opening its menu.
+    await page.waitForLoadState('networkidle');
     await openActions(page);
     await page.getByText('Delete', { exact: true }).click();
     await expect(page.getByRole('note')).toContainText('cannot be deleted');

@@ -51,7 +51,7 @@ test.describe('credits with JavaScript', () => {
     // Typed in lower case with spaces: still the code.
     await page.getByLabel('Credit code').fill(general.toLowerCase().replaceAll('-', ' '));
     await page.getByRole('button', { name: 'Claim credit' }).click();
-    await expect(page.getByRole('status')).toHaveText(`Credit ${general} claimed: 100000 USD (purchase).`);
+    await expect(page.getByRole('status')).toHaveText(`Credit ${general} claimed: 100000.00 USD (purchase).`);
     const credits = page.getByRole('table', { name: 'Credits' });
     await expect(credits.getByRole('row', { name: new RegExp(general) })).toContainText('All projects');
 

@@ -28,12 +28,5 @@ pub async fn project_details(project_name: String) -> Result<ProjectPage, AppErr
 pub async fn menu_projects(limit: usize) -> Result<(Vec<String>, usize), AppError> {
     let state = super::context::state()?;
     let user = super::context::user()?;
-    let limit = limit.min(100);
-    let (names, total) = state
-        .store
-        .project_names_of_user(&user.user_id, limit as i64)
-        .await
-        .map_err(crate::server::auth::internal)?;
-    let more = (total as usize).saturating_sub(names.len());
-    Ok((names, more))
+    crate::server::billing::projects::menu_projects(state.store.as_ref(), &user, limit).await
 }

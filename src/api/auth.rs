@@ -20,17 +20,18 @@ pub async fn sign_in(
 
     let state = context::state()?;
     let parts = context::parts()?;
-    let client = crate::server::client_of(&parts.headers, &parts.extensions, &state.config);
+    let client =
+        crate::server::middleware::client_of(&parts.headers, &parts.extensions, &state.config);
     let (_, secret) = auth::sign_in(
         state.store.as_ref(),
         &email,
         &password,
         state.config.session_ttl_hours,
         client,
-        context::now(),
+        context::now()?,
     )
     .await?;
-    let secure = crate::server::request_is_https(&parts, &state.config);
+    let secure = crate::server::middleware::request_is_https(&parts, &state.config);
     let cookie = auth::session_cookie(
         &secret,
         state.config.session_ttl_hours * 3600,
@@ -55,13 +56,9 @@ pub async fn sign_out() -> Result<(), AppError> {
     let state = context::state()?;
     let parts = context::parts()?;
     if let Some(secret) = auth::cookie_value(&parts.headers, auth::SESSION_COOKIE) {
-        state
-            .store
-            .delete_session(&auth::secret_hash(&secret))
-            .await
-            .map_err(auth::internal)?;
+        auth::sign_out(state.store.as_ref(), &secret).await?;
     }
-    let secure = crate::server::request_is_https(&parts, &state.config);
+    let secure = crate::server::middleware::request_is_https(&parts, &state.config);
     let response = use_context::<leptos_axum::ResponseOptions>().ok_or(AppError::Internal)?;
     response.append_header(
         http::header::SET_COOKIE,

@@ -52,7 +52,7 @@ pub async fn save_billing_info(
         &user,
         &billing_group_id,
         &form,
-        context::now(),
+        context::now()?,
     )
     .await
     .map(|_| ())

@@ -15,7 +15,7 @@ pub async fn get_credits(billing_group_id: String) -> Result<CreditsPage, AppErr
         state.store.as_ref(),
         &user,
         &billing_group_id,
-        context::now(),
+        context::now()?,
     )
     .await
 }
@@ -37,7 +37,7 @@ pub async fn claim_credit(
         &billing_group_id,
         &code,
         Some(earmarked_project_name.as_str()),
-        context::now(),
+        context::now()?,
     )
     .await
 }

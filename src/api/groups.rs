@@ -4,7 +4,9 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::billing::{AccountBilling, EventsPage, GroupPage};
+use crate::model::billing::{
+    AccountBilling, BillingInfoPage, EventsPage, GroupHeader, GroupOverview, GroupProjects,
+};
 #[cfg(feature = "ssr")]
 use crate::paths::app_url;
 
@@ -17,7 +19,7 @@ pub async fn get_account_billing(account_id: String) -> Result<AccountBilling, A
         state.store.as_ref(),
         &user,
         &account_id,
-        context::now(),
+        context::now()?,
     )
     .await
 }
@@ -38,7 +40,7 @@ pub async fn create_billing_group(
         &account_id,
         &billing_group_name,
         copy_from.as_deref(),
-        context::now(),
+        context::now()?,
     )
     .await?;
     leptos_axum::redirect(&app_url(format!(
@@ -48,18 +50,59 @@ pub async fn create_billing_group(
     Ok(group.billing_group_id)
 }
 
-#[server(endpoint = "group_page")]
-pub async fn get_group_page(billing_group_id: String, tab: String) -> Result<GroupPage, AppError> {
+/// The group page's header (every tab).
+#[server(endpoint = "group_header")]
+pub async fn get_group_header(billing_group_id: String) -> Result<GroupHeader, AppError> {
     use super::context;
     let state = context::state()?;
     let user = context::user()?;
-    crate::server::billing::groups::group_page(
+    crate::server::billing::group_page::header(
+        state.store.as_ref(),
+        &user,
+        &billing_group_id,
+        context::now()?,
+    )
+    .await
+}
+
+#[server(endpoint = "group_overview")]
+pub async fn get_group_overview(billing_group_id: String) -> Result<GroupOverview, AppError> {
+    use super::context;
+    let state = context::state()?;
+    let user = context::user()?;
+    crate::server::billing::group_page::overview(
         state.store.as_ref(),
         &state.config.seller,
         &user,
         &billing_group_id,
-        &tab,
-        context::now(),
+        context::now()?,
+    )
+    .await
+}
+
+#[server(endpoint = "group_projects")]
+pub async fn get_group_projects(billing_group_id: String) -> Result<GroupProjects, AppError> {
+    use super::context;
+    let state = context::state()?;
+    let user = context::user()?;
+    crate::server::billing::group_page::projects_tab(
+        state.store.as_ref(),
+        &user,
+        &billing_group_id,
+        context::now()?,
+    )
+    .await
+}
+
+#[server(endpoint = "group_billing_info")]
+pub async fn get_billing_info(billing_group_id: String) -> Result<BillingInfoPage, AppError> {
+    use super::context;
+    let state = context::state()?;
+    let user = context::user()?;
+    crate::server::billing::group_page::billing_info_page(
+        state.store.as_ref(),
+        &user,
+        &billing_group_id,
     )
     .await
 }
@@ -77,7 +120,7 @@ pub async fn rename_billing_group(
         &user,
         &billing_group_id,
         &billing_group_name,
-        context::now(),
+        context::now()?,
     )
     .await
     .map(|_| ())
@@ -89,16 +132,13 @@ pub async fn delete_billing_group(billing_group_id: String) -> Result<(), AppErr
     use super::context;
     let state = context::state()?;
     let user = context::user()?;
-    let store = state.store.as_ref();
-    let (group, _) = crate::server::billing::groups::authorized_group(
-        store,
+    let group = crate::server::billing::groups::delete_group(
+        state.store.as_ref(),
         &user,
         &billing_group_id,
-        crate::model::Role::Billing,
+        context::now()?,
     )
     .await?;
-    crate::server::billing::groups::delete_group(store, &user, &billing_group_id, context::now())
-        .await?;
     leptos_axum::redirect(&app_url(format!("/account/{}/billing", group.account_id)));
     Ok(())
 }
@@ -116,7 +156,7 @@ pub async fn set_primary_billing_group(
         &user,
         &account_id,
         &billing_group_id,
-        context::now(),
+        context::now()?,
     )
     .await
 }
@@ -132,7 +172,7 @@ pub async fn move_project(project_name: String, billing_group_id: String) -> Res
         &user,
         &project_name,
         &billing_group_id,
-        context::now(),
+        context::now()?,
     )
     .await
     .map(|_| ())
@@ -152,7 +192,7 @@ pub async fn assign_projects(
         &user,
         &billing_group_id,
         &projects_names,
-        context::now(),
+        context::now()?,
     )
     .await
     .map(|moved| moved.len())
@@ -198,7 +238,7 @@ pub async fn create_project(
         &project_name,
         billing_group_id.as_deref(),
         "",
-        context::now(),
+        context::now()?,
     )
     .await?;
     Ok(project.project_name)

@@ -17,9 +17,10 @@ pub async fn get_invoices(billing_group_id: String) -> Result<Vec<InvoiceSummary
         &state.config.seller,
         &user,
         &billing_group_id,
-        context::now(),
+        context::now()?,
     )
     .await
+    .map(|(_, invoices)| invoices)
 }
 
 /// One invoice with its lines (`estimate`: the running month).
@@ -37,7 +38,7 @@ pub async fn get_invoice(
         &user,
         &billing_group_id,
         &invoice_number,
-        context::now(),
+        context::now()?,
     )
     .await
 }
@@ -58,7 +59,7 @@ pub async fn set_invoice_state(
         &billing_group_id,
         &invoice_number,
         &state,
-        context::now(),
+        context::now()?,
     )
     .await
 }
@@ -84,7 +85,7 @@ pub async fn power_service(
         &project_name,
         &service_name,
         on,
-        context::now(),
+        context::now()?,
     )
     .await
 }

@@ -18,7 +18,7 @@ pub(crate) mod context {
 
     use crate::error::{AppError, AppResult};
     use crate::model::CurrentUser;
-    use crate::server::{AppState, SessionUser};
+    use crate::server::state::{AppState, SessionUser};
 
     pub fn state() -> AppResult<AppState> {
         use_context::<AppState>().ok_or_else(|| {
@@ -40,7 +40,8 @@ pub(crate) mod context {
             .ok_or(AppError::Unauthenticated)
     }
 
-    pub fn now() -> chrono::DateTime<Utc> {
-        Utc::now()
+    /// The server's one clock.
+    pub fn now() -> AppResult<chrono::DateTime<Utc>> {
+        Ok(state()?.clock.now())
     }
 }

@@ -19,7 +19,7 @@ pub async fn create_api_token(description: String) -> Result<CreatedApiToken, Ap
     use super::context;
     let state = context::state()?;
     let user = context::user()?;
-    crate::server::tokens::create(state.store.as_ref(), &user, &description, context::now()).await
+    crate::server::tokens::create(state.store.as_ref(), &user, &description, context::now()?).await
 }
 
 #[server(endpoint = "revoke_api_token")]
@@ -27,5 +27,5 @@ pub async fn revoke_api_token(token_prefix: String) -> Result<(), AppError> {
     use super::context;
     let state = context::state()?;
     let user = context::user()?;
-    crate::server::tokens::revoke(state.store.as_ref(), &user, &token_prefix, context::now()).await
+    crate::server::tokens::revoke(state.store.as_ref(), &user, &token_prefix, context::now()?).await
 }

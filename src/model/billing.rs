@@ -4,20 +4,9 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::money::{Currency, Money};
+use super::states::PaymentMethod;
 use super::{ProjectSummary, Role};
-
-/// An amount in a currency; amounts travel as strings in JSON.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Money {
-    pub amount: Decimal,
-    pub currency: String,
-}
-
-impl std::fmt::Display for Money {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", self.amount.round_dp(2), self.currency)
-    }
-}
 
 /// Month-to-date charges before tax: in USD, and in the group's currency
 /// when an exchange rate is known.
@@ -32,7 +21,7 @@ pub struct AccumulatedCosts {
 pub struct GroupSummary {
     pub billing_group_id: String,
     pub billing_group_name: String,
-    pub billing_currency: String,
+    pub billing_currency: Currency,
     pub project_count: i64,
     pub is_primary: bool,
     pub costs: AccumulatedCosts,
@@ -55,16 +44,16 @@ pub struct AccountBilling {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectCost {
     pub project_name: String,
-    pub cost_usd: Decimal,
+    pub cost_usd: Money,
     /// USD per hour of the services running now (the move preview's
     /// projection).
     pub run_rate_usd: Decimal,
     /// Of `cost_usd`, what this group's credits are expected to pay at
     /// close (Projects tab only; zero elsewhere).
-    pub credits_usd: Decimal,
+    pub credits_usd: Money,
     /// Remaining USD of this group's credits earmarked for the project
     /// (Projects tab only): they stay with the group if the project moves.
-    pub earmarked_usd: Decimal,
+    pub earmarked_usd: Money,
 }
 
 /// A card as shown: never the number.
@@ -83,7 +72,7 @@ pub struct BillingGroup {
     pub billing_group_id: String,
     pub account_id: String,
     pub billing_group_name: String,
-    pub billing_currency: String,
+    pub billing_currency: Currency,
     pub billing_emails: Vec<String>,
     pub billing_extra_text: String,
     pub company: String,
@@ -93,20 +82,44 @@ pub struct BillingGroup {
     pub zip_code: String,
     pub country_code: String,
     pub vat_id: String,
-    pub payment_method: String,
+    pub payment_method: PaymentMethod,
     pub card_info: Option<CardInfo>,
     pub state_active: bool,
     pub create_time: DateTime<Utc>,
 }
 
-/// The billing group page header and Overview/Projects data.
+/// The billing group page's header, above every tab.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GroupPage {
+pub struct GroupHeader {
     pub group: BillingGroup,
     pub account_name: String,
     pub role: Role,
     pub is_primary: bool,
     pub costs: AccumulatedCosts,
+    pub project_count: i64,
+}
+
+/// The Overview tab.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupOverview {
+    pub billing_group_id: String,
+    pub projects: Vec<ProjectCost>,
+    /// The running month's estimate and the latest issued invoices.
+    pub invoices: Vec<crate::model::invoices::InvoiceSummary>,
+    pub chart: crate::model::invoices::CostChart,
+    /// Credits the running month's estimate expects to use, then credit
+    /// lines of issued invoices, newest first.
+    pub applied_credits: Vec<crate::model::credits::AppliedCredit>,
+}
+
+/// The Projects tab: the group's projects with the move preview's figures,
+/// and what can be moved or assigned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupProjects {
+    pub billing_group_id: String,
+    pub billing_group_name: String,
+    /// The caller may move and assign (billing or admin, active group).
+    pub can_change: bool,
     pub projects: Vec<ProjectCost>,
     /// The account's other active groups (move targets), (id, name).
     pub other_groups: Vec<(String, String)>,
@@ -114,13 +127,14 @@ pub struct GroupPage {
     pub assignable_projects: Vec<(String, String)>,
     /// Whole hours left in the running month (the move preview).
     pub hours_to_month_end: i64,
-    /// Overview: the running month's estimate and the latest issued invoices.
-    pub invoices: Vec<crate::model::invoices::InvoiceSummary>,
-    /// Overview: the cost chart.
-    pub chart: Option<crate::model::invoices::CostChart>,
-    /// Overview: credits the running month's estimate expects to use, then
-    /// credit lines of issued invoices, newest first.
-    pub applied_credits: Vec<crate::model::credits::AppliedCredit>,
+}
+
+/// The Billing information tab.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BillingInfoPage {
+    pub group: BillingGroup,
+    /// The caller may change it (billing or admin, active group).
+    pub editable: bool,
 }
 
 /// One line of the Events tab.
@@ -144,4 +158,30 @@ pub struct EventsPage {
     pub next_before: Option<i64>,
     pub event_types: Vec<String>,
     pub project_names: Vec<String>,
+}
+
+impl BillingGroup {
+    /// What a group just created holds (the schema's defaults), before it
+    /// exists: lets a request be checked in full before anything is written.
+    pub fn new_defaults(account_id: &str, now: DateTime<Utc>) -> BillingGroup {
+        BillingGroup {
+            billing_group_id: String::new(),
+            account_id: account_id.to_string(),
+            billing_group_name: String::new(),
+            billing_currency: Currency::USD,
+            billing_emails: Vec::new(),
+            billing_extra_text: String::new(),
+            company: String::new(),
+            address_lines: Vec::new(),
+            city: String::new(),
+            state: String::new(),
+            zip_code: String::new(),
+            country_code: String::new(),
+            vat_id: String::new(),
+            payment_method: PaymentMethod::NoPaymentExpected,
+            card_info: None,
+            state_active: true,
+            create_time: now,
+        }
+    }
 }

@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::money::{Currency, Money};
 use super::Role;
 
 /// Crockford's base 32: no I, L, O or U, so nothing reads as something else.
@@ -60,9 +61,9 @@ pub struct Credit {
     /// Shown grouped: `ABCD-EFGH-JKMN-PQRS`.
     pub code: String,
     pub credit_type: String,
-    pub value_usd: Decimal,
-    pub remaining_value_usd: Decimal,
-    pub consumed_usd: Decimal,
+    pub value_usd: Money,
+    pub remaining_value_usd: Money,
+    pub consumed_usd: Money,
     pub start_time: DateTime<Utc>,
     pub expire_time: Option<DateTime<Utc>>,
     pub earmarked_project_name: Option<String>,
@@ -70,7 +71,7 @@ pub struct Credit {
     /// `active`, `not started`, `used up` or `expired`.
     pub state: String,
     /// What the running month's estimate expects to take from it.
-    pub expected_this_month_usd: Decimal,
+    pub expected_this_month_usd: Money,
 }
 
 /// The burn-down of one credit at the current run rate.
@@ -81,10 +82,10 @@ pub struct CreditForecast {
     /// before it expires (or ever, at the current rate).
     pub runs_out_on: Option<NaiveDate>,
     /// Left on it when it expires, in the display currency.
-    pub expires_unused: Decimal,
+    pub expires_unused: Money,
     /// Remaining value now, less what this month's usage so far is expected
     /// to take at close, in the display currency.
-    pub remaining_after_month_to_date: Decimal,
+    pub remaining_after_month_to_date: Money,
 }
 
 /// The Credits tab.
@@ -98,12 +99,12 @@ pub struct CreditsPage {
     pub projects: Vec<String>,
     /// The currency of the forecast's amounts (the group's, or USD without
     /// an exchange rate for today).
-    pub currency: String,
+    pub currency: Currency,
     /// USD per hour of the group's services running now.
     pub run_rate_usd: Decimal,
     pub forecast: Vec<CreditForecast>,
     /// Sum of `expires_unused`.
-    pub total_expiring_unused: Decimal,
+    pub total_expiring_unused: Money,
     pub notice: Option<String>,
 }
 
@@ -115,9 +116,8 @@ pub struct AppliedCredit {
     pub period_begin: DateTime<Utc>,
     pub code: String,
     pub project_name: Option<String>,
-    pub amount_usd: Decimal,
-    pub amount_local: Decimal,
-    pub currency: String,
+    pub amount_usd: Money,
+    pub amount_local: Money,
 }
 
 #[cfg(test)]

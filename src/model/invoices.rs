@@ -4,13 +4,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::money::{Currency, Money};
+use super::states::{GroupState, InvoiceState, LineType, PaymentMethod};
 use super::Role;
 
 /// The path segment and number of the running month's invoice.
 pub const ESTIMATE: &str = "estimate";
-
-/// The states an admin may set on an issued invoice.
-pub const SETTABLE_STATES: [&str; 3] = ["paid", "waived", "uncollectible"];
 
 /// An invoice as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,10 +18,10 @@ pub struct InvoiceSummary {
     pub invoice_number: String,
     pub period_begin: DateTime<Utc>,
     pub period_end: DateTime<Utc>,
-    pub state: String,
-    pub currency: String,
-    pub total_vat_zero: Decimal,
-    pub total_inc_vat: Decimal,
+    pub state: InvoiceState,
+    pub currency: Currency,
+    pub total_vat_zero: Money,
+    pub total_inc_vat: Money,
     pub issue_date: Option<NaiveDate>,
     pub due_date: Option<NaiveDate>,
     /// Key of the invoice's PDF link in the REST API (issued invoices only).
@@ -32,7 +31,7 @@ pub struct InvoiceSummary {
 /// One line of an invoice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceLine {
-    pub line_type: String,
+    pub line_type: LineType,
     pub description: String,
     pub project_name: Option<String>,
     pub service_name: Option<String>,
@@ -42,15 +41,16 @@ pub struct InvoiceLine {
     pub hours: Option<i64>,
     pub timestamp_begin: Option<DateTime<Utc>>,
     pub timestamp_end: Option<DateTime<Utc>>,
-    pub line_total_usd: Decimal,
-    pub line_total_local: Decimal,
-    pub local_currency: String,
+    pub line_total_usd: Money,
+    pub line_total_local: Money,
+    pub local_currency: Currency,
     /// The credit a `credit_consumption` line used.
     pub credit_code: Option<String>,
 }
 
 /// A party on an invoice: the seller, or the customer as on the issue date.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct InvoiceParty {
     pub name: String,
     pub address_lines: Vec<String>,
@@ -67,14 +67,13 @@ pub struct InvoiceDetail {
     pub summary: InvoiceSummary,
     pub billing_group_id: String,
     pub billing_group_name: String,
-    /// `active` or `deleted`.
-    pub billing_group_state: String,
+    pub billing_group_state: GroupState,
     pub role: Role,
     pub exchange_rate: Decimal,
     pub vat_rate: Decimal,
     pub vat_note: String,
-    pub total_usd: Decimal,
-    pub payment_method: String,
+    pub total_usd: Money,
+    pub payment_method: PaymentMethod,
     pub seller: InvoiceParty,
     pub customer: InvoiceParty,
     pub lines: Vec<InvoiceLine>,
@@ -86,15 +85,15 @@ pub struct InvoiceDetail {
 impl InvoiceDetail {
     /// Lines grouped by project (lines without one, like VAT, last), with
     /// the group's local subtotal.
-    pub fn lines_by_project(&self) -> Vec<(Option<String>, Vec<InvoiceLine>, Decimal)> {
-        let mut groups: Vec<(Option<String>, Vec<InvoiceLine>, Decimal)> = Vec::new();
+    pub fn lines_by_project(&self) -> Vec<(Option<String>, Vec<InvoiceLine>, Money)> {
+        let mut groups: Vec<(Option<String>, Vec<InvoiceLine>, Money)> = Vec::new();
         let mut lines: Vec<&InvoiceLine> = self.lines.iter().collect();
         lines.sort_by_key(|l| (l.project_name.is_none(), l.project_name.clone()));
         for line in lines {
             match groups.last_mut() {
                 Some((project, group, subtotal)) if *project == line.project_name => {
                     group.push(line.clone());
-                    *subtotal += line.line_total_local;
+                    *subtotal = *subtotal + line.line_total_local;
                 }
                 _ => groups.push((
                     line.project_name.clone(),
@@ -126,10 +125,10 @@ pub fn sort_invoices(invoices: &mut [InvoiceSummary], field: &str, descending: b
     match field {
         "invoice_number" => invoices.sort_by(|a, b| a.invoice_number.cmp(&b.invoice_number)),
         "period_end" => invoices.sort_by_key(|i| i.period_end),
-        "state" => invoices.sort_by(|a, b| a.state.cmp(&b.state)),
-        "currency" => invoices.sort_by(|a, b| a.currency.cmp(&b.currency)),
-        "total_inc_vat" => invoices.sort_by_key(|i| i.total_inc_vat),
-        "total_vat_zero" => invoices.sort_by_key(|i| i.total_vat_zero),
+        "state" => invoices.sort_by(|a, b| a.state.as_str().cmp(b.state.as_str())),
+        "currency" => invoices.sort_by(|a, b| a.currency.code().cmp(b.currency.code())),
+        "total_inc_vat" => invoices.sort_by_key(|i| i.total_inc_vat.amount),
+        "total_vat_zero" => invoices.sort_by_key(|i| i.total_vat_zero.amount),
         _ => invoices.sort_by_key(|i| i.period_begin),
     }
     if descending {

@@ -4,6 +4,8 @@ pub mod billing;
 pub mod countries;
 pub mod credits;
 pub mod invoices;
+pub mod money;
+pub mod states;
 pub mod tokens;
 pub mod validation;
 
@@ -45,6 +47,16 @@ impl Role {
             Role::Billing => 1,
             Role::Admin => 2,
         }
+    }
+}
+
+impl TryFrom<String> for Role {
+    type Error = states::UnknownValue;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Role::parse(&value).ok_or(states::UnknownValue {
+            kind: "role",
+            value,
+        })
     }
 }
 
@@ -94,8 +106,7 @@ pub struct ServiceSummary {
     pub plan: String,
     pub cloud_name: String,
     pub hourly_price_usd: rust_decimal::Decimal,
-    /// `running`, `powered_off`, `terminated` or `never_started`.
-    pub state: String,
+    pub state: states::ServiceState,
 }
 
 /// The project page: the project, its account and its services.
@@ -106,11 +117,6 @@ pub struct ProjectPage {
     pub role: Role,
     pub services: Vec<ServiceSummary>,
 }
-
-/// The twelve billing currencies of PRODUCT.md §1.
-pub const CURRENCIES: [&str; 12] = [
-    "AUD", "CAD", "CHF", "DKK", "EUR", "GBP", "JPY", "NOK", "NZD", "SEK", "SGD", "USD",
-];
 
 #[cfg(test)]
 mod tests {

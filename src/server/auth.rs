@@ -12,8 +12,8 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, AppResult};
-use crate::model::{validation, CurrentUser, Role};
-use crate::server::store::{ClientFailureRecord, Store, StoreError, UserRecord};
+use crate::model::{validation, CurrentUser};
+use crate::server::store::{ClientFailureRecord, Store, UserRecord};
 
 pub const SESSION_COOKIE: &str = "bc_session";
 
@@ -90,9 +90,13 @@ pub async fn sign_in(
     let expires = now + Duration::hours(session_ttl_hours);
     store
         .create_session(&secret_hash(&secret), &user.user_id, now, expires)
-        .await
-        .map_err(internal)?;
+        .await?;
     Ok((user, secret))
+}
+
+/// Ends the session whose cookie value is `secret`.
+pub async fn sign_out(store: &dyn Store, secret: &str) -> AppResult<()> {
+    Ok(store.delete_session(&secret_hash(secret)).await?)
 }
 
 /// Failed sign-ins one client address may make in a window before it has
@@ -120,11 +124,7 @@ pub async fn check_credentials(
 ) -> AppResult<UserRecord> {
     let client = client.map(|ip| ip.to_string());
     if let Some(client) = &client {
-        if let Some(state) = store
-            .client_login_failures(client)
-            .await
-            .map_err(internal)?
-        {
+        if let Some(state) = store.client_login_failures(client).await? {
             if let Some(retry_after_seconds) = client_wait(&state, now) {
                 return Err(AppError::TooManyAttempts {
                     retry_after_seconds,
@@ -141,7 +141,7 @@ pub async fn check_credentials(
             return Err(AppError::InvalidCredentials);
         }
     };
-    if let Some(state) = store.login_failures(&email).await.map_err(internal)? {
+    if let Some(state) = store.login_failures(&email).await? {
         if let Some(retry_after_seconds) =
             backoff_remaining(state.failures, state.last_failure_time, now)
         {
@@ -150,7 +150,7 @@ pub async fn check_credentials(
             });
         }
     }
-    let user = store.user_by_email(&email).await.map_err(internal)?;
+    let user = store.user_by_email(&email).await?;
     let verified = match &user {
         Some(user) => verify_password(&user.password_hash, password),
         None => {
@@ -159,17 +159,14 @@ pub async fn check_credentials(
         }
     };
     let Some(user) = user.filter(|_| verified) else {
-        store
-            .record_login_failure(&email, now)
-            .await
-            .map_err(internal)?;
+        store.record_login_failure(&email, now).await?;
         if let Some(client) = &client {
             record_client_failure(store, client, now).await?;
         }
         tracing::info!(email = %email, "sign-in failed");
         return Err(AppError::InvalidCredentials);
     };
-    store.clear_login_failures(&email).await.map_err(internal)?;
+    store.clear_login_failures(&email).await?;
     Ok(user)
 }
 
@@ -181,8 +178,7 @@ async fn record_client_failure(
     let window_start_after = now - Duration::minutes(CLIENT_FAILURE_WINDOW_MINUTES);
     let state = store
         .record_client_login_failure(client, now, window_start_after)
-        .await
-        .map_err(internal)?;
+        .await?;
     if state.failures == CLIENT_FAILURE_LIMIT {
         tracing::warn!(client = %client, "sign-ins from this address paused after repeated failures");
     }
@@ -198,37 +194,12 @@ pub async fn user_from_headers(
     let Some(secret) = cookie_value(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
-    let user = store
-        .session_user(&secret_hash(&secret), now)
-        .await
-        .map_err(internal)?;
+    let user = store.session_user(&secret_hash(&secret), now).await?;
     Ok(user.map(|u| CurrentUser {
         user_id: u.user_id,
         email: u.email,
         real_name: u.real_name,
     }))
-}
-
-/// The one authorization check: the caller's role on the account, or "not
-/// found" when they are not a member (a foreign ID looks like a missing one),
-/// or "forbidden" when their role is below `needed`.
-pub async fn authorize(
-    store: &dyn Store,
-    user: &CurrentUser,
-    account_id: &str,
-    needed: Role,
-) -> AppResult<Role> {
-    match store
-        .member_role(&user.user_id, account_id)
-        .await
-        .map_err(internal)?
-    {
-        None => Err(AppError::not_found("Account")),
-        Some(role) if role.allows(needed) => Ok(role),
-        Some(role) => Err(AppError::Forbidden {
-            role: role.to_string(),
-        }),
-    }
 }
 
 pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -311,11 +282,6 @@ pub fn safe_next(next: Option<&str>) -> String {
         }
         _ => "/".to_string(),
     }
-}
-
-pub fn internal(error: StoreError) -> AppError {
-    tracing::error!(error = %error, "store error");
-    AppError::Internal
 }
 
 #[cfg(test)]

@@ -31,6 +31,9 @@ pub struct Config {
     /// Close each month in the server (first hour of the 1st, UTC). Off
     /// when an operator runs `close-month` from cron instead.
     pub scheduled_close: bool,
+    /// Test-only: a file holding the instant the server's clock reads
+    /// (`TEST_CLOCK_FILE`; `server::clock`). Refused by release builds.
+    pub test_clock_file: Option<PathBuf>,
 }
 
 /// Who issues the invoices, and their VAT (rule 9).
@@ -251,9 +254,20 @@ impl Config {
         };
         let seller = seller_settings(file.invoicing, &env)?;
 
+        let test_clock_file = env("TEST_CLOCK_FILE")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from);
+        if test_clock_file.is_some() && !cfg!(debug_assertions) {
+            return Err(ConfigError(
+                "TEST_CLOCK_FILE is a test-only setting; a release build does not run on a test clock"
+                    .into(),
+            ));
+        }
+
         Ok(Config {
             seller,
             scheduled_close,
+            test_clock_file,
             site_addr,
             site_root: pick("LEPTOS_SITE_ROOT", file.site.root, "target/site"),
             site_pkg_dir: pick("LEPTOS_SITE_PKG_DIR", file.site.pkg_dir, "pkg"),
@@ -389,6 +403,16 @@ fn check_database_url(url: &str) -> Result<(), ConfigError> {
         Err(ConfigError(format!(
             "DATABASE_URL / database.url must start with sqlite: or postgres:// (got '{scheme}:…')"
         )))
+    }
+}
+
+impl Config {
+    /// The server's clock: the system's, or the test clock's file.
+    pub fn clock(&self) -> crate::server::clock::Clock {
+        match &self.test_clock_file {
+            Some(path) => crate::server::clock::Clock::from_file(path.clone()),
+            None => crate::server::clock::Clock::system(),
+        }
     }
 }
 

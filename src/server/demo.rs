@@ -7,11 +7,12 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use rust_decimal::Decimal;
 
 use crate::error::{AppError, AppResult};
+use crate::model::money::Currency;
 use crate::model::{CurrentUser, Role};
-use crate::server::auth::{hash_password, internal};
-use crate::server::billing::{accounts, credits, invoices, projects, store_error};
+use crate::server::auth::hash_password;
+use crate::server::billing::{accounts, credits, groups, month_close, projects};
 use crate::server::config::Seller;
-use crate::server::store::{NewBillingGroup, NewCredit, NewService, NewUser, RunEnd, Store};
+use crate::server::store::{NewCredit, NewService, NewUser, RunEnd, Store};
 
 pub const DEMO_EMAIL: &str = "demo@example.com";
 pub const DEMO_PASSWORD: &str = "demo-billing-2026";
@@ -23,19 +24,19 @@ pub const DEMO_MEMBERS: [(&str, &str, Role); 3] = [
 ];
 
 /// Exchange rates (local units per USD) seeded for every billing currency.
-pub const DEMO_RATES: [(&str, &str); 12] = [
-    ("AUD", "1.52"),
-    ("CAD", "1.37"),
-    ("CHF", "0.88"),
-    ("DKK", "6.87"),
-    ("EUR", "0.92"),
-    ("GBP", "0.79"),
-    ("JPY", "151.2"),
-    ("NOK", "10.71"),
-    ("NZD", "1.66"),
-    ("SEK", "10.52"),
-    ("SGD", "1.35"),
-    ("USD", "1"),
+pub const DEMO_RATES: [(Currency, &str); 12] = [
+    (Currency::AUD, "1.52"),
+    (Currency::CAD, "1.37"),
+    (Currency::CHF, "0.88"),
+    (Currency::DKK, "6.87"),
+    (Currency::EUR, "0.92"),
+    (Currency::GBP, "0.79"),
+    (Currency::JPY, "151.2"),
+    (Currency::NOK, "10.71"),
+    (Currency::NZD, "1.66"),
+    (Currency::SEK, "10.52"),
+    (Currency::SGD, "1.35"),
+    (Currency::USD, "1"),
 ];
 
 /// (service name, type, plan, hourly USD price)
@@ -56,7 +57,7 @@ pub async fn seed_if_empty(
     now: DateTime<Utc>,
     scheduled_close: bool,
 ) -> AppResult<bool> {
-    if !store.is_empty().await.map_err(internal)? {
+    if !store.is_empty().await? {
         return Ok(false);
     }
     seed(store, now).await?;
@@ -66,7 +67,7 @@ pub async fn seed_if_empty(
     for months_back in (last..=3).rev() {
         let period = month_start(now, months_back);
         let closed_at = month_start(now, months_back - 1) + chrono::Duration::minutes(5);
-        invoices::close_month(store, seller, period, closed_at, "system").await?;
+        month_close::close_month(store, seller, period, closed_at, "system").await?;
     }
     Ok(true)
 }
@@ -81,14 +82,14 @@ async fn seed(store: &dyn Store, now: DateTime<Utc>) -> AppResult<()> {
             let user = store
                 .create_user(
                     &NewUser {
+                        user_id: uuid::Uuid::new_v4().to_string(),
                         email: email.into(),
                         real_name: name.into(),
                         password_hash: hash,
                     },
                     start,
                 )
-                .await
-                .map_err(store_error)?;
+                .await?;
             Ok::<_, AppError>(CurrentUser {
                 user_id: user.user_id,
                 email: user.email,
@@ -102,26 +103,21 @@ async fn seed(store: &dyn Store, now: DateTime<Utc>) -> AppResult<()> {
         let rate: Decimal = rate.parse().map_err(|_| AppError::Internal)?;
         store
             .set_exchange_rate(currency, start.date_naive(), rate)
-            .await
-            .map_err(store_error)?;
+            .await?;
     }
 
     // Account 1: three groups, EUR primary.
     let (acme, acme_primary) =
         accounts::create_account(store, &demo, "Acme Analytics", "EUR", start).await?;
-    let acme_research = store
-        .create_billing_group(
-            &uuid::Uuid::new_v4().to_string(),
-            &NewBillingGroup {
-                account_id: acme.account_id.clone(),
-                billing_group_name: "Research & Development".into(),
-                billing_currency: "USD".into(),
-            },
-            &demo.email,
-            start,
-        )
-        .await
-        .map_err(store_error)?;
+    let acme_research = groups::create_group(
+        store,
+        &demo,
+        &acme.account_id,
+        "Research & Development",
+        None,
+        start,
+    )
+    .await?;
     // Account 2: the demo user is a viewer there, to show a second role.
     let (globex, _) =
         accounts::create_account(store, &demo, "Globex Logistics", "GBP", start).await?;
@@ -130,8 +126,7 @@ async fn seed(store: &dyn Store, now: DateTime<Utc>) -> AppResult<()> {
         let member = add_user(email, name).await?;
         store
             .add_member(&acme.account_id, &member.user_id, role, start)
-            .await
-            .map_err(store_error)?;
+            .await?;
     }
     // The demo user created Globex (admin); Bea administers it day to day.
 
@@ -224,8 +219,8 @@ async fn seed(store: &dyn Store, now: DateTime<Utc>) -> AppResult<()> {
             let service_id = uuid::Uuid::new_v4().to_string();
             store
                 .create_service(
-                    &service_id,
                     &NewService {
+                        service_id: service_id.clone(),
                         project_name: project_name.to_string(),
                         service_name: service_name.to_string(),
                         service_type: service_type.to_string(),
@@ -235,13 +230,11 @@ async fn seed(store: &dyn Store, now: DateTime<Utc>) -> AppResult<()> {
                     },
                     start,
                 )
-                .await
-                .map_err(store_error)?;
+                .await?;
             for (run_start, run_end) in demo_runs(start, now, index * 7 + service_index) {
                 store
                     .record_service_run(&service_id, run_start, run_end)
-                    .await
-                    .map_err(store_error)?;
+                    .await?;
             }
         }
     }
@@ -293,12 +286,16 @@ async fn seed_credits(
                 }],
                 start,
             )
-            .await
-            .map_err(store_error)?;
-        store
-            .claim_credit(&code, group, earmark, &demo.user_id, &demo.email, start)
-            .await
-            .map_err(store_error)?;
+            .await?;
+        credits::claim_credit(
+            store,
+            demo,
+            group,
+            &crate::model::credits::display_code(&code),
+            earmark,
+            start,
+        )
+        .await?;
     }
     Ok(())
 }

@@ -66,7 +66,7 @@ pub async fn limit_body(request: Request, next: Next) -> Response {
     let api = request.uri().path().starts_with("/v1/");
     let refuse = |status: StatusCode, message: &str| {
         if api {
-            crate::server::rest::ApiError::new(status, message).into_response()
+            crate::server::rest::error::ApiError::new(status, message).into_response()
         } else {
             (status, message.to_string()).into_response()
         }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::error::{AppError, AppResult};
 use crate::model::tokens::{ApiToken, CreatedApiToken};
 use crate::model::CurrentUser;
-use crate::server::auth::{internal, new_secret, secret_hash};
+use crate::server::auth::{new_secret, secret_hash};
 use crate::server::store::{ApiTokenRecord, Store};
 
 /// How many leading characters of a token are kept to name it.
@@ -59,8 +59,7 @@ pub async fn create(
             description,
             now,
         )
-        .await
-        .map_err(internal)?;
+        .await?;
     Ok(CreatedApiToken {
         token,
         info: ApiToken {
@@ -75,8 +74,7 @@ pub async fn create(
 pub async fn list(store: &dyn Store, user: &CurrentUser) -> AppResult<Vec<ApiToken>> {
     Ok(store
         .api_tokens_of_user(&user.user_id)
-        .await
-        .map_err(internal)?
+        .await?
         .into_iter()
         .map(to_model)
         .collect())
@@ -91,8 +89,7 @@ pub async fn revoke(
 ) -> AppResult<()> {
     let revoked = store
         .revoke_api_token(&user.user_id, token_prefix.trim(), now)
-        .await
-        .map_err(internal)?;
+        .await?;
     if revoked {
         Ok(())
     } else {
@@ -116,9 +113,8 @@ pub async fn user_of_header(
         .filter(|token| !token.is_empty())
         .ok_or(AppError::Unauthenticated)?;
     let user = store
-        .api_token_user(&secret_hash(token), now)
-        .await
-        .map_err(internal)?
+        .api_token_user(&secret_hash(token), now, now - chrono::Duration::minutes(1))
+        .await?
         .ok_or(AppError::Unauthenticated)?;
     Ok(CurrentUser {
         user_id: user.user_id,

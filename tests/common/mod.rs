@@ -9,7 +9,9 @@ use billing_console::server::config::Config;
 use billing_console::server::{self as app_server, demo, AppState};
 
 use billing_console::model::CurrentUser;
-use billing_console::server::store::{self, DynStore, NewUser, StoreError};
+use billing_console::server::store::{
+    self, DynStore, EventFilter, EventRecord, NewUser, Store, StoreError, StoreResult,
+};
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::Connection;
 
@@ -145,6 +147,7 @@ pub async fn user(store: &DynStore, email: &str) -> CurrentUser {
     let record = store
         .create_user(
             &NewUser {
+                user_id: uuid::Uuid::new_v4().to_string(),
                 email: email.into(),
                 real_name: format!("User {email}"),
                 password_hash: "x".into(),
@@ -184,6 +187,45 @@ pub async fn app_at(db: &TestDb, trusted_proxies: &str, base_path: &str) -> Rout
     app_server::router(AppState {
         leptos_options: app_server::leptos_options(&config),
         store: db.store.clone(),
+        clock: config.clock(),
+        config: Arc::new(config),
+    })
+}
+
+/// A group's events, newest first (the first page of the keyset paging).
+pub trait EventsOfGroup {
+    async fn events_of_group(&self, group: &str, limit: i64) -> StoreResult<Vec<EventRecord>>;
+}
+
+impl EventsOfGroup for dyn Store {
+    async fn events_of_group(&self, group: &str, limit: i64) -> StoreResult<Vec<EventRecord>> {
+        self.events(
+            group,
+            &EventFilter {
+                limit,
+                ..Default::default()
+            },
+        )
+        .await
+    }
+}
+
+/// The whole HTTP surface over this database as it is (no demo data), on
+/// the given clock.
+pub async fn app_on_clock(db: &TestDb, clock: billing_console::server::clock::Clock) -> Router {
+    let config = Config::load(
+        std::path::Path::new("/nonexistent/Leptos.toml"),
+        false,
+        |key| match key {
+            "DATABASE_URL" => Some(db.url.clone()),
+            _ => None,
+        },
+    )
+    .expect("config");
+    app_server::router(AppState {
+        leptos_options: app_server::leptos_options(&config),
+        store: db.store.clone(),
+        clock,
         config: Arc::new(config),
     })
 }

@@ -4,12 +4,14 @@
 use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::groups::authorized_group;
-use super::store_error;
+use super::access::authorized_group;
+use super::present::to_model;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::model::countries::{country_name, EU_COUNTRIES};
-use crate::model::{validation, CurrentUser, Role, CURRENCIES};
-use crate::server::store::{BillingGroupRecord, BillingInfoUpdate, Store, StoredCard};
+use crate::model::money::Currency;
+use crate::model::states::{EventType, PaymentMethod};
+use crate::model::{validation, CurrentUser, Role};
+use crate::server::store::{BillingGroupRecord, BillingInfoUpdate, NewEvent, Store, StoredCard};
 
 /// The form as submitted. The card number is only ever held here, in
 /// memory, long enough to check it and keep its last four digits.
@@ -65,10 +67,141 @@ pub async fn save(
 ) -> AppResult<BillingGroupRecord> {
     let (group, _) = authorized_group(store, user, billing_group_id, Role::Billing).await?;
     let update = validate(form, &group, now)?;
-    store
-        .update_billing_info(&group.billing_group_id, &update, &user.email, now)
-        .await
-        .map_err(store_error)
+    save_update(store, user, &group.billing_group_id, &update, now).await
+}
+
+/// The group's billing details for a caller who may change them (the
+/// API lays its fields over these before the one validation).
+pub async fn editable_group(
+    store: &dyn Store,
+    user: &CurrentUser,
+    billing_group_id: &str,
+) -> AppResult<crate::model::billing::BillingGroup> {
+    let (group, _) = authorized_group(store, user, billing_group_id, Role::Billing).await?;
+    Ok(to_model(group))
+}
+
+/// Checks a form against the group's current details (a card on file is
+/// kept without its number) without saving anything.
+pub async fn check(
+    store: &dyn Store,
+    user: &CurrentUser,
+    billing_group_id: &str,
+    form: &BillingInfoForm,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let (group, _) = authorized_group(store, user, billing_group_id, Role::Billing).await?;
+    validate(form, &group, now).map(|_| ())
+}
+
+/// Checks a form for a group about to be created in `account_id`.
+pub fn check_new(form: &BillingInfoForm, account_id: &str, now: DateTime<Utc>) -> AppResult<()> {
+    validate(
+        form,
+        &BillingGroupRecord::new_defaults(account_id, now),
+        now,
+    )
+    .map(|_| ())
+}
+
+/// Writes a checked update with its `billing_info_changed` event, which
+/// names the fields that changed with their values before and after. The
+/// group must still be active when the write locks it.
+pub(super) async fn save_update(
+    store: &dyn Store,
+    user: &CurrentUser,
+    billing_group_id: &str,
+    update: &BillingInfoUpdate,
+    now: DateTime<Utc>,
+) -> AppResult<BillingGroupRecord> {
+    let change = |before: &BillingGroupRecord, after: &BillingGroupRecord| {
+        if !before.is_active() {
+            return Err(AppError::not_found("Billing group"));
+        }
+        let details = changes(before, after);
+        Ok(NewEvent {
+            billing_group_id: after.billing_group_id.clone(),
+            account_id: after.account_id.clone(),
+            actor: user.email.clone(),
+            event_type: EventType::BillingInfoChanged,
+            event_desc: describe_changes(&details),
+            project_name: None,
+            details: Some(details),
+            create_time: now,
+        })
+    };
+    Ok(store
+        .update_billing_info(billing_group_id, update, now, &change)
+        .await?)
+}
+
+/// Another group's billing details, as a new group copies them: a card
+/// stays with its group (pay by invoice when the source paid by card).
+pub(super) fn update_copied_from(source: &BillingGroupRecord) -> BillingInfoUpdate {
+    BillingInfoUpdate {
+        billing_currency: source.billing_currency,
+        billing_emails: source.billing_emails.0.clone(),
+        billing_extra_text: source.billing_extra_text.clone(),
+        company: source.company.clone(),
+        address_lines: source.address_lines.0.clone(),
+        city: source.city.clone(),
+        state: source.state.clone(),
+        zip_code: source.zip_code.clone(),
+        country_code: source.country_code.clone(),
+        vat_id: source.vat_id.clone(),
+        payment_method: match source.payment_method {
+            PaymentMethod::Card => PaymentMethod::Email,
+            other => other,
+        },
+        card: None,
+    }
+}
+
+/// The billing fields that differ between two versions of a group, as
+/// `{"before": {...}, "after": {...}}` for the event log.
+pub fn changes(before: &BillingGroupRecord, after: &BillingGroupRecord) -> serde_json::Value {
+    let fields = |g: &BillingGroupRecord| -> Vec<(&'static str, serde_json::Value)> {
+        vec![
+            ("billing_currency", g.billing_currency.code().into()),
+            ("billing_emails", g.billing_emails.0.clone().into()),
+            ("billing_extra_text", g.billing_extra_text.clone().into()),
+            ("company", g.company.clone().into()),
+            ("address_lines", g.address_lines.0.clone().into()),
+            ("city", g.city.clone().into()),
+            ("state", g.state.clone().into()),
+            ("zip_code", g.zip_code.clone().into()),
+            ("country_code", g.country_code.clone().into()),
+            ("vat_id", g.vat_id.clone().into()),
+            ("payment_method", g.payment_method.as_str().into()),
+            ("card_brand", g.card_brand.clone().into()),
+            ("card_last4", g.card_last4.clone().into()),
+            ("card_exp_month", g.card_exp_month.into()),
+            ("card_exp_year", g.card_exp_year.into()),
+            ("card_name", g.card_name.clone().into()),
+        ]
+    };
+    let mut old = serde_json::Map::new();
+    let mut new = serde_json::Map::new();
+    for ((key, a), (_, b)) in fields(before).into_iter().zip(fields(after)) {
+        if a != b {
+            old.insert(key.to_string(), a);
+            new.insert(key.to_string(), b);
+        }
+    }
+    serde_json::json!({"before": old, "after": new})
+}
+
+/// "Billing information changed: company, vat_id" (or "saved without changes").
+pub fn describe_changes(details: &serde_json::Value) -> String {
+    let keys: Vec<&str> = details["after"]
+        .as_object()
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    if keys.is_empty() {
+        "Billing information saved without changes".to_string()
+    } else {
+        format!("Billing information changed: {}", keys.join(", "))
+    }
 }
 
 /// Checks every field and reports every problem at once.
@@ -158,13 +291,14 @@ pub fn validate(
         }
     };
 
-    let billing_currency = form.billing_currency.trim().to_uppercase();
-    if !CURRENCIES.contains(&billing_currency.as_str()) {
+    let billing_currency = Currency::parse(&form.billing_currency.trim().to_uppercase());
+    if billing_currency.is_none() {
+        let codes: Vec<&str> = Currency::ALL.iter().map(|c| c.code()).collect();
         field(
             "billing_currency",
             format!(
                 "Choose one of the billing currencies: {}.",
-                CURRENCIES.join(", ")
+                codes.join(", ")
             ),
         );
     }
@@ -186,10 +320,10 @@ pub fn validate(
         field("billing_emails", "Use at most 10 billing emails.".into());
     }
 
-    let payment_method = form.payment_method.trim().to_string();
+    let payment_method = PaymentMethod::parse(form.payment_method.trim());
     let mut card = None;
-    match payment_method.as_str() {
-        "card" => {
+    match payment_method {
+        Some(PaymentMethod::Card) => {
             let keep_existing = form.card_number.trim().is_empty() && current.card_last4.is_some();
             if keep_existing {
                 card = Some(StoredCard {
@@ -210,7 +344,7 @@ pub fn validate(
                 }
             }
         }
-        "email" => {
+        Some(PaymentMethod::Email) => {
             if billing_emails.is_empty() {
                 field(
                     "billing_emails",
@@ -218,13 +352,16 @@ pub fn validate(
                 );
             }
         }
-        "no_payment_expected" => {}
-        _ => field(
+        Some(PaymentMethod::NoPaymentExpected) => {}
+        None => field(
             "payment_method",
             "Choose a payment method: card or pay by invoice.".into(),
         ),
     }
 
+    let (Some(billing_currency), Some(payment_method)) = (billing_currency, payment_method) else {
+        return Err(AppError::Invalid { errors });
+    };
     if !errors.is_empty() {
         return Err(AppError::Invalid { errors });
     }

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use crate::server::store::{GroupMembershipRecord, PricedRunRecord};
@@ -181,30 +181,11 @@ pub fn totals_by_group(charges: &[Charge]) -> BTreeMap<String, Decimal> {
     totals
 }
 
-/// The calendar month (UTC) containing `at`: [first instant, first of next).
-pub fn month_of(at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-    let first = NaiveDate::from_ymd_opt(at.year(), at.month(), 1).unwrap_or_default();
-    let next = if at.month() == 12 {
-        NaiveDate::from_ymd_opt(at.year() + 1, 1, 1)
-    } else {
-        NaiveDate::from_ymd_opt(at.year(), at.month() + 1, 1)
-    }
-    .unwrap_or_default();
-    let midnight =
-        |d: NaiveDate| Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default());
-    (midnight(first), midnight(next))
-}
-
-/// Money shown to people and put on invoices: rounded to the cent, half away
-/// from zero (the one rounding rule).
-pub fn round_money(amount: Decimal) -> Decimal {
-    amount.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::server::store::DbDecimal;
+    use chrono::TimeZone;
 
     fn t(day: u32, hour: u32, minute: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 10, day, hour, minute, 0)
@@ -301,20 +282,5 @@ mod tests {
         let c = charges(&memberships, &runs, t(1, 0, 0), t(31, 0, 0));
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].hours, 3);
-    }
-
-    #[test]
-    fn months_and_rounding() {
-        let (from, to) = month_of(Utc.with_ymd_and_hms(2026, 12, 15, 8, 0, 0).unwrap());
-        assert_eq!(from, Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap());
-        assert_eq!(to, Utc.with_ymd_and_hms(2027, 1, 1, 0, 0, 0).unwrap());
-        assert_eq!(
-            round_money("2.345".parse().unwrap()),
-            "2.35".parse::<Decimal>().unwrap()
-        );
-        assert_eq!(
-            round_money("-2.345".parse().unwrap()),
-            "-2.35".parse::<Decimal>().unwrap()
-        );
     }
 }

@@ -3,10 +3,9 @@
 use crate::error::AppResult;
 use crate::model::billing::{EventsPage, GroupEvent};
 use crate::model::{CurrentUser, Role};
-use crate::server::auth::internal;
 use crate::server::store::{EventFilter, EventRecord, Store};
 
-use super::groups::authorized_group;
+use super::access::authorized_group;
 
 pub const PAGE_SIZE: i64 = 50;
 
@@ -27,10 +26,7 @@ pub async fn events_page(
         // One extra row tells whether an older page exists.
         limit: PAGE_SIZE + 1,
     };
-    let mut events = store
-        .events(&group.billing_group_id, &filter)
-        .await
-        .map_err(internal)?;
+    let mut events = store.events(&group.billing_group_id, &filter).await?;
     let has_more = events.len() as i64 > PAGE_SIZE;
     events.truncate(PAGE_SIZE as usize);
     let next_before = if has_more {
@@ -38,14 +34,10 @@ pub async fn events_page(
     } else {
         None
     };
-    let event_types = store
-        .event_types_of_group(&group.billing_group_id)
-        .await
-        .map_err(internal)?;
+    let event_types = store.event_types_of_group(&group.billing_group_id).await?;
     let project_names = store
         .event_projects_of_group(&group.billing_group_id)
-        .await
-        .map_err(internal)?;
+        .await?;
     Ok(EventsPage {
         events: events.into_iter().map(to_model).collect(),
         next_before,
@@ -87,10 +79,7 @@ pub async fn events_csv(
             project_name: clean(project_name),
             limit: 1000,
         };
-        let batch = store
-            .events(&group.billing_group_id, &filter)
-            .await
-            .map_err(internal)?;
+        let batch = store.events(&group.billing_group_id, &filter).await?;
         for e in &batch {
             let row = [
                 e.log_entry_id.to_string(),
@@ -103,7 +92,7 @@ pub async fn events_csv(
             ];
             csv.push_str(
                 &row.iter()
-                    .map(|f| csv_field(f))
+                    .map(|f| csv_text(f))
                     .collect::<Vec<_>>()
                     .join(","),
             );
@@ -118,30 +107,49 @@ pub async fn events_csv(
     Ok((filename, csv))
 }
 
-/// Quotes a field when it holds a comma, quote or line break (RFC 4180);
-/// a leading = + - @ is prefixed so spreadsheets do not run it as a formula.
-pub fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@']) {
-        format!("'{value}")
+/// A free-text field: a leading = + - @ (or tab, carriage return) is
+/// prefixed with `'` so spreadsheets do not run it as a formula (OWASP's
+/// CSV injection advice), then quoted as RFC 4180 says.
+pub fn csv_text(value: &str) -> String {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        quoted(&format!("'{value}"))
     } else {
-        value.to_string()
-    };
+        quoted(value)
+    }
+}
+
+/// A number (an amount, a count): written as it is, so spreadsheets and
+/// finance imports read it as a number and sums come out right.
+pub fn csv_number(value: &str) -> String {
+    quoted(value)
+}
+
+/// Quotes a field when it holds a comma, quote or line break (RFC 4180).
+fn quoted(value: &str) -> String {
     if value.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {
-        value
+        value.to_string()
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::csv_field;
+    use super::{csv_number, csv_text};
 
     #[test]
     fn csv_fields_are_quoted_per_rfc_4180() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
+        assert_eq!(csv_text("plain"), "plain");
+        assert_eq!(csv_text("a,b"), "\"a,b\"");
+        assert_eq!(csv_text("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn only_free_text_is_guarded_against_formulas_numbers_stay_numbers() {
+        assert_eq!(csv_text("=SUM(A1)"), "'=SUM(A1)");
+        assert_eq!(csv_text("-1+1"), "'-1+1");
+        assert_eq!(csv_text("@cmd"), "'@cmd");
+        assert_eq!(csv_number("-1087.78"), "-1087.78");
+        assert_eq!(csv_number("0.00"), "0.00");
     }
 }

@@ -2,10 +2,10 @@
 //! and PDF (pdf-writer, the PDF base fonts, so nothing to embed).
 
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
-use rust_decimal::Decimal;
 
-use super::events::csv_field;
+use super::events::{csv_number, csv_text};
 use crate::model::invoices::InvoiceDetail;
+use crate::model::states::PaymentMethod;
 
 /// File name stem: the invoice number, or `estimate-YYYY-MM`.
 pub fn file_stem(detail: &InvoiceDetail) -> String {
@@ -36,7 +36,9 @@ const CSV_COLUMNS: [&str; 16] = [
     "period",
 ];
 
-/// One row per line; the local column sums to `total_inc_vat`.
+/// One row per line; the local column sums to `total_inc_vat`. Amounts
+/// and other numbers stay numbers; only free text is guarded against
+/// spreadsheet formulas.
 pub fn invoice_csv(detail: &InvoiceDetail) -> String {
     let mut out = CSV_COLUMNS.join(",");
     out.push_str("\r\n");
@@ -46,25 +48,24 @@ pub fn invoice_csv(detail: &InvoiceDetail) -> String {
             .unwrap_or_default()
     };
     for line in &detail.lines {
-        let fields = [
-            detail.summary.invoice_number.clone(),
-            line.line_type.clone(),
-            line.description.clone(),
-            opt(&line.project_name),
-            opt(&line.service_name),
-            opt(&line.service_type),
-            opt(&line.service_plan),
-            opt(&line.cloud_name),
-            line.hours.map(|h| h.to_string()).unwrap_or_default(),
-            time(&line.timestamp_begin),
-            time(&line.timestamp_end),
-            line.line_total_usd.to_string(),
-            line.line_total_local.to_string(),
-            line.local_currency.clone(),
-            detail.summary.state.clone(),
-            detail.summary.period_begin.format("%Y-%m").to_string(),
+        let row = [
+            csv_text(&detail.summary.invoice_number),
+            csv_text(line.line_type.as_str()),
+            csv_text(&line.description),
+            csv_text(&opt(&line.project_name)),
+            csv_text(&opt(&line.service_name)),
+            csv_text(&opt(&line.service_type)),
+            csv_text(&opt(&line.service_plan)),
+            csv_text(&opt(&line.cloud_name)),
+            csv_number(&line.hours.map(|h| h.to_string()).unwrap_or_default()),
+            csv_text(&time(&line.timestamp_begin)),
+            csv_text(&time(&line.timestamp_end)),
+            csv_number(&line.line_total_usd.plain()),
+            csv_number(&line.line_total_local.plain()),
+            csv_text(line.local_currency.code()),
+            csv_text(detail.summary.state.as_str()),
+            csv_text(&detail.summary.period_begin.format("%Y-%m").to_string()),
         ];
-        let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
         out.push_str(&row.join(","));
         out.push_str("\r\n");
     }
@@ -101,11 +102,6 @@ fn shorten(text: &str, max: usize) -> String {
         let cut: String = text.chars().take(max.saturating_sub(1)).collect();
         format!("{cut}…")
     }
-}
-
-fn money(amount: Decimal, currency: &str) -> String {
-    let places = super::invoices::minor_units(currency);
-    format!("{} {currency}", amount.round_dp(places))
 }
 
 /// Writes pages of text; starts a new page when the current one is full.
@@ -178,7 +174,7 @@ impl Pages {
 /// The invoice as a PDF document.
 pub fn invoice_pdf(detail: &InvoiceDetail) -> Vec<u8> {
     let s = &detail.summary;
-    let currency = s.currency.as_str();
+    let currency = s.currency.code();
     let mut pages = Pages::new();
     let title = if s.invoice_number == crate::model::invoices::ESTIMATE {
         format!("Estimate for {}", s.period_begin.format("%Y-%m"))
@@ -235,7 +231,7 @@ pub fn invoice_pdf(detail: &InvoiceDetail) -> Vec<u8> {
                 .map(|d| d.to_string())
                 .unwrap_or("not issued yet".into()),
         ),
-        ("State", s.state.clone()),
+        ("State", s.state.to_string()),
         (
             "Exchange rate",
             format!("1 USD = {} {currency}", detail.exchange_rate.normalize()),
@@ -269,11 +265,11 @@ pub fn invoice_pdf(detail: &InvoiceDetail) -> Vec<u8> {
             let service = line.service_name.clone().unwrap_or_default();
             pages.text(150.0, b"F1", BODY_SIZE, &shorten(&service, 15));
             pages.text(235.0, b"F1", BODY_SIZE, &shorten(&line.description, 36));
-            pages.amount(470.0, BODY_SIZE, &line.line_total_usd.to_string());
+            pages.amount(470.0, BODY_SIZE, &line.line_total_usd.plain());
             pages.amount(
                 PAGE_WIDTH - MARGIN,
                 BODY_SIZE,
-                &line.line_total_local.to_string(),
+                &line.line_total_local.plain(),
             );
             pages.down(ROW);
         }
@@ -285,26 +281,20 @@ pub fn invoice_pdf(detail: &InvoiceDetail) -> Vec<u8> {
                 BODY_SIZE,
                 &format!("Subtotal {}", shorten(&project, 30)),
             );
-            pages.amount(PAGE_WIDTH - MARGIN, BODY_SIZE, &subtotal.to_string());
+            pages.amount(PAGE_WIDTH - MARGIN, BODY_SIZE, &subtotal.plain());
             pages.down(ROW * 1.3);
         }
     }
     pages.need(ROW * 6.0);
     pages.rule();
-    let vat_amount = s.total_inc_vat - s.total_vat_zero;
+    let vat_amount = s.total_inc_vat + -s.total_vat_zero;
     let totals = [
-        (
-            "Total excl. VAT".to_string(),
-            money(s.total_vat_zero, currency),
-        ),
+        ("Total excl. VAT".to_string(), s.total_vat_zero.to_string()),
         (
             format!("VAT {} %", detail.vat_rate.normalize()),
-            money(vat_amount, currency),
+            vat_amount.to_string(),
         ),
-        (
-            "Total incl. VAT".to_string(),
-            money(s.total_inc_vat, currency),
-        ),
+        ("Total incl. VAT".to_string(), s.total_inc_vat.to_string()),
     ];
     for (label, value) in totals {
         pages.text(330.0, b"F2", 10.0, &label);
@@ -316,9 +306,9 @@ pub fn invoice_pdf(detail: &InvoiceDetail) -> Vec<u8> {
     if !detail.vat_note.is_empty() {
         notes.push(detail.vat_note.clone());
     }
-    notes.push(match detail.payment_method.as_str() {
-        "card" => "Paid by card at issue.".to_string(),
-        "no_payment_expected" => {
+    notes.push(match detail.payment_method {
+        PaymentMethod::Card => "Paid by card at issue.".to_string(),
+        PaymentMethod::NoPaymentExpected => {
             "No payment method on file: pay by bank transfer by the due date.".to_string()
         }
         _ if detail.customer.emails.is_empty() => {

@@ -3,11 +3,12 @@
 
 use chrono::{DateTime, Utc};
 
-use super::store_error;
+use super::access::{authorize, authorized_project};
+use super::present::{project_summary, to_model};
 use crate::error::{AppError, AppResult};
-use crate::model::{validation, CurrentUser, ProjectPage, ProjectSummary, Role, ServiceSummary};
-use crate::server::auth::{authorize, internal};
-use crate::server::store::{NewProject, ProjectRecord, Store};
+use crate::model::states::{EventType, ServiceState};
+use crate::model::{validation, CurrentUser, ProjectPage, Role, ServiceSummary};
+use crate::server::store::{NewEvent, NewProject, ProjectRecord, Store};
 
 pub async fn create_project(
     store: &dyn Store,
@@ -23,17 +24,16 @@ pub async fn create_project(
         validation::project_name(project_name).map_err(|m| AppError::invalid("project_name", m))?;
     let account = store
         .account(account_id)
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or_else(|| AppError::not_found("Account"))?;
     let group_id = match billing_group_id.map(str::trim).filter(|g| !g.is_empty()) {
         None => account.primary_billing_group_id.clone(),
         Some(requested) => {
             // A group of another account, or a deleted one, is refused here
             // with a clear message; the database refuses it again regardless.
-            let group = store.billing_group(requested).await.map_err(internal)?;
+            let group = store.billing_group(requested).await?;
             match group {
-                Some(g) if g.account_id == account.account_id && g.group_state == "active" => {
+                Some(g) if g.account_id == account.account_id && g.is_active() => {
                     g.billing_group_id
                 }
                 _ => {
@@ -49,42 +49,36 @@ pub async fn create_project(
         "" => "google-europe-north1".to_string(),
         cloud => cloud.to_string(),
     };
-    store
-        .create_project(
-            &NewProject {
-                project_name,
-                account_id: account.account_id,
-                billing_group_id: group_id,
-                default_cloud,
-            },
-            &user.email,
-            at,
-        )
-        .await
-        .map_err(store_error)
+    let event = NewEvent {
+        billing_group_id: group_id.clone(),
+        account_id: account.account_id.clone(),
+        actor: user.email.clone(),
+        event_type: EventType::ProjectAdded,
+        event_desc: format!("Project '{project_name}' created in this billing group"),
+        project_name: Some(project_name.clone()),
+        details: None,
+        create_time: at,
+    };
+    let new = NewProject {
+        project_name,
+        account_id: account.account_id,
+        billing_group_id: group_id,
+        default_cloud,
+    };
+    Ok(store.create_project(&new, &event, at).await?)
 }
 
-/// Loads a project and checks the caller's role on its account; a project
-/// of an account the caller is not in answers "not found", as an unknown one.
-pub async fn authorized_project(
+/// Whether a project name is taken, asked by someone who may create
+/// projects in the account (names are unique across all accounts, as in
+/// Aiven; nobody else learns which names exist).
+pub async fn project_name_taken(
     store: &dyn Store,
     user: &CurrentUser,
+    account_id: &str,
     project_name: &str,
-    needed: Role,
-) -> AppResult<(ProjectRecord, Role)> {
-    let not_found = || AppError::not_found("Project");
-    let project = store
-        .project(project_name.trim())
-        .await
-        .map_err(internal)?
-        .ok_or_else(not_found)?;
-    let role = authorize(store, user, &project.account_id, needed)
-        .await
-        .map_err(|e| match e {
-            AppError::NotFound { .. } => not_found(),
-            other => other,
-        })?;
-    Ok((project, role))
+) -> AppResult<bool> {
+    authorize(store, user, account_id, Role::Billing).await?;
+    Ok(store.project(project_name.trim()).await?.is_some())
 }
 
 /// The project page; a project of an account the user is not in is "not found".
@@ -96,13 +90,9 @@ pub async fn project_page(
     let (project, role) = authorized_project(store, user, project_name, Role::Viewer).await?;
     let account = store
         .account(&project.account_id)
-        .await
-        .map_err(internal)?
+        .await?
         .ok_or(AppError::Internal)?;
-    let services = store
-        .services_of_project(&project.project_name)
-        .await
-        .map_err(internal)?;
+    let services = store.services_of_project(&project.project_name).await?;
     Ok(ProjectPage {
         account_name: account.account_name,
         role,
@@ -117,19 +107,8 @@ pub async fn project_page(
                 state: s.state,
             })
             .collect(),
-        project: summary(&project),
+        project: project_summary(&project),
     })
-}
-
-pub(crate) fn summary(project: &ProjectRecord) -> ProjectSummary {
-    ProjectSummary {
-        project_name: project.project_name.clone(),
-        account_id: project.account_id.clone(),
-        billing_group_id: project.billing_group_id.clone(),
-        billing_group_name: project.billing_group_name.clone(),
-        default_cloud: project.default_cloud.clone(),
-        create_time: project.create_time,
-    }
 }
 
 /// Powers a service of a project on or off (admin): charges start with the
@@ -145,18 +124,135 @@ pub async fn power_service(
     let (project, _) = authorized_project(store, user, project_name, Role::Admin).await?;
     let service = store
         .services_of_project(&project.project_name)
-        .await
-        .map_err(internal)?
+        .await?
         .into_iter()
         .find(|s| s.service_name == service_name.trim())
         .ok_or_else(|| AppError::not_found("Service"))?;
-    if on && service.state == "terminated" {
+    if on && service.state == ServiceState::Terminated {
         return Err(AppError::Conflict {
             message: "A terminated service cannot be powered on.".into(),
         });
     }
-    store
-        .power_service(&service.service_id, on, at)
-        .await
-        .map_err(store_error)
+    Ok(store.power_service(&service.service_id, on, at).await?)
+}
+
+/// A project as the API shows it: with its group's billing details, its
+/// month-to-date charges in that group and the credits available to it.
+pub struct ProjectDetail {
+    pub project: ProjectRecord,
+    pub account_name: String,
+    pub group: crate::model::billing::BillingGroup,
+    pub estimated_balance: crate::model::money::Money,
+    pub available_credits: crate::model::money::Money,
+}
+
+/// The caller's projects (all of their accounts', or one group's) with
+/// their details. Queries grow with the accounts and groups involved, not
+/// with projects.
+pub async fn project_details(
+    store: &dyn Store,
+    user: &CurrentUser,
+    of_group: Option<&str>,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<ProjectDetail>> {
+    let records = match of_group {
+        Some(billing_group_id) => {
+            let (group, _) =
+                super::access::authorized_group(store, user, billing_group_id, Role::Viewer)
+                    .await?;
+            store.projects_of_group(&group.billing_group_id).await?
+        }
+        None => store.projects_of_user(&user.user_id).await?,
+    };
+    details_of(store, records, now).await
+}
+
+/// One project the caller just created, with its details.
+pub async fn detail_of(
+    store: &dyn Store,
+    project: ProjectRecord,
+    now: DateTime<Utc>,
+) -> AppResult<ProjectDetail> {
+    details_of(store, vec![project], now)
+        .await?
+        .pop()
+        .ok_or(AppError::Internal)
+}
+
+async fn details_of(
+    store: &dyn Store,
+    records: Vec<ProjectRecord>,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<ProjectDetail>> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let account_ids: BTreeSet<&str> = records.iter().map(|p| p.account_id.as_str()).collect();
+    let group_ids: BTreeSet<&str> = records
+        .iter()
+        .map(|p| p.billing_group_id.as_str())
+        .collect();
+    let mut account_names = BTreeMap::new();
+    let mut costs = BTreeMap::new();
+    for account_id in account_ids {
+        let account = store.account(account_id).await?.ok_or(AppError::Internal)?;
+        account_names.insert(account_id.to_string(), account.account_name);
+        costs.extend(super::month_to_date::project_costs_of_account(store, account_id, now).await?);
+    }
+    let mut groups = BTreeMap::new();
+    let mut credits = BTreeMap::new();
+    for group_id in group_ids {
+        let record = store
+            .billing_group(group_id)
+            .await?
+            .ok_or(AppError::Internal)?;
+        groups.insert(group_id.to_string(), to_model(record));
+        credits.insert(
+            group_id.to_string(),
+            store.credits_of_group(group_id).await?,
+        );
+    }
+    let zero = crate::model::money::Money::zero(crate::model::money::Currency::USD);
+    records
+        .into_iter()
+        .map(|project| {
+            let group = groups
+                .get(&project.billing_group_id)
+                .cloned()
+                .ok_or(AppError::Internal)?;
+            let available_credits = credits
+                .get(&project.billing_group_id)
+                .map(|c| super::credits::available_for(c, &project.project_name, now))
+                .unwrap_or(zero);
+            Ok(ProjectDetail {
+                account_name: account_names
+                    .get(&project.account_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                estimated_balance: costs
+                    .get(&(
+                        project.billing_group_id.clone(),
+                        project.project_name.clone(),
+                    ))
+                    .copied()
+                    .unwrap_or(zero),
+                available_credits,
+                group,
+                project,
+            })
+        })
+        .collect()
+}
+
+/// The top bar's project menu: the first `limit` project names of the
+/// user's accounts, and how many more there are.
+pub async fn menu_projects(
+    store: &dyn Store,
+    user: &CurrentUser,
+    limit: usize,
+) -> AppResult<(Vec<String>, usize)> {
+    let limit = limit.min(100);
+    let (names, total) = store
+        .project_names_of_user(&user.user_id, limit as i64)
+        .await?;
+    let more = (total as usize).saturating_sub(names.len());
+    Ok((names, more))
 }

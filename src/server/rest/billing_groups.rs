@@ -1,137 +1,35 @@
 //! `/v1/billing-group…`: list, create, get, update, delete, projects,
-//! assigning projects, events. The rules are `server::billing::groups`'s.
-
-use std::collections::BTreeMap;
+//! assigning projects, events. The rules are `server::billing`'s.
 
 use axum::extract::{Path, State};
 use axum::Json;
-use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 
+use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiQuery, ApiUser};
 use super::wire::{
     AssignProjectsRequest, BillingFields, BillingGroupResponse, BillingGroupWire,
     BillingGroupsResponse, CreateBillingGroupRequest, EventWire, EventsQuery, EventsResponse,
-    GroupFigures, MessageResponse, ProjectsResponse, UpdateBillingGroupRequest,
+    MessageResponse, ProjectWire, ProjectsResponse, UpdateBillingGroupRequest,
 };
-use super::{accounts, ApiError, ApiResult};
 use crate::error::{AppError, AppResult};
-use crate::model::{CurrentUser, Role};
-use crate::server::auth::{authorize, internal};
+use crate::model::billing::BillingGroup;
+use crate::model::Role;
 use crate::server::billing::billing_info::{self, BillingInfoForm};
-use crate::server::billing::{events, groups, invoices};
-use crate::server::store::{AccountRecord, BillingGroupRecord, Store};
-use crate::server::AppState;
-
-/// Month-to-date figures of an account's groups: USD per group and the
-/// rates of the currencies in use (two queries plus one per currency).
-pub(super) struct AccountFigures {
-    account: AccountRecord,
-    usd_by_group: BTreeMap<String, Decimal>,
-    rates: BTreeMap<String, Option<Decimal>>,
-    now: DateTime<Utc>,
-}
-
-impl AccountFigures {
-    pub(super) async fn load(
-        store: &dyn Store,
-        account: AccountRecord,
-        now: DateTime<Utc>,
-    ) -> AppResult<Self> {
-        let (_, usd_by_group) =
-            groups::month_to_date_by_group(store, &account.account_id, now).await?;
-        Ok(AccountFigures {
-            account,
-            usd_by_group,
-            rates: BTreeMap::new(),
-            now,
-        })
-    }
-
-    pub(super) async fn wire(
-        &mut self,
-        store: &dyn Store,
-        record: BillingGroupRecord,
-    ) -> AppResult<BillingGroupWire> {
-        let group = groups::to_model(record)?;
-        let usd = self
-            .usd_by_group
-            .get(&group.billing_group_id)
-            .copied()
-            .unwrap_or_default();
-        if !self.rates.contains_key(&group.billing_currency) {
-            let rate =
-                invoices::rate_on(store, &group.billing_currency, self.now.date_naive()).await?;
-            self.rates.insert(group.billing_currency.clone(), rate);
-        }
-        let rate = self.rates.get(&group.billing_currency).copied().flatten();
-        let figures = GroupFigures {
-            account_name: self.account.account_name.clone(),
-            is_primary: self.account.primary_billing_group_id == group.billing_group_id,
-            usd,
-            local: rate.map(|r| usd * r),
-        };
-        Ok(BillingGroupWire::of(&group, figures))
-    }
-}
-
-pub(super) async fn account_of(store: &dyn Store, account_id: &str) -> AppResult<AccountRecord> {
-    store
-        .account(account_id)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| AppError::not_found("Account"))
-}
-
-/// The account's active groups.
-async fn groups_of_account(
-    store: &dyn Store,
-    account: AccountRecord,
-    now: DateTime<Utc>,
-) -> AppResult<Vec<BillingGroupWire>> {
-    let summaries = store
-        .group_summaries(&account.account_id)
-        .await
-        .map_err(internal)?;
-    let mut figures = AccountFigures::load(store, account, now).await?;
-    let mut out = Vec::with_capacity(summaries.len());
-    for summary in summaries {
-        out.push(figures.wire(store, summary.group).await?);
-    }
-    Ok(out)
-}
-
-/// One group as the API shows it (for any role that may read it).
-async fn group_wire(
-    store: &dyn Store,
-    user: &CurrentUser,
-    billing_group_id: &str,
-    now: DateTime<Utc>,
-) -> AppResult<BillingGroupWire> {
-    let (group, _) = groups::authorized_group(store, user, billing_group_id, Role::Viewer).await?;
-    let account = account_of(store, &group.account_id).await?;
-    AccountFigures::load(store, account, now)
-        .await?
-        .wire(store, group)
-        .await
-}
+use crate::server::billing::{access, events, groups, projects};
+use crate::server::state::AppState;
 
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
 ) -> ApiResult<Json<BillingGroupsResponse>> {
-    let store = state.store.as_ref();
-    let now = Utc::now();
-    let mut billing_groups = Vec::new();
-    for member in store
-        .accounts_of_user(&user.user_id)
-        .await
-        .map_err(internal)?
-    {
-        let account = account_of(store, &member.account_id).await?;
-        billing_groups.extend(groups_of_account(store, account, now).await?);
-    }
-    Ok(Json(BillingGroupsResponse { billing_groups }))
+    let details =
+        groups::group_details(state.store.as_ref(), &user, None, state.clock.now()).await?;
+    Ok(Json(BillingGroupsResponse {
+        billing_groups: details
+            .into_iter()
+            .map(BillingGroupWire::of_detail)
+            .collect(),
+    }))
 }
 
 pub async fn list_of_account(
@@ -139,11 +37,36 @@ pub async fn list_of_account(
     ApiUser(user): ApiUser,
     Path(account_id): Path<String>,
 ) -> ApiResult<Json<BillingGroupsResponse>> {
-    let store = state.store.as_ref();
-    authorize(store, &user, &account_id, Role::Viewer).await?;
-    let account = account_of(store, &account_id).await?;
-    let billing_groups = groups_of_account(store, account, Utc::now()).await?;
-    Ok(Json(BillingGroupsResponse { billing_groups }))
+    let details = groups::group_details(
+        state.store.as_ref(),
+        &user,
+        Some(&account_id),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(Json(BillingGroupsResponse {
+        billing_groups: details
+            .into_iter()
+            .map(BillingGroupWire::of_detail)
+            .collect(),
+    }))
+}
+
+async fn group_response(
+    state: &AppState,
+    user: &crate::model::CurrentUser,
+    billing_group_id: &str,
+) -> ApiResult<Json<BillingGroupResponse>> {
+    let detail = groups::group_detail(
+        state.store.as_ref(),
+        user,
+        billing_group_id,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(Json(BillingGroupResponse {
+        billing_group: BillingGroupWire::of_detail(detail),
+    }))
 }
 
 pub async fn get_one(
@@ -151,15 +74,13 @@ pub async fn get_one(
     ApiUser(user): ApiUser,
     Path(billing_group_id): Path<String>,
 ) -> ApiResult<Json<BillingGroupResponse>> {
-    let billing_group =
-        group_wire(state.store.as_ref(), &user, &billing_group_id, Utc::now()).await?;
-    Ok(Json(BillingGroupResponse { billing_group }))
+    group_response(&state, &user, &billing_group_id).await
 }
 
 /// The Billing information form as it would be submitted: the group's
 /// current values with the request's fields laid over them. The one
 /// validation (`billing_info::validate`) then checks everything at once.
-fn form_with(current: &BillingGroupRecord, fields: &BillingFields) -> AppResult<BillingInfoForm> {
+fn form_with(current: &BillingGroup, fields: &BillingFields) -> AppResult<BillingInfoForm> {
     if fields
         .card_id
         .as_deref()
@@ -170,15 +91,14 @@ fn form_with(current: &BillingGroupRecord, fields: &BillingFields) -> AppResult<
             "Cards are not kept by ID here: add the card on the billing group's Billing information tab in the console.",
         ));
     }
-    let list = |json: &str| serde_json::from_str::<Vec<String>>(json).unwrap_or_default();
     let pick = |new: &Option<String>, old: &str| new.clone().unwrap_or_else(|| old.to_string());
     let emails = match &fields.billing_emails {
         Some(emails) => emails.iter().map(|e| e.email.clone()).collect::<Vec<_>>(),
-        None => list(&current.billing_emails),
+        None => current.billing_emails.clone(),
     };
     let address = match &fields.address_lines {
         Some(lines) => lines.clone(),
-        None => list(&current.address_lines),
+        None => current.address_lines.clone(),
     };
     if address.iter().any(|l| l.contains('\n')) {
         return Err(AppError::invalid(
@@ -187,7 +107,7 @@ fn form_with(current: &BillingGroupRecord, fields: &BillingFields) -> AppResult<
         ));
     }
     Ok(BillingInfoForm {
-        payment_method: pick(&fields.payment_method, &current.payment_method),
+        payment_method: pick(&fields.payment_method, current.payment_method.as_str()),
         // An existing card is kept as it is (no number in the request).
         card_number: String::new(),
         card_expiry: String::new(),
@@ -200,7 +120,7 @@ fn form_with(current: &BillingGroupRecord, fields: &BillingFields) -> AppResult<
         country_code: pick(&fields.country_code, &current.country_code),
         vat_id: pick(&fields.vat_id, &current.vat_id),
         billing_emails: emails.join("\n"),
-        billing_currency: pick(&fields.billing_currency, &current.billing_currency),
+        billing_currency: pick(&fields.billing_currency, current.billing_currency.code()),
         billing_extra_text: pick(&fields.billing_extra_text, &current.billing_extra_text),
     })
 }
@@ -226,7 +146,7 @@ pub async fn create(
     ApiJson(CreateBillingGroupRequest(fields)): ApiJson<CreateBillingGroupRequest>,
 ) -> ApiResult<Json<BillingGroupResponse>> {
     let store = state.store.as_ref();
-    let now = Utc::now();
+    let now = state.clock.now();
     let Some(account_id) = fields
         .account_id
         .as_deref()
@@ -240,15 +160,14 @@ pub async fn create(
         .into());
     };
     let name = fields.billing_group_name.clone().unwrap_or_default();
-    authorize(store, &user, account_id, Role::Billing).await?;
+    access::authorize(store, &user, account_id, Role::Billing).await?;
     // Everything is checked before anything is written: the billing
     // details against a group with the defaults a new group gets.
     let form = if touches_billing_info(&fields) {
-        let template = BillingGroupRecord::new_defaults(account_id, now);
+        let template = BillingGroup::new_defaults(account_id, now);
         let form = form_with(&template, &fields)?;
-        crate::model::validation::display_name(&name, "Billing group name", 128)
-            .map_err(|m| AppError::invalid("billing_group_name", m))?;
-        billing_info::validate(&form, &template, now)?;
+        groups::group_name(&name)?;
+        billing_info::check_new(&form, account_id, now)?;
         Some(form)
     } else {
         None
@@ -257,8 +176,7 @@ pub async fn create(
     if let Some(form) = form {
         billing_info::save(store, &user, &created.billing_group_id, &form, now).await?;
     }
-    let billing_group = group_wire(store, &user, &created.billing_group_id, now).await?;
-    Ok(Json(BillingGroupResponse { billing_group }))
+    group_response(&state, &user, &created.billing_group_id).await
 }
 
 pub async fn update(
@@ -268,9 +186,8 @@ pub async fn update(
     ApiJson(UpdateBillingGroupRequest(fields)): ApiJson<UpdateBillingGroupRequest>,
 ) -> ApiResult<Json<BillingGroupResponse>> {
     let store = state.store.as_ref();
-    let now = Utc::now();
-    let (group, _) =
-        groups::authorized_group(store, &user, &billing_group_id, Role::Billing).await?;
+    let now = state.clock.now();
+    let group = billing_info::editable_group(store, &user, &billing_group_id).await?;
     if let Some(account_id) = fields.account_id.as_deref().map(str::trim) {
         if account_id != group.account_id {
             return Err(AppError::invalid(
@@ -281,16 +198,14 @@ pub async fn update(
         }
     }
     // Check both parts before writing either, so a bad field changes nothing.
-    let name = match &fields.billing_group_name {
-        Some(name) => Some(
-            crate::model::validation::display_name(name, "Billing group name", 128)
-                .map_err(|m| AppError::invalid("billing_group_name", m))?,
-        ),
-        None => None,
-    };
+    let name = fields
+        .billing_group_name
+        .as_deref()
+        .map(groups::group_name)
+        .transpose()?;
     let form = if touches_billing_info(&fields) {
         let form = form_with(&group, &fields)?;
-        billing_info::validate(&form, &group, now)?;
+        billing_info::check(store, &user, &group.billing_group_id, &form, now).await?;
         Some(form)
     } else {
         None
@@ -301,8 +216,7 @@ pub async fn update(
     if let Some(form) = form {
         billing_info::save(store, &user, &group.billing_group_id, &form, now).await?;
     }
-    let billing_group = group_wire(store, &user, &group.billing_group_id, now).await?;
-    Ok(Json(BillingGroupResponse { billing_group }))
+    group_response(&state, &user, &group.billing_group_id).await
 }
 
 pub async fn remove(
@@ -310,7 +224,13 @@ pub async fn remove(
     ApiUser(user): ApiUser,
     Path(billing_group_id): Path<String>,
 ) -> ApiResult<Json<MessageResponse>> {
-    groups::delete_group(state.store.as_ref(), &user, &billing_group_id, Utc::now()).await?;
+    groups::delete_group(
+        state.store.as_ref(),
+        &user,
+        &billing_group_id,
+        state.clock.now(),
+    )
+    .await?;
     Ok(Json(MessageResponse {
         message: "Billing group deleted".into(),
     }))
@@ -321,15 +241,16 @@ pub async fn projects(
     ApiUser(user): ApiUser,
     Path(billing_group_id): Path<String>,
 ) -> ApiResult<Json<ProjectsResponse>> {
-    let store = state.store.as_ref();
-    let (group, _) =
-        groups::authorized_group(store, &user, &billing_group_id, Role::Viewer).await?;
-    let projects = store
-        .projects_of_group(&group.billing_group_id)
-        .await
-        .map_err(internal)?;
-    let projects = accounts::project_wires(store, projects, Utc::now()).await?;
-    Ok(Json(ProjectsResponse { projects }))
+    let details = projects::project_details(
+        state.store.as_ref(),
+        &user,
+        Some(&billing_group_id),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(Json(ProjectsResponse {
+        projects: details.into_iter().map(ProjectWire::of).collect(),
+    }))
 }
 
 pub async fn assign_projects(
@@ -343,7 +264,7 @@ pub async fn assign_projects(
         &user,
         &billing_group_id,
         &body.projects_names,
-        Utc::now(),
+        state.clock.now(),
     )
     .await?;
     Ok(Json(MessageResponse {
@@ -358,8 +279,8 @@ pub async fn assign_project(
 ) -> ApiResult<Json<MessageResponse>> {
     let store = state.store.as_ref();
     // The group first: a foreign or unknown group is "not found" whatever the project.
-    groups::authorized_group(store, &user, &billing_group_id, Role::Billing).await?;
-    groups::move_project(store, &user, &project, &billing_group_id, Utc::now()).await?;
+    access::authorized_group(store, &user, &billing_group_id, Role::Billing).await?;
+    groups::move_project(store, &user, &project, &billing_group_id, state.clock.now()).await?;
     Ok(Json(MessageResponse {
         message: format!("Project '{project}' assigned"),
     }))

@@ -5,12 +5,12 @@
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
-use chrono::Utc;
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 use crate::model::CurrentUser;
-use crate::server::{tokens, AppState};
+use crate::server::state::AppState;
+use crate::server::tokens;
 
 /// The user of the request's `authorization: aivenv1 <token>`.
 pub struct ApiUser(pub CurrentUser);
@@ -23,19 +23,19 @@ impl FromRequestParts<AppState> for ApiUser {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
-        let user = tokens::user_of_header(state.store.as_ref(), header, Utc::now()).await?;
+        let user = tokens::user_of_header(state.store.as_ref(), header, state.clock.now()).await?;
         Ok(ApiUser(user))
     }
 }
 
-/// The visitor's address (see `server::client_of`), for per-address limits.
+/// The visitor's address (see `middleware::client_of`), for per-address limits.
 pub struct ClientAddr(pub Option<std::net::IpAddr>);
 
 impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        Ok(ClientAddr(crate::server::client_of(
+        Ok(ClientAddr(crate::server::middleware::client_of(
             &parts.headers,
             &parts.extensions,
             &state.config,

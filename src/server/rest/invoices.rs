@@ -4,29 +4,32 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::Utc;
 
+use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiQuery, ApiUser};
 use super::wire::{
     ClaimCreditRequest, CreditResponse, CreditWire, CreditsResponse, InvoiceGroup,
     InvoiceLinesResponse, InvoiceResponse, InvoiceWire, InvoicesQuery, InvoicesResponse,
     INVOICE_SORTS,
 };
-use super::{ApiError, ApiResult};
 use crate::error::AppError;
-use crate::model::invoices::{sort_invoices, InvoiceDetail, ESTIMATE};
-use crate::model::Role;
-use crate::server::auth::internal;
-use crate::server::billing::{credits, groups, invoice_files, invoices};
-use crate::server::AppState;
+use crate::model::invoices::{sort_invoices, InvoiceDetail};
+use crate::model::states::GroupState;
+use crate::server::billing::{credits, invoice_files, invoices};
+use crate::server::state::AppState;
 
 pub async fn credits(
     State(state): State<AppState>,
     ApiUser(user): ApiUser,
     Path(billing_group_id): Path<String>,
 ) -> ApiResult<Json<CreditsResponse>> {
-    let page =
-        credits::credits_page(state.store.as_ref(), &user, &billing_group_id, Utc::now()).await?;
+    let page = credits::credits_page(
+        state.store.as_ref(),
+        &user,
+        &billing_group_id,
+        state.clock.now(),
+    )
+    .await?;
     Ok(Json(CreditsResponse {
         credits: page.credits.into_iter().map(CreditWire::from).collect(),
     }))
@@ -44,7 +47,7 @@ pub async fn claim_credit(
         &billing_group_id,
         &body.code,
         body.project_name.as_deref(),
-        Utc::now(),
+        state.clock.now(),
     )
     .await?;
     Ok(Json(CreditResponse {
@@ -56,7 +59,7 @@ fn group_of(detail: &InvoiceDetail) -> InvoiceGroup<'_> {
     InvoiceGroup {
         billing_group_id: &detail.billing_group_id,
         billing_group_name: &detail.billing_group_name,
-        billing_group_state: &detail.billing_group_state,
+        billing_group_state: detail.billing_group_state,
     }
 }
 
@@ -74,15 +77,12 @@ pub async fn list(
             )));
         }
     }
-    let store = state.store.as_ref();
-    let (group, _) =
-        groups::authorized_group(store, &user, &billing_group_id, Role::Viewer).await?;
-    let mut list = invoices::invoices_of_group(
-        store,
+    let (group, mut list) = invoices::invoices_of_group(
+        state.store.as_ref(),
         &state.config.seller,
         &user,
-        &group.billing_group_id,
-        Utc::now(),
+        &billing_group_id,
+        state.clock.now(),
     )
     .await?;
     // Text fields ascending; periods and amounts newest / largest first.
@@ -93,7 +93,11 @@ pub async fn list(
     let owner = InvoiceGroup {
         billing_group_id: &group.billing_group_id,
         billing_group_name: &group.billing_group_name,
-        billing_group_state: &group.group_state,
+        billing_group_state: if group.state_active {
+            GroupState::Active
+        } else {
+            GroupState::Deleted
+        },
     };
     Ok(Json(InvoicesResponse {
         invoices: list
@@ -115,7 +119,7 @@ async fn detail(
         user,
         billing_group_id,
         invoice_number,
-        Utc::now(),
+        state.clock.now(),
     )
     .await?)
 }
@@ -148,27 +152,19 @@ pub async fn pdf(
     State(state): State<AppState>,
     Path((billing_group_id, invoice_number, download_cookie)): Path<(String, String, String)>,
 ) -> Response {
-    let store = state.store.as_ref();
-    let not_found = || ApiError::not_found("Invoice not found.").into_response();
-    if invoice_number == ESTIMATE || download_cookie.len() < 32 {
-        return not_found();
-    }
-    let record = match store.invoice(&invoice_number).await.map_err(internal) {
-        Ok(Some(record)) => record,
-        Ok(None) => return not_found(),
-        Err(error) => return ApiError::from(error).into_response(),
-    };
-    let matches = record.billing_group_id == billing_group_id
-        && constant_time_eq(
-            record.download_cookie.as_bytes(),
-            download_cookie.as_bytes(),
-        );
-    if !matches {
-        return not_found();
-    }
-    let detail = match invoices::invoice_detail_unchecked(store, &state.config.seller, record).await
+    let detail = match invoices::invoice_by_download_cookie(
+        state.store.as_ref(),
+        &state.config.seller,
+        &billing_group_id,
+        &invoice_number,
+        &download_cookie,
+    )
+    .await
     {
         Ok(detail) => detail,
+        Err(AppError::NotFound { .. }) => {
+            return ApiError::not_found("Invoice not found.").into_response()
+        }
         Err(error) => return ApiError::from(error).into_response(),
     };
     let filename = invoice_files::file_stem(&detail);
@@ -184,10 +180,4 @@ pub async fn pdf(
         invoice_files::invoice_pdf(&detail),
     )
         .into_response()
-}
-
-/// Compares without stopping at the first difference, so response times
-/// do not hint at how much of a guessed cookie was right.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

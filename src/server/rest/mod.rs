@@ -9,7 +9,8 @@
 
 mod accounts;
 mod billing_groups;
-mod error;
+pub mod endpoint;
+pub mod error;
 mod extract;
 mod invoices;
 pub mod openapi;
@@ -21,39 +22,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 
-pub use error::{ApiError, ApiResult};
+pub use error::ApiResult;
 
-use super::AppState;
-
-/// What one endpoint returns: JSON of a type, or a PDF file.
-pub enum Returns {
-    Json(fn(&mut schemars::SchemaGenerator) -> schemars::Schema),
-    Pdf,
-}
-
-/// A query parameter as the document describes it.
-pub struct QueryParam {
-    pub name: &'static str,
-    pub description: &'static str,
-    pub schema: fn() -> serde_json::Value,
-}
-
-/// One operation of the API: everything the document says about it.
-pub struct Endpoint {
-    pub method: &'static str,
-    /// Under `/v1`, with `{name}` path parameters (axum and OpenAPI agree).
-    pub path: &'static str,
-    pub operation_id: &'static str,
-    pub summary: &'static str,
-    pub tag: &'static str,
-    /// False only for `POST /userauth` and the PDF behind its download cookie.
-    pub needs_token: bool,
-    pub body: Option<fn(&mut schemars::SchemaGenerator) -> schemars::Schema>,
-    pub query: &'static [QueryParam],
-    pub returns: Returns,
-    /// The error statuses this operation can answer with.
-    pub errors: &'static [u16],
-}
+use crate::server::state::AppState;
+use endpoint::{Endpoint, QueryParam, Returns};
+use error::ApiError;
 
 /// Compile-time proof that a handler answers `Json<T>` (see [`endpoints!`]).
 trait AnswersJson<T, Args> {}
@@ -244,9 +217,16 @@ endpoints! {
 /// wrong method, body limits).
 pub fn router() -> Router<AppState> {
     routes()
-        .route("/openapi.json", get(openapi::serve))
+        .route("/openapi.json", get(serve_openapi))
         .fallback(unknown_route)
         .layer(middleware::from_fn(json_errors))
+}
+
+/// The OpenAPI document of this table, with the instance's base path.
+async fn serve_openapi(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Json<serde_json::Value> {
+    Json(openapi::document(&endpoints(), &state.config.base_path))
 }
 
 async fn unknown_route() -> ApiError {

@@ -2,19 +2,12 @@
 //! endpoint table and the wire types (JSON Schema 2020-12 via schemars, the
 //! dialect OpenAPI 3.1 uses).
 
-use axum::extract::State;
 use axum::http::StatusCode;
-use axum::Json;
 use schemars::generate::SchemaSettings;
 use serde_json::{json, Map, Value};
 
+use super::endpoint::{Endpoint, Returns};
 use super::error::ErrorBody;
-use super::{endpoints, Returns};
-use crate::server::AppState;
-
-pub async fn serve(State(state): State<AppState>) -> Json<Value> {
-    Json(document(&state.config.base_path))
-}
 
 fn error_response(status: u16, error_schema: &Value) -> Value {
     let reason = StatusCode::from_u16(status)
@@ -27,8 +20,9 @@ fn error_response(status: u16, error_schema: &Value) -> Value {
     })
 }
 
-/// The document for an app served under `base_path` ("" at the root).
-pub fn document(base_path: &str) -> Value {
+/// The document of `endpoints` for an app served under `base_path` ("" at
+/// the root).
+pub fn document(endpoints: &[Endpoint], base_path: &str) -> Value {
     let mut generator = SchemaSettings::draft2020_12()
         .with(|s| {
             s.definitions_path = "/components/schemas".into();
@@ -37,7 +31,7 @@ pub fn document(base_path: &str) -> Value {
         .into_generator();
     let error_schema = generator.subschema_for::<ErrorBody>().to_value();
     let mut paths = Map::new();
-    for endpoint in endpoints() {
+    for endpoint in endpoints {
         let mut parameters: Vec<Value> = endpoint
             .path
             .split('/')

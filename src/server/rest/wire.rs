@@ -11,13 +11,17 @@ use crate::model::billing::{BillingGroup, CardInfo, GroupEvent};
 use crate::model::countries::country_name;
 use crate::model::credits::Credit;
 use crate::model::invoices::{InvoiceLine, InvoiceSummary};
+use crate::model::money::Money;
+use crate::model::states::GroupState;
+use crate::server::billing::groups::GroupDetail;
+use crate::server::billing::projects::ProjectDetail;
 
-/// Money as the API shows it: to the cent, always with two decimals
-/// ("125.00"), whatever scale the database kept.
-pub fn cents(amount: Decimal) -> Decimal {
-    let mut amount = amount.round_dp(2);
-    amount.rescale(2);
-    amount
+/// An amount as the API writes it: a string with the currency's decimals
+/// (`"568.00"`, `"1234"` for JPY), rounded by the one rule.
+pub fn amount(money: Money) -> Decimal {
+    let mut rounded = money.currency.round(money.amount);
+    rounded.rescale(money.currency.minor_units());
+    rounded
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -119,8 +123,8 @@ pub struct BillingGroupWire {
 pub struct GroupFigures {
     pub account_name: String,
     pub is_primary: bool,
-    pub usd: Decimal,
-    pub local: Option<Decimal>,
+    pub usd: Money,
+    pub local: Option<Money>,
 }
 
 impl BillingGroupWire {
@@ -136,7 +140,7 @@ impl BillingGroupWire {
                 "deleted"
             }
             .into(),
-            billing_currency: group.billing_currency.clone(),
+            billing_currency: group.billing_currency.to_string(),
             billing_emails: Email::list(&group.billing_emails),
             billing_extra_text: group.billing_extra_text.clone(),
             company: group.company.clone(),
@@ -150,10 +154,10 @@ impl BillingGroupWire {
                 .to_string(),
             billing_address: billing_address(group),
             vat_id: group.vat_id.clone(),
-            payment_method: group.payment_method.clone(),
+            payment_method: group.payment_method.to_string(),
             card_info: group.card_info.as_ref().map(|c| CardInfoWire::of(c, group)),
-            estimated_balance_usd: cents(figures.usd),
-            estimated_balance_local: figures.local.map(cents),
+            estimated_balance_usd: amount(figures.usd),
+            estimated_balance_local: figures.local.map(amount),
             is_primary: figures.is_primary,
             create_time: group.create_time,
         }
@@ -341,8 +345,8 @@ impl From<Credit> for CreditWire {
         CreditWire {
             code: c.code,
             credit_type: c.credit_type,
-            value: cents(c.value_usd),
-            remaining_value: cents(c.remaining_value_usd),
+            value: amount(c.value_usd),
+            remaining_value: amount(c.remaining_value_usd),
             state: c.state,
             start_time: c.start_time,
             expire_time: c.expire_time,
@@ -412,7 +416,7 @@ pub struct InvoiceWire {
 pub struct InvoiceGroup<'a> {
     pub billing_group_id: &'a str,
     pub billing_group_name: &'a str,
-    pub billing_group_state: &'a str,
+    pub billing_group_state: GroupState,
 }
 
 impl InvoiceWire {
@@ -424,10 +428,10 @@ impl InvoiceWire {
             billing_group_state: group.billing_group_state.to_string(),
             period_begin: summary.period_begin,
             period_end: summary.period_end,
-            state: summary.state,
-            currency: summary.currency,
-            total_vat_zero: summary.total_vat_zero,
-            total_inc_vat: summary.total_inc_vat,
+            state: summary.state.to_string(),
+            currency: summary.currency.to_string(),
+            total_vat_zero: amount(summary.total_vat_zero),
+            total_inc_vat: amount(summary.total_inc_vat),
             issue_date: summary.issue_date,
             due_date: summary.due_date,
             download_cookie: summary.download_cookie,
@@ -467,7 +471,7 @@ pub struct InvoiceLineWire {
 impl From<InvoiceLine> for InvoiceLineWire {
     fn from(l: InvoiceLine) -> Self {
         InvoiceLineWire {
-            line_type: l.line_type,
+            line_type: l.line_type.to_string(),
             description: l.description,
             project_name: l.project_name,
             service_name: l.service_name,
@@ -476,9 +480,9 @@ impl From<InvoiceLine> for InvoiceLineWire {
             cloud_name: l.cloud_name,
             timestamp_begin: l.timestamp_begin,
             timestamp_end: l.timestamp_end,
-            line_total_usd: l.line_total_usd,
-            line_total_local: l.line_total_local,
-            local_currency: l.local_currency,
+            line_total_usd: amount(l.line_total_usd),
+            line_total_local: amount(l.line_total_local),
+            local_currency: l.local_currency.to_string(),
             credit_code: l.credit_code,
         }
     }
@@ -502,4 +506,47 @@ pub struct UserAuthResponse {
     pub token: String,
     pub state: String,
     pub user_email: String,
+}
+
+impl ProjectWire {
+    pub fn of(detail: ProjectDetail) -> Self {
+        let group = &detail.group;
+        ProjectWire {
+            account_name: detail.account_name.clone(),
+            billing_group_name: group.billing_group_name.clone(),
+            billing_currency: group.billing_currency.to_string(),
+            billing_emails: Email::list(&group.billing_emails),
+            billing_extra_text: group.billing_extra_text.clone(),
+            billing_address: billing_address(group),
+            company: group.company.clone(),
+            country_code: group.country_code.clone(),
+            country: country_name(&group.country_code)
+                .unwrap_or_default()
+                .to_string(),
+            vat_id: group.vat_id.clone(),
+            payment_method: group.payment_method.to_string(),
+            card_info: group.card_info.as_ref().map(|c| CardInfoWire::of(c, group)),
+            estimated_balance: amount(detail.estimated_balance),
+            available_credits: amount(detail.available_credits),
+            project_name: detail.project.project_name,
+            account_id: detail.project.account_id,
+            billing_group_id: detail.project.billing_group_id,
+            default_cloud: detail.project.default_cloud,
+            create_time: detail.project.create_time,
+        }
+    }
+}
+
+impl BillingGroupWire {
+    pub fn of_detail(detail: GroupDetail) -> Self {
+        BillingGroupWire::of(
+            &detail.group,
+            GroupFigures {
+                account_name: detail.account_name,
+                is_primary: detail.is_primary,
+                usd: detail.costs.usd,
+                local: detail.costs.local,
+            },
+        )
+    }
 }

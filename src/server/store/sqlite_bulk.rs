@@ -14,11 +14,13 @@ use rusqlite::types::{ToSql, ValueRef};
 use rusqlite::OptionalExtension;
 use rust_decimal::Decimal;
 
+use super::close_sql::{self, LINE_COLUMNS};
 use super::decimal::DbDecimal;
-use super::sql::close_sql::{self, LINE_COLUMNS};
-use super::{
-    GroupMembershipRecord, InvoiceLineRecord, NewInvoice, PricedRunRecord, StoreError, StoreResult,
-    Violation,
+use super::error::{StoreError, StoreResult, Violation};
+use super::events::INSERT_EVENT;
+use super::records::{
+    GroupMembershipRecord, InvoiceIssuing, InvoiceLineRecord, JsonText, NewInvoice,
+    PricedRunRecord, Usage,
 };
 
 /// Lines per multi-row insert: fewer statement runs, and well under
@@ -53,7 +55,7 @@ pub(super) async fn usage_between(
     connection: &mut sqlx::SqliteConnection,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> StoreResult<(Vec<GroupMembershipRecord>, Vec<PricedRunRecord>)> {
+) -> StoreResult<Usage> {
     let (from, to) = (time_text(from), time_text(to));
     with_handle(connection, |db| {
         // `$2` comes first in the text, so bind by name.
@@ -95,15 +97,15 @@ pub(super) async fn usage_between(
 pub(super) async fn issue_invoices(
     connection: &mut sqlx::SqliteConnection,
     invoices: &[NewInvoice],
-    actor: &str,
     at: DateTime<Utc>,
+    issuing: &dyn InvoiceIssuing,
 ) -> StoreResult<Vec<String>> {
     let created = time_text(at);
     with_handle(connection, |db| {
         let mut next_sequence = db.prepare(close_sql::NEXT_SEQUENCE)?;
         let mut insert_invoice = db.prepare(close_sql::INSERT_INVOICE)?;
         let mut month_taken = db.prepare(close_sql::MONTH_TAKEN)?;
-        let mut insert_event = db.prepare(super::sql::INSERT_EVENT)?;
+        let mut insert_event = db.prepare(INSERT_EVENT)?;
         let mut lines = LineWriter::new(db)?;
         let mut issued = Vec::with_capacity(invoices.len());
         for invoice in invoices {
@@ -111,9 +113,10 @@ pub(super) async fn issue_invoices(
                 invoice.credit_uses.is_empty(),
                 "credits go through issue_invoice"
             );
+            let customer = JsonText::encode(&invoice.customer);
             let group = invoice.billing_group_id.as_str();
             let sequence: i64 = next_sequence.query_row([group], |row| row.get(0))?;
-            let number = close_sql::invoice_number(group, sequence);
+            let number = issuing.invoice_number(group, sequence);
             let period_begin = time_text(invoice.period_begin);
             let values: [&dyn ToSql; 19] = [
                 &number,
@@ -121,8 +124,8 @@ pub(super) async fn issue_invoices(
                 &sequence,
                 &period_begin,
                 &time_text(invoice.period_end),
-                &invoice.state,
-                &invoice.currency,
+                &invoice.state.as_str(),
+                &invoice.currency.code(),
                 &decimal_text(DbDecimal(invoice.exchange_rate)),
                 &decimal_text(DbDecimal(invoice.vat_rate)),
                 &invoice.vat_note,
@@ -132,8 +135,8 @@ pub(super) async fn issue_invoices(
                 &date_text(invoice.issue_date),
                 &date_text(invoice.due_date),
                 &invoice.download_cookie,
-                &invoice.payment_method,
-                &invoice.customer,
+                &invoice.payment_method.as_str(),
+                &customer,
                 &created,
             ];
             let inserted: Option<String> = insert_invoice
@@ -150,16 +153,16 @@ pub(super) async fn issue_invoices(
                 )));
             }
             lines.write(&number, &invoice.lines)?;
-            let (description, details) = close_sql::issued_event(invoice, &number);
+            let event = issuing.issued_event(invoice, &number);
             insert_event.execute(rusqlite::params![
-                group,
-                invoice.account_id,
-                actor,
-                "invoice_issued",
-                description,
-                None::<String>,
-                details.to_string(),
-                created,
+                event.billing_group_id,
+                event.account_id,
+                event.actor,
+                event.event_type.as_str(),
+                event.event_desc,
+                event.project_name,
+                event.details.map(|d| d.to_string()),
+                time_text(event.create_time),
             ])?;
             issued.push(number);
         }
@@ -238,7 +241,7 @@ impl<'db> LineWriter<'db> {
         let values: [&dyn ToSql; LINE_COLUMNS] = [
             &invoice_number,
             &line.line_no,
-            &line.line_type,
+            &line.line_type.as_str(),
             &line.description,
             &line.project_name,
             &line.service_name,
@@ -250,7 +253,7 @@ impl<'db> LineWriter<'db> {
             &self.end.of(line.timestamp_end),
             &self.total_usd.as_str(),
             &self.total_local.as_str(),
-            &line.local_currency,
+            &line.local_currency.code(),
             &line.credit_code,
         ];
         let statement = if many { &mut self.many } else { &mut self.one };
@@ -341,7 +344,9 @@ fn malformed(column: usize, message: String) -> rusqlite::Error {
 impl From<rusqlite::Error> for StoreError {
     fn from(error: rusqlite::Error) -> Self {
         if let rusqlite::Error::SqliteFailure(failure, Some(message)) = &error {
-            if let Some(name) = super::sqlite::constraint_name_of(message, failure.extended_code) {
+            if let Some(name) =
+                super::constraints::sqlite_constraint_name(message, failure.extended_code)
+            {
                 return StoreError::Violation(Violation::from_constraint_name(&name));
             }
         }

@@ -109,7 +109,7 @@ fn AccountBillingView(
                                         {local.unwrap_or_else(|| "rate missing".into())}
                                         <span class="muted">" · " {g.costs.usd.to_string()}</span>
                                     </td>
-                                    <td>{g.billing_currency.clone()}</td>
+                                    <td>{g.billing_currency.code()}</td>
                                 </tr>
                             }
                         })

@@ -1,17 +1,45 @@
 use leptos::prelude::*;
 
+use super::{group_id, GroupActions, TabError};
 use crate::api::billing_info::SaveBillingInfo;
-use crate::model::billing::GroupPage;
+use crate::api::groups::get_billing_info;
+use crate::model::billing::BillingInfoPage;
 use crate::model::countries::COUNTRIES;
-use crate::model::{Role, CURRENCIES};
+use crate::model::money::Currency;
+use crate::model::states::PaymentMethod;
 use crate::ui::forms::{action_error, ActionForm, FieldError};
+
+/// The Billing information tab's route: its data, then the form.
+#[component]
+pub fn BillingInfoTab() -> impl IntoView {
+    let id = group_id();
+    let actions = GroupActions::of_layout();
+    let data = Resource::new(
+        move || (id(), actions.save_info.version().get()),
+        |(id, _)| get_billing_info(id),
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading billing information…"</p> }>
+            {move || {
+                Suspend::new(async move {
+                    match data.await {
+                        Ok(page) => {
+                            view! { <BillingInfoForm page action=actions.save_info /> }.into_any()
+                        }
+                        Err(error) => view! { <TabError error /> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
 
 /// Payment method and billing details, one all-or-nothing save with a
 /// message next to each field that needs fixing.
 #[component]
-pub fn BillingInfoTab(page: GroupPage, action: ServerAction<SaveBillingInfo>) -> impl IntoView {
+fn BillingInfoForm(page: BillingInfoPage, action: ServerAction<SaveBillingInfo>) -> impl IntoView {
     let g = page.group.clone();
-    let editable = page.role.allows(Role::Billing) && page.group.state_active;
+    let editable = page.editable;
     let error = Signal::derive(action_error(action));
     let saved = move || matches!(action.value().get(), Some(Ok(())));
     let card_text = g.card_info.as_ref().map(|c| {
@@ -33,11 +61,11 @@ pub fn BillingInfoTab(page: GroupPage, action: ServerAction<SaveBillingInfo>) ->
             <fieldset disabled=!editable>
                 <legend>"Payment method"</legend>
                 <label class="choice">
-                    <input type="radio" name="payment_method" value="card" checked=g.payment_method == "card" />
+                    <input type="radio" name="payment_method" value="card" checked=g.payment_method == PaymentMethod::Card />
                     "Credit card"
                 </label>
                 <label class="choice">
-                    <input type="radio" name="payment_method" value="email" checked=g.payment_method == "email" />
+                    <input type="radio" name="payment_method" value="email" checked=g.payment_method == PaymentMethod::Email />
                     "Pay by invoice (sent to the billing emails)"
                 </label>
                 <label class="choice">
@@ -45,7 +73,7 @@ pub fn BillingInfoTab(page: GroupPage, action: ServerAction<SaveBillingInfo>) ->
                         type="radio"
                         name="payment_method"
                         value="no_payment_expected"
-                        checked=g.payment_method == "no_payment_expected"
+                        checked=g.payment_method == PaymentMethod::NoPaymentExpected
                     />
                     "No payment expected"
                 </label>
@@ -98,9 +126,9 @@ pub fn BillingInfoTab(page: GroupPage, action: ServerAction<SaveBillingInfo>) ->
                 <FieldError error field="billing_emails" />
                 <label for="billing_currency">"Billing currency"</label>
                 <select id="billing_currency" name="billing_currency">
-                    {CURRENCIES
+                    {Currency::ALL
                         .iter()
-                        .map(|c| view! { <option selected=g.billing_currency == *c>{*c}</option> })
+                        .map(|c| view! { <option selected=g.billing_currency == *c>{c.code()}</option> })
                         .collect_view()}
                 </select>
                 <FieldError error field="billing_currency" />

@@ -1,15 +1,16 @@
 use leptos::prelude::*;
 
+use super::TabError;
 use crate::api::credits::{get_credits, ClaimCredit};
 use crate::model::credits::{last_valid_day, Credit, CreditsPage};
 use crate::model::Role;
 use crate::ui::forms::{action_error, ActionForm, FieldError};
-use crate::ui::ErrorPanel;
 
 /// Credits: the group's credits with what remains of them, a form to claim a
 /// code (optionally earmarked for a project), and the burn-down forecast.
 #[component]
-pub fn CreditsTab(billing_group_id: String) -> impl IntoView {
+pub fn CreditsTab() -> impl IntoView {
+    let billing_group_id = super::group_id()();
     let claim = ServerAction::<ClaimCredit>::new();
     let id = billing_group_id.clone();
     let credits = Resource::new(
@@ -21,7 +22,9 @@ pub fn CreditsTab(billing_group_id: String) -> impl IntoView {
         claim.value().get().and_then(Result::ok).map(|credit| {
             format!(
                 "Credit {} claimed: {} USD ({}).",
-                credit.code, credit.value_usd, credit.credit_type
+                credit.code,
+                credit.value_usd.plain(),
+                credit.credit_type
             )
         })
     };
@@ -53,7 +56,7 @@ pub fn CreditsTab(billing_group_id: String) -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                        Err(error) => view! { <TabError error /> }.into_any(),
                     }
                 })
             }}
@@ -112,7 +115,7 @@ fn day(time: chrono::DateTime<chrono::Utc>) -> String {
 
 fn state_text(credit: &Credit) -> String {
     match credit.state.as_str() {
-        "expired" => format!("Expired ({} USD used)", credit.consumed_usd),
+        "expired" => format!("Expired ({} USD used)", credit.consumed_usd.plain()),
         "used up" => "Used up".into(),
         "not started" => format!("Starts {}", day(credit.start_time)),
         _ => "Active".into(),
@@ -149,9 +152,9 @@ fn CreditTable(credits: Vec<Credit>) -> impl IntoView {
                             <tr>
                                 <th scope="row"><code>{c.code.clone()}</code></th>
                                 <td>{c.credit_type.clone()}</td>
-                                <td class="num">{c.value_usd.to_string()}</td>
-                                <td class="num">{c.remaining_value_usd.to_string()}</td>
-                                <td class="num">{c.expected_this_month_usd.to_string()}</td>
+                                <td class="num">{c.value_usd.plain()}</td>
+                                <td class="num">{c.remaining_value_usd.plain()}</td>
+                                <td class="num">{c.expected_this_month_usd.plain()}</td>
                                 <td>{day(c.start_time)}</td>
                                 <td>
                                     {c
@@ -178,7 +181,7 @@ fn CreditTable(credits: Vec<Credit>) -> impl IntoView {
 
 #[component]
 fn BurnDown(page: CreditsPage) -> impl IntoView {
-    let currency = page.currency.clone();
+    let currency = page.currency;
     view! {
         <section class="panel" aria-labelledby="burn-down-heading">
             <h3 id="burn-down-heading">"Burn-down forecast"</h3>
@@ -186,7 +189,7 @@ fn BurnDown(page: CreditsPage) -> impl IntoView {
             {if page.forecast.is_empty() {
                 view! { <p class="muted">"No active credit has value left to forecast."</p> }.into_any()
             } else {
-                let total = format!("{} {currency}", page.total_expiring_unused);
+                let total = page.total_expiring_unused.to_string();
                 view! {
                     <p>
                         {format!(
@@ -213,14 +216,14 @@ fn BurnDown(page: CreditsPage) -> impl IntoView {
                                     view! {
                                         <tr>
                                             <th scope="row"><code>{f.code.clone()}</code></th>
-                                            <td class="num">{f.remaining_after_month_to_date.to_string()}</td>
+                                            <td class="num">{f.remaining_after_month_to_date.plain()}</td>
                                             <td>
                                                 {f
                                                     .runs_out_on
                                                     .map(|d| d.to_string())
                                                     .unwrap_or_else(|| "Not before it expires".into())}
                                             </td>
-                                            <td class="num">{f.expires_unused.to_string()}</td>
+                                            <td class="num">{f.expires_unused.plain()}</td>
                                         </tr>
                                     }
                                 })

@@ -1,14 +1,15 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+use super::TabError;
 use crate::api::groups::group_events;
 use crate::paths::app_url;
-use crate::ui::ErrorPanel;
 
 /// The group's log, newest first: a filter that works as a plain GET form,
 /// pages by keyset ("Older events"), and a CSV download of the filtered log.
 #[component]
-pub fn EventsTab(billing_group_id: String) -> impl IntoView {
+pub fn EventsTab() -> impl IntoView {
+    let billing_group_id = super::group_id()();
     let query = use_query_map();
     let param = move |key: &str| query.read().get(key).filter(|v| !v.is_empty());
     let id = billing_group_id.clone();
@@ -137,7 +138,7 @@ pub fn EventsTab(billing_group_id: String) -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                        Err(error) => view! { <TabError error /> }.into_any(),
                     }
                 })
             }}

@@ -1,19 +1,32 @@
 use leptos::prelude::*;
 
 use crate::api::groups::{DeleteBillingGroup, RenameBillingGroup};
-use crate::model::billing::GroupPage;
+use crate::model::billing::GroupHeader;
 use crate::model::Role;
 use crate::paths::app_url;
 use crate::ui::forms::{action_error, ActionForm, FieldError};
 
 /// Name, accumulated costs (top right) and the action menu.
 #[component]
-pub fn GroupHeader(page: GroupPage, rename: ServerAction<RenameBillingGroup>) -> impl IntoView {
+pub fn GroupHeaderView(
+    header: GroupHeader,
+    rename: ServerAction<RenameBillingGroup>,
+) -> impl IntoView {
+    let page = header;
     let delete = ServerAction::<DeleteBillingGroup>::new();
     let group = page.group.clone();
     let can_change = page.role.allows(Role::Billing) && group.state_active;
     let rename_error = Signal::derive(action_error(rename));
     let delete_error = Signal::derive(action_error(delete));
+    // The menu closes once its action has done its work.
+    let menu = NodeRef::<leptos::html::Details>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = rename.value().get() {
+            if let Some(menu) = menu.get() {
+                menu.set_open(false);
+            }
+        }
+    });
     let projects_href = app_url(format!(
         "/billing-group/{}/projects",
         group.billing_group_id
@@ -27,8 +40,8 @@ pub fn GroupHeader(page: GroupPage, rename: ServerAction<RenameBillingGroup>) ->
             </p>
         }
         .into_any())
-    } else if !page.projects.is_empty() {
-        let count = page.projects.len();
+    } else if page.project_count > 0 {
+        let count = page.project_count;
         Some(view! {
             <p>
                 {format!(
@@ -70,7 +83,7 @@ pub fn GroupHeader(page: GroupPage, rename: ServerAction<RenameBillingGroup>) ->
                 <span class="muted">{page.costs.usd.to_string()} " · this month, before tax"</span>
             </div>
             {can_change.then(move || view! {
-                <details class="menu action-menu">
+                <details class="menu action-menu" node_ref=menu>
                     <summary aria-label="Billing group actions">"Actions"</summary>
                     <div class="menu-items">
                         <ActionForm action=rename attr:class="stack" attr:aria-label="Rename">

@@ -1,11 +1,11 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
+use super::TabError;
 use crate::api::invoices::get_invoices;
 use crate::model::invoices::sort_invoices;
 use crate::paths::app_url;
 use crate::ui::invoices::InvoiceTable;
-use crate::ui::ErrorPanel;
 
 /// The columns the list sorts by: (query value, header label).
 const SORTS: [(&str, &str); 4] = [
@@ -28,7 +28,8 @@ fn sort_field(key: &str) -> &'static str {
 /// Every invoice of the group, the running month's estimate included,
 /// sortable by column (links, so it sorts without JavaScript too).
 #[component]
-pub fn InvoicesTab(billing_group_id: String) -> impl IntoView {
+pub fn InvoicesTab() -> impl IntoView {
+    let billing_group_id = super::group_id()();
     let query = use_query_map();
     let id = billing_group_id.clone();
     let invoices = Resource::new(move || id.clone(), get_invoices);
@@ -66,7 +67,7 @@ pub fn InvoicesTab(billing_group_id: String) -> impl IntoView {
                                 .collect::<Vec<_>>();
                             view! { <InvoiceTable billing_group_id invoices=list sort_headers=headers /> }.into_any()
                         }
-                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                        Err(error) => view! { <TabError error /> }.into_any(),
                     }
                 })
             }}

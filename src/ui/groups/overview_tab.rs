@@ -1,6 +1,8 @@
 use leptos::prelude::*;
 
-use crate::model::billing::GroupPage;
+use super::{group_id, GroupActions, ProjectCosts, TabError};
+use crate::api::groups::get_group_overview;
+use crate::model::billing::GroupOverview;
 use crate::model::credits::AppliedCredit;
 use crate::model::invoices::ESTIMATE;
 use crate::paths::app_url;
@@ -9,66 +11,52 @@ use crate::ui::invoices::{CostChartView, InvoiceTable};
 /// Overview: the group's projects with this month's costs so far, the cost
 /// chart, the estimate and latest invoices, and the credits they use.
 #[component]
-pub fn OverviewTab(page: GroupPage) -> impl IntoView {
-    let id = page.group.billing_group_id.clone();
+pub fn OverviewTab() -> impl IntoView {
+    let id = group_id();
+    let actions = GroupActions::of_layout();
+    let overview = Resource::new(
+        move || (id(), actions.versions()),
+        |(id, _)| get_group_overview(id),
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading the overview…"</p> }>
+            {move || {
+                Suspend::new(async move {
+                    match overview.await {
+                        Ok(overview) => view! { <Overview overview /> }.into_any(),
+                        Err(error) => view! { <TabError error /> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Overview(overview: GroupOverview) -> impl IntoView {
+    let id = overview.billing_group_id.clone();
     let invoices_href = app_url(format!("/billing-group/{id}/invoices"));
     view! {
         <section class="panel" aria-labelledby="overview-projects">
             <h2 id="overview-projects">"Projects"</h2>
-            <ProjectCosts page=page.clone() />
+            <ProjectCosts projects=overview.projects.clone() />
         </section>
         <section class="panel" aria-labelledby="overview-costs">
             <h2 id="overview-costs">"Costs"</h2>
-            {page.chart.clone().map(|chart| view! { <CostChartView chart /> })}
+            <CostChartView chart=overview.chart.clone() />
         </section>
         <section class="panel" aria-labelledby="overview-invoices">
             <h2 id="overview-invoices">"Invoices"</h2>
-            <InvoiceTable billing_group_id=id.clone() invoices=page.invoices.clone() />
+            <InvoiceTable billing_group_id=id.clone() invoices=overview.invoices.clone() />
             <p>
                 <a href=invoices_href>"All invoices"</a>
             </p>
         </section>
         <section class="panel" aria-labelledby="overview-credits">
             <h2 id="overview-credits">"Applied credits"</h2>
-            <AppliedCredits billing_group_id=id.clone() credits=page.applied_credits.clone() />
+            <AppliedCredits billing_group_id=id.clone() credits=overview.applied_credits.clone() />
         </section>
     }
-}
-
-/// The group's projects and their month-to-date cost in this group.
-#[component]
-pub fn ProjectCosts(page: GroupPage) -> impl IntoView {
-    if page.projects.is_empty() {
-        return view! { <p class="muted">"No projects are assigned to this billing group."</p> }
-            .into_any();
-    }
-    view! {
-        <table>
-            <thead>
-                <tr>
-                    <th scope="col">"Project"</th>
-                    <th scope="col" class="num">"Cost this month (USD)"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {page
-                    .projects
-                    .into_iter()
-                    .map(|p| {
-                        view! {
-                            <tr>
-                                <td>
-                                    <a href=app_url(format!("/project/{}", p.project_name))>{p.project_name.clone()}</a>
-                                </td>
-                                <td class="num">{p.cost_usd.to_string()}</td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
-    }
-    .into_any()
 }
 
 /// Credits the running month is expected to use, then those issued
@@ -116,8 +104,8 @@ fn AppliedCredits(billing_group_id: String, credits: Vec<AppliedCredit>) -> impl
                                 <td>{c.period_begin.format("%Y-%m").to_string()}</td>
                                 <td><code>{c.code.clone()}</code></td>
                                 <td>{c.project_name.clone().unwrap_or_else(|| "All projects".into())}</td>
-                                <td class="num">{c.amount_usd.to_string()}</td>
-                                <td class="num">{format!("{} {}", c.amount_local, c.currency)}</td>
+                                <td class="num">{c.amount_usd.plain()}</td>
+                                <td class="num">{c.amount_local.to_string()}</td>
                             </tr>
                         }
                     })

@@ -1,122 +1,123 @@
+//! The layout of every tab of a billing group: name, accumulated costs and
+//! the action menu (the header's own data), the tabs, and the active tab
+//! (`<Outlet/>`, a child route with its own data).
+
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::components::Outlet;
+use leptos_router::hooks::use_location;
 
-use super::billing_info_tab::BillingInfoTab;
-use super::credits_tab::CreditsTab;
-use super::events_tab::EventsTab;
-use super::header::GroupHeader;
-use super::invoices_tab::InvoicesTab;
-use super::overview_tab::OverviewTab;
-use super::projects_tab::ProjectsTab;
-use super::TABS;
-use crate::api::billing_info::SaveBillingInfo;
-use crate::api::groups::{get_group_page, AssignProjects, MoveProject, RenameBillingGroup};
-use crate::model::billing::GroupPage;
+use super::header::GroupHeaderView;
+use super::{group_id, GroupActions, TABS};
+use crate::api::groups::get_group_header;
 use crate::paths::app_url;
 use crate::ui::layout::AppLayout;
-use crate::ui::not_found::NotFound;
 use crate::ui::ErrorPanel;
 
-/// Actions whose success changes what the page shows.
-#[derive(Clone, Copy)]
-pub struct GroupActions {
-    pub rename: ServerAction<RenameBillingGroup>,
-    pub move_project: ServerAction<MoveProject>,
-    pub assign: ServerAction<AssignProjects>,
-    pub save_info: ServerAction<SaveBillingInfo>,
+/// The active tab's URL segment, from the path (`overview` at the group's
+/// own URL).
+fn active_tab(path: &str, billing_group_id: &str) -> &'static str {
+    let rest = path
+        .split_once(&format!("/billing-group/{billing_group_id}"))
+        .map(|(_, rest)| rest.trim_matches('/'))
+        .unwrap_or_default();
+    TABS.iter()
+        .map(|(key, _)| *key)
+        .find(|key| *key == rest)
+        .unwrap_or("overview")
 }
 
 #[component]
-pub fn BillingGroupPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || params.read().get("billing_group_id").unwrap_or_default();
-    let tab = move || {
-        params
-            .read()
-            .get("tab")
-            .unwrap_or_else(|| "overview".to_string())
-    };
-    let actions = GroupActions {
-        rename: ServerAction::new(),
-        move_project: ServerAction::new(),
-        assign: ServerAction::new(),
-        save_info: ServerAction::new(),
-    };
-    let page = Resource::new(
-        move || {
-            (
-                id(),
-                tab(),
-                actions.rename.version().get(),
-                actions.move_project.version().get(),
-                actions.assign.version().get(),
-                actions.save_info.version().get(),
-            )
+pub fn BillingGroupLayout() -> impl IntoView {
+    let id = group_id();
+    let actions = GroupActions::new();
+    provide_context(actions);
+    let location = use_location();
+    let header = Resource::new(
+        {
+            let id = id.clone();
+            move || (id(), actions.versions())
         },
-        // The tab travels with the data, so a tab switch re-renders with it.
-        |(id, tab, ..)| async move {
-            let page = get_group_page(id, tab.clone()).await;
-            (tab, page)
-        },
+        |(id, _)| get_group_header(id),
     );
     view! {
         <AppLayout>
             <Suspense fallback=|| view! { <p class="muted">"Loading billing group…"</p> }>
-                {move || Suspend::new(async move {
-                    let (tab, page) = page.await;
-                    if !TABS.iter().any(|(key, _)| *key == tab) {
-                        return view! { <NotFound /> }.into_any();
-                    }
-                    match page {
-                        Ok(page) => view! { <GroupView page tab actions /> }.into_any(),
-                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
-                    }
-                })}
+                {move || {
+                    let id = id.clone();
+                    Suspend::new(async move {
+                        match header.await {
+                            Ok(header) => {
+                                let id = id();
+                                let tab = active_tab(&location.pathname.get_untracked(), &id);
+                                let label = TABS
+                                    .iter()
+                                    .find(|(key, _)| *key == tab)
+                                    .map(|(_, label)| *label)
+                                    .unwrap_or("Overview");
+                                let title = format!("{} · {label}", header.group.billing_group_name);
+                                view! {
+                                    <Title text=title />
+                                    <GroupHeaderView header rename=actions.rename />
+                                    <TabsNav billing_group_id=id />
+                                }
+                                    .into_any()
+                            }
+                            Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                        }
+                    })
+                }}
             </Suspense>
+            <section class="tab-body">
+                <Outlet />
+            </section>
         </AppLayout>
     }
 }
 
+/// The tabs as links, the current one marked.
 #[component]
-fn GroupView(page: GroupPage, tab: String, actions: GroupActions) -> impl IntoView {
-    let id = page.group.billing_group_id.clone();
-    let label = TABS
-        .iter()
-        .find(|(key, _)| *key == tab)
-        .map(|(_, l)| *l)
-        .unwrap_or("Overview");
-    let title = format!("{} · {label}", page.group.billing_group_name);
-    let body = match tab.as_str() {
-        "projects" => view! { <ProjectsTab page=page.clone() actions /> }.into_any(),
-        "invoices" => view! { <InvoicesTab billing_group_id=id.clone() /> }.into_any(),
-        "credits" => view! { <CreditsTab billing_group_id=id.clone() /> }.into_any(),
-        "events" => view! { <EventsTab billing_group_id=id.clone() /> }.into_any(),
-        "billing-information" => {
-            view! { <BillingInfoTab page=page.clone() action=actions.save_info /> }.into_any()
-        }
-        _ => view! { <OverviewTab page=page.clone() /> }.into_any(),
-    };
+fn TabsNav(billing_group_id: String) -> impl IntoView {
+    let location = use_location();
+    let id = billing_group_id.clone();
+    let current = move || active_tab(&location.pathname.get(), &id);
     view! {
-        <Title text=title />
-        <GroupHeader page=page.clone() rename=actions.rename />
         <nav class="tabs" aria-label="Billing group">
             {TABS
                 .iter()
                 .map(|(key, label)| {
                     let href = if *key == "overview" {
-                        app_url(format!("/billing-group/{id}"))
+                        app_url(format!("/billing-group/{billing_group_id}"))
                     } else {
-                        app_url(format!("/billing-group/{id}/{key}"))
+                        app_url(format!("/billing-group/{billing_group_id}/{key}"))
                     };
+                    let current = current.clone();
+                    let key = *key;
                     view! {
-                        <a href=href aria-current=(*key == tab).then_some("page")>
+                        <a href=href aria-current=move || (current() == key).then_some("page")>
                             {*label}
                         </a>
                     }
                 })
                 .collect_view()}
         </nav>
-        <section class="tab-body">{body}</section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::active_tab;
+
+    #[test]
+    fn the_active_tab_comes_from_the_path() {
+        assert_eq!(active_tab("/billing-group/g1", "g1"), "overview");
+        assert_eq!(
+            active_tab("/billing/billing-group/g1/projects", "g1"),
+            "projects"
+        );
+        assert_eq!(
+            active_tab("/billing-group/g1/billing-information", "g1"),
+            "billing-information"
+        );
     }
 }

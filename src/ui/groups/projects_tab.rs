@@ -1,18 +1,46 @@
 use leptos::prelude::*;
 use rust_decimal::Decimal;
 
-use super::overview_tab::ProjectCosts;
-use super::page::GroupActions;
-use crate::model::billing::GroupPage;
-use crate::model::Role;
+use super::{group_id, GroupActions, ProjectCosts, TabError};
+use crate::api::groups::get_group_projects;
+use crate::model::billing::GroupProjects;
+use crate::model::money::Money;
 use crate::ui::forms::{action_error, ActionForm, FieldError};
+
+/// The Projects tab's route: its data, then [`ProjectsView`].
+#[component]
+pub fn ProjectsTab() -> impl IntoView {
+    let id = group_id();
+    let actions = GroupActions::of_layout();
+    let data = Resource::new(
+        move || (id(), actions.versions()),
+        |(id, _)| get_group_projects(id),
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading projects…"</p> }>
+            {move || {
+                Suspend::new(async move {
+                    match data.await {
+                        Ok(page) => view! { <ProjectsView page actions /> }.into_any(),
+                        Err(error) => view! { <TabError error /> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// USD that the services running now cost over `hours`, as the preview says it.
+fn projected(run_rate_usd: Decimal, hours: i64) -> Money {
+    Money::usd(run_rate_usd * Decimal::from(hours))
+}
 
 /// The group's projects; assign others of the account; move one to another
 /// group (offered only when the account has another group).
 #[component]
-pub fn ProjectsTab(page: GroupPage, actions: GroupActions) -> impl IntoView {
-    let can_change = page.role.allows(Role::Billing) && page.group.state_active;
-    let group_id = page.group.billing_group_id.clone();
+fn ProjectsView(page: GroupProjects, actions: GroupActions) -> impl IntoView {
+    let can_change = page.can_change;
+    let group_id = page.billing_group_id.clone();
     let move_error = Signal::derive(action_error(actions.move_project));
     let assign_error = Signal::derive(action_error(actions.assign));
     let other_groups = page.other_groups.clone();
@@ -30,7 +58,7 @@ pub fn ProjectsTab(page: GroupPage, actions: GroupActions) -> impl IntoView {
             .map(|(_, name)| name.clone())
             .unwrap_or_default(),
     );
-    let group_name = page.group.billing_group_name.clone();
+    let group_name = page.billing_group_name.clone();
     let hours_left = page.hours_to_month_end;
     let preview_projects = page.projects.clone();
     let preview_group = group_name.clone();
@@ -39,11 +67,11 @@ pub fn ProjectsTab(page: GroupPage, actions: GroupActions) -> impl IntoView {
         let p = preview_projects
             .iter()
             .find(|p| p.project_name == project)?;
-        let projected = (p.run_rate_usd * Decimal::from(hours_left)).round_dp(2);
+        let projected = projected(p.run_rate_usd, hours_left).plain();
         let target = selected_target.get();
         let mut text = format!(
             "{} USD charged to {} so far this month stays on {}. About {} USD more (the services running now, {} USD/h for {} hours) would go to {} by month end.",
-            p.cost_usd,
+            p.cost_usd.plain(),
             project,
             preview_group,
             projected,
@@ -51,16 +79,20 @@ pub fn ProjectsTab(page: GroupPage, actions: GroupActions) -> impl IntoView {
             hours_left,
             target,
         );
-        if !p.credits_usd.is_zero() {
+        if !p.credits_usd.amount.is_zero() {
             text.push_str(&format!(
                 " {}'s credits are expected to pay {} USD of what stays; from the move on, {}'s credits pay for it.",
-                preview_group, p.credits_usd, target
+                preview_group,
+                p.credits_usd.plain(),
+                target
             ));
         }
-        if !p.earmarked_usd.is_zero() {
+        if !p.earmarked_usd.amount.is_zero() {
             text.push_str(&format!(
                 " Credits earmarked for {} ({} USD left) stay with {} and stop paying for it after the move.",
-                project, p.earmarked_usd, preview_group
+                project,
+                p.earmarked_usd.plain(),
+                preview_group
             ));
         }
         Some(text)
@@ -70,7 +102,7 @@ pub fn ProjectsTab(page: GroupPage, actions: GroupActions) -> impl IntoView {
     view! {
         <section class="panel" aria-labelledby="projects-heading">
             <h2 id="projects-heading">"Projects in this billing group"</h2>
-            <ProjectCosts page=page.clone() />
+            <ProjectCosts projects=page.projects.clone() />
         </section>
         {movable
             .then(|| {
@@ -131,12 +163,12 @@ pub fn ProjectsTab(page: GroupPage, actions: GroupActions) -> impl IntoView {
                                         view! {
                                             <tr>
                                                 <td>{p.project_name.clone()}</td>
-                                                <td class="num">{p.cost_usd.to_string()}</td>
-                                                <td class="num">{p.credits_usd.to_string()}</td>
+                                                <td class="num">{p.cost_usd.plain()}</td>
+                                                <td class="num">{p.credits_usd.plain()}</td>
                                                 <td class="num">
-                                                    {(p.run_rate_usd * Decimal::from(hours_left)).round_dp(2).to_string()}
+                                                    {projected(p.run_rate_usd, hours_left).plain()}
                                                 </td>
-                                                <td class="num">{p.earmarked_usd.to_string()}</td>
+                                                <td class="num">{p.earmarked_usd.plain()}</td>
                                             </tr>
                                         }
                                     })

@@ -2,9 +2,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use super::state_label;
 use crate::api::invoices::{get_invoice, SetInvoiceState};
-use crate::model::invoices::{InvoiceDetail, InvoiceParty, ESTIMATE, SETTABLE_STATES};
+use crate::model::invoices::{InvoiceDetail, InvoiceParty, ESTIMATE};
+use crate::model::states::{GroupState, InvoiceState, LineType, PaymentMethod};
 use crate::model::Role;
 use crate::paths::app_url;
 use crate::ui::forms::{action_error, ActionForm, FieldError};
@@ -59,11 +59,9 @@ fn InvoiceView(detail: InvoiceDetail, set_state: ServerAction<SetInvoiceState>) 
         "/billing-group/{}/invoices/{}",
         detail.billing_group_id, s.invoice_number
     ));
-    let currency = s.currency.clone();
-    let vat_amount = s.total_inc_vat - s.total_vat_zero;
-    let can_change_state = !is_estimate
-        && detail.role.allows(Role::Admin)
-        && !matches!(s.state.as_str(), "paid" | "waived");
+    let currency = s.currency;
+    let vat_amount = s.total_inc_vat + -s.total_vat_zero;
+    let can_change_state = !is_estimate && detail.role.allows(Role::Admin) && !s.state.is_settled();
     let state_error = Signal::derive(action_error(set_state));
     let groups = detail.lines_by_project();
     view! {
@@ -87,7 +85,7 @@ fn InvoiceView(detail: InvoiceDetail, set_state: ServerAction<SetInvoiceState>) 
             <dt>"Billing group"</dt>
             <dd>
                 {detail.billing_group_name.clone()}
-                {(detail.billing_group_state == "deleted").then(|| view! { <span class="badge">"deleted"</span> })}
+                {(detail.billing_group_state == GroupState::Deleted).then(|| view! { <span class="badge">"deleted"</span> })}
             </dd>
             <dt>"Period"</dt>
             <dd>
@@ -99,7 +97,7 @@ fn InvoiceView(detail: InvoiceDetail, set_state: ServerAction<SetInvoiceState>) 
             </dd>
             <dt>"State"</dt>
             <dd>
-                <span class=format!("state {}", s.state)>{state_label(&s.state)}</span>
+                <span class=format!("state {}", s.state)>{s.state.label()}</span>
             </dd>
             <dt>"Issue date"</dt>
             <dd>{s.issue_date.map(|d| d.to_string()).unwrap_or_else(|| "When the month closes".into())}</dd>
@@ -109,10 +107,10 @@ fn InvoiceView(detail: InvoiceDetail, set_state: ServerAction<SetInvoiceState>) 
             <dd>{format!("{} (1 USD = {} {})", currency, detail.exchange_rate.normalize(), currency)}</dd>
             <dt>"Payment"</dt>
             <dd>
-                {match detail.payment_method.as_str() {
-                    "card" => "Card".to_string(),
-                    "no_payment_expected" => "No payment method on file".to_string(),
-                    _ => "Pay by invoice".to_string(),
+                {match detail.payment_method {
+                    PaymentMethod::Card => "Card".to_string(),
+                    PaymentMethod::NoPaymentExpected => "No payment method on file".to_string(),
+                    PaymentMethod::Email => "Pay by invoice".to_string(),
                 }}
             </dd>
         </dl>
@@ -127,13 +125,13 @@ fn InvoiceView(detail: InvoiceDetail, set_state: ServerAction<SetInvoiceState>) 
                     <th scope="col">"Description"</th>
                     <th scope="col" class="num">"Hours"</th>
                     <th scope="col" class="num">"USD"</th>
-                    <th scope="col" class="num">{currency.clone()}</th>
+                    <th scope="col" class="num">{currency.code()}</th>
                 </tr>
             </thead>
             {groups
                 .into_iter()
                 .map(|(project, lines, subtotal)| {
-                    let has_credits = lines.iter().any(|l| l.line_type == "credit_consumption");
+                    let has_credits = lines.iter().any(|l| l.line_type == LineType::CreditConsumption);
                     let heading = project.clone().unwrap_or_else(|| {
                         if has_credits { "Credits and tax".into() } else { "Tax".into() }
                     });
@@ -153,8 +151,8 @@ fn InvoiceView(detail: InvoiceDetail, set_state: ServerAction<SetInvoiceState>) 
                                             <td>{line.service_name.clone().unwrap_or_default()}</td>
                                             <td>{line.description.clone()}</td>
                                             <td class="num">{line.hours.map(|h| h.to_string()).unwrap_or_default()}</td>
-                                            <td class="num">{line.line_total_usd.to_string()}</td>
-                                            <td class="num">{line.line_total_local.to_string()}</td>
+                                            <td class="num">{line.line_total_usd.plain()}</td>
+                                            <td class="num">{line.line_total_local.plain()}</td>
                                         </tr>
                                     }
                                 })
@@ -165,7 +163,7 @@ fn InvoiceView(detail: InvoiceDetail, set_state: ServerAction<SetInvoiceState>) 
                                     view! {
                                         <tr class="subtotal">
                                             <td colspan="4">{format!("Subtotal {heading}")}</td>
-                                            <td class="num">{subtotal.to_string()}</td>
+                                            <td class="num">{subtotal.plain()}</td>
                                         </tr>
                                     }
                                 })}
@@ -176,11 +174,11 @@ fn InvoiceView(detail: InvoiceDetail, set_state: ServerAction<SetInvoiceState>) 
         </table>
         <dl class="totals" aria-label="Totals">
             <dt>"Total excl. VAT"</dt>
-            <dd>{format!("{} {}", s.total_vat_zero, currency)}</dd>
+            <dd>{s.total_vat_zero.to_string()}</dd>
             <dt>{format!("VAT {} %", detail.vat_rate.normalize())}</dt>
-            <dd>{format!("{} {}", vat_amount, currency)}</dd>
+            <dd>{vat_amount.to_string()}</dd>
             <dt>"Total incl. VAT"</dt>
-            <dd>{format!("{} {}", s.total_inc_vat, currency)}</dd>
+            <dd>{s.total_inc_vat.to_string()}</dd>
         </dl>
         {(!detail.vat_note.is_empty()).then(|| view! { <p class="muted">{detail.vat_note.clone()}</p> })}
         {(!detail.customer.extra_text.is_empty())
@@ -195,9 +193,9 @@ fn InvoiceView(detail: InvoiceDetail, set_state: ServerAction<SetInvoiceState>) 
                             <input type="hidden" name="invoice_number" value=s.invoice_number.clone() />
                             <label for="invoice-state">"New state"</label>
                             <select id="invoice-state" name="state">
-                                {SETTABLE_STATES
+                                {InvoiceState::SETTABLE
                                     .iter()
-                                    .map(|st| view! { <option value=*st>{state_label(st)}</option> })
+                                    .map(|st| view! { <option value=st.as_str()>{st.label()}</option> })
                                     .collect_view()}
                             </select>
                             <button type="submit" disabled=move || set_state.pending().get()>

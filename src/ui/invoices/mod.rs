@@ -12,19 +12,6 @@ use leptos::prelude::*;
 use crate::model::invoices::{InvoiceSummary, ESTIMATE};
 use crate::paths::app_url;
 
-/// What people read for a state.
-pub fn state_label(state: &str) -> &'static str {
-    match state {
-        "estimate" => "Estimate",
-        "mailed" => "Mailed",
-        "due" => "Due",
-        "paid" => "Paid",
-        "waived" => "Waived",
-        "uncollectible" => "Uncollectible",
-        _ => "Unknown",
-    }
-}
-
 /// The invoices as a table; with `sort_headers` ((href, label, aria-sort)
 /// for Invoice, Period, State, Total incl. VAT) the headers sort it.
 #[component]
@@ -82,11 +69,11 @@ pub fn InvoiceTable(
                                 </td>
                                 <td>{invoice.period_begin.format("%Y-%m").to_string()}</td>
                                 <td>
-                                    <span class=format!("state {}", invoice.state)>{state_label(&invoice.state)}</span>
+                                    <span class=format!("state {}", invoice.state)>{invoice.state.label()}</span>
                                 </td>
-                                <td class="num">{invoice.total_vat_zero.to_string()}</td>
-                                <td class="num">{invoice.total_inc_vat.to_string()}</td>
-                                <td>{invoice.currency.clone()}</td>
+                                <td class="num">{invoice.total_vat_zero.plain()}</td>
+                                <td class="num">{invoice.total_inc_vat.plain()}</td>
+                                <td>{invoice.currency.code()}</td>
                                 <td>{invoice.issue_date.map(|d| d.to_string()).unwrap_or_default()}</td>
                                 <td>{invoice.due_date.map(|d| d.to_string()).unwrap_or_default()}</td>
                             </tr>

@@ -1,4 +1,6 @@
 use leptos::prelude::*;
+
+use crate::model::states::ServiceState;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_params_map;
@@ -113,12 +115,7 @@ fn ServicesTable(
                         .map(|s| {
                             let project_name = project_name.clone();
                             let service_name = s.service_name.clone();
-                            let state_label = match s.state.as_str() {
-                                "running" => "Running",
-                                "powered_off" => "Powered off",
-                                "terminated" => "Terminated",
-                                _ => "Not started",
-                            };
+                            let state_label = s.state.label();
                             view! {
                                 <tr>
                                     <td>{s.service_name}</td>
@@ -129,9 +126,9 @@ fn ServicesTable(
                                     <td>
                                         <span class=format!("state {}", s.state)>{state_label}</span>
                                     </td>
-                                    {(can_power && s.state != "terminated")
+                                    {(can_power && s.state != ServiceState::Terminated)
                                         .then(|| {
-                                            let running = s.state == "running";
+                                            let running = s.state == ServiceState::Running;
                                             let (value, label) = if running {
                                                 ("off", format!("Power off {service_name}"))
                                             } else {

@@ -1,0 +1,197 @@
+//! The closed sets of values the database stores as text: a group's state,
+//! payment methods, invoice states, invoice line types, a service's state,
+//! event types. Each is an enum with its stored name, so a typo is a
+//! compile error, not a comparison that is never true.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A stored name that is not one of the enum's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} '{value}'")]
+pub struct UnknownValue {
+    pub kind: &'static str,
+    pub value: String,
+}
+
+/// Declares an enum of stored names: `as_str`, `parse`, `ALL`, `Display`,
+/// `TryFrom<String>` (how records decode it) and serde as the name.
+macro_rules! stored_names {
+    ($(#[$meta:meta])* $name:ident ($kind:literal) { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+
+            pub fn parse(value: &str) -> Option<$name> {
+                $name::ALL.iter().copied().find(|v| v.as_str() == value)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = UnknownValue;
+            fn try_from(value: String) -> Result<Self, UnknownValue> {
+                $name::parse(&value).ok_or(UnknownValue { kind: $kind, value })
+            }
+        }
+    };
+}
+
+stored_names! {
+    /// A billing group is active until deleted (rule 4); a deleted group's
+    /// invoices and events stay readable.
+    GroupState ("group state") {
+        Active = "active",
+        Deleted = "deleted",
+    }
+}
+
+stored_names! {
+    /// Rule 12: a card, pay by invoice (`email`), or nothing to pay.
+    PaymentMethod ("payment method") {
+        Card = "card",
+        /// Pay by invoice, sent to the billing emails.
+        Email = "email",
+        NoPaymentExpected = "no_payment_expected",
+    }
+}
+
+impl PaymentMethod {
+    /// How the Billing information tab names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            PaymentMethod::Card => "Card",
+            PaymentMethod::Email => "Pay by invoice",
+            PaymentMethod::NoPaymentExpected => "No payment expected",
+        }
+    }
+}
+
+stored_names! {
+    /// An invoice's state (Aiven's names). `estimate` is the running month,
+    /// never stored.
+    InvoiceState ("invoice state") {
+        Estimate = "estimate",
+        Mailed = "mailed",
+        Due = "due",
+        Paid = "paid",
+        Waived = "waived",
+        Uncollectible = "uncollectible",
+    }
+}
+
+impl InvoiceState {
+    /// The states an admin may set on an issued invoice.
+    pub const SETTABLE: [InvoiceState; 3] = [
+        InvoiceState::Paid,
+        InvoiceState::Waived,
+        InvoiceState::Uncollectible,
+    ];
+
+    /// What people read for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            InvoiceState::Estimate => "Estimate",
+            InvoiceState::Mailed => "Mailed",
+            InvoiceState::Due => "Due",
+            InvoiceState::Paid => "Paid",
+            InvoiceState::Waived => "Waived",
+            InvoiceState::Uncollectible => "Uncollectible",
+        }
+    }
+
+    /// Settled invoices do not change state any more.
+    pub fn is_settled(self) -> bool {
+        matches!(self, InvoiceState::Paid | InvoiceState::Waived)
+    }
+}
+
+stored_names! {
+    /// What an invoice line is (Aiven's names).
+    LineType ("invoice line type") {
+        ServiceCharge = "service_charge",
+        CreditConsumption = "credit_consumption",
+        ExtraCharge = "extra_charge",
+        Rounding = "rounding",
+        Vat = "vat",
+    }
+}
+
+stored_names! {
+    /// A service's state, from its latest run.
+    ServiceState ("service state") {
+        Running = "running",
+        PoweredOff = "powered_off",
+        Terminated = "terminated",
+        NeverStarted = "never_started",
+    }
+}
+
+impl ServiceState {
+    /// What people read for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ServiceState::Running => "Running",
+            ServiceState::PoweredOff => "Powered off",
+            ServiceState::Terminated => "Terminated",
+            ServiceState::NeverStarted => "Not started",
+        }
+    }
+}
+
+stored_names! {
+    /// Every kind of event the logs hold (rule 11).
+    EventType ("event type") {
+        BillingGroupCreated = "billing_group_created",
+        BillingGroupRenamed = "billing_group_renamed",
+        BillingGroupDeleted = "billing_group_deleted",
+        BillingInfoChanged = "billing_info_changed",
+        PrimaryBillingGroupChanged = "primary_billing_group_changed",
+        ProjectAdded = "project_added",
+        ProjectMovedIn = "project_moved_in",
+        ProjectMovedOut = "project_moved_out",
+        CreditClaimed = "credit_claimed",
+        CreditConsumed = "credit_consumed",
+        InvoiceIssued = "invoice_issued",
+        InvoiceStateChanged = "invoice_state_changed",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_names_round_trip_and_refuse_strangers() {
+        for state in InvoiceState::ALL {
+            assert_eq!(InvoiceState::parse(state.as_str()), Some(*state));
+        }
+        assert_eq!(
+            PaymentMethod::try_from("email".to_string()),
+            Ok(PaymentMethod::Email)
+        );
+        let error = LineType::try_from("discount".to_string()).unwrap_err();
+        assert_eq!(error.to_string(), "unknown invoice line type 'discount'");
+        assert_eq!(
+            serde_json::to_string(&PaymentMethod::NoPaymentExpected).unwrap(),
+            "\"no_payment_expected\""
+        );
+    }
+}

@@ -1,0 +1,391 @@
+//! What an invoice says (rules 8 and 9), before it is numbered: a line per
+//! project and service, a line per credit it uses, VAT, totals. A pure
+//! function of the charges, the rate and the group's billing details; the
+//! month close, the running estimate and the header's accumulated costs
+//! all draft through here.
+//!
+//! Rounding (one rule, `Currency::round`): each line is rounded on its own
+//! to the currency's minor unit, half away from zero — USD from the exact
+//! charge, local from the exact charge times the rate. `total_vat_zero` is
+//! the sum of the rounded non-VAT lines, VAT is that total times the rate,
+//! rounded the same way, and `total_inc_vat` is their sum: so both totals
+//! equal the sum of their lines to the cent.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use super::costs::Charge;
+use super::credit_rule::Allocation;
+use crate::model::billing::AccumulatedCosts;
+use crate::model::countries::{country_name, EU_COUNTRIES};
+use crate::model::credits::display_code;
+use crate::model::invoices::{InvoiceLine, InvoiceParty, InvoiceSummary, ESTIMATE};
+use crate::model::money::{Currency, Money};
+use crate::model::states::{InvoiceState, LineType, PaymentMethod};
+use crate::server::config::Seller;
+use crate::server::store::{
+    BillingGroupRecord, CreditUse, DbDecimal, InvoiceLineRecord, InvoiceRecord, NewInvoice,
+};
+
+pub const REVERSE_CHARGE_NOTE: &str = "Reverse charge: VAT to be accounted for by the recipient \
+     (Article 196, Council Directive 2006/112/EC).";
+
+/// The VAT of an invoice: rate in percent and the note printed with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vat {
+    pub rate: Decimal,
+    pub note: String,
+}
+
+/// Rule 9. Customer in the seller's country (or no country given yet):
+/// domestic VAT. EU business with a VAT ID: reverse charge at 0 %. EU
+/// customer without a VAT ID (a consumer): the seller's VAT. Outside the
+/// EU: 0 %, no VAT charged.
+pub fn vat_for(seller: &Seller, country_code: &str, vat_id: &str) -> Vat {
+    let country = country_code.trim().to_ascii_uppercase();
+    let in_eu = EU_COUNTRIES.contains(&country.as_str());
+    let domestic = Vat {
+        rate: seller.vat_rate,
+        note: String::new(),
+    };
+    if country.is_empty() || country == seller.country_code {
+        domestic
+    } else if in_eu && !vat_id.trim().is_empty() {
+        Vat {
+            rate: Decimal::ZERO,
+            note: REVERSE_CHARGE_NOTE.into(),
+        }
+    } else if in_eu {
+        domestic
+    } else {
+        Vat {
+            rate: Decimal::ZERO,
+            note: "Export of services outside the EU: no VAT charged.".into(),
+        }
+    }
+}
+
+/// A line per project and service, by project then service: each charge
+/// rounded on its own in USD and, at `exchange_rate`, in `currency`.
+pub fn service_lines(
+    charges: &[&Charge],
+    period: (DateTime<Utc>, DateTime<Utc>),
+    exchange_rate: Decimal,
+    currency: Currency,
+) -> Vec<InvoiceLineRecord> {
+    let mut charges: Vec<&&Charge> = charges.iter().collect();
+    charges.sort_by(|a, b| {
+        (&a.project_name, &a.service_name).cmp(&(&b.project_name, &b.service_name))
+    });
+    charges
+        .into_iter()
+        .enumerate()
+        .map(|(index, charge)| InvoiceLineRecord {
+            line_no: index as i64 + 1,
+            line_type: LineType::ServiceCharge,
+            description: format!(
+                "{} {} in {}: {} h at {} USD/h",
+                charge.service_type,
+                charge.plan,
+                charge.cloud_name,
+                charge.hours,
+                charge.hourly_price_usd.normalize()
+            ),
+            project_name: Some(charge.project_name.clone()),
+            service_name: Some(charge.service_name.clone()),
+            service_type: Some(charge.service_type.clone()),
+            service_plan: Some(charge.plan.clone()),
+            cloud_name: Some(charge.cloud_name.clone()),
+            hours: Some(charge.hours),
+            timestamp_begin: Some(period.0),
+            timestamp_end: Some(period.1),
+            line_total_usd: DbDecimal(Currency::USD.round(charge.amount_usd)),
+            line_total_local: DbDecimal(currency.round(charge.amount_usd * exchange_rate)),
+            local_currency: currency,
+            credit_code: None,
+        })
+        .collect()
+}
+
+/// Rule 7: the month's charges before credits and VAT, as the sum of the
+/// invoice's service lines — so the header, the estimate and the API
+/// agree to the cent. Without a rate (`None`), only in USD.
+pub fn accumulated(
+    charges: &[&Charge],
+    period: (DateTime<Utc>, DateTime<Utc>),
+    exchange_rate: Option<Decimal>,
+    currency: Currency,
+) -> AccumulatedCosts {
+    let lines = service_lines(
+        charges,
+        period,
+        exchange_rate.unwrap_or(Decimal::ONE),
+        currency,
+    );
+    let usd: Decimal = lines.iter().map(|l| l.line_total_usd.0).sum();
+    let local: Decimal = lines.iter().map(|l| l.line_total_local.0).sum();
+    AccumulatedCosts {
+        usd: Money::usd(usd),
+        local: exchange_rate.map(|_| Money::of(local, currency)),
+    }
+}
+
+/// The invoice of one group for one period: service lines, a line per
+/// credit it uses (never taking the invoice below zero), and VAT on what
+/// remains.
+pub fn draft_invoice(
+    group: &BillingGroupRecord,
+    charges: &[&Charge],
+    period: (DateTime<Utc>, DateTime<Utc>),
+    exchange_rate: Decimal,
+    vat: &Vat,
+    credits: &[Allocation],
+) -> NewInvoice {
+    let currency = group.billing_currency;
+    let mut lines = service_lines(charges, period, exchange_rate, currency);
+    let credit_uses = credit_lines(&mut lines, credits, period, exchange_rate, currency);
+    let total_usd: Decimal = lines.iter().map(|l| l.line_total_usd.0).sum();
+    let total_vat_zero: Decimal = lines.iter().map(|l| l.line_total_local.0).sum();
+    let hundred = Decimal::from(100);
+    let vat_local = currency.round(total_vat_zero * vat.rate / hundred);
+    lines.push(InvoiceLineRecord {
+        line_no: lines.len() as i64 + 1,
+        line_type: LineType::Vat,
+        description: if vat.note.is_empty() {
+            format!("VAT {} %", vat.rate.normalize())
+        } else {
+            format!("VAT {} % — {}", vat.rate.normalize(), vat.note)
+        },
+        project_name: None,
+        service_name: None,
+        service_type: None,
+        service_plan: None,
+        cloud_name: None,
+        hours: None,
+        timestamp_begin: Some(period.0),
+        timestamp_end: Some(period.1),
+        line_total_usd: DbDecimal(Currency::USD.round(total_usd * vat.rate / hundred)),
+        line_total_local: DbDecimal(vat_local),
+        local_currency: currency,
+        credit_code: None,
+    });
+    let total_inc_vat = total_vat_zero + vat_local;
+    NewInvoice {
+        billing_group_id: group.billing_group_id.clone(),
+        account_id: group.account_id.clone(),
+        period_begin: period.0,
+        period_end: period.1,
+        state: state_at_issue(group.payment_method, total_inc_vat),
+        currency,
+        exchange_rate,
+        vat_rate: vat.rate,
+        vat_note: vat.note.clone(),
+        total_usd,
+        total_vat_zero,
+        total_inc_vat,
+        issue_date: period.1.date_naive(),
+        due_date: period.1.date_naive(),
+        download_cookie: String::new(),
+        payment_method: group.payment_method,
+        customer: customer_of(group),
+        lines,
+        credit_uses,
+    }
+}
+
+/// An invoice's state when issued: nothing to pay, or paid by card at
+/// issue (recorded; there is no processor) → paid; pay by invoice →
+/// mailed; no payment method on file yet → due.
+fn state_at_issue(payment_method: PaymentMethod, total_inc_vat: Decimal) -> InvoiceState {
+    if total_inc_vat.is_zero() {
+        return InvoiceState::Paid;
+    }
+    match payment_method {
+        PaymentMethod::Card => InvoiceState::Paid,
+        PaymentMethod::Email => InvoiceState::Mailed,
+        PaymentMethod::NoPaymentExpected => InvoiceState::Due,
+    }
+}
+
+/// Appends a `credit_consumption` line per credit: its exact share rounded
+/// like any line, but never more than the charges still unpaid on the
+/// invoice in either currency (rounding must not take it below zero).
+fn credit_lines(
+    lines: &mut Vec<InvoiceLineRecord>,
+    credits: &[Allocation],
+    period: (DateTime<Utc>, DateTime<Utc>),
+    exchange_rate: Decimal,
+    currency: Currency,
+) -> Vec<CreditUse> {
+    let mut unpaid_usd: Decimal = lines.iter().map(|l| l.line_total_usd.0).sum();
+    let mut unpaid_local: Decimal = lines.iter().map(|l| l.line_total_local.0).sum();
+    let mut uses = Vec::new();
+    for credit in credits {
+        let usd = Currency::USD.round(credit.total).min(unpaid_usd);
+        if usd <= Decimal::ZERO {
+            continue;
+        }
+        let local = currency
+            .round(usd * exchange_rate)
+            .min(unpaid_local)
+            .max(Decimal::ZERO);
+        unpaid_usd -= usd;
+        unpaid_local -= local;
+        let code = display_code(&credit.code);
+        lines.push(InvoiceLineRecord {
+            line_no: lines.len() as i64 + 1,
+            line_type: LineType::CreditConsumption,
+            description: match &credit.earmarked_project_name {
+                Some(project) => format!(
+                    "Credit {code} ({}), earmarked for {project}",
+                    credit.credit_type
+                ),
+                None => format!("Credit {code} ({})", credit.credit_type),
+            },
+            project_name: credit.earmarked_project_name.clone(),
+            service_name: None,
+            service_type: None,
+            service_plan: None,
+            cloud_name: None,
+            hours: None,
+            timestamp_begin: Some(period.0),
+            timestamp_end: Some(period.1),
+            line_total_usd: DbDecimal(-usd),
+            line_total_local: DbDecimal(-local),
+            local_currency: currency,
+            credit_code: Some(credit.code.clone()),
+        });
+        uses.push(CreditUse {
+            code: credit.code.clone(),
+            amount_usd: usd,
+            remaining_before: credit.remaining_before,
+            earmarked_project_name: credit.earmarked_project_name.clone(),
+        });
+    }
+    uses
+}
+
+/// The customer's billing details as an invoice freezes them.
+pub fn customer_of(group: &BillingGroupRecord) -> InvoiceParty {
+    let mut address_lines = group.address_lines.0.clone();
+    let city_line = [
+        group.zip_code.as_str(),
+        group.city.as_str(),
+        group.state.as_str(),
+    ]
+    .iter()
+    .filter(|s| !s.is_empty())
+    .copied()
+    .collect::<Vec<_>>()
+    .join(" ");
+    if !city_line.is_empty() {
+        address_lines.push(city_line);
+    }
+    InvoiceParty {
+        name: if group.company.is_empty() {
+            group.billing_group_name.clone()
+        } else {
+            group.company.clone()
+        },
+        address_lines,
+        country_code: group.country_code.clone(),
+        country: country_name(&group.country_code)
+            .unwrap_or_default()
+            .to_string(),
+        vat_id: group.vat_id.clone(),
+        emails: group.billing_emails.0.clone(),
+        extra_text: group.billing_extra_text.clone(),
+    }
+}
+
+pub fn seller_party(seller: &Seller) -> InvoiceParty {
+    InvoiceParty {
+        name: seller.name.clone(),
+        address_lines: seller.address_lines.clone(),
+        country_code: seller.country_code.clone(),
+        country: country_name(&seller.country_code)
+            .unwrap_or_default()
+            .to_string(),
+        vat_id: seller.vat_id.clone(),
+        emails: Vec::new(),
+        extra_text: String::new(),
+    }
+}
+
+/// The running month's draft. Without a rate for today (`rate` None) it
+/// is in USD, with a notice saying so.
+pub fn estimate_draft(
+    seller: &Seller,
+    group: &BillingGroupRecord,
+    own: &[&Charge],
+    month: (DateTime<Utc>, DateTime<Utc>),
+    rate: Option<Decimal>,
+    credits: &[Allocation],
+) -> (NewInvoice, Option<String>) {
+    let vat = vat_for(seller, &group.country_code, &group.vat_id);
+    let (mut draft, notice) = match rate {
+        Some(rate) => (draft_invoice(group, own, month, rate, &vat, credits), None),
+        None => {
+            let mut in_usd = group.clone();
+            in_usd.billing_currency = Currency::USD;
+            (
+                draft_invoice(&in_usd, own, month, Decimal::ONE, &vat, credits),
+                Some(format!(
+                    "No exchange rate for {} is in force today, so this estimate is in USD.",
+                    group.billing_currency
+                )),
+            )
+        }
+    };
+    draft.state = InvoiceState::Estimate;
+    (draft, notice)
+}
+
+pub fn estimate_summary(draft: &NewInvoice) -> InvoiceSummary {
+    InvoiceSummary {
+        invoice_number: ESTIMATE.into(),
+        period_begin: draft.period_begin,
+        period_end: draft.period_end,
+        state: InvoiceState::Estimate,
+        currency: draft.currency,
+        total_vat_zero: Money::of(draft.total_vat_zero, draft.currency),
+        total_inc_vat: Money::of(draft.total_inc_vat, draft.currency),
+        issue_date: None,
+        due_date: None,
+        download_cookie: None,
+    }
+}
+
+pub fn summary_of(record: &InvoiceRecord) -> InvoiceSummary {
+    InvoiceSummary {
+        invoice_number: record.invoice_number.clone(),
+        period_begin: record.period_begin,
+        period_end: record.period_end,
+        state: record.state,
+        currency: record.currency,
+        total_vat_zero: Money::of(record.total_vat_zero.0, record.currency),
+        total_inc_vat: Money::of(record.total_inc_vat.0, record.currency),
+        issue_date: Some(record.issue_date),
+        due_date: Some(record.due_date),
+        download_cookie: Some(record.download_cookie.clone()),
+    }
+}
+
+pub fn line_of(line: &InvoiceLineRecord) -> InvoiceLine {
+    InvoiceLine {
+        line_type: line.line_type,
+        description: line.description.clone(),
+        project_name: line.project_name.clone(),
+        service_name: line.service_name.clone(),
+        service_type: line.service_type.clone(),
+        service_plan: line.service_plan.clone(),
+        cloud_name: line.cloud_name.clone(),
+        hours: line.hours,
+        timestamp_begin: line.timestamp_begin,
+        timestamp_end: line.timestamp_end,
+        line_total_usd: Money::usd(line.line_total_usd.0),
+        line_total_local: Money::of(line.line_total_local.0, line.local_currency),
+        local_currency: line.local_currency,
+        credit_code: line.credit_code.as_deref().map(display_code),
+    }
+}

@@ -1,0 +1,284 @@
+//! The billing group page: its header (above every tab) and the tabs that
+//! show the running month — Overview and Projects (with the move preview)
+//! — and Billing information. Each is read on its own; the month comes
+//! from `MonthToDate`, the one loader.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use super::access::authorized_group;
+use super::calendar::{month_of, period_name};
+use super::costs;
+use super::credits::applied_of;
+use super::drafts::{estimate_summary, summary_of};
+use super::month_to_date::{MonthToDate, WithCredits};
+use super::present::to_model;
+use crate::error::{AppError, AppResult};
+use crate::model::billing::{
+    BillingInfoPage, GroupHeader, GroupOverview, GroupProjects, ProjectCost,
+};
+use crate::model::credits::{display_code, AppliedCredit};
+use crate::model::invoices::{CostChart, ESTIMATE};
+use crate::model::money::{Currency, Money};
+use crate::model::states::LineType;
+use crate::model::{CurrentUser, Role};
+use crate::server::config::Seller;
+use crate::server::store::{ProjectRecord, Store};
+
+/// Credit lines of issued invoices the Overview lists.
+const APPLIED_CREDITS_SHOWN: i64 = 10;
+
+/// Projects stacked in the cost chart; the rest are summed into one stack,
+/// so the chart (and the page) stay small in a group of any size.
+const CHART_PROJECTS: usize = 7;
+
+/// Name, account, accumulated costs (rule 7) and what the action menu needs.
+pub async fn header(
+    store: &dyn Store,
+    user: &CurrentUser,
+    billing_group_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<GroupHeader> {
+    let (group, role) = authorized_group(store, user, billing_group_id, Role::Viewer).await?;
+    let account = store
+        .account(&group.account_id)
+        .await?
+        .ok_or(AppError::Internal)?;
+    let project_count = store
+        .projects_of_group(&group.billing_group_id)
+        .await?
+        .len() as i64;
+    let month = MonthToDate::load(store, group, now, WithCredits::No).await?;
+    Ok(GroupHeader {
+        is_primary: account.primary_billing_group_id == month.group.billing_group_id,
+        account_name: account.account_name,
+        role,
+        costs: month.accumulated(),
+        project_count,
+        group: to_model(month.group),
+    })
+}
+
+/// The Billing information tab.
+pub async fn billing_info_page(
+    store: &dyn Store,
+    user: &CurrentUser,
+    billing_group_id: &str,
+) -> AppResult<BillingInfoPage> {
+    let (group, role) = authorized_group(store, user, billing_group_id, Role::Viewer).await?;
+    Ok(BillingInfoPage {
+        editable: role.allows(Role::Billing) && group.is_active(),
+        group: to_model(group),
+    })
+}
+
+/// The group's projects with what the month holds for each: cost so far,
+/// and (for the move preview) run rate, what credits pay of it, and what
+/// credits earmarked for it hold.
+fn project_costs(month: &MonthToDate, projects: &[&ProjectRecord]) -> Vec<ProjectCost> {
+    let costs = month.cost_by_project();
+    let run_rates = month.run_rates();
+    let credits = month.credits_by_project();
+    // Credits earmarked for a project stay with the group when it moves.
+    let mut earmarked: BTreeMap<&str, Decimal> = BTreeMap::new();
+    for credit in month
+        .credits
+        .iter()
+        .filter(|c| c.expire_time.is_none_or(|e| e > month.now))
+    {
+        if let Some(project) = &credit.earmarked_project_name {
+            *earmarked.entry(project.as_str()).or_default() += credit.remaining_value_usd.0;
+        }
+    }
+    projects
+        .iter()
+        .map(|p| {
+            let name = p.project_name.as_str();
+            ProjectCost {
+                project_name: p.project_name.clone(),
+                cost_usd: costs
+                    .get(name)
+                    .copied()
+                    .unwrap_or(Money::zero(Currency::USD)),
+                run_rate_usd: run_rates.get(name).copied().unwrap_or_default(),
+                credits_usd: Money::usd(credits.get(name).copied().unwrap_or_default()),
+                earmarked_usd: Money::usd(earmarked.get(name).copied().unwrap_or_default()),
+            }
+        })
+        .collect()
+}
+
+/// The Overview: projects with this month's costs, the cost chart, the
+/// estimate and the latest invoices, and applied credits.
+pub async fn overview(
+    store: &dyn Store,
+    seller: &Seller,
+    user: &CurrentUser,
+    billing_group_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<GroupOverview> {
+    let (group, _) = authorized_group(store, user, billing_group_id, Role::Viewer).await?;
+    let projects = store.projects_of_group(&group.billing_group_id).await?;
+    let month = MonthToDate::load(store, group, now, WithCredits::Yes).await?;
+    let group = &month.group;
+    let mut invoices = Vec::new();
+    let mut applied_credits = Vec::new();
+    let mut running_month_usd = None;
+    if group.is_active() {
+        // The estimate: the same draft a close makes, with what the
+        // group's credits are expected to pay.
+        let (draft, _) = month.estimate(seller);
+        invoices.push(estimate_summary(&draft));
+        running_month_usd = Some(draft.total_usd);
+        applied_credits.extend(
+            draft
+                .lines
+                .iter()
+                .filter(|l| l.line_type == LineType::CreditConsumption)
+                .map(|l| AppliedCredit {
+                    invoice_number: ESTIMATE.into(),
+                    period_begin: month.month.0,
+                    code: l
+                        .credit_code
+                        .as_deref()
+                        .map(display_code)
+                        .unwrap_or_default(),
+                    project_name: l.project_name.clone(),
+                    amount_usd: -Money::usd(l.line_total_usd.0),
+                    amount_local: -Money::of(l.line_total_local.0, l.local_currency),
+                }),
+        );
+    }
+    applied_credits.extend(
+        store
+            .applied_credits_of_group(&group.billing_group_id, APPLIED_CREDITS_SHOWN)
+            .await?
+            .into_iter()
+            .map(applied_of),
+    );
+    let issued = store.invoices_of_group(&group.billing_group_id).await?;
+    invoices.extend(issued.iter().take(3).map(summary_of));
+    let (chart_projects, days) = top_projects(costs::daily_by_project(
+        &month.usage.0,
+        &month.usage.1,
+        &group.billing_group_id,
+        month.month.0,
+        now,
+    ));
+    let year_ago = month_of(month.month.0 - chrono::Duration::days(330)).0;
+    let mut months: Vec<(String, Decimal)> = store
+        .monthly_usd_of_group(&group.billing_group_id, year_ago)
+        .await?
+        .into_iter()
+        .map(|m| (period_name(m.period_begin), m.total_usd.0))
+        .collect();
+    // Like the closed months (an invoice's total before VAT, after
+    // credits): the estimate's, or the charges of a deleted group.
+    months.push((
+        period_name(month.month.0),
+        running_month_usd.unwrap_or(month.accumulated().usd.amount),
+    ));
+    let own: Vec<&ProjectRecord> = projects.iter().collect();
+    Ok(GroupOverview {
+        billing_group_id: group.billing_group_id.clone(),
+        projects: project_costs(&month, &own),
+        invoices,
+        chart: CostChart {
+            projects: chart_projects,
+            days,
+            months,
+        },
+        applied_credits,
+    })
+}
+
+/// The Projects tab: the group's projects with the move preview's figures;
+/// move targets and the account's other projects (the assign picker, read
+/// only here, so other tabs stay small however large the account).
+pub async fn projects_tab(
+    store: &dyn Store,
+    user: &CurrentUser,
+    billing_group_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<GroupProjects> {
+    let (group, role) = authorized_group(store, user, billing_group_id, Role::Viewer).await?;
+    let account_projects = store.projects_of_account(&group.account_id).await?;
+    let groups = store.billing_groups_of_account(&group.account_id).await?;
+    let month = MonthToDate::load(store, group, now, WithCredits::Yes).await?;
+    let group = &month.group;
+    let (own, others): (Vec<&ProjectRecord>, Vec<&ProjectRecord>) = account_projects
+        .iter()
+        .partition(|p| p.billing_group_id == group.billing_group_id);
+    Ok(GroupProjects {
+        billing_group_id: group.billing_group_id.clone(),
+        billing_group_name: group.billing_group_name.clone(),
+        can_change: role.allows(Role::Billing) && group.is_active(),
+        projects: project_costs(&month, &own),
+        other_groups: groups
+            .into_iter()
+            .filter(|g| g.billing_group_id != group.billing_group_id)
+            .map(|g| (g.billing_group_id, g.billing_group_name))
+            .collect(),
+        assignable_projects: others
+            .into_iter()
+            .map(|p| (p.project_name.clone(), p.billing_group_name.clone()))
+            .collect(),
+        hours_to_month_end: (month.month.1 - now).num_hours(),
+    })
+}
+
+type DailyCosts = (Vec<String>, Vec<(chrono::NaiveDate, Vec<Decimal>)>);
+
+/// Keeps the month's largest projects and sums the others into "Other
+/// projects (n)".
+fn top_projects((projects, days): DailyCosts) -> DailyCosts {
+    if projects.len() <= CHART_PROJECTS + 1 {
+        return (projects, days);
+    }
+    let mut totals: Vec<(usize, Decimal)> = (0..projects.len())
+        .map(|p| (p, days.iter().map(|(_, values)| values[p]).sum()))
+        .collect();
+    totals.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let kept: Vec<usize> = totals
+        .iter()
+        .take(CHART_PROJECTS)
+        .map(|(p, _)| *p)
+        .collect();
+    let others = projects.len() - kept.len();
+    let mut names: Vec<String> = kept.iter().map(|p| projects[*p].clone()).collect();
+    names.push(format!("Other projects ({others})"));
+    let days = days
+        .into_iter()
+        .map(|(day, values)| {
+            let mut row: Vec<Decimal> = kept.iter().map(|p| values[*p]).collect();
+            let rest = values.iter().sum::<Decimal>() - row.iter().sum::<Decimal>();
+            row.push(rest);
+            (day, row)
+        })
+        .collect();
+    (names, days)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chart_stacks_the_largest_projects_and_sums_the_rest() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap();
+        let projects: Vec<String> = (0..10).map(|i| format!("p{i}")).collect();
+        let values: Vec<Decimal> = (0..10).map(Decimal::from).collect();
+        let (names, days) = top_projects((projects, vec![(day, values)]));
+        assert_eq!(names.len(), CHART_PROJECTS + 1);
+        assert_eq!(names[0], "p9");
+        assert_eq!(names[CHART_PROJECTS], "Other projects (3)");
+        // 0 + 1 + 2 summed; the day's total is unchanged.
+        assert_eq!(days[0].1[CHART_PROJECTS], Decimal::from(3));
+        assert_eq!(
+            days[0].1.iter().copied().sum::<Decimal>(),
+            Decimal::from(45)
+        );
+    }
+}

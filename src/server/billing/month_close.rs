@@ -1,0 +1,424 @@
+//! The month close (rule 8): freezes every group's invoice for a month
+//! with a sequential number, issue and due dates, once, across instances.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use rust_decimal::Decimal;
+
+use super::calendar::{month_of, period_name};
+use super::costs::{self, Charge};
+use super::credit_rule::{credits_for_period, Allocation};
+use super::drafts::{draft_invoice, vat_for};
+use super::rates::rate_on;
+use crate::error::{AppError, AppResult};
+use crate::model::credits::display_code;
+use crate::model::money::Currency;
+use crate::model::states::EventType;
+use crate::server::config::Seller;
+use crate::server::store::{
+    CreditRecord, CreditUse, GroupMembershipRecord, InvoiceIssuing, NewEvent, NewInvoice,
+    PricedRunRecord, Store,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloseSummary {
+    pub period: String,
+    /// Numbers of the invoices this run issued.
+    pub issued: Vec<String>,
+    /// Groups another run invoiced while this one was working (a parallel
+    /// close on another instance); earlier runs' groups are not counted.
+    pub already_invoiced: usize,
+    /// Wall time of each phase, for the log and the benchmark.
+    pub phases: Vec<(&'static str, std::time::Duration)>,
+    /// Another instance holds the month's close lease: nothing was done.
+    pub another_instance_closing: bool,
+}
+
+/// Groups per transaction: each invoice is all-or-nothing (its lines and
+/// event commit with it), and a crash loses at most an uncommitted batch.
+const GROUPS_PER_TRANSACTION: usize = 250;
+
+/// How long a close's lease lasts without renewal: far longer than one
+/// batch takes, short enough that a crashed instance's close is retried
+/// within the hour.
+const CLOSE_LEASE_MINUTES: i64 = 10;
+
+/// Freezes every group's invoice for the month starting at `period_begin`.
+/// One instance at a time: the close takes the month's lease in the
+/// database (renewed per batch); while another instance holds it, this one
+/// does nothing and says so. Idempotent besides: a group whose month
+/// already has an invoice is skipped, so a second run issues nothing twice.
+/// Refused before anything is written when the month has not ended or an
+/// exchange rate is missing.
+pub async fn close_month(
+    store: &dyn Store,
+    seller: &Seller,
+    period_begin: DateTime<Utc>,
+    now: DateTime<Utc>,
+    actor: &str,
+) -> AppResult<CloseSummary> {
+    let (from, _) = month_of(period_begin);
+    let holder = format!("{actor}/{}", uuid::Uuid::new_v4().simple());
+    let lease = Lease {
+        store,
+        period: from,
+        holder: &holder,
+        started: std::time::Instant::now(),
+        now,
+    };
+    if !lease.renew().await? {
+        return Ok(CloseSummary {
+            period: period_name(from),
+            issued: Vec::new(),
+            already_invoiced: 0,
+            phases: Vec::new(),
+            another_instance_closing: true,
+        });
+    }
+    let result = close_month_holding(store, seller, from, now, actor, &lease).await;
+    // A failed release only leaves the lease to lapse.
+    if let Err(error) = store.release_close_lease(from, &holder).await {
+        tracing::warn!(%error, "month close lease not released; it lapses by itself");
+    }
+    result
+}
+
+/// The month's close lease as one close holds it.
+struct Lease<'a> {
+    store: &'a dyn Store,
+    period: DateTime<Utc>,
+    holder: &'a str,
+    started: std::time::Instant,
+    /// The close's clock at `started` (tests pass a fixed one).
+    now: DateTime<Utc>,
+}
+
+impl Lease<'_> {
+    /// Takes or extends the lease; false when another holder has it.
+    async fn renew(&self) -> AppResult<bool> {
+        let elapsed = Duration::from_std(self.started.elapsed()).unwrap_or_default();
+        let now = self.now + elapsed;
+        self.store
+            .acquire_close_lease(
+                self.period,
+                self.holder,
+                now,
+                now + Duration::minutes(CLOSE_LEASE_MINUTES),
+            )
+            .await
+            .map_err(AppError::from)
+    }
+}
+
+async fn close_month_holding(
+    store: &dyn Store,
+    seller: &Seller,
+    period_begin: DateTime<Utc>,
+    now: DateTime<Utc>,
+    actor: &str,
+    lease: &Lease<'_>,
+) -> AppResult<CloseSummary> {
+    let (from, to) = month_of(period_begin);
+    let period = period_name(from);
+    if to > now {
+        return Err(AppError::invalid(
+            "period",
+            format!(
+                "{period} has not ended yet; it can be closed from {} UTC.",
+                to.format("%Y-%m-%d %H:%M")
+            ),
+        ));
+    }
+    let mut clock = std::time::Instant::now();
+    let mut phases = Vec::new();
+    let mut lap = |name: &'static str, phases: &mut Vec<_>| {
+        phases.push((name, clock.elapsed()));
+        clock = std::time::Instant::now();
+    };
+    let groups = store.groups_to_invoice(from, to).await?;
+    lap("groups", &mut phases);
+    let issue_date = now.date_naive();
+    let mut rates: BTreeMap<Currency, Decimal> = BTreeMap::new();
+    for group in &groups {
+        if rates.contains_key(&group.billing_currency) {
+            continue;
+        }
+        let rate = rate_on(store, group.billing_currency, issue_date)
+            .await?
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "exchange_rate",
+                    format!(
+                        "No exchange rate for {} is in force on {issue_date}; add one to the exchange_rates table, then close {period} again.",
+                        group.billing_currency
+                    ),
+                )
+            })?;
+        rates.insert(group.billing_currency, rate);
+    }
+    if groups.is_empty() {
+        // Every group's month is invoiced already: nothing to read.
+        store.record_month_close(from, 0, now).await?;
+        return Ok(CloseSummary {
+            period,
+            issued: Vec::new(),
+            already_invoiced: 0,
+            phases,
+            another_instance_closing: false,
+        });
+    }
+    let (memberships, runs) = store.usage_between(from, to).await?;
+    lap("read usage", &mut phases);
+    let charges = costs::charges(&memberships, &runs, from, to);
+    lap("charges", &mut phases);
+    let mut by_group: BTreeMap<&str, Vec<&Charge>> = BTreeMap::new();
+    for charge in &charges {
+        by_group
+            .entry(charge.billing_group_id.as_str())
+            .or_default()
+            .push(charge);
+    }
+    let claimed = store.claimed_credits().await?;
+    let mut credits_by_group: BTreeMap<&str, Vec<&CreditRecord>> = BTreeMap::new();
+    for credit in &claimed {
+        if let Some(group) = credit.billing_group_id.as_deref() {
+            credits_by_group.entry(group).or_default().push(credit);
+        }
+    }
+    // What each group's credits pay, before the usage is let go.
+    let mut credits_of: BTreeMap<&str, Vec<Allocation>> = BTreeMap::new();
+    if !credits_by_group.is_empty() {
+        let usage_index = UsageIndex::new(&memberships, &runs);
+        for (group, credits) in &credits_by_group {
+            let Some(group_charges) = by_group.get(group) else {
+                continue;
+            };
+            let (group_memberships, group_runs) = usage_index.of_group(group);
+            credits_of.insert(
+                group,
+                credits_for_period(
+                    group,
+                    credits,
+                    &group_memberships,
+                    &group_runs,
+                    group_charges,
+                    (from, to),
+                ),
+            );
+        }
+    }
+    drop(runs);
+    lap("credits", &mut phases);
+    let mut issued = Vec::new();
+    let mut already_invoiced = 0;
+    let mut drafting = std::time::Duration::ZERO;
+    for batch in groups.chunks(GROUPS_PER_TRANSACTION) {
+        // Still ours? (A lease that lapsed while this instance stalled may
+        // have passed to another; then that one carries on.)
+        if !lease.renew().await? {
+            return Err(AppError::Conflict {
+                message: format!(
+                    "The close of {period} passed to another instance after this one stalled; that instance finishes it."
+                ),
+            });
+        }
+        let draft_started = std::time::Instant::now();
+        let drafts: Vec<NewInvoice> = batch
+            .iter()
+            .map(|group| {
+                let rate = rates
+                    .get(&group.billing_currency)
+                    .copied()
+                    .unwrap_or(Decimal::ONE);
+                let vat = vat_for(seller, &group.country_code, &group.vat_id);
+                let group_charges = by_group
+                    .get(group.billing_group_id.as_str())
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                let group_credits = credits_of
+                    .get(group.billing_group_id.as_str())
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                let mut draft =
+                    draft_invoice(group, group_charges, (from, to), rate, &vat, group_credits);
+                draft.issue_date = issue_date;
+                draft.due_date = issue_date + Duration::days(seller.net_days);
+                draft.download_cookie = download_cookie();
+                draft
+            })
+            .collect();
+        drafting += draft_started.elapsed();
+        let numbers = store
+            .issue_invoices(&drafts, now, &Issuing { actor, at: now })
+            .await?;
+        already_invoiced += drafts.len() - numbers.len();
+        issued.extend(numbers);
+    }
+    lap("draft and write", &mut phases);
+    phases.push(("(of which drafting)", drafting));
+    store
+        .record_month_close(from, issued.len() as i64, now)
+        .await?;
+    Ok(CloseSummary {
+        period,
+        issued,
+        already_invoiced,
+        phases,
+        another_instance_closing: false,
+    })
+}
+
+/// The month's usage by project, so a group with credits gets its own
+/// share without a scan of everything (stretches shorter than the month
+/// need the engine run again on it).
+struct UsageIndex<'a> {
+    memberships: &'a [GroupMembershipRecord],
+    projects_of_group: std::collections::HashMap<&'a str, std::collections::BTreeSet<&'a str>>,
+    groups_of_project: std::collections::HashMap<&'a str, Vec<usize>>,
+    runs_of_project: std::collections::HashMap<&'a str, Vec<&'a PricedRunRecord>>,
+}
+
+impl<'a> UsageIndex<'a> {
+    fn new(memberships: &'a [GroupMembershipRecord], runs: &'a [PricedRunRecord]) -> Self {
+        let mut groups_of_project: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+        let mut projects_of_group: std::collections::HashMap<
+            &str,
+            std::collections::BTreeSet<&str>,
+        > = Default::default();
+        for (index, membership) in memberships.iter().enumerate() {
+            projects_of_group
+                .entry(membership.billing_group_id.as_str())
+                .or_default()
+                .insert(membership.project_name.as_str());
+            groups_of_project
+                .entry(membership.project_name.as_str())
+                .or_default()
+                .push(index);
+        }
+        let mut runs_of_project: std::collections::HashMap<&str, Vec<&PricedRunRecord>> =
+            Default::default();
+        for run in runs {
+            runs_of_project
+                .entry(run.project_name.as_str())
+                .or_default()
+                .push(run);
+        }
+        UsageIndex {
+            memberships,
+            projects_of_group,
+            groups_of_project,
+            runs_of_project,
+        }
+    }
+
+    /// Memberships and runs of the projects that were in the group.
+    fn of_group(
+        &self,
+        billing_group_id: &str,
+    ) -> (Vec<GroupMembershipRecord>, Vec<PricedRunRecord>) {
+        let mut memberships = Vec::new();
+        let mut runs = Vec::new();
+        for project in self
+            .projects_of_group
+            .get(billing_group_id)
+            .into_iter()
+            .flatten()
+            .copied()
+        {
+            for index in self.groups_of_project.get(project).into_iter().flatten() {
+                memberships.push(self.memberships[*index].clone());
+            }
+            for run in self.runs_of_project.get(project).into_iter().flatten() {
+                runs.push((*run).clone());
+            }
+        }
+        (memberships, runs)
+    }
+}
+
+/// Unguessable (128 random bits): the key of the invoice's download link.
+fn download_cookie() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Sequential per group, readable, and unique across groups: the group
+/// id's first 12 hex digits and the sequence number.
+pub fn invoice_number(billing_group_id: &str, sequence: i64) -> String {
+    let prefix: String = billing_group_id
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(12)
+        .collect();
+    format!("{}-{sequence:04}", prefix.to_ascii_uppercase())
+}
+
+/// How a close numbers its invoices and words their events, applied by the
+/// store inside the transaction that writes them.
+struct Issuing<'a> {
+    actor: &'a str,
+    at: DateTime<Utc>,
+}
+
+impl InvoiceIssuing for Issuing<'_> {
+    fn invoice_number(&self, billing_group_id: &str, sequence: i64) -> String {
+        invoice_number(billing_group_id, sequence)
+    }
+
+    fn issued_event(&self, invoice: &NewInvoice, number: &str) -> NewEvent {
+        let total = invoice.currency.plain(invoice.total_inc_vat);
+        NewEvent {
+            billing_group_id: invoice.billing_group_id.clone(),
+            account_id: invoice.account_id.clone(),
+            actor: self.actor.to_string(),
+            event_type: EventType::InvoiceIssued,
+            event_desc: format!(
+                "Invoice {number} issued for {}: {total} {}",
+                period_name(invoice.period_begin),
+                invoice.currency
+            ),
+            project_name: None,
+            details: Some(serde_json::json!({
+                "after": {
+                    "invoice_number": number,
+                    "state": invoice.state,
+                    "total_inc_vat": total,
+                    "currency": invoice.currency,
+                }
+            })),
+            create_time: self.at,
+        }
+    }
+
+    fn credit_consumed_event(
+        &self,
+        invoice: &NewInvoice,
+        number: &str,
+        credit_use: &CreditUse,
+    ) -> NewEvent {
+        let remaining = credit_use.remaining_before - credit_use.amount_usd;
+        let usd = |amount: Decimal| Currency::USD.plain(amount);
+        NewEvent {
+            billing_group_id: invoice.billing_group_id.clone(),
+            account_id: invoice.account_id.clone(),
+            actor: self.actor.to_string(),
+            event_type: EventType::CreditConsumed,
+            event_desc: format!(
+                "Credit {} paid {} USD of invoice {number}; {} USD remains",
+                display_code(&credit_use.code),
+                usd(credit_use.amount_usd),
+                usd(remaining)
+            ),
+            project_name: credit_use.earmarked_project_name.clone(),
+            details: Some(serde_json::json!({
+                "before": {"remaining_value_usd": credit_use.remaining_before.to_string()},
+                "after": {
+                    "remaining_value_usd": remaining.to_string(),
+                    "invoice_number": number,
+                    "consumed_usd": credit_use.amount_usd.to_string(),
+                },
+            })),
+            create_time: self.at,
+        }
+    }
+}

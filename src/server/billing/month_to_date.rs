@@ -1,0 +1,247 @@
+//! The running month of one group, loaded once: its usage (cached per
+//! group and month while the account's usage version is unchanged), the
+//! charges the cost engine makes of it up to now, the exchange rate in
+//! force today and what the group's credits are expected to pay. The
+//! header, the Overview, the move preview, the Credits tab and the estimate
+//! (invoice list, invoice page, API) all read the month through here.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use super::calendar::month_of;
+use super::costs::{self, Charge};
+use super::credit_rule::{credits_for_period, Allocation};
+use super::drafts;
+use super::rates::{rate_on, RatesOn};
+use crate::error::AppResult;
+use crate::model::billing::AccumulatedCosts;
+use crate::model::money::{Currency, Money};
+use crate::server::config::Seller;
+use crate::server::store::{BillingGroupRecord, CreditRecord, NewInvoice, Store, Usage};
+
+pub struct MonthToDate {
+    pub group: BillingGroupRecord,
+    /// [first instant, first instant of the next month).
+    pub month: (DateTime<Utc>, DateTime<Utc>),
+    pub now: DateTime<Utc>,
+    /// The month's memberships and runs of the projects that were in the
+    /// group (the engine counts only hours started before `now`).
+    pub usage: Arc<Usage>,
+    /// Every charge of that usage up to now, this group's and (for projects
+    /// that moved) other groups'.
+    pub charges: Vec<Charge>,
+    /// Local units per USD today; None when no rate is in force.
+    pub rate: Option<Decimal>,
+    /// The group's claimed credits (loaded on request).
+    pub credits: Vec<CreditRecord>,
+    /// What those credits are expected to pay of the month so far.
+    pub expected: Vec<Allocation>,
+}
+
+/// Whether a load needs the group's credits (the Overview, the move
+/// preview, the Credits tab and the estimate do; the header does not).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WithCredits {
+    Yes,
+    No,
+}
+
+impl MonthToDate {
+    pub async fn load(
+        store: &dyn Store,
+        group: BillingGroupRecord,
+        now: DateTime<Utc>,
+        with_credits: WithCredits,
+    ) -> AppResult<MonthToDate> {
+        let month = month_of(now);
+        let usage = month_usage(store, &group.billing_group_id, month).await?;
+        let charges = costs::charges(&usage.0, &usage.1, month.0, now);
+        let rate = rate_on(store, group.billing_currency, now.date_naive()).await?;
+        let mut loaded = MonthToDate {
+            group,
+            month,
+            now,
+            usage,
+            charges,
+            rate,
+            credits: Vec::new(),
+            expected: Vec::new(),
+        };
+        // A deleted group's credits pay nothing more.
+        if with_credits == WithCredits::Yes && loaded.group.is_active() {
+            loaded.credits = store
+                .credits_of_group(&loaded.group.billing_group_id)
+                .await?;
+            let credits: Vec<&CreditRecord> = loaded.credits.iter().collect();
+            loaded.expected = credits_for_period(
+                &loaded.group.billing_group_id,
+                &credits,
+                &loaded.usage.0,
+                &loaded.usage.1,
+                &loaded.own(),
+                (month.0, now),
+            );
+        }
+        Ok(loaded)
+    }
+
+    /// This group's charges.
+    pub fn own(&self) -> Vec<&Charge> {
+        self.charges
+            .iter()
+            .filter(|c| c.billing_group_id == self.group.billing_group_id)
+            .collect()
+    }
+
+    /// Rule 7: accumulated costs, before credits and VAT.
+    pub fn accumulated(&self) -> AccumulatedCosts {
+        drafts::accumulated(
+            &self.own(),
+            self.month,
+            self.rate,
+            self.group.billing_currency,
+        )
+    }
+
+    /// The running month's invoice: the same draft a close makes.
+    pub fn estimate(&self, seller: &Seller) -> (NewInvoice, Option<String>) {
+        drafts::estimate_draft(
+            seller,
+            &self.group,
+            &self.own(),
+            self.month,
+            self.rate,
+            &self.expected,
+        )
+    }
+
+    /// Each project's charges in the group so far (its service lines, USD).
+    pub fn cost_by_project(&self) -> BTreeMap<String, Money> {
+        let lines = drafts::service_lines(&self.own(), self.month, Decimal::ONE, Currency::USD);
+        let mut costs: BTreeMap<String, Money> = BTreeMap::new();
+        for line in lines {
+            let project = line.project_name.unwrap_or_default();
+            let cost = costs.entry(project).or_insert(Money::zero(Currency::USD));
+            *cost = *cost + Money::usd(line.line_total_usd.0);
+        }
+        costs
+    }
+
+    /// USD per hour of the services running now, per project still in the
+    /// group: what the rest of the month costs.
+    pub fn run_rates(&self) -> BTreeMap<String, Decimal> {
+        let (memberships, runs) = self.usage.as_ref();
+        let in_group_now = |project: &str| {
+            memberships.iter().any(|m| {
+                m.project_name == project
+                    && m.billing_group_id == self.group.billing_group_id
+                    && m.valid_from <= self.now
+                    && m.valid_to.is_none_or(|end| end > self.now)
+            })
+        };
+        let mut rates: BTreeMap<String, Decimal> = BTreeMap::new();
+        for run in runs {
+            let running = run.started_at <= self.now && run.ended_at.is_none_or(|e| e > self.now);
+            if running && in_group_now(&run.project_name) {
+                *rates.entry(run.project_name.clone()).or_default() += run.hourly_price_usd.0;
+            }
+        }
+        rates
+    }
+
+    /// What the credits are expected to pay, per project.
+    pub fn credits_by_project(&self) -> BTreeMap<String, Decimal> {
+        let mut paid: BTreeMap<String, Decimal> = BTreeMap::new();
+        for allocation in &self.expected {
+            for (project, usd) in &allocation.per_project {
+                *paid.entry(project.clone()).or_default() += *usd;
+            }
+        }
+        paid
+    }
+
+    /// What one credit is expected to pay of the month so far (USD, exact).
+    pub fn expected_of(&self, code: &str) -> Decimal {
+        self.expected
+            .iter()
+            .find(|a| a.code == code)
+            .map(|a| a.total)
+            .unwrap_or_default()
+    }
+}
+
+/// The group's usage of the month: cached per group and month while its
+/// account's usage version is unchanged (every usage-changing transaction
+/// bumps it), so pages do not read the month again on every request.
+async fn month_usage(
+    store: &dyn Store,
+    billing_group_id: &str,
+    month: (DateTime<Utc>, DateTime<Utc>),
+) -> AppResult<Arc<Usage>> {
+    let cache = &store.caches().usage;
+    let key = (billing_group_id.to_string(), month.0);
+    let version = store.usage_version_of_group(billing_group_id).await?;
+    if let Some(usage) = version.and_then(|v| cache.get(&key, v)) {
+        return Ok(usage);
+    }
+    let usage = Arc::new(
+        store
+            .group_usage(billing_group_id, month.0, month.1)
+            .await?,
+    );
+    if let Some(version) = version {
+        cache.put(key, version, usage.clone());
+    }
+    Ok(usage)
+}
+
+/// Accumulated costs of several groups of one account at once (the Billing
+/// tab and the API's lists): one read of the account's usage, each group's
+/// figure drafted as [`MonthToDate::accumulated`] drafts it.
+pub async fn accumulated_of_groups(
+    store: &dyn Store,
+    account_id: &str,
+    groups: &[&BillingGroupRecord],
+    now: DateTime<Utc>,
+) -> AppResult<BTreeMap<String, AccumulatedCosts>> {
+    let month = month_of(now);
+    let (memberships, runs) = store.account_usage(account_id, month.0, now).await?;
+    let charges = costs::charges(&memberships, &runs, month.0, now);
+    let mut rates = RatesOn::new(now.date_naive());
+    let mut figures = BTreeMap::new();
+    for group in groups {
+        let own: Vec<&Charge> = charges
+            .iter()
+            .filter(|c| c.billing_group_id == group.billing_group_id)
+            .collect();
+        let rate = rates.get(store, group.billing_currency).await?;
+        figures.insert(
+            group.billing_group_id.clone(),
+            drafts::accumulated(&own, month, rate, group.billing_currency),
+        );
+    }
+    Ok(figures)
+}
+
+/// Each project's charges so far this month per group it was in, for the
+/// projects of one account: (group, project) → USD, each charge rounded as
+/// its service line is.
+pub async fn project_costs_of_account(
+    store: &dyn Store,
+    account_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<BTreeMap<(String, String), Money>> {
+    let month = month_of(now);
+    let (memberships, runs) = store.account_usage(account_id, month.0, now).await?;
+    let mut costs: BTreeMap<(String, String), Money> = BTreeMap::new();
+    for charge in costs::charges(&memberships, &runs, month.0, now) {
+        let cost = costs
+            .entry((charge.billing_group_id, charge.project_name))
+            .or_insert(Money::zero(Currency::USD));
+        *cost = *cost + Money::usd(charge.amount_usd);
+    }
+    Ok(costs)
+}

@@ -1,0 +1,60 @@
+//! The operator's commands besides `serve`: each opens the store, calls
+//! the rules, and reports in a line (or a line per item).
+
+use crate::error::AppError;
+use crate::server::billing::{calendar, credits, month_close};
+use crate::server::config::Config;
+use crate::server::startup::open_store;
+use crate::server::state::StartupError;
+
+/// A rule's refusal as the command line shows it: `--field: message`.
+fn command_error(command: &str, error: AppError) -> StartupError {
+    match error {
+        AppError::Invalid { errors } => StartupError(
+            errors
+                .iter()
+                .map(|e| format!("--{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        other => StartupError(format!("{command}: {other}")),
+    }
+}
+
+/// `billing-console close-month`: closes one month and reports what it did.
+pub async fn close_month(config: Config, period: Option<String>) -> Result<String, StartupError> {
+    let store = open_store(&config).await?;
+    let now = config.clock().now();
+    let period = match period {
+        Some(text) => calendar::parse_period(&text),
+        None => Ok(calendar::previous_month(now)),
+    }
+    .map_err(|e| StartupError(format!("--period: {e}")))?;
+    let result =
+        month_close::close_month(store.as_ref(), &config.seller, period, now, "system").await;
+    store.close().await;
+    let summary = result.map_err(|e| StartupError(format!("close-month: {e}")))?;
+    if summary.another_instance_closing {
+        return Ok(format!(
+            "{} is being closed by another instance right now; nothing was done here.",
+            summary.period
+        ));
+    }
+    Ok(format!(
+        "Closed {}: {} invoice(s) issued, {} group(s) already invoiced.",
+        summary.period,
+        summary.issued.len(),
+        summary.already_invoiced
+    ))
+}
+
+/// `billing-console credits issue …`: new codes, one per line.
+pub async fn issue_credits(
+    config: Config,
+    request: credits::IssueRequest,
+) -> Result<Vec<String>, StartupError> {
+    let store = open_store(&config).await?;
+    let result = credits::issue_credits(store.as_ref(), &request, config.clock().now()).await;
+    store.close().await;
+    result.map_err(|e| command_error("credits issue", e))
+}

@@ -1,0 +1,114 @@
+//! Files behind a signed-in session: the events log as CSV, and an
+//! invoice (or the running estimate) as PDF or CSV.
+
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::model::CurrentUser;
+use crate::server::billing;
+use crate::server::state::{AppState, SessionUser};
+
+#[derive(serde::Deserialize)]
+pub(crate) struct EventsCsvQuery {
+    #[serde(rename = "type")]
+    event_type: Option<String>,
+    project: Option<String>,
+}
+
+/// The request's signed-in user (set by the session layer).
+fn signed_in(request: &Request) -> Option<CurrentUser> {
+    request
+        .extensions()
+        .get::<SessionUser>()
+        .and_then(|s| s.0.clone())
+}
+
+/// A download asked for without a session.
+fn sign_in_first() -> Response {
+    (StatusCode::UNAUTHORIZED, "Sign in to continue.").into_response()
+}
+
+/// The Events tab's log as a CSV download, with the tab's filter.
+pub(crate) async fn events_csv(
+    State(state): State<AppState>,
+    Path(billing_group_id): Path<String>,
+    Query(query): Query<EventsCsvQuery>,
+    request: Request,
+) -> Response {
+    let Some(user) = signed_in(&request) else {
+        return sign_in_first();
+    };
+    let result = billing::events::events_csv(
+        state.store.as_ref(),
+        &user,
+        &billing_group_id,
+        query.event_type.as_deref(),
+        query.project.as_deref(),
+    )
+    .await;
+    match result {
+        Ok((filename, csv)) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{filename}\""),
+                ),
+            ],
+            csv,
+        )
+            .into_response(),
+        Err(error) => (error.status(), error.to_string()).into_response(),
+    }
+}
+
+/// An invoice (or the running month's estimate) as `pdf` or `csv`.
+pub(crate) async fn invoice_file(
+    State(state): State<AppState>,
+    Path((billing_group_id, invoice_number, format)): Path<(String, String, String)>,
+    request: Request,
+) -> Response {
+    let Some(user) = signed_in(&request) else {
+        return sign_in_first();
+    };
+    if format != "pdf" && format != "csv" {
+        return (StatusCode::NOT_FOUND, "Invoices download as pdf or csv.").into_response();
+    }
+    let detail = billing::invoices::invoice_detail(
+        state.store.as_ref(),
+        &state.config.seller,
+        &user,
+        &billing_group_id,
+        &invoice_number,
+        state.clock.now(),
+    )
+    .await;
+    let detail = match detail {
+        Ok(detail) => detail,
+        Err(error) => return (error.status(), error.to_string()).into_response(),
+    };
+    let stem = billing::invoice_files::file_stem(&detail);
+    let (content_type, body) = if format == "pdf" {
+        (
+            "application/pdf",
+            billing::invoice_files::invoice_pdf(&detail),
+        )
+    } else {
+        (
+            "text/csv; charset=utf-8",
+            billing::invoice_files::invoice_csv(&detail).into_bytes(),
+        )
+    };
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{stem}.{format}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}

@@ -1,0 +1,67 @@
+//! Work the server does by itself: removing expired sessions, and closing
+//! the previous month once it has ended (claimed in the database, so one
+//! instance closes a month at a time).
+
+use std::time::Duration;
+
+use crate::server::billing::{calendar, month_close};
+use crate::server::state::AppState;
+
+pub fn spawn_session_sweeper(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            match state.store.delete_expired_sessions(state.clock.now()).await {
+                Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "could not remove expired sessions"),
+            }
+        }
+    });
+}
+
+/// Closes the previous month once it has ended: checked at start-up and at
+/// every hour boundary, so it runs in the first hour of the 1st (UTC). The
+/// close takes the month's lease and is idempotent, so instances sharing a
+/// database cannot issue an invoice twice.
+pub fn spawn_month_closer(state: AppState) {
+    tokio::spawn(async move {
+        loop {
+            let now = state.clock.now();
+            let period = calendar::previous_month(now);
+            match state.store.month_closed(period).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    let store = state.store.as_ref();
+                    match month_close::close_month(
+                        store,
+                        &state.config.seller,
+                        period,
+                        now,
+                        "system",
+                    )
+                    .await
+                    {
+                        Ok(summary) if summary.another_instance_closing => tracing::info!(
+                            period = %summary.period,
+                            "another instance is closing the month; checking again next hour"
+                        ),
+                        Ok(summary) => tracing::info!(
+                            period = %summary.period,
+                            issued = summary.issued.len(),
+                            already_invoiced = summary.already_invoiced,
+                            "month closed"
+                        ),
+                        Err(error) => {
+                            tracing::warn!(%error, "month close failed; retrying next hour")
+                        }
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "could not check the month close"),
+            }
+            let next_hour = 3600 - now.timestamp().rem_euclid(3600) as u64;
+            tokio::time::sleep(Duration::from_secs(next_hour.max(1))).await;
+        }
+    });
+}

@@ -1,0 +1,321 @@
+//! Start-up: bind, open the store, seed demo data, start the jobs, build
+//! the router (pages, server functions, downloads, `/v1`, health) with its
+//! layers, serve until SIGTERM. It only wires; what each piece does lives
+//! in its own module.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::app::{shell, App};
+use crate::server::config::Config;
+use crate::server::state::{AppState, StartupError};
+use crate::server::store::DynStore;
+use crate::server::{auth, demo, downloads, jobs, middleware, rest, security, store};
+
+pub fn leptos_options(config: &Config) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name(config.output_name.clone())
+        .site_root(config.site_root.clone())
+        .site_pkg_dir(config.site_pkg_dir.clone())
+        .site_addr(config.site_addr)
+        .build()
+}
+
+/// Opens the database named by the configuration (creating the SQLite
+/// file's folder first) and applies its migrations.
+pub async fn open_store(config: &Config) -> Result<DynStore, StartupError> {
+    prepare_data_dir(config)?;
+    store::connect(&config.database_url, config.max_connections)
+        .await
+        .map_err(|e| StartupError(format!("database at DATABASE_URL could not be opened: {e}")))
+}
+
+/// Starts the server and returns when it has shut down (SIGTERM or Ctrl-C).
+pub async fn run(config: Config) -> Result<(), StartupError> {
+    // The port first: if it is taken, nothing else gets created.
+    let listener = tokio::net::TcpListener::bind(config.site_addr)
+        .await
+        .map_err(|e| {
+            StartupError(format!(
+                "cannot listen on {} ({e}); set LEPTOS_SITE_ADDR or site.addr in Leptos.toml",
+                config.site_addr
+            ))
+        })?;
+    let store = open_store(&config).await?;
+    tracing::info!(backend = ?store.backend(), "database ready, migrations applied");
+    let clock = config.clock();
+    if config.test_clock_file.is_some() {
+        tracing::warn!(now = %clock.now(), "running on the test clock (TEST_CLOCK_FILE)");
+    }
+
+    if config.demo {
+        let seeded = demo::seed_if_empty(
+            store.as_ref(),
+            &config.seller,
+            clock.now(),
+            config.scheduled_close,
+        )
+        .await
+        .map_err(|e| StartupError(format!("demo data could not be created: {e}")))?;
+        if seeded {
+            println!(
+                "Demo data created. Sign in at http://{}/signin as {} with password {}",
+                config.site_addr,
+                demo::DEMO_EMAIL,
+                demo::DEMO_PASSWORD
+            );
+        } else {
+            println!(
+                "Demo mode: the database already holds data, nothing seeded. Demo sign-in (if seeded earlier): {} / {}",
+                demo::DEMO_EMAIL,
+                demo::DEMO_PASSWORD
+            );
+        }
+    }
+
+    let state = AppState {
+        leptos_options: leptos_options(&config),
+        store,
+        config: Arc::new(config),
+        clock,
+    };
+    jobs::spawn_session_sweeper(state.clone());
+    if state.config.scheduled_close {
+        jobs::spawn_month_closer(state.clone());
+    } else {
+        tracing::info!("scheduled month close is off; run `billing-console close-month` from cron");
+    }
+    let app = router(state.clone());
+    tracing::info!(addr = %state.config.site_addr, "listening");
+    println!(
+        "billing-console listening on http://{}",
+        state.config.site_addr
+    );
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| StartupError(format!("server error: {e}")))?;
+    state.store.close().await;
+    tracing::info!("shut down");
+    Ok(())
+}
+
+/// The whole HTTP surface: pages, server functions, health, static files —
+/// at the root, or under `BASE_PATH` when one is set.
+pub fn router(state: AppState) -> Router {
+    let base: Arc<str> = Arc::from(state.config.base_path.as_str());
+    let app = app_router(state);
+    if base.is_empty() {
+        return app;
+    }
+    // The app's routes stay at the root; this outer router strips the base
+    // before they are matched (a layer on `app` itself would run too late).
+    Router::new()
+        .fallback_service(app)
+        .layer(axum::middleware::from_fn_with_state(
+            base,
+            middleware::strip_base_path,
+        ))
+}
+
+fn app_router(state: AppState) -> Router {
+    // Generated outside any request, the routes carry no base: requests
+    // reach them with the base stripped.
+    let routes = generate_route_list(App);
+    let context_state = state.clone();
+    let base = crate::paths::BasePath(Arc::from(state.config.base_path.as_str()));
+    let provide_state = move || {
+        provide_context(context_state.clone());
+        provide_context(base.clone());
+    };
+    let options = state.leptos_options.clone();
+    // Client addresses in the logs come from X-Forwarded-For only through these.
+    let trusted_proxies = Arc::new(state.config.trusted_proxies.clone());
+
+    Router::new()
+        // An empty page list: this registers the server functions only;
+        // pages go through `page_handler`.
+        .leptos_routes_with_context(&state, Vec::new(), provide_state.clone(), {
+            let options = options.clone();
+            move || shell(options.clone())
+        })
+        .leptos_routes_with_handler(routes, page_handler(provide_state.clone(), options))
+        .route(
+            "/billing-group/{billing_group_id}/events.csv",
+            get(downloads::events_csv),
+        )
+        .route(
+            "/billing-group/{billing_group_id}/invoices/{invoice_number}/{format}",
+            get(downloads::invoice_file),
+        )
+        // Pages need a session; the 404 fallback and /healthz stay public.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::require_sign_in,
+        ))
+        // The REST API authenticates by token, not by the session cookie.
+        .nest("/v1", rest::router())
+        .route("/healthz", get(healthz))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(provide_state, shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::load_session_user,
+        ))
+        // Limits and headers for every response (pages set their own CSP
+        // with a nonce; this one is the default).
+        .layer(axum::middleware::from_fn(security::limit_body))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            security::REQUEST_TIMEOUT,
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            security::default_policy(),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        // The WASM bundle shrinks to about a third with gzip or brotli.
+        .layer(CompressionLayer::new())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http().make_span_with(move |request: &Request<Body>| {
+                let request_id = request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                let peer = request
+                    .extensions()
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|c| c.0);
+                let client = auth::client_ip(request.headers(), peer, &trusted_proxies)
+                    .map(|ip| ip.to_string())
+                    .unwrap_or_default();
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                    client = %client,
+                    request_id = %request_id,
+                )
+            }),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Renders a page. The router matches the path the browser sees (with the
+/// base, which `<Router base>` strips), so the page gets its original URI back.
+fn page_handler(
+    provide_state: impl Fn() + Clone + Send + Sync + 'static,
+    options: LeptosOptions,
+) -> impl Fn(Request) -> std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>
+       + Clone
+       + Send
+       + Sync
+       + 'static {
+    let render =
+        leptos_axum::render_app_async_with_context(provide_state, move || shell(options.clone()));
+    move |mut request: Request| {
+        if let Some(middleware::UriWithBase(uri)) =
+            request.extensions_mut().remove::<middleware::UriWithBase>()
+        {
+            *request.uri_mut() = uri;
+        }
+        render(request)
+    }
+}
+
+/// 200 when the database answers within two seconds, 503 otherwise.
+async fn healthz(State(state): State<AppState>) -> Response {
+    let ping = tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await;
+    let (status, database) = match ping {
+        Ok(Ok(())) => (StatusCode::OK, "ok"),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "health check: database error");
+            (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        }
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
+    };
+    let body = format!(
+        r#"{{"status":"{}","database":"{database}"}}"#,
+        if status == StatusCode::OK {
+            "ok"
+        } else {
+            "unavailable"
+        }
+    );
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// The SQLite file's directory must exist and be writable before the
+/// database is opened, so the error names the directory, not a SQL error.
+pub(crate) fn prepare_data_dir(config: &Config) -> Result<(), StartupError> {
+    let Some(dir) = config.sqlite_data_dir() else {
+        return Ok(());
+    };
+    if dir.as_os_str().is_empty() {
+        return Ok(());
+    }
+    let unwritable = |e: std::io::Error| {
+        StartupError(format!(
+            "data directory '{}' is not writable ({e}); fix its permissions or set DATABASE_URL",
+            dir.display()
+        ))
+    };
+    std::fs::create_dir_all(&dir).map_err(unwritable)?;
+    let probe = dir.join(format!(".write-test-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(unwritable)?;
+    std::fs::remove_file(&probe).map_err(unwritable)?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

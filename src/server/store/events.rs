@@ -1,0 +1,88 @@
+//! The events logs: written with the change they describe (through
+//! [`insert_event`], inside that change's transaction), read newest first.
+//! The schema refuses updates and deletes.
+
+use async_trait::async_trait;
+
+use super::error::StoreResult;
+use super::pool::{db_run, SqlStore, Tx};
+use super::records::{EventFilter, EventRecord, NewEvent};
+use super::traits::Events;
+
+/// An event row; `$N` in order, so SQLite's own API binds them by position
+/// on the month close's bulk path too.
+pub(super) const INSERT_EVENT: &str = "INSERT INTO events (billing_group_id, account_id, actor,
+         event_type, event_desc, project_name, details, create_time)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+/// Writes the event inside the caller's transaction.
+pub(super) async fn insert_event(tx: Tx<'_>, event: &NewEvent) -> StoreResult<()> {
+    db_run!(tx, |connection| {
+        sqlx::query(INSERT_EVENT)
+            .bind(&event.billing_group_id)
+            .bind(&event.account_id)
+            .bind(&event.actor)
+            .bind(event.event_type.as_str())
+            .bind(&event.event_desc)
+            .bind(&event.project_name)
+            .bind(event.details.as_ref().map(|d| d.to_string()))
+            .bind(event.create_time)
+            .execute(connection)
+            .await?;
+    });
+    Ok(())
+}
+
+const EVENT_COLUMNS: &str = "log_entry_id, billing_group_id, account_id, actor, event_type,
+    event_desc, project_name, details, create_time";
+
+#[async_trait]
+impl Events for SqlStore {
+    async fn events(
+        &self,
+        billing_group_id: &str,
+        filter: &EventFilter,
+    ) -> StoreResult<Vec<EventRecord>> {
+        db_run!(self.pool.as_ref(), |pool| {
+            Ok(sqlx::query_as::<_, EventRecord>(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events
+                 WHERE billing_group_id = $1
+                   AND ($2 IS NULL OR log_entry_id < $2)
+                   AND ($3 IS NULL OR event_type = $3)
+                   AND ($4 IS NULL OR project_name = $4)
+                 ORDER BY log_entry_id DESC LIMIT $5"
+            ))
+            .bind(billing_group_id)
+            .bind(filter.before_id)
+            .bind(filter.event_type.as_deref())
+            .bind(filter.project_name.as_deref())
+            .bind(filter.limit)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
+    async fn event_projects_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<String>> {
+        db_run!(self.pool.as_ref(), |pool| {
+            Ok(sqlx::query_scalar(
+                "SELECT DISTINCT project_name FROM events
+                 WHERE billing_group_id = $1 AND project_name IS NOT NULL ORDER BY project_name",
+            )
+            .bind(billing_group_id)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
+    async fn event_types_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<String>> {
+        db_run!(self.pool.as_ref(), |pool| {
+            Ok(sqlx::query_scalar(
+                "SELECT DISTINCT event_type FROM events WHERE billing_group_id = $1
+                 ORDER BY event_type",
+            )
+            .bind(billing_group_id)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+}

@@ -1,0 +1,248 @@
+//! One store over either database. Each query is written once, as ordinary
+//! Rust, in the file of its aggregate (`people.rs`, `accounts.rs`, …);
+//! [`db_run!`] and [`db_write!`] only choose the connection — the body is
+//! compiled once per backend, as vaultwarden's `db_run!` does — because
+//! both databases take the same SQL (`$1` placeholders, `RETURNING`,
+//! `ON CONFLICT`). What differs stays here and small: how a write
+//! transaction begins, the row-lock clause, and (in `invoices.rs`) the
+//! month close's bulk path on SQLite.
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
+
+use super::error::{StoreError, StoreResult};
+use crate::server::cache::Caches;
+
+/// A value per backend: the pool, or a connection inside a transaction.
+pub(super) enum PerBackend<S, P> {
+    Sqlite(S),
+    Postgres(P),
+}
+
+impl<S, P> PerBackend<S, P> {
+    pub(super) fn as_ref(&self) -> PerBackend<&S, &P> {
+        match self {
+            PerBackend::Sqlite(s) => PerBackend::Sqlite(s),
+            PerBackend::Postgres(p) => PerBackend::Postgres(p),
+        }
+    }
+}
+
+pub(super) type Pool = PerBackend<SqlitePool, PgPool>;
+
+/// A connection inside the caller's write transaction, for helpers that
+/// run as part of one (`tx.as_mut().into()` on either backend).
+pub(super) type Tx<'a> = PerBackend<&'a mut SqliteConnection, &'a mut PgConnection>;
+
+impl<'a> From<&'a mut SqliteConnection> for Tx<'a> {
+    fn from(connection: &'a mut SqliteConnection) -> Self {
+        PerBackend::Sqlite(connection)
+    }
+}
+
+impl<'a> From<&'a mut PgConnection> for Tx<'a> {
+    fn from(connection: &'a mut PgConnection) -> Self {
+        PerBackend::Postgres(connection)
+    }
+}
+
+/// Runs `$body` with `$conn` bound to the backend's pool or connection.
+macro_rules! db_run {
+    ($on:expr, |$conn:ident| $body:expr) => {
+        match $on {
+            $crate::server::store::pool::PerBackend::Sqlite($conn) => $body,
+            $crate::server::store::pool::PerBackend::Postgres($conn) => $body,
+        }
+    };
+}
+
+/// Runs `$body` (a `StoreResult`) in one write transaction bound to `$tx`,
+/// committed when the body answers `Ok` and rolled back otherwise.
+macro_rules! db_write {
+    ($store:expr, |$tx:ident| $body:expr) => {
+        $crate::server::store::pool::db_run!($store.pool.as_ref(), |pool| {
+            let mut $tx = $crate::server::store::pool::WritePool::begin_write(pool).await?;
+            let result: $crate::server::store::error::StoreResult<_> = async { $body }.await;
+            let value = result?;
+            $tx.commit().await?;
+            Ok(value)
+        })
+    };
+}
+
+pub(super) use {db_run, db_write};
+
+/// How each backend begins a write transaction: SQLite takes the write
+/// lock up front, so concurrent writers queue on `busy_timeout` instead of
+/// failing on lock upgrade; PostgreSQL locks rows as it reads them.
+pub(super) trait WritePool {
+    type Db: sqlx::Database;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = sqlx::Result<Transaction<'static, Self::Db>>> + Send;
+}
+
+impl WritePool for SqlitePool {
+    type Db = Sqlite;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = sqlx::Result<Transaction<'static, Sqlite>>> + Send {
+        self.begin_with("BEGIN IMMEDIATE")
+    }
+}
+
+impl WritePool for PgPool {
+    type Db = Postgres;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = sqlx::Result<Transaction<'static, Postgres>>> + Send
+    {
+        self.begin()
+    }
+}
+
+/// The row-lock clause of a read inside a write transaction: PostgreSQL
+/// locks the rows read; SQLite's write transaction already serializes.
+pub(super) trait Dialect {
+    const FOR_UPDATE: &'static str;
+}
+
+impl Dialect for SqliteConnection {
+    const FOR_UPDATE: &'static str = "";
+}
+
+impl Dialect for PgConnection {
+    const FOR_UPDATE: &'static str = " FOR UPDATE";
+}
+
+pub(super) fn for_update<C: Dialect>(_connection: &C) -> &'static str {
+    C::FOR_UPDATE
+}
+
+/// The store: the database pool, and the per-database memory the rules
+/// keep (`server::cache`).
+pub struct SqlStore {
+    pub(super) pool: Pool,
+    pub(super) caches: Caches,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+impl SqlStore {
+    /// Opens the database named by a `sqlite:` or `postgres:` URL and
+    /// applies its migrations.
+    pub async fn connect(database_url: &str, max_connections: u32) -> StoreResult<SqlStore> {
+        let max_connections = max_connections.max(1);
+        let pool = if database_url.starts_with("sqlite:") {
+            let options = database_url
+                .parse::<SqliteConnectOptions>()
+                .map_err(|e| {
+                    StoreError::Config(format!("DATABASE_URL is not a valid SQLite URL: {e}"))
+                })?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+                // 64 MB of page cache per connection (the default is 2 MB): a
+                // month close writes hundreds of MB of invoice lines.
+                .pragma("cache_size", "-65536");
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max_connections)
+                .connect_with(options)
+                .await?;
+            migrate(&SQLITE_MIGRATIONS, &pool).await?;
+            PerBackend::Sqlite(pool)
+        } else if database_url.starts_with("postgres:") || database_url.starts_with("postgresql:") {
+            let options = database_url.parse::<PgConnectOptions>().map_err(|e| {
+                StoreError::Config(format!("DATABASE_URL is not a valid PostgreSQL URL: {e}"))
+            })?;
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            // sqlx takes an advisory lock while migrating, so two instances
+            // starting at once apply each migration exactly once.
+            migrate(&POSTGRES_MIGRATIONS, &pool).await?;
+            PerBackend::Postgres(pool)
+        } else {
+            return Err(StoreError::Config(format!(
+                "DATABASE_URL must start with sqlite: or postgres: (got '{}')",
+                database_url.split(':').next().unwrap_or_default()
+            )));
+        };
+        Ok(SqlStore {
+            pool,
+            caches: Caches::default(),
+        })
+    }
+}
+
+/// Applies the backend's migrations; a failure names the migration.
+async fn migrate<'a, A>(migrator: &sqlx::migrate::Migrator, pool: A) -> StoreResult<()>
+where
+    A: sqlx::Acquire<'a>,
+    <A::Connection as std::ops::Deref>::Target: sqlx::migrate::Migrate,
+{
+    migrator.run(pool).await.map_err(|error| {
+        let named = |version: i64| {
+            migrator
+                .iter()
+                .find(|m| m.version == version)
+                .map(|m| format!("{version}_{}", m.description.replace(' ', "_")))
+                .unwrap_or_else(|| version.to_string())
+        };
+        let message = match &error {
+            sqlx::migrate::MigrateError::ExecuteMigration(cause, version) => {
+                format!("migration {} failed: {cause}", named(*version))
+            }
+            sqlx::migrate::MigrateError::VersionMismatch(version) => {
+                format!(
+                    "migration {} was changed after it was applied",
+                    named(*version)
+                )
+            }
+            other => format!("migrations could not be applied: {other}"),
+        };
+        StoreError::Migration(message)
+    })
+}
+
+#[async_trait::async_trait]
+impl super::traits::Database for SqlStore {
+    fn backend(&self) -> super::traits::Backend {
+        match self.pool {
+            PerBackend::Sqlite(_) => super::traits::Backend::Sqlite,
+            PerBackend::Postgres(_) => super::traits::Backend::Postgres,
+        }
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        db_run!(self.pool.as_ref(), |pool| {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    async fn close(&self) {
+        db_run!(self.pool.as_ref(), |pool| pool.close().await)
+    }
+
+    async fn is_empty(&self) -> StoreResult<bool> {
+        let (users, accounts): (i64, i64) = db_run!(self.pool.as_ref(), |pool| {
+            sqlx::query_as("SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM accounts)")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(users == 0 && accounts == 0)
+    }
+
+    fn caches(&self) -> &Caches {
+        &self.caches
+    }
+}

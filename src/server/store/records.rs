@@ -1,0 +1,540 @@
+//! What the store reads and writes: rows as the rules see them, and the
+//! complete records the rules hand over to be written (`New…`). Nothing
+//! here decides or words anything; text columns with a closed set of
+//! values decode into their enums, JSON columns into their types, and a
+//! value that does not decode fails the read with the column named.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::decimal::DbDecimal;
+use crate::model::invoices::InvoiceParty;
+use crate::model::money::Currency;
+use crate::model::states::{
+    EventType, GroupState, InvoiceState, LineType, PaymentMethod, ServiceState,
+};
+use crate::model::Role;
+
+/// A JSON text column, decoded once, here (`#[sqlx(try_from = "String")]`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct JsonText<T>(pub T);
+
+impl<T: DeserializeOwned> TryFrom<String> for JsonText<T> {
+    type Error = serde_json::Error;
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        serde_json::from_str(&text).map(JsonText)
+    }
+}
+
+impl<T: Serialize> JsonText<T> {
+    /// The text to store.
+    pub fn encode(value: &T) -> String {
+        // Lists of strings and plain structs always serialize.
+        serde_json::to_string(value).unwrap_or_else(|_| "null".into())
+    }
+}
+
+impl<T> std::ops::Deref for JsonText<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+// ------------------------------------------------------- users, sessions --
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct UserRecord {
+    pub user_id: String,
+    pub email: String,
+    pub real_name: String,
+    pub password_hash: String,
+    pub create_time: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub user_id: String,
+    pub email: String,
+    pub real_name: String,
+    pub password_hash: String,
+}
+
+/// A personal API token as stored: its SHA-256 and the first characters
+/// (to tell tokens apart in the list and revoke one), never the token.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ApiTokenRecord {
+    pub token_prefix: String,
+    pub description: String,
+    pub create_time: DateTime<Utc>,
+    pub last_used_time: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ClientFailureRecord {
+    pub client_ip: String,
+    pub failures: i64,
+    pub window_start: DateTime<Utc>,
+    pub last_failure_time: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LoginFailureRecord {
+    pub email: String,
+    pub failures: i64,
+    pub last_failure_time: DateTime<Utc>,
+}
+
+// -------------------------------------------------------------- accounts --
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AccountRecord {
+    pub account_id: String,
+    pub account_name: String,
+    pub primary_billing_group_id: String,
+    pub create_time: DateTime<Utc>,
+    pub update_time: DateTime<Utc>,
+}
+
+/// An account with the caller's role and its number of active groups.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MemberAccountRecord {
+    pub account_id: String,
+    pub account_name: String,
+    pub primary_billing_group_id: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    pub billing_group_count: i64,
+}
+
+/// An account with its first billing group, which becomes its primary one
+/// (rule 1); both ids come from the rules.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub account_id: String,
+    pub account_name: String,
+    pub first_group: NewBillingGroup,
+}
+
+// -------------------------------------------------------- billing groups --
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct BillingGroupRecord {
+    pub billing_group_id: String,
+    pub account_id: String,
+    pub billing_group_name: String,
+    #[sqlx(try_from = "String")]
+    pub billing_currency: Currency,
+    #[sqlx(try_from = "String")]
+    pub billing_emails: JsonText<Vec<String>>,
+    pub billing_extra_text: String,
+    pub company: String,
+    #[sqlx(try_from = "String")]
+    pub address_lines: JsonText<Vec<String>>,
+    pub city: String,
+    pub state: String,
+    pub zip_code: String,
+    pub country_code: String,
+    pub vat_id: String,
+    #[sqlx(try_from = "String")]
+    pub payment_method: PaymentMethod,
+    pub card_brand: Option<String>,
+    pub card_last4: Option<String>,
+    pub card_exp_month: Option<i64>,
+    pub card_exp_year: Option<i64>,
+    pub card_name: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub group_state: GroupState,
+    pub create_time: DateTime<Utc>,
+    pub update_time: DateTime<Utc>,
+}
+
+impl BillingGroupRecord {
+    pub fn is_active(&self) -> bool {
+        self.group_state == GroupState::Active
+    }
+
+    /// What a group just created holds (the schema's defaults), before it
+    /// exists: lets a request be checked in full before anything is written.
+    pub fn new_defaults(account_id: &str, now: DateTime<Utc>) -> Self {
+        BillingGroupRecord {
+            billing_group_id: String::new(),
+            account_id: account_id.to_string(),
+            billing_group_name: String::new(),
+            billing_currency: Currency::USD,
+            billing_emails: JsonText::default(),
+            billing_extra_text: String::new(),
+            company: String::new(),
+            address_lines: JsonText::default(),
+            city: String::new(),
+            state: String::new(),
+            zip_code: String::new(),
+            country_code: String::new(),
+            vat_id: String::new(),
+            payment_method: PaymentMethod::NoPaymentExpected,
+            card_brand: None,
+            card_last4: None,
+            card_exp_month: None,
+            card_exp_year: None,
+            card_name: None,
+            group_state: GroupState::Active,
+            create_time: now,
+            update_time: now,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewBillingGroup {
+    pub billing_group_id: String,
+    pub account_id: String,
+    pub billing_group_name: String,
+    pub billing_currency: Currency,
+}
+
+/// An active group with its number of projects.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct GroupSummaryRecord {
+    #[sqlx(flatten)]
+    pub group: BillingGroupRecord,
+    pub project_count: i64,
+}
+
+/// A card as stored: never the number, only what identifies it to a person.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StoredCard {
+    pub brand: String,
+    pub last4: String,
+    pub exp_month: i64,
+    pub exp_year: i64,
+    pub name: String,
+}
+
+/// Everything the Billing information tab saves, in one write.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BillingInfoUpdate {
+    pub billing_currency: Currency,
+    pub billing_emails: Vec<String>,
+    pub billing_extra_text: String,
+    pub company: String,
+    pub address_lines: Vec<String>,
+    pub city: String,
+    pub state: String,
+    pub zip_code: String,
+    pub country_code: String,
+    pub vat_id: String,
+    pub payment_method: PaymentMethod,
+    pub card: Option<StoredCard>,
+}
+
+// -------------------------------------------------------------- projects --
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ProjectRecord {
+    pub project_name: String,
+    pub account_id: String,
+    pub billing_group_id: String,
+    pub billing_group_name: String,
+    pub default_cloud: String,
+    pub create_time: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewProject {
+    pub project_name: String,
+    pub account_id: String,
+    pub billing_group_id: String,
+    pub default_cloud: String,
+}
+
+/// One interval of a project's membership in a group (`valid_to` None: now).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct GroupMembershipRecord {
+    pub project_name: String,
+    pub billing_group_id: String,
+    pub valid_from: DateTime<Utc>,
+    pub valid_to: Option<DateTime<Utc>>,
+}
+
+// ------------------------------------------------------ services, usage --
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ServiceRecord {
+    pub service_id: String,
+    pub project_name: String,
+    pub service_name: String,
+    pub service_type: String,
+    pub plan: String,
+    pub cloud_name: String,
+    pub hourly_price_usd: DbDecimal,
+    pub create_time: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewService {
+    pub service_id: String,
+    pub project_name: String,
+    pub service_name: String,
+    pub service_type: String,
+    pub plan: String,
+    pub cloud_name: String,
+    pub hourly_price_usd: Decimal,
+}
+
+/// A service with the state of its latest run.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ServiceStateRecord {
+    pub service_id: String,
+    pub project_name: String,
+    pub service_name: String,
+    pub service_type: String,
+    pub plan: String,
+    pub cloud_name: String,
+    pub hourly_price_usd: DbDecimal,
+    #[sqlx(try_from = "String")]
+    pub state: ServiceState,
+}
+
+/// Why a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunEnd {
+    PoweredOff,
+    Terminated,
+}
+
+impl RunEnd {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunEnd::PoweredOff => "powered_off",
+            RunEnd::Terminated => "terminated",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ServiceRunRecord {
+    pub service_id: String,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub end_reason: Option<String>,
+}
+
+/// One run of a service with what the cost engine needs to price it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PricedRunRecord {
+    pub project_name: String,
+    pub service_name: String,
+    pub service_type: String,
+    pub plan: String,
+    pub cloud_name: String,
+    pub hourly_price_usd: DbDecimal,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// Memberships and priced runs over a period: what the cost engine reads.
+pub type Usage = (Vec<GroupMembershipRecord>, Vec<PricedRunRecord>);
+
+// ---------------------------------------------------------------- events --
+
+/// An event as the rules word it; the store writes it in the transaction
+/// of the change it describes (rule 11).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub billing_group_id: String,
+    pub account_id: String,
+    pub actor: String,
+    pub event_type: EventType,
+    pub event_desc: String,
+    pub project_name: Option<String>,
+    /// `{"before": …, "after": …}` where the change has one.
+    pub details: Option<serde_json::Value>,
+    pub create_time: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EventRecord {
+    pub log_entry_id: i64,
+    pub billing_group_id: String,
+    pub account_id: String,
+    pub actor: String,
+    pub event_type: String,
+    pub event_desc: String,
+    pub project_name: Option<String>,
+    pub details: Option<String>,
+    pub create_time: DateTime<Utc>,
+}
+
+/// Which events to list: newest first, before `before_id` (keyset paging).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventFilter {
+    pub before_id: Option<i64>,
+    pub event_type: Option<String>,
+    pub project_name: Option<String>,
+    pub limit: i64,
+}
+
+// -------------------------------------------------------------- invoices --
+
+/// An issued invoice as stored (the running month's estimate is never
+/// stored: it is computed on read).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct InvoiceRecord {
+    pub invoice_number: String,
+    pub billing_group_id: String,
+    pub sequence_number: i64,
+    pub period_begin: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    #[sqlx(try_from = "String")]
+    pub state: InvoiceState,
+    #[sqlx(try_from = "String")]
+    pub currency: Currency,
+    pub exchange_rate: DbDecimal,
+    pub vat_rate: DbDecimal,
+    pub vat_note: String,
+    pub total_usd: DbDecimal,
+    pub total_vat_zero: DbDecimal,
+    pub total_inc_vat: DbDecimal,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub download_cookie: String,
+    #[sqlx(try_from = "String")]
+    pub payment_method: PaymentMethod,
+    /// The customer's billing details on the issue date.
+    #[sqlx(try_from = "String")]
+    pub customer: JsonText<InvoiceParty>,
+    pub create_time: DateTime<Utc>,
+}
+
+/// One line of an invoice.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct InvoiceLineRecord {
+    pub line_no: i64,
+    #[sqlx(try_from = "String")]
+    pub line_type: LineType,
+    pub description: String,
+    pub project_name: Option<String>,
+    pub service_name: Option<String>,
+    pub service_type: Option<String>,
+    pub service_plan: Option<String>,
+    pub cloud_name: Option<String>,
+    pub hours: Option<i64>,
+    pub timestamp_begin: Option<DateTime<Utc>>,
+    pub timestamp_end: Option<DateTime<Utc>>,
+    pub line_total_usd: DbDecimal,
+    pub line_total_local: DbDecimal,
+    #[sqlx(try_from = "String")]
+    pub local_currency: Currency,
+    /// The credit a `credit_consumption` line used.
+    pub credit_code: Option<String>,
+}
+
+/// An invoice to issue: the store numbers it (by the rules' numbering, see
+/// [`InvoiceIssuing`]) and writes it with its lines and its event, or
+/// skips it when the group's month already has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewInvoice {
+    pub billing_group_id: String,
+    pub account_id: String,
+    pub period_begin: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    pub state: InvoiceState,
+    pub currency: Currency,
+    pub exchange_rate: Decimal,
+    pub vat_rate: Decimal,
+    pub vat_note: String,
+    pub total_usd: Decimal,
+    pub total_vat_zero: Decimal,
+    pub total_inc_vat: Decimal,
+    pub issue_date: NaiveDate,
+    pub due_date: NaiveDate,
+    pub download_cookie: String,
+    pub payment_method: PaymentMethod,
+    pub customer: InvoiceParty,
+    pub lines: Vec<InvoiceLineRecord>,
+    /// Credits this invoice consumes: written with it, or not at all.
+    pub credit_uses: Vec<CreditUse>,
+}
+
+/// The rules a batch of invoices is issued by, called inside the store's
+/// transaction: the number of each (from the group's next sequence number,
+/// read under the write lock) and the events to write with it.
+pub trait InvoiceIssuing: Send + Sync {
+    fn invoice_number(&self, billing_group_id: &str, sequence: i64) -> String;
+    fn issued_event(&self, invoice: &NewInvoice, invoice_number: &str) -> NewEvent;
+    fn credit_consumed_event(
+        &self,
+        invoice: &NewInvoice,
+        invoice_number: &str,
+        credit_use: &CreditUse,
+    ) -> NewEvent;
+}
+
+/// USD charged per closed month (the cost chart's history).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MonthlyUsdRecord {
+    pub period_begin: DateTime<Utc>,
+    pub total_usd: DbDecimal,
+}
+
+// --------------------------------------------------------------- credits --
+
+/// A credit as stored. Values are USD; `code` is the normalized code (16
+/// characters, no separators).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CreditRecord {
+    pub code: String,
+    pub credit_type: String,
+    pub value_usd: DbDecimal,
+    pub remaining_value_usd: DbDecimal,
+    pub start_time: DateTime<Utc>,
+    pub expire_time: Option<DateTime<Utc>>,
+    pub issue_time: DateTime<Utc>,
+    pub billing_group_id: Option<String>,
+    pub earmarked_project_name: Option<String>,
+    pub claim_time: Option<DateTime<Utc>>,
+}
+
+/// A credit code an operator issues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCredit {
+    pub code: String,
+    pub credit_type: String,
+    pub value_usd: Decimal,
+    pub start_time: DateTime<Utc>,
+    pub expire_time: Option<DateTime<Utc>>,
+}
+
+/// What a claim writes once the rules have accepted it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreditClaim {
+    pub earmarked_project_name: Option<String>,
+    pub claimed_by: String,
+    pub event: NewEvent,
+}
+
+/// What an issued invoice takes from one credit. `remaining_before` guards
+/// against a second writer: the store refuses the invoice when the credit's
+/// remaining value is no longer that.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreditUse {
+    pub code: String,
+    pub amount_usd: Decimal,
+    pub remaining_before: Decimal,
+    pub earmarked_project_name: Option<String>,
+}
+
+/// A credit line of an issued invoice (the Overview's applied credits).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AppliedCreditRecord {
+    pub invoice_number: String,
+    pub period_begin: DateTime<Utc>,
+    pub credit_code: String,
+    pub project_name: Option<String>,
+    pub line_total_usd: DbDecimal,
+    pub line_total_local: DbDecimal,
+    #[sqlx(try_from = "String")]
+    pub local_currency: Currency,
+}

@@ -1,0 +1,453 @@
+//! The store's interface, one trait per aggregate; [`Store`] is all of
+//! them. Methods are named for what the rules need; a change takes the
+//! complete records to write (its events included) and writes them in one
+//! transaction. Where a rule must hold on the rows as they are when the
+//! write happens (not deleted, not already claimed, still in the state the
+//! caller saw), the method takes the rule as a closure and runs it inside
+//! the transaction on the locked rows: the closure answers the records to
+//! write, or refuses (`StoreError::Refused`) and nothing is written.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+
+use super::error::StoreResult;
+use super::records::*;
+use crate::error::AppResult;
+use crate::model::money::Currency;
+use crate::model::states::InvoiceState;
+use crate::model::Role;
+use crate::server::cache::Caches;
+
+/// Which backend a store talks to (for logs and `/healthz`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[async_trait]
+pub trait Database: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+    /// Answers when the database does (for `/healthz`).
+    async fn ping(&self) -> StoreResult<()>;
+    /// Closes the pool: waits for connections in use, refuses new work.
+    async fn close(&self);
+    /// True when the database holds no user and no account (demo seeding).
+    async fn is_empty(&self) -> StoreResult<bool>;
+    /// Per-database memory the rules keep (their policy, our lifetime).
+    fn caches(&self) -> &Caches;
+}
+
+/// Users, sessions, sign-in failures and personal API tokens.
+#[async_trait]
+pub trait People: Send + Sync {
+    async fn create_user(&self, new: &NewUser, at: DateTime<Utc>) -> StoreResult<UserRecord>;
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>>;
+    async fn create_session(
+        &self,
+        session_hash: &str,
+        user_id: &str,
+        at: DateTime<Utc>,
+        expires: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The user of an unexpired session.
+    async fn session_user(
+        &self,
+        session_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<UserRecord>>;
+    async fn delete_session(&self, session_hash: &str) -> StoreResult<()>;
+    async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> StoreResult<u64>;
+    async fn login_failures(&self, email: &str) -> StoreResult<Option<LoginFailureRecord>>;
+    async fn record_login_failure(
+        &self,
+        email: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<LoginFailureRecord>;
+    async fn clear_login_failures(&self, email: &str) -> StoreResult<()>;
+    /// Failed sign-ins from one client address in its current window.
+    async fn client_login_failures(
+        &self,
+        client_ip: &str,
+    ) -> StoreResult<Option<ClientFailureRecord>>;
+    /// Counts a failure; a window whose last failure is older than
+    /// `window_start_after` starts over.
+    async fn record_client_login_failure(
+        &self,
+        client_ip: &str,
+        at: DateTime<Utc>,
+        window_start_after: DateTime<Utc>,
+    ) -> StoreResult<ClientFailureRecord>;
+
+    async fn create_api_token(
+        &self,
+        token_hash: &str,
+        token_prefix: &str,
+        user_id: &str,
+        description: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The user's tokens that are not revoked, newest first.
+    async fn api_tokens_of_user(&self, user_id: &str) -> StoreResult<Vec<ApiTokenRecord>>;
+    /// Revokes one of the user's tokens; false when there was none to revoke.
+    async fn revoke_api_token(
+        &self,
+        user_id: &str,
+        token_prefix: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// The user of a token that is not revoked; its last use is set to
+    /// `now` when the one stored is older than `note_use_before`.
+    async fn api_token_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        note_use_before: DateTime<Utc>,
+    ) -> StoreResult<Option<UserRecord>>;
+}
+
+/// Accounts and their members.
+#[async_trait]
+pub trait Accounts: Send + Sync {
+    /// Creates the account with its first billing group as the primary one
+    /// (rule 1), with `events`, in one transaction.
+    async fn create_account(
+        &self,
+        new: &NewAccount,
+        events: &[NewEvent],
+        at: DateTime<Utc>,
+    ) -> StoreResult<(AccountRecord, BillingGroupRecord)>;
+    async fn add_member(
+        &self,
+        account_id: &str,
+        user_id: &str,
+        role: Role,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The user's role on the account, or None when not a member.
+    async fn member_role(&self, user_id: &str, account_id: &str) -> StoreResult<Option<Role>>;
+    async fn accounts_of_user(&self, user_id: &str) -> StoreResult<Vec<MemberAccountRecord>>;
+    async fn account(&self, account_id: &str) -> StoreResult<Option<AccountRecord>>;
+}
+
+/// A change's check on a locked group: the event to write, or a refusal.
+pub type GroupChange<'a> = &'a (dyn Fn(&BillingGroupRecord) -> AppResult<NewEvent> + Send + Sync);
+
+/// A change of the primary group: the previous primary's id and the new
+/// group as locked → the events (none: nothing to change).
+pub type PrimaryChange<'a> =
+    &'a (dyn Fn(&str, &BillingGroupRecord) -> AppResult<Vec<NewEvent>> + Send + Sync);
+
+/// A billing-information save: the group before and after → the event.
+pub type BillingInfoChange<'a> =
+    &'a (dyn Fn(&BillingGroupRecord, &BillingGroupRecord) -> AppResult<NewEvent> + Send + Sync);
+
+/// An invoice's state change on the invoice as locked → state and event.
+pub type InvoiceStateChange<'a> =
+    &'a (dyn Fn(&InvoiceRecord) -> AppResult<(InvoiceState, NewEvent)> + Send + Sync);
+
+/// A claim on the credit and the group as locked → what to write.
+pub type ClaimChange<'a> =
+    &'a (dyn Fn(&CreditRecord, &BillingGroupRecord) -> AppResult<CreditClaim> + Send + Sync);
+
+/// Billing groups.
+#[async_trait]
+pub trait Groups: Send + Sync {
+    /// Creates an active group with its event.
+    async fn create_billing_group(
+        &self,
+        new: &NewBillingGroup,
+        event: &NewEvent,
+        at: DateTime<Utc>,
+    ) -> StoreResult<BillingGroupRecord>;
+    async fn billing_group(
+        &self,
+        billing_group_id: &str,
+    ) -> StoreResult<Option<BillingGroupRecord>>;
+    /// Active groups of the account, by name.
+    async fn billing_groups_of_account(
+        &self,
+        account_id: &str,
+    ) -> StoreResult<Vec<BillingGroupRecord>>;
+    /// Active groups of every account the user belongs to, in one query.
+    async fn groups_of_user(&self, user_id: &str) -> StoreResult<Vec<BillingGroupRecord>>;
+    /// Deleted groups of the account, newest deletion first.
+    async fn deleted_groups_of_account(
+        &self,
+        account_id: &str,
+    ) -> StoreResult<Vec<BillingGroupRecord>>;
+    /// Active groups of the account with their number of projects, by name.
+    async fn group_summaries(&self, account_id: &str) -> StoreResult<Vec<GroupSummaryRecord>>;
+    /// Renames the group once `change` accepts it as locked.
+    async fn rename_billing_group(
+        &self,
+        billing_group_id: &str,
+        new_name: &str,
+        at: DateTime<Utc>,
+        change: GroupChange<'_>,
+    ) -> StoreResult<BillingGroupRecord>;
+    /// Marks the group deleted once `change` accepts it as locked (the
+    /// schema refuses a group with projects or the primary one).
+    async fn delete_billing_group(
+        &self,
+        billing_group_id: &str,
+        at: DateTime<Utc>,
+        change: GroupChange<'_>,
+    ) -> StoreResult<()>;
+    /// Makes the group the account's primary group; `change` gets the
+    /// previous primary group's id and the new group as locked, and answers
+    /// the events (none: nothing to change).
+    async fn set_primary_billing_group(
+        &self,
+        account_id: &str,
+        billing_group_id: &str,
+        at: DateTime<Utc>,
+        change: PrimaryChange<'_>,
+    ) -> StoreResult<()>;
+    /// Saves billing details and payment method all at once; `change` gets
+    /// the group before and after and answers the event.
+    async fn update_billing_info(
+        &self,
+        billing_group_id: &str,
+        update: &BillingInfoUpdate,
+        at: DateTime<Utc>,
+        change: BillingInfoChange<'_>,
+    ) -> StoreResult<BillingGroupRecord>;
+}
+
+/// A move's check on a locked project and both its groups: the events.
+pub type MoveChange<'a> = &'a (dyn Fn(&ProjectRecord, &BillingGroupRecord, &BillingGroupRecord) -> AppResult<Vec<NewEvent>>
+         + Send
+         + Sync);
+
+/// Projects and which group they were in when.
+#[async_trait]
+pub trait Projects: Send + Sync {
+    /// Moves the projects to another group of their account at `at`, all
+    /// in one transaction: each history splits there, and `change` (called
+    /// per project with it and its two groups as locked) answers the
+    /// events. A project already in the group is left alone.
+    async fn move_projects(
+        &self,
+        project_names: &[String],
+        to_group_id: &str,
+        at: DateTime<Utc>,
+        change: MoveChange<'_>,
+    ) -> StoreResult<Vec<ProjectRecord>>;
+    /// The group's projects, by name.
+    async fn projects_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<ProjectRecord>>;
+    /// The account's projects with their groups, by name.
+    async fn projects_of_account(&self, account_id: &str) -> StoreResult<Vec<ProjectRecord>>;
+    /// Creates the project with its history row and event.
+    async fn create_project(
+        &self,
+        new: &NewProject,
+        event: &NewEvent,
+        at: DateTime<Utc>,
+    ) -> StoreResult<ProjectRecord>;
+    async fn project(&self, project_name: &str) -> StoreResult<Option<ProjectRecord>>;
+    /// The first `limit` project names of the user's accounts (accounts by
+    /// name, then projects by name) and how many projects there are in all.
+    async fn project_names_of_user(
+        &self,
+        user_id: &str,
+        limit: i64,
+    ) -> StoreResult<(Vec<String>, i64)>;
+    /// Every project of every account the user belongs to, in one query.
+    async fn projects_of_user(&self, user_id: &str) -> StoreResult<Vec<ProjectRecord>>;
+    async fn project_group_history(
+        &self,
+        project_name: &str,
+    ) -> StoreResult<Vec<GroupMembershipRecord>>;
+}
+
+/// Services, their runs, the usage the cost engine reads, exchange rates.
+#[async_trait]
+pub trait UsageStore: Send + Sync {
+    async fn create_service(
+        &self,
+        new: &NewService,
+        at: DateTime<Utc>,
+    ) -> StoreResult<ServiceRecord>;
+    /// Records a run interval; `end` None leaves the service running.
+    async fn record_service_run(
+        &self,
+        service_id: &str,
+        started_at: DateTime<Utc>,
+        end: Option<(DateTime<Utc>, RunEnd)>,
+    ) -> StoreResult<()>;
+    async fn service_runs(&self, service_id: &str) -> StoreResult<Vec<ServiceRunRecord>>;
+    /// The project's services with their current state, in one query.
+    async fn services_of_project(&self, project_name: &str)
+        -> StoreResult<Vec<ServiceStateRecord>>;
+    /// Powers a service on (a new open run: `ServiceAlreadyRunning` when
+    /// one is open) or off (ends the open run: `ServiceNotRunning` when
+    /// there is none).
+    async fn power_service(&self, service_id: &str, on: bool, at: DateTime<Utc>)
+        -> StoreResult<()>;
+    /// The group memberships and priced runs of the account's projects that
+    /// overlap [from, to). Two queries, whatever the number of projects.
+    async fn account_usage(
+        &self,
+        account_id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Usage>;
+    /// Like `account_usage`, for the projects that were in one group during
+    /// [from, to): only that group's memberships, and those projects' runs.
+    async fn group_usage(
+        &self,
+        billing_group_id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Usage>;
+    /// The usage version of the group's account: bumped in every
+    /// transaction that changes usage (None: no such group).
+    async fn usage_version_of_group(&self, billing_group_id: &str) -> StoreResult<Option<i64>>;
+    /// Memberships and priced runs of every project overlapping [from, to)
+    /// (month close: two queries for the whole database).
+    async fn usage_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Usage>;
+
+    async fn set_exchange_rate(
+        &self,
+        currency: Currency,
+        valid_from: NaiveDate,
+        usd_rate: Decimal,
+    ) -> StoreResult<()>;
+    /// The rate in force on `day`: the latest set on or before it.
+    async fn exchange_rate_on(
+        &self,
+        currency: Currency,
+        day: NaiveDate,
+    ) -> StoreResult<Option<Decimal>>;
+}
+
+/// Invoices and the month close's bookkeeping.
+#[async_trait]
+pub trait Invoices: Send + Sync {
+    /// Active groups created before `period_end`, and deleted ones deleted
+    /// after `period_begin`, that have no invoice for the month yet.
+    async fn groups_to_invoice(
+        &self,
+        period_begin: DateTime<Utc>,
+        period_end: DateTime<Utc>,
+    ) -> StoreResult<Vec<BillingGroupRecord>>;
+    /// Issues the invoices in one transaction: each is numbered by
+    /// `issuing` from its group's next sequence number, written with its
+    /// lines, credit uses and events, or skipped when its group's month
+    /// already has an invoice. Returns the numbers issued.
+    async fn issue_invoices(
+        &self,
+        invoices: &[NewInvoice],
+        at: DateTime<Utc>,
+        issuing: &dyn InvoiceIssuing,
+    ) -> StoreResult<Vec<String>>;
+    async fn record_month_close(
+        &self,
+        period_begin: DateTime<Utc>,
+        invoices_issued: i64,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    async fn month_closed(&self, period_begin: DateTime<Utc>) -> StoreResult<bool>;
+    /// Takes the month's close lease for `holder` until `until`, unless
+    /// another holder's lease is still running at `now`. True when taken
+    /// (or renewed: the same holder may take it again).
+    async fn acquire_close_lease(
+        &self,
+        period_begin: DateTime<Utc>,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Gives the lease back (only the holder's own).
+    async fn release_close_lease(
+        &self,
+        period_begin: DateTime<Utc>,
+        holder: &str,
+    ) -> StoreResult<()>;
+    /// The group's invoices, newest period first.
+    async fn invoices_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<InvoiceRecord>>;
+    async fn invoice(&self, invoice_number: &str) -> StoreResult<Option<InvoiceRecord>>;
+    async fn invoice_lines(&self, invoice_number: &str) -> StoreResult<Vec<InvoiceLineRecord>>;
+    /// Changes an invoice's state: `change` gets the invoice as locked and
+    /// answers the new state and the event.
+    async fn set_invoice_state(
+        &self,
+        invoice_number: &str,
+        change: InvoiceStateChange<'_>,
+    ) -> StoreResult<InvoiceRecord>;
+    /// USD charged per issued invoice of the group since `from`.
+    async fn monthly_usd_of_group(
+        &self,
+        billing_group_id: &str,
+        from: DateTime<Utc>,
+    ) -> StoreResult<Vec<MonthlyUsdRecord>>;
+}
+
+/// Credit codes and their claims.
+#[async_trait]
+pub trait Credits: Send + Sync {
+    /// Stores newly issued, unclaimed credit codes (all or none).
+    async fn insert_credits(&self, credits: &[NewCredit], at: DateTime<Utc>) -> StoreResult<()>;
+    async fn credit(&self, code: &str) -> StoreResult<Option<CreditRecord>>;
+    /// Claims a code into a group: `change` gets the credit and the group
+    /// as locked and answers the claim (earmark, claimer, event). The write
+    /// is guarded on the code being unclaimed, so a code is claimed once
+    /// across all accounts (`CreditAlreadyClaimed` for the second).
+    async fn claim_credit(
+        &self,
+        code: &str,
+        billing_group_id: &str,
+        at: DateTime<Utc>,
+        change: ClaimChange<'_>,
+    ) -> StoreResult<CreditRecord>;
+    /// The group's credits, soonest expiry first.
+    async fn credits_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<CreditRecord>>;
+    /// Every claimed credit (month close: one query for all groups).
+    async fn claimed_credits(&self) -> StoreResult<Vec<CreditRecord>>;
+    /// Credit lines of the group's issued invoices, newest period first.
+    async fn applied_credits_of_group(
+        &self,
+        billing_group_id: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<AppliedCreditRecord>>;
+    /// Counts a failed claim; failures before `forget_before` are dropped.
+    async fn record_claim_failure(
+        &self,
+        user_id: &str,
+        at: DateTime<Utc>,
+        forget_before: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    async fn claim_failures_since(&self, user_id: &str, since: DateTime<Utc>) -> StoreResult<i64>;
+}
+
+/// The events logs (insert-only; events are written with their changes).
+#[async_trait]
+pub trait Events: Send + Sync {
+    /// The group's events, newest first, filtered and paged by keyset.
+    async fn events(
+        &self,
+        billing_group_id: &str,
+        filter: &EventFilter,
+    ) -> StoreResult<Vec<EventRecord>>;
+    /// The projects the group's log mentions (for the filter).
+    async fn event_projects_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<String>>;
+    /// The event types the group's log holds (for the filter).
+    async fn event_types_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<String>>;
+}
+
+/// Everything the rules can ask of the database.
+pub trait Store:
+    Database + People + Accounts + Groups + Projects + UsageStore + Invoices + Credits + Events
+{
+}
+
+impl<T> Store for T where
+    T: Database + People + Accounts + Groups + Projects + UsageStore + Invoices + Credits + Events
+{
+}
+
+pub type DynStore = Arc<dyn Store>;
