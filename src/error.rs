@@ -102,6 +102,9 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
         match value {
             // A malformed argument is the caller's input, not our failure.
             E::Args(message) | E::MissingArg(message) => AppError::invalid("request", message),
+            // On the server, a body that does not decode is the caller's too.
+            #[cfg(feature = "ssr")]
+            E::Deserialization(message) => AppError::invalid("request", message),
             other => AppError::Transport {
                 message: other.to_string(),
             },

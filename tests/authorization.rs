@@ -73,12 +73,17 @@ enum Outcome {
     SignIn,
 }
 
+/// The outcome, checking that its HTTP status says the same (a caller's
+/// mistake is a 4xx, never a 500).
 fn outcome(status: u16, body: &str) -> Outcome {
     if body.contains(r#""kind":"forbidden""#) {
+        assert_eq!(status, 403, "{body}");
         Outcome::Forbidden
     } else if body.contains(r#""kind":"not_found""#) {
+        assert_eq!(status, 404, "{body}");
         Outcome::NotFound
     } else if body.contains(r#""kind":"unauthenticated""#) {
+        assert_eq!(status, 401, "{body}");
         Outcome::SignIn
     } else {
         assert!(

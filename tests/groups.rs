@@ -342,6 +342,29 @@ on_both_backends!(assigning_projects_checks_every_name_first, |db| {
         f.primary,
         "nothing moved"
     );
+    // A repeated name is refused before anything moves (it used to move
+    // the first copy and then fail).
+    let names = vec!["p1".to_string(), "p2".to_string(), "p1".to_string()];
+    let err = groups::assign_projects(db.store.as_ref(), &f.admin, &f.second, &names, t(2, 0))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status().as_u16(), 400, "{err:?}");
+    assert!(err.field_message("projects_names").unwrap().contains("p1"));
+    for project in ["p1", "p2"] {
+        assert_eq!(
+            db.store
+                .project(project)
+                .await
+                .unwrap()
+                .unwrap()
+                .billing_group_id,
+            f.primary,
+            "{project} moved although the request was refused"
+        );
+    }
+    assert!(!event_types(&db.store, &f.second)
+        .await
+        .contains(&"project_moved_in".to_string()));
     let names = vec!["p1".to_string(), "p2".to_string()];
     let moved = groups::assign_projects(db.store.as_ref(), &f.admin, &f.second, &names, t(2, 0))
         .await
@@ -631,10 +654,14 @@ on_both_backends!(events_page_by_keyset_and_filter_and_export_as_csv, |db| {
     .await
     .unwrap();
     assert_eq!(p2.events.len(), 1, "only p2's creation");
-    let (filename, csv) = events::events_csv(db.store.as_ref(), &f.admin, &f.primary, None, None)
+    let stream = events::events_csv(db.store.clone(), &f.admin, &f.primary, None, None)
         .await
         .unwrap();
-    assert!(filename.ends_with("-events.csv"));
+    let csv: String = futures::StreamExt::collect::<Vec<_>>(stream)
+        .await
+        .into_iter()
+        .map(|chunk| chunk.unwrap())
+        .collect();
     assert_eq!(
         csv.lines().count(),
         total + 1,
@@ -799,6 +826,70 @@ on_both_backends!(
         if third_group.group_state == GroupState::Deleted {
             let summaries = db.store.group_summaries(&f.account_id).await.unwrap();
             assert!(summaries.iter().all(|s| s.group.billing_group_id != third));
+        }
+    }
+);
+
+on_both_backends!(
+    renaming_and_deleting_a_group_at_once_never_renames_a_deleted_group,
+    |db| {
+        let f = fixture(&db.store).await;
+        let store: DynStore = db.store.clone();
+        for round in 0..8 {
+            let group = groups::create_group(
+                store.as_ref(),
+                &f.admin,
+                &f.account_id,
+                &format!("Doomed {round}"),
+                None,
+                t(1, 4),
+            )
+            .await
+            .unwrap()
+            .billing_group_id;
+            let (renamed, deleted) = tokio::join!(
+                {
+                    let (store, admin, group) = (store.clone(), f.admin.clone(), group.clone());
+                    tokio::spawn(async move {
+                        groups::rename_group(store.as_ref(), &admin, &group, "Renamed", Utc::now())
+                            .await
+                    })
+                },
+                {
+                    let (store, admin, group) = (store.clone(), f.admin.clone(), group.clone());
+                    tokio::spawn(async move {
+                        groups::delete_group(store.as_ref(), &admin, &group, Utc::now()).await
+                    })
+                }
+            );
+            let (renamed, deleted) = (renamed.unwrap(), deleted.unwrap());
+            assert!(deleted.is_ok(), "an empty group can always be deleted");
+            let events = event_types(&store, &group).await;
+            let deleted_at = events
+                .iter()
+                .position(|e| e == "billing_group_deleted")
+                .expect("deletion event");
+            match renamed {
+                // Renamed first: the rename event is older than the deletion.
+                Ok(_) => {
+                    let renamed_at = events
+                        .iter()
+                        .position(|e| e == "billing_group_renamed")
+                        .expect("rename event");
+                    // Newest first: the rename comes after the deletion in the list.
+                    assert!(
+                        renamed_at > deleted_at,
+                        "renamed after deletion: {events:?}"
+                    );
+                }
+                // Deleted first: the rename is refused and leaves no trace.
+                Err(err) => {
+                    assert_eq!(err.status().as_u16(), 404, "{err:?}");
+                    assert!(!events.contains(&"billing_group_renamed".to_string()));
+                    let stored = store.billing_group(&group).await.unwrap().unwrap();
+                    assert_eq!(stored.billing_group_name, format!("Doomed {round}"));
+                }
+            }
         }
     }
 );

@@ -525,6 +525,9 @@ on_both_backends!(
         assert!(checked > 50, "only {checked} URLs seen");
         let csv = page(&format!("{group_link}/events.csv")).await;
         assert_eq!(csv.status(), StatusCode::OK);
+        let csv = body_text(csv).await;
+        assert!(csv.starts_with("log_entry_id,create_time,"), "{csv}");
+        assert!(csv.lines().count() > 2, "{csv}");
 
         // Outside the base: not ours, apart from health and a pointer at the base.
         assert_eq!(page("/projects").await.status(), StatusCode::NOT_FOUND);
@@ -558,30 +561,25 @@ async fn failed_login(app: &Router, email: &str, forwarded_for: &str) -> StatusC
 }
 
 on_both_backends!(
-    the_per_address_sign_in_limit_believes_x_forwarded_for_only_from_a_trusted_proxy,
+    sign_in_throttling_believes_x_forwarded_for_only_from_a_trusted_proxy,
     |db| {
-        use billing_console::server::auth::CLIENT_FAILURE_LIMIT;
-        // Untrusted peer: its X-Forwarded-For is ignored, so changing it does not
-        // escape the limit: the peer's own address is what counts.
+        use billing_console::server::sign_in::PAIR_FREE_FAILURES;
+        // Untrusted peer: its X-Forwarded-For is ignored, so changing it does
+        // not escape the back-off of its (email, address) pair.
         let app = common::app(db, "").await;
-        for i in 0..CLIENT_FAILURE_LIMIT {
-            let status = failed_login(
-                &app,
-                &format!("u{i}@example.com"),
-                &format!("198.51.100.{i}"),
-            )
-            .await;
+        for i in 0..PAIR_FREE_FAILURES {
+            let status = failed_login(&app, "ann@example.com", &format!("198.51.100.{i}")).await;
             assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {i}");
         }
         assert_eq!(
-            failed_login(&app, "other@example.com", "198.51.100.250").await,
+            failed_login(&app, "ann@example.com", "198.51.100.250").await,
             StatusCode::TOO_MANY_REQUESTS
         );
         // Behind a trusted proxy the forwarded address counts: another visitor
         // behind the same proxy is not held up by the first one's failures.
         let proxied = common::app(db, "127.0.0.2, 127.0.0.1").await;
         assert_eq!(
-            failed_login(&proxied, "other@example.com", "198.51.100.251").await,
+            failed_login(&proxied, "ann@example.com", "198.51.100.251").await,
             StatusCode::UNAUTHORIZED
         );
     }

@@ -25,7 +25,7 @@ use billing_console::server::billing::billing_info::{self, BillingInfoForm};
 use billing_console::server::billing::calendar::parse_period;
 use billing_console::server::billing::invoices::invoice_detail;
 use billing_console::server::billing::month_close::close_month;
-use billing_console::server::billing::{accounts, credits, groups, projects};
+use billing_console::server::billing::{accounts, credits, groups, invoice_files, projects};
 use billing_console::server::config::Seller;
 use billing_console::server::store::{DynStore, NewCredit, NewService, RunEnd};
 use chrono::{DateTime, Duration, TimeZone, Utc};
@@ -381,6 +381,7 @@ async fn check(store: &DynStore, admin: &CurrentUser, s: Scenario) -> Result<(),
         {
             return Err(format!("totals differ from the sum of lines: {invoice:?}"));
         }
+        csv_sums_to_total(&invoice)?;
         let line_tuples = |d: &InvoiceDetail| {
             d.lines
                 .iter()
@@ -410,6 +411,34 @@ async fn check(store: &DynStore, admin: &CurrentUser, s: Scenario) -> Result<(),
     expected.retain(|_, hours| *hours > 0);
     if billed != expected {
         return Err(format!("hours billed {billed:?}, expected {expected:?}"));
+    }
+    Ok(())
+}
+
+/// What a finance import does with the CSV download: read it with a real
+/// CSV parser and sum the local column. Credit lines are negative and must
+/// stay numbers (a formula guard once turned them into text).
+fn csv_sums_to_total(invoice: &InvoiceDetail) -> Result<(), String> {
+    let text = invoice_files::invoice_csv(invoice);
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader.headers().map_err(|e| e.to_string())?.clone();
+    let local = headers
+        .iter()
+        .position(|h| h == "line_total_local")
+        .ok_or("no line_total_local column")?;
+    let mut sum = Decimal::ZERO;
+    for row in reader.records() {
+        let row = row.map_err(|e| e.to_string())?;
+        let cell = &row[local];
+        sum += cell
+            .parse::<Decimal>()
+            .map_err(|_| format!("line_total_local {cell:?} is not a number:\n{text}"))?;
+    }
+    if sum != invoice.summary.total_inc_vat.amount {
+        return Err(format!(
+            "the CSV sums to {sum}, the invoice says {}:\n{text}",
+            invoice.summary.total_inc_vat.amount
+        ));
     }
     Ok(())
 }

@@ -530,6 +530,79 @@ on_both_backends!(
     }
 );
 
+on_both_backends!(
+    two_admins_settling_one_invoice_at_once_settle_it_once,
+    |db| {
+        let f = fixture(&db.store).await;
+        service(&db.store, "s1", "p1", "pg", "1").await;
+        db.store
+            .record_service_run("s1", t(3, 0), Some((t(4, 0), RunEnd::PoweredOff)))
+            .await
+            .unwrap();
+        close_month(
+            db.store.as_ref(),
+            &Seller::default(),
+            october(),
+            after_october(),
+            "system",
+        )
+        .await
+        .unwrap();
+        let number = october_invoice(&db.store, &f, &f.primary)
+            .await
+            .summary
+            .invoice_number;
+        let other = user(&db.store, "other-admin@example.com").await;
+        db.store
+            .add_member(&f.account_id, &other.user_id, Role::Admin, t(1, 0))
+            .await
+            .unwrap();
+        // Several rounds of two admins at once: one marks it paid, the other
+        // waived. The check "a settled invoice does not change" holds on the
+        // row as the write locks it, so exactly one of them wins.
+        let tasks: Vec<_> = [(&f.admin, "paid"), (&other, "waived")]
+            .into_iter()
+            .map(|(admin, state)| {
+                let store = db.store.clone();
+                let admin = admin.clone();
+                let group = f.primary.clone();
+                let number = number.clone();
+                tokio::spawn(async move {
+                    invoices::set_invoice_state(
+                        store.as_ref(),
+                        &admin,
+                        &group,
+                        &number,
+                        state,
+                        after_october(),
+                    )
+                    .await
+                })
+            })
+            .collect();
+        let mut outcomes = Vec::new();
+        for task in tasks {
+            outcomes.push(task.await.unwrap());
+        }
+        let won: Vec<_> = outcomes.iter().filter(|o| o.is_ok()).collect();
+        assert_eq!(won.len(), 1, "{outcomes:?}");
+        assert!(outcomes
+            .iter()
+            .any(|o| matches!(o, Err(AppError::Conflict { .. }))));
+        let final_state = db.store.invoice(&number).await.unwrap().unwrap().state;
+        assert_eq!(Some(final_state), won[0].as_ref().ok().map(|s| s.state));
+        let changes = db
+            .store
+            .events_of_group(&f.primary, 20)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.event_type == "invoice_state_changed")
+            .count();
+        assert_eq!(changes, 1, "one change, one event");
+    }
+);
+
 on_both_backends!(rule_9_vat_domestic_reverse_charge_and_export, |db| {
     let f = fixture(&db.store).await;
     service(&db.store, "s1", "p1", "pg", "10").await;

@@ -812,3 +812,123 @@ on_both_backends!(
         wrong.error_message();
     }
 );
+
+on_both_backends!(pdf_links_expire_and_their_expiry_cannot_be_changed, |db| {
+    let api = demo_api(db).await;
+    let (_, primary) = acme(&api).await;
+    let invoices = api
+        .get(&format!("/v1/billing-group/{primary}/invoice"))
+        .await
+        .json();
+    let issued = invoices["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["state"] != "estimate")
+        .expect("an issued demo invoice")
+        .clone();
+    let number = issued["invoice_number"].as_str().unwrap();
+    let link = issued["download_cookie"].as_str().unwrap();
+    let path = |link: &str| format!("/v1/billing-group/{primary}/invoice/{number}/{link}");
+    let at = |days: i64| async move {
+        let clock = billing_console::server::clock::Clock::fixed(
+            chrono::Utc::now() + chrono::Duration::days(days),
+        );
+        Api {
+            app: common::app_with(db, &[], clock).await,
+            token: None,
+        }
+    };
+    // Within its 30 days it works, without a token, on any instance.
+    assert_eq!(at(29).await.get(&path(link)).await.status, StatusCode::OK);
+    // Afterwards it does not…
+    assert_eq!(
+        at(31).await.get(&path(link)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // …and a later expiry written into it breaks its signature.
+    let (cookie_and, _) = link.rsplit_once('.').unwrap();
+    let (cookie, expiry) = cookie_and.split_once('.').unwrap();
+    let extended = link.replacen(
+        &format!("{cookie}.{expiry}."),
+        &format!(
+            "{cookie}.{}.",
+            expiry.parse::<i64>().unwrap() + 86_400 * 365
+        ),
+        1,
+    );
+    assert_eq!(
+        at(31).await.get(&path(&extended)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // The bare cookie (a link without expiry) no longer opens it.
+    assert_eq!(
+        at(0).await.get(&path(cookie)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // DOWNLOAD_LINK_DAYS sets the lifetime.
+    let short = common::app_with(
+        db,
+        &[("DOWNLOAD_LINK_DAYS", "1")],
+        billing_console::server::clock::Clock::system(),
+    )
+    .await;
+    let short_api = login(short, demo::DEMO_EMAIL, demo::DEMO_PASSWORD).await;
+    let short_link = short_api
+        .get(&format!("/v1/billing-group/{primary}/invoice/{number}"))
+        .await
+        .json()["invoice"]["download_cookie"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        at(0).await.get(&path(&short_link)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        at(2).await.get(&path(&short_link)).await.status,
+        StatusCode::NOT_FOUND
+    );
+});
+
+on_both_backends!(
+    creating_a_project_checks_the_role_before_saying_a_name_is_taken,
+    |db| {
+        let app = common::app(db, "").await;
+        let api = login(app.clone(), demo::DEMO_EMAIL, demo::DEMO_PASSWORD).await;
+        let (account, _) = acme(&api).await;
+        let viewer = login(app.clone(), "viewer@example.com", demo::DEMO_PASSWORD).await;
+        let taken = json!({"project": "acme-prod", "account_id": account});
+        let answer = viewer.post("/v1/project", taken.clone()).await;
+        assert_eq!(
+            answer.status,
+            StatusCode::FORBIDDEN,
+            "a viewer learns nothing"
+        );
+        let fresh = json!({"project": "viewer-made", "account_id": account});
+        assert_eq!(
+            viewer.post("/v1/project", fresh).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let outsider = login(app.clone(), "viewer@example.com", demo::DEMO_PASSWORD).await;
+        let globex = json!({"project": "globex-fleet", "account_id": "a000000000nope"});
+        assert_eq!(
+            outsider.post("/v1/project", globex).await.status,
+            StatusCode::NOT_FOUND
+        );
+        // Who may create projects there is told the name is taken (409).
+        assert_eq!(
+            api.post("/v1/project", taken).await.status,
+            StatusCode::CONFLICT
+        );
+        // A cloud name follows Aiven's form; nothing is created otherwise.
+        for cloud in ["Google Europe", "google/europe", &"x".repeat(65)] {
+            let body = json!({"project": "cloudy", "account_id": account, "cloud": cloud});
+            let answer = api.post("/v1/project", body).await;
+            assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{cloud:?}");
+            assert!(answer.error_message().contains("cloud"), "{cloud:?}");
+        }
+        let body = json!({"project": "cloudy", "account_id": account, "cloud": "aws-eu-west-1"});
+        assert_eq!(api.post("/v1/project", body).await.status, StatusCode::OK);
+    }
+);

@@ -371,38 +371,60 @@ on_both_backends!(api_tokens_find_their_user_until_revoked, |db| {
         .is_some());
 });
 
-on_both_backends!(login_failures_count_up_and_clear, |db| {
-    assert!(db
-        .store
-        .login_failures("ann@example.com")
-        .await
-        .unwrap()
-        .is_none());
-    db.store
-        .record_login_failure("ann@example.com", t(1, 0))
+on_both_backends!(sign_in_failures_count_per_scope_and_clear, |db| {
+    let s = db.store.as_ref();
+    let scopes = [
+        "pair:ann|1.2.3.4".to_string(),
+        "address:1.2.3.4".to_string(),
+    ];
+    assert!(s.sign_in_failures(&scopes).await.unwrap().is_empty());
+    let both = |window_start_after| {
+        scopes
+            .iter()
+            .map(|scope| (scope.clone(), window_start_after))
+            .collect::<Vec<_>>()
+    };
+    s.record_sign_in_failure(&both(t(1, 0)), t(1, 0))
         .await
         .unwrap();
-    let second = db
-        .store
-        .record_login_failure("ann@example.com", t(1, 1))
+    s.record_sign_in_failure(&both(t(1, 0)), t(1, 1))
         .await
         .unwrap();
-    assert_eq!(second.failures, 2);
-    assert_eq!(second.last_failure_time, t(1, 1));
+    let found = s.sign_in_failures(&scopes).await.unwrap();
+    assert_eq!(found.len(), 2);
+    assert!(found
+        .iter()
+        .all(|r| r.failures == 2 && r.window_start == t(1, 0) && r.last_failure_time == t(1, 1)));
+    // A failure after the window (the last one older than its start) counts from one.
+    s.record_sign_in_failure(&[(scopes[1].clone(), t(2, 0))], t(2, 1))
+        .await
+        .unwrap();
+    let address = s.sign_in_failures(&scopes[1..]).await.unwrap();
+    assert_eq!((address[0].failures, address[0].window_start), (1, t(2, 1)));
+    s.clear_sign_in_failures(&scopes[..1]).await.unwrap();
+    let left = s.sign_in_failures(&scopes).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].scope, "address:1.2.3.4");
+});
+
+on_both_backends!(server_secrets_are_created_once_and_shared, |db| {
+    let s = db.store.as_ref();
+    let first = s
+        .server_secret("links", "candidate-a", t(1, 0))
+        .await
+        .unwrap();
+    assert_eq!(first, "candidate-a");
+    let second = s
+        .server_secret("links", "candidate-b", t(2, 0))
+        .await
+        .unwrap();
+    assert_eq!(second, "candidate-a", "the first one stays");
     assert_eq!(
-        db.store.login_failures("ann@example.com").await.unwrap(),
-        Some(second)
+        s.server_secret("other", "candidate-c", t(2, 0))
+            .await
+            .unwrap(),
+        "candidate-c"
     );
-    db.store
-        .clear_login_failures("ann@example.com")
-        .await
-        .unwrap();
-    assert!(db
-        .store
-        .login_failures("ann@example.com")
-        .await
-        .unwrap()
-        .is_none());
 });
 
 on_both_backends!(accounts_start_with_a_primary_group_and_its_events, |db| {

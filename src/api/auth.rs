@@ -16,33 +16,49 @@ pub async fn sign_in(
     next: Option<String>,
 ) -> Result<(), AppError> {
     use super::context;
-    use crate::server::auth;
+    use crate::server::{auth, sign_in};
 
     let state = context::state()?;
     let parts = context::parts()?;
+    let now = context::now()?;
     let client =
         crate::server::middleware::client_of(&parts.headers, &parts.extensions, &state.config);
-    let (_, secret) = auth::sign_in(
+    let device_cookie = auth::cookie_value(&parts.headers, sign_in::DEVICE_COOKIE);
+    let verified = sign_in::check_credentials(
         state.store.as_ref(),
-        &email,
-        &password,
+        &sign_in::Attempt {
+            email: &email,
+            password: &password,
+            client,
+            device_cookie: device_cookie.as_deref(),
+        },
+        now,
+    )
+    .await?;
+    let secret = auth::open_session(
+        state.store.as_ref(),
+        &verified.user.user_id,
         state.config.session_ttl_hours,
-        client,
-        context::now()?,
+        now,
     )
     .await?;
     let secure = crate::server::middleware::request_is_https(&parts, &state.config);
-    let cookie = auth::session_cookie(
-        &secret,
-        state.config.session_ttl_hours * 3600,
-        secure,
-        &state.config.base_path,
-    );
+    let cookies = [
+        auth::session_cookie(
+            &secret,
+            state.config.session_ttl_hours * 3600,
+            secure,
+            &state.config.base_path,
+        ),
+        sign_in::device_set_cookie(&verified.device_cookie, secure, &state.config.base_path),
+    ];
     let response = use_context::<leptos_axum::ResponseOptions>().ok_or(AppError::Internal)?;
-    response.append_header(
-        http::header::SET_COOKIE,
-        http::HeaderValue::from_str(&cookie).map_err(|_| AppError::Internal)?,
-    );
+    for cookie in cookies {
+        response.append_header(
+            http::header::SET_COOKIE,
+            http::HeaderValue::from_str(&cookie).map_err(|_| AppError::Internal)?,
+        );
+    }
     leptos_axum::redirect(&app_url(auth::safe_next(next.as_deref())));
     Ok(())
 }

@@ -60,6 +60,24 @@ pub fn project_name(value: &str) -> Result<String, String> {
 
 /// A plausible email address, lowercased. Not a full RFC 5322 parser: one @,
 /// a non-empty local part, a domain with a dot, no spaces.
+/// A cloud's name as Aiven writes them (`google-europe-north1`,
+/// `aws-eu-west-1`): 1–64 lowercase letters, digits and hyphens.
+pub fn cloud_name(value: &str) -> Result<String, String> {
+    let name = value.trim();
+    if name.is_empty() || name.len() > 64 {
+        return Err("A cloud name has 1 to 64 characters, like google-europe-north1.".into());
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return Err(format!(
+            "A cloud name can contain only lowercase letters, digits and hyphens (not '{bad}')."
+        ));
+    }
+    Ok(name.to_string())
+}
+
 pub fn email(value: &str) -> Result<String, String> {
     let email = value.trim().to_lowercase();
     let Some((local, domain)) = email.split_once('@') else {

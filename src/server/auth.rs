@@ -12,15 +12,13 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, AppResult};
-use crate::model::{validation, CurrentUser};
-use crate::server::store::{ClientFailureRecord, Store, UserRecord};
+use crate::model::CurrentUser;
+use crate::server::store::Store;
 
 pub const SESSION_COOKIE: &str = "bc_session";
 
-/// Failed sign-ins for one email before each further try must wait.
-const FREE_FAILURES: i64 = 5;
-const MAX_BACKOFF_SECONDS: i64 = 300;
-
+/// Hashes a password (argon2id). Slow on purpose: request paths call
+/// [`hash_password_off_runtime`].
 pub fn hash_password(password: &str) -> AppResult<String> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
@@ -32,7 +30,7 @@ pub fn hash_password(password: &str) -> AppResult<String> {
         })
 }
 
-fn verify_password(stored_hash: &str, password: &str) -> bool {
+pub fn verify_password(stored_hash: &str, password: &str) -> bool {
     PasswordHash::new(stored_hash)
         .map(|parsed| {
             Argon2::default()
@@ -42,8 +40,42 @@ fn verify_password(stored_hash: &str, password: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Password hashing runs on the blocking pool, at most one per core at a
+/// time: a burst of sign-ins waits its turn rather than stall the async
+/// workers (and other requests with them) or allocate argon2's 19 MiB each
+/// at once.
+fn hashing_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores)
+    })
+}
+
+/// Runs `work` (argon2) on the blocking pool under a hashing permit.
+async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+    let _permit = hashing_permits()
+        .acquire()
+        .await
+        .map_err(|_| AppError::Internal)?;
+    tokio::task::spawn_blocking(work).await.map_err(|e| {
+        tracing::error!(error = %e, "password hashing task failed");
+        AppError::Internal
+    })
+}
+
+/// [`verify_password`] off the async workers.
+pub async fn verify_password_off_runtime(stored_hash: String, password: String) -> AppResult<bool> {
+    off_runtime(move || verify_password(&stored_hash, &password)).await
+}
+
+/// [`hash_password`] off the async workers.
+pub async fn hash_password_off_runtime(password: String) -> AppResult<String> {
+    off_runtime(move || hash_password(&password)).await?
+}
+
 /// Verified against when the email is unknown, so both answers take as long.
-fn dummy_hash() -> &'static str {
+pub fn dummy_hash() -> &'static str {
     static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     DUMMY.get_or_init(|| hash_password("not-a-real-password").unwrap_or_default())
 }
@@ -60,129 +92,24 @@ pub fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// Seconds the email must still wait before the next try, if any.
-pub fn backoff_remaining(
-    failures: i64,
-    last_failure: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> Option<u64> {
-    if failures < FREE_FAILURES {
-        return None;
-    }
-    let exponent = (failures - FREE_FAILURES).min(16) as u32;
-    let wait = (1i64 << exponent).min(MAX_BACKOFF_SECONDS);
-    let ready_at = last_failure + Duration::seconds(wait);
-    (now < ready_at).then(|| (ready_at - now).num_seconds().max(1) as u64)
-}
-
-/// Checks the credentials and opens a session; returns the user and the
-/// cookie value. Unknown email and wrong password get the same answer.
-pub async fn sign_in(
+/// Opens a session for the user; returns the cookie value.
+pub async fn open_session(
     store: &dyn Store,
-    email: &str,
-    password: &str,
+    user_id: &str,
     session_ttl_hours: i64,
-    client: Option<IpAddr>,
     now: DateTime<Utc>,
-) -> AppResult<(UserRecord, String)> {
-    let user = check_credentials(store, email, password, client, now).await?;
+) -> AppResult<String> {
     let secret = new_secret();
     let expires = now + Duration::hours(session_ttl_hours);
     store
-        .create_session(&secret_hash(&secret), &user.user_id, now, expires)
+        .create_session(&secret_hash(&secret), user_id, now, expires)
         .await?;
-    Ok((user, secret))
+    Ok(secret)
 }
 
 /// Ends the session whose cookie value is `secret`.
 pub async fn sign_out(store: &dyn Store, secret: &str) -> AppResult<()> {
     Ok(store.delete_session(&secret_hash(secret)).await?)
-}
-
-/// Failed sign-ins one client address may make in a window before it has
-/// to wait: enough for people behind one office NAT, too few for guessing.
-pub const CLIENT_FAILURE_LIMIT: i64 = 30;
-/// The window: it starts over once the last failure is this old.
-pub const CLIENT_FAILURE_WINDOW_MINUTES: i64 = 15;
-
-/// Seconds a client address must still wait, if it is over the limit.
-pub fn client_wait(state: &ClientFailureRecord, now: DateTime<Utc>) -> Option<u64> {
-    let until = state.last_failure_time + Duration::minutes(CLIENT_FAILURE_WINDOW_MINUTES);
-    (state.failures >= CLIENT_FAILURE_LIMIT && until > now)
-        .then(|| (until - now).num_seconds().max(1) as u64)
-}
-
-/// Email and password, with the back-off after failures (per email, and per
-/// client address when known): the one check behind the sign-in form and
-/// `POST /v1/userauth`.
-pub async fn check_credentials(
-    store: &dyn Store,
-    email: &str,
-    password: &str,
-    client: Option<IpAddr>,
-    now: DateTime<Utc>,
-) -> AppResult<UserRecord> {
-    let client = client.map(|ip| ip.to_string());
-    if let Some(client) = &client {
-        if let Some(state) = store.client_login_failures(client).await? {
-            if let Some(retry_after_seconds) = client_wait(&state, now) {
-                return Err(AppError::TooManyAttempts {
-                    retry_after_seconds,
-                });
-            }
-        }
-    }
-    let email = match validation::email(email) {
-        Ok(email) => email,
-        Err(_) => {
-            if let Some(client) = &client {
-                record_client_failure(store, client, now).await?;
-            }
-            return Err(AppError::InvalidCredentials);
-        }
-    };
-    if let Some(state) = store.login_failures(&email).await? {
-        if let Some(retry_after_seconds) =
-            backoff_remaining(state.failures, state.last_failure_time, now)
-        {
-            return Err(AppError::TooManyAttempts {
-                retry_after_seconds,
-            });
-        }
-    }
-    let user = store.user_by_email(&email).await?;
-    let verified = match &user {
-        Some(user) => verify_password(&user.password_hash, password),
-        None => {
-            verify_password(dummy_hash(), password);
-            false
-        }
-    };
-    let Some(user) = user.filter(|_| verified) else {
-        store.record_login_failure(&email, now).await?;
-        if let Some(client) = &client {
-            record_client_failure(store, client, now).await?;
-        }
-        tracing::info!(email = %email, "sign-in failed");
-        return Err(AppError::InvalidCredentials);
-    };
-    store.clear_login_failures(&email).await?;
-    Ok(user)
-}
-
-async fn record_client_failure(
-    store: &dyn Store,
-    client: &str,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    let window_start_after = now - Duration::minutes(CLIENT_FAILURE_WINDOW_MINUTES);
-    let state = store
-        .record_client_login_failure(client, now, window_start_after)
-        .await?;
-    if state.failures == CLIENT_FAILURE_LIMIT {
-        tracing::warn!(client = %client, "sign-ins from this address paused after repeated failures");
-    }
-    Ok(())
 }
 
 /// The user whose session cookie came with the request, if it is valid.
@@ -275,12 +202,37 @@ pub fn clear_session_cookie(secure: bool, base_path: &str) -> String {
 }
 
 /// Where to send the user after signing in: only a path of this site.
+/// `next` is parsed the way a browser parses a `Location` (relative to a
+/// stand-in origin, which it must not leave): browsers drop tabs and line
+/// breaks and read `\` as `/`, so `/\t/evil.example` would leave for
+/// `//evil.example`. Anything with a control character or a backslash, or
+/// that resolves elsewhere, is `/`; what is kept is the parsed path and query.
 pub fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path.to_string()
+    const HOME: &str = "/";
+    let Some(next) = next else {
+        return HOME.into();
+    };
+    if !next.starts_with('/') || next.contains('\\') || next.chars().any(char::is_control) {
+        return HOME.into();
+    }
+    let Ok(origin) = url::Url::parse("http://app.invalid/") else {
+        return HOME.into();
+    };
+    match origin.join(next) {
+        Ok(url) if url.origin() == origin.origin() => {
+            let mut path = url.path().to_string();
+            if let Some(query) = url.query() {
+                path.push('?');
+                path.push_str(query);
+            }
+            // A path that reads as a protocol-relative URL stays home.
+            if path.starts_with("//") {
+                HOME.into()
+            } else {
+                path
+            }
         }
-        _ => "/".to_string(),
+        _ => HOME.into(),
     }
 }
 
@@ -295,16 +247,6 @@ mod tests {
         assert!(verify_password(&hash, "correct horse"));
         assert!(!verify_password(&hash, "Correct horse"));
         assert!(!verify_password("garbage", "correct horse"));
-    }
-
-    #[test]
-    fn repeated_failures_back_off_exponentially() {
-        let t0 = Utc::now();
-        assert_eq!(backoff_remaining(4, t0, t0), None);
-        assert_eq!(backoff_remaining(5, t0, t0), Some(1));
-        assert_eq!(backoff_remaining(8, t0, t0), Some(8));
-        assert_eq!(backoff_remaining(8, t0, t0 + Duration::seconds(9)), None);
-        assert_eq!(backoff_remaining(40, t0, t0), Some(300));
     }
 
     #[test]
@@ -363,9 +305,48 @@ mod tests {
     #[test]
     fn next_stays_on_this_site() {
         assert_eq!(safe_next(Some("/accounts?x=1")), "/accounts?x=1");
-        assert_eq!(safe_next(Some("//evil.example")), "/");
-        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(
+            safe_next(Some("/billing-group/g1/events?type=a%2Fb")),
+            "/billing-group/g1/events?type=a%2Fb"
+        );
+        assert_eq!(safe_next(Some("/a/../projects")), "/projects");
         assert_eq!(safe_next(None), "/");
+        for hostile in [
+            "//evil.example",
+            "https://evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "/\\/evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\u{0}/evil.example",
+            " //evil.example",
+            "%2F%2Fevil.example",
+            "/%09/evil.example",
+            "/%5C/evil.example",
+            "/%2F/evil.example",
+            "/\t\t//evil.example",
+            "/../..//evil.example",
+            "///evil.example",
+            "javascript:alert(1)",
+        ] {
+            let kept = safe_next(Some(hostile));
+            let resolved = url::Url::parse("http://app.invalid/")
+                .unwrap()
+                .join(&kept)
+                .unwrap();
+            assert_eq!(
+                resolved.host_str(),
+                Some("app.invalid"),
+                "{hostile:?} → {kept:?}"
+            );
+            assert!(
+                !kept.chars().any(char::is_control),
+                "{hostile:?} → {kept:?}"
+            );
+            assert!(!kept.starts_with("//"), "{hostile:?} → {kept:?}");
+        }
     }
 
     #[test]

@@ -25,6 +25,13 @@ pub struct Config {
     /// a proxy serves it at a sub-path. Every link, asset, server-function
     /// URL, redirect and the cookie path carry it.
     pub base_path: String,
+    /// Where people reach the console (`PUBLIC_URL`, e.g.
+    /// `https://billing.example.com/billing`): the origin state-changing
+    /// requests must come from, and the start of links the console prints
+    /// or mails. None: the request's own host.
+    pub public_url: Option<url::Url>,
+    /// How long an invoice's download link (the REST API's PDF link) works.
+    pub download_link_days: i64,
     pub session_ttl_hours: i64,
     pub log_format: LogFormat,
     pub seller: Seller,
@@ -94,6 +101,7 @@ struct InvoicingSection {
     vat_rate: Option<String>,
     net_days: Option<i64>,
     scheduled_close: Option<bool>,
+    download_link_days: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -104,6 +112,7 @@ struct SiteSection {
     pkg_dir: Option<String>,
     output_name: Option<String>,
     base_path: Option<String>,
+    public_url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -172,6 +181,10 @@ impl Config {
         })?;
 
         let base_path = base_path(&pick("BASE_PATH", file.site.base_path, ""))?;
+        let public_url = match pick("PUBLIC_URL", file.site.public_url, "") {
+            text if text.is_empty() => None,
+            text => Some(public_url(&text, &base_path)?),
+        };
 
         let database_url = pick("DATABASE_URL", file.database.url, DEFAULT_DATABASE_URL);
         check_database_url(&database_url)?;
@@ -252,6 +265,19 @@ impl Config {
             })?,
             None => file.invoicing.scheduled_close.unwrap_or(true),
         };
+        let download_link_days = match env("DOWNLOAD_LINK_DAYS") {
+            Some(days) => days.parse::<i64>().map_err(|_| {
+                ConfigError(format!(
+                    "DOWNLOAD_LINK_DAYS '{days}' is not a number of days"
+                ))
+            })?,
+            None => file.invoicing.download_link_days.unwrap_or(30),
+        };
+        if !(1..=366).contains(&download_link_days) {
+            return Err(ConfigError(format!(
+                "DOWNLOAD_LINK_DAYS / invoicing.download_link_days must be between 1 and 366 (got {download_link_days})"
+            )));
+        }
         let seller = seller_settings(file.invoicing, &env)?;
 
         let test_clock_file = env("TEST_CLOCK_FILE")
@@ -281,6 +307,8 @@ impl Config {
             demo,
             trusted_proxies,
             base_path,
+            public_url,
+            download_link_days,
             session_ttl_hours,
             log_format,
         })
@@ -355,6 +383,27 @@ fn seller_settings(
         vat_rate,
         net_days,
     })
+}
+
+/// Checks `PUBLIC_URL`: http or https, a host, no query or fragment, and
+/// the base path as its path (so links built from it reach this app).
+fn public_url(text: &str, base_path: &str) -> Result<url::Url, ConfigError> {
+    let bad = |why: &str| {
+        ConfigError(format!(
+            "PUBLIC_URL / site.public_url '{text}' {why}, like https://billing.example.com{base_path}"
+        ))
+    };
+    let url = url::Url::parse(text).map_err(|_| bad("is not a URL"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(bad("must be an http or https URL with a host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("must not have a query or fragment"));
+    }
+    if url.path().trim_end_matches('/') != base_path {
+        return Err(bad("must end in the base path (BASE_PATH)"));
+    }
+    Ok(url)
 }
 
 /// Checks a base path: empty or "/" for the root, otherwise "/a/b" — a

@@ -29,36 +29,47 @@ fn sign_in_first() -> Response {
     (StatusCode::UNAUTHORIZED, "Sign in to continue.").into_response()
 }
 
-/// The Events tab's log as a CSV download, with the tab's filter.
+/// The Events tab's log as a CSV download, with the tab's filter, sent as
+/// it is read (constant memory, however long the log).
 pub(crate) async fn events_csv(
     State(state): State<AppState>,
     Path(billing_group_id): Path<String>,
     Query(query): Query<EventsCsvQuery>,
     request: Request,
 ) -> Response {
+    use futures::StreamExt;
     let Some(user) = signed_in(&request) else {
         return sign_in_first();
     };
-    let result = billing::events::events_csv(
-        state.store.as_ref(),
+    let stream = billing::events::events_csv(
+        state.store.clone(),
         &user,
         &billing_group_id,
         query.event_type.as_deref(),
         query.project.as_deref(),
     )
     .await;
-    match result {
-        Ok((filename, csv)) => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{filename}\""),
-                ),
-            ],
-            csv,
-        )
-            .into_response(),
+    match stream {
+        Ok(stream) => {
+            let body = axum::body::Body::from_stream(stream.map(|chunk| {
+                chunk.map_err(|error| {
+                    tracing::error!(%error, "events CSV stopped");
+                    std::io::Error::other(error.to_string())
+                })
+            }));
+            let filename = billing::events::events_csv_name(billing_group_id.trim());
+            (
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!("attachment; filename=\"{filename}\""),
+                    ),
+                ],
+                body,
+            )
+                .into_response()
+        }
         Err(error) => (error.status(), error.to_string()).into_response(),
     }
 }

@@ -139,3 +139,135 @@ pub fn request_is_https(parts: &http::request::Parts, config: &Config) -> bool {
         .map(|c| c.0);
     auth::request_is_https(&parts.headers, peer, &config.trusted_proxies)
 }
+
+/// A server function's error keeps its meaning on the wire: a caller's
+/// mistake answers 4xx (400, 401, 403, 404, 409, 429), not the 500 that
+/// server functions answer for every error. Only responses server functions
+/// mark as errors (`serverfnerror`) and that are still 500 are touched, so a
+/// plain form post — already a 302 back to its page, with the error in the
+/// URL — keeps working without JavaScript.
+pub(crate) async fn server_fn_error_status(request: Request, next: Next) -> Response {
+    use axum::http::{header, HeaderValue};
+    let response = next.run(request).await;
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR
+        || !response.headers().contains_key("serverfnerror")
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = match axum::body::to_bytes(body, 1 << 20).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            parts.headers.remove(header::CONTENT_LENGTH);
+            return Response::from_parts(parts, axum::body::Body::empty());
+        }
+    };
+    if let Ok(error) = serde_json::from_slice::<crate::error::AppError>(&bytes) {
+        parts.status = match &error {
+            crate::error::AppError::Transport { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            other => other.status(),
+        };
+        if let crate::error::AppError::TooManyAttempts {
+            retry_after_seconds,
+        } = &error
+        {
+            parts
+                .headers
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
+        }
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+/// Where this request should come from: `PUBLIC_URL`'s origin, or the
+/// request's own scheme and host (`X-Forwarded-Host`/`-Proto` believed only
+/// from a trusted proxy). None when the request names no host.
+fn expected_origin(parts: &axum::http::request::Parts, config: &Config) -> Option<String> {
+    if let Some(url) = &config.public_url {
+        return Some(url.origin().ascii_serialization());
+    }
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let from_proxy = peer.is_some_and(|p| config.trusted_proxies.contains(&p.ip()));
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(',').next().unwrap_or_default().trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let host = from_proxy
+        .then(|| header("x-forwarded-host"))
+        .flatten()
+        .or_else(|| header("host"))?;
+    let scheme = if auth::request_is_https(&parts.headers, peer, &config.trusted_proxies) {
+        "https"
+    } else {
+        "http"
+    };
+    let origin = url::Url::parse(&format!("{scheme}://{host}/")).ok()?;
+    Some(origin.origin().ascii_serialization())
+}
+
+/// The origin a browser says a request comes from: its `Origin`, or
+/// without one its `Referer`'s. None when it says neither (non-browser
+/// clients such as `avn` and curl).
+fn claimed_origin(headers: &axum::http::HeaderMap) -> Option<String> {
+    let value = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
+    };
+    match value(axum::http::header::ORIGIN) {
+        Some(origin) => Some(
+            url::Url::parse(origin)
+                .map(|u| u.origin().ascii_serialization())
+                .unwrap_or_else(|_| origin.to_string()),
+        ),
+        None => value(axum::http::header::REFERER).map(|referer| {
+            url::Url::parse(referer)
+                .map(|u| u.origin().ascii_serialization())
+                .unwrap_or_else(|_| "null".to_string())
+        }),
+    }
+}
+
+/// Refuses (403) a state-changing request that a browser says comes from
+/// another origin — a sibling site on the same domain included, which
+/// SameSite=Lax alone would let through (sign-in too: no login CSRF).
+pub(crate) async fn same_origin_writes(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let writes = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    );
+    if writes {
+        let (parts, body) = request.into_parts();
+        let refused = match (
+            claimed_origin(&parts.headers),
+            expected_origin(&parts, &state.config),
+        ) {
+            (Some(claimed), Some(expected)) => claimed != expected,
+            // A browser that names an origin where we cannot tell ours.
+            (Some(claimed), None) => claimed == "null",
+            (None, _) => false,
+        };
+        if refused {
+            tracing::warn!(path = %parts.uri.path(), "cross-origin write refused");
+            return (
+                StatusCode::FORBIDDEN,
+                "This request comes from another site; it was refused.",
+            )
+                .into_response();
+        }
+        return next.run(Request::from_parts(parts, body)).await;
+    }
+    next.run(request).await
+}

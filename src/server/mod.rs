@@ -13,6 +13,7 @@ pub mod jobs;
 pub mod middleware;
 pub mod rest;
 pub mod security;
+pub mod sign_in;
 pub mod startup;
 pub mod state;
 pub mod store;

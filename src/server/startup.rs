@@ -182,6 +182,15 @@ fn app_router(state: AppState) -> Router {
             state.clone(),
             middleware::load_session_user,
         ))
+        // State-changing requests from another site are refused.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::same_origin_writes,
+        ))
+        // A server function's error answers with its own status.
+        .layer(axum::middleware::from_fn(
+            middleware::server_fn_error_status,
+        ))
         // Limits and headers for every response (pages set their own CSP
         // with a nonce; this one is the default).
         .layer(axum::middleware::from_fn(security::limit_body))
@@ -209,30 +218,48 @@ fn app_router(state: AppState) -> Router {
         .layer(CompressionLayer::new())
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
-            TraceLayer::new_for_http().make_span_with(move |request: &Request<Body>| {
-                let request_id = request
-                    .headers()
-                    .get("x-request-id")
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default();
-                let peer = request
-                    .extensions()
-                    .get::<ConnectInfo<SocketAddr>>()
-                    .map(|c| c.0);
-                let client = auth::client_ip(request.headers(), peer, &trusted_proxies)
-                    .map(|ip| ip.to_string())
-                    .unwrap_or_default();
-                tracing::info_span!(
-                    "request",
-                    method = %request.method(),
-                    path = %request.uri().path(),
-                    client = %client,
-                    request_id = %request_id,
-                )
-            }),
+            TraceLayer::new_for_http()
+                .make_span_with(move |request: &Request<Body>| {
+                    let request_id = request
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    let peer = request
+                        .extensions()
+                        .get::<ConnectInfo<SocketAddr>>()
+                        .map(|c| c.0);
+                    let client = auth::client_ip(request.headers(), peer, &trusted_proxies)
+                        .map(|ip| ip.to_string())
+                        .unwrap_or_default();
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        client = %client,
+                        request_id = %request_id,
+                    )
+                })
+                .on_response(log_response)
+                // `log_response` already reports server errors once.
+                .on_failure(()),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// One line per request; the level follows the status, so a user's mistake
+/// (4xx) is a warning and only the server's own failures (5xx) are errors.
+fn log_response(response: &Response, latency: Duration, _span: &tracing::Span) {
+    let status = response.status().as_u16();
+    let latency_ms = latency.as_millis() as u64;
+    if response.status().is_server_error() {
+        tracing::error!(status, latency_ms, "response");
+    } else if response.status().is_client_error() {
+        tracing::warn!(status, latency_ms, "response");
+    } else {
+        tracing::info!(status, latency_ms, "response");
+    }
 }
 
 /// Renders a page. The router matches the path the browser sees (with the

@@ -213,12 +213,25 @@ impl EventsOfGroup for dyn Store {
 /// The whole HTTP surface over this database as it is (no demo data), on
 /// the given clock.
 pub async fn app_on_clock(db: &TestDb, clock: billing_console::server::clock::Clock) -> Router {
+    app_with(db, &[], clock).await
+}
+
+/// The HTTP surface with settings from `env` (as environment variables),
+/// over this database as it is, on the given clock.
+pub async fn app_with(
+    db: &TestDb,
+    env: &[(&str, &str)],
+    clock: billing_console::server::clock::Clock,
+) -> Router {
     let config = Config::load(
         std::path::Path::new("/nonexistent/Leptos.toml"),
         false,
         |key| match key {
             "DATABASE_URL" => Some(db.url.clone()),
-            _ => None,
+            other => env
+                .iter()
+                .find(|(k, _)| *k == other)
+                .map(|(_, v)| v.to_string()),
         },
     )
     .expect("config");

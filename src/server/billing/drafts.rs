@@ -209,7 +209,10 @@ fn state_at_issue(payment_method: PaymentMethod, total_inc_vat: Decimal) -> Invo
 
 /// Appends a `credit_consumption` line per credit: its exact share rounded
 /// like any line, but never more than the charges still unpaid on the
-/// invoice in either currency (rounding must not take it below zero).
+/// invoice in either currency (rounding must not take it below zero), and
+/// an earmarked credit never more than its project's lines still unpaid by
+/// earmarked credits (each line is rounded on its own, so the project's
+/// rounded lines can sum to a cent less than its rounded exact charge).
 fn credit_lines(
     lines: &mut Vec<InvoiceLineRecord>,
     credits: &[Allocation],
@@ -219,18 +222,41 @@ fn credit_lines(
 ) -> Vec<CreditUse> {
     let mut unpaid_usd: Decimal = lines.iter().map(|l| l.line_total_usd.0).sum();
     let mut unpaid_local: Decimal = lines.iter().map(|l| l.line_total_local.0).sum();
+    let mut project_unpaid: std::collections::BTreeMap<String, (Decimal, Decimal)> =
+        std::collections::BTreeMap::new();
+    for line in lines.iter() {
+        if let Some(project) = &line.project_name {
+            let unpaid = project_unpaid.entry(project.clone()).or_default();
+            unpaid.0 += line.line_total_usd.0;
+            unpaid.1 += line.line_total_local.0;
+        }
+    }
     let mut uses = Vec::new();
     for credit in credits {
-        let usd = Currency::USD.round(credit.total).min(unpaid_usd);
+        let project = credit
+            .earmarked_project_name
+            .as_ref()
+            .map(|name| project_unpaid.get(name).copied().unwrap_or_default());
+        let usd = Currency::USD
+            .round(credit.total)
+            .min(unpaid_usd)
+            .min(project.map_or(unpaid_usd, |p| p.0));
         if usd <= Decimal::ZERO {
             continue;
         }
         let local = currency
             .round(usd * exchange_rate)
             .min(unpaid_local)
+            .min(project.map_or(unpaid_local, |p| p.1))
             .max(Decimal::ZERO);
         unpaid_usd -= usd;
         unpaid_local -= local;
+        if let Some(name) = &credit.earmarked_project_name {
+            if let Some(unpaid) = project_unpaid.get_mut(name) {
+                unpaid.0 -= usd;
+                unpaid.1 -= local;
+            }
+        }
         let code = display_code(&credit.code);
         lines.push(InvoiceLineRecord {
             line_no: lines.len() as i64 + 1,
@@ -387,5 +413,77 @@ pub fn line_of(line: &InvoiceLineRecord) -> InvoiceLine {
         line_total_local: Money::of(line.line_total_local.0, line.local_currency),
         local_currency: line.local_currency,
         credit_code: line.credit_code.as_deref().map(display_code),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn charge(project: &str, service: &str, amount_usd: &str) -> Charge {
+        Charge {
+            billing_group_id: "g".into(),
+            project_name: project.into(),
+            service_name: service.into(),
+            service_type: "pg".into(),
+            plan: "startup-4".into(),
+            cloud_name: "aws-eu-west-1".into(),
+            hourly_price_usd: Decimal::ONE,
+            hours: 1,
+            amount_usd: amount_usd.parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn an_earmarked_credit_never_pays_more_than_its_projects_rounded_lines() {
+        // Two lines of 100.004 round to 100.00 each; the credit's exact
+        // share, 200.008, would round to 200.01.
+        let charges = [
+            charge("p", "a", "100.004"),
+            charge("p", "b", "100.004"),
+            charge("q", "c", "50"),
+        ];
+        let refs: Vec<&Charge> = charges.iter().collect();
+        let period = (
+            Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
+        );
+        let rate: Decimal = "0.925".parse().unwrap();
+        let mut lines = service_lines(&refs, period, rate, Currency::EUR);
+        let credit = Allocation {
+            code: "ABCD".into(),
+            credit_type: "trial".into(),
+            earmarked_project_name: Some("p".into()),
+            remaining_before: Decimal::from(1000),
+            per_project: BTreeMap::from([("p".to_string(), "200.008".parse().unwrap())]),
+            per_stretch: vec!["200.008".parse().unwrap()],
+            total: "200.008".parse().unwrap(),
+            ran_out_in: None,
+        };
+        let project_lines = |lines: &[InvoiceLineRecord], local: bool| -> Decimal {
+            lines
+                .iter()
+                .filter(|l| l.line_type == LineType::ServiceCharge)
+                .filter(|l| l.project_name.as_deref() == Some("p"))
+                .map(|l| {
+                    if local {
+                        l.line_total_local.0
+                    } else {
+                        l.line_total_usd.0
+                    }
+                })
+                .sum()
+        };
+        let (usd, local) = (project_lines(&lines, false), project_lines(&lines, true));
+        let uses = credit_lines(&mut lines, &[credit], period, rate, Currency::EUR);
+        let paid = lines.last().unwrap();
+        assert_eq!(paid.line_type, LineType::CreditConsumption);
+        assert_eq!(-paid.line_total_usd.0, usd, "USD {usd}");
+        assert!(-paid.line_total_local.0 <= local, "EUR {local}");
+        assert_eq!(uses[0].amount_usd, usd);
     }
 }

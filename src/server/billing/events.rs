@@ -1,9 +1,11 @@
 //! The Events tab (rule 11): newest first, keyset pages, filters, CSV.
 
-use crate::error::AppResult;
+use futures::{Stream, StreamExt};
+
+use crate::error::{AppError, AppResult};
 use crate::model::billing::{EventsPage, GroupEvent};
 use crate::model::{CurrentUser, Role};
-use crate::server::store::{EventFilter, EventRecord, Store};
+use crate::server::store::{DynStore, EventFilter, EventRecord, Store};
 
 use super::access::authorized_group;
 
@@ -58,53 +60,80 @@ fn to_model(e: EventRecord) -> GroupEvent {
     }
 }
 
-/// Every event of the group matching the filter, as RFC 4180 CSV.
+/// Events per page of the CSV download.
+const CSV_PAGE: i64 = 1000;
+
+/// The file name of a group's events download.
+pub fn events_csv_name(billing_group_id: &str) -> String {
+    format!("billing-group-{billing_group_id}-events.csv")
+}
+
+/// Every event of the group matching the filter, as RFC 4180 CSV, read
+/// and sent a page of 1,000 at a time: the memory it takes does not grow
+/// with the log. The caller is checked before the first byte.
 pub async fn events_csv(
-    store: &dyn Store,
+    store: DynStore,
     user: &CurrentUser,
     billing_group_id: &str,
     event_type: Option<&str>,
     project_name: Option<&str>,
-) -> AppResult<(String, String)> {
-    let (group, _) = authorized_group(store, user, billing_group_id, Role::Viewer).await?;
+) -> AppResult<impl Stream<Item = AppResult<String>> + Send + 'static> {
+    let (group, _) = authorized_group(store.as_ref(), user, billing_group_id, Role::Viewer).await?;
     let clean = |v: Option<&str>| v.map(str::trim).filter(|v| !v.is_empty()).map(String::from);
-    let mut csv = String::from(
+    let filter = EventFilter {
+        before_id: None,
+        event_type: clean(event_type),
+        project_name: clean(project_name),
+        limit: CSV_PAGE,
+    };
+    let header = String::from(
         "log_entry_id,create_time,actor,event_type,project_name,event_desc,details\r\n",
     );
-    let mut before = None;
-    loop {
-        let filter = EventFilter {
-            before_id: before,
-            event_type: clean(event_type),
-            project_name: clean(project_name),
-            limit: 1000,
-        };
-        let batch = store.events(&group.billing_group_id, &filter).await?;
-        for e in &batch {
-            let row = [
-                e.log_entry_id.to_string(),
-                e.create_time.to_rfc3339(),
-                e.actor.clone(),
-                e.event_type.clone(),
-                e.project_name.clone().unwrap_or_default(),
-                e.event_desc.clone(),
-                e.details.clone().unwrap_or_default(),
-            ];
-            csv.push_str(
-                &row.iter()
-                    .map(|f| csv_text(f))
-                    .collect::<Vec<_>>()
-                    .join(","),
-            );
-            csv.push_str("\r\n");
-        }
-        match batch.last() {
-            Some(last) if batch.len() == 1000 => before = Some(last.log_entry_id),
-            _ => break,
-        }
-    }
-    let filename = format!("billing-group-{}-events.csv", group.billing_group_id);
-    Ok((filename, csv))
+    let pages = futures::stream::unfold(
+        Some((store, group.billing_group_id, filter)),
+        |state| async move {
+            let (store, group, mut filter) = state?;
+            let batch = match store.events(&group, &filter).await {
+                Ok(batch) => batch,
+                Err(error) => return Some((Err(AppError::from(error)), None)),
+            };
+            let mut csv = String::with_capacity(batch.len() * 160);
+            for e in &batch {
+                let row = [
+                    e.log_entry_id.to_string(),
+                    e.create_time.to_rfc3339(),
+                    e.actor.clone(),
+                    e.event_type.clone(),
+                    e.project_name.clone().unwrap_or_default(),
+                    e.event_desc.clone(),
+                    e.details.clone().unwrap_or_default(),
+                ];
+                csv.push_str(
+                    &row.iter()
+                        .map(|f| csv_text(f))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                );
+                csv.push_str("\r\n");
+            }
+            let next = match batch.last() {
+                Some(last) if batch.len() as i64 == CSV_PAGE => {
+                    filter.before_id = Some(last.log_entry_id);
+                    Some((store, group, filter))
+                }
+                _ => None,
+            };
+            if csv.is_empty() && next.is_none() {
+                return None;
+            }
+            Some((Ok(csv), next))
+        },
+    );
+    // Fused: the HTTP body may poll once more after the end, which an
+    // `unfold` answers with a panic.
+    Ok(futures::stream::once(async move { Ok(header) })
+        .chain(pages)
+        .fuse())
 }
 
 /// A free-text field: a leading = + - @ (or tab, carriage return) is

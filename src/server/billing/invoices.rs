@@ -130,29 +130,85 @@ pub async fn invoice_detail(
     issued_detail(store, seller, &group, role, record).await
 }
 
-/// An issued invoice for a caller that holds its download cookie (the
-/// PDF link `avn` prints, opened without a token): the cookie must be that
-/// very invoice's of that very group; anything else is "not found".
-pub async fn invoice_by_download_cookie(
+/// The links the REST API hands out for an invoice's PDF
+/// (`/v1/billing-group/{id}/invoice/{number}/{link}`, what `avn` prints):
+/// the invoice's unguessable download cookie, an expiry, and a signature
+/// over both with a key every instance shares. A link works, for whoever
+/// holds it, until it expires (`DOWNLOAD_LINK_DAYS`, 30 by default); the
+/// API hands out a fresh one with every invoice it lists.
+pub struct DownloadLinks {
+    key: String,
+    expires: DateTime<Utc>,
+}
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+fn link_mac(key: &str, invoice_number: &str, cookie: &str, expires: i64) -> Option<HmacSha256> {
+    use hmac::Mac;
+    let mut mac = HmacSha256::new_from_slice(key.as_bytes()).ok()?;
+    mac.update(format!("invoice|{invoice_number}|{cookie}|{expires}").as_bytes());
+    Some(mac)
+}
+
+impl DownloadLinks {
+    pub async fn load(store: &dyn Store, now: DateTime<Utc>, days: i64) -> AppResult<Self> {
+        Ok(DownloadLinks {
+            key: download_key(store, now).await?,
+            expires: now + chrono::Duration::days(days),
+        })
+    }
+
+    /// The link's last path segment for one invoice.
+    pub fn link(&self, invoice_number: &str, cookie: &str) -> String {
+        use hmac::Mac;
+        let expires = self.expires.timestamp();
+        let signature = link_mac(&self.key, invoice_number, cookie, expires)
+            .map(|mac| hex::encode(mac.finalize().into_bytes()))
+            .unwrap_or_default();
+        format!("{cookie}.{expires}.{signature}")
+    }
+}
+
+async fn download_key(store: &dyn Store, now: DateTime<Utc>) -> AppResult<String> {
+    Ok(store
+        .server_secret("download-links", &crate::server::auth::new_secret(), now)
+        .await?)
+}
+
+/// An issued invoice for a caller that holds its download link: the link
+/// must be this very invoice's of this very group, signed, and not expired;
+/// anything else is "not found".
+pub async fn invoice_by_download_link(
     store: &dyn Store,
     seller: &Seller,
     billing_group_id: &str,
     invoice_number: &str,
-    download_cookie: &str,
+    link: &str,
+    now: DateTime<Utc>,
 ) -> AppResult<InvoiceDetail> {
+    use hmac::Mac;
     let not_found = || AppError::not_found("Invoice");
-    if invoice_number == ESTIMATE || download_cookie.len() < 32 {
+    let mut parts = link.splitn(3, '.');
+    let (Some(cookie), Some(expires), Some(signature)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(not_found());
+    };
+    let expires: i64 = expires.parse().map_err(|_| not_found())?;
+    let signature = hex::decode(signature).map_err(|_| not_found())?;
+    if invoice_number == ESTIMATE || cookie.len() < 32 || expires < now.timestamp() {
         return Err(not_found());
     }
+    let key = download_key(store, now).await?;
+    link_mac(&key, invoice_number, cookie, expires)
+        .ok_or_else(not_found)?
+        .verify_slice(&signature)
+        .map_err(|_| not_found())?;
     let record = store
         .invoice(invoice_number)
         .await?
         .filter(|record| {
             record.billing_group_id == billing_group_id
-                && constant_time_eq(
-                    record.download_cookie.as_bytes(),
-                    download_cookie.as_bytes(),
-                )
+                && constant_time_eq(record.download_cookie.as_bytes(), cookie.as_bytes())
         })
         .ok_or_else(not_found)?;
     let group = store

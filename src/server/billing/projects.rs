@@ -47,7 +47,7 @@ pub async fn create_project(
     };
     let default_cloud = match default_cloud.trim() {
         "" => "google-europe-north1".to_string(),
-        cloud => cloud.to_string(),
+        cloud => validation::cloud_name(cloud).map_err(|m| AppError::invalid("cloud", m))?,
     };
     let event = NewEvent {
         billing_group_id: group_id.clone(),

@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::model::{CurrentUser, Role};
 use crate::server::billing::{access, accounts, projects};
 use crate::server::state::AppState;
-use crate::server::{auth, tokens};
+use crate::server::{sign_in, tokens};
 
 /// `avn user login`: the sign-in check (with its back-off), then a new
 /// personal token, listed in the console like any other.
@@ -24,7 +24,13 @@ pub async fn user_auth(
 ) -> ApiResult<Json<UserAuthResponse>> {
     let store = state.store.as_ref();
     let now = state.clock.now();
-    let user = auth::check_credentials(store, &body.email, &body.password, client.0, now).await?;
+    let attempt = sign_in::Attempt {
+        email: &body.email,
+        password: &body.password,
+        client: client.0,
+        device_cookie: None,
+    };
+    let user = sign_in::check_credentials(store, &attempt, now).await?.user;
     let user = CurrentUser {
         user_id: user.user_id,
         email: user.email,

@@ -13,7 +13,7 @@ use super::wire::{
     INVOICE_SORTS,
 };
 use crate::error::AppError;
-use crate::model::invoices::{sort_invoices, InvoiceDetail};
+use crate::model::invoices::{sort_invoices, InvoiceDetail, InvoiceSummary};
 use crate::model::states::GroupState;
 use crate::server::billing::{credits, invoice_files, invoices};
 use crate::server::state::AppState;
@@ -55,6 +55,23 @@ pub async fn claim_credit(
     }))
 }
 
+/// The API's `download_cookie` is the PDF link's key: signed, expiring.
+async fn download_links(state: &AppState) -> ApiResult<invoices::DownloadLinks> {
+    Ok(invoices::DownloadLinks::load(
+        state.store.as_ref(),
+        state.clock.now(),
+        state.config.download_link_days,
+    )
+    .await?)
+}
+
+fn with_link(mut summary: InvoiceSummary, links: &invoices::DownloadLinks) -> InvoiceSummary {
+    summary.download_cookie = summary
+        .download_cookie
+        .map(|cookie| links.link(&summary.invoice_number, &cookie));
+    summary
+}
+
 fn group_of(detail: &InvoiceDetail) -> InvoiceGroup<'_> {
     InvoiceGroup {
         billing_group_id: &detail.billing_group_id,
@@ -90,6 +107,7 @@ pub async fn list(
         let descending = !matches!(sort, "invoice_number" | "state" | "currency");
         sort_invoices(&mut list, sort, descending);
     }
+    let links = download_links(&state).await?;
     let owner = InvoiceGroup {
         billing_group_id: &group.billing_group_id,
         billing_group_name: &group.billing_group_name,
@@ -102,7 +120,7 @@ pub async fn list(
     Ok(Json(InvoicesResponse {
         invoices: list
             .into_iter()
-            .map(|s| InvoiceWire::of(s, &owner))
+            .map(|s| InvoiceWire::of(with_link(s, &links), &owner))
             .collect(),
     }))
 }
@@ -130,7 +148,11 @@ pub async fn get_one(
     Path((billing_group_id, invoice_number)): Path<(String, String)>,
 ) -> ApiResult<Json<InvoiceResponse>> {
     let detail = detail(&state, &user, &billing_group_id, &invoice_number).await?;
-    let invoice = InvoiceWire::of(detail.summary.clone(), &group_of(&detail));
+    let links = download_links(&state).await?;
+    let invoice = InvoiceWire::of(
+        with_link(detail.summary.clone(), &links),
+        &group_of(&detail),
+    );
     Ok(Json(InvoiceResponse { invoice }))
 }
 
@@ -152,12 +174,13 @@ pub async fn pdf(
     State(state): State<AppState>,
     Path((billing_group_id, invoice_number, download_cookie)): Path<(String, String, String)>,
 ) -> Response {
-    let detail = match invoices::invoice_by_download_cookie(
+    let detail = match invoices::invoice_by_download_link(
         state.store.as_ref(),
         &state.config.seller,
         &billing_group_id,
         &invoice_number,
         &download_cookie,
+        state.clock.now(),
     )
     .await
     {

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::error::StoreResult;
-use super::pool::{db_run, SqlStore};
+use super::pool::{db_run, db_write, SqlStore};
 use super::records::*;
 use super::traits::People;
 
@@ -100,86 +100,86 @@ impl People for SqlStore {
         })
     }
 
-    async fn login_failures(&self, email: &str) -> StoreResult<Option<LoginFailureRecord>> {
+    async fn sign_in_failures(&self, scopes: &[String]) -> StoreResult<Vec<SignInFailureRecord>> {
+        let mut found = Vec::with_capacity(scopes.len());
         db_run!(self.pool.as_ref(), |pool| {
-            Ok(sqlx::query_as::<_, LoginFailureRecord>(
-                "SELECT email, failures, last_failure_time FROM login_failures WHERE email = $1",
-            )
-            .bind(email)
-            .fetch_optional(pool)
-            .await?)
-        })
+            for scope in scopes {
+                found.extend(
+                    sqlx::query_as::<_, SignInFailureRecord>(
+                        "SELECT scope, failures, window_start, last_failure_time
+                         FROM sign_in_failures WHERE scope = $1",
+                    )
+                    .bind(scope)
+                    .fetch_optional(pool)
+                    .await?,
+                );
+            }
+        });
+        Ok(found)
     }
 
-    async fn record_login_failure(
+    async fn record_sign_in_failure(
         &self,
-        email: &str,
+        scopes: &[(String, DateTime<Utc>)],
         at: DateTime<Utc>,
-    ) -> StoreResult<LoginFailureRecord> {
-        db_run!(self.pool.as_ref(), |pool| {
-            Ok(sqlx::query_as::<_, LoginFailureRecord>(
-                "INSERT INTO login_failures (email, failures, last_failure_time) VALUES ($1, 1, $2)
-                 ON CONFLICT (email) DO UPDATE
-                   SET failures = login_failures.failures + 1,
-                       last_failure_time = excluded.last_failure_time
-                 RETURNING email, failures, last_failure_time",
-            )
-            .bind(email)
-            .bind(at)
-            .fetch_one(pool)
-            .await?)
+    ) -> StoreResult<()> {
+        db_write!(self, |tx| {
+            for (scope, window_start_after) in scopes {
+                sqlx::query(
+                    "INSERT INTO sign_in_failures (scope, failures, window_start, last_failure_time)
+                     VALUES ($1, 1, $2, $2)
+                     ON CONFLICT (scope) DO UPDATE SET
+                       failures = CASE WHEN sign_in_failures.last_failure_time < $3
+                                       THEN 1 ELSE sign_in_failures.failures + 1 END,
+                       window_start = CASE WHEN sign_in_failures.last_failure_time < $3
+                                           THEN excluded.window_start
+                                           ELSE sign_in_failures.window_start END,
+                       last_failure_time = excluded.last_failure_time",
+                )
+                .bind(scope)
+                .bind(at)
+                .bind(window_start_after)
+                .execute(&mut *tx)
+                .await?;
+            }
+            Ok(())
         })
     }
 
-    async fn clear_login_failures(&self, email: &str) -> StoreResult<()> {
+    async fn clear_sign_in_failures(&self, scopes: &[String]) -> StoreResult<()> {
         db_run!(self.pool.as_ref(), |pool| {
-            sqlx::query("DELETE FROM login_failures WHERE email = $1")
-                .bind(email)
-                .execute(pool)
-                .await?;
+            for scope in scopes {
+                sqlx::query("DELETE FROM sign_in_failures WHERE scope = $1")
+                    .bind(scope)
+                    .execute(pool)
+                    .await?;
+            }
         });
         Ok(())
     }
 
-    async fn client_login_failures(
+    async fn server_secret(
         &self,
-        client_ip: &str,
-    ) -> StoreResult<Option<ClientFailureRecord>> {
-        db_run!(self.pool.as_ref(), |pool| {
-            Ok(sqlx::query_as::<_, ClientFailureRecord>(
-                "SELECT client_ip, failures, window_start, last_failure_time
-                 FROM client_login_failures WHERE client_ip = $1",
-            )
-            .bind(client_ip)
-            .fetch_optional(pool)
-            .await?)
-        })
-    }
-
-    async fn record_client_login_failure(
-        &self,
-        client_ip: &str,
+        name: &str,
+        candidate: &str,
         at: DateTime<Utc>,
-        window_start_after: DateTime<Utc>,
-    ) -> StoreResult<ClientFailureRecord> {
+    ) -> StoreResult<String> {
         db_run!(self.pool.as_ref(), |pool| {
-            Ok(sqlx::query_as::<_, ClientFailureRecord>(
-                "INSERT INTO client_login_failures (client_ip, failures, window_start, last_failure_time)
-                 VALUES ($1, 1, $2, $2)
-                 ON CONFLICT (client_ip) DO UPDATE SET
-                   failures = CASE WHEN client_login_failures.last_failure_time < $3
-                                   THEN 1 ELSE client_login_failures.failures + 1 END,
-                   window_start = CASE WHEN client_login_failures.last_failure_time < $3
-                                       THEN excluded.window_start
-                                       ELSE client_login_failures.window_start END,
-                   last_failure_time = excluded.last_failure_time
-                 RETURNING client_ip, failures, window_start, last_failure_time",
+            sqlx::query(
+                "INSERT INTO server_secrets (name, secret, create_time) VALUES ($1, $2, $3)
+                 ON CONFLICT (name) DO NOTHING",
             )
-            .bind(client_ip)
+            .bind(name)
+            .bind(candidate)
             .bind(at)
-            .bind(window_start_after)
-            .fetch_one(pool)
-            .await?)
+            .execute(pool)
+            .await?;
+            Ok(
+                sqlx::query_scalar("SELECT secret FROM server_secrets WHERE name = $1")
+                    .bind(name)
+                    .fetch_one(pool)
+                    .await?,
+            )
         })
     }
 

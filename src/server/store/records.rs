@@ -72,18 +72,12 @@ pub struct ApiTokenRecord {
     pub last_used_time: Option<DateTime<Utc>>,
 }
 
+/// Failed sign-ins counted in one scope (`server::sign_in` names them).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct ClientFailureRecord {
-    pub client_ip: String,
+pub struct SignInFailureRecord {
+    pub scope: String,
     pub failures: i64,
     pub window_start: DateTime<Utc>,
-    pub last_failure_time: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct LoginFailureRecord {
-    pub email: String,
-    pub failures: i64,
     pub last_failure_time: DateTime<Utc>,
 }
 

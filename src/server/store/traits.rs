@@ -61,26 +61,24 @@ pub trait People: Send + Sync {
     ) -> StoreResult<Option<UserRecord>>;
     async fn delete_session(&self, session_hash: &str) -> StoreResult<()>;
     async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> StoreResult<u64>;
-    async fn login_failures(&self, email: &str) -> StoreResult<Option<LoginFailureRecord>>;
-    async fn record_login_failure(
+    /// The failure counts of these scopes (missing scopes have none).
+    async fn sign_in_failures(&self, scopes: &[String]) -> StoreResult<Vec<SignInFailureRecord>>;
+    /// Counts a failure in each scope; a scope whose last failure is older
+    /// than its `window_start_after` starts over at one.
+    async fn record_sign_in_failure(
         &self,
-        email: &str,
+        scopes: &[(String, DateTime<Utc>)],
         at: DateTime<Utc>,
-    ) -> StoreResult<LoginFailureRecord>;
-    async fn clear_login_failures(&self, email: &str) -> StoreResult<()>;
-    /// Failed sign-ins from one client address in its current window.
-    async fn client_login_failures(
+    ) -> StoreResult<()>;
+    async fn clear_sign_in_failures(&self, scopes: &[String]) -> StoreResult<()>;
+    /// The secret stored under `name`, storing `candidate` if there is none
+    /// yet (every instance ends up with the same one).
+    async fn server_secret(
         &self,
-        client_ip: &str,
-    ) -> StoreResult<Option<ClientFailureRecord>>;
-    /// Counts a failure; a window whose last failure is older than
-    /// `window_start_after` starts over.
-    async fn record_client_login_failure(
-        &self,
-        client_ip: &str,
+        name: &str,
+        candidate: &str,
         at: DateTime<Utc>,
-        window_start_after: DateTime<Utc>,
-    ) -> StoreResult<ClientFailureRecord>;
+    ) -> StoreResult<String>;
 
     async fn create_api_token(
         &self,
