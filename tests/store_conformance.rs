@@ -804,6 +804,48 @@ on_both_backends!(events_are_insert_only, |db| {
     );
 });
 
+on_both_backends!(
+    event_pages_come_in_order_on_demand_and_stop_when_dropped,
+    |db| {
+        let (_, g1) = account(&db.store, "a1", "Acme").await;
+        for i in 0..5 {
+            create_group(
+                &db.store,
+                &new_group(&format!("g-{i}"), "a1", &format!("G{i}"), Currency::EUR),
+                t(1, 1),
+            )
+            .await
+            .unwrap();
+        }
+        // The group's own two events, and nothing of the other groups.
+        let filter = |limit| EventFilter {
+            limit,
+            ..Default::default()
+        };
+        let mut pages = db.store.event_pages(&g1.billing_group_id, filter(1));
+        let mut ids = Vec::new();
+        while let Some(page) = pages.recv().await {
+            let page = page.unwrap();
+            assert!(page.len() <= 1);
+            ids.extend(page.iter().map(|e| e.log_entry_id));
+        }
+        let all = db
+            .store
+            .events_of_group(&g1.billing_group_id, 10)
+            .await
+            .unwrap();
+        assert_eq!(ids, all.iter().map(|e| e.log_entry_id).collect::<Vec<_>>());
+        assert_eq!(ids.len(), 2);
+        // A reader that goes away releases the connection: the pool still
+        // serves every other query (one connection per test database would
+        // otherwise be held for good).
+        for _ in 0..20 {
+            drop(db.store.event_pages("g-0", filter(1)));
+        }
+        assert_eq!(db.store.events_of_group("g-0", 10).await.unwrap().len(), 1);
+    }
+);
+
 on_both_backends!(groups_with_projects_or_primary_cannot_be_deleted, |db| {
     let (_, primary) = account(&db.store, "a1", "Acme").await;
     let spare = new_group("g-spare", "a1", "Spare", Currency::EUR);

@@ -89,51 +89,42 @@ pub async fn events_csv(
     let header = String::from(
         "log_entry_id,create_time,actor,event_type,project_name,event_desc,details\r\n",
     );
-    let pages = futures::stream::unfold(
-        Some((store, group.billing_group_id, filter)),
-        |state| async move {
-            let (store, group, mut filter) = state?;
-            let batch = match store.events(&group, &filter).await {
-                Ok(batch) => batch,
-                Err(error) => return Some((Err(AppError::from(error)), None)),
-            };
-            let mut csv = String::with_capacity(batch.len() * 160);
-            for e in &batch {
-                let row = [
-                    e.log_entry_id.to_string(),
-                    e.create_time.to_rfc3339(),
-                    e.actor.clone(),
-                    e.event_type.clone(),
-                    e.project_name.clone().unwrap_or_default(),
-                    e.event_desc.clone(),
-                    e.details.clone().unwrap_or_default(),
-                ];
-                csv.push_str(
-                    &row.iter()
-                        .map(|f| csv_text(f))
-                        .collect::<Vec<_>>()
-                        .join(","),
-                );
-                csv.push_str("\r\n");
-            }
-            let next = match batch.last() {
-                Some(last) if batch.len() as i64 == CSV_PAGE => {
-                    filter.before_id = Some(last.log_entry_id);
-                    Some((store, group, filter))
-                }
-                _ => None,
-            };
-            if csv.is_empty() && next.is_none() {
-                return None;
-            }
-            Some((Ok(csv), next))
-        },
-    );
+    let receiver = store.event_pages(&group.billing_group_id, filter);
+    let pages = futures::stream::unfold(receiver, |mut receiver| async move {
+        let page = receiver.recv().await?;
+        let chunk = page.map(|events| csv_rows(&events)).map_err(AppError::from);
+        Some((chunk, receiver))
+    })
+    .filter(|chunk| futures::future::ready(!matches!(chunk, Ok(text) if text.is_empty())));
     // Fused: the HTTP body may poll once more after the end, which an
     // `unfold` answers with a panic.
     Ok(futures::stream::once(async move { Ok(header) })
         .chain(pages)
         .fuse())
+}
+
+/// CSV rows of a page of events.
+fn csv_rows(events: &[EventRecord]) -> String {
+    let mut csv = String::with_capacity(events.len() * 160);
+    for e in events {
+        let row = [
+            e.log_entry_id.to_string(),
+            e.create_time.to_rfc3339(),
+            e.actor.clone(),
+            e.event_type.clone(),
+            e.project_name.clone().unwrap_or_default(),
+            e.event_desc.clone(),
+            e.details.clone().unwrap_or_default(),
+        ];
+        csv.push_str(
+            &row.iter()
+                .map(|f| csv_text(f))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        csv.push_str("\r\n");
+    }
+    csv
 }
 
 /// A free-text field: a leading = + - @ (or tab, carriage return) is

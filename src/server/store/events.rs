@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 
 use super::error::StoreResult;
-use super::pool::{db_run, SqlStore, Tx};
+use super::pool::{db_run, PerBackend, SqlStore, Tx};
 use super::records::{EventFilter, EventRecord, NewEvent};
 use super::traits::Events;
 
@@ -60,6 +60,65 @@ impl Events for SqlStore {
             .fetch_all(pool)
             .await?)
         })
+    }
+
+    fn event_pages(
+        &self,
+        billing_group_id: &str,
+        mut filter: EventFilter,
+    ) -> tokio::sync::mpsc::Receiver<StoreResult<Vec<EventRecord>>> {
+        let (sender, receiver) = tokio::sync::mpsc::channel(1);
+        let group = billing_group_id.to_string();
+        let pool = match &self.pool {
+            PerBackend::Sqlite(pool) => PerBackend::Sqlite(pool.clone()),
+            PerBackend::Postgres(pool) => PerBackend::Postgres(pool.clone()),
+        };
+        tokio::spawn(async move {
+            db_run!(pool, |pool| {
+                let mut connection = match pool.acquire().await {
+                    Ok(connection) => connection,
+                    Err(error) => {
+                        let _ = sender.send(Err(error.into())).await;
+                        return;
+                    }
+                };
+                loop {
+                    let page = sqlx::query_as::<_, EventRecord>(&format!(
+                        "SELECT {EVENT_COLUMNS} FROM events
+                         WHERE billing_group_id = $1
+                           AND ($2 IS NULL OR log_entry_id < $2)
+                           AND ($3 IS NULL OR event_type = $3)
+                           AND ($4 IS NULL OR project_name = $4)
+                         ORDER BY log_entry_id DESC LIMIT $5"
+                    ))
+                    .bind(&group)
+                    .bind(filter.before_id)
+                    .bind(filter.event_type.as_deref())
+                    .bind(filter.project_name.as_deref())
+                    .bind(filter.limit)
+                    .fetch_all(&mut *connection)
+                    .await;
+                    let page = match page {
+                        Ok(page) => page,
+                        Err(error) => {
+                            let _ = sender.send(Err(error.into())).await;
+                            return;
+                        }
+                    };
+                    let last = (page.len() as i64 == filter.limit)
+                        .then(|| page.last().map(|e| e.log_entry_id))
+                        .flatten();
+                    if sender.send(Ok(page)).await.is_err() {
+                        return;
+                    }
+                    match last {
+                        Some(id) => filter.before_id = Some(id),
+                        None => return,
+                    }
+                }
+            })
+        });
+        receiver
     }
 
     async fn event_projects_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<String>> {

@@ -431,6 +431,15 @@ pub trait Events: Send + Sync {
         billing_group_id: &str,
         filter: &EventFilter,
     ) -> StoreResult<Vec<EventRecord>>;
+    /// Every event of the group matching `filter`, newest first, in pages
+    /// of `filter.limit`: read by a task on one connection that waits while
+    /// the receiver is a page behind, so neither memory nor the database's
+    /// page caches grow with the log. Dropping the receiver stops it.
+    fn event_pages(
+        &self,
+        billing_group_id: &str,
+        filter: EventFilter,
+    ) -> tokio::sync::mpsc::Receiver<StoreResult<Vec<EventRecord>>>;
     /// The projects the group's log mentions (for the filter).
     async fn event_projects_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<String>>;
     /// The event types the group's log holds (for the filter).
