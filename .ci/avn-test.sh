@@ -73,6 +73,16 @@ scenario() {  # scenario <label> <database_url>
   local account
   account=$(avn account list --json | python3 -c 'import json,sys; print([a["account_id"] for a in json.load(sys.stdin) if a["account_name"]=="Acme Analytics"][0])')
 
+  # Accounts (the demo user is an operator): create, then rename.
+  out=$(avn account create --name "CLI account")
+  expect "account create" "CLI account" "$out"
+  local created
+  created=$(avn account list --json | python3 -c 'import json,sys; print([a["account_id"] for a in json.load(sys.stdin) if a["account_name"]=="CLI account"][0])')
+  out=$(avn account update "$created" --name "CLI account renamed")
+  expect "account update" "CLI account renamed" "$out"
+  out=$(avn account create --name "" 2>&1) && fail "an account without a name was created"
+  expect "account create without a name" "account_name: .*\(status 400\)" "$out"
+
   out=$(avn billing-group create "CLI group" --account-id "$account" --billing-currency EUR \
         --billing-email ap@acme.example --company "Acme Oy" --address-line "Mannerheimintie 1" \
         --country-code FI --city Helsinki --zip-code 00100 --vat-id FI12345671 -v)

@@ -32,9 +32,20 @@ BILLING_DEMO=true \
 MONTH_CLOSE_SCHEDULED=false \
   "$binary" >"$server_log" 2>&1 &
 server_pid=$!
+# The first-run spec starts servers of its own on empty databases: a
+# SQLite file, and a fresh PostgreSQL database when one is available.
+people_pg_url=""
+if [ -n "${TEST_DATABASE_URL:-}" ]; then
+  people_database="bc_e2e_people_$$"
+  psql "$TEST_DATABASE_URL" -qc "CREATE DATABASE $people_database" >/dev/null
+  people_pg_url="${TEST_DATABASE_URL%/*}/$people_database"
+fi
 cleanup() {
   kill "$server_pid" 2>/dev/null || true
   wait "$server_pid" 2>/dev/null || true
+  if [ -n "$people_pg_url" ]; then
+    psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $people_database WITH (FORCE)" >/dev/null 2>&1 || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -50,7 +61,7 @@ status=0
 # The credits spec runs the operator commands (credits issue, close-month)
 # on the server's database.
 (cd end2end && BASE_URL="http://127.0.0.1:$port" BILLING_BIN="$binary" \
-  DATABASE_URL="sqlite://$work/e2e.db" npx playwright test) || status=$?
+  DATABASE_URL="sqlite://$work/e2e.db" PEOPLE_PG_URL="$people_pg_url" npx playwright test) || status=$?
 if [ "$status" -ne 0 ]; then
   echo "---- server log ----"; tail -n 80 "$server_log"
 fi

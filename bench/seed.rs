@@ -6,7 +6,6 @@
 //!       sqlite://bench.db 2000 20
 
 use billing_console::model::money::Currency;
-use billing_console::model::{CurrentUser, Role};
 use billing_console::server::auth::hash_password;
 use billing_console::server::billing::{accounts, calendar, groups, projects};
 use billing_console::server::store::{self, NewService, NewUser};
@@ -32,29 +31,17 @@ async fn main() {
                 email: "bench@example.com".into(),
                 real_name: "Bench".into(),
                 password_hash: hash_password("bench-password").expect("hash"),
+                is_operator: true,
             },
             month_start,
         )
         .await
         .expect("user");
-    let user = CurrentUser {
-        user_id: record.user_id,
-        email: record.email,
-        real_name: record.real_name,
-    };
+    let user = record.current();
     let (account, primary) =
         accounts::create_account(store.as_ref(), &user, "Bench Corp", "EUR", month_start)
             .await
             .expect("account");
-    store
-        .add_member(
-            &account.account_id,
-            &user.user_id,
-            Role::Viewer,
-            month_start,
-        )
-        .await
-        .ok();
     store
         .set_exchange_rate(
             Currency::EUR,

@@ -5,7 +5,10 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
-use crate::ui::accounts::{AccountBillingPage, AccountSettingsPage, ProjectsAndAccountsPage};
+use crate::ui::accounts::{
+    AccountBillingPage, AccountMembersPage, AccountSettingsPage, AllAccountsPage,
+    ProjectsAndAccountsPage,
+};
 use crate::ui::auth::SignInPage;
 use crate::ui::groups::billing_info_tab::BillingInfoTab;
 use crate::ui::groups::credits_tab::CreditsTab;
@@ -16,8 +19,9 @@ use crate::ui::groups::page::BillingGroupLayout;
 use crate::ui::groups::projects_tab::ProjectsTab;
 use crate::ui::invoices::InvoicePage;
 use crate::ui::not_found::NotFound;
-use crate::ui::profile::ApiTokensPage;
+use crate::ui::profile::{ApiTokensPage, ProfilePage};
 use crate::ui::projects::{CurrentProjectRedirect, ProjectPage};
+use crate::ui::welcome::{InvitationPage, SetupPage};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -62,11 +66,19 @@ pub fn App() -> impl IntoView {
             <Router base=base.to_string()>
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/signin") view=SignInPage ssr=SsrMode::Async />
+                    <Route path=path!("/setup") view=SetupPage ssr=SsrMode::Async />
+                    <Route path=path!("/invitation") view=InvitationPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/accounts") view=AllAccountsPage ssr=SsrMode::Async />
                     <Route path=path!("/") view=CurrentProjectRedirect ssr=SsrMode::Async />
                     <Route path=path!("/projects") view=ProjectsAndAccountsPage ssr=SsrMode::Async />
                     <Route
                         path=path!("/account/:account_id/billing")
                         view=AccountBillingPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/account/:account_id/members")
+                        view=AccountMembersPage
                         ssr=SsrMode::Async
                     />
                     <Route
@@ -95,6 +107,7 @@ pub fn App() -> impl IntoView {
                         view=InvoicePage
                         ssr=SsrMode::Async
                     />
+                    <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("/profile/tokens") view=ApiTokensPage ssr=SsrMode::Async />
                     <Route
                         path=path!("/project/:project_name")

@@ -36,6 +36,9 @@ pub enum AppError {
     NotFound { what: String },
     #[error("Your role on this account ({role}) does not allow this; ask an account admin.")]
     Forbidden { role: String },
+    /// An instance-wide action (all accounts, creating accounts).
+    #[error("Only operators (instance administrators) can do this.")]
+    OperatorsOnly,
     #[error("{}", join_messages(.errors))]
     Invalid { errors: Vec<FieldError> },
     #[error("{message}")]
@@ -83,7 +86,7 @@ impl AppError {
             AppError::Unauthenticated | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             AppError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
-            AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            AppError::Forbidden { .. } | AppError::OperatorsOnly => StatusCode::FORBIDDEN,
             AppError::Invalid { .. } => StatusCode::BAD_REQUEST,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,

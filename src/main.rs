@@ -45,6 +45,46 @@ enum Command {
         #[command(subcommand)]
         command: CreditsCommand,
     },
+    /// Users (operator commands).
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// Accounts (operator commands).
+    Accounts {
+        #[command(subcommand)]
+        command: AccountsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Create a user; the password is read from stdin (one line).
+    Create {
+        #[arg(long)]
+        email: String,
+        /// The person's name.
+        #[arg(long)]
+        name: String,
+        /// An instance administrator: sees all accounts, creates accounts.
+        #[arg(long)]
+        operator: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccountsCommand {
+    /// Create an account with its first (primary) billing group.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// The first billing group's currency (default USD).
+        #[arg(long, default_value = "USD")]
+        currency: String,
+        /// Email of an existing user who becomes the account's first admin.
+        #[arg(long)]
+        admin: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -131,6 +171,32 @@ fn main() -> ExitCode {
                     }
                 })
         }
+        Command::Users {
+            command:
+                UsersCommand::Create {
+                    email,
+                    name,
+                    operator,
+                },
+        } => read_password().and_then(|password| {
+            runtime
+                .block_on(billing_console::server::cli::create_user(
+                    config, &email, &name, &password, operator,
+                ))
+                .map(|report| println!("{report}"))
+        }),
+        Command::Accounts {
+            command:
+                AccountsCommand::Create {
+                    name,
+                    currency,
+                    admin,
+                },
+        } => runtime
+            .block_on(billing_console::server::cli::create_account(
+                config, &name, &currency, &admin,
+            ))
+            .map(|report| println!("{report}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -139,6 +205,22 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// One line from stdin, without its line break (a password is never an
+/// argument: arguments show in process lists and shell history).
+fn read_password() -> Result<String, billing_console::server::state::StartupError> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        eprint!("Password: ");
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).map_err(|e| {
+        billing_console::server::state::StartupError(format!(
+            "cannot read the password from stdin: {e}"
+        ))
+    })?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
 }
 
 fn init_logging(format: LogFormat) {

@@ -158,6 +158,49 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
         .invoice_number
         .clone();
 
+    // People: a member to remove and an invitation to revoke on Acme, and
+    // a member of Globex for the foreign calls.
+    let now = chrono::Utc::now();
+    let acme_admin = db
+        .store
+        .user_by_email("admin@example.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .current();
+    let extra = common::user(&db.store, "extra@example.com").await;
+    common::join(
+        db.store.as_ref(),
+        &acme,
+        &extra,
+        billing_console::model::Role::Viewer,
+    )
+    .await;
+    let acme_invitation = billing_console::server::billing::members::invite(
+        db.store.as_ref(),
+        &acme_admin,
+        &acme,
+        "invitee@example.com",
+        "viewer",
+        now,
+    )
+    .await
+    .unwrap()
+    .invitation
+    .invitation_id;
+    let globex_invitation = billing_console::server::billing::members::invite(
+        db.store.as_ref(),
+        &demo_user.current(),
+        &globex,
+        "invitee@example.com",
+        "viewer",
+        now,
+    )
+    .await
+    .unwrap()
+    .invitation
+    .invitation_id;
+
     // (endpoint, needed role, form for the own account, form for the foreign one)
     type Case = (
         &'static str,
@@ -353,6 +396,82 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
             ],
         ),
         (
+            "account_members",
+            "viewer",
+            vec![("account_id", acme.clone())],
+            vec![("account_id", globex.clone())],
+        ),
+        (
+            "account_events",
+            "viewer",
+            vec![("account_id", acme.clone())],
+            vec![("account_id", globex.clone())],
+        ),
+        (
+            "invite_member",
+            "admin",
+            vec![
+                ("account_id", acme.clone()),
+                ("email", "new-person@example.com".into()),
+                ("role", "billing".into()),
+            ],
+            vec![
+                ("account_id", globex.clone()),
+                ("email", "new-person@example.com".into()),
+                ("role", "billing".into()),
+            ],
+        ),
+        (
+            "revoke_invitation",
+            "admin",
+            vec![
+                ("account_id", acme.clone()),
+                ("invitation_id", acme_invitation.clone()),
+            ],
+            vec![
+                ("account_id", globex.clone()),
+                ("invitation_id", globex_invitation.clone()),
+            ],
+        ),
+        (
+            "change_member_role",
+            "admin",
+            vec![
+                ("account_id", acme.clone()),
+                ("user_id", extra.user_id.clone()),
+                ("role", "billing".into()),
+            ],
+            vec![
+                ("account_id", globex.clone()),
+                ("user_id", demo_user.user_id.clone()),
+                ("role", "viewer".into()),
+            ],
+        ),
+        (
+            "remove_member",
+            "admin",
+            vec![
+                ("account_id", acme.clone()),
+                ("user_id", extra.user_id.clone()),
+            ],
+            vec![
+                ("account_id", globex.clone()),
+                ("user_id", demo_user.user_id.clone()),
+            ],
+        ),
+        (
+            "rename_account",
+            "admin",
+            vec![
+                ("account_id", acme.clone()),
+                ("account_name", "Acme Analytics Oy".into()),
+            ],
+            vec![
+                ("account_id", globex.clone()),
+                ("account_name", "Taken over".into()),
+            ],
+        ),
+        (
             "set_primary_billing_group",
             "admin",
             vec![
@@ -419,6 +538,20 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
         );
     }
     // Nothing of the foreign account changed.
+    let globex_members = db.store.members(&globex).await.unwrap();
+    assert!(globex_members
+        .iter()
+        .any(|m| m.user_id == demo_user.user_id && m.role == billing_console::model::Role::Admin));
+    assert_eq!(
+        db.store
+            .account(&globex)
+            .await
+            .unwrap()
+            .unwrap()
+            .account_name,
+        "Globex Logistics"
+    );
+    assert!(db.store.open_invitations(&globex).await.unwrap().len() == 1);
     assert!(db
         .store
         .project("made-by-stranger")

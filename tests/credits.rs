@@ -502,10 +502,7 @@ on_both_backends!(
         assert_eq!(event_types(store, &f.primary).await.len(), events_before);
         // A viewer may not claim; a deleted group cannot receive a claim.
         let viewer = user(store, "viewer@example.com").await;
-        store
-            .add_member(&f.account_id, &viewer.user_id, Role::Viewer, t(1, 0))
-            .await
-            .unwrap();
+        common::join(store.as_ref(), &f.account_id, &viewer, Role::Viewer).await;
         let error = claim_credit(store.as_ref(), &viewer, &f.primary, &code, None, t(2, 0))
             .await
             .unwrap_err();

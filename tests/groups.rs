@@ -64,10 +64,7 @@ async fn fixture(store: &DynStore) -> Fixture {
 
 async fn member(store: &DynStore, f: &Fixture, email: &str, role: Role) -> CurrentUser {
     let u = user(store, email).await;
-    store
-        .add_member(&f.account_id, &u.user_id, role, t(1, 0))
-        .await
-        .unwrap();
+    common::join(store.as_ref(), &f.account_id, &u, role).await;
     u
 }
 

@@ -461,10 +461,7 @@ on_both_backends!(
             "no payment method on file yet"
         );
         let billing = user(&db.store, "billing@example.com").await;
-        db.store
-            .add_member(&f.account_id, &billing.user_id, Role::Billing, t(1, 0))
-            .await
-            .unwrap();
+        common::join(db.store.as_ref(), &f.account_id, &billing, Role::Billing).await;
         let err = invoices::set_invoice_state(
             db.store.as_ref(),
             &billing,
@@ -553,10 +550,7 @@ on_both_backends!(
             .summary
             .invoice_number;
         let other = user(&db.store, "other-admin@example.com").await;
-        db.store
-            .add_member(&f.account_id, &other.user_id, Role::Admin, t(1, 0))
-            .await
-            .unwrap();
+        common::join(db.store.as_ref(), &f.account_id, &other, Role::Admin).await;
         // Several rounds of two admins at once: one marks it paid, the other
         // waived. The check "a settled invoice does not change" holds on the
         // row as the write locks it, so exactly one of them wins.
@@ -796,10 +790,7 @@ on_both_backends!(powering_a_service_on_moves_the_estimate, |db| {
         "powered off: no more charges"
     );
     let viewer = user(&db.store, "viewer@example.com").await;
-    db.store
-        .add_member(&f.account_id, &viewer.user_id, Role::Viewer, t(1, 0))
-        .await
-        .unwrap();
+    common::join(db.store.as_ref(), &f.account_id, &viewer, Role::Viewer).await;
     let err = projects::power_service(db.store.as_ref(), &viewer, "p1", "pg", true, t(9, 0))
         .await
         .unwrap_err();

@@ -932,3 +932,164 @@ on_both_backends!(
         assert_eq!(api.post("/v1/project", body).await.status, StatusCode::OK);
     }
 );
+
+on_both_backends!(members_and_invitations_through_the_api, |db| {
+    let api = demo_api(db).await;
+    let (acme, _) = acme(&api).await;
+    let members = api.get(&format!("/v1/account/{acme}/members")).await;
+    assert_eq!(members.status, StatusCode::OK);
+    let list = members.json()["members"].as_array().unwrap().clone();
+    assert!(list
+        .iter()
+        .any(|m| m["user_email"] == demo::DEMO_EMAIL && m["role"] == "admin"));
+    let viewer_id = list
+        .iter()
+        .find(|m| m["user_email"] == "viewer@example.com")
+        .unwrap()["user_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Invite: the link comes back once, with the token in its query.
+    let invited = api
+        .post(
+            &format!("/v1/account/{acme}/invitations"),
+            json!({"email": "newbie@example.com", "role": "billing"}),
+        )
+        .await;
+    assert_eq!(
+        invited.status,
+        StatusCode::OK,
+        "{}",
+        invited.error_message()
+    );
+    let body = invited.json();
+    assert!(body["invite_url"]
+        .as_str()
+        .unwrap()
+        .contains("/invitation?token="));
+    let pending = api
+        .get(&format!("/v1/account/{acme}/invitations"))
+        .await
+        .json();
+    assert_eq!(pending["invitations"].as_array().unwrap().len(), 1);
+    assert!(
+        !format!("{pending}").contains("token"),
+        "tokens are never listed"
+    );
+    let twice = api
+        .post(
+            &format!("/v1/account/{acme}/invitations"),
+            json!({"email": "newbie@example.com", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::BAD_REQUEST);
+    assert_eq!(twice.json()["errors"][0]["field"], "email");
+    let invitation_id = body["invitation"]["invitation_id"].as_str().unwrap();
+    let revoked = api
+        .delete(&format!("/v1/account/{acme}/invitations/{invitation_id}"))
+        .await;
+    assert_eq!(revoked.status, StatusCode::OK);
+
+    // Roles: a change, a bad role, and a viewer who may not.
+    let changed = api
+        .put(
+            &format!("/v1/account/{acme}/members/{viewer_id}"),
+            json!({"role": "billing"}),
+        )
+        .await;
+    assert_eq!(changed.json()["member"]["role"], "billing");
+    let bad = api
+        .put(
+            &format!("/v1/account/{acme}/members/{viewer_id}"),
+            json!({"role": "owner"}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let viewer = login(api.app.clone(), "viewer@example.com", demo::DEMO_PASSWORD).await;
+    let forbidden = viewer
+        .post(
+            &format!("/v1/account/{acme}/invitations"),
+            json!({"email": "x@example.com", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+    let events = api.get(&format!("/v1/account/{acme}/events")).await.json();
+    let types: Vec<&str> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &types[..3],
+        [
+            "member_role_changed",
+            "invitation_revoked",
+            "member_invited"
+        ]
+    );
+
+    // Removing: the member goes; a foreign account is not found.
+    let removed = api
+        .delete(&format!("/v1/account/{acme}/members/{viewer_id}"))
+        .await;
+    assert_eq!(removed.status, StatusCode::OK);
+    assert_eq!(
+        viewer
+            .get(&format!("/v1/account/{acme}/members"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+});
+
+on_both_backends!(operators_create_and_rename_accounts_through_the_api, |db| {
+    let api = demo_api(db).await;
+    let created = api
+        .post("/v1/account", json!({"account_name": "Initech"}))
+        .await;
+    assert_eq!(
+        created.status,
+        StatusCode::OK,
+        "{}",
+        created.error_message()
+    );
+    let account = created.json()["account"].clone();
+    assert_eq!(account["account_name"], "Initech");
+    assert_eq!(account["role"], "admin");
+    let id = account["account_id"].as_str().unwrap();
+    let groups = api
+        .get(&format!("/v1/account/{id}/billing-group"))
+        .await
+        .json();
+    assert_eq!(groups["billing_groups"][0]["billing_currency"], "USD");
+    let renamed = api
+        .put(
+            &format!("/v1/account/{id}"),
+            json!({"account_name": "Initrode"}),
+        )
+        .await;
+    assert_eq!(renamed.json()["account"]["account_name"], "Initrode");
+    let bad = api
+        .post(
+            "/v1/account",
+            json!({"account_name": "", "billing_currency": "XXX"}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.json()["errors"].as_array().unwrap().len(), 2);
+    // Not an operator: 403, nothing created.
+    let viewer = login(api.app.clone(), "viewer@example.com", demo::DEMO_PASSWORD).await;
+    let refused = viewer
+        .post("/v1/account", json!({"account_name": "Mine"}))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        api.get("/v1/account").await.json()["accounts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+});

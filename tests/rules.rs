@@ -235,10 +235,7 @@ on_both_backends!(
         let (acme, _) = accounts::create_account(db.store.as_ref(), &ann, "Acme", "EUR", t(1, 0))
             .await
             .unwrap();
-        db.store
-            .add_member(&acme.account_id, &vic.user_id, Role::Viewer, t(1, 0))
-            .await
-            .unwrap();
+        common::join(db.store.as_ref(), &acme.account_id, &vic, Role::Viewer).await;
         let viewer = projects::create_project(
             db.store.as_ref(),
             &vic,

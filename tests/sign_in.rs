@@ -26,6 +26,7 @@ async fn ann(store: &DynStore) {
                 email: "ann@example.com".into(),
                 real_name: "Ann".into(),
                 password_hash: auth::hash_password(PASSWORD).unwrap(),
+                is_operator: false,
             },
             t(1, 0),
         )
@@ -73,19 +74,20 @@ on_both_backends!(
         .await
         .unwrap();
         assert_eq!(verified.user.email, "ann@example.com");
-        let secret = auth::open_session(db.store.as_ref(), &verified.user.user_id, 24, t(1, 0))
-            .await
-            .unwrap();
+        let secret =
+            auth::open_session(db.store.as_ref(), &verified.user.user_id, 24, None, t(1, 0))
+                .await
+                .unwrap();
         // The cookie value is not what is stored; its hash finds the session.
         let session = db
             .store
-            .session_user(&auth::secret_hash(&secret), t(1, 1))
+            .session_user(&auth::secret_hash(&secret), t(1, 1), t(1, 1), "")
             .await
             .unwrap();
         assert_eq!(session.map(|u| u.user_id), Some(verified.user.user_id));
         assert!(db
             .store
-            .session_user(&secret, t(1, 1))
+            .session_user(&secret, t(1, 1), t(1, 1), "")
             .await
             .unwrap()
             .is_none());

@@ -231,3 +231,140 @@ fn sigterm_lets_an_in_flight_request_finish() {
     assert!(refused, "a new connection was served after SIGTERM");
     assert!(output.status.success(), "{}", stderr(&output));
 }
+
+/// Runs the binary with `stdin` as its input.
+fn run_with_input(command: &mut Command, stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run billing-console");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn the_first_operator_and_account_can_be_created_from_the_command_line() {
+    let dir = scratch();
+    let db = format!("sqlite://{}/cli.db", dir.display());
+    let create = |password: &str, email: &str| {
+        run_with_input(
+            binary().env("DATABASE_URL", &db).args([
+                "users",
+                "create",
+                "--email",
+                email,
+                "--name",
+                "Ops Person",
+                "--operator",
+            ]),
+            &format!("{password}\n"),
+        )
+    };
+    // A weak password: the field is named, nothing is created.
+    let weak = create("password1234", "ops@example.com");
+    assert!(!weak.status.success());
+    assert!(stderr(&weak).contains("--password:"), "{}", stderr(&weak));
+    let made = create("correct horse battery", "Ops@Example.com");
+    assert!(made.status.success(), "{}", stderr(&made));
+    assert!(String::from_utf8_lossy(&made.stdout).contains("Created operator ops@example.com"));
+    let again = create("correct horse battery", "ops@example.com");
+    assert!(
+        stderr(&again).contains("already exists"),
+        "{}",
+        stderr(&again)
+    );
+
+    let account = run(binary().env("DATABASE_URL", &db).args([
+        "accounts",
+        "create",
+        "--name",
+        "Acme",
+        "--currency",
+        "EUR",
+        "--admin",
+        "ops@example.com",
+    ]));
+    assert!(account.status.success(), "{}", stderr(&account));
+    let out = String::from_utf8_lossy(&account.stdout);
+    assert!(
+        out.contains("Created account Acme") && out.contains("in EUR"),
+        "{out}"
+    );
+    let unknown = run(binary().env("DATABASE_URL", &db).args([
+        "accounts",
+        "create",
+        "--name",
+        "X",
+        "--admin",
+        "nobody@example.com",
+    ]));
+    assert!(
+        stderr(&unknown).contains("--admin:"),
+        "{}",
+        stderr(&unknown)
+    );
+
+    // With a user, the server prints no setup link.
+    let port = free_port();
+    let mut server = binary()
+        .env("DATABASE_URL", &db)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server.kill().unwrap();
+    let output = server.wait_with_output().unwrap();
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!printed.contains("/setup?token="), "{printed}");
+}
+
+#[test]
+fn an_empty_database_prints_a_setup_link_again_at_each_start() {
+    let dir = scratch();
+    let db = format!("sqlite://{}/empty.db", dir.display());
+    let mut links = Vec::new();
+    for _ in 0..2 {
+        let port = free_port();
+        let mut server = binary()
+            .env("DATABASE_URL", &db)
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "server did not start");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        server.kill().unwrap();
+        let output = server.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+        let link = stdout
+            .split_whitespace()
+            .find(|w| w.contains("/setup?token="))
+            .unwrap_or_else(|| panic!("no setup link in {stdout}"))
+            .to_string();
+        assert!(link.starts_with(&format!("http://127.0.0.1:{port}/setup?token=")));
+        links.push(link);
+    }
+    assert_ne!(links[0], links[1], "a restart prints a new link");
+}

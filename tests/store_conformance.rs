@@ -7,7 +7,7 @@ mod common;
 use billing_console::error::AppError;
 use billing_console::model::money::Currency;
 use billing_console::model::states::{
-    EventType, GroupState, InvoiceState, LineType, PaymentMethod, ServiceState,
+    AccountEventType, EventType, GroupState, InvoiceState, LineType, PaymentMethod, ServiceState,
 };
 use billing_console::model::Role;
 use billing_console::server::store::*;
@@ -63,16 +63,31 @@ async fn create_account(
     name: &str,
     group_id: &str,
 ) -> StoreResult<(AccountRecord, BillingGroupRecord)> {
+    // Every account starts with an admin (the schema keeps one).
+    let admin = user(
+        store,
+        &format!("admin-{}@example.com", uuid::Uuid::new_v4()),
+    )
+    .await;
     let new = NewAccount {
         account_id: id.into(),
         account_name: name.into(),
         first_group: new_group(group_id, id, &format!("{name} billing"), Currency::EUR),
+        admin_user_id: admin.user_id.clone(),
     };
     let events = [
         event(group_id, id, EventType::BillingGroupCreated, t(1, 0)),
         event(group_id, id, EventType::PrimaryBillingGroupChanged, t(1, 0)),
     ];
-    store.create_account(&new, &events, t(1, 0)).await
+    let created = NewAccountEvent {
+        account_id: id.into(),
+        actor: admin.email.clone(),
+        event_type: AccountEventType::AccountCreated,
+        event_desc: format!("Account '{name}' created"),
+        details: None,
+        create_time: t(1, 0),
+    };
+    store.create_account(&new, &events, &created, t(1, 0)).await
 }
 
 async fn account(store: &DynStore, id: &str, name: &str) -> (AccountRecord, BillingGroupRecord) {
@@ -234,6 +249,7 @@ on_both_backends!(users_are_unique_by_email, |db| {
                 email: "ann@example.com".into(),
                 real_name: "Other".into(),
                 password_hash: "x".into(),
+                is_operator: false,
             },
             t(1, 0),
         )
@@ -248,6 +264,7 @@ on_both_backends!(users_are_unique_by_email, |db| {
                 email: "Bob@Example.com".into(),
                 real_name: "Bob".into(),
                 password_hash: "x".into(),
+                is_operator: false,
             },
             t(1, 0),
         )
@@ -261,18 +278,23 @@ on_both_backends!(users_are_unique_by_email, |db| {
 on_both_backends!(sessions_expire_and_can_be_deleted, |db| {
     let ann = user(&db.store, "ann@example.com").await;
     db.store
-        .create_session("h1", &ann.user_id, t(1, 0), t(1, 2))
+        .create_session("h1", &ann.user_id, t(1, 0), t(1, 2), "192.0.2.1")
         .await
         .unwrap();
     db.store
-        .create_session("h2", &ann.user_id, t(1, 0), t(3, 0))
+        .create_session("h2", &ann.user_id, t(1, 0), t(3, 0), "192.0.2.1")
         .await
         .unwrap();
-    let found = db.store.session_user("h1", t(1, 1)).await.unwrap().unwrap();
+    let found = db
+        .store
+        .session_user("h1", t(1, 1), t(1, 1), "192.0.2.1")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found.email, "ann@example.com");
     assert!(
         db.store
-            .session_user("h1", t(1, 2))
+            .session_user("h1", t(1, 2), t(1, 2), "192.0.2.1")
             .await
             .unwrap()
             .is_none(),
@@ -280,7 +302,7 @@ on_both_backends!(sessions_expire_and_can_be_deleted, |db| {
     );
     assert!(db
         .store
-        .session_user("nope", t(1, 1))
+        .session_user("nope", t(1, 1), t(1, 1), "192.0.2.1")
         .await
         .unwrap()
         .is_none());
@@ -288,7 +310,7 @@ on_both_backends!(sessions_expire_and_can_be_deleted, |db| {
     db.store.delete_session("h2").await.unwrap();
     assert!(db
         .store
-        .session_user("h2", t(1, 1))
+        .session_user("h2", t(1, 1), t(1, 1), "192.0.2.1")
         .await
         .unwrap()
         .is_none());
@@ -466,18 +488,9 @@ on_both_backends!(members_have_one_role_per_account, |db| {
     let bob = user(&db.store, "bob@example.com").await;
     account(&db.store, "a1", "Acme").await;
     account(&db.store, "a2", "Beta").await;
-    db.store
-        .add_member("a1", &ann.user_id, Role::Admin, t(1, 0))
-        .await
-        .unwrap();
-    db.store
-        .add_member("a2", &ann.user_id, Role::Viewer, t(1, 0))
-        .await
-        .unwrap();
-    db.store
-        .add_member("a1", &bob.user_id, Role::Billing, t(1, 0))
-        .await
-        .unwrap();
+    common::join(db.store.as_ref(), "a1", &ann, Role::Admin).await;
+    common::join(db.store.as_ref(), "a2", &ann, Role::Viewer).await;
+    common::join(db.store.as_ref(), "a1", &bob, Role::Billing).await;
     assert_eq!(
         db.store.member_role(&ann.user_id, "a1").await.unwrap(),
         Some(Role::Admin)
@@ -492,7 +505,19 @@ on_both_backends!(members_have_one_role_per_account, |db| {
     );
     let again = db
         .store
-        .add_member("a1", &bob.user_id, Role::Viewer, t(1, 0))
+        .add_member(
+            "a1",
+            &bob.user_id,
+            Role::Viewer,
+            &billing_console::server::billing::members::added_event(
+                "a1",
+                "test",
+                &bob.email,
+                Role::Viewer,
+                t(1, 0),
+            ),
+            t(1, 0),
+        )
         .await;
     assert_eq!(violation(again), Violation::MemberExists);
     let accounts = db.store.accounts_of_user(&ann.user_id).await.unwrap();
@@ -568,10 +593,7 @@ on_both_backends!(projects_live_in_a_group_of_their_own_account, |db| {
     let ann = user(&db.store, "ann@example.com").await;
     let (_, g1) = account(&db.store, "a1", "Acme").await;
     let (_, g2) = account(&db.store, "a2", "Beta").await;
-    db.store
-        .add_member("a1", &ann.user_id, Role::Viewer, t(1, 0))
-        .await
-        .unwrap();
+    common::join(db.store.as_ref(), "a1", &ann, Role::Viewer).await;
     let p = project(&db.store, "prod", "a1", &g1.billing_group_id).await;
     assert_eq!(p.billing_group_name, "Acme billing");
     assert_eq!(db.store.project("prod").await.unwrap(), Some(p.clone()));
@@ -988,14 +1010,8 @@ on_both_backends!(menu_names_and_event_projects, |db| {
     let ann = user(&db.store, "ann@example.com").await;
     let (_, g1) = account(&db.store, "a1", "Zeta").await;
     let (_, g2) = account(&db.store, "a2", "Alpha").await;
-    db.store
-        .add_member("a1", &ann.user_id, Role::Viewer, t(1, 0))
-        .await
-        .unwrap();
-    db.store
-        .add_member("a2", &ann.user_id, Role::Viewer, t(1, 0))
-        .await
-        .unwrap();
+    common::join(db.store.as_ref(), "a1", &ann, Role::Viewer).await;
+    common::join(db.store.as_ref(), "a2", &ann, Role::Viewer).await;
     for (name, account_id, group) in [("zz", "a1", &g1), ("aa", "a1", &g1), ("mm", "a2", &g2)] {
         project(&db.store, name, account_id, &group.billing_group_id).await;
     }

@@ -3,9 +3,11 @@ import { expect, Page } from '@playwright/test';
 export const DEMO_EMAIL = 'demo@example.com';
 export const DEMO_PASSWORD = 'demo-billing-2026';
 
-/** Waits until the WASM bundle has taken over the server-rendered page. */
-export async function waitForHydration(page: Page) {
-  await expect(page.locator('#app')).toHaveAttribute('data-hydrated', 'true');
+/** Waits until the WASM bundle has taken over the server-rendered page
+ * (longer on a server's first page, which also loads and compiles the
+ * bundle). */
+export async function waitForHydration(page: Page, timeout?: number) {
+  await expect(page.locator('#app')).toHaveAttribute('data-hydrated', 'true', { timeout });
 }
 
 /** Signs in through the form; `hydrated` says whether to wait for WASM first. */

@@ -35,23 +35,47 @@ pub async fn sign_in(
         now,
     )
     .await?;
+    start_session(&verified.user.user_id, Some(&verified.device_cookie)).await?;
+    leptos_axum::redirect(&app_url(auth::safe_next(next.as_deref())));
+    Ok(())
+}
+
+/// Opens a session for the user on this browser: the session cookie, and
+/// the device cookie of a password sign-in.
+#[cfg(feature = "ssr")]
+pub(crate) async fn start_session(
+    user_id: &str,
+    device_cookie: Option<&str>,
+) -> Result<(), AppError> {
+    use super::context;
+    use crate::server::{auth, sign_in};
+
+    let state = context::state()?;
+    let parts = context::parts()?;
+    let client =
+        crate::server::middleware::client_of(&parts.headers, &parts.extensions, &state.config);
     let secret = auth::open_session(
         state.store.as_ref(),
-        &verified.user.user_id,
+        user_id,
         state.config.session_ttl_hours,
-        now,
+        client,
+        context::now()?,
     )
     .await?;
     let secure = crate::server::middleware::request_is_https(&parts, &state.config);
-    let cookies = [
-        auth::session_cookie(
-            &secret,
-            state.config.session_ttl_hours * 3600,
+    let mut cookies = vec![auth::session_cookie(
+        &secret,
+        state.config.session_ttl_hours * 3600,
+        secure,
+        &state.config.base_path,
+    )];
+    if let Some(device) = device_cookie {
+        cookies.push(sign_in::device_set_cookie(
+            device,
             secure,
             &state.config.base_path,
-        ),
-        sign_in::device_set_cookie(&verified.device_cookie, secure, &state.config.base_path),
-    ];
+        ));
+    }
     let response = use_context::<leptos_axum::ResponseOptions>().ok_or(AppError::Internal)?;
     for cookie in cookies {
         response.append_header(
@@ -59,7 +83,6 @@ pub async fn sign_in(
             http::HeaderValue::from_str(&cookie).map_err(|_| AppError::Internal)?,
         );
     }
-    leptos_axum::redirect(&app_url(auth::safe_next(next.as_deref())));
     Ok(())
 }
 

@@ -8,7 +8,10 @@ pub mod billing_info;
 pub mod credits;
 pub mod groups;
 pub mod invoices;
+pub mod people;
+pub mod profile;
 pub mod tokens;
+pub mod welcome;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod context {

@@ -5,6 +5,7 @@ pub mod countries;
 pub mod credits;
 pub mod invoices;
 pub mod money;
+pub mod people;
 pub mod states;
 pub mod tokens;
 pub mod validation;
@@ -72,6 +73,8 @@ pub struct CurrentUser {
     pub user_id: String,
     pub email: String,
     pub real_name: String,
+    /// An instance administrator (sees and creates accounts).
+    pub is_operator: bool,
 }
 
 /// A project as listed on the projects & accounts page.

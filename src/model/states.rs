@@ -174,6 +174,21 @@ stored_names! {
     }
 }
 
+stored_names! {
+    /// What an account's own log holds: the account and its members.
+    AccountEventType ("account event type") {
+        AccountCreated = "account_created",
+        AccountRenamed = "account_renamed",
+        MemberInvited = "member_invited",
+        InvitationRevoked = "invitation_revoked",
+        MemberJoined = "member_joined",
+        MemberAdded = "member_added",
+        MemberRoleChanged = "member_role_changed",
+        MemberRemoved = "member_removed",
+        MemberLeft = "member_left",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -98,6 +98,69 @@ pub fn email(value: &str) -> Result<String, String> {
     Ok(email)
 }
 
+/// The fewest characters a password may have (NIST SP 800-63B asks for
+/// at least 8; without a second factor, longer is the better defence).
+pub const PASSWORD_MIN_CHARS: usize = 12;
+pub const PASSWORD_MAX_CHARS: usize = 256;
+
+/// Passwords refused whatever their length: the most common ones that are
+/// 12 characters or longer.
+const COMMON_PASSWORDS: &[&str] = &[
+    "123456789012",
+    "1234567890123",
+    "12345678901234",
+    "123456789012345",
+    "1234567890qwerty",
+    "qwertyuiopasdfgh",
+    "qwertyuiop123",
+    "qwertyuiopasdfghjkl",
+    "password1234",
+    "password12345",
+    "password123456",
+    "passwordpassword",
+    "password1password1",
+    "iloveyou1234",
+    "letmein12345",
+    "welcome12345",
+    "changeme1234",
+    "administrator",
+    "administrator1",
+    "adminadmin123",
+    "billingconsole",
+    "billing-console",
+];
+
+/// The password rule: long enough, not a known common password, not the
+/// email or its name, not a handful of characters repeated.
+pub fn password(value: &str, email: &str) -> Result<(), String> {
+    let chars = value.chars().count();
+    if chars < PASSWORD_MIN_CHARS {
+        return Err(format!(
+            "Use at least {PASSWORD_MIN_CHARS} characters (a few unrelated words work well)."
+        ));
+    }
+    if chars > PASSWORD_MAX_CHARS {
+        return Err(format!("Use at most {PASSWORD_MAX_CHARS} characters."));
+    }
+    if value.chars().any(char::is_control) {
+        return Err("A password cannot contain control characters.".into());
+    }
+    let lower = value.to_lowercase();
+    if COMMON_PASSWORDS.contains(&lower.as_str()) {
+        return Err("This password is among the most common ones; choose another.".into());
+    }
+    let distinct: std::collections::BTreeSet<char> = lower.chars().collect();
+    if distinct.len() < 5 {
+        return Err("Use more different characters.".into());
+    }
+    let email = email.trim().to_lowercase();
+    let name = email.split('@').next().unwrap_or_default();
+    if (!email.is_empty() && lower.contains(&email)) || (name.len() >= 4 && lower.contains(name)) {
+        return Err("A password cannot contain your email address or its name.".into());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,5 +206,25 @@ mod tests {
         ] {
             assert!(email(bad).is_err(), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn passwords_must_be_long_uncommon_and_not_the_email() {
+        let email = "ann.smith@example.com";
+        assert!(password("correct horse battery", email).is_ok());
+        assert!(password("short", email).unwrap_err().contains("12"));
+        assert!(password("Password1234", email)
+            .unwrap_err()
+            .contains("common"));
+        assert!(password("aaaaaaaaaaaaaaaa", email)
+            .unwrap_err()
+            .contains("different"));
+        assert!(password("ann.smith-2026!", email)
+            .unwrap_err()
+            .contains("email"));
+        assert!(password(&"ab3de".repeat(60), email)
+            .unwrap_err()
+            .contains("at most"));
+        assert!(password("tab\there and there", email).is_err());
     }
 }

@@ -92,20 +92,35 @@ pub fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// Opens a session for the user; returns the cookie value.
+/// Opens a session for the user from `client`; returns the cookie value.
 pub async fn open_session(
     store: &dyn Store,
     user_id: &str,
     session_ttl_hours: i64,
+    client: Option<IpAddr>,
     now: DateTime<Utc>,
 ) -> AppResult<String> {
     let secret = new_secret();
     let expires = now + Duration::hours(session_ttl_hours);
     store
-        .create_session(&secret_hash(&secret), user_id, now, expires)
+        .create_session(
+            &secret_hash(&secret),
+            user_id,
+            now,
+            expires,
+            &client_address(client),
+        )
         .await?;
     Ok(secret)
 }
+
+/// How a client's address is kept with its session.
+fn client_address(client: Option<IpAddr>) -> String {
+    client.map(|ip| ip.to_string()).unwrap_or_default()
+}
+
+/// How often a session's "last used" is written at most.
+const NOTE_SESSION_USE_EVERY: Duration = Duration::minutes(1);
 
 /// Ends the session whose cookie value is `secret`.
 pub async fn sign_out(store: &dyn Store, secret: &str) -> AppResult<()> {
@@ -116,17 +131,26 @@ pub async fn sign_out(store: &dyn Store, secret: &str) -> AppResult<()> {
 pub async fn user_from_headers(
     store: &dyn Store,
     headers: &HeaderMap,
+    client: Option<IpAddr>,
     now: DateTime<Utc>,
 ) -> AppResult<Option<CurrentUser>> {
     let Some(secret) = cookie_value(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
-    let user = store.session_user(&secret_hash(&secret), now).await?;
-    Ok(user.map(|u| CurrentUser {
-        user_id: u.user_id,
-        email: u.email,
-        real_name: u.real_name,
-    }))
+    let user = store
+        .session_user(
+            &secret_hash(&secret),
+            now,
+            now - NOTE_SESSION_USE_EVERY,
+            &client_address(client),
+        )
+        .await?;
+    Ok(user.map(|u| u.current()))
+}
+
+/// The stored hash of the session cookie that came with the request.
+pub fn session_hash_of(headers: &HeaderMap) -> Option<String> {
+    cookie_value(headers, SESSION_COOKIE).map(|secret| secret_hash(&secret))
 }
 
 pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {

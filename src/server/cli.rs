@@ -2,7 +2,7 @@
 //! the rules, and reports in a line (or a line per item).
 
 use crate::error::AppError;
-use crate::server::billing::{calendar, credits, month_close};
+use crate::server::billing::{accounts, calendar, credits, month_close, setup};
 use crate::server::config::Config;
 use crate::server::startup::open_store;
 use crate::server::state::StartupError;
@@ -57,4 +57,69 @@ pub async fn issue_credits(
     let result = credits::issue_credits(store.as_ref(), &request, config.clock().now()).await;
     store.close().await;
     result.map_err(|e| command_error("credits issue", e))
+}
+
+/// `billing-console users create …`: a user (an operator with
+/// `--operator`) whose password was read from stdin. Creating the first
+/// user voids the first-run link.
+pub async fn create_user(
+    config: Config,
+    email: &str,
+    name: &str,
+    password: &str,
+    operator: bool,
+) -> Result<String, StartupError> {
+    let store = open_store(&config).await?;
+    let result = setup::create_user(
+        store.as_ref(),
+        email,
+        name,
+        password,
+        operator,
+        config.clock().now(),
+    )
+    .await;
+    store.close().await;
+    let user = result.map_err(|e| command_error("users create", e))?;
+    Ok(format!(
+        "Created {} {} ({}).",
+        if user.is_operator { "operator" } else { "user" },
+        user.email,
+        user.real_name
+    ))
+}
+
+/// `billing-console accounts create …`: an account with its first billing
+/// group (primary) and an existing user as its first admin.
+pub async fn create_account(
+    config: Config,
+    name: &str,
+    currency: &str,
+    admin_email: &str,
+) -> Result<String, StartupError> {
+    let store = open_store(&config).await?;
+    let result = async {
+        let admin = store
+            .user_by_email(&admin_email.trim().to_lowercase())
+            .await?
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "admin",
+                    format!("No user has the email '{}'; create it with `billing-console users create` first.", admin_email.trim()),
+                )
+            })?;
+        accounts::create_account(store.as_ref(), &admin.current(), name, currency, config.clock().now())
+            .await
+    }
+    .await;
+    store.close().await;
+    let (account, group) = result.map_err(|e| command_error("accounts create", e))?;
+    Ok(format!(
+        "Created account {} ({}) with primary billing group {} in {}; admin {}.",
+        account.account_name,
+        account.account_id,
+        group.billing_group_id,
+        group.billing_currency.code(),
+        admin_email.trim().to_lowercase()
+    ))
 }

@@ -10,7 +10,7 @@ use crate::error::{AppError, AppResult};
 use crate::model::money::Currency;
 use crate::model::{CurrentUser, Role};
 use crate::server::auth::hash_password;
-use crate::server::billing::{accounts, credits, groups, month_close, projects};
+use crate::server::billing::{accounts, credits, groups, members, month_close, projects};
 use crate::server::config::Seller;
 use crate::server::store::{NewCredit, NewService, NewUser, RunEnd, Store};
 
@@ -86,15 +86,13 @@ async fn seed(store: &dyn Store, now: DateTime<Utc>) -> AppResult<()> {
                         email: email.into(),
                         real_name: name.into(),
                         password_hash: hash,
+                        // The demo user also shows the operators' page.
+                        is_operator: email == DEMO_EMAIL,
                     },
                     start,
                 )
                 .await?;
-            Ok::<_, AppError>(CurrentUser {
-                user_id: user.user_id,
-                email: user.email,
-                real_name: user.real_name,
-            })
+            Ok::<_, AppError>(user.current())
         }
     };
     let demo = add_user(DEMO_EMAIL, "Dana Demo").await?;
@@ -125,7 +123,13 @@ async fn seed(store: &dyn Store, now: DateTime<Utc>) -> AppResult<()> {
     for (email, name, role) in DEMO_MEMBERS {
         let member = add_user(email, name).await?;
         store
-            .add_member(&acme.account_id, &member.user_id, role, start)
+            .add_member(
+                &acme.account_id,
+                &member.user_id,
+                role,
+                &members::added_event(&acme.account_id, &demo.email, &member.email, role, start),
+                start,
+            )
             .await?;
     }
     // The demo user created Globex (admin); Bea administers it day to day.

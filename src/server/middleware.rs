@@ -66,9 +66,11 @@ pub(crate) async fn load_session_user(
     let is_asset =
         path.starts_with(&format!("/{}/", state.config.site_pkg_dir)) || path == "/healthz";
     if !is_asset {
+        let client = client_of(request.headers(), request.extensions(), &state.config);
         let user = match auth::user_from_headers(
             state.store.as_ref(),
             request.headers(),
+            client,
             state.clock.now(),
         )
         .await
@@ -89,8 +91,11 @@ pub(crate) async fn require_sign_in(
     next: Next,
 ) -> Response {
     let path = request.uri().path();
-    let is_page =
-        request.method() == Method::GET && !path.starts_with("/api/") && path != "/signin";
+    // Reached by a link, not a sign-in: the token in the link is the key.
+    const PUBLIC_PAGES: [&str; 3] = ["/signin", "/setup", "/invitation"];
+    let is_page = request.method() == Method::GET
+        && !path.starts_with("/api/")
+        && !PUBLIC_PAGES.contains(&path);
     let signed_in = request
         .extensions()
         .get::<SessionUser>()
@@ -187,6 +192,12 @@ fn expected_origin(parts: &axum::http::request::Parts, config: &Config) -> Optio
     if let Some(url) = &config.public_url {
         return Some(url.origin().ascii_serialization());
     }
+    request_origin(parts, config)
+}
+
+/// The scheme and host the request was made to (`X-Forwarded-Host`/`-Proto`
+/// believed only from a trusted proxy). None when it names no host.
+pub fn request_origin(parts: &axum::http::request::Parts, config: &Config) -> Option<String> {
     let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()

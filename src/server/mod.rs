@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo;
 pub mod downloads;
 pub mod jobs;
+pub mod links;
 pub mod middleware;
 pub mod rest;
 pub mod security;

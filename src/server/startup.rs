@@ -25,7 +25,7 @@ use crate::app::{shell, App};
 use crate::server::config::Config;
 use crate::server::state::{AppState, StartupError};
 use crate::server::store::DynStore;
-use crate::server::{auth, demo, downloads, jobs, middleware, rest, security, store};
+use crate::server::{auth, demo, downloads, jobs, links, middleware, rest, security, store};
 
 pub fn leptos_options(config: &Config) -> LeptosOptions {
     LeptosOptions::builder()
@@ -88,6 +88,8 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         }
     }
 
+    announce_first_run(store.as_ref(), &config, clock.now()).await?;
+
     let state = AppState {
         leptos_options: leptos_options(&config),
         store,
@@ -115,6 +117,24 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     .map_err(|e| StartupError(format!("server error: {e}")))?;
     state.store.close().await;
     tracing::info!("shut down");
+    Ok(())
+}
+
+/// While no user exists: a new one-time setup link, printed (stdout and
+/// log) for whoever started the server.
+async fn announce_first_run(
+    store: &dyn crate::server::store::Store,
+    config: &Config,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StartupError> {
+    let token = crate::server::billing::setup::new_setup_token(store, now)
+        .await
+        .map_err(|e| StartupError(format!("first-run setup could not be prepared: {e}")))?;
+    if let Some(token) = token {
+        let link = links::setup_link(&links::public_base(config, None), &token);
+        tracing::warn!(%link, "no user yet: open the setup link to create the first operator");
+        println!("No user exists yet. Create the first operator and account at:\n  {link}\n(the link works once; a restart prints a new one)");
+    }
     Ok(())
 }
 

@@ -116,9 +116,5 @@ pub async fn user_of_header(
         .api_token_user(&secret_hash(token), now, now - chrono::Duration::minutes(1))
         .await?
         .ok_or(AppError::Unauthenticated)?;
-    Ok(CurrentUser {
-        user_id: user.user_id,
-        email: user.email,
-        real_name: user.real_name,
-    })
+    Ok(user.current())
 }

@@ -52,6 +52,49 @@ pub fn FieldError(
     }
 }
 
+/// The billing currency of a new account (`billing_currency`), USD first chosen.
+#[component]
+pub fn CurrencySelect(id: &'static str) -> impl IntoView {
+    use crate::model::money::Currency;
+    view! {
+        <select id=id name="billing_currency">
+            {Currency::ALL
+                .iter()
+                .map(|c| view! { <option value=c.code() selected=*c == Currency::USD>{c.code()}</option> })
+                .collect_view()}
+        </select>
+    }
+}
+
+/// A new name and password, as the setup and invitation pages ask for
+/// them: each with its field message (`real_name`, `password`).
+#[component]
+pub fn NewUserFields(id_prefix: &'static str, error: Signal<Option<AppError>>) -> impl IntoView {
+    use crate::model::validation::PASSWORD_MIN_CHARS;
+    let name_id = format!("{id_prefix}-name");
+    let password_id = format!("{id_prefix}-password");
+    let hint_id = format!("{id_prefix}-password-hint");
+    view! {
+        <label for=name_id.clone()>"Your name"</label>
+        <input id=name_id name="real_name" autocomplete="name" maxlength="128" required />
+        <FieldError error field="real_name" />
+        <label for=password_id.clone()>"Password"</label>
+        <input
+            id=password_id
+            type="password"
+            name="password"
+            autocomplete="new-password"
+            minlength=PASSWORD_MIN_CHARS.to_string()
+            required
+            aria-describedby=hint_id.clone()
+        />
+        <p id=hint_id class="muted">
+            {format!("At least {PASSWORD_MIN_CHARS} characters; a few unrelated words work well.")}
+        </p>
+        <FieldError error field="password" />
+    }
+}
+
 /// Leptos's `ActionForm` with the base path in its `action`: before
 /// hydration the browser posts the form itself, and `ServFn::url()` alone
 /// ("/api/…") would miss an app served at a sub-path. After hydration it

@@ -9,11 +9,18 @@ pub mod layout;
 pub mod not_found;
 pub mod profile;
 pub mod projects;
+pub mod welcome;
 
 use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::paths::app_url;
+
+/// A time as the tables show it, or "Never".
+pub fn when(time: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    time.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_else(|| "Never".into())
+}
 
 /// Shows a server error the way every page does: "not found" as the 404
 /// page (with its status), signed-out as a link to sign in, anything else as

@@ -8,7 +8,7 @@ use axum::Router;
 use billing_console::server::config::Config;
 use billing_console::server::{self as app_server, demo, AppState};
 
-use billing_console::model::CurrentUser;
+use billing_console::model::{CurrentUser, Role};
 use billing_console::server::store::{
     self, DynStore, EventFilter, EventRecord, NewUser, Store, StoreError, StoreResult,
 };
@@ -144,23 +144,49 @@ pub fn t(day: u32, hour: u32) -> DateTime<Utc> {
 /// A user with a throwaway (cheap, not argon2) hash: these tests are about
 /// storage, not passwords.
 pub async fn user(store: &DynStore, email: &str) -> CurrentUser {
-    let record = store
+    new_user(store, email, false).await
+}
+
+/// An operator (instance administrator), with a throwaway hash.
+pub async fn operator(store: &DynStore, email: &str) -> CurrentUser {
+    new_user(store, email, true).await
+}
+
+async fn new_user(store: &DynStore, email: &str, is_operator: bool) -> CurrentUser {
+    store
         .create_user(
             &NewUser {
                 user_id: uuid::Uuid::new_v4().to_string(),
                 email: email.into(),
                 real_name: format!("User {email}"),
                 password_hash: "x".into(),
+                is_operator,
             },
             t(1, 0),
         )
         .await
-        .expect("create user");
-    CurrentUser {
-        user_id: record.user_id,
-        email: record.email,
-        real_name: record.real_name,
-    }
+        .expect("create user")
+        .current()
+}
+
+/// Adds `user` to the account with `role` (and its account event).
+pub async fn join(store: &dyn Store, account_id: &str, user: &CurrentUser, role: Role) {
+    store
+        .add_member(
+            account_id,
+            &user.user_id,
+            role,
+            &billing_console::server::billing::members::added_event(
+                account_id,
+                "test",
+                &user.email,
+                role,
+                t(1, 0),
+            ),
+            t(1, 0),
+        )
+        .await
+        .expect("add member");
 }
 
 /// The whole HTTP surface in process, over this database with demo data.

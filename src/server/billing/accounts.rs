@@ -3,15 +3,17 @@
 
 use chrono::{DateTime, Utc};
 
+use super::access::authorize;
 use super::groups::created_event;
 use super::present::project_summary;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldError};
 use crate::model::money::Currency;
-use crate::model::states::EventType;
+use crate::model::people::AccountOverview;
+use crate::model::states::{AccountEventType, EventType};
 use crate::model::{validation, AccountWithProjects, CurrentUser, Role};
 use crate::server::store::{
-    AccountRecord, BillingGroupRecord, MemberAccountRecord, NewAccount, NewBillingGroup, NewEvent,
-    Store,
+    AccountRecord, BillingGroupRecord, MemberAccountRecord, NewAccount, NewAccountEvent,
+    NewBillingGroup, NewEvent, Store,
 };
 
 /// Account IDs look like Aiven's: 12 hex-ish characters, never starting with
@@ -21,25 +23,26 @@ pub fn new_account_id() -> String {
     format!("a{}", &hex[..11])
 }
 
-pub async fn create_account(
-    store: &dyn Store,
-    creator: &CurrentUser,
+/// Rule 1 as the records to write: the account, its first group (the
+/// primary one) with the admin as first member, the group's events and the
+/// account's first event.
+pub fn new_account(
+    admin: &CurrentUser,
+    actor: &str,
     account_name: &str,
     billing_currency: &str,
     at: DateTime<Utc>,
-) -> AppResult<(AccountRecord, BillingGroupRecord)> {
+) -> AppResult<(NewAccount, Vec<NewEvent>, NewAccountEvent)> {
+    let mut errors = Vec::new();
     let account_name = validation::display_name(account_name, "Account name", 128)
-        .map_err(|m| AppError::invalid("account_name", m))?;
-    let billing_currency = Currency::parse(billing_currency).ok_or_else(|| {
-        let codes: Vec<&str> = Currency::ALL.iter().map(|c| c.code()).collect();
-        AppError::invalid(
-            "billing_currency",
-            format!(
-                "'{billing_currency}' is not a billing currency; use one of {}.",
-                codes.join(", ")
-            ),
-        )
-    })?;
+        .map_err(|m| errors.push(FieldError::new("account_name", m)))
+        .ok();
+    let billing_currency = parse_currency(billing_currency)
+        .map_err(|m| errors.push(FieldError::new("billing_currency", m)))
+        .ok();
+    let (Some(account_name), Some(billing_currency)) = (account_name, billing_currency) else {
+        return Err(AppError::Invalid { errors });
+    };
     let account_id = new_account_id();
     let first_group = NewBillingGroup {
         billing_group_id: uuid::Uuid::new_v4().to_string(),
@@ -47,12 +50,12 @@ pub async fn create_account(
         billing_group_name: format!("{account_name} billing"),
         billing_currency,
     };
-    let events = [
-        created_event(&first_group, &creator.email, at),
+    let events = vec![
+        created_event(&first_group, actor, at),
         NewEvent {
             billing_group_id: first_group.billing_group_id.clone(),
             account_id: account_id.clone(),
-            actor: creator.email.clone(),
+            actor: actor.to_string(),
             event_type: EventType::PrimaryBillingGroupChanged,
             event_desc: format!("Set as the primary billing group of account '{account_name}'"),
             project_name: None,
@@ -60,16 +63,180 @@ pub async fn create_account(
             create_time: at,
         },
     ];
-    let new = NewAccount {
-        account_id,
-        account_name,
-        first_group,
+    let account_event = NewAccountEvent {
+        account_id: account_id.clone(),
+        actor: actor.to_string(),
+        event_type: AccountEventType::AccountCreated,
+        event_desc: format!(
+            "Account '{account_name}' created with {} as its admin, billing in {}",
+            admin.email,
+            billing_currency.code()
+        ),
+        details: Some(serde_json::json!({
+            "after": {"account_name": account_name, "admin": admin.email, "billing_currency": billing_currency.code()}
+        })),
+        create_time: at,
     };
-    let created = store.create_account(&new, &events, at).await?;
-    store
-        .add_member(&new.account_id, &creator.user_id, Role::Admin, at)
-        .await?;
-    Ok(created)
+    Ok((
+        NewAccount {
+            account_id,
+            account_name,
+            first_group,
+            admin_user_id: admin.user_id.clone(),
+        },
+        events,
+        account_event,
+    ))
+}
+
+/// A billing currency by code (default USD when empty), or what to use.
+fn parse_currency(code: &str) -> Result<Currency, String> {
+    let code = code.trim();
+    if code.is_empty() {
+        return Ok(Currency::USD);
+    }
+    Currency::parse(code).ok_or_else(|| {
+        let codes: Vec<&str> = Currency::ALL.iter().map(|c| c.code()).collect();
+        format!(
+            "'{code}' is not a billing currency; use one of {}.",
+            codes.join(", ")
+        )
+    })
+}
+
+/// Rule 1: creates an account whose first admin is `admin` (set-up, the
+/// command line and the checked entry below all come here).
+pub async fn create_account(
+    store: &dyn Store,
+    admin: &CurrentUser,
+    account_name: &str,
+    billing_currency: &str,
+    at: DateTime<Utc>,
+) -> AppResult<(AccountRecord, BillingGroupRecord)> {
+    let (new, events, account_event) =
+        new_account(admin, &admin.email, account_name, billing_currency, at)?;
+    Ok(store
+        .create_account(&new, &events, &account_event, at)
+        .await?)
+}
+
+/// Creating an account from a page or the API: operators only; the
+/// operator becomes its first admin.
+pub async fn create_account_as_operator(
+    store: &dyn Store,
+    caller: &CurrentUser,
+    account_name: &str,
+    billing_currency: &str,
+    at: DateTime<Utc>,
+) -> AppResult<(AccountRecord, BillingGroupRecord)> {
+    require_operator(caller)?;
+    create_account(store, caller, account_name, billing_currency, at).await
+}
+
+pub fn require_operator(caller: &CurrentUser) -> AppResult<()> {
+    if caller.is_operator {
+        Ok(())
+    } else {
+        Err(AppError::OperatorsOnly)
+    }
+}
+
+/// Renames the account (admins).
+pub async fn rename_account(
+    store: &dyn Store,
+    caller: &CurrentUser,
+    account_id: &str,
+    account_name: &str,
+    at: DateTime<Utc>,
+) -> AppResult<AccountRecord> {
+    authorize(store, caller, account_id, Role::Admin).await?;
+    let name = validation::display_name(account_name, "Account name", 128)
+        .map_err(|m| AppError::invalid("account_name", m))?;
+    let change = |locked: &AccountRecord| {
+        if locked.account_name == name {
+            return Err(AppError::invalid(
+                "account_name",
+                "The account already has this name.",
+            ));
+        }
+        Ok(NewAccountEvent {
+            account_id: locked.account_id.clone(),
+            actor: caller.email.clone(),
+            event_type: AccountEventType::AccountRenamed,
+            event_desc: format!("Renamed from '{}' to '{name}'", locked.account_name),
+            details: Some(serde_json::json!({
+                "before": {"account_name": locked.account_name},
+                "after": {"account_name": name},
+            })),
+            create_time: at,
+        })
+    };
+    Ok(store
+        .rename_account(account_id.trim(), &name, at, &change)
+        .await?)
+}
+
+/// Every account with its admins, for operators.
+pub async fn all_accounts(
+    store: &dyn Store,
+    caller: &CurrentUser,
+) -> AppResult<Vec<AccountOverview>> {
+    require_operator(caller)?;
+    let admins = store.account_admins().await?;
+    let mine = store.accounts_of_user(&caller.user_id).await?;
+    Ok(store
+        .all_accounts()
+        .await?
+        .into_iter()
+        .map(|a| AccountOverview {
+            admins: admins
+                .iter()
+                .filter(|(account, _)| *account == a.account_id)
+                .map(|(_, email)| email.clone())
+                .collect(),
+            your_role: mine
+                .iter()
+                .find(|m| m.account_id == a.account_id)
+                .map(|m| m.role),
+            account_id: a.account_id,
+            account_name: a.account_name,
+            billing_group_count: a.billing_group_count,
+            member_count: a.member_count,
+            create_time: a.create_time,
+        })
+        .collect())
+}
+
+/// An operator adds themself as an admin of an account (to see its data),
+/// which the account's log records.
+pub async fn operator_join(
+    store: &dyn Store,
+    caller: &CurrentUser,
+    account_id: &str,
+    at: DateTime<Utc>,
+) -> AppResult<()> {
+    require_operator(caller)?;
+    let account = store
+        .account(account_id.trim())
+        .await?
+        .ok_or_else(|| AppError::not_found("Account"))?;
+    let event = NewAccountEvent {
+        account_id: account.account_id.clone(),
+        actor: caller.email.clone(),
+        event_type: AccountEventType::MemberAdded,
+        event_desc: format!("{} (operator) joined as admin", caller.email),
+        details: Some(serde_json::json!({"after": {"email": caller.email, "role": "admin"}})),
+        create_time: at,
+    };
+    Ok(store
+        .add_member(
+            &account.account_id,
+            &caller.user_id,
+            Role::Admin,
+            &event,
+            at,
+        )
+        .await?)
 }
 
 /// The accounts the user belongs to, with their role (the API's list).

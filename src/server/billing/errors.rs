@@ -58,6 +58,14 @@ impl From<Violation> for AppError {
             Violation::CreditBalanceChanged => conflict(
                 "A credit's remaining value changed while the month was being closed; nothing was issued for its group. Run the close again.",
             ),
+            Violation::LastAdmin => AppError::invalid(
+                "role",
+                "An account needs at least one admin: make another member admin first.",
+            ),
+            Violation::InvitationOpen => AppError::invalid(
+                "email",
+                "This address already has an open invitation to the account; revoke it to send a new one.",
+            ),
             Violation::CreditCodeTaken => {
                 conflict("A generated code already existed; issue the credits again.")
             }

@@ -6,7 +6,9 @@
 //! `access`, `calendar`, `rates`, `errors` · `costs` (the cost engine) ·
 //! `credit_rule` · `drafts` · `month_to_date` · the features: `accounts`,
 //! `projects`, `groups`, `group_page`, `billing_info`, `invoices`,
-//! `month_close`, `credits`, `events`, `invoice_files`.
+//! `month_close`, `credits`, `events`, `invoice_files`; people: `members`
+//! (members, invitations, the account's log), `setup` (first run),
+//! `profile` (password, sessions).
 
 pub mod access;
 pub mod accounts;
@@ -22,8 +24,11 @@ pub mod group_page;
 pub mod groups;
 pub mod invoice_files;
 pub mod invoices;
+pub mod members;
 pub mod month_close;
 pub mod month_to_date;
 pub mod present;
+pub mod profile;
 pub mod projects;
 pub mod rates;
+pub mod setup;

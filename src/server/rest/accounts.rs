@@ -10,7 +10,7 @@ use super::wire::{
     ProjectsResponse, UserAuthRequest, UserAuthResponse,
 };
 use crate::error::AppError;
-use crate::model::{CurrentUser, Role};
+use crate::model::Role;
 use crate::server::billing::{access, accounts, projects};
 use crate::server::state::AppState;
 use crate::server::{sign_in, tokens};
@@ -31,11 +31,7 @@ pub async fn user_auth(
         device_cookie: None,
     };
     let user = sign_in::check_credentials(store, &attempt, now).await?.user;
-    let user = CurrentUser {
-        user_id: user.user_id,
-        email: user.email,
-        real_name: user.real_name,
-    };
+    let user = user.current();
     let created = tokens::create(
         store,
         &user,

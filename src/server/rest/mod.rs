@@ -14,6 +14,7 @@ pub mod error;
 mod extract;
 mod invoices;
 pub mod openapi;
+mod people;
 mod wire;
 
 use axum::extract::Request;
@@ -45,6 +46,7 @@ answers_json!(A);
 answers_json!(A, B);
 answers_json!(A, B, C);
 answers_json!(A, B, C, D);
+answers_json!(A, B, C, D, E);
 
 fn answering<T, Args, H: AnswersJson<T, Args>>(handler: H) -> H {
     handler
@@ -117,6 +119,51 @@ endpoints! {
         id: "AccountList", summary: "Accounts you are a member of", tag: "account",
         token: true, body: (), query: [],
         returns: (wire::AccountsResponse), errors: [401],
+    }
+    post "/account" => people::create_account {
+        id: "AccountCreate", summary: "Create an account (operators): its first billing group is its primary one, and you its admin", tag: "account",
+        token: true, body: (wire::CreateAccountRequest), query: [],
+        returns: (wire::AccountResponse), errors: [400, 401, 403],
+    }
+    put "/account/{account_id}" => people::update_account {
+        id: "AccountUpdate", summary: "Rename an account (admins)", tag: "account",
+        token: true, body: (wire::UpdateAccountRequest), query: [],
+        returns: (wire::AccountResponse), errors: [400, 401, 403, 404],
+    }
+    get "/account/{account_id}/members" => people::list_members {
+        id: "AccountMemberList", summary: "Members of an account with their roles", tag: "account",
+        token: true, body: (), query: [],
+        returns: (wire::MembersResponse), errors: [401, 404],
+    }
+    put "/account/{account_id}/members/{user_id}" => people::change_role {
+        id: "AccountMemberUpdate", summary: "Change a member's role (admins; the last admin keeps theirs)", tag: "account",
+        token: true, body: (wire::ChangeRoleRequest), query: [],
+        returns: (wire::MemberResponse), errors: [400, 401, 403, 404],
+    }
+    delete "/account/{account_id}/members/{user_id}" => people::remove_member {
+        id: "AccountMemberDelete", summary: "Remove a member (admins), or leave the account yourself; the last admin stays", tag: "account",
+        token: true, body: (), query: [],
+        returns: (wire::MessageResponse), errors: [400, 401, 403, 404],
+    }
+    get "/account/{account_id}/invitations" => people::list_invitations {
+        id: "AccountInvitationList", summary: "Pending invitations of an account (admins)", tag: "account",
+        token: true, body: (), query: [],
+        returns: (wire::InvitationsResponse), errors: [401, 403, 404],
+    }
+    post "/account/{account_id}/invitations" => people::invite {
+        id: "AccountInvitationCreate", summary: "Invite an email with a role (admins); answers the single-use link, valid 7 days", tag: "account",
+        token: true, body: (wire::InviteRequest), query: [],
+        returns: (wire::InvitationResponse), errors: [400, 401, 403, 404],
+    }
+    delete "/account/{account_id}/invitations/{invitation_id}" => people::revoke_invitation {
+        id: "AccountInvitationDelete", summary: "Revoke a pending invitation (admins)", tag: "account",
+        token: true, body: (), query: [],
+        returns: (wire::MessageResponse), errors: [400, 401, 403, 404],
+    }
+    get "/account/{account_id}/events" => people::account_events {
+        id: "AccountEventList", summary: "The account's own log: created, renamed, members changed", tag: "account",
+        token: true, body: (), query: [],
+        returns: (wire::AccountEventsResponse), errors: [401, 404],
     }
     get "/account/{account_id}/billing-group" => billing_groups::list_of_account {
         id: "AccountBillingGroupList", summary: "Billing groups of an account", tag: "account",

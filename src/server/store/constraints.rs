@@ -35,6 +35,8 @@ fn unique_constraint_name(columns: &str) -> String {
         "billing_groups.billing_group_id" => "billing_groups_pkey".into(),
         "service_runs.service_id" => "service_runs_one_open".into(),
         "credits.code" => "credits_pkey".into(),
+        "invitations.account_id, invitations.email" => "invitations_open_key".into(),
+        "invitations.token_hash" => "invitations_token_key".into(),
         "invoice_lines.invoice_number, invoice_lines.line_no" => "invoice_lines_pkey".into(),
         other => {
             let table = other.split('.').next().unwrap_or("unknown");

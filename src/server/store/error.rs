@@ -28,6 +28,10 @@ pub enum Violation {
     CreditBalanceChanged,
     /// A credit code that exists already (issuing).
     CreditCodeTaken,
+    /// The change would leave an account without an admin.
+    LastAdmin,
+    /// An open invitation for this email exists on the account.
+    InvitationOpen,
     /// Another named check; the name tells which.
     Check(String),
     /// A foreign key without a more specific meaning.
@@ -52,6 +56,8 @@ impl Violation {
             "events_insert_only" => Violation::EventsInsertOnly,
             "service_runs_one_open" => Violation::ServiceAlreadyRunning,
             "credits_pkey" => Violation::CreditCodeTaken,
+            "memberships_last_admin" => Violation::LastAdmin,
+            "invitations_open_key" => Violation::InvitationOpen,
             other if other.ends_with("_fkey") || other == "foreign_key" => {
                 Violation::ForeignKey(other.to_string())
             }

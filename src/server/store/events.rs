@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use super::error::StoreResult;
 use super::pool::{db_run, PerBackend, SqlStore, Tx};
-use super::records::{EventFilter, EventRecord, NewEvent};
+use super::records::{AccountEventRecord, EventFilter, EventRecord, NewAccountEvent, NewEvent};
 use super::traits::Events;
 
 /// An event row; `$N` in order, so SQLite's own API binds them by position
@@ -29,6 +29,26 @@ pub(super) async fn insert_event(tx: Tx<'_>, event: &NewEvent) -> StoreResult<()
             .bind(event.create_time)
             .execute(connection)
             .await?;
+    });
+    Ok(())
+}
+
+/// Writes an account event inside the caller's transaction.
+pub(super) async fn insert_account_event(tx: Tx<'_>, event: &NewAccountEvent) -> StoreResult<()> {
+    db_run!(tx, |connection| {
+        sqlx::query(
+            "INSERT INTO account_events (account_id, actor, event_type, event_desc, details,
+                                         create_time)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&event.account_id)
+        .bind(&event.actor)
+        .bind(event.event_type.as_str())
+        .bind(&event.event_desc)
+        .bind(event.details.as_ref().map(|d| d.to_string()))
+        .bind(event.create_time)
+        .execute(connection)
+        .await?;
     });
     Ok(())
 }
@@ -119,6 +139,24 @@ impl Events for SqlStore {
             })
         });
         receiver
+    }
+
+    async fn account_events(
+        &self,
+        account_id: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<AccountEventRecord>> {
+        db_run!(self.pool.as_ref(), |pool| {
+            Ok(sqlx::query_as::<_, AccountEventRecord>(
+                "SELECT log_entry_id, account_id, actor, event_type, event_desc, details, create_time
+                 FROM account_events WHERE account_id = $1
+                 ORDER BY log_entry_id DESC LIMIT $2",
+            )
+            .bind(account_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?)
+        })
     }
 
     async fn event_projects_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<String>> {

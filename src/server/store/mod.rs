@@ -17,6 +17,7 @@ mod error;
 mod events;
 mod groups;
 mod invoices;
+mod members;
 mod people;
 mod pool;
 mod projects;

@@ -37,6 +37,16 @@ pub(super) type Pool = PerBackend<SqlitePool, PgPool>;
 /// run as part of one (`tx.as_mut().into()` on either backend).
 pub(super) type Tx<'a> = PerBackend<&'a mut SqliteConnection, &'a mut PgConnection>;
 
+impl Tx<'_> {
+    /// The same connection for one more helper call.
+    pub(super) fn reborrow(&mut self) -> Tx<'_> {
+        match self {
+            PerBackend::Sqlite(connection) => PerBackend::Sqlite(&mut **connection),
+            PerBackend::Postgres(connection) => PerBackend::Postgres(&mut **connection),
+        }
+    }
+}
+
 impl<'a> From<&'a mut SqliteConnection> for Tx<'a> {
     fn from(connection: &'a mut SqliteConnection) -> Self {
         PerBackend::Sqlite(connection)

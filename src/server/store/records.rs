@@ -13,7 +13,7 @@ use super::decimal::DbDecimal;
 use crate::model::invoices::InvoiceParty;
 use crate::model::money::Currency;
 use crate::model::states::{
-    EventType, GroupState, InvoiceState, LineType, PaymentMethod, ServiceState,
+    AccountEventType, EventType, GroupState, InvoiceState, LineType, PaymentMethod, ServiceState,
 };
 use crate::model::Role;
 
@@ -52,6 +52,21 @@ pub struct UserRecord {
     pub real_name: String,
     pub password_hash: String,
     pub create_time: DateTime<Utc>,
+    /// An instance administrator: sees every account, creates accounts.
+    pub is_operator: bool,
+    pub last_sign_in_time: Option<DateTime<Utc>>,
+}
+
+impl UserRecord {
+    /// The user as the pages and rules see them.
+    pub fn current(&self) -> crate::model::CurrentUser {
+        crate::model::CurrentUser {
+            user_id: self.user_id.clone(),
+            email: self.email.clone(),
+            real_name: self.real_name.clone(),
+            is_operator: self.is_operator,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -60,6 +75,25 @@ pub struct NewUser {
     pub email: String,
     pub real_name: String,
     pub password_hash: String,
+    pub is_operator: bool,
+}
+
+/// A signed-in browser as its user sees it in the profile: identified by
+/// the first characters of its cookie's hash.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct SessionRecord {
+    pub session_hash: String,
+    pub create_time: DateTime<Utc>,
+    pub expire_time: DateTime<Utc>,
+    pub last_used_time: Option<DateTime<Utc>>,
+    pub client_address: String,
+}
+
+/// What a password change ended besides the password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PasswordChanged {
+    pub sessions_ended: u64,
+    pub tokens_revoked: u64,
 }
 
 /// A personal API token as stored: its SHA-256 and the first characters
@@ -110,6 +144,97 @@ pub struct NewAccount {
     pub account_id: String,
     pub account_name: String,
     pub first_group: NewBillingGroup,
+    /// The account's first admin, a member from the start.
+    pub admin_user_id: String,
+}
+
+/// An account as operators list them: every account, with its number of
+/// active groups (admins come separately, `account_admins`).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AccountOverviewRecord {
+    pub account_id: String,
+    pub account_name: String,
+    pub billing_group_count: i64,
+    pub member_count: i64,
+    pub create_time: DateTime<Utc>,
+}
+
+/// A member of an account.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MemberRecord {
+    pub account_id: String,
+    pub user_id: String,
+    pub email: String,
+    pub real_name: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    /// When they joined the account.
+    pub create_time: DateTime<Utc>,
+    pub last_sign_in_time: Option<DateTime<Utc>>,
+}
+
+/// An invitation as stored, with its account's name and the inviter's email.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct InvitationRecord {
+    pub invitation_id: String,
+    pub account_id: String,
+    pub account_name: String,
+    pub email: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    pub invited_by_email: String,
+    pub create_time: DateTime<Utc>,
+    pub expire_time: DateTime<Utc>,
+    pub accept_time: Option<DateTime<Utc>>,
+    pub revoke_time: Option<DateTime<Utc>>,
+}
+
+impl InvitationRecord {
+    /// Neither accepted nor revoked (it may still have expired).
+    pub fn is_open(&self) -> bool {
+        self.accept_time.is_none() && self.revoke_time.is_none()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewInvitation {
+    pub invitation_id: String,
+    pub account_id: String,
+    pub email: String,
+    pub role: Role,
+    /// SHA-256 of the token in the link.
+    pub token_hash: String,
+    pub invited_by: String,
+    pub expire_time: DateTime<Utc>,
+}
+
+/// Who accepts an invitation: a user who exists, or one created with it.
+#[derive(Debug, Clone)]
+pub enum Joiner {
+    Existing { user_id: String },
+    New(NewUser),
+}
+
+/// An entry of an account's own log (created, renamed, members changed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAccountEvent {
+    pub account_id: String,
+    pub actor: String,
+    pub event_type: AccountEventType,
+    pub event_desc: String,
+    pub details: Option<serde_json::Value>,
+    pub create_time: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AccountEventRecord {
+    pub log_entry_id: i64,
+    pub account_id: String,
+    pub actor: String,
+    pub event_type: String,
+    pub event_desc: String,
+    pub details: Option<String>,
+    pub create_time: DateTime<Utc>,
 }
 
 // -------------------------------------------------------- billing groups --

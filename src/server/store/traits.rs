@@ -44,21 +44,67 @@ pub trait Database: Send + Sync + 'static {
 /// Users, sessions, sign-in failures and personal API tokens.
 #[async_trait]
 pub trait People: Send + Sync {
+    /// Creates a user; the first-run token goes with the first one.
     async fn create_user(&self, new: &NewUser, at: DateTime<Utc>) -> StoreResult<UserRecord>;
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>>;
+    async fn user(&self, user_id: &str) -> StoreResult<Option<UserRecord>>;
+    async fn user_count(&self) -> StoreResult<i64>;
+    /// Stores the first-run token's hash in place of any earlier one;
+    /// false (and nothing stored) once a user exists.
+    async fn replace_setup_token(&self, token_hash: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+    async fn setup_token_is(&self, token_hash: &str) -> StoreResult<bool>;
+    /// First run, in one transaction: takes the token (None when it does
+    /// not match or a user exists already; nothing written), then writes
+    /// the operator, the account with its first group and admin, and the
+    /// events.
+    async fn complete_setup(
+        &self,
+        token_hash: &str,
+        operator: &NewUser,
+        account: &NewAccount,
+        events: &[NewEvent],
+        account_event: &NewAccountEvent,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<UserRecord>>;
+    /// Opens a session and notes the user's sign-in.
     async fn create_session(
         &self,
         session_hash: &str,
         user_id: &str,
         at: DateTime<Utc>,
         expires: DateTime<Utc>,
+        client_address: &str,
     ) -> StoreResult<()>;
-    /// The user of an unexpired session.
+    /// The user of an unexpired session; its last use (and address) is
+    /// written when the one stored is older than `note_use_before`.
     async fn session_user(
         &self,
         session_hash: &str,
         now: DateTime<Utc>,
+        note_use_before: DateTime<Utc>,
+        client_address: &str,
     ) -> StoreResult<Option<UserRecord>>;
+    /// The user's unexpired sessions, most recently used first.
+    async fn sessions_of_user(
+        &self,
+        user_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<SessionRecord>>;
+    /// Ends the user's sessions but `keep_session_hash`; how many ended.
+    async fn end_sessions_of_user(
+        &self,
+        user_id: &str,
+        keep_session_hash: Option<&str>,
+    ) -> StoreResult<u64>;
+    /// Sets the password hash, ends the user's other sessions and revokes
+    /// their API tokens, in one transaction.
+    async fn change_password(
+        &self,
+        user_id: &str,
+        password_hash: &str,
+        keep_session_hash: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<PasswordChanged>;
     async fn delete_session(&self, session_hash: &str) -> StoreResult<()>;
     async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> StoreResult<u64>;
     /// The failure counts of these scopes (missing scopes have none).
@@ -111,24 +157,104 @@ pub trait People: Send + Sync {
 #[async_trait]
 pub trait Accounts: Send + Sync {
     /// Creates the account with its first billing group as the primary one
-    /// (rule 1), with `events`, in one transaction.
+    /// (rule 1) and its first admin, with `events` and the account's own
+    /// first event, in one transaction.
     async fn create_account(
         &self,
         new: &NewAccount,
         events: &[NewEvent],
+        account_event: &NewAccountEvent,
         at: DateTime<Utc>,
     ) -> StoreResult<(AccountRecord, BillingGroupRecord)>;
+    /// Adds a member with its event.
     async fn add_member(
         &self,
         account_id: &str,
         user_id: &str,
         role: Role,
+        event: &NewAccountEvent,
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
+    /// Renames the account once `change` accepts it as locked.
+    async fn rename_account(
+        &self,
+        account_id: &str,
+        new_name: &str,
+        at: DateTime<Utc>,
+        change: AccountChange<'_>,
+    ) -> StoreResult<AccountRecord>;
+    /// Every account (operators' list), by name.
+    async fn all_accounts(&self) -> StoreResult<Vec<AccountOverviewRecord>>;
+    /// (account id, email) of every account's admins.
+    async fn account_admins(&self) -> StoreResult<Vec<(String, String)>>;
     /// The user's role on the account, or None when not a member.
     async fn member_role(&self, user_id: &str, account_id: &str) -> StoreResult<Option<Role>>;
     async fn accounts_of_user(&self, user_id: &str) -> StoreResult<Vec<MemberAccountRecord>>;
     async fn account(&self, account_id: &str) -> StoreResult<Option<AccountRecord>>;
+}
+
+/// A change of an account as locked → its event, or a refusal.
+pub type AccountChange<'a> =
+    &'a (dyn Fn(&AccountRecord) -> AppResult<NewAccountEvent> + Send + Sync);
+
+/// A change of a membership as locked → its event, or a refusal.
+pub type MemberChange<'a> = &'a (dyn Fn(&MemberRecord) -> AppResult<NewAccountEvent> + Send + Sync);
+
+/// A change of an invitation as locked → its event, or a refusal.
+pub type InvitationChange<'a> =
+    &'a (dyn Fn(&InvitationRecord) -> AppResult<NewAccountEvent> + Send + Sync);
+
+/// An account's members and invitations. The schema keeps one admin per
+/// account whatever runs at once (`memberships_last_admin`).
+#[async_trait]
+pub trait Members: Send + Sync {
+    /// The account's members, by email.
+    async fn members(&self, account_id: &str) -> StoreResult<Vec<MemberRecord>>;
+    /// Sets a member's role once `change` accepts the membership as locked.
+    async fn change_member_role(
+        &self,
+        account_id: &str,
+        user_id: &str,
+        role: Role,
+        change: MemberChange<'_>,
+    ) -> StoreResult<MemberRecord>;
+    /// Removes a member once `change` accepts the membership as locked.
+    async fn remove_member(
+        &self,
+        account_id: &str,
+        user_id: &str,
+        change: MemberChange<'_>,
+    ) -> StoreResult<()>;
+    /// Stores an invitation with its event; an expired open invitation of
+    /// the same account and email is closed first (the schema allows one
+    /// open invitation per account and email).
+    async fn create_invitation(
+        &self,
+        new: &NewInvitation,
+        event: &NewAccountEvent,
+        at: DateTime<Utc>,
+    ) -> StoreResult<InvitationRecord>;
+    /// Invitations neither accepted nor revoked (expired ones included), newest first.
+    async fn open_invitations(&self, account_id: &str) -> StoreResult<Vec<InvitationRecord>>;
+    async fn invitation_by_token(&self, token_hash: &str) -> StoreResult<Option<InvitationRecord>>;
+    /// Revokes an invitation of the account once `change` accepts it as locked.
+    async fn revoke_invitation(
+        &self,
+        account_id: &str,
+        invitation_id: &str,
+        at: DateTime<Utc>,
+        change: InvitationChange<'_>,
+    ) -> StoreResult<()>;
+    /// Accepts the invitation with this token once `change` accepts it as
+    /// locked: creates the user if new, the membership with the invited
+    /// role, and marks the invitation used, in one transaction.
+    async fn accept_invitation(
+        &self,
+        token_hash: &str,
+        joiner: &Joiner,
+        at: DateTime<Utc>,
+        change: InvitationChange<'_>,
+    ) -> StoreResult<(UserRecord, InvitationRecord)>;
 }
 
 /// A change's check on a locked group: the event to write, or a refusal.
@@ -440,6 +566,12 @@ pub trait Events: Send + Sync {
         billing_group_id: &str,
         filter: EventFilter,
     ) -> tokio::sync::mpsc::Receiver<StoreResult<Vec<EventRecord>>>;
+    /// The account's own events, newest first.
+    async fn account_events(
+        &self,
+        account_id: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<AccountEventRecord>>;
     /// The projects the group's log mentions (for the filter).
     async fn event_projects_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<String>>;
     /// The event types the group's log holds (for the filter).
@@ -448,12 +580,30 @@ pub trait Events: Send + Sync {
 
 /// Everything the rules can ask of the database.
 pub trait Store:
-    Database + People + Accounts + Groups + Projects + UsageStore + Invoices + Credits + Events
+    Database
+    + People
+    + Accounts
+    + Members
+    + Groups
+    + Projects
+    + UsageStore
+    + Invoices
+    + Credits
+    + Events
 {
 }
 
 impl<T> Store for T where
-    T: Database + People + Accounts + Groups + Projects + UsageStore + Invoices + Credits + Events
+    T: Database
+        + People
+        + Accounts
+        + Members
+        + Groups
+        + Projects
+        + UsageStore
+        + Invoices
+        + Credits
+        + Events
 {
 }
 

@@ -5,6 +5,7 @@ use leptos_router::hooks::use_params_map;
 use crate::api::groups::{
     get_account_billing, CreateBillingGroup, MoveProject, SetPrimaryBillingGroup,
 };
+use crate::api::people::{get_account_events, RenameAccount};
 use crate::model::billing::AccountBilling;
 use crate::model::Role;
 use crate::paths::app_url;
@@ -12,13 +13,13 @@ use crate::ui::forms::{action_error, ActionForm, FieldError};
 use crate::ui::layout::AppLayout;
 use crate::ui::ErrorPanel;
 
-fn account_id() -> impl Fn() -> String + Copy + Send + Sync + 'static {
+pub(super) fn account_id() -> impl Fn() -> String + Copy + Send + Sync + 'static {
     let params = use_params_map();
     move || params.read().get("account_id").unwrap_or_default()
 }
 
 #[component]
-fn AccountTabs(account_id: String, active: &'static str) -> impl IntoView {
+pub(super) fn AccountTabs(account_id: String, active: &'static str) -> impl IntoView {
     let tab = |key: &'static str, label: &'static str| {
         let href = app_url(format!("/account/{account_id}/{key}"));
         view! {
@@ -27,7 +28,11 @@ fn AccountTabs(account_id: String, active: &'static str) -> impl IntoView {
             </a>
         }
     };
-    view! { <nav class="tabs" aria-label="Account">{tab("billing", "Billing")} {tab("settings", "Settings")}</nav> }
+    view! {
+        <nav class="tabs" aria-label="Account">
+            {tab("billing", "Billing")} {tab("members", "Members")} {tab("settings", "Settings")}
+        </nav>
+    }
 }
 
 /// The account's Billing tab: its billing groups, creating one, and
@@ -78,7 +83,7 @@ fn AccountBillingView(
         <AccountTabs account_id=billing.account_id.clone() active="billing" />
         <section class="panel" aria-labelledby="groups-heading">
             <h2 id="groups-heading">"Billing groups"</h2>
-            <table>
+            <div class="table-scroll"><table>
                 <thead>
                     <tr>
                         <th scope="col">"Name"</th>
@@ -115,7 +120,7 @@ fn AccountBillingView(
                         })
                         .collect_view()}
                 </tbody>
-            </table>
+            </table></div>
         </section>
         {(!billing.deleted_groups.is_empty()).then(|| view! {
             <section class="panel" aria-labelledby="deleted-heading">
@@ -186,16 +191,23 @@ fn AccountBillingView(
     }
 }
 
-/// The account's Settings tab: the primary billing group.
+/// The account's Settings tab: its name, the primary billing group, and
+/// the account's own log.
 #[component]
 pub fn AccountSettingsPage() -> impl IntoView {
     let id = account_id();
     let set_primary = ServerAction::<SetPrimaryBillingGroup>::new();
+    let rename = ServerAction::<RenameAccount>::new();
     let data = Resource::new(
-        move || (id(), set_primary.version().get()),
-        |(id, _)| get_account_billing(id),
+        move || (id(), set_primary.version().get(), rename.version().get()),
+        |(id, ..)| get_account_billing(id),
+    );
+    let events = Resource::new(
+        move || (id(), set_primary.version().get(), rename.version().get()),
+        |(id, ..)| get_account_events(id),
     );
     let error = Signal::derive(action_error(set_primary));
+    let rename_error = Signal::derive(action_error(rename));
     view! {
         <Title text="Settings" />
         <AppLayout>
@@ -205,16 +217,48 @@ pub fn AccountSettingsPage() -> impl IntoView {
                         Ok(billing) => {
                             let is_admin = billing.role.allows(Role::Admin);
                             let primary = billing.primary_billing_group_id.clone();
+                            let (rename_id, primary_id) =
+                                (billing.account_id.clone(), billing.account_id.clone());
+                            let current_name = billing.account_name.clone();
                             view! {
                                 <h1>{billing.account_name.clone()}</h1>
                                 <AccountTabs account_id=billing.account_id.clone() active="settings" />
+                                <section class="panel" aria-labelledby="name-heading">
+                                    <h2 id="name-heading">"Account name"</h2>
+                                    <ActionForm action=rename attr:class="inline-form">
+                                        <input type="hidden" name="account_id" value=rename_id />
+                                        <label for="account-name">"Account name"</label>
+                                        <input
+                                            id="account-name"
+                                            name="account_name"
+                                            maxlength="128"
+                                            required
+                                            value=current_name
+                                            disabled=!is_admin
+                                        />
+                                        {is_admin
+                                            .then(|| {
+                                                view! {
+                                                    <button type="submit" disabled=move || rename.pending().get()>
+                                                        "Rename"
+                                                    </button>
+                                                }
+                                            })}
+                                    </ActionForm>
+                                    <FieldError error=rename_error field="account_name" />
+                                    <FieldError error=rename_error />
+                                    {move || {
+                                        matches!(rename.value().get(), Some(Ok(())))
+                                            .then(|| view! { <p role="status">"Account renamed."</p> })
+                                    }}
+                                </section>
                                 <section class="panel" aria-labelledby="primary-heading">
                                     <h2 id="primary-heading">"Primary billing group"</h2>
                                     <p class="muted">
                                         "New projects of this account go to the primary billing group unless their creator chooses another."
                                     </p>
                                     <ActionForm action=set_primary attr:class="inline-form">
-                                        <input type="hidden" name="account_id" value=billing.account_id.clone() />
+                                        <input type="hidden" name="account_id" value=primary_id />
                                         <label for="primary-group">"Primary billing group"</label>
                                         <select id="primary-group" name="billing_group_id" disabled=!is_admin>
                                             {billing
@@ -254,6 +298,7 @@ pub fn AccountSettingsPage() -> impl IntoView {
                                             .then(|| view! { <p role="status">"Primary billing group saved."</p> })
                                     }}
                                 </section>
+                                <AccountEventsPanel events />
                             }
                                 .into_any()
                         }
@@ -262,5 +307,59 @@ pub fn AccountSettingsPage() -> impl IntoView {
                 })}
             </Suspense>
         </AppLayout>
+    }
+}
+
+/// The account's own log: created, renamed, members changed.
+#[component]
+fn AccountEventsPanel(
+    events: Resource<Result<Vec<crate::model::people::AccountEvent>, crate::error::AppError>>,
+) -> impl IntoView {
+    view! {
+        <section class="panel" aria-labelledby="account-events-heading">
+            <h2 id="account-events-heading">"Account events"</h2>
+            <Suspense fallback=|| view! { <p class="muted">"Loading events…"</p> }>
+                {move || Suspend::new(async move {
+                    match events.await {
+                        Ok(list) if list.is_empty() => {
+                            view! { <p class="muted">"No account events yet."</p> }.into_any()
+                        }
+                        Ok(list) => {
+                            view! {
+                                <div class="table-scroll">
+                                    <table aria-label="Account events">
+                                        <thead>
+                                            <tr>
+                                                <th scope="col">"Time"</th>
+                                                <th scope="col">"Event"</th>
+                                                <th scope="col">"Description"</th>
+                                                <th scope="col">"By"</th>
+                                            </tr>
+                                        </thead>
+                                        <tbody>
+                                            {list
+                                                .into_iter()
+                                                .map(|e| {
+                                                    view! {
+                                                        <tr>
+                                                            <td>{crate::ui::when(Some(e.create_time))}</td>
+                                                            <td><code>{e.event_type.clone()}</code></td>
+                                                            <td>{e.event_desc.clone()}</td>
+                                                            <td>{e.actor.clone()}</td>
+                                                        </tr>
+                                                    }
+                                                })
+                                                .collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
     }
 }

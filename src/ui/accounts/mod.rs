@@ -1,5 +1,9 @@
 mod account_page;
+mod all_accounts;
+mod members_page;
 mod projects_and_accounts;
 
 pub use account_page::{AccountBillingPage, AccountSettingsPage};
+pub use all_accounts::AllAccountsPage;
+pub use members_page::AccountMembersPage;
 pub use projects_and_accounts::ProjectsAndAccountsPage;

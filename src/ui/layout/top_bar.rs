@@ -92,7 +92,11 @@ pub fn TopBar(current_project: Option<String>) -> impl IntoView {
                                     <summary aria-label="User menu">{u.email.clone()}</summary>
                                     <div class="menu-items">
                                         <p class="muted">{u.real_name.clone()}</p>
+                                        <a href=app_url("/profile")>"Profile"</a>
                                         <a href=app_url("/profile/tokens")>"API tokens"</a>
+                                        {u
+                                            .is_operator
+                                            .then(|| view! { <a href=app_url("/admin/accounts")>"All accounts"</a> })}
                                         <ActionForm action=sign_out>
                                             <button type="submit">"Sign out"</button>
                                         </ActionForm>

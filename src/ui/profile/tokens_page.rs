@@ -5,12 +5,7 @@ use crate::api::tokens::{list_api_tokens, CreateApiToken, RevokeApiToken};
 use crate::model::tokens::ApiToken;
 use crate::ui::forms::{action_error, ActionForm, FieldError};
 use crate::ui::layout::AppLayout;
-use crate::ui::ErrorPanel;
-
-fn when(time: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    time.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_else(|| "Never".into())
-}
+use crate::ui::{when, ErrorPanel};
 
 /// `/profile/tokens`: personal API tokens for the REST API and `avn`:
 /// create one (shown once), see when each was last used, revoke.
@@ -103,7 +98,7 @@ fn TokenTable(
     }
     view! {
         <FieldError error=revoke_error />
-        <table>
+        <div class="table-scroll"><table>
             <caption>"Your tokens"</caption>
             <thead>
                 <tr>
@@ -136,7 +131,7 @@ fn TokenTable(
                     })
                     .collect_view()}
             </tbody>
-        </table>
+        </table></div>
     }
     .into_any()
 }

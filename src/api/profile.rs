@@ -1,0 +1,86 @@
+//! The signed-in user's profile: password and signed-in browsers.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::people::{PasswordChangeReport, SessionInfo};
+#[cfg(feature = "ssr")]
+use crate::paths::app_url;
+
+#[cfg(feature = "ssr")]
+fn current_session_hash() -> Result<Option<String>, AppError> {
+    Ok(crate::server::auth::session_hash_of(
+        &super::context::parts()?.headers,
+    ))
+}
+
+#[server(endpoint = "sessions")]
+pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
+    use super::context;
+    let state = context::state()?;
+    let user = context::user()?;
+    crate::server::billing::profile::sessions(
+        state.store.as_ref(),
+        &user,
+        current_session_hash()?.as_deref(),
+        context::now()?,
+    )
+    .await
+}
+
+/// Changes the password; other sessions end and API tokens are revoked.
+#[server(endpoint = "change_password")]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<PasswordChangeReport, AppError> {
+    use super::context;
+    let state = context::state()?;
+    let user = context::user()?;
+    crate::server::billing::profile::change_password(
+        state.store.as_ref(),
+        &user,
+        &current_password,
+        &new_password,
+        current_session_hash()?.as_deref(),
+        context::now()?,
+    )
+    .await
+}
+
+/// Signs out every other browser; this one stays.
+#[server(endpoint = "sign_out_other_sessions")]
+pub async fn sign_out_other_sessions() -> Result<u64, AppError> {
+    use super::context;
+    let state = context::state()?;
+    let user = context::user()?;
+    crate::server::billing::profile::sign_out_other_sessions(
+        state.store.as_ref(),
+        &user,
+        current_session_hash()?.as_deref(),
+    )
+    .await
+}
+
+/// Signs out everywhere, this browser included.
+#[server(endpoint = "sign_out_everywhere")]
+pub async fn sign_out_everywhere() -> Result<(), AppError> {
+    use super::context;
+    let state = context::state()?;
+    let user = context::user()?;
+    crate::server::billing::profile::sign_out_other_sessions(state.store.as_ref(), &user, None)
+        .await?;
+    let parts = context::parts()?;
+    let secure = crate::server::middleware::request_is_https(&parts, &state.config);
+    let response = use_context::<leptos_axum::ResponseOptions>().ok_or(AppError::Internal)?;
+    response.append_header(
+        http::header::SET_COOKIE,
+        http::HeaderValue::from_str(&crate::server::auth::clear_session_cookie(
+            secure,
+            &state.config.base_path,
+        ))
+        .map_err(|_| AppError::Internal)?,
+    );
+    leptos_axum::redirect(&app_url("/signin"));
+    Ok(())
+}

@@ -1,0 +1,31 @@
+//! Links the server prints or mails (first-run setup, invitations): built
+//! from `PUBLIC_URL` when it is set, otherwise from the request's own
+//! scheme and host (through a trusted proxy's forwarded headers), or, with
+//! no request at hand, from the listening address.
+
+use axum::http::request::Parts;
+
+use crate::server::config::Config;
+use crate::server::middleware;
+
+/// Scheme, host and base path, without a trailing slash.
+pub fn public_base(config: &Config, request: Option<&Parts>) -> String {
+    if let Some(url) = &config.public_url {
+        return url.as_str().trim_end_matches('/').to_string();
+    }
+    match request.and_then(|parts| middleware::request_origin(parts, config)) {
+        Some(origin) => format!("{origin}{}", config.base_path),
+        None => format!("http://{}{}", config.site_addr, config.base_path),
+    }
+}
+
+/// The first-run page with its one-time token.
+pub fn setup_link(base: &str, token: &str) -> String {
+    format!("{base}/setup?token={token}")
+}
+
+/// An invitation's page with its token (in the query, which request logs
+/// leave out).
+pub fn invitation_link(base: &str, token: &str) -> String {
+    format!("{base}/invitation?token={token}")
+}
