@@ -40,11 +40,13 @@ fail() { echo "FAIL: $*"; exit 1; }
 # expect <what> <regex> <text>: the text must match.
 expect() { grep -Eq -- "$2" <<<"$3" || { echo "$3"; fail "$1: expected /$2/"; }; }
 
-start_server() {  # start_server <database_url> <log>: prints the base URL
+start_server() {  # start_server <database_url> <log> <clock file>: prints the base URL
   local port
   port=$(free_port)
+  # The server's clock is a file the scenario moves forward (TEST_CLOCK_FILE).
+  date -u +%Y-%m-%dT%H:%M:%SZ >"$3"
   LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="target/site" DATABASE_URL="$1" \
-  BILLING_DEMO=true MONTH_CLOSE_SCHEDULED=false "$binary" >"$2" 2>&1 &
+  BILLING_DEMO=true MONTH_CLOSE_SCHEDULED=false TEST_CLOCK_FILE="$3" "$binary" >"$2" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 150); do
     curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && { echo "http://127.0.0.1:$port"; return 0; }
@@ -53,9 +55,78 @@ start_server() {  # start_server <database_url> <log>: prints the base URL
   cat "$2" >&2; fail "server did not become healthy"
 }
 
+# Usage in (issue 17): a price list import, then a service's life through
+# avn while the clock moves: it accrues, changes plan mid-hour (two lines at
+# two prices on the estimate), powers off and is terminated.
+services_scenario() {  # services_scenario <database_url> <primary group of acme-prod>
+  local database_url=$1 primary=$2 out before after
+  cat >"$work/prices.csv" <<'CSV'
+service_type,plan,cloud,hourly_price_usd,valid_from,node_count,cpu_count,memory_mb,disk_mb
+valkey,startup-4,,0.2,2020-01-01,1,2,4096,0
+valkey,business-4,google-europe-north1,0.55,2020-01-01,2,2,4096,0
+CSV
+  out=$(TEST_CLOCK_FILE="$clock" DATABASE_URL="$database_url" "$binary" prices import "$work/prices.csv")
+  expect "prices import" "2 added, 0 changed" "$out"
+  out=$(TEST_CLOCK_FILE="$clock" DATABASE_URL="$database_url" "$binary" prices import "$work/prices.csv")
+  expect "prices import again" "0 added, 0 changed, 2 unchanged" "$out"
+  out=$(avn service plans --service-type valkey --cloud google-europe-north1)
+  expect "service plans" "valkey:business-4 +\\\$0.550/h" "$out"
+  expect "service plans" "valkey:startup-4 +\\\$0.200/h" "$out"
+  out=$(avn service types)
+  expect "service types" "pg +PostgreSQL" "$out"
+
+  out=$(avn service create avn-pg -t pg --plan business-4 --cloud google-europe-north1 --project acme-prod 2>&1)
+  out=$(avn service list --project acme-prod)
+  expect "service list" "avn-pg +pg +RUNNING +google-europe-north1 +business-4" "$out"
+  out=$(avn service create avn-pg -t pg --plan business-4 --project acme-prod 2>&1) && fail "a taken service name was accepted"
+  expect "service create twice" "\(status 409\)" "$out"
+  out=$(avn service create bad-plan -t pg --plan business-99 --project acme-prod 2>&1) && fail "an unknown plan was accepted"
+  expect "unknown plan" "plan: .*\(status 400\)" "$out"
+
+  estimate_total() { avn billing-group invoice-list "$primary" --json | python3 -c 'import json,sys; print([i["total_vat_zero"] for i in json.load(sys.stdin) if i["state"]=="estimate"][0])'; }
+  before=$(estimate_total)
+  advance 61
+  after=$(estimate_total)
+  python3 -c "import sys; sys.exit(0 if float('$after') - float('$before') >= 0.75 else 1)" \
+    || fail "the estimate did not grow by an hour of business-4 ($before → $after EUR)"
+
+  advance 10
+  avn service update avn-pg --plan business-8 --project acme-prod
+  out=$(avn service get avn-pg --project acme-prod)
+  expect "service get" "avn-pg +pg +RUNNING .* business-8" "$out"
+  out=$(avn service update avn-pg --plan business-8 --project acme-prod 2>&1) && fail "a plan change to the same plan was accepted"
+  expect "same plan" "update failed: plan: .*already on plan business-8" "$out"
+  advance 120
+  out=$(avn billing-group invoice-lines "$primary" estimate --json | python3 -c '
+import json, sys
+lines = [l for l in json.load(sys.stdin) if l["service_name"] == "avn-pg"]
+print(" ".join(sorted("%s@%s" % (l["service_plan"], l["line_total_usd"]) for l in lines)))')
+  expect "two lines at two prices" "^business-4@1.64 business-8@3.29$" "$out"
+
+  avn service update avn-pg --power-off --project acme-prod
+  out=$(avn service get avn-pg --project acme-prod)
+  expect "power off" "POWEROFF" "$out"
+  out=$(avn service update avn-pg --power-off --project acme-prod 2>&1) && fail "a powered-off service was powered off again"
+  expect "power off twice" "update failed: .*already powered off" "$out"
+  avn service terminate avn-pg --force --project acme-prod
+  out=$(avn service list --project acme-prod)
+  grep -q "avn-pg" <<<"$out" && fail "a terminated service is still listed"
+  out=$(avn service terminate avn-pg --force --project acme-prod 2>&1) && fail "a service was terminated twice"
+  expect "terminate twice" "\(status 404\)" "$out"
+  echo "ok: services through avn"
+}
+
 scenario() {  # scenario <label> <database_url>
-  local label=$1 database_url=$2 url
-  url=$(start_server "$database_url" "$work/$label.log")
+  local label=$1 database_url=$2 url clock="$work/$1.clock"
+  url=$(start_server "$database_url" "$work/$label.log" "$clock")
+  # advance <minutes>: moves the server's clock forward.
+  advance() { python3 - "$clock" "$1" <<'PY'
+import datetime, sys
+path, minutes = sys.argv[1], int(sys.argv[2])
+now = datetime.datetime.fromisoformat(open(path).read().strip().replace("Z", "+00:00"))
+open(path, "w").write((now + datetime.timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+PY
+  }
   echo "== avn scenario on $label ($url)"
   export AIVEN_CONFIG_DIR="$work/$label-config" AIVEN_CREDENTIALS_FILE="$work/$label-config/credentials.json"
   mkdir -p "$AIVEN_CONFIG_DIR"
@@ -135,6 +206,8 @@ scenario() {  # scenario <label> <database_url>
   expect "invoice-lines" "service_charge" "$out"
   download=$(avn billing-group invoice-list "$primary" --json | python3 -c 'import json,sys; print([i for i in json.load(sys.stdin) if i["state"]!="estimate"][0]["download_cookie"])')
   curl -fsS "$url/v1/billing-group/$primary/invoice/$invoice/$download" | head -c 4 | grep -q "%PDF" || fail "the download link is not a PDF"
+
+  services_scenario "$database_url" "$primary"
 
   out=$(avn billing-group delete "$group" 2>&1) && fail "a group with projects was deleted"
   expect "delete refused" "still has projects.*\(status 409\)" "$out"

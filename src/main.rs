@@ -55,6 +55,26 @@ enum Command {
         #[command(subcommand)]
         command: AccountsCommand,
     },
+    /// The price list (operator commands).
+    Prices {
+        #[command(subcommand)]
+        command: FileCommand,
+    },
+    /// Exchange rates (operator commands).
+    Rates {
+        #[command(subcommand)]
+        command: FileCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum FileCommand {
+    /// Import a CSV file (prices: service_type,plan,cloud,hourly_price_usd,
+    /// valid_from[,node_count,cpu_count,memory_mb,disk_mb]; rates: the ECB's
+    /// eurofxref CSV or date,currency,rate). All or nothing.
+    Import { file: PathBuf },
+    /// List what is in force.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -185,6 +205,22 @@ fn main() -> ExitCode {
                 ))
                 .map(|report| println!("{report}"))
         }),
+        Command::Prices { command } => {
+            use billing_console::server::cli;
+            match command {
+                FileCommand::Import { file } => runtime.block_on(cli::import_prices(config, &file)),
+                FileCommand::List => runtime.block_on(cli::list_prices(config)),
+            }
+            .map(|report| println!("{report}"))
+        }
+        Command::Rates { command } => {
+            use billing_console::server::cli;
+            match command {
+                FileCommand::Import { file } => runtime.block_on(cli::import_rates(config, &file)),
+                FileCommand::List => runtime.block_on(cli::list_rates(config)),
+            }
+            .map(|report| println!("{report}"))
+        }
         Command::Accounts {
             command:
                 AccountsCommand::Create {

@@ -396,6 +396,50 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
             ],
         ),
         (
+            "create_service",
+            "admin",
+            vec![
+                ("project_name", "acme-prod".into()),
+                ("service_name", "matrix-pg".into()),
+                ("plan", "pg:startup-4".into()),
+                ("cloud", "google-europe-north1".into()),
+            ],
+            vec![
+                ("project_name", "globex-fleet".into()),
+                ("service_name", "stranger-pg".into()),
+                ("plan", "pg:startup-4".into()),
+                ("cloud", "google-europe-north1".into()),
+            ],
+        ),
+        (
+            "change_service_plan",
+            "admin",
+            vec![
+                ("project_name", "acme-prod".into()),
+                ("service_name", "pg-orders".into()),
+                ("plan", "business-4".into()),
+            ],
+            vec![
+                ("project_name", "globex-fleet".into()),
+                ("service_name", "pg-fleet".into()),
+                ("plan", "startup-4".into()),
+            ],
+        ),
+        (
+            "terminate_service",
+            "admin",
+            vec![
+                ("project_name", "acme-prod".into()),
+                ("service_name", "pg-orders".into()),
+                ("confirm_name", "not-the-name".into()),
+            ],
+            vec![
+                ("project_name", "globex-fleet".into()),
+                ("service_name", "pg-fleet".into()),
+                ("confirm_name", "pg-fleet".into()),
+            ],
+        ),
+        (
             "account_members",
             "viewer",
             vec![("account_id", acme.clone())],
@@ -538,6 +582,18 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
         );
     }
     // Nothing of the foreign account changed.
+    let fleet = db.store.services_of_project("globex-fleet").await.unwrap();
+    assert!(fleet.iter().all(|s| s.state
+        != billing_console::model::states::ServiceState::Terminated
+        && s.service_name != "stranger-pg"));
+    assert_eq!(
+        fleet
+            .iter()
+            .find(|s| s.service_name == "pg-fleet")
+            .unwrap()
+            .plan,
+        "premium-8"
+    );
     let globex_members = db.store.members(&globex).await.unwrap();
     assert!(globex_members
         .iter()

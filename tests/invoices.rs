@@ -13,7 +13,7 @@ use billing_console::model::{CurrentUser, Role};
 use billing_console::server::billing::billing_info::{self, BillingInfoForm};
 use billing_console::server::billing::calendar::parse_period;
 use billing_console::server::billing::month_close::close_month;
-use billing_console::server::billing::{accounts, groups, invoice_files, projects};
+use billing_console::server::billing::{accounts, groups, invoice_files, projects, services};
 use billing_console::server::billing::{group_page, invoices};
 use billing_console::server::config::Seller;
 use billing_console::server::store::{DynStore, NewService, RunEnd};
@@ -749,10 +749,10 @@ on_both_backends!(powering_a_service_on_moves_the_estimate, |db| {
     .await
     .unwrap();
     assert_eq!(before.total_usd.amount, Decimal::ZERO);
-    projects::power_service(db.store.as_ref(), &f.admin, "p1", "pg", true, t(5, 0))
+    services::power(db.store.as_ref(), &f.admin, "p1", "pg", true, t(5, 0))
         .await
         .unwrap();
-    let err = projects::power_service(db.store.as_ref(), &f.admin, "p1", "pg", true, t(5, 1))
+    let err = services::power(db.store.as_ref(), &f.admin, "p1", "pg", true, t(5, 1))
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::Conflict { .. }), "already running");
@@ -771,7 +771,7 @@ on_both_backends!(powering_a_service_on_moves_the_estimate, |db| {
         d("6"),
         "three started hours at 2 USD"
     );
-    projects::power_service(db.store.as_ref(), &f.admin, "p1", "pg", false, t(5, 3))
+    services::power(db.store.as_ref(), &f.admin, "p1", "pg", false, t(5, 3))
         .await
         .unwrap();
     let stopped = invoices::invoice_detail(
@@ -791,7 +791,7 @@ on_both_backends!(powering_a_service_on_moves_the_estimate, |db| {
     );
     let viewer = user(&db.store, "viewer@example.com").await;
     common::join(db.store.as_ref(), &f.account_id, &viewer, Role::Viewer).await;
-    let err = projects::power_service(db.store.as_ref(), &viewer, "p1", "pg", true, t(9, 0))
+    let err = services::power(db.store.as_ref(), &viewer, "p1", "pg", true, t(9, 0))
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::Forbidden { .. }));

@@ -721,7 +721,10 @@ on_both_backends!(
             .path
             .replace("{account_id}", &account_id)
             .replace("{billing_group_id}", &primary)
-            .replace("{invoice_number}", &issued);
+            .replace("{invoice_number}", &issued)
+            .replace("{project}", "acme-prod")
+            .replace("{service_name}", "pg-orders")
+            .replace("{service_type}", "pg");
         let answer = api.get(&format!("/v1{path}")).await;
         assert_eq!(answer.status, StatusCode::OK, "{path}");
         let operation = &paths[&format!("/v1{}", endpoint.path)]["get"];

@@ -276,16 +276,18 @@ on_both_backends!(
         )
         .await
         .unwrap();
-        let foreign = projects::project_page(db.store.as_ref(), &eve, "prod")
+        let foreign = projects::project_page(db.store.as_ref(), &eve, "prod", t(2, 0))
             .await
             .unwrap_err();
-        let missing = projects::project_page(db.store.as_ref(), &eve, "nope")
+        let missing = projects::project_page(db.store.as_ref(), &eve, "nope", t(2, 0))
             .await
             .unwrap_err();
         assert_eq!(foreign, missing);
-        assert!(projects::project_page(db.store.as_ref(), &vic, "prod")
-            .await
-            .is_ok());
+        assert!(
+            projects::project_page(db.store.as_ref(), &vic, "prod", t(2, 0))
+                .await
+                .is_ok()
+        );
         // Bad project names get a field message and create nothing.
         let bad = projects::create_project(
             db.store.as_ref(),

@@ -1493,3 +1493,51 @@ async fn sqlite_upgrade_to_0007_keeps_invoice_lines() {
     upgraded.close().await;
     db.finish().await;
 }
+
+on_both_backends!(price_rows_and_exchange_rates_are_saved_and_replaced, |db| {
+    let row = |price: &str| PriceRecord {
+        service_type: "pg".into(),
+        plan: "business-4".into(),
+        cloud_name: String::new(),
+        valid_from: t(1, 0),
+        hourly_price_usd: DbDecimal(dec(price)),
+        node_count: 2,
+        cpu_count: 2,
+        memory_mb: 4096,
+        disk_mb: 81920,
+        imported_at: t(1, 0),
+    };
+    db.store.save_prices(&[row("0.5")]).await.unwrap();
+    db.store.save_prices(&[row("0.55")]).await.unwrap();
+    let stored = db.store.prices().await.unwrap();
+    assert_eq!(stored, vec![row("0.55")], "same key: replaced, not added");
+    let rate = |day: &str, value: &str| ExchangeRateRecord {
+        currency: Currency::EUR,
+        valid_from: day.parse().unwrap(),
+        usd_rate: DbDecimal(dec(value)),
+    };
+    db.store
+        .save_exchange_rates(&[rate("2026-10-01", "0.9"), rate("2026-10-05", "0.95")])
+        .await
+        .unwrap();
+    db.store
+        .save_exchange_rates(&[rate("2026-10-05", "0.96")])
+        .await
+        .unwrap();
+    let in_force = db
+        .store
+        .exchange_rate_in_force(Currency::EUR, "2026-10-07".parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(in_force, rate("2026-10-05", "0.96"));
+    assert_eq!(db.store.exchange_rates().await.unwrap().len(), 2);
+    // A bad row (a negative node count) is refused by the schema, whole.
+    let bad = PriceRecord {
+        node_count: 0,
+        plan: "business-8".into(),
+        ..row("1")
+    };
+    assert!(db.store.save_prices(&[row("0.6"), bad]).await.is_err());
+    assert_eq!(db.store.prices().await.unwrap(), vec![row("0.55")]);
+});

@@ -90,11 +90,14 @@ test.describe('invoices with JavaScript', () => {
     const [hoursBefore, usdBefore] = await line();
     await page.goto('project/acme-prod');
     await waitForHydration(page);
+    // Each power change asks for a confirmation first.
     const off = page.getByRole('button', { name: 'Power off redis-cache' });
     if (await off.count()) {
       await off.click();
+      await page.getByRole('button', { name: 'Confirm power off' }).click();
     }
     await page.getByRole('button', { name: 'Power on redis-cache' }).click();
+    await page.getByRole('button', { name: 'Confirm power on' }).click();
     await expect(page.getByRole('button', { name: 'Power off redis-cache' })).toBeVisible();
     await page.goBack();
     await page.reload();

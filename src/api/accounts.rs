@@ -18,7 +18,13 @@ pub async fn list_accounts() -> Result<Vec<AccountWithProjects>, AppError> {
 pub async fn project_details(project_name: String) -> Result<ProjectPage, AppError> {
     let state = super::context::state()?;
     let user = super::context::user()?;
-    crate::server::billing::projects::project_page(state.store.as_ref(), &user, &project_name).await
+    crate::server::billing::projects::project_page(
+        state.store.as_ref(),
+        &user,
+        &project_name,
+        super::context::now()?,
+    )
+    .await
 }
 
 /// The top bar's project menu: the first `limit` project names of the

@@ -63,29 +63,3 @@ pub async fn set_invoice_state(
     )
     .await
 }
-
-/// Powers a project's service on (`power` = "on") or off (admin).
-#[server(endpoint = "power_service")]
-pub async fn power_service(
-    project_name: String,
-    service_name: String,
-    power: String,
-) -> Result<(), AppError> {
-    use super::context;
-    let state = context::state()?;
-    let user = context::user()?;
-    let on = match power.as_str() {
-        "on" => true,
-        "off" => false,
-        _ => return Err(AppError::invalid("power", "Choose on or off.")),
-    };
-    crate::server::billing::projects::power_service(
-        state.store.as_ref(),
-        &user,
-        &project_name,
-        &service_name,
-        on,
-        context::now()?,
-    )
-    .await
-}

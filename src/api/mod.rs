@@ -10,6 +10,7 @@ pub mod groups;
 pub mod invoices;
 pub mod people;
 pub mod profile;
+pub mod services;
 pub mod tokens;
 pub mod welcome;
 

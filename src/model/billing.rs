@@ -38,6 +38,9 @@ pub struct AccountBilling {
     /// Deleted groups, (id, name): their events and invoices stay readable.
     pub deleted_groups: Vec<(String, String)>,
     pub projects: Vec<ProjectSummary>,
+    /// Per currency of the account's groups (not USD): the exchange rate in
+    /// force today (local units per USD) and the day it is from, or None.
+    pub rates: Vec<(Currency, Option<(Decimal, chrono::NaiveDate)>)>,
 }
 
 /// A project of a group with its month-to-date cost in the group.

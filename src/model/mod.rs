@@ -110,15 +110,34 @@ pub struct ServiceSummary {
     pub cloud_name: String,
     pub hourly_price_usd: rust_decimal::Decimal,
     pub state: states::ServiceState,
+    /// Its charges this month so far.
+    pub month_to_date: money::Money,
+    /// The other plans of its type it can change to, with their price in
+    /// its cloud now.
+    pub other_plans: Vec<(String, rust_decimal::Decimal)>,
 }
 
-/// The project page: the project, its account and its services.
+/// A plan of the price list as the create form offers it: its price now,
+/// from the cheapest cloud to the dearest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanOption {
+    pub service_type: String,
+    pub description: String,
+    pub plan: String,
+    pub lowest_usd: rust_decimal::Decimal,
+    pub highest_usd: rust_decimal::Decimal,
+}
+
+/// The project page: the project, its account and its services; for the
+/// create form, the plans and clouds of the price list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectPage {
     pub project: ProjectSummary,
     pub account_name: String,
     pub role: Role,
     pub services: Vec<ServiceSummary>,
+    pub plans: Vec<PlanOption>,
+    pub clouds: Vec<String>,
 }
 
 #[cfg(test)]

@@ -171,6 +171,12 @@ stored_names! {
         CreditConsumed = "credit_consumed",
         InvoiceIssued = "invoice_issued",
         InvoiceStateChanged = "invoice_state_changed",
+        ServiceCreated = "service_created",
+        ServicePoweredOn = "service_powered_on",
+        ServicePoweredOff = "service_powered_off",
+        ServicePlanChanged = "service_plan_changed",
+        ServiceRepriced = "service_repriced",
+        ServiceTerminated = "service_terminated",
     }
 }
 

@@ -31,35 +31,45 @@ pub fn plain_text(value: &str, what: &str, multiline: bool) -> Result<(), String
 /// Project names are DNS labels: 1–63 lowercase letters, digits and hyphens,
 /// starting with a letter and not ending with a hyphen.
 pub fn project_name(value: &str) -> Result<String, String> {
+    dns_label(value, "Project name", 63)
+}
+
+/// A service's name as Aiven takes it: the same rule as a project's, at
+/// most 64 characters.
+pub fn service_name(value: &str) -> Result<String, String> {
+    dns_label(value, "Service name", 64)
+}
+
+/// A name that can be part of a host name: lowercase letters, digits and
+/// hyphens, starting with a letter, not ending with a hyphen.
+fn dns_label(value: &str, what: &str, max: usize) -> Result<String, String> {
     let name = value.trim();
     if name.is_empty() {
-        return Err("Project name cannot be empty.".into());
+        return Err(format!("{what} cannot be empty."));
     }
-    if name.len() > 63 {
+    if name.len() > max {
         return Err(format!(
-            "Project name can be at most 63 characters (it has {}).",
+            "{what} can be at most {max} characters (it has {}).",
             name.len()
         ));
     }
     if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
-        return Err("Project name must start with a lowercase letter.".into());
+        return Err(format!("{what} must start with a lowercase letter."));
     }
     if name.ends_with('-') {
-        return Err("Project name cannot end with a hyphen.".into());
+        return Err(format!("{what} cannot end with a hyphen."));
     }
     if let Some(bad) = name
         .chars()
         .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
     {
         return Err(format!(
-            "Project name can contain only lowercase letters, digits and hyphens (not '{bad}')."
+            "{what} can contain only lowercase letters, digits and hyphens (not '{bad}')."
         ));
     }
     Ok(name.to_string())
 }
 
-/// A plausible email address, lowercased. Not a full RFC 5322 parser: one @,
-/// a non-empty local part, a domain with a dot, no spaces.
 /// A cloud's name as Aiven writes them (`google-europe-north1`,
 /// `aws-eu-west-1`): 1–64 lowercase letters, digits and hyphens.
 pub fn cloud_name(value: &str) -> Result<String, String> {
@@ -78,6 +88,8 @@ pub fn cloud_name(value: &str) -> Result<String, String> {
     Ok(name.to_string())
 }
 
+/// A plausible email address, lowercased. Not a full RFC 5322 parser: one @,
+/// a non-empty local part, a domain with a dot, no spaces.
 pub fn email(value: &str) -> Result<String, String> {
     let email = value.trim().to_lowercase();
     let Some((local, domain)) = email.split_once('@') else {

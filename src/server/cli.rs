@@ -2,7 +2,9 @@
 //! the rules, and reports in a line (or a line per item).
 
 use crate::error::AppError;
-use crate::server::billing::{accounts, calendar, credits, month_close, setup};
+use crate::server::billing::{
+    accounts, calendar, credits, month_close, prices, rate_import, setup,
+};
 use crate::server::config::Config;
 use crate::server::startup::open_store;
 use crate::server::state::StartupError;
@@ -122,4 +124,118 @@ pub async fn create_account(
         group.billing_currency.code(),
         admin_email.trim().to_lowercase()
     ))
+}
+
+/// A file's text, or the command's error naming it.
+fn read_file(path: &std::path::Path) -> Result<String, StartupError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| StartupError(format!("cannot read {}: {e}", path.display())))
+}
+
+/// Refusals of a file, one per line, each naming its line and column.
+fn file_errors(path: &std::path::Path, errors: Vec<String>) -> StartupError {
+    StartupError(format!(
+        "{} was not imported (nothing was written):\n{}",
+        path.display(),
+        errors
+            .iter()
+            .map(|e| format!("  {e}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    ))
+}
+
+/// `billing-console prices import FILE`.
+pub async fn import_prices(config: Config, path: &std::path::Path) -> Result<String, StartupError> {
+    let text = read_file(path)?;
+    let store = open_store(&config).await?;
+    let result = prices::import_prices(store.as_ref(), &text, config.clock().now()).await;
+    store.close().await;
+    let report = result.map_err(|errors| file_errors(path, errors))?;
+    let mut out = Vec::new();
+    out.extend(report.added.iter().map(|r| format!("added   {r}")));
+    out.extend(report.changed.iter().map(|r| format!("changed {r}")));
+    out.push(format!(
+        "{} added, {} changed, {} unchanged; {} running service(s) moved to a new price.",
+        report.added.len(),
+        report.changed.len(),
+        report.unchanged,
+        report.repriced
+    ));
+    Ok(out.join("\n"))
+}
+
+/// `billing-console prices list`: each price row, and when it takes effect.
+pub async fn list_prices(config: Config) -> Result<String, StartupError> {
+    let store = open_store(&config).await?;
+    let result = store.prices().await;
+    store.close().await;
+    let rows = result.map_err(|e| StartupError(format!("prices list: {e}")))?;
+    if rows.is_empty() {
+        return Ok(
+            "The price list is empty: import one with `billing-console prices import FILE`.".into(),
+        );
+    }
+    let mut out = vec![format!(
+        "{:<14} {:<16} {:<26} {:>12}  {}",
+        "SERVICE_TYPE", "PLAN", "CLOUD", "USD/HOUR", "IN FORCE FROM"
+    )];
+    for row in rows {
+        out.push(format!(
+            "{:<14} {:<16} {:<26} {:>12}  {}",
+            row.service_type,
+            row.plan,
+            if row.cloud_name.is_empty() {
+                "(every cloud)"
+            } else {
+                &row.cloud_name
+            },
+            row.hourly_price_usd.0.normalize().to_string(),
+            prices::effective_from(&row).format("%Y-%m-%d %H:%M UTC")
+        ));
+    }
+    Ok(out.join("\n"))
+}
+
+/// `billing-console rates import FILE` (ECB eurofxref or date,currency,rate).
+pub async fn import_rates(config: Config, path: &std::path::Path) -> Result<String, StartupError> {
+    let text = read_file(path)?;
+    let store = open_store(&config).await?;
+    let result = rate_import::import_rates(store.as_ref(), &text).await;
+    store.close().await;
+    let report = result.map_err(|errors| file_errors(path, errors))?;
+    let mut out = Vec::new();
+    out.extend(report.added.iter().map(|r| format!("added   {r}")));
+    out.extend(report.changed.iter().map(|r| format!("changed {r}")));
+    out.push(format!(
+        "{} added, {} changed, {} unchanged (local units per USD).",
+        report.added.len(),
+        report.changed.len(),
+        report.unchanged
+    ));
+    if !report.skipped.is_empty() {
+        out.push(format!(
+            "Skipped (not billing currencies): {}",
+            report.skipped.join(", ")
+        ));
+    }
+    Ok(out.join("\n"))
+}
+
+/// `billing-console rates list`: the latest rate of each currency.
+pub async fn list_rates(config: Config) -> Result<String, StartupError> {
+    let store = open_store(&config).await?;
+    let result = rate_import::latest_rates(store.as_ref()).await;
+    store.close().await;
+    let rates = result.map_err(|e| StartupError(format!("rates list: {e}")))?;
+    let mut out = vec![format!("{:<8} {:>14}  {}", "CURRENCY", "PER USD", "SINCE")];
+    out.push(format!("{:<8} {:>14}  {}", "USD", "1", "(always)"));
+    for (currency, day, rate) in rates {
+        out.push(format!(
+            "{:<8} {:>14}  {day}",
+            currency.code(),
+            rate.normalize().to_string()
+        ));
+    }
+    Ok(out.join("\n"))
 }

@@ -10,7 +10,10 @@ use crate::error::{AppError, AppResult};
 use crate::model::money::Currency;
 use crate::model::{CurrentUser, Role};
 use crate::server::auth::hash_password;
-use crate::server::billing::{accounts, credits, groups, members, month_close, projects};
+use crate::server::billing::{accounts, credits, groups, members, month_close, prices, projects};
+
+/// The demo's price list (the format `billing-console prices import` reads).
+pub const DEMO_PRICES: &str = include_str!("demo_prices.csv");
 use crate::server::config::Seller;
 use crate::server::store::{NewCredit, NewService, NewUser, RunEnd, Store};
 
@@ -39,8 +42,8 @@ pub const DEMO_RATES: [(Currency, &str); 12] = [
     (Currency::USD, "1"),
 ];
 
-/// (service name, type, plan, hourly USD price)
-type DemoService = (&'static str, &'static str, &'static str, &'static str);
+/// (service name, type, plan); the price comes from the demo price list.
+type DemoService = (&'static str, &'static str, &'static str);
 /// (project name, account id, index of its group in the account, services)
 type DemoProject<'a> = (&'static str, &'a str, usize, &'static [DemoService]);
 /// A run: start, and end with its reason (None: still running).
@@ -144,9 +147,9 @@ async fn seed(store: &dyn Store, now: DateTime<Utc>) -> AppResult<()> {
             acme.account_id.as_str(),
             0,
             &[
-                ("pg-orders", "pg", "business-4", "0.822"),
-                ("kafka-events", "kafka", "business-8", "1.370"),
-                ("redis-cache", "redis", "startup-4", "0.137"),
+                ("pg-orders", "pg", "business-4"),
+                ("kafka-events", "kafka", "business-8"),
+                ("redis-cache", "redis", "startup-4"),
             ],
         ),
         (
@@ -154,53 +157,61 @@ async fn seed(store: &dyn Store, now: DateTime<Utc>) -> AppResult<()> {
             acme.account_id.as_str(),
             0,
             &[
-                ("pg-orders-stg", "pg", "startup-4", "0.137"),
-                ("opensearch-logs", "opensearch", "startup-8", "0.260"),
+                ("pg-orders-stg", "pg", "startup-4"),
+                ("opensearch-logs", "opensearch", "startup-8"),
             ],
         ),
         (
             "acme-analytics",
             acme.account_id.as_str(),
             0,
-            &[("mysql-reports", "mysql", "business-4", "0.822")],
+            &[("mysql-reports", "mysql", "business-4")],
         ),
         (
             "acme-ml-lab",
             acme.account_id.as_str(),
             1,
             &[
-                ("pg-features", "pg", "business-8", "1.644"),
-                ("kafka-ingest", "kafka", "startup-2", "0.274"),
+                ("pg-features", "pg", "business-8"),
+                ("kafka-ingest", "kafka", "startup-2"),
             ],
         ),
         (
             "acme-sandbox",
             acme.account_id.as_str(),
             1,
-            &[("redis-scratch", "redis", "hobbyist", "0.027")],
+            &[("redis-scratch", "redis", "hobbyist")],
         ),
         (
             "globex-fleet",
             globex.account_id.as_str(),
             0,
             &[
-                ("pg-fleet", "pg", "premium-8", "3.288"),
-                ("kafka-telemetry", "kafka", "business-4", "0.685"),
+                ("pg-fleet", "pg", "premium-8"),
+                ("kafka-telemetry", "kafka", "business-4"),
             ],
         ),
         (
             "globex-routing",
             globex.account_id.as_str(),
             0,
-            &[("opensearch-routes", "opensearch", "business-4", "0.685")],
+            &[("opensearch-routes", "opensearch", "business-4")],
         ),
         (
             "globex-web",
             globex.account_id.as_str(),
             0,
-            &[("redis-sessions", "redis", "startup-4", "0.137")],
+            &[("redis-sessions", "redis", "startup-4")],
         ),
     ];
+    // The demo's services are priced from its price list, as real ones are.
+    prices::import_prices(store, DEMO_PRICES, start)
+        .await
+        .map_err(|errors| {
+            tracing::error!(?errors, "the demo price list is invalid");
+            AppError::Internal
+        })?;
+    let price_list = prices::PriceList::load(store).await?;
     for (index, (project_name, account_id, group_index, services)) in plan.iter().enumerate() {
         let group = if *account_id == acme.account_id.as_str() {
             Some(acme_groups[*group_index])
@@ -217,10 +228,15 @@ async fn seed(store: &dyn Store, now: DateTime<Utc>) -> AppResult<()> {
             start,
         )
         .await?;
-        for (service_index, (service_name, service_type, service_plan, price)) in
+        for (service_index, (service_name, service_type, service_plan)) in
             services.iter().enumerate()
         {
             let service_id = uuid::Uuid::new_v4().to_string();
+            let price = price_list
+                .price_at(service_type, service_plan, "google-europe-north1", start)
+                .ok_or(AppError::Internal)?
+                .hourly_price_usd
+                .0;
             store
                 .create_service(
                     &NewService {
@@ -230,7 +246,7 @@ async fn seed(store: &dyn Store, now: DateTime<Utc>) -> AppResult<()> {
                         service_type: service_type.to_string(),
                         plan: service_plan.to_string(),
                         cloud_name: "google-europe-north1".into(),
-                        hourly_price_usd: price.parse().map_err(|_| AppError::Internal)?,
+                        hourly_price_usd: price,
                     },
                     start,
                 )

@@ -21,6 +21,34 @@ pub fn spawn_session_sweeper(state: AppState) {
     });
 }
 
+/// Moves running services to prices that have taken effect (price-list
+/// rows dated in the future take effect while the server runs). Each run is
+/// continued once whatever the number of instances: the store re-checks it
+/// under its row lock.
+pub fn spawn_price_applier(state: AppState) {
+    tokio::spawn(async move {
+        let every = crate::server::billing::prices::APPLY_EVERY
+            .to_std()
+            .unwrap_or(Duration::from_secs(60));
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            match crate::server::billing::prices::apply_due_prices(
+                state.store.as_ref(),
+                state.clock.now(),
+            )
+            .await
+            {
+                Ok(n) if n > 0 => {
+                    tracing::info!(repriced = n, "running services moved to new prices")
+                }
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%error, "could not apply due prices"),
+            }
+        }
+    });
+}
+
 /// Closes the previous month once it has ended: checked at start-up and at
 /// every hour boundary, so it runs in the first hour of the 1st (UTC). The
 /// close takes the month's lease and is idempotent, so instances sharing a

@@ -97,6 +97,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         clock,
     };
     jobs::spawn_session_sweeper(state.clone());
+    jobs::spawn_price_applier(state.clone());
     if state.config.scheduled_close {
         jobs::spawn_month_closer(state.clone());
     } else {

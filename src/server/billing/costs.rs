@@ -1,11 +1,15 @@
 //! The cost engine: the one code path for every charge (rule 6).
 //!
-//! A service is charged per started hour of each run interval at its plan's
-//! hourly USD price. Hour k of a run starts at `start + k h`; it is charged
+//! A service is charged per started hour of each run interval at the run's
+//! plan and hourly USD price. Hour k of a run starts at `billed_from + k h`
+//! (its own start, or — for a run that continues another after a plan or
+//! price change — the next hour of that run's grid, so the hour in progress
+//! at the change is billed once, at the plan it started on); it is charged
 //! to the period containing that start, and to the billing group the project
 //! was in at that instant. So a move mid-month splits the month cleanly:
 //! hours started before the move stay with the old group, later ones go to
-//! the new one, and no hour is counted twice.
+//! the new one, and no hour is counted twice. Charges are kept apart per
+//! plan and price: each is its own invoice line.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -39,7 +43,7 @@ pub fn charges(
 ) -> Vec<Charge> {
     accumulate(memberships, runs, from, to)
         .into_iter()
-        .map(|((group, _, _), (run, hours, amount_usd))| Charge {
+        .map(|((group, ..), (run, hours, amount_usd))| Charge {
             billing_group_id: group.to_string(),
             project_name: run.project_name.clone(),
             service_name: run.service_name.clone(),
@@ -53,8 +57,9 @@ pub fn charges(
         .collect()
 }
 
-/// (group, project, service) → (a run of it, hours, USD).
-type Accumulated<'a> = BTreeMap<(&'a str, &'a str, &'a str), (&'a PricedRunRecord, i64, Decimal)>;
+/// (group, project, service, plan, price) → (a run of it, hours, USD).
+type Accumulated<'a> =
+    BTreeMap<(&'a str, &'a str, &'a str, &'a str, Decimal), (&'a PricedRunRecord, i64, Decimal)>;
 
 /// The engine itself: every started hour in [from, to) of every run, to
 /// the group the project was in at that hour. Keys borrow from the inputs
@@ -83,7 +88,7 @@ fn accumulate<'a>(
         for membership in project_memberships.iter().copied() {
             // Hour starts that count: inside the run, the period and the
             // membership at once.
-            let lower = [run.started_at, from, membership.valid_from]
+            let lower = [run.billed_from, from, membership.valid_from]
                 .into_iter()
                 .max()
                 .unwrap_or(from);
@@ -92,7 +97,7 @@ fn accumulate<'a>(
                 .flatten()
                 .min()
                 .unwrap_or(to);
-            let hours = hour_starts_in(run.started_at, lower, upper);
+            let hours = hour_starts_in(run.billed_from, lower, upper);
             if hours == 0 {
                 continue;
             }
@@ -100,6 +105,8 @@ fn accumulate<'a>(
                 membership.billing_group_id.as_str(),
                 run.project_name.as_str(),
                 run.service_name.as_str(),
+                run.plan.as_str(),
+                run.hourly_price_usd.0.normalize(),
             );
             let entry = by_key.entry(key).or_insert((run, 0, Decimal::ZERO));
             entry.1 += hours;
@@ -118,6 +125,16 @@ pub fn hour_starts_in(start: DateTime<Utc>, lower: DateTime<Utc>, upper: DateTim
     let first = ceil_hours(lower - start);
     let past_last = ceil_hours(upper - start);
     (past_last - first).max(0)
+}
+
+/// The first hour of the grid that starts at `origin` at or after `at`
+/// (`origin` itself when `at` is before it): where a run that continues
+/// another after a plan or price change starts billing.
+pub fn next_grid_hour(origin: DateTime<Utc>, at: DateTime<Utc>) -> DateTime<Utc> {
+    if at <= origin {
+        return origin;
+    }
+    origin + Duration::hours(ceil_hours(at - origin))
 }
 
 /// Whole hours in `span`, rounded up (a started hour counts).
@@ -202,6 +219,7 @@ mod tests {
             hourly_price_usd: DbDecimal(price.parse().unwrap()),
             started_at: start,
             ended_at: end,
+            billed_from: start,
         }
     }
 

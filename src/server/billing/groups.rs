@@ -51,7 +51,21 @@ pub async fn account_billing(
         .collect::<AppResult<Vec<_>>>()?;
     let projects = store.projects_of_account(account_id).await?;
     let deleted = store.deleted_groups_of_account(account_id).await?;
+    let currencies: std::collections::BTreeSet<_> = groups
+        .iter()
+        .map(|g| g.billing_currency)
+        .filter(|c| *c != crate::model::money::Currency::USD)
+        .collect();
+    let mut rates = Vec::new();
+    for currency in currencies {
+        let in_force = store
+            .exchange_rate_in_force(currency, now.date_naive())
+            .await?
+            .map(|r| (r.usd_rate.0, r.valid_from));
+        rates.push((currency, in_force));
+    }
     Ok(AccountBilling {
+        rates,
         deleted_groups: deleted
             .into_iter()
             .map(|g| (g.billing_group_id, g.billing_group_name))

@@ -6,8 +6,9 @@ use chrono::{DateTime, Utc};
 use super::access::{authorize, authorized_project};
 use super::present::{project_summary, to_model};
 use crate::error::{AppError, AppResult};
+use crate::model::money::Money;
 use crate::model::states::{EventType, ServiceState};
-use crate::model::{validation, CurrentUser, ProjectPage, Role, ServiceSummary};
+use crate::model::{validation, CurrentUser, PlanOption, ProjectPage, Role, ServiceSummary};
 use crate::server::store::{NewEvent, NewProject, ProjectRecord, Store};
 
 pub async fn create_project(
@@ -81,59 +82,69 @@ pub async fn project_name_taken(
     Ok(store.project(project_name.trim()).await?.is_some())
 }
 
-/// The project page; a project of an account the user is not in is "not found".
+/// The project page; a project of an account the user is not in is "not
+/// found". Terminated services stay listed for the month they ran in.
 pub async fn project_page(
     store: &dyn Store,
     user: &CurrentUser,
     project_name: &str,
+    now: DateTime<Utc>,
 ) -> AppResult<ProjectPage> {
     let (project, role) = authorized_project(store, user, project_name, Role::Viewer).await?;
     let account = store
         .account(&project.account_id)
         .await?
         .ok_or(AppError::Internal)?;
-    let services = store.services_of_project(&project.project_name).await?;
-    Ok(ProjectPage {
-        account_name: account.account_name,
-        role,
-        services: services
-            .into_iter()
-            .map(|s| ServiceSummary {
-                service_name: s.service_name,
-                service_type: s.service_type,
-                plan: s.plan,
-                cloud_name: s.cloud_name,
-                hourly_price_usd: s.hourly_price_usd.0,
-                state: s.state,
-            })
-            .collect(),
-        project: project_summary(&project),
-    })
-}
-
-/// Powers a service of a project on or off (admin): charges start with the
-/// next started hour, or stop (rule 6).
-pub async fn power_service(
-    store: &dyn Store,
-    user: &CurrentUser,
-    project_name: &str,
-    service_name: &str,
-    on: bool,
-    at: DateTime<Utc>,
-) -> AppResult<()> {
-    let (project, _) = authorized_project(store, user, project_name, Role::Admin).await?;
-    let service = store
+    let list = super::prices::PriceList::load(store).await?;
+    let month = super::services::month_to_date_by_service(store, &project, now).await?;
+    let services = store
         .services_of_project(&project.project_name)
         .await?
         .into_iter()
-        .find(|s| s.service_name == service_name.trim())
-        .ok_or_else(|| AppError::not_found("Service"))?;
-    if on && service.state == ServiceState::Terminated {
-        return Err(AppError::Conflict {
-            message: "A terminated service cannot be powered on.".into(),
-        });
+        .filter(|s| s.state != ServiceState::Terminated || month.contains_key(&s.service_name))
+        .map(|s| ServiceSummary {
+            month_to_date: Money::usd(month.get(&s.service_name).copied().unwrap_or_default()),
+            other_plans: list
+                .plans_of(&s.service_type)
+                .into_iter()
+                .filter(|plan| *plan != s.plan)
+                .filter_map(|plan| {
+                    list.price_at(&s.service_type, &plan, &s.cloud_name, now)
+                        .map(|row| (plan, row.hourly_price_usd.0))
+                })
+                .collect(),
+            service_name: s.service_name,
+            service_type: s.service_type,
+            plan: s.plan,
+            cloud_name: s.cloud_name,
+            hourly_price_usd: s.hourly_price_usd.0,
+            state: s.state,
+        })
+        .collect();
+    let clouds: Vec<String> = list.clouds().into_iter().collect();
+    let mut plans = Vec::new();
+    for service_type in list.service_types() {
+        for (plan, regions) in list.plan_prices(&service_type, now) {
+            let prices: Vec<_> = regions.values().map(|r| r.hourly_price_usd.0).collect();
+            if let (Some(lowest), Some(highest)) = (prices.iter().min(), prices.iter().max()) {
+                plans.push(PlanOption {
+                    description: super::prices::type_description(&service_type),
+                    service_type: service_type.clone(),
+                    plan,
+                    lowest_usd: *lowest,
+                    highest_usd: *highest,
+                });
+            }
+        }
     }
-    Ok(store.power_service(&service.service_id, on, at).await?)
+    Ok(ProjectPage {
+        account_name: account.account_name,
+        role,
+        services,
+        project: project_summary(&project),
+        plans,
+        clouds,
+    })
 }
 
 /// A project as the API shows it: with its group's billing details, its

@@ -15,6 +15,7 @@ mod extract;
 mod invoices;
 pub mod openapi;
 mod people;
+mod services;
 mod wire;
 
 use axum::extract::Request;
@@ -179,6 +180,51 @@ endpoints! {
         id: "ProjectCreate", summary: "Create a project; it lands in the account's primary billing group unless one is named", tag: "project",
         token: true, body: (wire::CreateProjectRequest), query: [],
         returns: (wire::ProjectResponse), errors: [400, 401, 403, 404, 409],
+    }
+    get "/project/{project}/service" => services::list {
+        id: "ServiceList", summary: "Services of a project (terminated ones are gone)", tag: "service",
+        token: true, body: (), query: [],
+        returns: (wire::ServicesResponse), errors: [401, 404],
+    }
+    post "/project/{project}/service" => services::create {
+        id: "ServiceCreate", summary: "Create a service (admins): it runs and is billed per started hour from now, at the price list's price", tag: "service",
+        token: true, body: (wire::CreateServiceRequest), query: [],
+        returns: (wire::ServiceResponse), errors: [400, 401, 403, 404, 409],
+    }
+    get "/project/{project}/service/{service_name}" => services::get_one {
+        id: "ServiceGet", summary: "One service", tag: "service",
+        token: true, body: (), query: [],
+        returns: (wire::ServiceResponse), errors: [401, 404],
+    }
+    put "/project/{project}/service/{service_name}" => services::update {
+        id: "ServiceUpdate", summary: "Change a service's plan (billed from the next full hour) or power it off or on (admins)", tag: "service",
+        token: true, body: (wire::UpdateServiceRequest), query: [],
+        returns: (wire::ServiceResponse), errors: [400, 401, 403, 404, 409],
+    }
+    delete "/project/{project}/service/{service_name}" => services::terminate {
+        id: "ServiceDelete", summary: "Terminate a service (admins)", tag: "service",
+        token: true, body: (), query: [],
+        returns: (wire::MessageResponse), errors: [401, 403, 404],
+    }
+    get "/project/{project}/service_types" => services::types_of_project {
+        id: "ProjectServiceTypes", summary: "Service types and plans with their hourly prices per cloud", tag: "service",
+        token: true, body: (), query: [],
+        returns: (wire::ServiceTypesResponse), errors: [401, 404],
+    }
+    get "/project/{project}/service-types/{service_type}" => services::one_type {
+        id: "ProjectServiceTypeGet", summary: "One service type with its plans", tag: "service",
+        token: true, body: (), query: [],
+        returns: (wire::ServiceTypeResponse), errors: [401, 404],
+    }
+    get "/service_types" => services::types {
+        id: "ServiceTypes", summary: "The price list: service types and plans with their hourly prices per cloud", tag: "service",
+        token: false, body: (), query: [],
+        returns: (wire::ServiceTypesResponse), errors: [],
+    }
+    get "/project/{project}/vpcs" => services::vpcs {
+        id: "ProjectVpcList", summary: "Project VPCs (none: services use the public internet)", tag: "service",
+        token: true, body: (), query: [],
+        returns: (wire::VpcsResponse), errors: [401, 404],
     }
     get "/billing-group" => billing_groups::list {
         id: "BillingGroupList", summary: "Billing groups of all your accounts", tag: "billing_group",

@@ -5,7 +5,7 @@
 
 /// The columns of `PricedRunRecord`, from `service_runs r` and `services s`.
 pub(super) const PRICED_RUN_COLUMNS: &str = "s.project_name, s.service_name, s.service_type,
-    s.plan, s.cloud_name, s.hourly_price_usd, r.started_at, r.ended_at";
+    r.plan, s.cloud_name, r.hourly_price_usd, r.started_at, r.ended_at, r.billed_from";
 
 /// Every project's memberships overlapping [$1, $2).
 pub(super) const MEMBERSHIPS_BETWEEN: &str =

@@ -402,18 +402,96 @@ pub struct NewService {
     pub hourly_price_usd: Decimal,
 }
 
-/// A service with the state of its latest run.
+/// A service with the state of its latest run, its project's account and
+/// group, and the open run (when it runs).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ServiceStateRecord {
     pub service_id: String,
     pub project_name: String,
     pub service_name: String,
     pub service_type: String,
+    /// The current plan and its price (the open run's, or the next run's).
     pub plan: String,
     pub cloud_name: String,
     pub hourly_price_usd: DbDecimal,
     #[sqlx(try_from = "String")]
     pub state: ServiceState,
+    pub create_time: DateTime<Utc>,
+    /// The latest change of its runs (start or end), or its creation.
+    pub update_time: DateTime<Utc>,
+    pub account_id: String,
+    pub billing_group_id: String,
+    /// The open run's start and hour grid, when it runs.
+    pub run_started_at: Option<DateTime<Utc>>,
+    pub run_billed_from: Option<DateTime<Utc>>,
+}
+
+/// What a service lifecycle change does, as the rules decided it on the
+/// service as locked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServiceAction {
+    /// A new run at this price.
+    PowerOn { hourly_price_usd: Decimal },
+    /// The open run ends.
+    PowerOff,
+    /// The service's plan becomes `plan`; a running service's open run ends
+    /// and the next starts at once, billed from `billed_from` (the next hour
+    /// of the old run's grid).
+    ChangePlan {
+        plan: String,
+        hourly_price_usd: Decimal,
+        billed_from: Option<DateTime<Utc>>,
+    },
+    /// The open run (if any) ends and the service is closed for good.
+    Terminate,
+}
+
+/// A lifecycle change and its event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceOp {
+    pub action: ServiceAction,
+    pub event: NewEvent,
+}
+
+/// A stored exchange rate: local units per USD from `valid_from` on.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ExchangeRateRecord {
+    #[sqlx(try_from = "String")]
+    pub currency: Currency,
+    pub valid_from: NaiveDate,
+    pub usd_rate: DbDecimal,
+}
+
+/// A price-list row.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PriceRecord {
+    pub service_type: String,
+    pub plan: String,
+    /// Empty: every cloud.
+    pub cloud_name: String,
+    pub valid_from: DateTime<Utc>,
+    pub hourly_price_usd: DbDecimal,
+    pub node_count: i64,
+    pub cpu_count: i64,
+    pub memory_mb: i64,
+    pub disk_mb: i64,
+    pub imported_at: DateTime<Utc>,
+}
+
+/// An open run as the price list's changes reach it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OpenRunRecord {
+    pub service_id: String,
+    pub project_name: String,
+    pub service_name: String,
+    pub service_type: String,
+    pub cloud_name: String,
+    pub plan: String,
+    pub hourly_price_usd: DbDecimal,
+    pub started_at: DateTime<Utc>,
+    pub billed_from: DateTime<Utc>,
+    pub account_id: String,
+    pub billing_group_id: String,
 }
 
 /// Why a run ended.
@@ -421,6 +499,10 @@ pub struct ServiceStateRecord {
 pub enum RunEnd {
     PoweredOff,
     Terminated,
+    /// Continued by a run on another plan.
+    PlanChanged,
+    /// Continued by a run at the price list's new price.
+    Repriced,
 }
 
 impl RunEnd {
@@ -428,6 +510,8 @@ impl RunEnd {
         match self {
             RunEnd::PoweredOff => "powered_off",
             RunEnd::Terminated => "terminated",
+            RunEnd::PlanChanged => "plan_changed",
+            RunEnd::Repriced => "repriced",
         }
     }
 }
@@ -438,6 +522,9 @@ pub struct ServiceRunRecord {
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
     pub end_reason: Option<String>,
+    pub plan: String,
+    pub hourly_price_usd: DbDecimal,
+    pub billed_from: DateTime<Utc>,
 }
 
 /// One run of a service with what the cost engine needs to price it.
@@ -451,6 +538,9 @@ pub struct PricedRunRecord {
     pub hourly_price_usd: DbDecimal,
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
+    /// Where its hour grid starts: its start, or (continuing a run after a
+    /// plan or price change) the next hour of that run's grid.
+    pub billed_from: DateTime<Utc>,
 }
 
 /// Memberships and priced runs over a period: what the cost engine reads.

@@ -83,6 +83,7 @@ pub(super) async fn usage_between(
                     hourly_price_usd: decimal_at(row.get_ref(5)?, 5)?,
                     started_at: time_at(row.get_ref(6)?, 6)?,
                     ended_at: optional_time_at(row.get_ref(7)?, 7)?,
+                    billed_from: time_at(row.get_ref(8)?, 8)?,
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;

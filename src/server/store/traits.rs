@@ -257,6 +257,10 @@ pub trait Members: Send + Sync {
     ) -> StoreResult<(UserRecord, InvitationRecord)>;
 }
 
+/// A service lifecycle change on the service as locked → what to do, or a refusal.
+pub type ServiceChange<'a> =
+    &'a (dyn Fn(&ServiceStateRecord) -> AppResult<ServiceOp> + Send + Sync);
+
 /// A change's check on a locked group: the event to write, or a refusal.
 pub type GroupChange<'a> = &'a (dyn Fn(&BillingGroupRecord) -> AppResult<NewEvent> + Send + Sync);
 
@@ -407,11 +411,39 @@ pub trait UsageStore: Send + Sync {
     /// The project's services with their current state, in one query.
     async fn services_of_project(&self, project_name: &str)
         -> StoreResult<Vec<ServiceStateRecord>>;
-    /// Powers a service on (a new open run: `ServiceAlreadyRunning` when
-    /// one is open) or off (ends the open run: `ServiceNotRunning` when
-    /// there is none).
-    async fn power_service(&self, service_id: &str, on: bool, at: DateTime<Utc>)
-        -> StoreResult<()>;
+    /// Creates a service with its first run (started at `at`) and its event.
+    async fn create_running_service(
+        &self,
+        new: &NewService,
+        event: &NewEvent,
+        at: DateTime<Utc>,
+    ) -> StoreResult<ServiceStateRecord>;
+    /// A lifecycle change decided by `change` on the service as locked:
+    /// power on (a second open run is refused: `ServiceAlreadyRunning`),
+    /// power off (`ServiceNotRunning` when nothing runs), plan change, or
+    /// termination; with its event, in one transaction.
+    async fn change_service(
+        &self,
+        service_id: &str,
+        at: DateTime<Utc>,
+        change: ServiceChange<'_>,
+    ) -> StoreResult<ServiceStateRecord>;
+    /// Every open run, with its service, account and group.
+    async fn open_runs(&self) -> StoreResult<Vec<OpenRunRecord>>;
+    /// Continues an open run at another price from `at` (grid and price in
+    /// `next`), with its event — only if the run is still open at the price
+    /// it was read with (false: someone else did it).
+    async fn reprice_run(
+        &self,
+        run: &OpenRunRecord,
+        at: DateTime<Utc>,
+        next: (Decimal, DateTime<Utc>),
+        event: &NewEvent,
+    ) -> StoreResult<bool>;
+    /// The whole price list, by type, plan, cloud and date.
+    async fn prices(&self) -> StoreResult<Vec<PriceRecord>>;
+    /// Adds or replaces price-list rows, all in one transaction.
+    async fn save_prices(&self, rows: &[PriceRecord]) -> StoreResult<()>;
     /// The group memberships and priced runs of the account's projects that
     /// overlap [from, to). Two queries, whatever the number of projects.
     async fn account_usage(
@@ -447,6 +479,16 @@ pub trait UsageStore: Send + Sync {
         currency: Currency,
         day: NaiveDate,
     ) -> StoreResult<Option<Decimal>>;
+    /// The rate in force on `day` with the day it was set for.
+    async fn exchange_rate_in_force(
+        &self,
+        currency: Currency,
+        day: NaiveDate,
+    ) -> StoreResult<Option<ExchangeRateRecord>>;
+    /// Every stored rate, by currency and day.
+    async fn exchange_rates(&self) -> StoreResult<Vec<ExchangeRateRecord>>;
+    /// Adds or replaces rates, all in one transaction.
+    async fn save_exchange_rates(&self, rates: &[ExchangeRateRecord]) -> StoreResult<()>;
 }
 
 /// Invoices and the month close's bookkeeping.

@@ -122,6 +122,22 @@ fn AccountBillingView(
                 </tbody>
             </table></div>
         </section>
+        {(!billing.rates.is_empty()).then(|| view! {
+            <section class="panel" aria-labelledby="rates-heading">
+                <h2 id="rates-heading">"Exchange rates"</h2>
+                <p class="muted">"Amounts are kept in USD and shown in each group's currency at the rate in force; an invoice uses the rate of its issue date."</p>
+                <ul class="rates">
+                    {billing.rates.iter().map(|(currency, rate)| match rate {
+                        Some((rate, since)) => view! {
+                            <li>{format!("1 USD = {} {} (since {since})", rate.normalize(), currency.code())}</li>
+                        }.into_any(),
+                        None => view! {
+                            <li class="error">{format!("No {} rate yet: an operator imports one with billing-console rates import.", currency.code())}</li>
+                        }.into_any(),
+                    }).collect_view()}
+                </ul>
+            </section>
+        })}
         {(!billing.deleted_groups.is_empty()).then(|| view! {
             <section class="panel" aria-labelledby="deleted-heading">
                 <h2 id="deleted-heading">"Deleted billing groups"</h2>

@@ -1,0 +1,344 @@
+//! Services of a project (issue 17): created, powered off and on,
+//! re-planned and terminated — from the project page or `avn service …` —
+//! each change an event in the project's billing group log. Admins change;
+//! every member reads.
+//!
+//! A plan change ends the open run at the change and starts the next on the
+//! new plan at once; the new run bills from the next hour of the old run's
+//! grid, so the hour in progress is billed once, at the plan it started on
+//! (`costs` counts hours on each run's grid).
+
+use chrono::{DateTime, Datelike, TimeZone, Utc};
+use rust_decimal::Decimal;
+
+use super::access::authorized_project;
+use super::costs::{self, next_grid_hour};
+use super::prices::PriceList;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::model::states::{EventType, ServiceState};
+use crate::model::{validation, CurrentUser, Role};
+use crate::server::store::{
+    NewEvent, NewService, ProjectRecord, ServiceAction, ServiceOp, ServiceStateRecord, Store,
+};
+
+/// What a service create asks for.
+#[derive(Debug, Clone, Default)]
+pub struct NewServiceRequest {
+    pub service_name: String,
+    pub service_type: String,
+    pub plan: String,
+    pub cloud: String,
+}
+
+fn event(
+    service: &ServiceStateRecord,
+    actor: &CurrentUser,
+    event_type: EventType,
+    event_desc: String,
+    details: serde_json::Value,
+    at: DateTime<Utc>,
+) -> NewEvent {
+    NewEvent {
+        billing_group_id: service.billing_group_id.clone(),
+        account_id: service.account_id.clone(),
+        actor: actor.email.clone(),
+        event_type,
+        event_desc,
+        project_name: Some(service.project_name.clone()),
+        details: Some(details),
+        create_time: at,
+    }
+}
+
+/// The project's services that still exist (terminated ones are gone from
+/// lists and changes, as in Aiven; their hours stay billed).
+pub async fn list(
+    store: &dyn Store,
+    user: &CurrentUser,
+    project_name: &str,
+) -> AppResult<Vec<ServiceStateRecord>> {
+    let (project, _) = authorized_project(store, user, project_name, Role::Viewer).await?;
+    Ok(store
+        .services_of_project(&project.project_name)
+        .await?
+        .into_iter()
+        .filter(|s| s.state != ServiceState::Terminated)
+        .collect())
+}
+
+/// One service that still exists; a terminated or unknown one is not found.
+pub async fn get(
+    store: &dyn Store,
+    user: &CurrentUser,
+    project_name: &str,
+    service_name: &str,
+    needed: Role,
+) -> AppResult<(ProjectRecord, ServiceStateRecord)> {
+    let (project, _) = authorized_project(store, user, project_name, needed).await?;
+    let service = store
+        .services_of_project(&project.project_name)
+        .await?
+        .into_iter()
+        .find(|s| s.service_name == service_name.trim() && s.state != ServiceState::Terminated)
+        .ok_or_else(|| AppError::not_found("Service"))?;
+    Ok((project, service))
+}
+
+/// Creates a service that starts running (and accruing hours in the
+/// project's billing group) at once.
+pub async fn create(
+    store: &dyn Store,
+    user: &CurrentUser,
+    project_name: &str,
+    request: &NewServiceRequest,
+    now: DateTime<Utc>,
+) -> AppResult<ServiceStateRecord> {
+    let (project, _) = authorized_project(store, user, project_name, Role::Admin).await?;
+    let list = PriceList::load(store).await?;
+    let mut errors = Vec::new();
+    let name = validation::service_name(&request.service_name)
+        .map_err(|m| errors.push(FieldError::new("service_name", m)))
+        .ok();
+    let (service_type, plan, cloud) = (
+        request.service_type.trim(),
+        request.plan.trim(),
+        request.cloud.trim(),
+    );
+    let price = match list.price_for_new_run(service_type, plan, cloud, now) {
+        Ok(price) => Some(price),
+        Err(AppError::Invalid { errors: more }) => {
+            errors.extend(more);
+            None
+        }
+        Err(other) => return Err(other),
+    };
+    let (Some(name), Some(price)) = (name, price) else {
+        return Err(AppError::Invalid { errors });
+    };
+    let new = NewService {
+        service_id: uuid::Uuid::new_v4().to_string(),
+        project_name: project.project_name.clone(),
+        service_name: name.clone(),
+        service_type: service_type.to_string(),
+        plan: plan.to_string(),
+        cloud_name: cloud.to_string(),
+        hourly_price_usd: price,
+    };
+    let created = NewEvent {
+        billing_group_id: project.billing_group_id.clone(),
+        account_id: project.account_id.clone(),
+        actor: user.email.clone(),
+        event_type: EventType::ServiceCreated,
+        event_desc: format!(
+            "Service '{name}' ({service_type} {plan} in {cloud}) created at {} USD/h",
+            price.normalize()
+        ),
+        project_name: Some(project.project_name.clone()),
+        details: Some(serde_json::json!({"after": {
+            "service_name": name, "service_type": service_type, "plan": plan,
+            "cloud_name": cloud, "hourly_price_usd": price.to_string(),
+        }})),
+        create_time: now,
+    };
+    store
+        .create_running_service(&new, &created, now)
+        .await
+        .map_err(|e| match AppError::from(e) {
+            AppError::Invalid { errors } if errors.iter().any(|e| e.field == "service_name") => {
+                AppError::Conflict {
+                    message: format!(
+                        "Project '{}' already has a service named '{name}'.",
+                        project.project_name
+                    ),
+                }
+            }
+            other => other,
+        })
+}
+
+/// Powers a service on (a new run at today's price) or off (its run ends;
+/// charges stop after the hour in progress).
+pub async fn power(
+    store: &dyn Store,
+    user: &CurrentUser,
+    project_name: &str,
+    service_name: &str,
+    on: bool,
+    now: DateTime<Utc>,
+) -> AppResult<ServiceStateRecord> {
+    let (_, service) = get(store, user, project_name, service_name, Role::Admin).await?;
+    let list = PriceList::load(store).await?;
+    let change = |locked: &ServiceStateRecord| {
+        let running = locked.state == ServiceState::Running;
+        if on == running {
+            return Err(AppError::Conflict {
+                message: if on {
+                    format!("Service '{}' is already running.", locked.service_name)
+                } else {
+                    format!("Service '{}' is already powered off.", locked.service_name)
+                },
+            });
+        }
+        if locked.state == ServiceState::Terminated {
+            return Err(AppError::not_found("Service"));
+        }
+        let (action, event_type, desc) = if on {
+            // The price list's price now; a plan the list does not price
+            // (a service older than the list) keeps its last price.
+            let price = list
+                .price_at(&locked.service_type, &locked.plan, &locked.cloud_name, now)
+                .map_or(locked.hourly_price_usd.0, |r| r.hourly_price_usd.0);
+            (
+                ServiceAction::PowerOn {
+                    hourly_price_usd: price,
+                },
+                EventType::ServicePoweredOn,
+                format!(
+                    "Service '{}' powered on ({} at {} USD/h)",
+                    locked.service_name,
+                    locked.plan,
+                    price.normalize()
+                ),
+            )
+        } else {
+            (
+                ServiceAction::PowerOff,
+                EventType::ServicePoweredOff,
+                format!("Service '{}' powered off", locked.service_name),
+            )
+        };
+        Ok(ServiceOp {
+            action,
+            event: event(
+                locked,
+                user,
+                event_type,
+                desc,
+                serde_json::json!({"after": {"powered": on}}),
+                now,
+            ),
+        })
+    };
+    Ok(store
+        .change_service(&service.service_id, now, &change)
+        .await?)
+}
+
+/// Changes a service's plan. Running, its hours are billed at the old plan
+/// until the end of the hour in progress and at the new one from the next.
+pub async fn change_plan(
+    store: &dyn Store,
+    user: &CurrentUser,
+    project_name: &str,
+    service_name: &str,
+    plan: &str,
+    now: DateTime<Utc>,
+) -> AppResult<ServiceStateRecord> {
+    let (_, service) = get(store, user, project_name, service_name, Role::Admin).await?;
+    let plan = plan.trim();
+    let price = PriceList::load(store).await?.price_for_new_run(
+        &service.service_type,
+        plan,
+        &service.cloud_name,
+        now,
+    )?;
+    let change = |locked: &ServiceStateRecord| {
+        if locked.plan == plan {
+            return Err(AppError::invalid(
+                "plan",
+                format!(
+                    "Service '{}' is already on plan {plan}.",
+                    locked.service_name
+                ),
+            ));
+        }
+        let billed_from = locked
+            .run_billed_from
+            .map(|origin| next_grid_hour(origin, now));
+        let from = billed_from.map_or_else(
+            || "its next power-on".to_string(),
+            |at| at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        );
+        Ok(ServiceOp {
+            action: ServiceAction::ChangePlan {
+                plan: plan.to_string(),
+                hourly_price_usd: price,
+                billed_from,
+            },
+            event: event(
+                locked,
+                user,
+                EventType::ServicePlanChanged,
+                format!(
+                    "Service '{}' changed from {} to {plan}: billed at {} USD/h from {from}",
+                    locked.service_name,
+                    locked.plan,
+                    price.normalize()
+                ),
+                serde_json::json!({
+                    "before": {"plan": locked.plan, "hourly_price_usd": locked.hourly_price_usd.0.to_string()},
+                    "after": {"plan": plan, "hourly_price_usd": price.to_string(), "billed_from": billed_from},
+                }),
+                now,
+            ),
+        })
+    };
+    Ok(store
+        .change_service(&service.service_id, now, &change)
+        .await?)
+}
+
+/// Terminates a service: its run ends, it leaves the lists, its name stays
+/// taken in the project (its hours are on this month's invoice).
+pub async fn terminate(
+    store: &dyn Store,
+    user: &CurrentUser,
+    project_name: &str,
+    service_name: &str,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let (_, service) = get(store, user, project_name, service_name, Role::Admin).await?;
+    let change = |locked: &ServiceStateRecord| {
+        if locked.state == ServiceState::Terminated {
+            return Err(AppError::not_found("Service"));
+        }
+        Ok(ServiceOp {
+            action: ServiceAction::Terminate,
+            event: event(
+                locked,
+                user,
+                EventType::ServiceTerminated,
+                format!("Service '{}' terminated", locked.service_name),
+                serde_json::json!({"before": {"state": locked.state.as_str()}}),
+                now,
+            ),
+        })
+    };
+    store
+        .change_service(&service.service_id, now, &change)
+        .await?;
+    Ok(())
+}
+
+/// Each service's charges this month so far (USD), over every group the
+/// project was in.
+pub async fn month_to_date_by_service(
+    store: &dyn Store,
+    project: &ProjectRecord,
+    now: DateTime<Utc>,
+) -> AppResult<std::collections::BTreeMap<String, Decimal>> {
+    let month_start = Utc
+        .with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
+        .single()
+        .ok_or(AppError::Internal)?;
+    let (memberships, runs) = store
+        .account_usage(&project.account_id, month_start, now)
+        .await?;
+    let mut totals = std::collections::BTreeMap::new();
+    for charge in costs::charges(&memberships, &runs, month_start, now) {
+        if charge.project_name == project.project_name {
+            *totals.entry(charge.service_name).or_insert(Decimal::ZERO) += charge.amount_usd;
+        }
+    }
+    Ok(totals)
+}
