@@ -12,6 +12,7 @@ use crate::ui::accounts::{
 use crate::ui::auth::SignInPage;
 use crate::ui::groups::billing_info_tab::BillingInfoTab;
 use crate::ui::groups::credits_tab::CreditsTab;
+use crate::ui::groups::deliveries_tab::DeliveriesTab;
 use crate::ui::groups::events_tab::EventsTab;
 use crate::ui::groups::invoices_tab::InvoicesTab;
 use crate::ui::groups::overview_tab::OverviewTab;
@@ -101,6 +102,7 @@ pub fn App() -> impl IntoView {
                             view=BillingInfoTab
                             ssr=SsrMode::Async
                         />
+                        <Route path=path!("deliveries") view=DeliveriesTab ssr=SsrMode::Async />
                     </ParentRoute>
                     <Route
                         path=path!("/billing-group/:billing_group_id/invoices/:invoice_number")

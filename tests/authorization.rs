@@ -182,6 +182,7 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
         &acme,
         "invitee@example.com",
         "viewer",
+        None,
         now,
     )
     .await
@@ -194,6 +195,7 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
         &globex,
         "invitee@example.com",
         "viewer",
+        None,
         now,
     )
     .await

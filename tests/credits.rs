@@ -21,16 +21,8 @@ use billing_console::server::billing::{accounts, group_page, groups, projects};
 use billing_console::server::config::Seller;
 use billing_console::server::store::{DynStore, EventFilter, NewService};
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use common::{t, user};
+use common::{after_october, d, t, user};
 use rust_decimal::Decimal;
-
-fn d(text: &str) -> Decimal {
-    text.parse().unwrap()
-}
-
-fn after_october() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 1, 0, 5, 0).unwrap()
-}
 
 struct Fixture {
     admin: CurrentUser,

@@ -18,17 +18,8 @@ use billing_console::server::billing::{group_page, invoices};
 use billing_console::server::config::Seller;
 use billing_console::server::store::{DynStore, NewService, RunEnd};
 use chrono::{DateTime, TimeZone, Utc};
-use common::{t, user, EventsOfGroup};
+use common::{after_october, d, t, user, EventsOfGroup};
 use rust_decimal::Decimal;
-
-fn d(text: &str) -> Decimal {
-    text.parse().unwrap()
-}
-
-/// 2026-11-01 00:05: October has ended.
-fn after_october() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 1, 0, 5, 0).unwrap()
-}
 
 fn october() -> DateTime<Utc> {
     parse_period("2026-10").unwrap()
@@ -318,8 +309,8 @@ on_both_backends!(
         assert_eq!(invoice.exchange_rate, d("0.9"));
         assert_eq!(
             invoice.summary.state,
-            InvoiceState::Mailed,
-            "pay by invoice"
+            InvoiceState::Issued,
+            "pay by invoice: issued until its mail is delivered"
         );
         assert_eq!(
             invoice.summary.issue_date,

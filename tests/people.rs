@@ -157,18 +157,18 @@ on_both_backends!(
         let now = Utc::now();
 
         // Bad input: field messages, nothing written.
-        let bad = members::invite(store, &ada, &acme, "nope", "owner", now)
+        let bad = members::invite(store, &ada, &acme, "nope", "owner", None, now)
             .await
             .unwrap_err();
         field(&bad, "email");
         field(&bad, "role");
-        let own = members::invite(store, &ada, &acme, "ADA@example.com", "viewer", now)
+        let own = members::invite(store, &ada, &acme, "ADA@example.com", "viewer", None, now)
             .await
             .unwrap_err();
         assert!(field(&own, "email").contains("already a member"));
         assert!(store.open_invitations(&acme).await.unwrap().is_empty());
 
-        let invited = members::invite(store, &ada, &acme, "Bea@Example.com", "billing", now)
+        let invited = members::invite(store, &ada, &acme, "Bea@Example.com", "billing", None, now)
             .await
             .unwrap();
         assert_eq!(invited.invitation.email, "bea@example.com");
@@ -177,7 +177,7 @@ on_both_backends!(
             (lifetime - Duration::days(members::INVITATION_DAYS)).abs() < Duration::milliseconds(1),
             "{lifetime}"
         );
-        let twice = members::invite(store, &ada, &acme, "bea@example.com", "viewer", now)
+        let twice = members::invite(store, &ada, &acme, "bea@example.com", "viewer", None, now)
             .await
             .unwrap_err();
         assert!(field(&twice, "email").contains("open invitation"));
@@ -228,7 +228,7 @@ on_both_backends!(
 
         // Bound to the invited email: someone else signed in cannot take it.
         let carl = user(&db.store, "carl@example.com").await;
-        let for_dan = members::invite(store, &ada, &acme, "dan@example.com", "viewer", now)
+        let for_dan = members::invite(store, &ada, &acme, "dan@example.com", "viewer", None, now)
             .await
             .unwrap();
         let foreign = members::accept_as_member(store, &carl, &for_dan.token, now)
@@ -238,7 +238,7 @@ on_both_backends!(
         assert_eq!(store.member_role(&carl.user_id, &acme).await.unwrap(), None);
 
         // An existing user accepts while signed in as the invited email.
-        let for_carl = members::invite(store, &ada, &acme, "carl@example.com", "viewer", now)
+        let for_carl = members::invite(store, &ada, &acme, "carl@example.com", "viewer", None, now)
             .await
             .unwrap();
         let new_for_carl =
@@ -262,7 +262,7 @@ on_both_backends!(
                 .unwrap_err();
         assert!(field(&expired, "token").contains("expired"));
         // An expired invitation gives way to a new one.
-        let renewed = members::invite(store, &ada, &acme, "dan@example.com", "viewer", later)
+        let renewed = members::invite(store, &ada, &acme, "dan@example.com", "viewer", None, later)
             .await
             .unwrap();
         members::revoke_invitation(store, &ada, &acme, &renewed.invitation.invitation_id, later)
@@ -280,10 +280,17 @@ on_both_backends!(
         assert_eq!(unknown.status().as_u16(), 400);
 
         // Only admins invite and revoke.
-        let forbidden =
-            members::invite(store, &bea.current(), &acme, "x@example.com", "viewer", now)
-                .await
-                .unwrap_err();
+        let forbidden = members::invite(
+            store,
+            &bea.current(),
+            &acme,
+            "x@example.com",
+            "viewer",
+            None,
+            now,
+        )
+        .await
+        .unwrap_err();
         assert!(matches!(forbidden, AppError::Forbidden { .. }));
 
         // Each step is in the account's log.
@@ -439,7 +446,7 @@ on_both_backends!(operators_see_and_create_accounts_and_join_them, |db| {
     assert_eq!(listed[0].admins, vec!["ada@example.com".to_string()]);
     assert_eq!(listed[0].your_role, None);
     // Not a member: the account's data is not found for the operator.
-    let hidden = members::members_page(store, &olga, &acme, now)
+    let hidden = members::members_page(store, &olga, &acme, false, now)
         .await
         .unwrap_err();
     assert_eq!(hidden.status().as_u16(), 404);
@@ -464,7 +471,7 @@ on_both_backends!(operators_see_and_create_accounts_and_join_them, |db| {
     accounts::operator_join(store, &olga, &acme, now)
         .await
         .unwrap();
-    members::members_page(store, &olga, &acme, now)
+    members::members_page(store, &olga, &acme, false, now)
         .await
         .unwrap();
     let log = store.account_events(&acme, 5).await.unwrap();

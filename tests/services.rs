@@ -16,7 +16,7 @@ use billing_console::server::billing::services::{self, NewServiceRequest};
 use billing_console::server::billing::{accounts, costs, groups, prices, projects, rate_import};
 use billing_console::server::store::DynStore;
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use common::{join, t, user, EventsOfGroup};
+use common::{d, join, t, user, EventsOfGroup};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use rust_decimal::Decimal;
@@ -26,10 +26,6 @@ const PRICES: &str = "service_type,plan,cloud,hourly_price_usd,valid_from\n\
                       pg,medium,,2,2026-01-01\n\
                       pg,large,,4,2026-01-01\n\
                       pg,large,aws-eu-west-1,5,2026-01-01\n";
-
-fn d(text: &str) -> Decimal {
-    text.parse().unwrap()
-}
 
 struct Fixture {
     admin: CurrentUser,

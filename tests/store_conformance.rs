@@ -181,6 +181,19 @@ impl InvoiceIssuing for TestIssuing {
     fn invoice_number(&self, billing_group_id: &str, sequence: i64) -> String {
         format!("{billing_group_id}-{sequence:04}")
     }
+    /// Every issued invoice is mailed here (whatever its payment method).
+    fn invoice_mail(&self, invoice: &NewInvoice, number: &str) -> Option<NewMessage> {
+        Some(NewMessage {
+            message_id: format!("mail-{number}"),
+            kind: billing_console::model::states::MessageKind::Invoice,
+            account_id: invoice.account_id.clone(),
+            billing_group_id: Some(invoice.billing_group_id.clone()),
+            invoice_number: Some(number.to_string()),
+            recipients: vec!["ap@example.com".into()],
+            subject: format!("Invoice {number}"),
+            body: "Hello".into(),
+        })
+    }
     fn issued_event(&self, invoice: &NewInvoice, number: &str) -> NewEvent {
         NewEvent {
             event_desc: format!("Invoice {number} issued"),
@@ -1247,6 +1260,15 @@ on_both_backends!(credits_are_claimed_once_and_used_with_a_guard, |db| {
     assert_eq!(issued.len(), 1);
     assert_eq!(
         store
+            .messages_of_group(&acme_group.billing_group_id, 10)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "the refused issue left no message; the issued invoice has its own"
+    );
+    assert_eq!(
+        store
             .credit("AAAA")
             .await
             .unwrap()
@@ -1365,6 +1387,15 @@ on_both_backends!(
             .unwrap();
         assert_eq!(events[0].event_type, "invoice_issued");
         assert!(events[0].event_desc.contains(&issued[0]), "{events:?}");
+        // Each invoice's email is in the outbox, written with it.
+        for (number, group) in issued.iter().zip([&g1, &g2]) {
+            let mails = store
+                .messages_of_group(&group.billing_group_id, 10)
+                .await
+                .unwrap();
+            assert_eq!(mails.len(), 1);
+            assert_eq!(mails[0].invoice_number.as_deref(), Some(number.as_str()));
+        }
 
         // The same month again: nothing issued twice, nothing refused.
         let again = store

@@ -24,6 +24,7 @@ pub async fn save_billing_info(
     #[server(default)] country_code: String,
     #[server(default)] vat_id: String,
     #[server(default)] billing_emails: String,
+    #[server(default)] billing_contact_emails: String,
     #[server(default)] billing_currency: String,
     #[server(default)] billing_extra_text: String,
 ) -> Result<(), AppError> {
@@ -44,6 +45,7 @@ pub async fn save_billing_info(
         country_code,
         vat_id,
         billing_emails,
+        billing_contact_emails,
         billing_currency,
         billing_extra_text,
     };

@@ -8,6 +8,7 @@ pub mod billing_info;
 pub mod credits;
 pub mod groups;
 pub mod invoices;
+pub mod mail;
 pub mod people;
 pub mod profile;
 pub mod services;

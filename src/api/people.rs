@@ -17,6 +17,7 @@ pub async fn get_members(account_id: String) -> Result<MembersPage, AppError> {
         state.store.as_ref(),
         &user,
         &account_id,
+        state.config.mail.configured(),
         context::now()?,
     )
     .await
@@ -33,16 +34,17 @@ pub async fn invite_member(
     use crate::server::links;
     let state = context::state()?;
     let user = context::user()?;
+    let base = links::public_base(&state.config, Some(&context::parts()?));
     let invited = crate::server::billing::members::invite(
         state.store.as_ref(),
         &user,
         &account_id,
         &email,
         &role,
+        state.config.mail.configured().then_some(base.as_str()),
         context::now()?,
     )
     .await?;
-    let base = links::public_base(&state.config, Some(&context::parts()?));
     Ok(CreatedInvitation {
         invitation: invited.invitation,
         link: links::invitation_link(&base, &invited.token),

@@ -76,7 +76,10 @@ pub struct BillingGroup {
     pub account_id: String,
     pub billing_group_name: String,
     pub billing_currency: Currency,
+    /// Who receive the invoices.
     pub billing_emails: Vec<String>,
+    /// Who hear about billing problems and budget alerts.
+    pub billing_contact_emails: Vec<String>,
     pub billing_extra_text: String,
     pub company: String,
     pub address_lines: Vec<String>,
@@ -113,6 +116,10 @@ pub struct GroupOverview {
     /// Credits the running month's estimate expects to use, then credit
     /// lines of issued invoices, newest first.
     pub applied_credits: Vec<crate::model::credits::AppliedCredit>,
+    /// The group's monthly budget and where the month stands against it.
+    pub budget: Option<BudgetStatus>,
+    /// The caller may set the budget (billing or admin, active group).
+    pub can_set_budget: bool,
 }
 
 /// The Projects tab: the group's projects with the move preview's figures,
@@ -173,6 +180,7 @@ impl BillingGroup {
             billing_group_name: String::new(),
             billing_currency: Currency::USD,
             billing_emails: Vec::new(),
+            billing_contact_emails: Vec::new(),
             billing_extra_text: String::new(),
             company: String::new(),
             address_lines: Vec::new(),
@@ -187,4 +195,47 @@ impl BillingGroup {
             create_time: now,
         }
     }
+}
+
+/// An email of a group (an invoice, a budget alert) as its Deliveries list
+/// shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub message_id: String,
+    pub kind: super::states::MessageKind,
+    pub invoice_number: Option<String>,
+    pub recipients: Vec<String>,
+    pub subject: String,
+    pub state: super::states::DeliveryState,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub create_time: DateTime<Utc>,
+    pub sent_time: Option<DateTime<Utc>>,
+    pub next_attempt_time: DateTime<Utc>,
+    /// Failed or sent, and its content still kept.
+    pub can_resend: bool,
+}
+
+/// The group's Deliveries tab.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deliveries {
+    /// SMTP is set up (otherwise messages wait in the queue).
+    pub mail_configured: bool,
+    pub deliveries: Vec<Delivery>,
+}
+
+/// A group's monthly budget and where the month stands against it, in the
+/// group's currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BudgetStatus {
+    pub amount: Money,
+    /// Percentages, ascending.
+    pub thresholds: Vec<u32>,
+    /// The month so far, before credits and VAT (the header's figure);
+    /// None without an exchange rate.
+    pub actual: Option<Money>,
+    /// The month's end at the current run rate.
+    pub forecast: Option<Money>,
+    /// Thresholds already alerted this month: (measure, percent).
+    pub alerted: Vec<(super::states::BudgetMeasure, u32)>,
 }

@@ -29,6 +29,8 @@ pub struct PendingInvitation {
     pub create_time: DateTime<Utc>,
     pub expire_time: DateTime<Utc>,
     pub expired: bool,
+    /// Its email, when one was queued: where it stands and its last error.
+    pub mail: Option<(super::states::DeliveryState, Option<String>)>,
 }
 
 /// A new invitation and its link, shown once to the inviter.
@@ -58,6 +60,8 @@ pub struct MembersPage {
     pub role: Role,
     pub members: Vec<Member>,
     pub invitations: Vec<PendingInvitation>,
+    /// SMTP is set up (invitations are emailed as well as shown).
+    pub mail_configured: bool,
 }
 
 /// An account as operators list them.

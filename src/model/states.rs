@@ -86,9 +86,12 @@ impl PaymentMethod {
 
 stored_names! {
     /// An invoice's state (Aiven's names). `estimate` is the running month,
-    /// never stored.
+    /// never stored. Pay by invoice: `issued` at the close, `mailed` once
+    /// its email is delivered; by card: `paid` at the close; nothing to pay
+    /// on file: `due`.
     InvoiceState ("invoice state") {
         Estimate = "estimate",
+        Issued = "issued",
         Mailed = "mailed",
         Due = "due",
         Paid = "paid",
@@ -109,6 +112,7 @@ impl InvoiceState {
     pub fn label(self) -> &'static str {
         match self {
             InvoiceState::Estimate => "Estimate",
+            InvoiceState::Issued => "Issued",
             InvoiceState::Mailed => "Mailed",
             InvoiceState::Due => "Due",
             InvoiceState::Paid => "Paid",
@@ -177,6 +181,51 @@ stored_names! {
         ServicePlanChanged = "service_plan_changed",
         ServiceRepriced = "service_repriced",
         ServiceTerminated = "service_terminated",
+        InvoiceMailed = "invoice_mailed",
+        BudgetChanged = "budget_changed",
+        BudgetThresholdReached = "budget_threshold_reached",
+        DeliveryRequeued = "delivery_requeued",
+    }
+}
+
+stored_names! {
+    /// What an outbox message is about.
+    MessageKind ("message kind") {
+        Invoice = "invoice",
+        Invitation = "invitation",
+        BudgetAlert = "budget_alert",
+    }
+}
+
+stored_names! {
+    /// Where an outbox message stands: waiting (`queued`, possibly for a
+    /// retry), claimed by a sender (`sending`), delivered (`sent`), or given
+    /// up after its last try (`failed`).
+    DeliveryState ("delivery state") {
+        Queued = "queued",
+        Sending = "sending",
+        Sent = "sent",
+        Failed = "failed",
+    }
+}
+
+impl DeliveryState {
+    pub fn label(self) -> &'static str {
+        match self {
+            DeliveryState::Queued => "Queued",
+            DeliveryState::Sending => "Sending",
+            DeliveryState::Sent => "Sent",
+            DeliveryState::Failed => "Failed",
+        }
+    }
+}
+
+stored_names! {
+    /// What a budget threshold is measured on: the month so far, or the
+    /// forecast to its end at the current run rate.
+    BudgetMeasure ("budget measure") {
+        Actual = "actual",
+        Forecast = "forecast",
     }
 }
 

@@ -41,6 +41,7 @@ pub struct Config {
     /// Test-only: a file holding the instant the server's clock reads
     /// (`TEST_CLOCK_FILE`; `server::clock`). Refused by release builds.
     pub test_clock_file: Option<PathBuf>,
+    pub mail: MailSettings,
 }
 
 /// Who issues the invoices, and their VAT (rule 9).
@@ -89,6 +90,44 @@ struct FileConfig {
     server: ServerSection,
     #[serde(default)]
     invoicing: InvoicingSection,
+    #[serde(default)]
+    mail: MailSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MailSection {
+    smtp_url: Option<String>,
+    from: Option<String>,
+    reply_to: Option<String>,
+}
+
+/// Outgoing mail (issue 18). Unset (`smtp_url` None): nothing is sent and
+/// messages wait in the outbox until it is set.
+#[derive(Clone, PartialEq, Default)]
+pub struct MailSettings {
+    /// `smtp://host:25` (plain), `smtp://user:pass@host:587?tls=required`
+    /// (STARTTLS), `smtps://user:pass@host:465` (implicit TLS).
+    pub smtp_url: Option<String>,
+    pub from: String,
+    pub reply_to: Option<String>,
+}
+
+impl MailSettings {
+    pub fn configured(&self) -> bool {
+        self.smtp_url.is_some()
+    }
+}
+
+// The SMTP URL may hold a password: never print it.
+impl std::fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MailSettings")
+            .field("smtp_url", &self.smtp_url.as_ref().map(|_| "<set>"))
+            .field("from", &self.from)
+            .field("reply_to", &self.reply_to)
+            .finish()
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -185,6 +224,12 @@ impl Config {
             text if text.is_empty() => None,
             text => Some(public_url(&text, &base_path)?),
         };
+
+        let mail = mail_settings(
+            pick("SMTP_URL", file.mail.smtp_url, ""),
+            pick("MAIL_FROM", file.mail.from, ""),
+            pick("MAIL_REPLY_TO", file.mail.reply_to, ""),
+        )?;
 
         let database_url = pick("DATABASE_URL", file.database.url, DEFAULT_DATABASE_URL);
         check_database_url(&database_url)?;
@@ -311,6 +356,7 @@ impl Config {
             download_link_days,
             session_ttl_hours,
             log_format,
+            mail,
         })
     }
 
@@ -465,6 +511,52 @@ impl Config {
     }
 }
 
+/// Checks the mail settings: a URL of a known scheme, and a sender address
+/// whenever mail is on.
+fn mail_settings(
+    smtp_url: String,
+    from: String,
+    reply_to: String,
+) -> Result<MailSettings, ConfigError> {
+    if smtp_url.is_empty() {
+        return Ok(MailSettings::default());
+    }
+    let parsed = url::Url::parse(&smtp_url).map_err(|_| {
+        ConfigError(
+            "SMTP_URL / mail.smtp_url is not a URL (like smtp://mail.example.com:587?tls=required)"
+                .into(),
+        )
+    })?;
+    if !matches!(parsed.scheme(), "smtp" | "smtps") || parsed.host_str().is_none() {
+        return Err(ConfigError(
+            "SMTP_URL / mail.smtp_url must be smtp://host[:port] (STARTTLS with ?tls=required) or smtps://host[:port]".into(),
+        ));
+    }
+    let address = |text: &str, name: &str| {
+        crate::model::validation::email(
+            text.rsplit('<')
+                .next()
+                .unwrap_or(text)
+                .trim_end_matches('>'),
+        )
+        .map(|_| text.trim().to_string())
+        .map_err(|_| ConfigError(format!("{name} '{text}' is not an email address")))
+    };
+    if from.trim().is_empty() {
+        return Err(ConfigError(
+            "MAIL_FROM / mail.from is needed when SMTP_URL is set (the sender address)".into(),
+        ));
+    }
+    Ok(MailSettings {
+        smtp_url: Some(smtp_url),
+        from: address(&from, "MAIL_FROM / mail.from")?,
+        reply_to: match reply_to.trim() {
+            "" => None,
+            text => Some(address(text, "MAIL_REPLY_TO / mail.reply_to")?),
+        },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -559,5 +651,34 @@ mod tests {
             (config.seller.country_code.as_str(), config.seller.net_days),
             ("SE", 30)
         );
+    }
+
+    #[test]
+    fn mail_settings_name_the_setting_that_is_wrong() {
+        let off = load_with(None, &[]).unwrap();
+        assert!(off.mail.smtp_url.is_none(), "no SMTP_URL: mail is off");
+        let error = load_with(None, &[("SMTP_URL", "http://mail.example.com")]).unwrap_err();
+        assert!(error.0.contains("SMTP_URL"), "{}", error.0);
+        let error = load_with(None, &[("SMTP_URL", "smtp://mail.example.com")]).unwrap_err();
+        assert!(error.0.contains("MAIL_FROM"), "{}", error.0);
+        let error = load_with(
+            None,
+            &[
+                ("SMTP_URL", "smtp://mail.example.com"),
+                ("MAIL_FROM", "billing"),
+            ],
+        )
+        .unwrap_err();
+        assert!(error.0.contains("MAIL_FROM"), "{}", error.0);
+        let on = load_with(
+            None,
+            &[
+                ("SMTP_URL", "smtp://mail.example.com:587?tls=required"),
+                ("MAIL_FROM", "Billing <billing@example.com>"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(on.mail.from, "Billing <billing@example.com>");
+        assert_eq!(on.mail.reply_to, None);
     }
 }

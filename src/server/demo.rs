@@ -10,7 +10,15 @@ use crate::error::{AppError, AppResult};
 use crate::model::money::Currency;
 use crate::model::{CurrentUser, Role};
 use crate::server::auth::hash_password;
-use crate::server::billing::{accounts, credits, groups, members, month_close, prices, projects};
+use crate::server::billing::billing_info::{self, BillingInfoForm};
+use crate::server::billing::{
+    accounts, budgets, credits, groups, members, month_close, prices, projects,
+};
+
+/// Where the demo's pay-by-invoice group gets its invoices, and who hears
+/// about its budget.
+pub const DEMO_INVOICE_EMAIL: &str = "ap@acme.example";
+pub const DEMO_CONTACT_EMAIL: &str = "finance@acme.example";
 
 /// The demo's price list (the format `billing-console prices import` reads).
 pub const DEMO_PRICES: &str = include_str!("demo_prices.csv");
@@ -116,6 +124,37 @@ async fn seed(store: &dyn Store, now: DateTime<Utc>) -> AppResult<()> {
         &acme.account_id,
         "Research & Development",
         None,
+        start,
+    )
+    .await?;
+    // Acme's primary group pays by invoice: each month's invoice is mailed
+    // to its invoice email, and its budget alerts go to finance.
+    billing_info::save(
+        store,
+        &demo,
+        &acme_primary.billing_group_id,
+        &BillingInfoForm {
+            payment_method: "email".into(),
+            company: "Acme Analytics Oy".into(),
+            address: "Mannerheimintie 1".into(),
+            city: "Helsinki".into(),
+            zip_code: "00100".into(),
+            country_code: "FI".into(),
+            vat_id: "FI12345671".into(),
+            billing_emails: DEMO_INVOICE_EMAIL.into(),
+            billing_contact_emails: DEMO_CONTACT_EMAIL.into(),
+            billing_currency: "EUR".into(),
+            ..Default::default()
+        },
+        start,
+    )
+    .await?;
+    budgets::set_budget(
+        store,
+        &demo,
+        &acme_primary.billing_group_id,
+        "3000",
+        "",
         start,
     )
     .await?;

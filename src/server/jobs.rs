@@ -93,3 +93,61 @@ pub fn spawn_month_closer(state: AppState) {
         }
     });
 }
+
+/// Delivers the outbox every few seconds. Several instances may run it:
+/// each claims different messages (see `store::mail`).
+pub fn spawn_mail_sender(
+    state: AppState,
+    mailer: std::sync::Arc<dyn crate::server::billing::mail::Mailer>,
+) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            loop {
+                match crate::server::billing::mail::deliver_due(
+                    state.store.as_ref(),
+                    mailer.as_ref(),
+                    &state.config.seller,
+                    state.clock.now(),
+                )
+                .await
+                {
+                    Ok(n) if n > 0 => tracing::info!(delivered = n, "mail delivered"),
+                    Ok(_) => break,
+                    Err(error) => {
+                        tracing::warn!(%error, "the mail outbox could not be read");
+                        break;
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// Evaluates budgets every `budgets::EVALUATE_EVERY`, one instance at a
+/// time (a lease in the database); alerts are once-only besides.
+pub fn spawn_budget_evaluator(state: AppState) {
+    tokio::spawn(async move {
+        let holder = uuid::Uuid::new_v4().to_string();
+        let mut tick = tokio::time::interval(Duration::from_secs(30));
+        loop {
+            tick.tick().await;
+            let now = state.clock.now();
+            let store = state.store.as_ref();
+            let until = now + crate::server::billing::budgets::EVALUATE_EVERY;
+            match store
+                .take_job_lease("budget-alerts", &holder, now, until)
+                .await
+            {
+                Ok(true) => match crate::server::billing::budgets::evaluate(store, now).await {
+                    Ok(n) if n > 0 => tracing::info!(alerts = n, "budget alerts recorded"),
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "budgets could not be evaluated"),
+                },
+                Ok(false) => {}
+                Err(error) => tracing::warn!(%error, "the budget job's lease could not be taken"),
+            }
+        }
+    });
+}

@@ -11,6 +11,7 @@ pub mod demo;
 pub mod downloads;
 pub mod jobs;
 pub mod links;
+pub mod mailer;
 pub mod middleware;
 pub mod rest;
 pub mod security;

@@ -98,6 +98,11 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     };
     jobs::spawn_session_sweeper(state.clone());
     jobs::spawn_price_applier(state.clone());
+    jobs::spawn_budget_evaluator(state.clone());
+    match crate::server::mailer::SmtpMailer::new(&state.config.mail).map_err(StartupError)? {
+        Some(mailer) => jobs::spawn_mail_sender(state.clone(), Arc::new(mailer)),
+        None => tracing::warn!("mail is not configured (SMTP_URL): invoices, invitations and budget alerts wait in the outbox"),
+    }
     if state.config.scheduled_close {
         jobs::spawn_month_closer(state.clone());
     } else {

@@ -135,6 +135,18 @@ macro_rules! on_both_backends {
     };
 }
 
+/// A decimal from its text (amounts in tests are written as text).
+pub fn d(text: &str) -> rust_decimal::Decimal {
+    text.parse().expect("a decimal")
+}
+
+/// 2026-11-01 00:05: October has ended.
+pub fn after_october() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 1, 0, 5, 0)
+        .single()
+        .expect("valid time")
+}
+
 pub fn t(day: u32, hour: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 10, day, hour, 0, 0)
         .single()

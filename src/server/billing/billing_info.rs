@@ -41,6 +41,8 @@ pub struct BillingInfoForm {
     #[serde(default)]
     pub billing_emails: String,
     #[serde(default)]
+    pub billing_contact_emails: String,
+    #[serde(default)]
     pub billing_currency: String,
     #[serde(default)]
     pub billing_extra_text: String,
@@ -141,6 +143,7 @@ pub(super) fn update_copied_from(source: &BillingGroupRecord) -> BillingInfoUpda
     BillingInfoUpdate {
         billing_currency: source.billing_currency,
         billing_emails: source.billing_emails.0.clone(),
+        billing_contact_emails: source.billing_contact_emails.0.clone(),
         billing_extra_text: source.billing_extra_text.clone(),
         company: source.company.clone(),
         address_lines: source.address_lines.0.clone(),
@@ -164,6 +167,10 @@ pub fn changes(before: &BillingGroupRecord, after: &BillingGroupRecord) -> serde
         vec![
             ("billing_currency", g.billing_currency.code().into()),
             ("billing_emails", g.billing_emails.0.clone().into()),
+            (
+                "billing_contact_emails",
+                g.billing_contact_emails.0.clone().into(),
+            ),
             ("billing_extra_text", g.billing_extra_text.clone().into()),
             ("company", g.company.clone().into()),
             ("address_lines", g.address_lines.0.clone().into()),
@@ -303,22 +310,26 @@ pub fn validate(
         );
     }
 
-    let mut billing_emails = Vec::new();
-    for raw in form
-        .billing_emails
-        .split([',', '\n', ';'])
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-    {
-        match validation::email(raw) {
-            Ok(email) if !billing_emails.contains(&email) => billing_emails.push(email),
-            Ok(_) => {}
-            Err(message) => field("billing_emails", message),
+    let mut email_list = |raw: &str, name: &'static str| {
+        let mut list = Vec::new();
+        for raw in raw
+            .split([',', '\n', ';'])
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        {
+            match validation::email(raw) {
+                Ok(email) if !list.contains(&email) => list.push(email),
+                Ok(_) => {}
+                Err(message) => field(name, message),
+            }
         }
-    }
-    if billing_emails.len() > 10 {
-        field("billing_emails", "Use at most 10 billing emails.".into());
-    }
+        if list.len() > 10 {
+            field(name, "Use at most 10 addresses.".into());
+        }
+        list
+    };
+    let billing_emails = email_list(&form.billing_emails, "billing_emails");
+    let billing_contact_emails = email_list(&form.billing_contact_emails, "billing_contact_emails");
 
     let payment_method = PaymentMethod::parse(form.payment_method.trim());
     let mut card = None;
@@ -368,6 +379,7 @@ pub fn validate(
     Ok(BillingInfoUpdate {
         billing_currency,
         billing_emails,
+        billing_contact_emails,
         billing_extra_text,
         company,
         address_lines,

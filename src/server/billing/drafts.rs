@@ -195,14 +195,15 @@ pub fn draft_invoice(
 
 /// An invoice's state when issued: nothing to pay, or paid by card at
 /// issue (recorded; there is no processor) → paid; pay by invoice →
-/// mailed; no payment method on file yet → due.
+/// issued (mailed once its email is delivered); no payment method on file
+/// yet → due.
 fn state_at_issue(payment_method: PaymentMethod, total_inc_vat: Decimal) -> InvoiceState {
     if total_inc_vat.is_zero() {
         return InvoiceState::Paid;
     }
     match payment_method {
         PaymentMethod::Card => InvoiceState::Paid,
-        PaymentMethod::Email => InvoiceState::Mailed,
+        PaymentMethod::Email => InvoiceState::Issued,
         PaymentMethod::NoPaymentExpected => InvoiceState::Due,
     }
 }

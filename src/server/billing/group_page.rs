@@ -119,10 +119,11 @@ pub async fn overview(
     billing_group_id: &str,
     now: DateTime<Utc>,
 ) -> AppResult<GroupOverview> {
-    let (group, _) = authorized_group(store, user, billing_group_id, Role::Viewer).await?;
+    let (group, role) = authorized_group(store, user, billing_group_id, Role::Viewer).await?;
     let projects = store.projects_of_group(&group.billing_group_id).await?;
     let month = MonthToDate::load(store, group, now, WithCredits::Yes).await?;
     let group = &month.group;
+    let budget = super::budgets::status(store, group, Some(&month), now).await?;
     let mut invoices = Vec::new();
     let mut applied_credits = Vec::new();
     let mut running_month_usd = None;
@@ -191,6 +192,8 @@ pub async fn overview(
             months,
         },
         applied_credits,
+        budget,
+        can_set_budget: group.is_active() && role.allows(Role::Billing),
     })
 }
 

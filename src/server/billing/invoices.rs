@@ -130,6 +130,22 @@ pub async fn invoice_detail(
     issued_detail(store, seller, &group, role, record).await
 }
 
+/// An issued invoice as its email carries it (the sender is the server,
+/// not a member).
+pub async fn invoice_for_mail(
+    store: &dyn Store,
+    seller: &Seller,
+    invoice_number: &str,
+) -> AppResult<InvoiceDetail> {
+    let not_found = || AppError::not_found("Invoice");
+    let record = store.invoice(invoice_number).await?.ok_or_else(not_found)?;
+    let group = store
+        .billing_group(&record.billing_group_id)
+        .await?
+        .ok_or_else(not_found)?;
+    issued_detail(store, seller, &group, Role::Viewer, record).await
+}
+
 /// The links the REST API hands out for an invoice's PDF
 /// (`/v1/billing-group/{id}/invoice/{number}/{link}`, what `avn` prints):
 /// the invoice's unguessable download cookie, an expiry, and a signature

@@ -25,6 +25,7 @@ pub const ACCOUNT_EVENTS_SHOWN: i64 = 100;
 
 fn pending(record: InvitationRecord, now: DateTime<Utc>) -> PendingInvitation {
     PendingInvitation {
+        mail: None,
         expired: record.expire_time <= now,
         invitation_id: record.invitation_id,
         email: record.email,
@@ -90,6 +91,7 @@ pub async fn members_page(
     store: &dyn Store,
     caller: &CurrentUser,
     account_id: &str,
+    mail_configured: bool,
     now: DateTime<Utc>,
 ) -> AppResult<MembersPage> {
     let role = authorize(store, caller, account_id.trim(), Role::Viewer).await?;
@@ -112,16 +114,28 @@ pub async fn members_page(
         })
         .collect();
     let invitations = if role.allows(Role::Admin) {
+        let messages = store.invitation_messages(&account.account_id, 200).await?;
         store
             .open_invitations(&account.account_id)
             .await?
             .into_iter()
-            .map(|i| pending(i, now))
+            .map(|i| {
+                // Its email: the newest to that address since it was made.
+                let mail = messages
+                    .iter()
+                    .find(|m| m.recipients.0.contains(&i.email) && m.create_time >= i.create_time)
+                    .map(|m| (m.state, m.last_error.clone()));
+                PendingInvitation {
+                    mail,
+                    ..pending(i, now)
+                }
+            })
             .collect()
     } else {
         Vec::new()
     };
     Ok(MembersPage {
+        mail_configured,
         account_id: account.account_id,
         account_name: account.account_name,
         role,
@@ -155,13 +169,15 @@ pub struct Invited {
 }
 
 /// Invites `email` with `role` (admins). Refused for a member and for an
-/// address with an open invitation.
+/// address with an open invitation. With `mail_link_base` (mail is set up:
+/// where links start), the invitation's email goes to the outbox with it.
 pub async fn invite(
     store: &dyn Store,
     caller: &CurrentUser,
     account_id: &str,
     email: &str,
     role: &str,
+    mail_link_base: Option<&str>,
     now: DateTime<Utc>,
 ) -> AppResult<Invited> {
     authorize(store, caller, account_id.trim(), Role::Admin).await?;
@@ -205,7 +221,27 @@ pub async fn invite(
         serde_json::json!({"after": {"email": email, "role": role.as_str()}}),
         now,
     );
-    let record = store.create_invitation(&new, &event, now).await?;
+    let message = match mail_link_base {
+        Some(base) => {
+            let account = store
+                .account(account_id)
+                .await?
+                .ok_or_else(|| AppError::not_found("Account"))?;
+            Some(super::mail::invitation_message(
+                account_id,
+                &account.account_name,
+                &email,
+                role,
+                caller,
+                &crate::server::links::invitation_link(base, &token),
+                new.expire_time,
+            ))
+        }
+        None => None,
+    };
+    let record = store
+        .create_invitation(&new, &event, message.as_ref(), now)
+        .await?;
     Ok(Invited {
         invitation: pending(record, now),
         token,

@@ -13,6 +13,7 @@
 pub mod access;
 pub mod accounts;
 pub mod billing_info;
+pub mod budgets;
 pub mod calendar;
 pub mod costs;
 pub mod credit_rule;
@@ -24,6 +25,7 @@ pub mod group_page;
 pub mod groups;
 pub mod invoice_files;
 pub mod invoices;
+pub mod mail;
 pub mod members;
 pub mod month_close;
 pub mod month_to_date;

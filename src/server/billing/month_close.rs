@@ -18,7 +18,7 @@ use crate::model::states::EventType;
 use crate::server::config::Seller;
 use crate::server::store::{
     CreditRecord, CreditUse, GroupMembershipRecord, InvoiceIssuing, NewEvent, NewInvoice,
-    PricedRunRecord, Store,
+    NewMessage, PricedRunRecord, Store,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -250,7 +250,15 @@ async fn close_month_holding(
             .collect();
         drafting += draft_started.elapsed();
         let numbers = store
-            .issue_invoices(&drafts, now, &Issuing { actor, at: now })
+            .issue_invoices(
+                &drafts,
+                now,
+                &Issuing {
+                    actor,
+                    at: now,
+                    seller,
+                },
+            )
             .await?;
         already_invoiced += drafts.len() - numbers.len();
         issued.extend(numbers);
@@ -358,11 +366,16 @@ pub fn invoice_number(billing_group_id: &str, sequence: i64) -> String {
 struct Issuing<'a> {
     actor: &'a str,
     at: DateTime<Utc>,
+    seller: &'a Seller,
 }
 
 impl InvoiceIssuing for Issuing<'_> {
     fn invoice_number(&self, billing_group_id: &str, sequence: i64) -> String {
         invoice_number(billing_group_id, sequence)
+    }
+
+    fn invoice_mail(&self, invoice: &NewInvoice, number: &str) -> Option<NewMessage> {
+        super::mail::invoice_message(invoice, number, &invoice.customer.name, self.seller)
     }
 
     fn issued_event(&self, invoice: &NewInvoice, number: &str) -> NewEvent {

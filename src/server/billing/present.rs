@@ -23,6 +23,7 @@ pub fn to_model(g: BillingGroupRecord) -> BillingGroup {
     };
     BillingGroup {
         billing_emails: g.billing_emails.0,
+        billing_contact_emails: g.billing_contact_emails.0,
         address_lines: g.address_lines.0,
         state_active: g.group_state == GroupState::Active,
         billing_group_id: g.billing_group_id,

@@ -96,6 +96,10 @@ fn form_with(current: &BillingGroup, fields: &BillingFields) -> AppResult<Billin
         Some(emails) => emails.iter().map(|e| e.email.clone()).collect::<Vec<_>>(),
         None => current.billing_emails.clone(),
     };
+    let contacts = match &fields.billing_contact_emails {
+        Some(emails) => emails.iter().map(|e| e.email.clone()).collect::<Vec<_>>(),
+        None => current.billing_contact_emails.clone(),
+    };
     let address = match &fields.address_lines {
         Some(lines) => lines.clone(),
         None => current.address_lines.clone(),
@@ -120,6 +124,7 @@ fn form_with(current: &BillingGroup, fields: &BillingFields) -> AppResult<Billin
         country_code: pick(&fields.country_code, &current.country_code),
         vat_id: pick(&fields.vat_id, &current.vat_id),
         billing_emails: emails.join("\n"),
+        billing_contact_emails: contacts.join("\n"),
         billing_currency: pick(&fields.billing_currency, current.billing_currency.code()),
         billing_extra_text: pick(&fields.billing_extra_text, &current.billing_extra_text),
     })
@@ -130,6 +135,7 @@ fn touches_billing_info(fields: &BillingFields) -> bool {
         || fields.billing_currency.is_some()
         || fields.billing_extra_text.is_some()
         || fields.billing_emails.is_some()
+        || fields.billing_contact_emails.is_some()
         || fields.company.is_some()
         || fields.address_lines.is_some()
         || fields.country_code.is_some()

@@ -9,6 +9,7 @@
 
 mod accounts;
 mod billing_groups;
+mod budgets;
 pub mod endpoint;
 pub mod error;
 mod extract;
@@ -271,6 +272,26 @@ endpoints! {
         token: true, body: (),
         query: ["limit": || integer(1, 1000, 100), "How many events, newest first (1–1000)"],
         returns: (wire::EventsResponse), errors: [400, 401, 404],
+    }
+    get "/billing-group/{billing_group_id}/budget" => budgets::get_budget {
+        id: "BillingGroupBudgetGet", summary: "The group's monthly budget and where the month stands against it", tag: "billing_group",
+        token: true, body: (), query: [],
+        returns: (wire::BudgetResponse), errors: [401, 404],
+    }
+    put "/billing-group/{billing_group_id}/budget" => budgets::put_budget {
+        id: "BillingGroupBudgetSet", summary: "Set the group's monthly budget and alert thresholds (billing managers and admins)", tag: "billing_group",
+        token: true, body: (wire::BudgetRequest), query: [],
+        returns: (wire::BudgetResponse), errors: [400, 401, 403, 404],
+    }
+    delete "/billing-group/{billing_group_id}/budget" => budgets::delete_budget {
+        id: "BillingGroupBudgetDelete", summary: "Remove the group's budget", tag: "billing_group",
+        token: true, body: (), query: [],
+        returns: (wire::BudgetResponse), errors: [401, 403, 404],
+    }
+    get "/billing-group/{billing_group_id}/deliveries" => budgets::deliveries {
+        id: "BillingGroupDeliveryList", summary: "The group's emails (invoices, budget alerts) and how each went (admins)", tag: "billing_group",
+        token: true, body: (), query: [],
+        returns: (wire::DeliveriesResponse), errors: [401, 403, 404],
     }
     get "/billing-group/{billing_group_id}/credits" => invoices::credits {
         id: "BillingGroupCreditsList", summary: "Credits claimed for the billing group", tag: "billing_group",

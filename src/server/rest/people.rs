@@ -70,8 +70,14 @@ pub async fn list_members(
     ApiUser(user): ApiUser,
     Path(account_id): Path<String>,
 ) -> ApiResult<Json<MembersResponse>> {
-    let page =
-        members::members_page(state.store.as_ref(), &user, &account_id, state.clock.now()).await?;
+    let page = members::members_page(
+        state.store.as_ref(),
+        &user,
+        &account_id,
+        state.config.mail.configured(),
+        state.clock.now(),
+    )
+    .await?;
     Ok(Json(MembersResponse {
         members: page.members.into_iter().map(MemberWire::of).collect(),
     }))
@@ -135,16 +141,17 @@ pub async fn invite(
     request: axum::http::request::Parts,
     ApiJson(body): ApiJson<InviteRequest>,
 ) -> ApiResult<Json<InvitationResponse>> {
+    let base = links::public_base(&state.config, Some(&request));
     let invited = members::invite(
         state.store.as_ref(),
         &user,
         &account_id,
         &body.email,
         &body.role,
+        state.config.mail.configured().then_some(base.as_str()),
         state.clock.now(),
     )
     .await?;
-    let base = links::public_base(&state.config, Some(&request));
     Ok(Json(InvitationResponse {
         invitation: InvitationWire::of(invited.invitation),
         invite_url: links::invitation_link(&base, &invited.token),

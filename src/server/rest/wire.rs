@@ -97,7 +97,10 @@ pub struct BillingGroupWire {
     /// `active`, or `deleted` (its events and invoices stay readable).
     pub billing_group_state: String,
     pub billing_currency: String,
+    /// Who receive the invoices.
     pub billing_emails: Vec<Email>,
+    /// Who hear about billing problems and budget alerts.
+    pub billing_contact_emails: Vec<Email>,
     pub billing_extra_text: String,
     pub company: String,
     pub address_lines: Vec<String>,
@@ -142,6 +145,7 @@ impl BillingGroupWire {
             .into(),
             billing_currency: group.billing_currency.to_string(),
             billing_emails: Email::list(&group.billing_emails),
+            billing_contact_emails: Email::list(&group.billing_contact_emails),
             billing_extra_text: group.billing_extra_text.clone(),
             company: group.company.clone(),
             address_lines: group.address_lines.clone(),
@@ -377,7 +381,10 @@ pub struct BillingFields {
     pub vat_id: Option<String>,
     pub billing_currency: Option<String>,
     pub billing_extra_text: Option<String>,
+    /// Who receive the invoices.
     pub billing_emails: Option<Vec<Email>>,
+    /// Who hear about billing problems and budget alerts.
+    pub billing_contact_emails: Option<Vec<Email>>,
     pub company: Option<String>,
     pub address_lines: Option<Vec<String>>,
     pub country_code: Option<String>,
@@ -812,4 +819,59 @@ pub struct ServiceTypeResponse {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct VpcsResponse {
     pub vpcs: Vec<serde_json::Value>,
+}
+
+// ------------------------------------------------------- budgets, mail --
+
+/// `PUT /v1/billing-group/{id}/budget`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetRequest {
+    /// The monthly amount in the group's currency, e.g. "3000.00".
+    pub amount: String,
+    /// Percentages, ascending (default 50, 90, 100).
+    #[serde(default)]
+    pub thresholds: Option<Vec<u32>>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct BudgetWire {
+    pub currency: String,
+    pub amount: Decimal,
+    pub thresholds: Vec<u32>,
+    /// The month so far, before credits and VAT (null without a rate).
+    pub actual: Option<Decimal>,
+    /// The month's end at the current run rate.
+    pub forecast: Option<Decimal>,
+    /// Alerts already sent this month, as `actual:90` or `forecast:100`.
+    pub alerts_sent: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct BudgetResponse {
+    /// Null: no budget.
+    #[schemars(required)]
+    pub budget: Option<BudgetWire>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DeliveryWire {
+    pub message_id: String,
+    /// `invoice` or `budget_alert`.
+    pub kind: String,
+    pub invoice_number: Option<String>,
+    pub recipients: Vec<String>,
+    pub subject: String,
+    /// `queued`, `sending`, `sent` or `failed`.
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub create_time: DateTime<Utc>,
+    pub sent_time: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DeliveriesResponse {
+    pub mail_configured: bool,
+    pub deliveries: Vec<DeliveryWire>,
 }

@@ -10,7 +10,8 @@ use super::records::*;
 use super::traits::{BillingInfoChange, GroupChange, Groups, PrimaryChange};
 
 pub(super) const GROUP_COLUMNS: &str = "billing_group_id, account_id, billing_group_name,
-    billing_currency, billing_emails, billing_extra_text, company, address_lines, city, state,
+    billing_currency, billing_emails, billing_contact_emails, billing_extra_text, company,
+    address_lines, city, state,
     zip_code, country_code, vat_id, payment_method, card_brand, card_last4, card_exp_month,
     card_exp_year, card_name, group_state, create_time, update_time";
 
@@ -239,6 +240,7 @@ impl Groups for SqlStore {
         change: BillingInfoChange<'_>,
     ) -> StoreResult<BillingGroupRecord> {
         let emails = JsonText::encode(&update.billing_emails);
+        let contacts = JsonText::encode(&update.billing_contact_emails);
         let lines = JsonText::encode(&update.address_lines);
         let card = update.card.as_ref();
         db_write!(self, |tx| {
@@ -249,7 +251,7 @@ impl Groups for SqlStore {
                     state = $8, zip_code = $9, country_code = $10, vat_id = $11,
                     payment_method = $12, card_brand = $13, card_last4 = $14,
                     card_exp_month = $15, card_exp_year = $16, card_name = $17,
-                    update_time = $18
+                    update_time = $18, billing_contact_emails = $19
                  WHERE billing_group_id = $1 RETURNING {GROUP_COLUMNS}"
             ))
             .bind(billing_group_id)
@@ -270,6 +272,7 @@ impl Groups for SqlStore {
             .bind(card.map(|c| c.exp_year))
             .bind(card.map(|c| c.name.clone()))
             .bind(at)
+            .bind(&contacts)
             .fetch_one(&mut *tx)
             .await?;
             let event = change(&before, &after)?;

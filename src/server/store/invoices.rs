@@ -81,6 +81,9 @@ async fn issue_invoice(
         }
         let event = issuing.issued_event(invoice, &number);
         insert_event((&mut *connection).into(), &event).await?;
+        if let Some(message) = issuing.invoice_mail(invoice, &number) {
+            super::mail::insert_message((&mut *connection).into(), &message, at).await?;
+        }
         Ok(Some(number))
     })
 }

@@ -132,6 +132,7 @@ impl Members for SqlStore {
         &self,
         new: &NewInvitation,
         event: &NewAccountEvent,
+        message: Option<&NewMessage>,
         at: DateTime<Utc>,
     ) -> StoreResult<InvitationRecord> {
         db_write!(self, |tx| {
@@ -163,6 +164,9 @@ impl Members for SqlStore {
             .execute(&mut *tx)
             .await?;
             insert_account_event((&mut *tx).into(), event).await?;
+            if let Some(message) = message {
+                super::mail::insert_message((&mut *tx).into(), message, at).await?;
+            }
             Ok(sqlx::query_as::<_, InvitationRecord>(&format!(
                 "SELECT {INVITATION_COLUMNS} FROM {INVITATION_FROM} WHERE i.invitation_id = $1"
             ))

@@ -17,6 +17,7 @@ mod error;
 mod events;
 mod groups;
 mod invoices;
+mod mail;
 mod members;
 mod people;
 mod pool;

@@ -166,6 +166,7 @@ impl SqlStore {
                 .connect_with(options)
                 .await?;
             migrate(&SQLITE_MIGRATIONS, &pool).await?;
+            rebuild_invoices_state_check(&pool).await?;
             PerBackend::Sqlite(pool)
         } else if database_url.starts_with("postgres:") || database_url.starts_with("postgresql:") {
             let options = database_url.parse::<PgConnectOptions>().map_err(|e| {
@@ -221,6 +222,82 @@ where
         };
         StoreError::Migration(message)
     })
+}
+
+/// The invoice state check as 0001 wrote it, and with `issued` (issue 18).
+const INVOICE_STATES_BEFORE_ISSUED: &str = "'estimate', 'mailed'";
+const INVOICE_STATES_WITH_ISSUED: &str = "'estimate', 'issued', 'mailed'";
+
+/// Gives an SQLite `invoices` table the state `issued`. SQLite cannot alter
+/// a CHECK, so the table is rebuilt from its own stored definition (every
+/// column, in order, with its keys), the documented way: foreign keys off,
+/// which SQLite ignores inside a transaction — hence not a migration file —
+/// because dropping the old table with them on would delete every invoice
+/// line. Runs once; afterwards the stored definition names `issued`.
+async fn rebuild_invoices_state_check(pool: &SqlitePool) -> StoreResult<()> {
+    let mut connection = pool.acquire().await?;
+    let definition: Option<String> = sqlx::query_scalar(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'invoices'",
+    )
+    .fetch_optional(&mut *connection)
+    .await?;
+    let Some(definition) = definition else {
+        return Ok(());
+    };
+    if definition.contains(INVOICE_STATES_WITH_ISSUED) {
+        return Ok(());
+    }
+    if !definition.starts_with("CREATE TABLE invoices (")
+        || !definition.contains(INVOICE_STATES_BEFORE_ISSUED)
+    {
+        return Err(StoreError::Migration(
+            "the invoices table has an unexpected definition; its state check was not rebuilt"
+                .to_string(),
+        ));
+    }
+    let rebuilt = definition
+        .replacen(
+            "CREATE TABLE invoices (",
+            "CREATE TABLE invoices_rebuilt (",
+            1,
+        )
+        .replacen(INVOICE_STATES_BEFORE_ISSUED, INVOICE_STATES_WITH_ISSUED, 1);
+    sqlx::query("PRAGMA foreign_keys = OFF")
+        .execute(&mut *connection)
+        .await?;
+    let result: StoreResult<()> = async {
+        let mut tx = sqlx::Connection::begin_with(&mut *connection, "BEGIN IMMEDIATE").await?;
+        sqlx::query(&rebuilt).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO invoices_rebuilt SELECT * FROM invoices")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DROP TABLE invoices").execute(&mut *tx).await?;
+        sqlx::query("ALTER TABLE invoices_rebuilt RENAME TO invoices")
+            .execute(&mut *tx)
+            .await?;
+        let broken: Vec<sqlx::sqlite::SqliteRow> = sqlx::query("PRAGMA foreign_key_check")
+            .fetch_all(&mut *tx)
+            .await?;
+        if !broken.is_empty() {
+            return Err(StoreError::Migration(format!(
+                "rebuilding invoices would leave {} rows without their parent",
+                broken.len()
+            )));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+    .await;
+    let restored = sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut *connection)
+        .await;
+    if restored.is_err() {
+        // Never hand a connection without foreign keys back to the pool.
+        connection.detach();
+    }
+    result?;
+    restored?;
+    Ok(())
 }
 
 #[async_trait::async_trait]

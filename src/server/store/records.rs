@@ -13,7 +13,8 @@ use super::decimal::DbDecimal;
 use crate::model::invoices::InvoiceParty;
 use crate::model::money::Currency;
 use crate::model::states::{
-    AccountEventType, EventType, GroupState, InvoiceState, LineType, PaymentMethod, ServiceState,
+    AccountEventType, DeliveryState, EventType, GroupState, InvoiceState, LineType, MessageKind,
+    PaymentMethod, ServiceState,
 };
 use crate::model::Role;
 
@@ -246,8 +247,12 @@ pub struct BillingGroupRecord {
     pub billing_group_name: String,
     #[sqlx(try_from = "String")]
     pub billing_currency: Currency,
+    /// Who receive the invoices (Aiven's name).
     #[sqlx(try_from = "String")]
     pub billing_emails: JsonText<Vec<String>>,
+    /// Who hear about billing problems and budget alerts.
+    #[sqlx(try_from = "String")]
+    pub billing_contact_emails: JsonText<Vec<String>>,
     pub billing_extra_text: String,
     pub company: String,
     #[sqlx(try_from = "String")]
@@ -284,6 +289,7 @@ impl BillingGroupRecord {
             billing_group_name: String::new(),
             billing_currency: Currency::USD,
             billing_emails: JsonText::default(),
+            billing_contact_emails: JsonText::default(),
             billing_extra_text: String::new(),
             company: String::new(),
             address_lines: JsonText::default(),
@@ -336,6 +342,7 @@ pub struct StoredCard {
 pub struct BillingInfoUpdate {
     pub billing_currency: Currency,
     pub billing_emails: Vec<String>,
+    pub billing_contact_emails: Vec<String>,
     pub billing_extra_text: String,
     pub company: String,
     pub address_lines: Vec<String>,
@@ -673,6 +680,9 @@ pub struct NewInvoice {
 pub trait InvoiceIssuing: Send + Sync {
     fn invoice_number(&self, billing_group_id: &str, sequence: i64) -> String;
     fn issued_event(&self, invoice: &NewInvoice, invoice_number: &str) -> NewEvent;
+    /// The invoice's email, if it is to be mailed (written to the outbox
+    /// with the invoice).
+    fn invoice_mail(&self, invoice: &NewInvoice, invoice_number: &str) -> Option<NewMessage>;
     fn credit_consumed_event(
         &self,
         invoice: &NewInvoice,
@@ -746,4 +756,69 @@ pub struct AppliedCreditRecord {
     pub line_total_local: DbDecimal,
     #[sqlx(try_from = "String")]
     pub local_currency: Currency,
+}
+
+// ------------------------------------------------------------------ mail --
+
+/// A message for the outbox, written with the change that causes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    pub message_id: String,
+    pub kind: MessageKind,
+    pub account_id: String,
+    pub billing_group_id: Option<String>,
+    /// An invoice message: the PDF of this invoice goes with it.
+    pub invoice_number: Option<String>,
+    pub recipients: Vec<String>,
+    pub subject: String,
+    pub body: String,
+}
+
+/// A message as the outbox holds it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MessageRecord {
+    pub message_id: String,
+    #[sqlx(try_from = "String")]
+    pub kind: MessageKind,
+    pub account_id: String,
+    pub billing_group_id: Option<String>,
+    pub invoice_number: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub recipients: JsonText<Vec<String>>,
+    pub subject: String,
+    /// Erased (None) once an invitation is delivered.
+    pub body: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub state: DeliveryState,
+    pub attempts: i64,
+    pub next_attempt_time: DateTime<Utc>,
+    pub claim_id: Option<String>,
+    pub claimed_until: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub last_response: Option<String>,
+    pub create_time: DateTime<Utc>,
+    pub sent_time: Option<DateTime<Utc>>,
+}
+
+/// What a delivered message changes besides itself, as the rules decided.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivered {
+    /// The mail server's answer.
+    pub response: String,
+    /// An invoice message: the invoice goes from `issued` to `mailed` (only
+    /// from `issued`, never over a later change), with this event.
+    pub invoice_mailed: Option<NewEvent>,
+    /// An invitation: its link's token leaves the outbox.
+    pub erase_body: bool,
+}
+
+/// A group's monthly budget, in its currency.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct BudgetRecord {
+    pub billing_group_id: String,
+    pub amount: DbDecimal,
+    /// Percentages, ascending.
+    #[sqlx(try_from = "String")]
+    pub thresholds: JsonText<Vec<u32>>,
+    pub update_time: DateTime<Utc>,
 }

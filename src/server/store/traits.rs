@@ -17,7 +17,7 @@ use super::error::StoreResult;
 use super::records::*;
 use crate::error::AppResult;
 use crate::model::money::Currency;
-use crate::model::states::InvoiceState;
+use crate::model::states::{BudgetMeasure, InvoiceState};
 use crate::model::Role;
 use crate::server::cache::Caches;
 
@@ -232,6 +232,7 @@ pub trait Members: Send + Sync {
         &self,
         new: &NewInvitation,
         event: &NewAccountEvent,
+        message: Option<&NewMessage>,
         at: DateTime<Utc>,
     ) -> StoreResult<InvitationRecord>;
     /// Invitations neither accepted nor revoked (expired ones included), newest first.
@@ -280,6 +281,93 @@ pub type InvoiceStateChange<'a> =
 /// A claim on the credit and the group as locked → what to write.
 pub type ClaimChange<'a> =
     &'a (dyn Fn(&CreditRecord, &BillingGroupRecord) -> AppResult<CreditClaim> + Send + Sync);
+
+/// The outbox, budgets and job leases.
+#[async_trait]
+pub trait Mail: Send + Sync {
+    /// Claims up to `limit` due messages (queued and due, or claimed by a
+    /// sender whose lease lapsed) for `claim_id` until `lease_until`,
+    /// counting the attempt. Instances never claim the same message.
+    async fn claim_messages(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+        claim_id: &str,
+    ) -> StoreResult<Vec<MessageRecord>>;
+    /// Marks a claimed message delivered, with what that changes
+    /// (`Delivered`), in one transaction; false when the claim was lost.
+    async fn message_delivered(
+        &self,
+        message: &MessageRecord,
+        at: DateTime<Utc>,
+        delivered: &Delivered,
+    ) -> StoreResult<bool>;
+    /// Records a failed attempt: due again at `retry_at`, or failed for
+    /// good (None).
+    async fn message_attempt_failed(
+        &self,
+        message: &MessageRecord,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<bool>;
+    async fn message(&self, message_id: &str) -> StoreResult<Option<MessageRecord>>;
+    /// The group's messages (invoices, budget alerts), newest first.
+    async fn messages_of_group(
+        &self,
+        billing_group_id: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<MessageRecord>>;
+    /// The account's invitation messages, newest first.
+    async fn invitation_messages(
+        &self,
+        account_id: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<MessageRecord>>;
+    /// Queues a failed (or sent) message again, with its event; false when
+    /// it is being sent or its body is gone.
+    async fn requeue_message(
+        &self,
+        message_id: &str,
+        at: DateTime<Utc>,
+        event: &NewEvent,
+    ) -> StoreResult<bool>;
+    /// Takes the job's lease when it is free or lapsed.
+    async fn take_job_lease(
+        &self,
+        job_name: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    async fn budget(&self, billing_group_id: &str) -> StoreResult<Option<BudgetRecord>>;
+    /// The budgets of active groups.
+    async fn budgets(&self) -> StoreResult<Vec<BudgetRecord>>;
+    /// Sets (or, with None, removes) the group's budget, with its event.
+    async fn set_budget(
+        &self,
+        budget: Option<&BudgetRecord>,
+        billing_group_id: &str,
+        event: &NewEvent,
+    ) -> StoreResult<()>;
+    /// The alerts already sent for the group's month: (measure, threshold).
+    async fn budget_alerts_sent(
+        &self,
+        billing_group_id: &str,
+        period_begin: DateTime<Utc>,
+    ) -> StoreResult<Vec<(BudgetMeasure, i64)>>;
+    /// Records a threshold's alert with its message and event, once per
+    /// group, month, measure and threshold (false: already recorded).
+    async fn record_budget_alert(
+        &self,
+        billing_group_id: &str,
+        period_begin: DateTime<Utc>,
+        alert: (BudgetMeasure, i64),
+        at: DateTime<Utc>,
+        message: Option<&NewMessage>,
+        event: &NewEvent,
+    ) -> StoreResult<bool>;
+}
 
 /// Billing groups.
 #[async_trait]
@@ -632,6 +720,7 @@ pub trait Store:
     + Invoices
     + Credits
     + Events
+    + Mail
 {
 }
 
@@ -646,6 +735,7 @@ impl<T> Store for T where
         + Invoices
         + Credits
         + Events
+        + Mail
 {
 }
 

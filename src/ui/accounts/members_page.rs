@@ -125,7 +125,7 @@ fn MembersView(page: MembersPage, actions: MemberActions) -> impl IntoView {
         {is_admin
             .then(|| {
                 view! {
-                    <InviteForm account_id=page.account_id.clone() actions />
+                    <InviteForm account_id=page.account_id.clone() mail_configured=page.mail_configured actions />
                     <PendingInvitations
                         account_id=page.account_id.clone()
                         invitations=page.invitations.clone()
@@ -219,7 +219,7 @@ fn MemberRow(
 }
 
 #[component]
-fn InviteForm(account_id: String, actions: MemberActions) -> impl IntoView {
+fn InviteForm(account_id: String, mail_configured: bool, actions: MemberActions) -> impl IntoView {
     let error = Signal::derive(action_error(actions.invite));
     // The link exists only in this answer: shown once, never again.
     let created = move || actions.invite.value().get().and_then(Result::ok);
@@ -228,6 +228,13 @@ fn InviteForm(account_id: String, actions: MemberActions) -> impl IntoView {
     view! {
         <section class="panel" aria-labelledby="invite-heading">
             <h2 id="invite-heading">"Invite a member"</h2>
+            <p class="muted">
+                {if mail_configured {
+                    "The invitation is emailed, and its link shown to you once."
+                } else {
+                    "Mail is not configured on this server: send the link shown after inviting yourself."
+                }}
+            </p>
             <ActionForm action=actions.invite attr:class="inline-form">
                 <input type="hidden" name="account_id" value=account_id />
                 <label for="invite-email">"Email"</label>
@@ -303,6 +310,7 @@ fn PendingInvitations(
                             <th scope="col">"Role"</th>
                             <th scope="col">"Invited by"</th>
                             <th scope="col">"Expires"</th>
+                            <th scope="col">"Email"</th>
                             <th scope="col"><span class="visually-hidden">"Actions"</span></th>
                         </tr>
                     </thead>
@@ -313,6 +321,13 @@ fn PendingInvitations(
                                 let account_id = account_id.clone();
                                 let label = format!("Revoke the invitation of {}", i.email);
                                 let invitation_id = i.invitation_id.clone();
+                                let mail = match &i.mail {
+                                    None => "Link shown to the inviter".to_string(),
+                                    Some((state, Some(error))) if *state != crate::model::states::DeliveryState::Sent => {
+                                        format!("{} — {error}", state.label())
+                                    }
+                                    Some((state, _)) => state.label().to_string(),
+                                };
                                 let expires = if i.expired {
                                     format!("Expired {}", when(Some(i.expire_time)))
                                 } else {
@@ -324,6 +339,7 @@ fn PendingInvitations(
                                         <td>{i.role.as_str()}</td>
                                         <td>{i.invited_by.clone()}</td>
                                         <td>{expires}</td>
+                                        <td>{mail}</td>
                                         <td>
                                             <ActionForm action=actions.revoke>
                                                 <input type="hidden" name="account_id" value=account_id />

@@ -81,7 +81,7 @@ fn AccountCard(account: AccountWithProjects, refresh: RwSignal<u32>) -> impl Int
                 view! { <p class="muted">"No projects in this account yet."</p> }.into_any()
             } else {
                 view! {
-                    <table>
+                    <div class="table-scroll"><table>
                         <caption class="visually-hidden">
                             {format!("Projects of {}", account.account_name)}
                         </caption>
@@ -119,7 +119,7 @@ fn AccountCard(account: AccountWithProjects, refresh: RwSignal<u32>) -> impl Int
                                 })
                                 .collect_view()}
                         </tbody>
-                    </table>
+                    </table></div>
                 }
                     .into_any()
             }}

@@ -121,9 +121,14 @@ fn BillingInfoForm(page: BillingInfoPage, action: ServerAction<SaveBillingInfo>)
                 </select>
                 <FieldError error field="country_code" />
                 {field("vat_id", "VAT ID", g.vat_id.clone(), 64)}
-                <label for="billing_emails">"Billing emails (one per line)"</label>
-                <textarea id="billing_emails" name="billing_emails" rows="3">{g.billing_emails.join("\n")}</textarea>
+                <label for="billing_emails">"Invoice emails (one per line)"</label>
+                <p class="muted" id="billing_emails_hint">"They receive each month's invoice (PDF attached) when paying by invoice."</p>
+                <textarea id="billing_emails" name="billing_emails" rows="3" aria-describedby="billing_emails_hint">{g.billing_emails.join("\n")}</textarea>
                 <FieldError error field="billing_emails" />
+                <label for="billing_contact_emails">"Billing contact emails (one per line)"</label>
+                <p class="muted" id="billing_contact_emails_hint">"They hear about billing problems and budget alerts (the invoice emails do when this is empty)."</p>
+                <textarea id="billing_contact_emails" name="billing_contact_emails" rows="2" aria-describedby="billing_contact_emails_hint">{g.billing_contact_emails.join("\n")}</textarea>
+                <FieldError error field="billing_contact_emails" />
                 <label for="billing_currency">"Billing currency"</label>
                 <select id="billing_currency" name="billing_currency">
                     {Currency::ALL

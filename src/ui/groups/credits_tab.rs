@@ -129,7 +129,7 @@ fn CreditTable(credits: Vec<Credit>) -> impl IntoView {
             .into_any();
     }
     view! {
-        <table aria-label="Credits">
+        <div class="table-scroll"><table aria-label="Credits">
             <thead>
                 <tr>
                     <th scope="col">"Code"</th>
@@ -174,7 +174,7 @@ fn CreditTable(credits: Vec<Credit>) -> impl IntoView {
                     })
                     .collect_view()}
             </tbody>
-        </table>
+        </table></div>
     }
     .into_any()
 }
@@ -199,7 +199,7 @@ fn BurnDown(page: CreditsPage) -> impl IntoView {
                         <strong>{total}</strong>
                         " of credit will expire unused."
                     </p>
-                    <table aria-label="Burn-down forecast">
+                    <div class="table-scroll"><table aria-label="Burn-down forecast">
                         <thead>
                             <tr>
                                 <th scope="col">"Credit"</th>
@@ -229,7 +229,7 @@ fn BurnDown(page: CreditsPage) -> impl IntoView {
                                 })
                                 .collect_view()}
                         </tbody>
-                    </table>
+                    </table></div>
                 }
                     .into_any()
             }}

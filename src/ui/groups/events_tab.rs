@@ -84,7 +84,7 @@ pub fn EventsTab() -> impl IntoView {
                                     view! { <p class="muted">"No events match."</p> }.into_any()
                                 } else {
                                     view! {
-                                        <table aria-label="Events">
+                                        <div class="table-scroll"><table aria-label="Events">
                                             <thead>
                                                 <tr>
                                                     <th scope="col">"Time (UTC)"</th>
@@ -130,7 +130,7 @@ pub fn EventsTab() -> impl IntoView {
                                                     })
                                                     .collect_view()}
                                             </tbody>
-                                        </table>
+                                        </table></div>
                                     }
                                         .into_any()
                                 }}

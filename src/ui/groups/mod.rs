@@ -5,6 +5,7 @@
 
 pub mod billing_info_tab;
 pub mod credits_tab;
+pub mod deliveries_tab;
 pub mod events_tab;
 pub mod header;
 pub mod invoices_tab;
@@ -23,14 +24,18 @@ use crate::paths::app_url;
 use crate::ui::ErrorPanel;
 
 /// The tabs, in order: (URL segment, label).
-pub const TABS: [(&str, &str); 6] = [
+pub const TABS: [(&str, &str); 7] = [
     ("overview", "Overview"),
     ("projects", "Projects"),
     ("invoices", "Invoices"),
     ("credits", "Credits"),
     ("events", "Events"),
     ("billing-information", "Billing information"),
+    ("deliveries", "Deliveries"),
 ];
+
+/// Tabs only admins see.
+pub const ADMIN_TABS: [&str; 1] = ["deliveries"];
 
 /// Actions whose success changes what the header or a tab shows: the
 /// layout creates them, and every resource that shows their effect is keyed
@@ -99,7 +104,7 @@ pub fn ProjectCosts(projects: Vec<ProjectCost>) -> impl IntoView {
             .into_any();
     }
     view! {
-        <table>
+        <div class="table-scroll"><table>
             <thead>
                 <tr>
                     <th scope="col">"Project"</th>
@@ -121,7 +126,7 @@ pub fn ProjectCosts(projects: Vec<ProjectCost>) -> impl IntoView {
                     })
                     .collect_view()}
             </tbody>
-        </table>
+        </table></div>
     }
     .into_any()
 }

@@ -2,10 +2,13 @@ use leptos::prelude::*;
 
 use super::{group_id, GroupActions, ProjectCosts, TabError};
 use crate::api::groups::get_group_overview;
-use crate::model::billing::GroupOverview;
+use crate::api::mail::SetBudget;
+use crate::model::billing::{BudgetStatus, GroupOverview};
 use crate::model::credits::AppliedCredit;
 use crate::model::invoices::ESTIMATE;
+use crate::model::states::BudgetMeasure;
 use crate::paths::app_url;
+use crate::ui::forms::{action_error, ActionForm, FieldError};
 use crate::ui::invoices::{CostChartView, InvoiceTable};
 
 /// Overview: the group's projects with this month's costs so far, the cost
@@ -14,16 +17,17 @@ use crate::ui::invoices::{CostChartView, InvoiceTable};
 pub fn OverviewTab() -> impl IntoView {
     let id = group_id();
     let actions = GroupActions::of_layout();
+    let set_budget = ServerAction::<SetBudget>::new();
     let overview = Resource::new(
-        move || (id(), actions.versions()),
-        |(id, _)| get_group_overview(id),
+        move || (id(), actions.versions(), set_budget.version().get()),
+        |(id, ..)| get_group_overview(id),
     );
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading the overview…"</p> }>
             {move || {
                 Suspend::new(async move {
                     match overview.await {
-                        Ok(overview) => view! { <Overview overview /> }.into_any(),
+                        Ok(overview) => view! { <Overview overview set_budget /> }.into_any(),
                         Err(error) => view! { <TabError error /> }.into_any(),
                     }
                 })
@@ -33,10 +37,16 @@ pub fn OverviewTab() -> impl IntoView {
 }
 
 #[component]
-fn Overview(overview: GroupOverview) -> impl IntoView {
+fn Overview(overview: GroupOverview, set_budget: ServerAction<SetBudget>) -> impl IntoView {
     let id = overview.billing_group_id.clone();
     let invoices_href = app_url(format!("/billing-group/{id}/invoices"));
     view! {
+        <BudgetPanel
+            billing_group_id=id.clone()
+            budget=overview.budget.clone()
+            can_set=overview.can_set_budget
+            set_budget
+        />
         <section class="panel" aria-labelledby="overview-projects">
             <h2 id="overview-projects">"Projects"</h2>
             <ProjectCosts projects=overview.projects.clone() />
@@ -74,7 +84,7 @@ fn AppliedCredits(billing_group_id: String, credits: Vec<AppliedCredit>) -> impl
         .into_any();
     }
     view! {
-        <table aria-label="Applied credits">
+        <div class="table-scroll"><table aria-label="Applied credits">
             <thead>
                 <tr>
                     <th scope="col">"Invoice"</th>
@@ -111,10 +121,143 @@ fn AppliedCredits(billing_group_id: String, credits: Vec<AppliedCredit>) -> impl
                     })
                     .collect_view()}
             </tbody>
-        </table>
+        </table></div>
         <p>
             <a href=credits_href>"All credits"</a>
         </p>
     }
     .into_any()
+}
+
+/// Percent of `part` in `whole`, rounded down (0 when `whole` is zero).
+fn percent(part: rust_decimal::Decimal, whole: rust_decimal::Decimal) -> i64 {
+    use rust_decimal::prelude::ToPrimitive;
+    if whole.is_zero() {
+        return 0;
+    }
+    (part * rust_decimal::Decimal::from(100) / whole)
+        .floor()
+        .to_i64()
+        .unwrap_or(0)
+}
+
+/// The month's cost against the budget: a bar with the forecast marked and
+/// the thresholds as ticks (SVG: no inline styles under the page's CSP),
+/// the figures in words, and the form to set it.
+#[component]
+fn BudgetPanel(
+    billing_group_id: String,
+    budget: Option<BudgetStatus>,
+    can_set: bool,
+    set_budget: ServerAction<SetBudget>,
+) -> impl IntoView {
+    let error = Signal::derive(action_error(set_budget));
+    let summary = budget.as_ref().map(|b| {
+        let amount = b.amount.amount;
+        match (&b.actual, &b.forecast) {
+            (Some(actual), Some(forecast)) => {
+                let scale = amount.max(actual.amount).max(forecast.amount);
+                let x = |value: rust_decimal::Decimal| percent(value, scale) * 10;
+                let label = format!(
+                    "{actual} of {} this month ({} %); forecast to month end {forecast} ({} %)",
+                    b.amount,
+                    percent(actual.amount, amount),
+                    percent(forecast.amount, amount)
+                );
+                let ticks = b
+                    .thresholds
+                    .iter()
+                    .map(|t| {
+                        let at = x(amount * rust_decimal::Decimal::from(*t) / rust_decimal::Decimal::from(100));
+                        view! { <line class="budget-tick" x1=at x2=at y1="0" y2="28" /> }
+                    })
+                    .collect_view();
+                let alerted = b
+                    .alerted
+                    .iter()
+                    .map(|(measure, t)| match measure {
+                        BudgetMeasure::Actual => format!("{t} % reached"),
+                        BudgetMeasure::Forecast => format!("{t} % forecast"),
+                    })
+                    .collect::<Vec<_>>();
+                view! {
+                    <svg
+                        class="budget-bar"
+                        viewBox="0 0 1000 28"
+                        preserveAspectRatio="none"
+                        role="img"
+                        aria-label=format!("Budget: {label}")
+                    >
+                        <rect class="budget-track" x="0" y="4" width="1000" height="20" />
+                        <rect class="budget-forecast" x="0" y="4" width=x(forecast.amount) height="20" />
+                        <rect class="budget-actual" x="0" y="4" width=x(actual.amount) height="20" />
+                        <line class="budget-limit" x1=x(amount) x2=x(amount) y1="0" y2="28" />
+                        {ticks}
+                    </svg>
+                    <p class="budget-figures">{label}"."</p>
+                    <ul class="legend">
+                        <li><span class="swatch swatch-actual"></span>"This month so far"</li>
+                        <li><span class="swatch swatch-forecast"></span>"Forecast to month end"</li>
+                        <li><span class="swatch swatch-limit"></span>"Budget"</li>
+                    </ul>
+                    {(!alerted.is_empty())
+                        .then(|| view! { <p class="muted">{format!("Alerts this month: {}.", alerted.join(", "))}</p> })}
+                }
+                    .into_any()
+            }
+            _ => view! {
+                <p class="notice">"The budget cannot be compared yet: the group's currency has no exchange rate."</p>
+            }
+            .into_any(),
+        }
+    });
+    let amount_value = budget
+        .as_ref()
+        .map(|b| b.amount.plain())
+        .unwrap_or_default();
+    let thresholds_value = budget
+        .as_ref()
+        .map(|b| {
+            b.thresholds
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_else(|| "50, 90, 100".into());
+    view! {
+        <section class="panel" aria-labelledby="overview-budget">
+            <h2 id="overview-budget">"Budget"</h2>
+            {match summary {
+                Some(view) => view.into_any(),
+                None => view! { <p class="muted">"No monthly budget is set for this billing group."</p> }.into_any(),
+            }}
+            {can_set
+                .then(|| {
+                    view! {
+                        <details class="budget-edit" open=budget.is_none()>
+                            <summary>{if budget.is_some() { "Change budget" } else { "Set a budget" }}</summary>
+                            <ActionForm action=set_budget attr:class="inline-form">
+                                <input type="hidden" name="billing_group_id" value=billing_group_id />
+                                <label for="budget-amount">"Monthly budget"</label>
+                                <input id="budget-amount" name="amount" inputmode="decimal" value=amount_value />
+                                <label for="budget-thresholds">"Alert at (%)"</label>
+                                <input id="budget-thresholds" name="thresholds" value=thresholds_value />
+                                <button type="submit" disabled=move || set_budget.pending().get()>"Save budget"</button>
+                            </ActionForm>
+                            <p class="muted">
+                                "Alerts go to the billing contact emails once per threshold and month, on the cost so far and on the forecast. Save an empty amount to remove the budget."
+                            </p>
+                        </details>
+                        <FieldError error field="amount" />
+                        <FieldError error field="thresholds" />
+                        <FieldError error />
+                        {move || {
+                            matches!(set_budget.value().get(), Some(Ok(())))
+                                .then(|| view! { <p role="status">"Budget saved."</p> })
+                        }}
+                    }
+                })}
+        </section>
+    }
 }

@@ -56,10 +56,11 @@ pub fn BillingGroupLayout() -> impl IntoView {
                                     .map(|(_, label)| *label)
                                     .unwrap_or("Overview");
                                 let title = format!("{} · {label}", header.group.billing_group_name);
+                                let is_admin = header.role.allows(crate::model::Role::Admin);
                                 view! {
                                     <Title text=title />
                                     <GroupHeaderView header rename=actions.rename />
-                                    <TabsNav billing_group_id=id />
+                                    <TabsNav billing_group_id=id is_admin />
                                 }
                                     .into_any()
                             }
@@ -77,7 +78,7 @@ pub fn BillingGroupLayout() -> impl IntoView {
 
 /// The tabs as links, the current one marked.
 #[component]
-fn TabsNav(billing_group_id: String) -> impl IntoView {
+fn TabsNav(billing_group_id: String, is_admin: bool) -> impl IntoView {
     let location = use_location();
     let id = billing_group_id.clone();
     let current = move || active_tab(&location.pathname.get(), &id);
@@ -85,6 +86,7 @@ fn TabsNav(billing_group_id: String) -> impl IntoView {
         <nav class="tabs" aria-label="Billing group">
             {TABS
                 .iter()
+                .filter(|(key, _)| is_admin || !super::ADMIN_TABS.contains(key))
                 .map(|(key, label)| {
                     let href = if *key == "overview" {
                         app_url(format!("/billing-group/{billing_group_id}"))

@@ -146,7 +146,7 @@ fn ProjectsView(page: GroupProjects, actions: GroupActions) -> impl IntoView {
                         <FieldError error=move_error />
                         <h3>"Move preview"</h3>
                         <p class="move-summary" aria-live="polite">{preview.clone()}</p>
-                        <table class="move-preview" aria-label="Move preview">
+                        <div class="table-scroll"><table class="move-preview" aria-label="Move preview">
                             <thead>
                                 <tr>
                                     <th scope="col">"Project"</th>
@@ -174,7 +174,7 @@ fn ProjectsView(page: GroupProjects, actions: GroupActions) -> impl IntoView {
                                     })
                                     .collect_view()}
                             </tbody>
-                        </table>
+                        </table></div>
                         <p class="muted">
                             "Hours already started stay with this group; from the move on, new hours are charged to the new group (rule 6)."
                         </p>

@@ -186,7 +186,7 @@ pub fn CostChartView(chart: CostChart) -> AnyView {
     }
     .into_any();
     let day_table = view! {
-        <table class="visually-hidden" aria-label="Cost by day and project (USD)">
+        <div class="visually-hidden"><table aria-label="Cost by day and project (USD)">
             <thead>
                 <tr>
                     <th scope="col">"Day"</th>
@@ -207,11 +207,11 @@ pub fn CostChartView(chart: CostChart) -> AnyView {
                     })
                     .collect_view()}
             </tbody>
-        </table>
+        </table></div>
     }
     .into_any();
     let month_table = view! {
-        <table class="visually-hidden" aria-label="Cost by month (USD)">
+        <div class="visually-hidden"><table aria-label="Cost by month (USD)">
             <tbody>
                 {month_rows
                     .into_iter()
@@ -225,7 +225,7 @@ pub fn CostChartView(chart: CostChart) -> AnyView {
                     })
                     .collect_view()}
             </tbody>
-        </table>
+        </table></div>
     }
     .into_any();
     view! {

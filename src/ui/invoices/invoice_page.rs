@@ -118,7 +118,7 @@ fn InvoiceView(detail: InvoiceDetail, set_state: ServerAction<SetInvoiceState>) 
             <Party heading="From" party=detail.seller.clone() />
             <Party heading="Bill to" party=detail.customer.clone() />
         </div>
-        <table aria-label="Invoice lines" class="invoice-lines">
+        <div class="table-scroll"><table aria-label="Invoice lines" class="invoice-lines">
             <thead>
                 <tr>
                     <th scope="col">"Service"</th>
@@ -171,7 +171,7 @@ fn InvoiceView(detail: InvoiceDetail, set_state: ServerAction<SetInvoiceState>) 
                     }
                 })
                 .collect_view()}
-        </table>
+        </table></div>
         <dl class="totals" aria-label="Totals">
             <dt>"Total excl. VAT"</dt>
             <dd>{s.total_vat_zero.to_string()}</dd>

@@ -36,7 +36,7 @@ pub fn InvoiceTable(
         None => view! { <th scope="col">{plain}</th> }.into_any(),
     };
     view! {
-        <table aria-label="Invoices">
+        <div class="table-scroll"><table aria-label="Invoices">
             <thead>
                 <tr>
                     {header(0, "Invoice")}
@@ -81,7 +81,7 @@ pub fn InvoiceTable(
                     })
                     .collect_view()}
             </tbody>
-        </table>
+        </table></div>
     }
     .into_any()
 }

@@ -1,0 +1,48 @@
+import { test, expect, Page } from '@playwright/test';
+import { signIn, waitForHydration } from './helpers';
+
+// Issue 18: a budget set on the Overview shows as a bar against the month
+// so far, with the forecast. With JavaScript and without it.
+
+async function openResearchOverview(page: Page) {
+  await page.goto('projects');
+  await page.getByRole('link', { name: 'Acme Analytics', exact: true }).click();
+  await page.getByRole('link', { name: 'Research & Development' }).click();
+  await expect(page.getByRole('heading', { name: 'Budget' })).toBeVisible();
+}
+
+for (const hydrated of [true, false]) {
+  test.describe(`budgets, JavaScript ${hydrated ? 'on' : 'off'}`, () => {
+    test.use({ javaScriptEnabled: hydrated });
+
+    test('a budget is set and its bar shows the month against it', async ({ page }) => {
+      const amount = hydrated ? '5000' : '4000';
+      await signIn(page, { hydrated });
+      await openResearchOverview(page);
+      if (hydrated) await waitForHydration(page);
+      const edit = page.locator('details.budget-edit');
+      const openEditor = async () => {
+        if (!(await edit.evaluate((e) => (e as HTMLDetailsElement).open))) {
+          await edit.locator('summary').click();
+        }
+      };
+      await openEditor();
+      // Bad input first: a field message, nothing saved.
+      await page.getByLabel('Monthly budget').fill('-10');
+      await page.getByRole('button', { name: 'Save budget' }).click();
+      await expect(page.getByRole('alert').filter({ hasText: 'more than zero' })).toBeVisible();
+      await openEditor();
+      await page.getByLabel('Monthly budget').fill(amount);
+      await page.getByLabel('Alert at (%)').fill('50, 90, 100');
+      await page.getByRole('button', { name: 'Save budget' }).click();
+      const bar = page.getByRole('img', { name: /^Budget: / });
+      await expect(bar).toBeVisible();
+      await expect(bar).toHaveAccessibleName(new RegExp(`of ${amount}\\.00 USD this month`));
+      await expect(page.locator('.budget-figures')).toContainText('forecast to month end');
+      // The bar is drawn: the month so far is a part of it.
+      const width = Number(await bar.locator('.budget-actual').getAttribute('width'));
+      expect(width).toBeGreaterThan(0);
+      expect(width).toBeLessThanOrEqual(1000);
+    });
+  });
+}

@@ -1,0 +1,322 @@
+//! Budgets (issue 18): a monthly amount per billing group, in its
+//! currency, with thresholds (50 %, 90 %, 100 % unless set), measured on
+//! the month so far — the header's figure, before credits and VAT — and on
+//! the forecast to the month's end at the current run rate. Each threshold
+//! alerts once per month and measure: an event, and an email to the
+//! billing contacts (the invoice emails when there are none). Evaluated by
+//! a job every [`EVALUATE_EVERY`], one instance at a time.
+
+use chrono::{DateTime, Duration, Utc};
+use rust_decimal::Decimal;
+
+use super::access::authorized_group;
+use super::calendar::month_of;
+use super::month_to_date::{MonthToDate, WithCredits};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::model::billing::BudgetStatus;
+use crate::model::money::Money;
+use crate::model::states::{BudgetMeasure, EventType, MessageKind};
+use crate::model::{CurrentUser, Role};
+use crate::server::store::{
+    BillingGroupRecord, BudgetRecord, DbDecimal, JsonText, NewEvent, NewMessage, Store,
+};
+
+pub const DEFAULT_THRESHOLDS: [u32; 3] = [50, 90, 100];
+
+/// How often budgets are evaluated (the job's lease).
+pub const EVALUATE_EVERY: Duration = Duration::minutes(15);
+
+/// Parses "50, 90, 100" (or empty: the defaults).
+fn parse_thresholds(text: &str) -> Result<Vec<u32>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(DEFAULT_THRESHOLDS.to_vec());
+    }
+    let mut values = Vec::new();
+    for part in text.split([',', ' ', ';']).filter(|p| !p.trim().is_empty()) {
+        let part = part.trim().trim_end_matches('%');
+        let value: u32 = part
+            .parse()
+            .map_err(|_| format!("'{part}' is not a percentage (a whole number like 90)."))?;
+        if !(1..=1000).contains(&value) {
+            return Err(format!("{value} % is out of range: use 1 to 1000."));
+        }
+        if values.last().is_some_and(|last| *last >= value) {
+            return Err(
+                "Give the thresholds in ascending order, each once (like 50, 90, 100).".into(),
+            );
+        }
+        values.push(value);
+    }
+    if values.len() > 10 {
+        return Err("Use at most 10 thresholds.".into());
+    }
+    Ok(values)
+}
+
+/// Sets the group's budget (billing managers and admins). An empty amount
+/// removes it.
+pub async fn set_budget(
+    store: &dyn Store,
+    user: &CurrentUser,
+    billing_group_id: &str,
+    amount: &str,
+    thresholds: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<BudgetRecord>> {
+    let (group, _) = authorized_group(store, user, billing_group_id, Role::Billing).await?;
+    let currency = group.billing_currency;
+    let event = |desc: String, after: serde_json::Value| NewEvent {
+        billing_group_id: group.billing_group_id.clone(),
+        account_id: group.account_id.clone(),
+        actor: user.email.clone(),
+        event_type: EventType::BudgetChanged,
+        event_desc: desc,
+        project_name: None,
+        details: Some(serde_json::json!({"after": after})),
+        create_time: now,
+    };
+    if amount.trim().is_empty() && thresholds.trim().is_empty() {
+        store
+            .set_budget(
+                None,
+                &group.billing_group_id,
+                &event("Budget removed".into(), serde_json::Value::Null),
+            )
+            .await?;
+        return Ok(None);
+    }
+    let mut errors = Vec::new();
+    let amount = match amount.trim().replace(',', "").parse::<Decimal>() {
+        Ok(value) if value > Decimal::ZERO && value.scale() <= currency.minor_units() => {
+            Some(value)
+        }
+        Ok(value) if value <= Decimal::ZERO => {
+            errors.push(FieldError::new("amount", "A budget is more than zero."));
+            None
+        }
+        Ok(_) => {
+            errors.push(FieldError::new(
+                "amount",
+                format!(
+                    "{} amounts have at most {} decimals.",
+                    currency.code(),
+                    currency.minor_units()
+                ),
+            ));
+            None
+        }
+        Err(_) => {
+            errors.push(FieldError::new(
+                "amount",
+                format!(
+                    "'{}' is not an amount in {}.",
+                    amount.trim(),
+                    currency.code()
+                ),
+            ));
+            None
+        }
+    };
+    let thresholds = parse_thresholds(thresholds)
+        .map_err(|m| errors.push(FieldError::new("thresholds", m)))
+        .ok();
+    let (Some(amount), Some(thresholds)) = (amount, thresholds) else {
+        return Err(AppError::Invalid { errors });
+    };
+    let budget = BudgetRecord {
+        billing_group_id: group.billing_group_id.clone(),
+        amount: DbDecimal(amount),
+        thresholds: JsonText(thresholds.clone()),
+        update_time: now,
+    };
+    let money = Money::of(amount, currency);
+    store
+        .set_budget(
+            Some(&budget),
+            &group.billing_group_id,
+            &event(
+                format!(
+                    "Monthly budget set to {money}, alerts at {} %",
+                    thresholds.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+                ),
+                serde_json::json!({"amount": money.plain(), "currency": currency.code(), "thresholds": thresholds}),
+            ),
+        )
+        .await?;
+    Ok(Some(budget))
+}
+
+/// Where the month stands against the group's budget (None: no budget).
+pub async fn status(
+    store: &dyn Store,
+    group: &BillingGroupRecord,
+    month: Option<&MonthToDate>,
+    now: DateTime<Utc>,
+) -> AppResult<Option<BudgetStatus>> {
+    let Some(budget) = store.budget(&group.billing_group_id).await? else {
+        return Ok(None);
+    };
+    let loaded;
+    let month = match month {
+        Some(month) => month,
+        None => {
+            loaded = MonthToDate::load(store, group.clone(), now, WithCredits::No).await?;
+            &loaded
+        }
+    };
+    let currency = group.billing_currency;
+    let (actual, forecast) = match month.accumulated().local {
+        Some(actual) => {
+            let rate = month.rate.unwrap_or(Decimal::ONE);
+            let hours_left = Decimal::from((month.month.1 - now).num_hours().max(0));
+            let run_rate: Decimal = month.run_rates().values().copied().sum();
+            let forecast = currency.round(actual.amount + run_rate * rate * hours_left);
+            (Some(actual), Some(Money::of(forecast, currency)))
+        }
+        None => (None, None),
+    };
+    let alerted = store
+        .budget_alerts_sent(&group.billing_group_id, month_of(now).0)
+        .await?
+        .into_iter()
+        .map(|(measure, percent)| (measure, percent as u32))
+        .collect();
+    Ok(Some(BudgetStatus {
+        amount: Money::of(budget.amount.0, currency),
+        thresholds: budget.thresholds.0,
+        actual,
+        forecast,
+        alerted,
+    }))
+}
+
+/// The budget shown to a member of the group's account.
+pub async fn budget_of_group(
+    store: &dyn Store,
+    user: &CurrentUser,
+    billing_group_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<Option<BudgetStatus>> {
+    let (group, _) = authorized_group(store, user, billing_group_id, Role::Viewer).await?;
+    status(store, &group, None, now).await
+}
+
+fn alert_text(
+    group: &BillingGroupRecord,
+    status: &BudgetStatus,
+    (measure, percent): (BudgetMeasure, u32),
+    now: DateTime<Utc>,
+) -> (String, String) {
+    let month = now.format("%B %Y");
+    let figure = match measure {
+        BudgetMeasure::Actual => status.actual.as_ref(),
+        BudgetMeasure::Forecast => status.forecast.as_ref(),
+    }
+    .map(|m| m.to_string())
+    .unwrap_or_default();
+    match measure {
+        BudgetMeasure::Actual => (
+            format!("Budget alert: {} reached {percent} % of its budget", group.billing_group_name),
+            format!(
+                "The billing group {} has cost {figure} so far this month ({month}), {percent} % or more of its monthly budget of {} (before credits and VAT).\n",
+                group.billing_group_name, status.amount
+            ),
+        ),
+        BudgetMeasure::Forecast => (
+            format!("Budget alert: {} is forecast to reach {percent} % of its budget", group.billing_group_name),
+            format!(
+                "At the services' current run rate, the billing group {} will cost {figure} by the end of the month, {percent} % or more of its monthly budget of {} (before credits and VAT).\n",
+                group.billing_group_name, status.amount
+            ),
+        ),
+    }
+}
+
+/// Evaluates every budget: each threshold newly crossed this month, on the
+/// actual cost or the forecast, is recorded once with its event and email.
+/// Returns how many alerts were recorded.
+pub async fn evaluate(store: &dyn Store, now: DateTime<Utc>) -> AppResult<usize> {
+    let period = month_of(now).0;
+    let mut recorded = 0;
+    for budget in store.budgets().await? {
+        let Some(group) = store.billing_group(&budget.billing_group_id).await? else {
+            continue;
+        };
+        let Some(status) = status(store, &group, None, now).await? else {
+            continue;
+        };
+        for (measure, figure) in [
+            (BudgetMeasure::Actual, &status.actual),
+            (BudgetMeasure::Forecast, &status.forecast),
+        ] {
+            let Some(figure) = figure else { continue };
+            for percent in status.thresholds.iter().copied() {
+                let line = status.amount.amount * Decimal::from(percent) / Decimal::from(100);
+                if figure.amount < line || status.alerted.contains(&(measure, percent)) {
+                    continue;
+                }
+                let (subject, body) = alert_text(&group, &status, (measure, percent), now);
+                let recipients = if group.billing_contact_emails.0.is_empty() {
+                    group.billing_emails.0.clone()
+                } else {
+                    group.billing_contact_emails.0.clone()
+                };
+                let message = (!recipients.is_empty()).then(|| NewMessage {
+                    message_id: uuid::Uuid::new_v4().to_string(),
+                    kind: MessageKind::BudgetAlert,
+                    account_id: group.account_id.clone(),
+                    billing_group_id: Some(group.billing_group_id.clone()),
+                    invoice_number: None,
+                    recipients,
+                    subject: subject.clone(),
+                    body,
+                });
+                let event = NewEvent {
+                    billing_group_id: group.billing_group_id.clone(),
+                    account_id: group.account_id.clone(),
+                    actor: "budget".into(),
+                    event_type: EventType::BudgetThresholdReached,
+                    event_desc: subject,
+                    project_name: None,
+                    details: Some(serde_json::json!({"after": {
+                        "measure": measure.as_str(), "threshold": percent,
+                        "figure": figure.plain(), "budget": status.amount.plain(),
+                    }})),
+                    create_time: now,
+                };
+                if store
+                    .record_budget_alert(
+                        &group.billing_group_id,
+                        period,
+                        (measure, i64::from(percent)),
+                        now,
+                        message.as_ref(),
+                        &event,
+                    )
+                    .await?
+                {
+                    recorded += 1;
+                }
+            }
+        }
+    }
+    Ok(recorded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_are_ascending_percentages() {
+        assert_eq!(parse_thresholds("").unwrap(), vec![50, 90, 100]);
+        assert_eq!(parse_thresholds("25%, 75, 120").unwrap(), vec![25, 75, 120]);
+        assert!(parse_thresholds("90, 50")
+            .unwrap_err()
+            .contains("ascending"));
+        assert!(parse_thresholds("50, 50").is_err());
+        assert!(parse_thresholds("0").unwrap_err().contains("range"));
+        assert!(parse_thresholds("lots").is_err());
+    }
+}

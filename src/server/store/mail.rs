@@ -1,0 +1,369 @@
+//! The outbox, budgets and job leases (issue 18). A message is written
+//! with the change that causes it ([`insert_message`], same transaction);
+//! senders claim due messages — on PostgreSQL with `FOR UPDATE SKIP
+//! LOCKED`, so instances never claim the same one — for a lease, and mark
+//! each delivered, due again, or failed. A sender that dies leaves its
+//! claim to lapse: the message is sent again, never lost.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::error::StoreResult;
+use super::events::insert_event;
+use super::pool::{db_run, db_write, PerBackend, SqlStore, Tx};
+use super::records::*;
+use super::traits::Mail;
+use crate::model::states::BudgetMeasure;
+
+/// An outbox row; `$N` in order, so SQLite's own API binds them by
+/// position on the month close's bulk path too.
+pub(super) const INSERT_MESSAGE: &str = "INSERT INTO outbox (message_id, kind, account_id,
+         billing_group_id, invoice_number, recipients, subject, body, state, attempts,
+         next_attempt_time, create_time)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', 0, $9, $9)";
+
+const MESSAGE_COLUMNS: &str = "message_id, kind, account_id, billing_group_id, invoice_number,
+    recipients, subject, body, state, attempts, next_attempt_time, claim_id, claimed_until,
+    last_error, last_response, create_time, sent_time";
+
+/// Writes a message inside the caller's transaction, due at once.
+pub(super) async fn insert_message(
+    tx: Tx<'_>,
+    message: &NewMessage,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    db_run!(tx, |connection| {
+        sqlx::query(INSERT_MESSAGE)
+            .bind(&message.message_id)
+            .bind(message.kind.as_str())
+            .bind(&message.account_id)
+            .bind(&message.billing_group_id)
+            .bind(&message.invoice_number)
+            .bind(JsonText::encode(&message.recipients))
+            .bind(&message.subject)
+            .bind(&message.body)
+            .bind(at)
+            .execute(connection)
+            .await?;
+    });
+    Ok(())
+}
+
+#[async_trait]
+impl Mail for SqlStore {
+    async fn claim_messages(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+        claim_id: &str,
+    ) -> StoreResult<Vec<MessageRecord>> {
+        // Due: queued and its time has come, or claimed by a sender whose
+        // lease lapsed (it died or hung mid-send).
+        let skip_locked = match self.pool.as_ref() {
+            PerBackend::Sqlite(_) => "",
+            PerBackend::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+        };
+        db_write!(self, |tx| {
+            Ok(sqlx::query_as::<_, MessageRecord>(&format!(
+                "UPDATE outbox SET state = 'sending', claim_id = $3, claimed_until = $2,
+                        attempts = attempts + 1
+                 WHERE message_id IN (
+                     SELECT message_id FROM outbox
+                     WHERE (state = 'queued' AND next_attempt_time <= $1)
+                        OR (state = 'sending' AND claimed_until < $1)
+                     ORDER BY next_attempt_time, message_id
+                     LIMIT $4{skip_locked})
+                 RETURNING {MESSAGE_COLUMNS}"
+            ))
+            .bind(now)
+            .bind(lease_until)
+            .bind(claim_id)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?)
+        })
+    }
+
+    async fn message_delivered(
+        &self,
+        message: &MessageRecord,
+        at: DateTime<Utc>,
+        delivered: &Delivered,
+    ) -> StoreResult<bool> {
+        db_write!(self, |tx| {
+            let done = sqlx::query(
+                "UPDATE outbox SET state = 'sent', sent_time = $3, last_response = $4,
+                        last_error = NULL, claimed_until = NULL,
+                        body = CASE WHEN $5 THEN NULL ELSE body END
+                 WHERE message_id = $1 AND claim_id = $2 AND state = 'sending'",
+            )
+            .bind(&message.message_id)
+            .bind(&message.claim_id)
+            .bind(at)
+            .bind(&delivered.response)
+            .bind(delivered.erase_body)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if done == 0 {
+                return Ok(false);
+            }
+            if let (Some(number), Some(event)) =
+                (&message.invoice_number, &delivered.invoice_mailed)
+            {
+                // Only from `issued`: an admin's later change (paid,
+                // waived…) stays.
+                let mailed = sqlx::query(
+                    "UPDATE invoices SET state = 'mailed'
+                     WHERE invoice_number = $1 AND state = 'issued'",
+                )
+                .bind(number)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if mailed > 0 {
+                    insert_event((&mut *tx).into(), event).await?;
+                }
+            }
+            Ok(true)
+        })
+    }
+
+    async fn message_attempt_failed(
+        &self,
+        message: &MessageRecord,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<bool> {
+        db_write!(self, |tx| {
+            Ok(sqlx::query(
+                "UPDATE outbox SET state = CASE WHEN $4 IS NULL THEN 'failed' ELSE 'queued' END,
+                        next_attempt_time = COALESCE($4, next_attempt_time),
+                        last_error = $3, claimed_until = NULL
+                 WHERE message_id = $1 AND claim_id = $2 AND state = 'sending'",
+            )
+            .bind(&message.message_id)
+            .bind(&message.claim_id)
+            .bind(error)
+            .bind(retry_at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                > 0)
+        })
+    }
+
+    async fn message(&self, message_id: &str) -> StoreResult<Option<MessageRecord>> {
+        db_run!(self.pool.as_ref(), |pool| {
+            Ok(sqlx::query_as::<_, MessageRecord>(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM outbox WHERE message_id = $1"
+            ))
+            .bind(message_id)
+            .fetch_optional(pool)
+            .await?)
+        })
+    }
+
+    async fn messages_of_group(
+        &self,
+        billing_group_id: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<MessageRecord>> {
+        db_run!(self.pool.as_ref(), |pool| {
+            Ok(sqlx::query_as::<_, MessageRecord>(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM outbox WHERE billing_group_id = $1
+                 ORDER BY create_time DESC, message_id LIMIT $2"
+            ))
+            .bind(billing_group_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
+    async fn invitation_messages(
+        &self,
+        account_id: &str,
+        limit: i64,
+    ) -> StoreResult<Vec<MessageRecord>> {
+        db_run!(self.pool.as_ref(), |pool| {
+            Ok(sqlx::query_as::<_, MessageRecord>(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM outbox
+                 WHERE account_id = $1 AND kind = 'invitation'
+                 ORDER BY create_time DESC, message_id LIMIT $2"
+            ))
+            .bind(account_id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
+    async fn requeue_message(
+        &self,
+        message_id: &str,
+        at: DateTime<Utc>,
+        event: &NewEvent,
+    ) -> StoreResult<bool> {
+        db_write!(self, |tx| {
+            // Not while a sender holds it, and not once its body is gone.
+            let requeued = sqlx::query(
+                "UPDATE outbox SET state = 'queued', next_attempt_time = $2, attempts = 0,
+                        last_error = NULL, claim_id = NULL, claimed_until = NULL
+                 WHERE message_id = $1 AND state IN ('failed', 'sent') AND body IS NOT NULL",
+            )
+            .bind(message_id)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if requeued > 0 {
+                insert_event((&mut *tx).into(), event).await?;
+            }
+            Ok(requeued > 0)
+        })
+    }
+
+    async fn take_job_lease(
+        &self,
+        job_name: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        db_write!(self, |tx| {
+            let taken = sqlx::query(
+                "INSERT INTO job_leases (job_name, holder, expires_at) VALUES ($1, $2, $4)
+                 ON CONFLICT (job_name) DO UPDATE SET holder = excluded.holder,
+                                                     expires_at = excluded.expires_at
+                 WHERE job_leases.expires_at <= $3",
+            )
+            .bind(job_name)
+            .bind(holder)
+            .bind(now)
+            .bind(until)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            Ok(taken > 0)
+        })
+    }
+
+    async fn budget(&self, billing_group_id: &str) -> StoreResult<Option<BudgetRecord>> {
+        db_run!(self.pool.as_ref(), |pool| {
+            Ok(sqlx::query_as::<_, BudgetRecord>(
+                "SELECT billing_group_id, amount, thresholds, update_time FROM budgets
+                 WHERE billing_group_id = $1",
+            )
+            .bind(billing_group_id)
+            .fetch_optional(pool)
+            .await?)
+        })
+    }
+
+    async fn budgets(&self) -> StoreResult<Vec<BudgetRecord>> {
+        db_run!(self.pool.as_ref(), |pool| {
+            Ok(sqlx::query_as::<_, BudgetRecord>(
+                "SELECT b.billing_group_id, b.amount, b.thresholds, b.update_time FROM budgets b
+                 JOIN billing_groups g ON g.billing_group_id = b.billing_group_id
+                 WHERE g.group_state = 'active' ORDER BY b.billing_group_id",
+            )
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
+    async fn set_budget(
+        &self,
+        budget: Option<&BudgetRecord>,
+        billing_group_id: &str,
+        event: &NewEvent,
+    ) -> StoreResult<()> {
+        db_write!(self, |tx| {
+            match budget {
+                Some(budget) => {
+                    sqlx::query(
+                        "INSERT INTO budgets (billing_group_id, amount, thresholds, update_time)
+                         VALUES ($1, $2, $3, $4)
+                         ON CONFLICT (billing_group_id) DO UPDATE SET amount = excluded.amount,
+                             thresholds = excluded.thresholds, update_time = excluded.update_time",
+                    )
+                    .bind(&budget.billing_group_id)
+                    .bind(budget.amount)
+                    .bind(JsonText::encode(&budget.thresholds.0))
+                    .bind(budget.update_time)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                None => {
+                    sqlx::query("DELETE FROM budgets WHERE billing_group_id = $1")
+                        .bind(billing_group_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
+            insert_event((&mut *tx).into(), event).await
+        })
+    }
+
+    async fn budget_alerts_sent(
+        &self,
+        billing_group_id: &str,
+        period_begin: DateTime<Utc>,
+    ) -> StoreResult<Vec<(BudgetMeasure, i64)>> {
+        let rows: Vec<(String, i64)> = db_run!(self.pool.as_ref(), |pool| {
+            sqlx::query_as(
+                "SELECT kind, threshold FROM budget_alerts
+                 WHERE billing_group_id = $1 AND period_begin = $2 ORDER BY kind, threshold",
+            )
+            .bind(billing_group_id)
+            .bind(period_begin)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(kind, threshold)| {
+                BudgetMeasure::try_from(kind)
+                    .map(|kind| (kind, threshold))
+                    .map_err(|e| super::error::StoreError::Corrupt(e.to_string()))
+            })
+            .collect()
+    }
+
+    async fn record_budget_alert(
+        &self,
+        billing_group_id: &str,
+        period_begin: DateTime<Utc>,
+        alert: (BudgetMeasure, i64),
+        at: DateTime<Utc>,
+        message: Option<&NewMessage>,
+        event: &NewEvent,
+    ) -> StoreResult<bool> {
+        db_write!(self, |tx| {
+            // The insert is the claim: a threshold alerts once per month
+            // and measure, whichever instance gets here first.
+            let claimed = sqlx::query(
+                "INSERT INTO budget_alerts (billing_group_id, period_begin, kind, threshold,
+                                            create_time)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            )
+            .bind(billing_group_id)
+            .bind(period_begin)
+            .bind(alert.0.as_str())
+            .bind(alert.1)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if claimed == 0 {
+                return Ok(false);
+            }
+            if let Some(message) = message {
+                insert_message((&mut *tx).into(), message, at).await?;
+            }
+            insert_event((&mut *tx).into(), event).await?;
+            Ok(true)
+        })
+    }
+}

@@ -1,0 +1,565 @@
+//! Mail (issue 18), on both backends, with a mail server played by the
+//! test: invoices mailed at the close (PDF attached, `issued` → `mailed`),
+//! retries and failures, claims that never send a message twice while a
+//! sender lives and never lose one when it dies, invitations whose link
+//! leaves the outbox once sent, and budgets whose thresholds alert once.
+#![cfg(feature = "ssr")]
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use billing_console::error::AppError;
+use billing_console::model::money::Currency;
+use billing_console::model::states::{BudgetMeasure, DeliveryState, InvoiceState, MessageKind};
+use billing_console::model::{CurrentUser, Role};
+use billing_console::server::billing::billing_info::{self, BillingInfoForm};
+use billing_console::server::billing::mail::{self, Mailer, OutgoingMail, MAX_ATTEMPTS};
+use billing_console::server::billing::month_close::close_month;
+use billing_console::server::billing::{accounts, budgets, groups, members, projects};
+use billing_console::server::config::Seller;
+use billing_console::server::store::{DynStore, NewService};
+use chrono::Duration;
+use common::{after_october, d, join, t, user, EventsOfGroup};
+
+/// A mail server that keeps what it is given, or refuses while told to.
+#[derive(Default)]
+struct TestMailer {
+    sent: Mutex<Vec<OutgoingMail>>,
+    refuse: Mutex<bool>,
+}
+
+#[async_trait::async_trait]
+impl Mailer for TestMailer {
+    async fn send(&self, mail: &OutgoingMail) -> Result<String, String> {
+        if *self.refuse.lock().unwrap() {
+            return Err("421 4.3.0 Service not available".into());
+        }
+        self.sent.lock().unwrap().push(mail.clone());
+        Ok("250 2.0.0 Ok: queued".into())
+    }
+}
+
+impl TestMailer {
+    fn sent(&self) -> Vec<OutgoingMail> {
+        self.sent.lock().unwrap().clone()
+    }
+}
+
+struct Fixture {
+    admin: CurrentUser,
+    account_id: String,
+    /// Pays by invoice, invoices to ap@, alerts to finance@.
+    by_invoice: String,
+    /// Pays by card.
+    by_card: String,
+}
+
+async fn fixture(store: &DynStore) -> Fixture {
+    let admin = user(store, "admin@example.com").await;
+    let (account, primary) =
+        accounts::create_account(store.as_ref(), &admin, "Acme", "EUR", t(1, 0))
+            .await
+            .unwrap();
+    let card = groups::create_group(
+        store.as_ref(),
+        &admin,
+        &account.account_id,
+        "Card",
+        None,
+        t(1, 0),
+    )
+    .await
+    .unwrap();
+    billing_info::save(
+        store.as_ref(),
+        &admin,
+        &primary.billing_group_id,
+        &BillingInfoForm {
+            payment_method: "email".into(),
+            company: "Acme Oy".into(),
+            country_code: "FI".into(),
+            billing_emails: "ap@acme.example".into(),
+            billing_contact_emails: "finance@acme.example".into(),
+            billing_currency: "EUR".into(),
+            ..Default::default()
+        },
+        t(1, 0),
+    )
+    .await
+    .unwrap();
+    billing_info::save(
+        store.as_ref(),
+        &admin,
+        &card.billing_group_id,
+        &BillingInfoForm {
+            payment_method: "card".into(),
+            card_number: "4242 4242 4242 4242".into(),
+            card_expiry: "12/39".into(),
+            card_name: "Ann".into(),
+            billing_emails: "cards@acme.example".into(),
+            billing_currency: "EUR".into(),
+            ..Default::default()
+        },
+        t(1, 0),
+    )
+    .await
+    .unwrap();
+    for (project, group) in [
+        ("p1", &primary.billing_group_id),
+        ("p2", &card.billing_group_id),
+    ] {
+        projects::create_project(
+            store.as_ref(),
+            &admin,
+            &account.account_id,
+            project,
+            Some(group),
+            "",
+            t(1, 0),
+        )
+        .await
+        .unwrap();
+        let id = format!("svc-{project}");
+        store
+            .create_service(
+                &NewService {
+                    service_id: id.clone(),
+                    project_name: project.into(),
+                    service_name: "pg".into(),
+                    service_type: "pg".into(),
+                    plan: "business-4".into(),
+                    cloud_name: "google-europe-north1".into(),
+                    hourly_price_usd: d("2"),
+                },
+                t(1, 0),
+            )
+            .await
+            .unwrap();
+        store.record_service_run(&id, t(1, 0), None).await.unwrap();
+    }
+    store
+        .set_exchange_rate(Currency::EUR, t(1, 0).date_naive(), d("0.9"))
+        .await
+        .unwrap();
+    Fixture {
+        admin,
+        account_id: account.account_id,
+        by_invoice: primary.billing_group_id,
+        by_card: card.billing_group_id,
+    }
+}
+
+async fn close(store: &DynStore) {
+    close_month(
+        store.as_ref(),
+        &Seller::default(),
+        t(1, 0),
+        after_october(),
+        "system",
+    )
+    .await
+    .unwrap();
+}
+
+on_both_backends!(
+    pay_by_invoice_invoices_are_mailed_with_their_pdf_and_become_mailed,
+    |db| {
+        let f = fixture(&db.store).await;
+        let store = db.store.as_ref();
+        close(&db.store).await;
+        let issued = &store.invoices_of_group(&f.by_invoice).await.unwrap()[0];
+        assert_eq!(issued.state, InvoiceState::Issued, "issued until delivered");
+        assert_eq!(
+            store.invoices_of_group(&f.by_card).await.unwrap()[0].state,
+            InvoiceState::Paid
+        );
+        // One message, for the pay-by-invoice group only.
+        let queued = store.messages_of_group(&f.by_invoice, 10).await.unwrap();
+        assert_eq!(queued.len(), 1);
+        assert_eq!(queued[0].recipients.0, vec!["ap@acme.example".to_string()]);
+        assert!(store
+            .messages_of_group(&f.by_card, 10)
+            .await
+            .unwrap()
+            .is_empty());
+        // A second close writes nothing more.
+        close(&db.store).await;
+        assert_eq!(
+            store
+                .messages_of_group(&f.by_invoice, 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+
+        let mailer = TestMailer::default();
+        let sent = mail::deliver_due(store, &mailer, &Seller::default(), after_october())
+            .await
+            .unwrap();
+        assert_eq!(sent, 1);
+        let mails = mailer.sent();
+        let mail = &mails[0];
+        let (name, pdf) = mail.attachment.clone().expect("the PDF goes with it");
+        assert!(name.ends_with(".pdf"));
+        let document = lopdf::Document::load_mem(&pdf).expect("a PDF that parses");
+        let text = document.extract_text(&[1]).unwrap_or_default();
+        let total = Currency::EUR.plain(issued.total_inc_vat.0);
+        assert!(text.contains(&total), "the PDF shows the total {total}");
+        assert!(
+            mail.body.contains(&format!("Total: {total} EUR")),
+            "{}",
+            mail.body
+        );
+        assert!(mail.subject.contains(&issued.invoice_number));
+        let invoice = &store.invoices_of_group(&f.by_invoice).await.unwrap()[0];
+        assert_eq!(invoice.state, InvoiceState::Mailed);
+        let events = store.events_of_group(&f.by_invoice, 3).await.unwrap();
+        assert_eq!(events[0].event_type, "invoice_mailed");
+        // Nothing is due any more.
+        assert_eq!(
+            mail::deliver_due(store, &mailer, &Seller::default(), after_october())
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(mailer.sent().len(), 1);
+    }
+);
+
+on_both_backends!(
+    a_refusing_mail_server_means_retries_then_failure_and_send_again_requeues,
+    |db| {
+        let f = fixture(&db.store).await;
+        let store = db.store.as_ref();
+        close(&db.store).await;
+        let mailer = TestMailer::default();
+        *mailer.refuse.lock().unwrap() = true;
+        let mut now = after_october();
+        mail::deliver_due(store, &mailer, &Seller::default(), now)
+            .await
+            .unwrap();
+        let message = store.messages_of_group(&f.by_invoice, 1).await.unwrap()[0].clone();
+        assert_eq!(message.state, DeliveryState::Queued);
+        assert_eq!(message.attempts, 1);
+        assert!(message.last_error.as_deref().unwrap().contains("421"));
+        assert_eq!(message.next_attempt_time, now + Duration::seconds(10));
+        // Not before its time.
+        mail::deliver_due(
+            store,
+            &mailer,
+            &Seller::default(),
+            now + Duration::seconds(5),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            store
+                .message(&message.message_id)
+                .await
+                .unwrap()
+                .unwrap()
+                .attempts,
+            1
+        );
+        for _ in 1..MAX_ATTEMPTS {
+            now += Duration::hours(4);
+            mail::deliver_due(store, &mailer, &Seller::default(), now)
+                .await
+                .unwrap();
+        }
+        let failed = store.message(&message.message_id).await.unwrap().unwrap();
+        assert_eq!(failed.state, DeliveryState::Failed);
+        assert_eq!(failed.attempts, MAX_ATTEMPTS);
+        assert_eq!(
+            store.invoices_of_group(&f.by_invoice).await.unwrap()[0].state,
+            InvoiceState::Issued,
+            "not mailed: it was not delivered"
+        );
+        // The Deliveries list shows it; only admins see it or send again.
+        let list = mail::deliveries(store, &f.admin, &f.by_invoice, true)
+            .await
+            .unwrap();
+        assert!(list.deliveries[0].can_resend);
+        let viewer = user(&db.store, "vic@example.com").await;
+        join(store, &f.account_id, &viewer, Role::Viewer).await;
+        assert!(matches!(
+            mail::deliveries(store, &viewer, &f.by_invoice, true)
+                .await
+                .unwrap_err(),
+            AppError::Forbidden { .. }
+        ));
+        mail::send_again(store, &f.admin, &f.by_invoice, &message.message_id, now)
+            .await
+            .unwrap();
+        *mailer.refuse.lock().unwrap() = false;
+        assert_eq!(
+            mail::deliver_due(store, &mailer, &Seller::default(), now)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            store.invoices_of_group(&f.by_invoice).await.unwrap()[0].state,
+            InvoiceState::Mailed
+        );
+    }
+);
+
+on_both_backends!(
+    senders_at_once_send_each_message_once_and_a_dead_sender_loses_nothing,
+    |db| {
+        let f = fixture(&db.store).await;
+        let store = db.store.as_ref();
+        // Twelve invitations to mail, besides the invoice.
+        for i in 0..12 {
+            members::invite(
+                store,
+                &f.admin,
+                &f.account_id,
+                &format!("p{i}@example.com"),
+                "viewer",
+                Some("https://billing.example.com"),
+                t(2, 0),
+            )
+            .await
+            .unwrap();
+        }
+        close(&db.store).await;
+        let mailers: Vec<Arc<TestMailer>> =
+            (0..3).map(|_| Arc::new(TestMailer::default())).collect();
+        let now = after_october();
+        let mut tasks = Vec::new();
+        for mailer in &mailers {
+            let (store, mailer) = (db.store.clone(), mailer.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut total = 0;
+                loop {
+                    let n =
+                        mail::deliver_due(store.as_ref(), mailer.as_ref(), &Seller::default(), now)
+                            .await
+                            .unwrap();
+                    if n == 0 {
+                        break total;
+                    }
+                    total += n;
+                }
+            }));
+        }
+        let mut delivered = 0;
+        for task in tasks {
+            delivered += task.await.unwrap();
+        }
+        let mut ids: Vec<String> = mailers
+            .iter()
+            .flat_map(|m| m.sent())
+            .map(|m| m.message_id)
+            .collect();
+        assert_eq!(delivered, 13);
+        assert_eq!(ids.len(), 13);
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 13, "no message sent twice");
+
+        // A sender dies after claiming (before marking): once its lease
+        // lapses another sends the message.
+        members::invite(
+            store,
+            &f.admin,
+            &f.account_id,
+            "late@example.com",
+            "viewer",
+            Some("https://billing.example.com"),
+            now,
+        )
+        .await
+        .unwrap();
+        let claimed = store
+            .claim_messages(now, now + mail::CLAIM_LEASE, 10, "dead-sender")
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 1);
+        let other = TestMailer::default();
+        assert_eq!(
+            mail::deliver_due(
+                store,
+                &other,
+                &Seller::default(),
+                now + Duration::minutes(1)
+            )
+            .await
+            .unwrap(),
+            0
+        );
+        assert_eq!(
+            mail::deliver_due(
+                store,
+                &other,
+                &Seller::default(),
+                now + mail::CLAIM_LEASE + Duration::seconds(1)
+            )
+            .await
+            .unwrap(),
+            1
+        );
+        // The dead sender's late mark changes nothing.
+        let delivered = billing_console::server::store::Delivered {
+            response: "250".into(),
+            invoice_mailed: None,
+            erase_body: true,
+        };
+        assert!(!store
+            .message_delivered(&claimed[0], now, &delivered)
+            .await
+            .unwrap());
+    }
+);
+
+on_both_backends!(
+    an_invitation_is_mailed_and_its_link_leaves_the_outbox,
+    |db| {
+        let f = fixture(&db.store).await;
+        let store = db.store.as_ref();
+        let invited = members::invite(
+            store,
+            &f.admin,
+            &f.account_id,
+            "bea@example.com",
+            "billing",
+            Some("https://billing.example.com"),
+            t(2, 0),
+        )
+        .await
+        .unwrap();
+        let messages = store.invitation_messages(&f.account_id, 10).await.unwrap();
+        assert_eq!(messages.len(), 1);
+        assert_eq!(messages[0].kind, MessageKind::Invitation);
+        let link = format!(
+            "https://billing.example.com/invitation?token={}",
+            invited.token
+        );
+        assert!(messages[0].body.as_deref().unwrap().contains(&link));
+        // Without mail set up, no message: the link is shown instead.
+        members::invite(
+            store,
+            &f.admin,
+            &f.account_id,
+            "cid@example.com",
+            "viewer",
+            None,
+            t(2, 0),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            store
+                .invitation_messages(&f.account_id, 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+
+        let mailer = TestMailer::default();
+        mail::deliver_due(store, &mailer, &Seller::default(), t(2, 1))
+            .await
+            .unwrap();
+        assert!(mailer.sent()[0].body.contains(&link));
+        let sent = store
+            .message(&messages[0].message_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(sent.state, DeliveryState::Sent);
+        assert_eq!(sent.body, None, "the token is not kept once delivered");
+        // The Members tab says it went.
+        let page = members::members_page(store, &f.admin, &f.account_id, true, t(2, 1))
+            .await
+            .unwrap();
+        let bea = page
+            .invitations
+            .iter()
+            .find(|i| i.email == "bea@example.com")
+            .unwrap();
+        assert_eq!(bea.mail.as_ref().map(|m| m.0), Some(DeliveryState::Sent));
+    }
+);
+
+on_both_backends!(
+    a_budget_threshold_alerts_once_on_the_month_so_far_and_on_the_forecast,
+    |db| {
+        let f = fixture(&db.store).await;
+        let store = db.store.as_ref();
+        // Bad budgets: named fields, nothing written.
+        for (amount, thresholds, bad) in [
+            ("0", "", "amount"),
+            ("-5", "", "amount"),
+            ("abc", "", "amount"),
+            ("100.001", "", "amount"),
+            ("100", "90, 50", "thresholds"),
+        ] {
+            let error =
+                budgets::set_budget(store, &f.admin, &f.by_invoice, amount, thresholds, t(1, 0))
+                    .await
+                    .unwrap_err();
+            assert!(
+                error.field_message(bad).is_some(),
+                "{amount} {thresholds}: {error:?}"
+            );
+        }
+        assert!(store.budget(&f.by_invoice).await.unwrap().is_none());
+        let viewer = user(&db.store, "vic@example.com").await;
+        join(store, &f.account_id, &viewer, Role::Viewer).await;
+        assert!(matches!(
+            budgets::set_budget(store, &viewer, &f.by_invoice, "100", "", t(1, 0))
+                .await
+                .unwrap_err(),
+            AppError::Forbidden { .. }
+        ));
+
+        // 2 USD/h at 0.9 = 1.80 EUR per started hour; budget 100 EUR.
+        budgets::set_budget(store, &f.admin, &f.by_invoice, "100", "", t(1, 0))
+            .await
+            .unwrap();
+        // At 10:30 on the 1st: 11 hours = 19.80 EUR (19.8 %); the forecast
+        // to the month's end far exceeds the budget.
+        let morning = t(1, 10) + Duration::minutes(30);
+        let status = budgets::budget_of_group(store, &f.admin, &f.by_invoice, morning)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(status.actual.unwrap().amount, d("19.80"));
+        assert!(status.forecast.unwrap().amount > d("100"));
+        let (first, second) = tokio::join!(
+            budgets::evaluate(store, morning),
+            budgets::evaluate(store, morning)
+        );
+        assert_eq!(
+            first.unwrap() + second.unwrap(),
+            3,
+            "forecast 50, 90 and 100 %, once"
+        );
+        let alerts = store.messages_of_group(&f.by_invoice, 10).await.unwrap();
+        assert_eq!(alerts.len(), 3);
+        assert!(alerts
+            .iter()
+            .all(|m| m.recipients.0 == vec!["finance@acme.example".to_string()]));
+        // The 3rd at 0:00: 49 hours = 88.20 EUR: the actual 50 % alerts.
+        let later = t(3, 1);
+        assert_eq!(budgets::evaluate(store, later).await.unwrap(), 1);
+        assert_eq!(budgets::evaluate(store, later).await.unwrap(), 0);
+        let status = budgets::budget_of_group(store, &f.admin, &f.by_invoice, later)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(status.alerted.contains(&(BudgetMeasure::Actual, 50)));
+        let events = store.events_of_group(&f.by_invoice, 1).await.unwrap();
+        assert_eq!(events[0].event_type, "budget_threshold_reached");
+        assert!(
+            events[0].event_desc.contains("reached 50 %"),
+            "{}",
+            events[0].event_desc
+        );
+    }
+);
