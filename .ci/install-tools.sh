@@ -55,8 +55,8 @@ if ! command -v chromium >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 fi
 
-# 6. Playwright test runner (never its browser download).
-if [ ! -x end2end/node_modules/.bin/playwright ]; then
+# 6. Playwright test runner and axe (never its browser download).
+if [ ! -x end2end/node_modules/.bin/playwright ] || [ ! -d end2end/node_modules/@axe-core/playwright ]; then
   log "installing end2end npm packages"
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
 fi

@@ -255,6 +255,7 @@ fn thousand_line_invoice() -> InvoiceDetail {
             total_inc_vat: total,
             issue_date: Some(end.date_naive()),
             due_date: Some(end.date_naive() + Duration::days(14)),
+            overdue_days: None,
             download_cookie: None,
         },
         billing_group_id: "g".into(),

@@ -54,6 +54,7 @@ pub fn App() -> impl IntoView {
     // end-to-end tests (and curious people) can tell a live page from SSR.
     let (hydrated, set_hydrated) = signal(false);
     Effect::new(move |_| set_hydrated.set(true));
+    crate::ui::layout::close_menus_like_menus();
 
     // Every page resolves its data before the first byte is sent (Async),
     // so pages are complete without JavaScript and can set their status.

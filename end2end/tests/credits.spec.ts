@@ -51,7 +51,7 @@ test.describe('credits with JavaScript', () => {
     // Typed in lower case with spaces: still the code.
     await page.getByLabel('Credit code').fill(general.toLowerCase().replaceAll('-', ' '));
     await page.getByRole('button', { name: 'Claim credit' }).click();
-    await expect(page.getByRole('status')).toHaveText(`Credit ${general} claimed: 100000.00 USD (purchase).`);
+    await expect(page.getByRole('status')).toHaveText(`Credit ${general} claimed: 100,000.00 USD (purchase).`);
     const credits = page.getByRole('table', { name: 'Credits' });
     await expect(credits.getByRole('row', { name: new RegExp(general) })).toContainText('All projects');
 
@@ -81,7 +81,7 @@ test.describe('credits with JavaScript', () => {
     await page.getByRole('navigation', { name: 'Billing group' }).getByRole('link', { name: 'Credits', exact: true }).click();
     const generalRow = page.getByRole('table', { name: 'Credits' }).getByRole('row', { name: new RegExp(general) });
     await expect(generalRow).toContainText('Active');
-    const remaining = Number((await generalRow.getByRole('cell').nth(2).textContent()) ?? 'NaN');
+    const remaining = Number(((await generalRow.getByRole('cell').nth(2).textContent()) ?? 'NaN').replace(/,/g, ''));
     expect(remaining).toBeLessThan(100000);
     expect(remaining).toBeGreaterThan(0);
     await expect(page.getByRole('table', { name: 'Credits' }).getByRole('row', { name: new RegExp(earmarked) })).toContainText('Used up');

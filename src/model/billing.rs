@@ -112,6 +112,9 @@ pub struct GroupOverview {
     pub projects: Vec<ProjectCost>,
     /// The running month's estimate and the latest issued invoices.
     pub invoices: Vec<crate::model::invoices::InvoiceSummary>,
+    /// How many of the group's invoices are overdue, and the most days
+    /// any of them is past due.
+    pub overdue: Option<(usize, i64)>,
     pub chart: crate::model::invoices::CostChart,
     /// Credits the running month's estimate expects to use, then credit
     /// lines of issued invoices, newest first.

@@ -24,8 +24,39 @@ pub struct InvoiceSummary {
     pub total_inc_vat: Money,
     pub issue_date: Option<NaiveDate>,
     pub due_date: Option<NaiveDate>,
+    /// Days past its due date, for an invoice still to be paid; derived
+    /// when read (see [`overdue_days`]), never stored.
+    pub overdue_days: Option<i64>,
     /// Key of the invoice's PDF link in the REST API (issued invoices only).
     pub download_cookie: Option<String>,
+}
+
+impl InvoiceSummary {
+    /// Issued and still to be paid (not paid, waived or uncollectible).
+    pub fn is_open(&self) -> bool {
+        matches!(
+            self.state,
+            InvoiceState::Issued | InvoiceState::Mailed | InvoiceState::Due
+        )
+    }
+}
+
+/// How many days an invoice is past due on `today`: its due date has
+/// passed and it is not paid, waived or uncollectible (nor an estimate).
+pub fn overdue_days(
+    state: InvoiceState,
+    due_date: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Option<i64> {
+    let settled = matches!(
+        state,
+        InvoiceState::Estimate
+            | InvoiceState::Paid
+            | InvoiceState::Waived
+            | InvoiceState::Uncollectible
+    );
+    let days = (today - due_date?).num_days();
+    (!settled && days > 0).then_some(days)
 }
 
 /// One line of an invoice.
@@ -133,5 +164,40 @@ pub fn sort_invoices(invoices: &mut [InvoiceSummary], field: &str, descending: b
     }
     if descending {
         invoices.reverse();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, d).expect("a day of November")
+    }
+
+    #[test]
+    fn an_unpaid_invoice_is_overdue_the_day_after_its_due_date() {
+        for state in [
+            InvoiceState::Issued,
+            InvoiceState::Mailed,
+            InvoiceState::Due,
+        ] {
+            assert_eq!(overdue_days(state, Some(day(15)), day(15)), None);
+            assert_eq!(overdue_days(state, Some(day(15)), day(16)), Some(1));
+            assert_eq!(overdue_days(state, Some(day(15)), day(30)), Some(15));
+        }
+    }
+
+    #[test]
+    fn settled_invoices_and_estimates_are_never_overdue() {
+        for state in [
+            InvoiceState::Paid,
+            InvoiceState::Waived,
+            InvoiceState::Uncollectible,
+            InvoiceState::Estimate,
+        ] {
+            assert_eq!(overdue_days(state, Some(day(1)), day(30)), None);
+        }
+        assert_eq!(overdue_days(InvoiceState::Due, None, day(30)), None);
     }
 }

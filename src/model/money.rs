@@ -142,6 +142,41 @@ impl Money {
     pub fn plain(&self) -> String {
         self.currency.plain(self.amount)
     }
+
+    /// The amount as screens show it: all its decimals and a comma between
+    /// thousands (`1,234.56`). One fixed format, not the browser's locale,
+    /// so the server's page and the hydrated one agree.
+    pub fn grouped(&self) -> String {
+        let plain = self.plain();
+        let (sign, digits) = match plain.strip_prefix('-') {
+            Some(rest) if !self.amount.is_zero() => ("-", rest),
+            Some(rest) => ("", rest),
+            None => ("", plain.as_str()),
+        };
+        let (whole, fraction) = match digits.split_once('.') {
+            Some((whole, fraction)) => (whole, Some(fraction)),
+            None => (digits, None),
+        };
+        let mut shown = String::with_capacity(plain.len() + whole.len() / 3);
+        shown.push_str(sign);
+        for (i, digit) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i) % 3 == 0 {
+                shown.push(',');
+            }
+            shown.push(digit);
+        }
+        if let Some(fraction) = fraction {
+            shown.push('.');
+            shown.push_str(fraction);
+        }
+        shown
+    }
+
+    /// `1,234.56 EUR`: an amount on a screen where no column header names
+    /// its currency.
+    pub fn shown(&self) -> String {
+        format!("{} {}", self.grouped(), self.currency)
+    }
 }
 
 /// `568.00 USD`.
@@ -201,6 +236,23 @@ mod tests {
         assert_eq!(Money::of(d("568"), Currency::USD).to_string(), "568.00 USD");
         assert_eq!(Money::zero(Currency::EUR).plain(), "0.00");
         assert_eq!(Currency::USD.plain(d("858.99")), "858.99");
+    }
+
+    #[test]
+    fn screens_group_thousands_and_keep_every_decimal() {
+        let shown = |text: &str, currency| Money::of(d(text), currency).grouped();
+        assert_eq!(shown("0", Currency::EUR), "0.00");
+        assert_eq!(shown("999.995", Currency::USD), "1,000.00");
+        assert_eq!(shown("1234.5", Currency::EUR), "1,234.50");
+        assert_eq!(shown("100000", Currency::USD), "100,000.00");
+        assert_eq!(shown("1234567.891", Currency::GBP), "1,234,567.89");
+        assert_eq!(shown("-1087.78", Currency::USD), "-1,087.78");
+        assert_eq!(shown("-0.001", Currency::USD), "0.00");
+        assert_eq!(shown("1234567", Currency::JPY), "1,234,567");
+        assert_eq!(
+            Money::of(d("2059.02"), Currency::EUR).shown(),
+            "2,059.02 EUR"
+        );
     }
 
     #[test]

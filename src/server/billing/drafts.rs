@@ -11,7 +11,7 @@
 //! rounded the same way, and `total_inc_vat` is their sum: so both totals
 //! equal the sum of their lines to the cent.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use super::costs::Charge;
@@ -19,7 +19,7 @@ use super::credit_rule::Allocation;
 use crate::model::billing::AccumulatedCosts;
 use crate::model::countries::{country_name, EU_COUNTRIES};
 use crate::model::credits::display_code;
-use crate::model::invoices::{InvoiceLine, InvoiceParty, InvoiceSummary, ESTIMATE};
+use crate::model::invoices::{overdue_days, InvoiceLine, InvoiceParty, InvoiceSummary, ESTIMATE};
 use crate::model::money::{Currency, Money};
 use crate::model::states::{InvoiceState, LineType, PaymentMethod};
 use crate::server::config::Seller;
@@ -379,11 +379,13 @@ pub fn estimate_summary(draft: &NewInvoice) -> InvoiceSummary {
         total_inc_vat: Money::of(draft.total_inc_vat, draft.currency),
         issue_date: None,
         due_date: None,
+        overdue_days: None,
         download_cookie: None,
     }
 }
 
-pub fn summary_of(record: &InvoiceRecord) -> InvoiceSummary {
+/// An issued invoice as listed on `today` (which says if it is overdue).
+pub fn summary_of(record: &InvoiceRecord, today: NaiveDate) -> InvoiceSummary {
     InvoiceSummary {
         invoice_number: record.invoice_number.clone(),
         period_begin: record.period_begin,
@@ -394,6 +396,7 @@ pub fn summary_of(record: &InvoiceRecord) -> InvoiceSummary {
         total_inc_vat: Money::of(record.total_inc_vat.0, record.currency),
         issue_date: Some(record.issue_date),
         due_date: Some(record.due_date),
+        overdue_days: overdue_days(record.state, Some(record.due_date), today),
         download_cookie: Some(record.download_cookie.clone()),
     }
 }

@@ -159,8 +159,18 @@ pub async fn overview(
             .into_iter()
             .map(applied_of),
     );
-    let issued = store.invoices_of_group(&group.billing_group_id).await?;
-    invoices.extend(issued.iter().take(3).map(summary_of));
+    let issued: Vec<_> = store
+        .invoices_of_group(&group.billing_group_id)
+        .await?
+        .iter()
+        .map(|record| summary_of(record, now.date_naive()))
+        .collect();
+    let overdue_days: Vec<i64> = issued.iter().filter_map(|i| i.overdue_days).collect();
+    let overdue = overdue_days
+        .iter()
+        .max()
+        .map(|&oldest| (overdue_days.len(), oldest));
+    invoices.extend(issued.into_iter().take(3));
     let (chart_projects, days) = top_projects(costs::daily_by_project(
         &month.usage.0,
         &month.usage.1,
@@ -186,6 +196,7 @@ pub async fn overview(
         billing_group_id: group.billing_group_id.clone(),
         projects: project_costs(&month, &own),
         invoices,
+        overdue,
         chart: CostChart {
             projects: chart_projects,
             days,

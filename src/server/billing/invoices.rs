@@ -2,7 +2,7 @@
 //! estimate and the issued ones, an invoice with its lines, the PDF behind
 //! a download cookie, and an admin's state change.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use super::access::{authorize, authorized_group};
@@ -46,7 +46,11 @@ pub async fn invoices_of_group(
         list.push(estimate_summary(&draft));
     }
     let issued = store.invoices_of_group(&group.billing_group_id).await?;
-    list.extend(issued.iter().map(summary_of));
+    list.extend(
+        issued
+            .iter()
+            .map(|record| summary_of(record, now.date_naive())),
+    );
     Ok((to_model(group), list))
 }
 
@@ -81,6 +85,7 @@ async fn issued_detail(
     group: &BillingGroupRecord,
     role: Role,
     record: InvoiceRecord,
+    today: NaiveDate,
 ) -> AppResult<InvoiceDetail> {
     let lines = store.invoice_lines(&record.invoice_number).await?;
     Ok(InvoiceDetail {
@@ -91,7 +96,7 @@ async fn issued_detail(
         payment_method: record.payment_method,
         customer: record.customer.0.clone(),
         lines: lines.iter().map(line_of).collect(),
-        ..detail_of(group, role, seller, summary_of(&record))
+        ..detail_of(group, role, seller, summary_of(&record, today))
     })
 }
 
@@ -127,7 +132,7 @@ pub async fn invoice_detail(
         .await?
         .filter(|i| i.billing_group_id == group.billing_group_id)
         .ok_or_else(not_found)?;
-    issued_detail(store, seller, &group, role, record).await
+    issued_detail(store, seller, &group, role, record, now.date_naive()).await
 }
 
 /// An issued invoice as its email carries it (the sender is the server,
@@ -143,7 +148,9 @@ pub async fn invoice_for_mail(
         .billing_group(&record.billing_group_id)
         .await?
         .ok_or_else(not_found)?;
-    issued_detail(store, seller, &group, Role::Viewer, record).await
+    // As mailed at its issue: not overdue then.
+    let issued = record.issue_date;
+    issued_detail(store, seller, &group, Role::Viewer, record, issued).await
 }
 
 /// The links the REST API hands out for an invoice's PDF
@@ -231,7 +238,15 @@ pub async fn invoice_by_download_link(
         .billing_group(&record.billing_group_id)
         .await?
         .ok_or_else(not_found)?;
-    issued_detail(store, seller, &group, Role::Viewer, record).await
+    issued_detail(
+        store,
+        seller,
+        &group,
+        Role::Viewer,
+        record,
+        now.date_naive(),
+    )
+    .await
 }
 
 /// Compares without stopping at the first difference, so response times
@@ -300,5 +315,5 @@ pub async fn set_invoice_state(
     let updated = store
         .set_invoice_state(&record.invoice_number, &change)
         .await?;
-    Ok(summary_of(&updated))
+    Ok(summary_of(&updated, now.date_naive()))
 }

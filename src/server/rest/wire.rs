@@ -532,7 +532,8 @@ pub struct InvoiceWire {
     pub billing_group_state: String,
     pub period_begin: DateTime<Utc>,
     pub period_end: DateTime<Utc>,
-    /// `estimate`, `mailed`, `due`, `paid`, `waived` or `uncollectible`.
+    /// `estimate`, `issued` (pay by invoice, not yet delivered), `mailed`
+    /// (its email delivered), `due`, `paid`, `waived` or `uncollectible`.
     pub state: String,
     pub currency: String,
     pub total_vat_zero: Decimal,

@@ -83,7 +83,7 @@ fn AccountBillingView(
         <AccountTabs account_id=billing.account_id.clone() active="billing" />
         <section class="panel" aria-labelledby="groups-heading">
             <h2 id="groups-heading">"Billing groups"</h2>
-            <div class="table-scroll"><table>
+            <div class="table-scroll" tabindex="0"><table>
                 <thead>
                     <tr>
                         <th scope="col">"Name"</th>
@@ -97,7 +97,7 @@ fn AccountBillingView(
                         .groups
                         .iter()
                         .map(|g| {
-                            let local = g.costs.local.as_ref().map(|m| m.to_string());
+                            let local = g.costs.local.as_ref().map(|m| m.shown());
                             view! {
                                 <tr>
                                     <td>
@@ -112,7 +112,7 @@ fn AccountBillingView(
                                     <td class="num">{g.project_count}</td>
                                     <td class="num">
                                         {local.unwrap_or_else(|| "rate missing".into())}
-                                        <span class="muted">" · " {g.costs.usd.to_string()}</span>
+                                        <span class="muted">" · " {g.costs.usd.shown()}</span>
                                     </td>
                                     <td>{g.billing_currency.code()}</td>
                                 </tr>
@@ -342,7 +342,7 @@ fn AccountEventsPanel(
                         }
                         Ok(list) => {
                             view! {
-                                <div class="table-scroll">
+                                <div class="table-scroll" tabindex="0">
                                     <table aria-label="Account events">
                                         <thead>
                                             <tr>

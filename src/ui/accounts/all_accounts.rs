@@ -69,7 +69,7 @@ fn AccountsTable(list: Vec<AccountOverview>, join: ServerAction<JoinAccount>) ->
         return view! { <p class="muted">"No accounts yet."</p> }.into_any();
     }
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table>
                 <caption class="visually-hidden">"Every account of this instance"</caption>
                 <thead>

@@ -90,7 +90,7 @@ fn MembersView(page: MembersPage, actions: MemberActions) -> impl IntoView {
                         }
                     })
             }}
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0">
                 <table>
                     <caption class="visually-hidden">"Members of the account"</caption>
                     <thead>
@@ -301,7 +301,7 @@ fn PendingInvitations(
         view! { <p class="muted">"No pending invitations."</p> }.into_any()
     } else {
         view! {
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0">
                 <table>
                     <caption class="visually-hidden">"Pending invitations"</caption>
                     <thead>

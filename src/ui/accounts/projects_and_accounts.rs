@@ -81,7 +81,7 @@ fn AccountCard(account: AccountWithProjects, refresh: RwSignal<u32>) -> impl Int
                 view! { <p class="muted">"No projects in this account yet."</p> }.into_any()
             } else {
                 view! {
-                    <div class="table-scroll"><table>
+                    <div class="table-scroll" tabindex="0"><table>
                         <caption class="visually-hidden">
                             {format!("Projects of {}", account.account_name)}
                         </caption>

@@ -23,7 +23,7 @@ pub fn CreditsTab() -> impl IntoView {
             format!(
                 "Credit {} claimed: {} USD ({}).",
                 credit.code,
-                credit.value_usd.plain(),
+                credit.value_usd.grouped(),
                 credit.credit_type
             )
         })
@@ -115,7 +115,7 @@ fn day(time: chrono::DateTime<chrono::Utc>) -> String {
 
 fn state_text(credit: &Credit) -> String {
     match credit.state.as_str() {
-        "expired" => format!("Expired ({} USD used)", credit.consumed_usd.plain()),
+        "expired" => format!("Expired ({} USD used)", credit.consumed_usd.grouped()),
         "used up" => "Used up".into(),
         "not started" => format!("Starts {}", day(credit.start_time)),
         _ => "Active".into(),
@@ -129,7 +129,7 @@ fn CreditTable(credits: Vec<Credit>) -> impl IntoView {
             .into_any();
     }
     view! {
-        <div class="table-scroll"><table aria-label="Credits">
+        <div class="table-scroll" tabindex="0"><table aria-label="Credits">
             <thead>
                 <tr>
                     <th scope="col">"Code"</th>
@@ -152,9 +152,9 @@ fn CreditTable(credits: Vec<Credit>) -> impl IntoView {
                             <tr>
                                 <th scope="row"><code>{c.code.clone()}</code></th>
                                 <td>{c.credit_type.clone()}</td>
-                                <td class="num">{c.value_usd.plain()}</td>
-                                <td class="num">{c.remaining_value_usd.plain()}</td>
-                                <td class="num">{c.expected_this_month_usd.plain()}</td>
+                                <td class="num">{c.value_usd.grouped()}</td>
+                                <td class="num">{c.remaining_value_usd.grouped()}</td>
+                                <td class="num">{c.expected_this_month_usd.grouped()}</td>
                                 <td>{day(c.start_time)}</td>
                                 <td>
                                     {c
@@ -189,7 +189,7 @@ fn BurnDown(page: CreditsPage) -> impl IntoView {
             {if page.forecast.is_empty() {
                 view! { <p class="muted">"No active credit has value left to forecast."</p> }.into_any()
             } else {
-                let total = page.total_expiring_unused.to_string();
+                let total = page.total_expiring_unused.shown();
                 view! {
                     <p>
                         {format!(
@@ -199,7 +199,7 @@ fn BurnDown(page: CreditsPage) -> impl IntoView {
                         <strong>{total}</strong>
                         " of credit will expire unused."
                     </p>
-                    <div class="table-scroll"><table aria-label="Burn-down forecast">
+                    <div class="table-scroll" tabindex="0"><table aria-label="Burn-down forecast">
                         <thead>
                             <tr>
                                 <th scope="col">"Credit"</th>
@@ -216,14 +216,14 @@ fn BurnDown(page: CreditsPage) -> impl IntoView {
                                     view! {
                                         <tr>
                                             <th scope="row"><code>{f.code.clone()}</code></th>
-                                            <td class="num">{f.remaining_after_month_to_date.plain()}</td>
+                                            <td class="num">{f.remaining_after_month_to_date.grouped()}</td>
                                             <td>
                                                 {f
                                                     .runs_out_on
                                                     .map(|d| d.to_string())
                                                     .unwrap_or_else(|| "Not before it expires".into())}
                                             </td>
-                                            <td class="num">{f.expires_unused.plain()}</td>
+                                            <td class="num">{f.expires_unused.grouped()}</td>
                                         </tr>
                                     }
                                 })

@@ -60,7 +60,7 @@ fn DeliveriesView(
             .into_any()
     } else {
         view! {
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0">
                 <table aria-label="Deliveries">
                     <thead>
                         <tr>

@@ -84,7 +84,7 @@ pub fn EventsTab() -> impl IntoView {
                                     view! { <p class="muted">"No events match."</p> }.into_any()
                                 } else {
                                     view! {
-                                        <div class="table-scroll"><table aria-label="Events">
+                                        <div class="table-scroll" tabindex="0"><table aria-label="Events">
                                             <thead>
                                                 <tr>
                                                     <th scope="col">"Time (UTC)"</th>

@@ -62,7 +62,7 @@ pub fn GroupHeaderView(
         .costs
         .local
         .as_ref()
-        .map(|m| m.to_string())
+        .map(|m| m.shown())
         .unwrap_or_else(|| "exchange rate missing".into());
     view! {
         <header class="group-header">
@@ -80,7 +80,7 @@ pub fn GroupHeaderView(
             <div class="costs" role="group" aria-label="Accumulated costs">
                 <span class="muted">"Accumulated costs"</span>
                 <strong>{local}</strong>
-                <span class="muted">{page.costs.usd.to_string()} " · this month, before tax"</span>
+                <span class="muted">{page.costs.usd.shown()} " · this month, before tax"</span>
             </div>
             {can_change.then(move || view! {
                 <details class="menu action-menu" node_ref=menu>

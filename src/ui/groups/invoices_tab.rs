@@ -15,6 +15,9 @@ const SORTS: [(&str, &str); 4] = [
     ("total", "Total incl. VAT"),
 ];
 
+/// Which invoices the list shows: (query value, link label).
+const SHOWS: [(&str, &str); 3] = [("all", "All"), ("open", "Open"), ("overdue", "Overdue")];
+
 /// The tab's sort keys as the invoice fields they sort by.
 fn sort_field(key: &str) -> &'static str {
     match key {
@@ -44,10 +47,30 @@ pub fn InvoicesTab() -> impl IntoView {
                 Suspend::new(async move {
                     let sort = query.read().get("sort").unwrap_or_else(|| "period".into());
                     let descending = query.read().get("dir").as_deref() != Some("asc");
+                    let show = query.read().get("show").filter(|s| SHOWS.iter().any(|(key, _)| key == s)).unwrap_or_else(|| "all".into());
                     match invoices.await {
                         Ok(mut list) => {
+                            list.retain(|invoice| match show.as_str() {
+                                "open" => invoice.is_open(),
+                                "overdue" => invoice.overdue_days.is_some(),
+                                _ => true,
+                            });
                             sort_invoices(&mut list, sort_field(&sort), descending);
                             let base = app_url(format!("/billing-group/{billing_group_id}/invoices"));
+                            let dir = if descending { "desc" } else { "asc" };
+                            let filters = SHOWS
+                                .iter()
+                                .map(|(key, label)| {
+                                    let href = format!("{base}?show={key}&sort={sort}&dir={dir}");
+                                    let current = (*key == show).then_some("page");
+                                    view! { <a href=href aria-current=current>{*label}</a> }
+                                })
+                                .collect_view();
+                            let empty = match show.as_str() {
+                                "open" => Some("No open invoices."),
+                                "overdue" => Some("No overdue invoices."),
+                                _ => None,
+                            };
                             let headers = SORTS
                                 .iter()
                                 .map(|(key, label)| {
@@ -59,13 +82,21 @@ pub fn InvoicesTab() -> impl IntoView {
                                         (true, false) => " ↑",
                                     };
                                     (
-                                        format!("{base}?sort={key}&dir={next_dir}"),
+                                        format!("{base}?show={show}&sort={key}&dir={next_dir}"),
                                         format!("{label}{arrow}"),
                                         active.then_some(if descending { "descending" } else { "ascending" }),
                                     )
                                 })
                                 .collect::<Vec<_>>();
-                            view! { <InvoiceTable billing_group_id invoices=list sort_headers=headers /> }.into_any()
+                            let table = match empty {
+                                Some(text) if list.is_empty() => view! { <p class="muted">{text}</p> }.into_any(),
+                                _ => view! { <InvoiceTable billing_group_id invoices=list sort_headers=headers /> }.into_any(),
+                            };
+                            view! {
+                                <nav class="filters" aria-label="Show invoices">{filters}</nav>
+                                {table}
+                            }
+                            .into_any()
                         }
                         Err(error) => view! { <TabError error /> }.into_any(),
                     }

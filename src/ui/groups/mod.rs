@@ -104,7 +104,7 @@ pub fn ProjectCosts(projects: Vec<ProjectCost>) -> impl IntoView {
             .into_any();
     }
     view! {
-        <div class="table-scroll"><table>
+        <div class="table-scroll" tabindex="0"><table>
             <thead>
                 <tr>
                     <th scope="col">"Project"</th>
@@ -120,7 +120,7 @@ pub fn ProjectCosts(projects: Vec<ProjectCost>) -> impl IntoView {
                                 <td>
                                     <a href=app_url(format!("/project/{}", p.project_name))>{p.project_name.clone()}</a>
                                 </td>
-                                <td class="num">{p.cost_usd.plain()}</td>
+                                <td class="num">{p.cost_usd.grouped()}</td>
                             </tr>
                         }
                     })

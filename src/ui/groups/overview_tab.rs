@@ -9,7 +9,7 @@ use crate::model::invoices::ESTIMATE;
 use crate::model::states::BudgetMeasure;
 use crate::paths::app_url;
 use crate::ui::forms::{action_error, ActionForm, FieldError};
-use crate::ui::invoices::{CostChartView, InvoiceTable};
+use crate::ui::invoices::{days_text, CostChartView, InvoiceTable};
 
 /// Overview: the group's projects with this month's costs so far, the cost
 /// chart, the estimate and latest invoices, and the credits they use.
@@ -40,6 +40,21 @@ pub fn OverviewTab() -> impl IntoView {
 fn Overview(overview: GroupOverview, set_budget: ServerAction<SetBudget>) -> impl IntoView {
     let id = overview.billing_group_id.clone();
     let invoices_href = app_url(format!("/billing-group/{id}/invoices"));
+    let overdue_href = app_url(format!("/billing-group/{id}/invoices?show=overdue"));
+    let overdue = overview.overdue.map(|(count, oldest)| {
+        let text = match count {
+            1 => format!("1 invoice is overdue by {}.", days_text(oldest)),
+            _ => format!(
+                "{count} invoices are overdue, the oldest by {}.",
+                days_text(oldest)
+            ),
+        };
+        view! {
+            <p class="notice overdue-notice">
+                {text} " " <a href=overdue_href>"Show overdue invoices"</a>
+            </p>
+        }
+    });
     view! {
         <BudgetPanel
             billing_group_id=id.clone()
@@ -57,6 +72,7 @@ fn Overview(overview: GroupOverview, set_budget: ServerAction<SetBudget>) -> imp
         </section>
         <section class="panel" aria-labelledby="overview-invoices">
             <h2 id="overview-invoices">"Invoices"</h2>
+            {overdue}
             <InvoiceTable billing_group_id=id.clone() invoices=overview.invoices.clone() />
             <p>
                 <a href=invoices_href>"All invoices"</a>
@@ -84,7 +100,7 @@ fn AppliedCredits(billing_group_id: String, credits: Vec<AppliedCredit>) -> impl
         .into_any();
     }
     view! {
-        <div class="table-scroll"><table aria-label="Applied credits">
+        <div class="table-scroll" tabindex="0"><table aria-label="Applied credits">
             <thead>
                 <tr>
                     <th scope="col">"Invoice"</th>
@@ -114,8 +130,8 @@ fn AppliedCredits(billing_group_id: String, credits: Vec<AppliedCredit>) -> impl
                                 <td>{c.period_begin.format("%Y-%m").to_string()}</td>
                                 <td><code>{c.code.clone()}</code></td>
                                 <td>{c.project_name.clone().unwrap_or_else(|| "All projects".into())}</td>
-                                <td class="num">{c.amount_usd.plain()}</td>
-                                <td class="num">{c.amount_local.to_string()}</td>
+                                <td class="num">{c.amount_usd.grouped()}</td>
+                                <td class="num">{c.amount_local.shown()}</td>
                             </tr>
                         }
                     })
@@ -159,9 +175,11 @@ fn BudgetPanel(
                 let scale = amount.max(actual.amount).max(forecast.amount);
                 let x = |value: rust_decimal::Decimal| percent(value, scale) * 10;
                 let label = format!(
-                    "{actual} of {} this month ({} %); forecast to month end {forecast} ({} %)",
-                    b.amount,
+                    "{} of {} this month ({} %); forecast to month end {} ({} %)",
+                    actual.shown(),
+                    b.amount.shown(),
                     percent(actual.amount, amount),
+                    forecast.shown(),
                     percent(forecast.amount, amount)
                 );
                 let ticks = b

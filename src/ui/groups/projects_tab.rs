@@ -67,11 +67,11 @@ fn ProjectsView(page: GroupProjects, actions: GroupActions) -> impl IntoView {
         let p = preview_projects
             .iter()
             .find(|p| p.project_name == project)?;
-        let projected = projected(p.run_rate_usd, hours_left).plain();
+        let projected = projected(p.run_rate_usd, hours_left).grouped();
         let target = selected_target.get();
         let mut text = format!(
             "{} USD charged to {} so far this month stays on {}. About {} USD more (the services running now, {} USD/h for {} hours) would go to {} by month end.",
-            p.cost_usd.plain(),
+            p.cost_usd.grouped(),
             project,
             preview_group,
             projected,
@@ -83,7 +83,7 @@ fn ProjectsView(page: GroupProjects, actions: GroupActions) -> impl IntoView {
             text.push_str(&format!(
                 " {}'s credits are expected to pay {} USD of what stays; from the move on, {}'s credits pay for it.",
                 preview_group,
-                p.credits_usd.plain(),
+                p.credits_usd.grouped(),
                 target
             ));
         }
@@ -91,7 +91,7 @@ fn ProjectsView(page: GroupProjects, actions: GroupActions) -> impl IntoView {
             text.push_str(&format!(
                 " Credits earmarked for {} ({} USD left) stay with {} and stop paying for it after the move.",
                 project,
-                p.earmarked_usd.plain(),
+                p.earmarked_usd.grouped(),
                 preview_group
             ));
         }
@@ -146,7 +146,7 @@ fn ProjectsView(page: GroupProjects, actions: GroupActions) -> impl IntoView {
                         <FieldError error=move_error />
                         <h3>"Move preview"</h3>
                         <p class="move-summary" aria-live="polite">{preview.clone()}</p>
-                        <div class="table-scroll"><table class="move-preview" aria-label="Move preview">
+                        <div class="table-scroll" tabindex="0"><table class="move-preview" aria-label="Move preview">
                             <thead>
                                 <tr>
                                     <th scope="col">"Project"</th>
@@ -163,12 +163,12 @@ fn ProjectsView(page: GroupProjects, actions: GroupActions) -> impl IntoView {
                                         view! {
                                             <tr>
                                                 <td>{p.project_name.clone()}</td>
-                                                <td class="num">{p.cost_usd.plain()}</td>
-                                                <td class="num">{p.credits_usd.plain()}</td>
+                                                <td class="num">{p.cost_usd.grouped()}</td>
+                                                <td class="num">{p.credits_usd.grouped()}</td>
                                                 <td class="num">
-                                                    {projected(p.run_rate_usd, hours_left).plain()}
+                                                    {projected(p.run_rate_usd, hours_left).grouped()}
                                                 </td>
-                                                <td class="num">{p.earmarked_usd.plain()}</td>
+                                                <td class="num">{p.earmarked_usd.grouped()}</td>
                                             </tr>
                                         }
                                     })

@@ -3,6 +3,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use crate::model::invoices::CostChart;
+use crate::model::money::Money;
 
 /// Colours for the projects' stacks (cycled).
 const PALETTE: [&str; 8] = [
@@ -57,7 +58,7 @@ pub fn CostChartView(chart: CostChart) -> AnyView {
             let x = LEFT + index as f64 * slot + (slot - bar) / 2.0;
             let mut y = HEIGHT - BOTTOM;
             let total: Decimal = values.iter().copied().sum();
-            let summary = format!("{day}: {} USD", total.round_dp(2));
+            let summary = format!("{day}: {}", Money::usd(total).shown());
             let segments = values
                 .iter()
                 .enumerate()
@@ -65,7 +66,7 @@ pub fn CostChartView(chart: CostChart) -> AnyView {
                 .map(|(p, value)| {
                     let h = to_f64(*value) / max_day * plot_height;
                     y -= h;
-                    let label = format!("{day} · {}: {} USD", projects[p], value.round_dp(2));
+                    let label = format!("{day} · {}: {}", projects[p], Money::usd(*value).shown());
                     let hover = label.clone();
                     view! {
                         <rect
@@ -110,7 +111,7 @@ pub fn CostChartView(chart: CostChart) -> AnyView {
             let h = to_f64(*value) / max_month * plot_height;
             let x = LEFT + index as f64 * month_slot + month_slot * 0.15;
             let y = HEIGHT - BOTTOM - h;
-            let label = format!("{month}: {} USD", value.round_dp(2));
+            let label = format!("{month}: {}", Money::usd(*value).shown());
             let hover = label.clone();
             view! {
                 <rect
@@ -201,7 +202,7 @@ pub fn CostChartView(chart: CostChart) -> AnyView {
                         view! {
                             <tr>
                                 <th scope="row">{day.to_string()}</th>
-                                {values.iter().map(|v| view! { <td>{v.round_dp(2).to_string()}</td> }).collect_view()}
+                                {values.iter().map(|v| view! { <td>{Money::usd(*v).grouped()}</td> }).collect_view()}
                             </tr>
                         }
                     })
@@ -219,7 +220,7 @@ pub fn CostChartView(chart: CostChart) -> AnyView {
                         view! {
                             <tr>
                                 <th scope="row">{month}</th>
-                                <td>{value.round_dp(2).to_string()}</td>
+                                <td>{Money::usd(value).grouped()}</td>
                             </tr>
                         }
                     })

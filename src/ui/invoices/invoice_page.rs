@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+use super::state_badge::InvoiceStateBadge;
 use crate::api::invoices::{get_invoice, SetInvoiceState};
 use crate::model::invoices::{InvoiceDetail, InvoiceParty, ESTIMATE};
 use crate::model::states::{GroupState, InvoiceState, LineType, PaymentMethod};
@@ -97,7 +98,7 @@ fn InvoiceView(detail: InvoiceDetail, set_state: ServerAction<SetInvoiceState>) 
             </dd>
             <dt>"State"</dt>
             <dd>
-                <span class=format!("state {}", s.state)>{s.state.label()}</span>
+                <InvoiceStateBadge state=s.state overdue_days=s.overdue_days />
             </dd>
             <dt>"Issue date"</dt>
             <dd>{s.issue_date.map(|d| d.to_string()).unwrap_or_else(|| "When the month closes".into())}</dd>
@@ -118,7 +119,27 @@ fn InvoiceView(detail: InvoiceDetail, set_state: ServerAction<SetInvoiceState>) 
             <Party heading="From" party=detail.seller.clone() />
             <Party heading="Bill to" party=detail.customer.clone() />
         </div>
-        <div class="table-scroll"><table aria-label="Invoice lines" class="invoice-lines">
+        {missing_details(&detail.customer)
+            .map(|missing| {
+                let billing_info = app_url(format!(
+                    "/billing-group/{}/billing-information",
+                    detail.billing_group_id
+                ));
+                view! {
+                    <p class="notice">
+                        {format!("This invoice's customer has no {missing}.")}
+                        {(detail.role.allows(Role::Billing) && detail.billing_group_state != GroupState::Deleted)
+                            .then(|| {
+                                view! {
+                                    " "
+                                    <a href=billing_info>"Add them in Billing information"</a>
+                                    " for the next invoices."
+                                }
+                            })}
+                    </p>
+                }
+            })}
+        <div class="table-scroll" tabindex="0"><table aria-label="Invoice lines" class="invoice-lines">
             <thead>
                 <tr>
                     <th scope="col">"Service"</th>
@@ -151,8 +172,8 @@ fn InvoiceView(detail: InvoiceDetail, set_state: ServerAction<SetInvoiceState>) 
                                             <td>{line.service_name.clone().unwrap_or_default()}</td>
                                             <td>{line.description.clone()}</td>
                                             <td class="num">{line.hours.map(|h| h.to_string()).unwrap_or_default()}</td>
-                                            <td class="num">{line.line_total_usd.plain()}</td>
-                                            <td class="num">{line.line_total_local.plain()}</td>
+                                            <td class="num">{line.line_total_usd.grouped()}</td>
+                                            <td class="num">{line.line_total_local.grouped()}</td>
                                         </tr>
                                     }
                                 })
@@ -163,7 +184,7 @@ fn InvoiceView(detail: InvoiceDetail, set_state: ServerAction<SetInvoiceState>) 
                                     view! {
                                         <tr class="subtotal">
                                             <td colspan="4">{format!("Subtotal {heading}")}</td>
-                                            <td class="num">{subtotal.plain()}</td>
+                                            <td class="num">{subtotal.grouped()}</td>
                                         </tr>
                                     }
                                 })}
@@ -174,11 +195,11 @@ fn InvoiceView(detail: InvoiceDetail, set_state: ServerAction<SetInvoiceState>) 
         </table></div>
         <dl class="totals" aria-label="Totals">
             <dt>"Total excl. VAT"</dt>
-            <dd>{s.total_vat_zero.to_string()}</dd>
+            <dd>{s.total_vat_zero.shown()}</dd>
             <dt>{format!("VAT {} %", detail.vat_rate.normalize())}</dt>
-            <dd>{vat_amount.to_string()}</dd>
+            <dd>{vat_amount.shown()}</dd>
             <dt>"Total incl. VAT"</dt>
-            <dd>{s.total_inc_vat.to_string()}</dd>
+            <dd>{s.total_inc_vat.shown()}</dd>
         </dl>
         {(!detail.vat_note.is_empty()).then(|| view! { <p class="muted">{detail.vat_note.clone()}</p> })}
         {(!detail.customer.extra_text.is_empty())
@@ -208,6 +229,19 @@ fn InvoiceView(detail: InvoiceDetail, set_state: ServerAction<SetInvoiceState>) 
                 }
             })}
     }
+}
+
+/// What the customer lacks for a proper invoice ("billing address or
+/// country"), if anything.
+fn missing_details(customer: &InvoiceParty) -> Option<String> {
+    let missing: Vec<&str> = [
+        ("billing address", customer.address_lines.is_empty()),
+        ("country", customer.country.is_empty()),
+    ]
+    .into_iter()
+    .filter_map(|(what, lacking)| lacking.then_some(what))
+    .collect();
+    (!missing.is_empty()).then(|| missing.join(" or "))
 }
 
 #[component]

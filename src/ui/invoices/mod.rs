@@ -3,9 +3,11 @@
 
 mod chart;
 mod invoice_page;
+mod state_badge;
 
 pub use chart::CostChartView;
 pub use invoice_page::InvoicePage;
+pub use state_badge::{days_text, InvoiceStateBadge};
 
 use leptos::prelude::*;
 
@@ -36,7 +38,7 @@ pub fn InvoiceTable(
         None => view! { <th scope="col">{plain}</th> }.into_any(),
     };
     view! {
-        <div class="table-scroll"><table aria-label="Invoices">
+        <div class="table-scroll" tabindex="0"><table aria-label="Invoices">
             <thead>
                 <tr>
                     {header(0, "Invoice")}
@@ -67,15 +69,15 @@ pub fn InvoiceTable(
                                 <td>
                                     <a href=href>{name}</a>
                                 </td>
-                                <td>{invoice.period_begin.format("%Y-%m").to_string()}</td>
+                                <td class="nowrap">{invoice.period_begin.format("%Y-%m").to_string()}</td>
                                 <td>
-                                    <span class=format!("state {}", invoice.state)>{invoice.state.label()}</span>
+                                    <InvoiceStateBadge state=invoice.state overdue_days=invoice.overdue_days />
                                 </td>
-                                <td class="num">{invoice.total_vat_zero.plain()}</td>
-                                <td class="num">{invoice.total_inc_vat.plain()}</td>
+                                <td class="num">{invoice.total_vat_zero.grouped()}</td>
+                                <td class="num">{invoice.total_inc_vat.grouped()}</td>
                                 <td>{invoice.currency.code()}</td>
-                                <td>{invoice.issue_date.map(|d| d.to_string()).unwrap_or_default()}</td>
-                                <td>{invoice.due_date.map(|d| d.to_string()).unwrap_or_default()}</td>
+                                <td class="nowrap">{invoice.issue_date.map(|d| d.to_string()).unwrap_or_default()}</td>
+                                <td class="nowrap">{invoice.due_date.map(|d| d.to_string()).unwrap_or_default()}</td>
                             </tr>
                         }
                     })

@@ -45,7 +45,7 @@ pub fn TopBar(current_project: Option<String>) -> impl IntoView {
                         };
                         view! {
                             <details class="menu project-menu">
-                                <summary aria-label="Current project menu">{label}</summary>
+                                <summary aria-label=format!("{label}, current project menu")>{label.clone()}</summary>
                                 <nav class="menu-items" aria-label="Projects">
                                     <a class="menu-primary" href=app_url("/projects")>
                                         "See all projects & accounts"
@@ -89,7 +89,7 @@ pub fn TopBar(current_project: Option<String>) -> impl IntoView {
                         .map(|u| {
                             view! {
                                 <details class="menu user-menu">
-                                    <summary aria-label="User menu">{u.email.clone()}</summary>
+                                    <summary aria-label=format!("{}, user menu", u.email)>{u.email.clone()}</summary>
                                     <div class="menu-items">
                                         <p class="muted">{u.real_name.clone()}</p>
                                         <a href=app_url("/profile")>"Profile"</a>

@@ -128,7 +128,7 @@ pub fn ProfilePage() -> impl IntoView {
 #[component]
 fn SessionsTable(list: Vec<SessionInfo>) -> impl IntoView {
     view! {
-        <div class="table-scroll">
+        <div class="table-scroll" tabindex="0">
             <table>
                 <caption class="visually-hidden">"Browsers signed in as you"</caption>
                 <thead>

@@ -98,7 +98,7 @@ fn TokenTable(
     }
     view! {
         <FieldError error=revoke_error />
-        <div class="table-scroll"><table>
+        <div class="table-scroll" tabindex="0"><table>
             <caption>"Your tokens"</caption>
             <thead>
                 <tr>

@@ -196,7 +196,7 @@ fn ServicesTable(
     view! {
         <section class="panel" aria-labelledby="services-heading">
             <h2 id="services-heading">"Services"</h2>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0">
                 <table>
                     <thead>
                         <tr>
@@ -229,7 +229,7 @@ fn ServicesTable(
                                         <td class="nowrap">{s.plan.clone()}</td>
                                         <td class="nowrap">{s.cloud_name.clone()}</td>
                                         <td class="num">{s.hourly_price_usd.normalize().to_string()}</td>
-                                        <td class="num nowrap">{s.month_to_date.to_string()}</td>
+                                        <td class="num nowrap">{s.month_to_date.shown()}</td>
                                         <td>
                                             <span class=format!("state {}", s.state)>{s.state.label()}</span>
                                         </td>
