@@ -7,7 +7,7 @@ use leptos_router::{path, SsrMode};
 
 use crate::ui::accounts::{
     AccountBillingPage, AccountMembersPage, AccountSettingsPage, AllAccountsPage,
-    ProjectsAndAccountsPage,
+    NewBillingGroupPage, ProjectsAndAccountsPage,
 };
 use crate::ui::auth::SignInPage;
 use crate::ui::groups::billing_info_tab::BillingInfoTab;
@@ -76,6 +76,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=path!("/account/:account_id/billing")
                         view=AccountBillingPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/account/:account_id/new-billing-group")
+                        view=NewBillingGroupPage
                         ssr=SsrMode::Async
                     />
                     <Route

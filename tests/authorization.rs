@@ -254,7 +254,7 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
             vec![("project_name", "globex-fleet".into())],
         ),
         (
-            "create_billing_group",
+            "create_billing_group_guided",
             "billing",
             vec![
                 ("account_id", acme.clone()),
@@ -264,6 +264,12 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
                 ("account_id", globex.clone()),
                 ("billing_group_name", "New".into()),
             ],
+        ),
+        (
+            "new_group_page",
+            "billing",
+            vec![("account_id", acme.clone()), ("step", "4".into())],
+            vec![("account_id", globex.clone()), ("step", "4".into())],
         ),
         (
             "rename_billing_group",

@@ -9,11 +9,14 @@ use std::sync::Arc;
 
 use billing_console::error::AppError;
 use billing_console::model::money::Currency;
+use billing_console::model::new_group::NewGroupDraft;
 use billing_console::model::states::{GroupState, PaymentMethod};
 use billing_console::model::{CurrentUser, Role};
 use billing_console::server::billing::billing_info::{self, BillingInfoForm};
 use billing_console::server::billing::{accounts, events, group_page, groups, projects};
-use billing_console::server::store::{DynStore, EventFilter, NewService, RunEnd};
+use billing_console::server::store::{
+    BillingGroupRecord, DynStore, EventFilter, NewBillingGroup, NewService, ProjectRecord, RunEnd,
+};
 use chrono::{Duration, TimeZone, Utc};
 use common::{t, user, EventsOfGroup};
 
@@ -890,3 +893,151 @@ on_both_backends!(
         }
     }
 );
+
+on_both_backends!(
+    the_guided_create_writes_the_group_its_details_and_projects_at_once,
+    |db| {
+        let f = fixture(&db.store).await;
+        let store = db.store.as_ref();
+        let draft = NewGroupDraft {
+            billing_group_name: "Research".into(),
+            payment_method: "email".into(),
+            company: "Acme Oy".into(),
+            address: "Street 1".into(),
+            city: "Helsinki".into(),
+            country_code: "FI".into(),
+            billing_emails: "ap@acme.example".into(),
+            billing_currency: "EUR".into(),
+            projects: vec!["p1".into(), "p2".into()],
+            ..NewGroupDraft::default()
+        };
+        // Bad input: a message on its field, and nothing written.
+        let bad = [
+            (
+                "billing_group_name",
+                NewGroupDraft {
+                    billing_group_name: " ".into(),
+                    ..draft.clone()
+                },
+            ),
+            (
+                "billing_emails",
+                NewGroupDraft {
+                    billing_emails: "not an email".into(),
+                    ..draft.clone()
+                },
+            ),
+            (
+                "projects",
+                NewGroupDraft {
+                    projects: vec!["p1".into(), "elsewhere".into()],
+                    ..draft.clone()
+                },
+            ),
+            (
+                "copy_from",
+                NewGroupDraft {
+                    copy_from: "no-such-group".into(),
+                    ..draft.clone()
+                },
+            ),
+            (
+                "payment_method",
+                NewGroupDraft {
+                    payment_method: "card".into(),
+                    ..draft.clone()
+                },
+            ),
+        ];
+        for (field, bad) in &bad {
+            let err = groups::create_group_from_draft(store, &f.admin, &f.account_id, bad, t(2, 0))
+                .await
+                .unwrap_err();
+            assert!(err.field_message(field).is_some(), "{field}: {err:?}");
+        }
+        assert_eq!(
+            store
+                .billing_groups_of_account(&f.account_id)
+                .await
+                .unwrap()
+                .len(),
+            2,
+            "a refused create wrote a group"
+        );
+        // The page shows the first step whose answers need fixing.
+        let wrong_email = NewGroupDraft {
+            billing_emails: "x".into(),
+            ..draft.clone()
+        };
+        let page = groups::new_group_page(store, &f.admin, &f.account_id, &wrong_email, 4, t(2, 0))
+            .await
+            .unwrap();
+        assert_eq!(page.step, 2);
+        assert!(page
+            .error
+            .unwrap()
+            .field_message("billing_emails")
+            .is_some());
+        let page = groups::new_group_page(store, &f.admin, &f.account_id, &draft, 4, t(2, 0))
+            .await
+            .unwrap();
+        assert_eq!((page.step, page.error), (4, None));
+        assert_eq!(page.projects.len(), 2);
+
+        let group =
+            groups::create_group_from_draft(store, &f.admin, &f.account_id, &draft, t(2, 0))
+                .await
+                .unwrap();
+        assert_eq!(group.company, "Acme Oy");
+        assert_eq!(group.billing_currency, Currency::EUR);
+        assert_eq!(group.payment_method, PaymentMethod::Email);
+        for project in ["p1", "p2"] {
+            let moved = store.project(project).await.unwrap().unwrap();
+            assert_eq!(moved.billing_group_id, group.billing_group_id);
+        }
+        let types = event_types(&db.store, &group.billing_group_id).await;
+        for kind in [
+            "billing_group_created",
+            "billing_info_changed",
+            "project_moved_in",
+        ] {
+            assert!(types.contains(&kind.to_string()), "{kind} in {types:?}");
+        }
+        assert!(event_types(&db.store, &f.primary)
+            .await
+            .contains(&"project_moved_out".to_string()));
+        let viewer = member(&db.store, &f, "vic@example.com", Role::Viewer).await;
+        let err = groups::create_group_from_draft(store, &viewer, &f.account_id, &draft, t(3, 0))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AppError::Forbidden { .. }));
+    }
+);
+
+on_both_backends!(a_group_created_with_its_projects_is_all_or_nothing, |db| {
+    let f = fixture(&db.store).await;
+    let new = NewBillingGroup {
+        billing_group_id: "g-new".into(),
+        account_id: f.account_id.clone(),
+        billing_group_name: "New".into(),
+        billing_currency: Currency::USD,
+    };
+    let event = groups::created_event(&new, "admin@example.com", t(2, 0));
+    // The second project's move is refused inside the transaction.
+    let refuse_p2 = |p: &ProjectRecord, _: &BillingGroupRecord, _: &BillingGroupRecord| {
+        if p.project_name == "p2" {
+            Err(AppError::invalid("projects", "refused"))
+        } else {
+            Ok(Vec::new())
+        }
+    };
+    let names = vec!["p1".to_string(), "p2".to_string()];
+    db.store
+        .create_billing_group_with(&new, &event, None, &names, &refuse_p2, t(2, 0))
+        .await
+        .unwrap_err();
+    assert!(db.store.billing_group("g-new").await.unwrap().is_none());
+    assert!(event_types(&db.store, "g-new").await.is_empty());
+    let p1 = db.store.project("p1").await.unwrap().unwrap();
+    assert_eq!(p1.billing_group_id, f.primary, "p1's move was rolled back");
+});

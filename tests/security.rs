@@ -197,7 +197,7 @@ on_both_backends!(
         let empty_name = app
             .clone()
             .oneshot(fetch_call(
-                "create_billing_group",
+                "create_billing_group_guided",
                 &format!("account_id={account_id}&billing_group_name=+++"),
                 Some(&cookie),
             ))
@@ -207,7 +207,11 @@ on_both_backends!(
         // A malformed body is the caller's mistake too.
         let garbled = app
             .clone()
-            .oneshot(fetch_call("create_billing_group", "%%%&&==", Some(&cookie)))
+            .oneshot(fetch_call(
+                "create_billing_group_guided",
+                "%%%&&==",
+                Some(&cookie),
+            ))
             .await
             .unwrap();
         assert_eq!(garbled.status(), StatusCode::BAD_REQUEST);

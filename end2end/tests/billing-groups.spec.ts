@@ -51,18 +51,36 @@ test.describe('billing groups with JavaScript', () => {
     await signIn(page, { hydrated: true });
     await openAccountBilling(page);
     await waitForHydration(page);
+    // The guided flow, taking the defaults: name → details → projects →
+    // summary → create.
+    await page.getByRole('link', { name: 'Create billing group' }).click();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText('Create billing group');
     await page.getByLabel('Billing group name').fill('   ');
-    await page.getByRole('button', { name: 'Create billing group' }).click();
+    await page.getByRole('button', { name: 'Next: billing details' }).click();
     await expect(page.getByRole('alert').first()).toContainText('cannot be empty');
     await page.getByLabel('Billing group name').fill('E2E Temp');
+    await page.getByRole('button', { name: 'Next: billing details' }).click();
+    await page.getByRole('button', { name: 'Next: projects' }).click();
+    await page.getByRole('button', { name: 'Next: summary' }).click();
+    await waitForHydration(page);
     await page.getByRole('button', { name: 'Create billing group' }).click();
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('E2E Temp');
     await waitForHydration(page);
 
     await openActions(page);
+    // While the request runs the form says so (and takes no second click);
+    // then the result is said.
+    const slowRename = /\/api\/rename_billing_group/;
+    await page.route(slowRename, async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      await route.continue();
+    });
     await page.getByLabel('New name').fill('E2E Renamed');
     await page.getByRole('button', { name: 'Rename' }).click();
+    await expect(page.locator('details.action-menu form[aria-busy="true"]')).toHaveCount(1);
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('E2E Renamed');
+    await expect(page.getByRole('status').filter({ hasText: 'Billing group renamed' })).toBeVisible();
+    await page.unroute(slowRename);
     // The menu closes once the rename is done.
     await expect(page.locator('details.action-menu')).not.toHaveAttribute('open', /.*/);
 
@@ -71,6 +89,7 @@ test.describe('billing groups with JavaScript', () => {
     await page.getByLabel('Projects of this account in other billing groups').selectOption('acme-sandbox');
     await page.getByRole('button', { name: 'Assign projects' }).click();
     await expect(page.getByRole('cell', { name: 'acme-sandbox' }).first()).toBeVisible();
+    await expect(page.getByRole('status').filter({ hasText: '1 project assigned to this group.' })).toBeVisible();
     // The header reloads too (the project count decides whether deleting is
     // refused): let it settle before opening its menu.
     await page.waitForLoadState('networkidle');
@@ -201,6 +220,59 @@ test.describe('billing groups with JavaScript off', () => {
     await expect(page.getByRole('table', { name: 'Events' }).getByRole('row')).toHaveCount(2);
     await tabs.getByRole('link', { name: 'Billing information', exact: true }).click();
     await expect(page.getByLabel('Company')).toBeVisible();
+  });
+
+  test('the guided create flow works as plain forms: details, a project, edit, create', async ({ page }) => {
+    await signIn(page, { hydrated: false });
+    // A project of its own to move into the new group.
+    await page.goto('projects');
+    const acme = page.getByRole('region', { name: 'Acme Analytics' }).or(page.locator('section', { hasText: 'Acme Analytics' })).first();
+    await acme.locator('summary', { hasText: 'Create project' }).click();
+    await acme.getByLabel('Project name').fill('e2e-guided');
+    await acme.getByRole('button', { name: 'Create project' }).click();
+    await expect(page.getByText("Project 'e2e-guided' created.").or(page.getByRole('link', { name: 'e2e-guided' })).first()).toBeVisible();
+
+    await openAccountBilling(page);
+    await page.getByRole('link', { name: 'Create billing group' }).click();
+    await page.getByLabel('Billing group name').fill('E2E Guided');
+    await page.getByRole('button', { name: 'Next: billing details' }).click();
+    await expect(page.getByRole('listitem').filter({ hasText: 'Billing details' })).toHaveAttribute('aria-current', 'step');
+    await page.getByLabel('Pay by invoice (sent to the billing emails)').check();
+    await page.getByLabel('Company').fill('Guided Oy');
+    await page.getByLabel('Address lines').fill('Guided Street 1');
+    await page.getByLabel('City').fill('Helsinki');
+    await page.getByLabel('Country', { exact: true }).selectOption('FI');
+    await page.getByLabel('Invoice emails (one per line)').fill('not an email');
+    await page.getByRole('button', { name: 'Next: projects' }).click();
+    // A bad email keeps the flow on the details, with the message there.
+    await expect(page.getByRole('listitem').filter({ hasText: 'Billing details' })).toHaveAttribute('aria-current', 'step');
+    await expect(page.getByRole('alert').first()).toBeVisible();
+    await expect(page.getByLabel('Company')).toHaveValue('Guided Oy');
+    await page.getByLabel('Invoice emails (one per line)').fill('ap@guided.example');
+    await page.getByRole('button', { name: 'Next: projects' }).click();
+    await page.getByLabel(/^e2e-guided \(now in/).check();
+    await page.getByRole('button', { name: 'Next: summary' }).click();
+    const summary = page.locator('dl.summary');
+    await expect(summary).toContainText('E2E Guided');
+    await expect(summary).toContainText('Guided Oy');
+    await expect(summary).toContainText('e2e-guided');
+    // Editing a step keeps the other answers.
+    await page.getByRole('link', { name: 'Edit name' }).click();
+    await page.getByLabel('Billing group name').fill('E2E Guided 2');
+    await page.getByRole('button', { name: 'Next: billing details' }).click();
+    await expect(page.getByLabel('Company')).toHaveValue('Guided Oy');
+    await page.getByRole('button', { name: 'Next: projects' }).click();
+    await expect(page.getByLabel(/^e2e-guided \(now in/)).toBeChecked();
+    await page.getByRole('button', { name: 'Next: summary' }).click();
+    await page.getByRole('button', { name: 'Create billing group' }).click();
+    await expect(page.getByRole('heading', { level: 1 })).toContainText('E2E Guided 2');
+    const tabs = page.getByRole('navigation', { name: 'Billing group' });
+    await tabs.getByRole('link', { name: 'Projects', exact: true }).click();
+    await expect(page.getByRole('cell', { name: 'e2e-guided' }).first()).toBeVisible();
+    await tabs.getByRole('link', { name: 'Billing information', exact: true }).click();
+    await expect(page.getByLabel('Company')).toHaveValue('Guided Oy');
+    await expect(page.getByLabel('Pay by invoice (sent to the billing emails)')).toBeChecked();
+    await expect(page.getByLabel('Billing currency')).toHaveValue('USD');
   });
 
   test('rename works as a plain form post', async ({ page }) => {

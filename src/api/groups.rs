@@ -24,32 +24,6 @@ pub async fn get_account_billing(account_id: String) -> Result<AccountBilling, A
     .await
 }
 
-/// Creates a group and opens it.
-#[server(endpoint = "create_billing_group")]
-pub async fn create_billing_group(
-    account_id: String,
-    billing_group_name: String,
-    copy_from: Option<String>,
-) -> Result<String, AppError> {
-    use super::context;
-    let state = context::state()?;
-    let user = context::user()?;
-    let group = crate::server::billing::groups::create_group(
-        state.store.as_ref(),
-        &user,
-        &account_id,
-        &billing_group_name,
-        copy_from.as_deref(),
-        context::now()?,
-    )
-    .await?;
-    leptos_axum::redirect(&app_url(format!(
-        "/billing-group/{}",
-        group.billing_group_id
-    )));
-    Ok(group.billing_group_id)
-}
-
 /// The group page's header (every tab).
 #[server(endpoint = "group_header")]
 pub async fn get_group_header(billing_group_id: String) -> Result<GroupHeader, AppError> {

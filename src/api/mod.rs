@@ -9,6 +9,7 @@ pub mod credits;
 pub mod groups;
 pub mod invoices;
 pub mod mail;
+pub mod new_group;
 pub mod people;
 pub mod profile;
 pub mod services;

@@ -5,6 +5,7 @@ pub mod countries;
 pub mod credits;
 pub mod invoices;
 pub mod money;
+pub mod new_group;
 pub mod people;
 pub mod states;
 pub mod tokens;

@@ -106,23 +106,11 @@ pub(crate) async fn require_sign_in(
             .path_and_query()
             .map(|p| p.as_str())
             .unwrap_or("/");
-        let location = format!("/signin?next={}", encode_query_value(target));
+        let location = format!("/signin?next={}", crate::paths::encode_query_value(target));
         return Redirect::to(&crate::paths::join(&state.config.base_path, &location))
             .into_response();
     }
     next.run(request).await
-}
-
-fn encode_query_value(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 /// The visitor's address for this request: the peer's, or X-Forwarded-For's

@@ -9,6 +9,8 @@ use leptos::server_fn::request::ClientReq;
 use leptos::server_fn::{Http, ServerFn};
 
 use crate::error::AppError;
+use crate::model::countries::COUNTRIES;
+use crate::model::money::Currency;
 
 /// The error of the action's last run, if it failed.
 pub fn action_error<S>(
@@ -98,8 +100,9 @@ pub fn NewUserFields(id_prefix: &'static str, error: Signal<Option<AppError>>) -
 /// Leptos's `ActionForm` with the base path in its `action`: before
 /// hydration the browser posts the form itself, and `ServFn::url()` alone
 /// ("/api/…") would miss an app served at a sub-path. After hydration it
-/// behaves exactly like Leptos's (the server function's client already
-/// carries the base, see `hydrate()`).
+/// behaves like Leptos's (the server function's client already carries
+/// the base, see `hydrate()`), and while its request runs the form is
+/// `aria-busy` (its buttons show it) and ignores another submit.
 #[component]
 pub fn ActionForm<ServFn, OutputProtocol>(
     /// The action the form dispatches.
@@ -121,11 +124,17 @@ where
 {
     let version = action.version();
     let value = action.value();
+    let pending = action.pending();
     let on_submit = move |ev: leptos::web_sys::SubmitEvent| {
         if ev.default_prevented() {
             return;
         }
         ev.prevent_default();
+        // One request at a time: a second click while the first runs is
+        // not a second change.
+        if pending.get_untracked() {
+            return;
+        }
         match ServFn::from_event(&ev) {
             Ok(input) => {
                 action.dispatch(input);
@@ -140,8 +149,137 @@ where
         }
     };
     view! {
-        <form action=crate::paths::app_url(ServFn::url()) method="post" on:submit=on_submit>
+        <form
+            action=crate::paths::app_url(ServFn::url())
+            method="post"
+            on:submit=on_submit
+            aria-busy=move || pending.get().then_some("true")
+        >
             {children()}
         </form>
+    }
+}
+
+/// A group's billing details as text, the way their inputs hold them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DetailValues {
+    pub company: String,
+    /// One line each.
+    pub address: String,
+    pub city: String,
+    pub state: String,
+    pub zip_code: String,
+    pub country_code: String,
+    pub vat_id: String,
+    /// One per line.
+    pub billing_emails: String,
+    pub billing_contact_emails: String,
+    /// A currency code.
+    pub billing_currency: String,
+    pub billing_extra_text: String,
+}
+
+impl DetailValues {
+    pub fn of_group(g: &crate::model::billing::BillingGroup) -> DetailValues {
+        DetailValues {
+            company: g.company.clone(),
+            address: g.address_lines.join("\n"),
+            city: g.city.clone(),
+            state: g.state.clone(),
+            zip_code: g.zip_code.clone(),
+            country_code: g.country_code.clone(),
+            vat_id: g.vat_id.clone(),
+            billing_emails: g.billing_emails.join("\n"),
+            billing_contact_emails: g.billing_contact_emails.join("\n"),
+            billing_currency: g.billing_currency.code().to_string(),
+            billing_extra_text: g.billing_extra_text.clone(),
+        }
+    }
+
+    pub fn of_draft(d: &crate::model::new_group::NewGroupDraft) -> DetailValues {
+        DetailValues {
+            company: d.company.clone(),
+            address: d.address.clone(),
+            city: d.city.clone(),
+            state: d.state.clone(),
+            zip_code: d.zip_code.clone(),
+            country_code: d.country_code.clone(),
+            vat_id: d.vat_id.clone(),
+            billing_emails: d.billing_emails.clone(),
+            billing_contact_emails: d.billing_contact_emails.clone(),
+            // A new group bills in USD unless told otherwise.
+            billing_currency: match d.billing_currency.trim() {
+                "" => "USD".to_string(),
+                code => code.to_string(),
+            },
+            billing_extra_text: d.billing_extra_text.clone(),
+        }
+    }
+}
+
+/// The billing details' inputs (company, address, country, VAT ID, the two
+/// email lists, currency, invoice text), each with its field message: the
+/// Billing information tab and the guided create flow share them.
+#[component]
+pub fn BillingDetailsFieldset(
+    values: DetailValues,
+    error: Signal<Option<AppError>>,
+    editable: bool,
+) -> impl IntoView {
+    let field = move |id: &'static str, label: &'static str, value: String, max: usize| {
+        view! {
+            <label for=id>{label}</label>
+            <input id=id name=id value=value maxlength=max.to_string() disabled=!editable />
+            <FieldError error field=id />
+        }
+    };
+    view! {
+            <fieldset disabled=!editable>
+                <legend>"Billing details"</legend>
+                {field("company", "Company", values.company.clone(), 128)}
+                <label for="address">"Address lines"</label>
+                <textarea id="address" name="address" rows="3">{values.address.clone()}</textarea>
+                <FieldError error field="address" />
+                {field("city", "City", values.city.clone(), 128)}
+                {field("state", "State", values.state.clone(), 128)}
+                {field("zip_code", "Zip code", values.zip_code.clone(), 32)}
+                <label for="country_code">"Country"</label>
+                <select id="country_code" name="country_code">
+                    <option value="">"Choose a country"</option>
+                    {COUNTRIES
+                        .iter()
+                        .map(|(code, name)| {
+                            view! {
+                                <option value=*code selected=values.country_code == *code>
+                                    {*name}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+                <FieldError error field="country_code" />
+                {field("vat_id", "VAT ID", values.vat_id.clone(), 64)}
+                <label for="billing_emails">"Invoice emails (one per line)"</label>
+                <p class="muted" id="billing_emails_hint">"They receive each month's invoice (PDF attached) when paying by invoice."</p>
+                <textarea id="billing_emails" name="billing_emails" rows="3" aria-describedby="billing_emails_hint">{values.billing_emails.clone()}</textarea>
+                <FieldError error field="billing_emails" />
+                <label for="billing_contact_emails">"Billing contact emails (one per line)"</label>
+                <p class="muted" id="billing_contact_emails_hint">"They hear about billing problems and budget alerts (the invoice emails do when this is empty)."</p>
+                <textarea id="billing_contact_emails" name="billing_contact_emails" rows="2" aria-describedby="billing_contact_emails_hint">{values.billing_contact_emails.clone()}</textarea>
+                <FieldError error field="billing_contact_emails" />
+                <label for="billing_currency">"Billing currency"</label>
+                <select id="billing_currency" name="billing_currency">
+                    {Currency::ALL
+                        .iter()
+                        .map(|c| view! { <option selected=values.billing_currency == c.code()>{c.code()}</option> })
+                        .collect_view()}
+                </select>
+                <FieldError error field="billing_currency" />
+                <label for="billing_extra_text">"Extra text on invoices"</label>
+                <textarea id="billing_extra_text" name="billing_extra_text" rows="3" maxlength="1000">
+                    {values.billing_extra_text.clone()}
+                </textarea>
+                <FieldError error field="billing_extra_text" />
+            </fieldset>
     }
 }

@@ -9,6 +9,7 @@ use super::present::to_model;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::model::countries::{country_name, EU_COUNTRIES};
 use crate::model::money::Currency;
+use crate::model::new_group::NewGroupDraft;
 use crate::model::states::{EventType, PaymentMethod};
 use crate::model::{validation, CurrentUser, Role};
 use crate::server::store::{BillingGroupRecord, BillingInfoUpdate, NewEvent, Store, StoredCard};
@@ -46,6 +47,43 @@ pub struct BillingInfoForm {
     pub billing_currency: String,
     #[serde(default)]
     pub billing_extra_text: String,
+}
+
+impl BillingInfoForm {
+    /// The billing details of the guided create flow's answers: pay by
+    /// invoice or nothing to pay (a card is added once the group exists).
+    pub fn of_draft(draft: &NewGroupDraft) -> AppResult<BillingInfoForm> {
+        let payment_method = match draft.payment_method.trim() {
+            "" => PaymentMethod::NoPaymentExpected.as_str().to_string(),
+            "card" => {
+                return Err(AppError::invalid(
+                    "payment_method",
+                    "Add a card on the group's Billing information tab once it exists; choose pay by invoice or no payment expected here.",
+                ))
+            }
+            other => other.to_string(),
+        };
+        Ok(BillingInfoForm {
+            payment_method,
+            card_number: String::new(),
+            card_expiry: String::new(),
+            card_name: String::new(),
+            company: draft.company.clone(),
+            address: draft.address.clone(),
+            city: draft.city.clone(),
+            state: draft.state.clone(),
+            zip_code: draft.zip_code.clone(),
+            country_code: draft.country_code.clone(),
+            vat_id: draft.vat_id.clone(),
+            billing_emails: draft.billing_emails.clone(),
+            billing_contact_emails: draft.billing_contact_emails.clone(),
+            billing_currency: match draft.billing_currency.trim() {
+                "" => "USD".to_string(),
+                code => code.to_string(),
+            },
+            billing_extra_text: draft.billing_extra_text.clone(),
+        })
+    }
 }
 
 // Never print a card number, not even in debug logs.
@@ -109,14 +147,27 @@ pub fn check_new(form: &BillingInfoForm, account_id: &str, now: DateTime<Utc>) -
 /// Writes a checked update with its `billing_info_changed` event, which
 /// names the fields that changed with their values before and after. The
 /// group must still be active when the write locks it.
-pub(super) async fn save_update(
+async fn save_update(
     store: &dyn Store,
     user: &CurrentUser,
     billing_group_id: &str,
     update: &BillingInfoUpdate,
     now: DateTime<Utc>,
 ) -> AppResult<BillingGroupRecord> {
-    let change = |before: &BillingGroupRecord, after: &BillingGroupRecord| {
+    let change = info_changed_event(user, now);
+    Ok(store
+        .update_billing_info(billing_group_id, update, now, &change)
+        .await?)
+}
+
+/// The check and event of a billing-information save: the group must
+/// still be active when the write locks it; the `billing_info_changed`
+/// event names the fields that changed with their values before and after.
+pub(super) fn info_changed_event<'a>(
+    user: &'a CurrentUser,
+    now: DateTime<Utc>,
+) -> impl Fn(&BillingGroupRecord, &BillingGroupRecord) -> AppResult<NewEvent> + Send + Sync + 'a {
+    move |before: &BillingGroupRecord, after: &BillingGroupRecord| {
         if !before.is_active() {
             return Err(AppError::not_found("Billing group"));
         }
@@ -131,10 +182,7 @@ pub(super) async fn save_update(
             details: Some(details),
             create_time: now,
         })
-    };
-    Ok(store
-        .update_billing_info(billing_group_id, update, now, &change)
-        .await?)
+    }
 }
 
 /// Another group's billing details, as a new group copies them: a card

@@ -5,16 +5,18 @@
 use chrono::{DateTime, Utc};
 
 use super::access::{authorize, authorized_group, authorized_project};
-use super::billing_info::{save_update, update_copied_from};
+use super::billing_info::{self, info_changed_event, update_copied_from, BillingInfoForm};
 use super::month_to_date::accumulated_of_groups;
 use super::present::{project_summary, to_model};
 use crate::error::{AppError, AppResult};
 use crate::model::billing::{AccountBilling, BillingGroup, GroupSummary};
 use crate::model::money::Currency;
+use crate::model::new_group::{NewGroupDraft, NewGroupPage};
 use crate::model::states::EventType;
 use crate::model::{validation, CurrentUser, Role};
 use crate::server::store::{
-    BillingGroupRecord, NewBillingGroup, NewEvent, ProjectRecord, Store, Violation,
+    BillingGroupRecord, BillingInfoChange, NewBillingGroup, NewEvent, ProjectRecord, Store,
+    Violation,
 };
 
 /// The account's Billing tab: groups with counts, costs and the primary
@@ -109,48 +111,230 @@ pub async fn create_group(
     copy_from: Option<&str>,
     now: DateTime<Utc>,
 ) -> AppResult<BillingGroupRecord> {
+    let details = match copy_from.map(str::trim).filter(|s| !s.is_empty()) {
+        None => NewGroupDetails::Defaults,
+        Some(id) => NewGroupDetails::CopyFrom(id),
+    };
+    create_group_with(store, user, account_id, name, details, &[], now).await
+}
+
+/// Where a new group's billing details come from.
+pub enum NewGroupDetails<'a> {
+    /// A new group's defaults (USD, no details, no payment method).
+    Defaults,
+    /// Another active group of the account (billing group id); its card
+    /// stays with it.
+    CopyFrom(&'a str),
+    /// Filled in, checked like the Billing information tab.
+    Form(&'a BillingInfoForm),
+}
+
+/// Creates a group complete: name, billing details and the projects to
+/// assign now, everything checked first and written in one transaction
+/// with the events each part writes on its own (created, billing
+/// information changed, each project moved out and in).
+pub async fn create_group_with(
+    store: &dyn Store,
+    user: &CurrentUser,
+    account_id: &str,
+    name: &str,
+    details: NewGroupDetails<'_>,
+    projects: &[String],
+    now: DateTime<Utc>,
+) -> AppResult<BillingGroupRecord> {
     authorize(store, user, account_id, Role::Billing).await?;
     let name = group_name(name)?;
-    let source = match copy_from.map(str::trim).filter(|s| !s.is_empty()) {
-        None => None,
-        Some(id) => Some(
-            store
-                .billing_group(id)
-                .await?
-                .filter(|g| g.account_id == account_id && g.is_active())
-                .ok_or_else(|| {
-                    AppError::invalid(
-                        "copy_from",
-                        "Choose a billing group of this account to copy from.",
-                    )
-                })?,
-        ),
+    let update = match details {
+        NewGroupDetails::Defaults => None,
+        NewGroupDetails::CopyFrom(id) => Some(update_copied_from(
+            &copy_source(store, account_id, id).await?,
+        )),
+        NewGroupDetails::Form(form) => Some(billing_info::validate(
+            form,
+            &BillingGroupRecord::new_defaults(account_id, now),
+            now,
+        )?),
     };
+    let names = projects_of_account_named(store, account_id, projects, "projects").await?;
     let new = NewBillingGroup {
         billing_group_id: uuid::Uuid::new_v4().to_string(),
         account_id: account_id.to_string(),
         billing_group_name: name,
-        billing_currency: source
+        billing_currency: update
             .as_ref()
-            .map(|s| s.billing_currency)
+            .map(|u| u.billing_currency)
             .unwrap_or(Currency::USD),
     };
-    let created = store
-        .create_billing_group(&new, &created_event(&new, &user.email, now), now)
-        .await?;
-    match source {
-        None => Ok(created),
-        Some(source) => {
-            save_update(
-                store,
-                user,
-                &created.billing_group_id,
-                &update_copied_from(&source),
-                now,
-            )
-            .await
+    let info_change = info_changed_event(user, now);
+    let move_change =
+        |locked: &ProjectRecord, from: &BillingGroupRecord, to: &BillingGroupRecord| {
+            move_events(locked, from, to, &user.email, now)
+        };
+    Ok(store
+        .create_billing_group_with(
+            &new,
+            &created_event(&new, &user.email, now),
+            update
+                .as_ref()
+                .map(|u| (u, &info_change as BillingInfoChange<'_>)),
+            &names,
+            &move_change,
+            now,
+        )
+        .await?)
+}
+
+/// The guided flow's page at `step`: the answers of the steps before it
+/// are checked in order, and the first step whose answers need fixing is
+/// shown instead, with its message. Nothing is written.
+pub async fn new_group_page(
+    store: &dyn Store,
+    user: &CurrentUser,
+    account_id: &str,
+    draft: &NewGroupDraft,
+    step: u8,
+    now: DateTime<Utc>,
+) -> AppResult<NewGroupPage> {
+    authorize(store, user, account_id, Role::Billing).await?;
+    let account = store
+        .account(account_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Account"))?;
+    let asked = step.clamp(1, 4);
+    let mut shown = asked;
+    let mut error = None;
+    for earlier in 1..asked {
+        match check_draft_step(store, account_id, draft, earlier, now).await {
+            Ok(()) => {}
+            Err(refusal @ AppError::Invalid { .. }) => {
+                shown = earlier;
+                error = Some(refusal);
+                break;
+            }
+            Err(other) => return Err(other),
         }
     }
+    let groups = store
+        .billing_groups_of_account(account_id)
+        .await?
+        .into_iter()
+        .filter(|g| g.is_active())
+        .map(|g| (g.billing_group_id, g.billing_group_name))
+        .collect();
+    let projects = store
+        .projects_of_account(account_id)
+        .await?
+        .into_iter()
+        .map(|p| (p.project_name, p.billing_group_name))
+        .collect();
+    Ok(NewGroupPage {
+        account_id: account.account_id,
+        account_name: account.account_name,
+        step: shown,
+        error,
+        groups,
+        projects,
+    })
+}
+
+/// One step's answers, checked as the last step will check them.
+async fn check_draft_step(
+    store: &dyn Store,
+    account_id: &str,
+    draft: &NewGroupDraft,
+    step: u8,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    match step {
+        1 => group_name(&draft.billing_group_name).map(|_| ()),
+        2 => match draft.copy_from.trim() {
+            "" => billing_info::check_new(&BillingInfoForm::of_draft(draft)?, account_id, now),
+            id => copy_source(store, account_id, id).await.map(|_| ()),
+        },
+        3 => projects_of_account_named(store, account_id, &draft.projects, "projects")
+            .await
+            .map(|_| ()),
+        _ => Ok(()),
+    }
+}
+
+/// The guided flow's last step: the group, its details and its projects
+/// in one transaction (see [`create_group_with`]).
+pub async fn create_group_from_draft(
+    store: &dyn Store,
+    user: &CurrentUser,
+    account_id: &str,
+    draft: &NewGroupDraft,
+    now: DateTime<Utc>,
+) -> AppResult<BillingGroupRecord> {
+    let form;
+    let details = match draft.copy_from.trim() {
+        "" => {
+            form = BillingInfoForm::of_draft(draft)?;
+            NewGroupDetails::Form(&form)
+        }
+        id => NewGroupDetails::CopyFrom(id),
+    };
+    create_group_with(
+        store,
+        user,
+        account_id,
+        &draft.billing_group_name,
+        details,
+        &draft.projects,
+        now,
+    )
+    .await
+}
+
+/// The group a new group copies its details from: an active group of the
+/// same account.
+async fn copy_source(
+    store: &dyn Store,
+    account_id: &str,
+    billing_group_id: &str,
+) -> AppResult<BillingGroupRecord> {
+    store
+        .billing_group(billing_group_id.trim())
+        .await?
+        .filter(|g| g.account_id == account_id && g.is_active())
+        .ok_or_else(|| {
+            AppError::invalid(
+                "copy_from",
+                "Choose a billing group of this account to copy from.",
+            )
+        })
+}
+
+/// The names, trimmed, when each is a project of the account and none is
+/// named twice; otherwise a message on `field`.
+pub async fn projects_of_account_named(
+    store: &dyn Store,
+    account_id: &str,
+    project_names: &[String],
+    field: &str,
+) -> AppResult<Vec<String>> {
+    if project_names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let account_projects = store.projects_of_account(account_id).await?;
+    let mut names: Vec<String> = Vec::with_capacity(project_names.len());
+    for name in project_names.iter().map(|n| n.trim()) {
+        if !account_projects.iter().any(|p| p.project_name == name) {
+            return Err(AppError::invalid(
+                field,
+                format!("Project '{name}' is not a project of this account."),
+            ));
+        }
+        if names.iter().any(|n| n == name) {
+            return Err(AppError::invalid(
+                field,
+                format!("Project '{name}' is named twice; name each project once."),
+            ));
+        }
+        names.push(name.to_string());
+    }
+    Ok(names)
 }
 
 /// Rule 5: rename at any time; the event records old and new name.
@@ -413,23 +597,9 @@ pub async fn assign_projects(
             "Choose at least one project to assign.",
         ));
     }
-    let account_projects = store.projects_of_account(&group.account_id).await?;
-    let mut names: Vec<String> = Vec::with_capacity(project_names.len());
-    for name in project_names.iter().map(|n| n.trim()) {
-        if !account_projects.iter().any(|p| p.project_name == name) {
-            return Err(AppError::invalid(
-                "projects_names",
-                format!("Project '{name}' is not a project of this account."),
-            ));
-        }
-        if names.iter().any(|n| n == name) {
-            return Err(AppError::invalid(
-                "projects_names",
-                format!("Project '{name}' is named twice; name each project once."),
-            ));
-        }
-        names.push(name.to_string());
-    }
+    let names =
+        projects_of_account_named(store, &group.account_id, project_names, "projects_names")
+            .await?;
     let change = |locked: &ProjectRecord, from: &BillingGroupRecord, to: &BillingGroupRecord| {
         move_events(locked, from, to, &user.email, now)
     };

@@ -167,21 +167,20 @@ pub async fn create(
     };
     let name = fields.billing_group_name.clone().unwrap_or_default();
     access::authorize(store, &user, account_id, Role::Billing).await?;
-    // Everything is checked before anything is written: the billing
-    // details against a group with the defaults a new group gets.
+    // The billing details are laid over a new group's defaults, then the
+    // group and its details are checked and written in one transaction.
     let form = if touches_billing_info(&fields) {
         let template = BillingGroup::new_defaults(account_id, now);
-        let form = form_with(&template, &fields)?;
-        groups::group_name(&name)?;
-        billing_info::check_new(&form, account_id, now)?;
-        Some(form)
+        Some(form_with(&template, &fields)?)
     } else {
         None
     };
-    let created = groups::create_group(store, &user, account_id, &name, None, now).await?;
-    if let Some(form) = form {
-        billing_info::save(store, &user, &created.billing_group_id, &form, now).await?;
-    }
+    let details = match &form {
+        Some(form) => groups::NewGroupDetails::Form(form),
+        None => groups::NewGroupDetails::Defaults,
+    };
+    let created =
+        groups::create_group_with(store, &user, account_id, &name, details, &[], now).await?;
     group_response(&state, &user, &created.billing_group_id).await
 }
 

@@ -851,8 +851,17 @@ pub struct BudgetWire {
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct BudgetResponse {
     /// Null: no budget.
-    #[schemars(required)]
+    // Always present: the schema names it required and spells out the null.
+    #[schemars(required, schema_with = "nullable_budget")]
     pub budget: Option<BudgetWire>,
+}
+
+fn nullable_budget(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let budget = generator.subschema_for::<BudgetWire>();
+    schemars::json_schema!({
+        "description": "Null: no budget.",
+        "anyOf": [budget, {"type": "null"}],
+    })
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

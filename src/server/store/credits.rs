@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::decimal::DbDecimal;
 use super::error::{StoreError, StoreResult, Violation};
 use super::events::insert_event;
-use super::groups::lock_group;
+use super::group_rows::lock_group;
 use super::pool::{db_run, db_write, for_update, SqlStore};
 use super::records::*;
 use super::traits::{ClaimChange, Credits};

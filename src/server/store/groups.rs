@@ -3,17 +3,13 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::error::{StoreError, StoreResult};
+use super::error::StoreResult;
 use super::events::insert_event;
+use super::group_rows::{lock_group, GROUP_COLUMNS};
 use super::pool::{db_run, db_write, for_update, SqlStore, Tx};
+use super::projects::move_projects_in;
 use super::records::*;
-use super::traits::{BillingInfoChange, GroupChange, Groups, PrimaryChange};
-
-pub(super) const GROUP_COLUMNS: &str = "billing_group_id, account_id, billing_group_name,
-    billing_currency, billing_emails, billing_contact_emails, billing_extra_text, company,
-    address_lines, city, state,
-    zip_code, country_code, vat_id, payment_method, card_brand, card_last4, card_exp_month,
-    card_exp_year, card_name, group_state, create_time, update_time";
+use super::traits::{BillingInfoChange, GroupChange, Groups, MoveChange, PrimaryChange};
 
 /// Inserts an active group inside the caller's transaction.
 pub(super) async fn insert_group(
@@ -38,22 +34,55 @@ pub(super) async fn insert_group(
     })
 }
 
-/// Reads a group inside a write transaction, locking its row on
-/// PostgreSQL so that concurrent moves, deletes and edits queue.
-pub(super) async fn lock_group(
-    tx: Tx<'_>,
+/// Saves billing details inside the caller's transaction (see
+/// `update_billing_info`).
+async fn update_billing_info_in(
+    mut tx: Tx<'_>,
     billing_group_id: &str,
+    update: &BillingInfoUpdate,
+    at: DateTime<Utc>,
+    change: BillingInfoChange<'_>,
 ) -> StoreResult<BillingGroupRecord> {
-    db_run!(tx, |connection| {
+    let emails = JsonText::encode(&update.billing_emails);
+    let contacts = JsonText::encode(&update.billing_contact_emails);
+    let lines = JsonText::encode(&update.address_lines);
+    let card = update.card.as_ref();
+    let before = lock_group(tx.reborrow(), billing_group_id).await?;
+    let after = db_run!(tx.reborrow(), |connection| {
         sqlx::query_as::<_, BillingGroupRecord>(&format!(
-            "SELECT {GROUP_COLUMNS} FROM billing_groups WHERE billing_group_id = $1{}",
-            for_update(&*connection)
+            "UPDATE billing_groups SET billing_currency = $2, billing_emails = $3,
+                billing_extra_text = $4, company = $5, address_lines = $6, city = $7,
+                state = $8, zip_code = $9, country_code = $10, vat_id = $11,
+                payment_method = $12, card_brand = $13, card_last4 = $14,
+                card_exp_month = $15, card_exp_year = $16, card_name = $17,
+                update_time = $18, billing_contact_emails = $19
+             WHERE billing_group_id = $1 RETURNING {GROUP_COLUMNS}"
         ))
         .bind(billing_group_id)
-        .fetch_optional(connection)
+        .bind(update.billing_currency.code())
+        .bind(&emails)
+        .bind(&update.billing_extra_text)
+        .bind(&update.company)
+        .bind(&lines)
+        .bind(&update.city)
+        .bind(&update.state)
+        .bind(&update.zip_code)
+        .bind(&update.country_code)
+        .bind(&update.vat_id)
+        .bind(update.payment_method.as_str())
+        .bind(card.map(|c| c.brand.clone()))
+        .bind(card.map(|c| c.last4.clone()))
+        .bind(card.map(|c| c.exp_month))
+        .bind(card.map(|c| c.exp_year))
+        .bind(card.map(|c| c.name.clone()))
+        .bind(at)
+        .bind(&contacts)
+        .fetch_one(&mut *connection)
         .await?
-        .ok_or(StoreError::NotFound)
-    })
+    });
+    let event = change(&before, &after)?;
+    insert_event(tx.reborrow(), &event).await?;
+    Ok(after)
 }
 
 #[async_trait]
@@ -239,45 +268,42 @@ impl Groups for SqlStore {
         at: DateTime<Utc>,
         change: BillingInfoChange<'_>,
     ) -> StoreResult<BillingGroupRecord> {
-        let emails = JsonText::encode(&update.billing_emails);
-        let contacts = JsonText::encode(&update.billing_contact_emails);
-        let lines = JsonText::encode(&update.address_lines);
-        let card = update.card.as_ref();
         db_write!(self, |tx| {
-            let before = lock_group((&mut *tx).into(), billing_group_id).await?;
-            let after = sqlx::query_as::<_, BillingGroupRecord>(&format!(
-                "UPDATE billing_groups SET billing_currency = $2, billing_emails = $3,
-                    billing_extra_text = $4, company = $5, address_lines = $6, city = $7,
-                    state = $8, zip_code = $9, country_code = $10, vat_id = $11,
-                    payment_method = $12, card_brand = $13, card_last4 = $14,
-                    card_exp_month = $15, card_exp_year = $16, card_name = $17,
-                    update_time = $18, billing_contact_emails = $19
-                 WHERE billing_group_id = $1 RETURNING {GROUP_COLUMNS}"
-            ))
-            .bind(billing_group_id)
-            .bind(update.billing_currency.code())
-            .bind(&emails)
-            .bind(&update.billing_extra_text)
-            .bind(&update.company)
-            .bind(&lines)
-            .bind(&update.city)
-            .bind(&update.state)
-            .bind(&update.zip_code)
-            .bind(&update.country_code)
-            .bind(&update.vat_id)
-            .bind(update.payment_method.as_str())
-            .bind(card.map(|c| c.brand.clone()))
-            .bind(card.map(|c| c.last4.clone()))
-            .bind(card.map(|c| c.exp_month))
-            .bind(card.map(|c| c.exp_year))
-            .bind(card.map(|c| c.name.clone()))
-            .bind(at)
-            .bind(&contacts)
-            .fetch_one(&mut *tx)
+            update_billing_info_in((&mut *tx).into(), billing_group_id, update, at, change).await
+        })
+    }
+
+    async fn create_billing_group_with(
+        &self,
+        new: &NewBillingGroup,
+        event: &NewEvent,
+        details: Option<(&BillingInfoUpdate, BillingInfoChange<'_>)>,
+        projects: &[String],
+        move_change: MoveChange<'_>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<BillingGroupRecord> {
+        db_write!(self, |tx| {
+            let mut group = insert_group((&mut *tx).into(), new, at).await?;
+            insert_event((&mut *tx).into(), event).await?;
+            if let Some((update, change)) = details {
+                group = update_billing_info_in(
+                    (&mut *tx).into(),
+                    &group.billing_group_id,
+                    update,
+                    at,
+                    change,
+                )
+                .await?;
+            }
+            move_projects_in(
+                (&mut *tx).into(),
+                projects,
+                &group.billing_group_id,
+                at,
+                move_change,
+            )
             .await?;
-            let event = change(&before, &after)?;
-            insert_event((&mut *tx).into(), &event).await?;
-            Ok(after)
+            Ok(group)
         })
     }
 }

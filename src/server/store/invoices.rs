@@ -10,7 +10,7 @@ use super::close_sql;
 use super::decimal::DbDecimal;
 use super::error::{StoreError, StoreResult, Violation};
 use super::events::insert_event;
-use super::groups::GROUP_COLUMNS;
+use super::group_rows::GROUP_COLUMNS;
 use super::pool::{db_run, db_write, for_update, PerBackend, SqlStore, Tx};
 use super::records::*;
 use super::traits::{InvoiceStateChange, Invoices};

@@ -15,6 +15,7 @@ mod credits;
 mod decimal;
 mod error;
 mod events;
+mod group_rows;
 mod groups;
 mod invoices;
 mod mail;

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::error::{StoreError, StoreResult};
 use super::events::insert_event;
-use super::groups::lock_group;
+use super::group_rows::lock_group;
 use super::pool::{db_run, db_write, for_update, SqlStore, Tx};
 use super::records::*;
 use super::traits::{MoveChange, Projects};
@@ -44,6 +44,64 @@ async fn lock_project(tx: Tx<'_>, project_name: &str) -> StoreResult<ProjectReco
     })
 }
 
+/// Moves projects inside the caller's transaction (see `move_projects`).
+pub(super) async fn move_projects_in(
+    mut tx: Tx<'_>,
+    project_names: &[String],
+    to_group_id: &str,
+    at: DateTime<Utc>,
+    change: MoveChange<'_>,
+) -> StoreResult<Vec<ProjectRecord>> {
+    let mut moved = Vec::with_capacity(project_names.len());
+    for project_name in project_names {
+        let project = lock_project(tx.reborrow(), project_name).await?;
+        if project.billing_group_id == to_group_id {
+            continue;
+        }
+        let from_group = lock_group(tx.reborrow(), &project.billing_group_id).await?;
+        let to_group = lock_group(tx.reborrow(), to_group_id).await?;
+        let events = change(&project, &from_group, &to_group)?;
+        db_run!(tx.reborrow(), |connection| {
+            // The foreign key and triggers refuse another account's group
+            // or a deleted one.
+            sqlx::query("UPDATE projects SET billing_group_id = $2 WHERE project_name = $1")
+                .bind(project_name)
+                .bind(to_group_id)
+                .execute(&mut *connection)
+                .await?;
+            sqlx::query(
+                "UPDATE project_group_history SET valid_to = $2
+                 WHERE project_name = $1 AND valid_to IS NULL",
+            )
+            .bind(project_name)
+            .bind(at)
+            .execute(&mut *connection)
+            .await?;
+            sqlx::query(
+                "INSERT INTO project_group_history (project_name, billing_group_id, valid_from)
+                 VALUES ($1, $2, $3)",
+            )
+            .bind(project_name)
+            .bind(to_group_id)
+            .bind(at)
+            .execute(&mut *connection)
+            .await?;
+        });
+        bump_usage_version(tx.reborrow(), &project.account_id).await?;
+        for event in &events {
+            insert_event(tx.reborrow(), event).await?;
+        }
+        let after = db_run!(tx.reborrow(), |connection| {
+            sqlx::query_as::<_, ProjectRecord>(&project_by_name())
+                .bind(project_name)
+                .fetch_one(&mut *connection)
+                .await?
+        });
+        moved.push(after);
+    }
+    Ok(moved)
+}
+
 #[async_trait]
 impl Projects for SqlStore {
     async fn move_projects(
@@ -54,51 +112,7 @@ impl Projects for SqlStore {
         change: MoveChange<'_>,
     ) -> StoreResult<Vec<ProjectRecord>> {
         db_write!(self, |tx| {
-            let mut moved = Vec::with_capacity(project_names.len());
-            for project_name in project_names {
-                let project = lock_project((&mut *tx).into(), project_name).await?;
-                if project.billing_group_id == to_group_id {
-                    continue;
-                }
-                let from_group = lock_group((&mut *tx).into(), &project.billing_group_id).await?;
-                let to_group = lock_group((&mut *tx).into(), to_group_id).await?;
-                let events = change(&project, &from_group, &to_group)?;
-                // The foreign key and triggers refuse another account's group
-                // or a deleted one.
-                sqlx::query("UPDATE projects SET billing_group_id = $2 WHERE project_name = $1")
-                    .bind(project_name)
-                    .bind(to_group_id)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(
-                    "UPDATE project_group_history SET valid_to = $2
-                     WHERE project_name = $1 AND valid_to IS NULL",
-                )
-                .bind(project_name)
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO project_group_history (project_name, billing_group_id, valid_from)
-                     VALUES ($1, $2, $3)",
-                )
-                .bind(project_name)
-                .bind(to_group_id)
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-                bump_usage_version((&mut *tx).into(), &project.account_id).await?;
-                for event in &events {
-                    insert_event((&mut *tx).into(), event).await?;
-                }
-                moved.push(
-                    sqlx::query_as::<_, ProjectRecord>(&project_by_name())
-                        .bind(project_name)
-                        .fetch_one(&mut *tx)
-                        .await?,
-                );
-            }
-            Ok(moved)
+            move_projects_in((&mut *tx).into(), project_names, to_group_id, at, change).await
         })
     }
 

@@ -432,6 +432,18 @@ pub trait Groups: Send + Sync {
         at: DateTime<Utc>,
         change: BillingInfoChange<'_>,
     ) -> StoreResult<BillingGroupRecord>;
+    /// Creates a group with its event, then sets its billing details (if
+    /// given) and moves the projects into it, all in one transaction: the
+    /// group exists complete or not at all.
+    async fn create_billing_group_with(
+        &self,
+        new: &NewBillingGroup,
+        event: &NewEvent,
+        details: Option<(&BillingInfoUpdate, BillingInfoChange<'_>)>,
+        projects: &[String],
+        move_change: MoveChange<'_>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<BillingGroupRecord>;
 }
 
 /// A move's check on a locked project and both its groups: the events.

@@ -2,9 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::groups::{
-    get_account_billing, CreateBillingGroup, MoveProject, SetPrimaryBillingGroup,
-};
+use crate::api::groups::{get_account_billing, MoveProject, SetPrimaryBillingGroup};
 use crate::api::people::{get_account_events, RenameAccount};
 use crate::model::billing::AccountBilling;
 use crate::model::Role;
@@ -40,7 +38,6 @@ pub(super) fn AccountTabs(account_id: String, active: &'static str) -> impl Into
 #[component]
 pub fn AccountBillingPage() -> impl IntoView {
     let id = account_id();
-    let create = ServerAction::<CreateBillingGroup>::new();
     let assign = ServerAction::<MoveProject>::new();
     let data = Resource::new(
         move || (id(), assign.version().get()),
@@ -52,7 +49,7 @@ pub fn AccountBillingPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">"Loading billing groups…"</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(billing) => view! { <AccountBillingView billing create assign /> }.into_any(),
+                        Ok(billing) => view! { <AccountBillingView billing assign /> }.into_any(),
                         Err(error) => view! { <ErrorPanel error /> }.into_any(),
                     }
                 })}
@@ -62,13 +59,8 @@ pub fn AccountBillingPage() -> impl IntoView {
 }
 
 #[component]
-fn AccountBillingView(
-    billing: AccountBilling,
-    create: ServerAction<CreateBillingGroup>,
-    assign: ServerAction<MoveProject>,
-) -> impl IntoView {
+fn AccountBillingView(billing: AccountBilling, assign: ServerAction<MoveProject>) -> impl IntoView {
     let can_change = billing.role.allows(Role::Billing);
-    let create_error = Signal::derive(action_error(create));
     let assign_error = Signal::derive(action_error(assign));
     let groups = billing.groups.clone();
     let group_options = move || {
@@ -77,7 +69,6 @@ fn AccountBillingView(
             .map(|g| view! { <option value=g.billing_group_id.clone()>{g.billing_group_name.clone()}</option> })
             .collect_view()
     };
-    let group_options_2 = group_options.clone();
     view! {
         <h1>{billing.account_name.clone()}</h1>
         <AccountTabs account_id=billing.account_id.clone() active="billing" />
@@ -152,22 +143,12 @@ fn AccountBillingView(
         {can_change.then(move || view! {
             <section class="panel" aria-labelledby="create-heading">
                 <h2 id="create-heading">"Create billing group"</h2>
-                <ActionForm action=create attr:class="inline-form">
-                    <input type="hidden" name="account_id" value=billing.account_id.clone() />
-                    <label for="new-group-name">"Billing group name"</label>
-                    <input id="new-group-name" name="billing_group_name" maxlength="128" required />
-                    <label for="copy-from">"Copy billing information from"</label>
-                    <select id="copy-from" name="copy_from">
-                        <option value="">"Don't copy"</option>
-                        {group_options.clone()}
-                    </select>
-                    <button type="submit" disabled=move || create.pending().get()>
-                        {move || if create.pending().get() { "Creating…" } else { "Create billing group" }}
-                    </button>
-                </ActionForm>
-                <FieldError error=create_error field="billing_group_name" />
-                <FieldError error=create_error field="copy_from" />
-                <FieldError error=create_error />
+                <p class="muted">
+                    "A few steps: name, billing details (or a copy of another group's), projects to move in now, then a summary before anything is created."
+                </p>
+                <a class="button-link" href=app_url(format!("/account/{}/new-billing-group", billing.account_id))>
+                    "Create billing group"
+                </a>
             </section>
             <section class="panel" aria-labelledby="assign-heading">
                 <h2 id="assign-heading">"Assign projects to billing groups"</h2>
@@ -190,7 +171,7 @@ fn AccountBillingView(
                     </select>
                     <label for="assign-group">"Billing group"</label>
                     <select id="assign-group" name="billing_group_id">
-                        {group_options_2.clone()}
+                        {group_options.clone()}
                     </select>
                     <button type="submit" disabled=move || assign.pending().get()>
                         "Assign"

@@ -90,6 +90,10 @@ fn MembersView(page: MembersPage, actions: MemberActions) -> impl IntoView {
                         }
                     })
             }}
+            {move || {
+                matches!(actions.remove.value().get(), Some(Ok(())))
+                    .then(|| view! { <p class="success" role="status">"Member removed. Their sessions no longer reach this account."</p> })
+            }}
             <div class="table-scroll" tabindex="0">
                 <table>
                     <caption class="visually-hidden">"Members of the account"</caption>
@@ -363,6 +367,10 @@ fn PendingInvitations(
         <section class="panel" aria-labelledby="pending-heading">
             <h2 id="pending-heading">"Pending invitations"</h2>
             <FieldError error />
+            {move || {
+                matches!(actions.revoke.value().get(), Some(Ok(())))
+                    .then(|| view! { <p class="success" role="status">"Invitation revoked: its link no longer works."</p> })
+            }}
             {body}
         </section>
     }

@@ -1,9 +1,11 @@
 mod account_page;
 mod all_accounts;
 mod members_page;
+mod new_group_page;
 mod projects_and_accounts;
 
 pub use account_page::{AccountBillingPage, AccountSettingsPage};
 pub use all_accounts::AllAccountsPage;
 pub use members_page::AccountMembersPage;
+pub use new_group_page::NewBillingGroupPage;
 pub use projects_and_accounts::ProjectsAndAccountsPage;

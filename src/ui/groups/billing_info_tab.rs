@@ -4,10 +4,10 @@ use super::{group_id, GroupActions, TabError};
 use crate::api::billing_info::SaveBillingInfo;
 use crate::api::groups::get_billing_info;
 use crate::model::billing::BillingInfoPage;
-use crate::model::countries::COUNTRIES;
-use crate::model::money::Currency;
 use crate::model::states::PaymentMethod;
-use crate::ui::forms::{action_error, ActionForm, FieldError};
+use crate::ui::forms::{
+    action_error, ActionForm, BillingDetailsFieldset, DetailValues, FieldError,
+};
 
 /// The Billing information tab's route: its data, then the form.
 #[component]
@@ -48,13 +48,6 @@ fn BillingInfoForm(page: BillingInfoPage, action: ServerAction<SaveBillingInfo>)
             c.brand, c.last4, c.exp_month, c.exp_year
         )
     });
-    let field = move |id: &'static str, label: &'static str, value: String, max: usize| {
-        view! {
-            <label for=id>{label}</label>
-            <input id=id name=id value=value maxlength=max.to_string() disabled=!editable />
-            <FieldError error field=id />
-        }
-    };
     view! {
         <ActionForm action attr:class="billing-info" attr:aria-label="Billing information">
             <input type="hidden" name="billing_group_id" value=g.billing_group_id.clone() />
@@ -96,53 +89,7 @@ fn BillingInfoForm(page: BillingInfoPage, action: ServerAction<SaveBillingInfo>)
                     <FieldError error field="card_name" />
                 </div>
             </fieldset>
-            <fieldset disabled=!editable>
-                <legend>"Billing details"</legend>
-                {field("company", "Company", g.company.clone(), 128)}
-                <label for="address">"Address lines"</label>
-                <textarea id="address" name="address" rows="3">{g.address_lines.join("\n")}</textarea>
-                <FieldError error field="address" />
-                {field("city", "City", g.city.clone(), 128)}
-                {field("state", "State", g.state.clone(), 128)}
-                {field("zip_code", "Zip code", g.zip_code.clone(), 32)}
-                <label for="country_code">"Country"</label>
-                <select id="country_code" name="country_code">
-                    <option value="">"Choose a country"</option>
-                    {COUNTRIES
-                        .iter()
-                        .map(|(code, name)| {
-                            view! {
-                                <option value=*code selected=g.country_code == *code>
-                                    {*name}
-                                </option>
-                            }
-                        })
-                        .collect_view()}
-                </select>
-                <FieldError error field="country_code" />
-                {field("vat_id", "VAT ID", g.vat_id.clone(), 64)}
-                <label for="billing_emails">"Invoice emails (one per line)"</label>
-                <p class="muted" id="billing_emails_hint">"They receive each month's invoice (PDF attached) when paying by invoice."</p>
-                <textarea id="billing_emails" name="billing_emails" rows="3" aria-describedby="billing_emails_hint">{g.billing_emails.join("\n")}</textarea>
-                <FieldError error field="billing_emails" />
-                <label for="billing_contact_emails">"Billing contact emails (one per line)"</label>
-                <p class="muted" id="billing_contact_emails_hint">"They hear about billing problems and budget alerts (the invoice emails do when this is empty)."</p>
-                <textarea id="billing_contact_emails" name="billing_contact_emails" rows="2" aria-describedby="billing_contact_emails_hint">{g.billing_contact_emails.join("\n")}</textarea>
-                <FieldError error field="billing_contact_emails" />
-                <label for="billing_currency">"Billing currency"</label>
-                <select id="billing_currency" name="billing_currency">
-                    {Currency::ALL
-                        .iter()
-                        .map(|c| view! { <option selected=g.billing_currency == *c>{c.code()}</option> })
-                        .collect_view()}
-                </select>
-                <FieldError error field="billing_currency" />
-                <label for="billing_extra_text">"Extra text on invoices"</label>
-                <textarea id="billing_extra_text" name="billing_extra_text" rows="3" maxlength="1000">
-                    {g.billing_extra_text.clone()}
-                </textarea>
-                <FieldError error field="billing_extra_text" />
-            </fieldset>
+            <BillingDetailsFieldset values=DetailValues::of_group(&g) error editable />
             <FieldError error />
             {editable
                 .then(|| {

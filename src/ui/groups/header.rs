@@ -76,6 +76,10 @@ pub fn GroupHeaderView(
                     {page.is_primary.then(|| view! { <span class="badge primary">"Primary"</span> })}
                     {(!group.state_active).then(|| view! { <span class="badge deleted">"Deleted"</span> })}
                 </h1>
+                {move || {
+                    matches!(rename.value().get(), Some(Ok(())))
+                        .then(|| view! { <p class="success" role="status">"Billing group renamed; its events log the old and new name."</p> })
+                }}
             </div>
             <div class="costs" role="group" aria-label="Accumulated costs">
                 <span class="muted">"Accumulated costs"</span>

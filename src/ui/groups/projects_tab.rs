@@ -144,6 +144,10 @@ fn ProjectsView(page: GroupProjects, actions: GroupActions) -> impl IntoView {
                         </ActionForm>
                         <FieldError error=move_error field="billing_group_id" />
                         <FieldError error=move_error />
+                        {move || {
+                            matches!(actions.move_project.value().get(), Some(Ok(())))
+                                .then(|| view! { <p class="success" role="status">"Project moved. Both groups' event logs record it."</p> })
+                        }}
                         <h3>"Move preview"</h3>
                         <p class="move-summary" aria-live="polite">{preview.clone()}</p>
                         <div class="table-scroll" tabindex="0"><table class="move-preview" aria-label="Move preview">
@@ -224,6 +228,20 @@ fn ProjectsView(page: GroupProjects, actions: GroupActions) -> impl IntoView {
                         }}
                         <FieldError error=assign_error field="projects_names" />
                         <FieldError error=assign_error />
+                        {move || {
+                            actions
+                                .assign
+                                .value()
+                                .get()
+                                .and_then(Result::ok)
+                                .map(|n| {
+                                    let text = match n {
+                                        1 => "1 project assigned to this group.".to_string(),
+                                        n => format!("{n} projects assigned to this group."),
+                                    };
+                                    view! { <p class="success" role="status">{text}</p> }
+                                })
+                        }}
                     </section>
                 }
             })}

@@ -75,6 +75,10 @@ pub fn ApiTokensPage() -> impl IntoView {
                         })
                 }}
             </section>
+            {move || {
+                matches!(revoke.value().get(), Some(Ok(())))
+                    .then(|| view! { <p class="success" role="status">"Token revoked: requests with it are refused from now on."</p> })
+            }}
             <Suspense fallback=|| view! { <p class="muted">"Loading tokens…"</p> }>
                 {move || Suspend::new(async move {
                     match tokens.await {

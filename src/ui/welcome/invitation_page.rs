@@ -78,7 +78,10 @@ fn InvitationBody(view: InvitationView, token: String) -> impl IntoView {
             }
             None if view.user_exists => {
                 let next = format!("/invitation?token={token}");
-                let href = app_url(format!("/signin?next={}", js_free_encode(&next)));
+                let href = app_url(format!(
+                    "/signin?next={}",
+                    crate::paths::encode_query_value(&next)
+                ));
                 view! {
                     <p>{format!("{} already has a user here.", view.email)}</p>
                     <p>
@@ -96,19 +99,6 @@ fn InvitationBody(view: InvitationView, token: String) -> impl IntoView {
         <p class="lede">{summary}</p>
         {way_in}
     }
-}
-
-/// Percent-encodes a query value (the same on the server and in the browser).
-fn js_free_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 #[component]
