@@ -87,9 +87,9 @@ echo "ok: signed in on :$port_a, served by :$port_b"
 
 echo "== Playwright through nginx ($base), both instances behind it"
 status=0
-# The first-run spec starts servers of its own (.ci/test.sh runs it).
+# The first-run and visual specs start servers of their own (.ci/test.sh runs them).
 (cd end2end && BASE_URL="$base" BILLING_BIN="$binary" DATABASE_URL="$database_url" \
-  npx playwright test --grep-invert @first-run) || status=$?
+  npx playwright test --grep-invert "@first-run|@visual") || status=$?
 served_a=$(grep -c "^127.0.0.1:$port_a " "$work/access.log" || true)
 served_b=$(grep -c "^127.0.0.1:$port_b " "$work/access.log" || true)
 echo "requests served: instance A $served_a, instance B $served_b"

@@ -64,5 +64,7 @@ status=0
   DATABASE_URL="sqlite://$work/e2e.db" PEOPLE_PG_URL="$people_pg_url" npx playwright test) || status=$?
 if [ "$status" -ne 0 ]; then
   echo "---- server log ----"; tail -n 80 "$server_log"
+  # A visual check that failed leaves expected, actual and diff images.
+  find end2end/test-results -name '*-diff.png' -printf 'visual difference: %p\n' 2>/dev/null || true
 fi
 exit "$status"

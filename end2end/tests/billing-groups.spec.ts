@@ -66,6 +66,14 @@ test.describe('billing groups with JavaScript', () => {
     await page.getByRole('button', { name: 'Create billing group' }).click();
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('E2E Temp');
     await waitForHydration(page);
+    // No billing details yet: its invoice says what is missing, and where
+    // to add it.
+    await page.getByRole('navigation', { name: 'Billing group' }).getByRole('link', { name: 'Invoices', exact: true }).click();
+    await page.getByRole('link', { name: 'Estimate (running month)' }).click();
+    await expect(page.locator('p.notice', { hasText: "This invoice's customer has no billing address or country." })).toBeVisible();
+    await page.getByRole('link', { name: 'Add them in Billing information' }).click();
+    await expect(page.getByLabel('Company')).toHaveValue('');
+    await waitForHydration(page);
 
     await openActions(page);
     // While the request runs the form says so (and takes no second click);

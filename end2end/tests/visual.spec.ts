@@ -1,0 +1,130 @@
+import { expect, Page, test } from '@playwright/test';
+import { spawn, ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DEMO_EMAIL, DEMO_PASSWORD, waitForHydration } from './helpers';
+
+// Visual checks (issue 19): the main pages compared with their committed
+// images at desktop and phone widths. A server of its own runs the demo
+// data on a fixed clock so the figures, the chart and the dates are the
+// same on every run; what the seed draws at random (invoice numbers,
+// credit codes) is masked. A changed page fails with a diff image under
+// end2end/test-results (the CI log names it). Each run also refreshes
+// docs/screenshots/, the README's pictures of the console.
+//   Update the images after an intended change:
+//   (cd end2end && npx playwright test tests/visual.spec.ts --update-snapshots)
+const BIN = process.env.BILLING_BIN ?? '';
+const ROOT = path.resolve(__dirname, '..', '..');
+const CLOCK = '2026-11-16T10:00:00Z';
+const WIDTHS = [1280, 360];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function startDemo(): Promise<{ server: ChildProcess; base: string }> {
+  if (!BIN) throw new Error('BILLING_BIN is not set (run through .ci/test.sh)');
+  const dir = mkdtempSync(path.join(tmpdir(), 'bc-visual-'));
+  writeFileSync(path.join(dir, 'clock'), CLOCK);
+  const port = await freePort();
+  const server = spawn(BIN, ['serve'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_SITE_ROOT: 'target/site',
+      DATABASE_URL: `sqlite://${dir}/visual.db`,
+      BILLING_DEMO: 'true',
+      MONTH_CLOSE_SCHEDULED: 'false',
+      TEST_CLOCK_FILE: path.join(dir, 'clock'),
+      PUBLIC_URL: '',
+      BASE_PATH: '',
+      SMTP_URL: '',
+    },
+    stdio: 'ignore',
+  });
+  const base = `http://127.0.0.1:${port}/`;
+  for (let i = 0; i < 150; i++) {
+    try {
+      if ((await fetch(`${base}healthz`)).ok) return { server, base };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  server.kill();
+  throw new Error('the visual server did not become healthy');
+}
+
+/** Compares the page at each width, and refreshes its picture in docs/. */
+async function check(page: Page, name: string, mask: () => ReturnType<Page['locator']>[]) {
+  for (const width of WIDTHS) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.evaluate(() => document.fonts.ready);
+    const options = { fullPage: true, mask: mask(), animations: 'disabled' as const, caret: 'hide' as const };
+    await expect(page).toHaveScreenshot(`${name}-${width}.png`, { ...options, maxDiffPixelRatio: 0.01 });
+    await page.screenshot({
+      fullPage: true,
+      animations: 'disabled',
+      caret: 'hide',
+      path: path.join(ROOT, 'docs', 'screenshots', `${name}-${width}.png`),
+    });
+  }
+}
+
+test.describe('visual @visual', () => {
+  let demo: { server: ChildProcess; base: string };
+  test.beforeAll(async () => {
+    demo = await startDemo();
+  });
+  test.afterAll(() => {
+    demo?.server.kill();
+  });
+
+  test('the main pages look as they did', async ({ page }) => {
+    test.setTimeout(120_000);
+    await page.goto(`${demo.base}signin`);
+    await waitForHydration(page, 30_000);
+    await check(page, 'sign-in', () => []);
+
+    await page.getByLabel('Email').fill(DEMO_EMAIL);
+    await page.getByLabel('Password').fill(DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page).not.toHaveURL(/\/signin/);
+    await page.goto(`${demo.base}projects`);
+    await waitForHydration(page);
+    await check(page, 'projects-and-accounts', () => []);
+
+    await page.getByRole('link', { name: 'Acme Analytics', exact: true }).click();
+    await page.getByRole('link', { name: 'Acme Analytics billing' }).click();
+    await expect(page.getByRole('img', { name: /Cost this month by day/ })).toBeVisible();
+    await waitForHydration(page);
+    const randomOnOverview = () => [
+      page.getByRole('table', { name: 'Invoices' }).locator('td:first-child a'),
+      page.getByRole('table', { name: 'Applied credits' }).locator('td:first-child, td:nth-child(3)'),
+    ];
+    await check(page, 'group-overview', randomOnOverview);
+
+    await page
+      .getByRole('table', { name: 'Invoices' })
+      .getByRole('link', { name: /^[0-9A-F]{12}-\d{4}$/ })
+      .first()
+      .click();
+    await expect(page.getByRole('table', { name: 'Invoice lines' })).toBeVisible();
+    await waitForHydration(page);
+    await check(page, 'invoice', () => [
+      page.getByRole('heading', { level: 1 }),
+      page.getByRole('table', { name: 'Invoice lines' }).getByRole('row').filter({ hasText: /credit/i }),
+    ]);
+  });
+});
