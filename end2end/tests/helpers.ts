@@ -1,4 +1,5 @@
 import { expect, Page } from '@playwright/test';
+import { createServer } from 'node:net';
 
 export const DEMO_EMAIL = 'demo@example.com';
 export const DEMO_PASSWORD = 'demo-billing-2026';
@@ -30,4 +31,17 @@ export async function openPrimaryGroup(page: Page, tab: string) {
   await page.getByRole('link', { name: 'Acme Analytics billing' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toContainText('Acme Analytics billing');
   await page.getByRole('navigation', { name: 'Billing group' }).getByRole('link', { name: tab, exact: true }).click();
+}
+
+/** A free TCP port on loopback, for a server a spec starts itself. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
 }

@@ -1,10 +1,9 @@
 import { test, expect, Page } from '@playwright/test';
 import { spawn, ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { waitForHydration } from './helpers';
+import { freePort, waitForHydration } from './helpers';
 
 // Issue 16: the console on an EMPTY database, as a team starting for real
 // finds it. Each backend gets its own server, started here from the built
@@ -20,18 +19,6 @@ const backends: { name: string; url: () => string }[] = [
 ];
 if (process.env.PEOPLE_PG_URL) {
   backends.push({ name: 'PostgreSQL', url: () => process.env.PEOPLE_PG_URL! });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 /** Starts the server on an empty database; resolves with the setup link it prints. */

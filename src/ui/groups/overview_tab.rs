@@ -119,6 +119,7 @@ fn AppliedCredits(billing_group_id: String, credits: Vec<AppliedCredit>) -> impl
                             "/billing-group/{billing_group_id}/invoices/{}",
                             c.invoice_number
                         ));
+                        let number_class = (c.invoice_number != ESTIMATE).then_some("invoice-number");
                         let label = if c.invoice_number == ESTIMATE {
                             "Estimate (expected)".to_string()
                         } else {
@@ -126,7 +127,7 @@ fn AppliedCredits(billing_group_id: String, credits: Vec<AppliedCredit>) -> impl
                         };
                         view! {
                             <tr>
-                                <td><a href=href>{label}</a></td>
+                                <td><a class=number_class href=href>{label}</a></td>
                                 <td>{c.period_begin.format("%Y-%m").to_string()}</td>
                                 <td><code>{c.code.clone()}</code></td>
                                 <td>{c.project_name.clone().unwrap_or_else(|| "All projects".into())}</td>

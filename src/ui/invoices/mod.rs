@@ -59,6 +59,7 @@ pub fn InvoiceTable(
                             "/billing-group/{billing_group_id}/invoices/{}",
                             invoice.invoice_number,
                         ));
+                        let number_class = (invoice.invoice_number != ESTIMATE).then_some("invoice-number");
                         let name = if invoice.invoice_number == ESTIMATE {
                             "Estimate (running month)".to_string()
                         } else {
@@ -67,7 +68,7 @@ pub fn InvoiceTable(
                         view! {
                             <tr>
                                 <td>
-                                    <a href=href>{name}</a>
+                                    <a class=number_class href=href>{name}</a>
                                 </td>
                                 <td class="nowrap">{invoice.period_begin.format("%Y-%m").to_string()}</td>
                                 <td>
