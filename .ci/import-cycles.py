@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Import cycles between files under src/ (docs/ARCHITECTURE.md, "Layers").
+"""Import cycles between files under src/, and imports that cross a layer
+the wrong way (docs/ARCHITECTURE.md, "Layers").
 
 Builds a file-level graph from every `use` and every inline `crate::…` /
 `super::…` / `$crate::…` path, resolved to the deepest module file that
@@ -7,7 +8,8 @@ exists, and prints each strongly connected component of more than one
 file. `mod x;` declarations are not edges (a parent may declare its
 children; they may import it only if it imports none of them).
 
-Exit status 1 when there is a cycle. `--graph` prints every edge.
+Exit status 1 when there is a cycle or a forbidden import. `--graph`
+prints every edge.
 """
 import os
 import re
@@ -105,6 +107,13 @@ def resolve(path, here, files):
     return files.get(best)
 
 
+# (importer folder, imported folder, why): the direction these must never go.
+FORBIDDEN = [
+    ("server/store/", "server/billing/", "the store stores; the rules (server::billing) decide"),
+    ("server/rest/", "server/store/", "the REST API calls the rules in server::billing, not the store"),
+]
+
+
 def main():
     files = module_files()
     edges = {f: set() for f in files.values()}
@@ -171,9 +180,18 @@ def main():
         for a in component:
             for b in sorted(edges[a] & set(component)):
                 print(f"    {a} -> {b}")
-    if cycles:
+    crossings = [
+        (source, target, why)
+        for source in sorted(edges)
+        for target in sorted(edges[source])
+        for importer, imported, why in FORBIDDEN
+        if source.startswith(importer) and target.startswith(imported)
+    ]
+    for source, target, why in crossings:
+        print(f"forbidden import: {source} -> {target} ({why})")
+    if cycles or crossings:
         return 1
-    print(f"no import cycles among {len(files)} files")
+    print(f"no import cycles and no imports against the layers among {len(files)} files")
     return 0
 
 

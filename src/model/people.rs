@@ -6,6 +6,16 @@ use serde::{Deserialize, Serialize};
 
 use super::Role;
 
+/// An account as created or renamed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountInfo {
+    pub account_id: String,
+    pub account_name: String,
+    pub primary_billing_group_id: String,
+    pub create_time: DateTime<Utc>,
+    pub update_time: DateTime<Utc>,
+}
+
 /// A member of an account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {

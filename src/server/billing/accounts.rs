@@ -5,10 +5,11 @@ use chrono::{DateTime, Utc};
 
 use super::access::authorize;
 use super::groups::created_event;
-use super::present::project_summary;
+use super::present::{account_info, project_summary, to_model};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::model::billing::BillingGroup;
 use crate::model::money::Currency;
-use crate::model::people::AccountOverview;
+use crate::model::people::{AccountInfo, AccountOverview};
 use crate::model::states::{AccountEventType, EventType};
 use crate::model::{validation, AccountWithProjects, CurrentUser, Role};
 use crate::server::store::{
@@ -128,9 +129,11 @@ pub async fn create_account_as_operator(
     account_name: &str,
     billing_currency: &str,
     at: DateTime<Utc>,
-) -> AppResult<(AccountRecord, BillingGroupRecord)> {
+) -> AppResult<(AccountInfo, BillingGroup)> {
     require_operator(caller)?;
-    create_account(store, caller, account_name, billing_currency, at).await
+    let (account, group) =
+        create_account(store, caller, account_name, billing_currency, at).await?;
+    Ok((account_info(account), to_model(group)))
 }
 
 pub fn require_operator(caller: &CurrentUser) -> AppResult<()> {
@@ -148,7 +151,7 @@ pub async fn rename_account(
     account_id: &str,
     account_name: &str,
     at: DateTime<Utc>,
-) -> AppResult<AccountRecord> {
+) -> AppResult<AccountInfo> {
     authorize(store, caller, account_id, Role::Admin).await?;
     let name = validation::display_name(account_name, "Account name", 128)
         .map_err(|m| AppError::invalid("account_name", m))?;
@@ -171,9 +174,10 @@ pub async fn rename_account(
             create_time: at,
         })
     };
-    Ok(store
+    let renamed = store
         .rename_account(account_id.trim(), &name, at, &change)
-        .await?)
+        .await?;
+    Ok(account_info(renamed))
 }
 
 /// Every account with its admins, for operators.

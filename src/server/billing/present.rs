@@ -1,9 +1,20 @@
 //! Records as the pages and the API see them.
 
 use crate::model::billing::{BillingGroup, CardInfo};
+use crate::model::people::AccountInfo;
 use crate::model::states::GroupState;
 use crate::model::ProjectSummary;
-use crate::server::store::{BillingGroupRecord, ProjectRecord};
+use crate::server::store::{AccountRecord, BillingGroupRecord, ProjectRecord};
+
+pub fn account_info(a: AccountRecord) -> AccountInfo {
+    AccountInfo {
+        account_id: a.account_id,
+        account_name: a.account_name,
+        primary_billing_group_id: a.primary_billing_group_id,
+        create_time: a.create_time,
+        update_time: a.update_time,
+    }
+}
 
 pub fn to_model(g: BillingGroupRecord) -> BillingGroup {
     let card_info = match (

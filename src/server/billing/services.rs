@@ -27,7 +27,48 @@ pub struct NewServiceRequest {
     pub service_name: String,
     pub service_type: String,
     pub plan: String,
+    /// Empty: the project's default cloud.
     pub cloud: String,
+}
+
+/// A service as the API shows it: its plan, price and state, and the size
+/// its plan has in its cloud now (from the price list).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceDetail {
+    pub project_name: String,
+    pub service_name: String,
+    pub service_type: String,
+    pub plan: String,
+    pub cloud_name: String,
+    pub hourly_price_usd: Decimal,
+    pub state: ServiceState,
+    pub node_count: i64,
+    pub disk_space_mb: i64,
+    pub create_time: DateTime<Utc>,
+    pub update_time: DateTime<Utc>,
+}
+
+/// `service` as the API shows it at `now`.
+pub fn detail(service: ServiceStateRecord, list: &PriceList, now: DateTime<Utc>) -> ServiceDetail {
+    let size = list.price_at(
+        &service.service_type,
+        &service.plan,
+        &service.cloud_name,
+        now,
+    );
+    ServiceDetail {
+        node_count: size.map_or(1, |s| s.node_count),
+        disk_space_mb: size.map_or(0, |s| s.disk_mb),
+        hourly_price_usd: service.hourly_price_usd.0,
+        state: service.state,
+        project_name: service.project_name,
+        service_name: service.service_name,
+        service_type: service.service_type,
+        plan: service.plan,
+        cloud_name: service.cloud_name,
+        create_time: service.create_time,
+        update_time: service.update_time,
+    }
 }
 
 fn event(
@@ -99,11 +140,11 @@ pub async fn create(
     let name = validation::service_name(&request.service_name)
         .map_err(|m| errors.push(FieldError::new("service_name", m)))
         .ok();
-    let (service_type, plan, cloud) = (
-        request.service_type.trim(),
-        request.plan.trim(),
-        request.cloud.trim(),
-    );
+    let (service_type, plan) = (request.service_type.trim(), request.plan.trim());
+    let cloud = match request.cloud.trim() {
+        "" => project.default_cloud.as_str(),
+        cloud => cloud,
+    };
     let price = match list.price_for_new_run(service_type, plan, cloud, now) {
         Ok(price) => Some(price),
         Err(AppError::Invalid { errors: more }) => {

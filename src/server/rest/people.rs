@@ -12,12 +12,13 @@ use super::wire::{
     CreateAccountRequest, InvitationResponse, InvitationWire, InvitationsResponse, InviteRequest,
     MemberResponse, MemberWire, MembersResponse, MessageResponse, UpdateAccountRequest,
 };
+use crate::model::people::AccountInfo;
 use crate::model::Role;
 use crate::server::billing::{accounts, members};
 use crate::server::links;
 use crate::server::state::AppState;
 
-fn account_wire(account: crate::server::store::AccountRecord, role: Role) -> AccountWire {
+fn account_wire(account: AccountInfo, role: Role) -> AccountWire {
     AccountWire {
         account_id: account.account_id,
         account_name: account.account_name,

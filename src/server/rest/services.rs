@@ -20,26 +20,19 @@ use crate::error::{AppError, AppResult};
 use crate::model::states::ServiceState;
 use crate::model::Role;
 use crate::server::billing::prices::{self, PriceList};
-use crate::server::billing::services::{self, NewServiceRequest};
+use crate::server::billing::services::{self, NewServiceRequest, ServiceDetail};
 use crate::server::state::AppState;
-use crate::server::store::ServiceStateRecord;
 
-fn wire(service: ServiceStateRecord, list: &PriceList, now: DateTime<Utc>) -> ServiceWire {
-    let size = list.price_at(
-        &service.service_type,
-        &service.plan,
-        &service.cloud_name,
-        now,
-    );
+fn wire(service: ServiceDetail) -> ServiceWire {
     ServiceWire {
         state: match service.state {
             ServiceState::Running => "RUNNING",
             _ => "POWEROFF",
         }
         .to_string(),
-        node_count: size.map_or(1, |s| s.node_count),
-        disk_space_mb: size.map_or(0, |s| s.disk_mb),
-        hourly_price_usd: service.hourly_price_usd.0,
+        node_count: service.node_count,
+        disk_space_mb: service.disk_space_mb,
+        hourly_price_usd: service.hourly_price_usd,
         service_uri: String::new(),
         user_config: serde_json::Map::new(),
         databases: Vec::new(),
@@ -81,7 +74,10 @@ pub async fn list(
     let found = services::list(store, &user, &project).await?;
     let list = PriceList::load(store).await?;
     Ok(Json(ServicesResponse {
-        services: found.into_iter().map(|s| wire(s, &list, now)).collect(),
+        services: found
+            .into_iter()
+            .map(|s| wire(services::detail(s, &list, now)))
+            .collect(),
     }))
 }
 
@@ -95,7 +91,7 @@ pub async fn get_one(
     let (_, found) = services::get(store, &user, &project, &service, Role::Viewer).await?;
     let list = PriceList::load(store).await?;
     Ok(Json(ServiceResponse {
-        service: wire(found, &list, now),
+        service: wire(services::detail(found, &list, now)),
     }))
 }
 
@@ -147,24 +143,6 @@ pub async fn create(
     if !refused.is_empty() {
         return Err(AppError::Invalid { errors: refused }.into());
     }
-    let cloud = match body
-        .cloud
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-    {
-        Some(cloud) => cloud.to_string(),
-        None => {
-            let (project, _) = crate::server::billing::access::authorized_project(
-                store,
-                &user,
-                &project,
-                Role::Admin,
-            )
-            .await?;
-            project.default_cloud
-        }
-    };
     let created = services::create(
         store,
         &user,
@@ -173,14 +151,14 @@ pub async fn create(
             service_name: body.service_name,
             service_type: body.service_type,
             plan: body.plan,
-            cloud,
+            cloud: body.cloud.unwrap_or_default(),
         },
         now,
     )
     .await?;
     let list = PriceList::load(store).await?;
     Ok(Json(ServiceResponse {
-        service: wire(created, &list, now),
+        service: wire(services::detail(created, &list, now)),
     }))
 }
 
@@ -280,7 +258,7 @@ pub async fn update(
     }
     let list = PriceList::load(store).await?;
     Ok(Json(ServiceResponse {
-        service: wire(updated, &list, now),
+        service: wire(services::detail(updated, &list, now)),
     }))
 }
 

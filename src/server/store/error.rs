@@ -1,6 +1,6 @@
 //! What can go wrong in the store: a rule the database refused (by
-//! constraint name, the same in both schemas), a rule of `server::billing`
-//! that refused inside the store's transaction, or the database itself.
+//! constraint name, the same in both schemas), a rule run inside the
+//! store's transaction that refused, or the database itself.
 
 use crate::error::AppError;
 
@@ -75,7 +75,7 @@ pub enum StoreError {
     Violation(Violation),
     #[error("not found")]
     NotFound,
-    /// A rule of `server::billing`, run inside the store's transaction on
+    /// A rule handed in by the rules layer, run inside the store's transaction on
     /// the rows as locked, refused the change; nothing was written.
     #[error("refused: {0}")]
     Refused(AppError),

@@ -1,7 +1,7 @@
 //! Persistence, and nothing else: the store reads and writes the records
-//! the rules (`server::billing`) hand it, each change with its events in one
+//! the rules layer hands it, each change with its events in one
 //! transaction, and decides nothing a person could read. It imports nothing
-//! from `server::billing`.
+//! from the rules (`.ci/import-cycles.py` keeps the layers apart).
 //!
 //! One trait per aggregate (`traits.rs`), all of them [`Store`]; one
 //! implementation, [`SqlStore`], whose SQL is written once per query in the
