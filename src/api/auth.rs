@@ -97,7 +97,18 @@ pub async fn sign_out() -> Result<(), AppError> {
     if let Some(secret) = auth::cookie_value(&parts.headers, auth::SESSION_COOKIE) {
         auth::sign_out(state.store.as_ref(), &secret).await?;
     }
-    let secure = crate::server::middleware::request_is_https(&parts, &state.config);
+    leave_to_sign_in(&state, &parts)
+}
+
+/// After a sign-out: the browser forgets its session cookie and goes to
+/// the sign-in page.
+#[cfg(feature = "ssr")]
+pub(super) fn leave_to_sign_in(
+    state: &crate::server::state::AppState,
+    parts: &http::request::Parts,
+) -> Result<(), AppError> {
+    use crate::server::auth;
+    let secure = crate::server::middleware::request_is_https(parts, &state.config);
     let response = use_context::<leptos_axum::ResponseOptions>().ok_or(AppError::Internal)?;
     response.append_header(
         http::header::SET_COOKIE,

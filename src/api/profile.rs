@@ -4,8 +4,6 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::model::people::{PasswordChangeReport, SessionInfo};
-#[cfg(feature = "ssr")]
-use crate::paths::app_url;
 
 #[cfg(feature = "ssr")]
 fn current_session_hash() -> Result<Option<String>, AppError> {
@@ -70,17 +68,5 @@ pub async fn sign_out_everywhere() -> Result<(), AppError> {
     let user = context::user()?;
     crate::server::billing::profile::sign_out_other_sessions(state.store.as_ref(), &user, None)
         .await?;
-    let parts = context::parts()?;
-    let secure = crate::server::middleware::request_is_https(&parts, &state.config);
-    let response = use_context::<leptos_axum::ResponseOptions>().ok_or(AppError::Internal)?;
-    response.append_header(
-        http::header::SET_COOKIE,
-        http::HeaderValue::from_str(&crate::server::auth::clear_session_cookie(
-            secure,
-            &state.config.base_path,
-        ))
-        .map_err(|_| AppError::Internal)?,
-    );
-    leptos_axum::redirect(&app_url("/signin"));
-    Ok(())
+    super::auth::leave_to_sign_in(&state, &context::parts()?)
 }

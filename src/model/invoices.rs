@@ -32,12 +32,9 @@ pub struct InvoiceSummary {
 }
 
 impl InvoiceSummary {
-    /// Issued and still to be paid (not paid, waived or uncollectible).
+    /// Issued and still to be paid (see [`InvoiceState::is_open`]).
     pub fn is_open(&self) -> bool {
-        matches!(
-            self.state,
-            InvoiceState::Issued | InvoiceState::Mailed | InvoiceState::Due
-        )
+        self.state.is_open()
     }
 }
 
@@ -48,15 +45,8 @@ pub fn overdue_days(
     due_date: Option<NaiveDate>,
     today: NaiveDate,
 ) -> Option<i64> {
-    let settled = matches!(
-        state,
-        InvoiceState::Estimate
-            | InvoiceState::Paid
-            | InvoiceState::Waived
-            | InvoiceState::Uncollectible
-    );
     let days = (today - due_date?).num_days();
-    (!settled && days > 0).then_some(days)
+    (state.is_open() && days > 0).then_some(days)
 }
 
 /// One line of an invoice.

@@ -121,6 +121,15 @@ impl InvoiceState {
         }
     }
 
+    /// Issued and still to be paid: not paid, waived or uncollectible,
+    /// nor the running month's estimate.
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            InvoiceState::Issued | InvoiceState::Mailed | InvoiceState::Due
+        )
+    }
+
     /// Settled invoices do not change state any more.
     pub fn is_settled(self) -> bool {
         matches!(self, InvoiceState::Paid | InvoiceState::Waived)

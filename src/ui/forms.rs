@@ -54,15 +54,36 @@ pub fn FieldError(
     }
 }
 
-/// The billing currency of a new account (`billing_currency`), USD first chosen.
+/// Every message of a refused action, field by field, where the fields
+/// are not beside the button (an earlier step, a row of a table).
 #[component]
-pub fn CurrencySelect(id: &'static str) -> impl IntoView {
-    use crate::model::money::Currency;
+pub fn AllMessages(error: Signal<Option<AppError>>) -> impl IntoView {
+    move || {
+        error.get().map(|error| match error {
+            AppError::Invalid { errors } => view! {
+                <ul class="error" role="alert">
+                    {errors.into_iter().map(|e| view! { <li>{e.message}</li> }).collect_view()}
+                </ul>
+            }
+            .into_any(),
+            other => view! { <p class="error" role="alert">{other.to_string()}</p> }.into_any(),
+        })
+    }
+}
+
+/// A billing currency (`billing_currency`): `selected` (a code), USD when
+/// none is.
+#[component]
+pub fn CurrencySelect(id: &'static str, #[prop(optional, into)] selected: String) -> impl IntoView {
+    let selected = match selected.trim() {
+        "" => Currency::USD.code().to_string(),
+        code => code.to_string(),
+    };
     view! {
         <select id=id name="billing_currency">
             {Currency::ALL
                 .iter()
-                .map(|c| view! { <option value=c.code() selected=*c == Currency::USD>{c.code()}</option> })
+                .map(|c| view! { <option value=c.code() selected=selected == c.code()>{c.code()}</option> })
                 .collect_view()}
         </select>
     }
@@ -207,11 +228,7 @@ impl DetailValues {
             vat_id: d.vat_id.clone(),
             billing_emails: d.billing_emails.clone(),
             billing_contact_emails: d.billing_contact_emails.clone(),
-            // A new group bills in USD unless told otherwise.
-            billing_currency: match d.billing_currency.trim() {
-                "" => "USD".to_string(),
-                code => code.to_string(),
-            },
+            billing_currency: d.billing_currency.clone(),
             billing_extra_text: d.billing_extra_text.clone(),
         }
     }
@@ -268,12 +285,7 @@ pub fn BillingDetailsFieldset(
                 <textarea id="billing_contact_emails" name="billing_contact_emails" rows="2" aria-describedby="billing_contact_emails_hint">{values.billing_contact_emails.clone()}</textarea>
                 <FieldError error field="billing_contact_emails" />
                 <label for="billing_currency">"Billing currency"</label>
-                <select id="billing_currency" name="billing_currency">
-                    {Currency::ALL
-                        .iter()
-                        .map(|c| view! { <option selected=values.billing_currency == c.code()>{c.code()}</option> })
-                        .collect_view()}
-                </select>
+                <CurrencySelect id="billing_currency" selected=values.billing_currency.clone() />
                 <FieldError error field="billing_currency" />
                 <label for="billing_extra_text">"Extra text on invoices"</label>
                 <textarea id="billing_extra_text" name="billing_extra_text" rows="3" maxlength="1000">

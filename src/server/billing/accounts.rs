@@ -29,7 +29,6 @@ pub fn new_account_id() -> String {
 /// account's first event.
 pub fn new_account(
     admin: &CurrentUser,
-    actor: &str,
     account_name: &str,
     billing_currency: &str,
     at: DateTime<Utc>,
@@ -52,11 +51,11 @@ pub fn new_account(
         billing_currency,
     };
     let events = vec![
-        created_event(&first_group, actor, at),
+        created_event(&first_group, &admin.email, at),
         NewEvent {
             billing_group_id: first_group.billing_group_id.clone(),
             account_id: account_id.clone(),
-            actor: actor.to_string(),
+            actor: admin.email.clone(),
             event_type: EventType::PrimaryBillingGroupChanged,
             event_desc: format!("Set as the primary billing group of account '{account_name}'"),
             project_name: None,
@@ -66,7 +65,7 @@ pub fn new_account(
     ];
     let account_event = NewAccountEvent {
         account_id: account_id.clone(),
-        actor: actor.to_string(),
+        actor: admin.email.clone(),
         event_type: AccountEventType::AccountCreated,
         event_desc: format!(
             "Account '{account_name}' created with {} as its admin, billing in {}",
@@ -114,8 +113,7 @@ pub async fn create_account(
     billing_currency: &str,
     at: DateTime<Utc>,
 ) -> AppResult<(AccountRecord, BillingGroupRecord)> {
-    let (new, events, account_event) =
-        new_account(admin, &admin.email, account_name, billing_currency, at)?;
+    let (new, events, account_event) = new_account(admin, account_name, billing_currency, at)?;
     Ok(store
         .create_account(&new, &events, &account_event, at)
         .await?)

@@ -8,7 +8,7 @@
 //! grid, so the hour in progress is billed once, at the plan it started on
 //! (`costs` counts hours on each run's grid).
 
-use chrono::{DateTime, Datelike, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::access::authorized_project;
@@ -368,10 +368,7 @@ pub async fn month_to_date_by_service(
     project: &ProjectRecord,
     now: DateTime<Utc>,
 ) -> AppResult<std::collections::BTreeMap<String, Decimal>> {
-    let month_start = Utc
-        .with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
-        .single()
-        .ok_or(AppError::Internal)?;
+    let month_start = super::calendar::month_of(now).0;
     let (memberships, runs) = store
         .account_usage(&project.account_id, month_start, now)
         .await?;

@@ -84,7 +84,6 @@ pub async fn complete_setup(
             real_name: operator.real_name.clone(),
             is_operator: true,
         },
-        &operator.email,
         &form.account_name,
         &form.billing_currency,
         now,

@@ -16,7 +16,7 @@ use super::wire::{
     ServiceTypeResponse, ServiceTypeWire, ServiceTypesResponse, ServiceWire, ServicesResponse,
     UpdateServiceRequest, VpcsResponse,
 };
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldError};
 use crate::model::states::ServiceState;
 use crate::model::Role;
 use crate::server::billing::prices::{self, PriceList};
@@ -50,8 +50,8 @@ fn wire(service: ServiceDetail) -> ServiceWire {
 
 /// An option this console does not offer: a field-level 400 rather than
 /// silently ignoring what the caller asked for.
-fn unsupported(field: &str, what: &str) -> AppError {
-    AppError::invalid(field, format!("{what} is not supported by this console."))
+fn unsupported(field: &str, what: &str) -> FieldError {
+    FieldError::new(field, format!("{what} is not supported by this console."))
 }
 
 fn is_set(value: &Option<serde_json::Value>) -> bool {
@@ -119,26 +119,20 @@ pub async fn create(
         ("project_vpc_id", &body.project_vpc_id, "A project VPC"),
     ] {
         if is_set(value) {
-            refused.extend(field_errors(unsupported(field, what)));
+            refused.push(unsupported(field, what));
         }
     }
     if body.termination_protection == Some(true) {
-        refused.extend(field_errors(unsupported(
+        refused.push(unsupported(
             "termination_protection",
             "Termination protection",
-        )));
+        ));
     }
     if body.disk_space_mb.is_some() {
-        refused.extend(field_errors(unsupported(
-            "disk_space_mb",
-            "Extra disk space",
-        )));
+        refused.push(unsupported("disk_space_mb", "Extra disk space"));
     }
     if body.cmk_id.as_ref().is_some_and(|c| !c.is_empty()) {
-        refused.extend(field_errors(unsupported(
-            "cmk_id",
-            "A customer-managed key",
-        )));
+        refused.push(unsupported("cmk_id", "A customer-managed key"));
     }
     if !refused.is_empty() {
         return Err(AppError::Invalid { errors: refused }.into());
@@ -162,13 +156,6 @@ pub async fn create(
     }))
 }
 
-fn field_errors(error: AppError) -> Vec<crate::error::FieldError> {
-    match error {
-        AppError::Invalid { errors } => errors,
-        _ => Vec::new(),
-    }
-}
-
 /// `avn service update`: a plan change and/or power off/on. avn always
 /// sends the plan (the current one when not changing it).
 pub async fn update(
@@ -186,10 +173,7 @@ pub async fn update(
         .as_deref()
         .is_some_and(|c| c.trim() != current.cloud_name)
     {
-        refused.extend(field_errors(unsupported(
-            "cloud",
-            "Moving a service to another cloud",
-        )));
+        refused.push(unsupported("cloud", "Moving a service to another cloud"));
     }
     for (field, value, what) in [
         (
@@ -201,30 +185,27 @@ pub async fn update(
         ("project_vpc_id", &body.project_vpc_id, "A project VPC"),
     ] {
         if is_set(value) {
-            refused.extend(field_errors(unsupported(field, what)));
+            refused.push(unsupported(field, what));
         }
     }
     if body.disk_space_mb.is_some() {
-        refused.extend(field_errors(unsupported(
-            "disk_space_mb",
-            "Extra disk space",
-        )));
+        refused.push(unsupported("disk_space_mb", "Extra disk space"));
     }
     if body.termination_protection == Some(true) {
-        refused.extend(field_errors(unsupported(
+        refused.push(unsupported(
             "termination_protection",
             "Termination protection",
-        )));
+        ));
     }
     if body.karapace.is_some()
         || body.schema_registry_authz.is_some()
         || body.disaster_recovery_role.is_some()
         || body.cmk_id.is_some()
     {
-        refused.extend(field_errors(unsupported(
+        refused.push(unsupported(
             "service",
             "Karapace, schema registry, disaster recovery and key options are",
-        )));
+        ));
     }
     if !refused.is_empty() {
         return Err(AppError::Invalid { errors: refused }.into());

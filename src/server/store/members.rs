@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use super::accounts::insert_membership;
 use super::error::{StoreError, StoreResult};
 use super::events::insert_account_event;
-use super::people::insert_user;
-use super::pool::{db_run, db_write, for_update, Dialect, SqlStore, Tx};
+use super::people::{insert_user, USER_COLUMNS};
+use super::pool::{db_run, db_write, lock_of, SqlStore, Tx};
 use super::records::*;
 use super::traits::{InvitationChange, MemberChange, Members};
 use crate::model::Role;
@@ -23,16 +23,6 @@ const INVITATION_COLUMNS: &str = "i.invitation_id, i.account_id, a.account_name,
 const INVITATION_FROM: &str = "invitations i
     JOIN accounts a ON a.account_id = i.account_id
     JOIN users inviter ON inviter.user_id = i.invited_by";
-
-/// The row-lock clause for one table of a join (PostgreSQL); SQLite's
-/// write transaction already serializes.
-fn lock_of<C: Dialect>(connection: &C, table: &str) -> String {
-    if for_update(connection).is_empty() {
-        String::new()
-    } else {
-        format!(" FOR UPDATE OF {table}")
-    }
-}
 
 /// A membership read (and locked) inside a write transaction.
 async fn lock_member(tx: Tx<'_>, account_id: &str, user_id: &str) -> StoreResult<MemberRecord> {
@@ -233,11 +223,9 @@ impl Members for SqlStore {
             let event = change(&invitation).map_err(StoreError::Refused)?;
             let user = match joiner {
                 Joiner::New(new) => insert_user((&mut *tx).into(), new, at).await?,
-                Joiner::Existing { user_id } => sqlx::query_as::<_, UserRecord>(
-                    "SELECT user_id, email, real_name, password_hash, create_time,
-                            is_operator, last_sign_in_time
-                     FROM users WHERE user_id = $1",
-                )
+                Joiner::Existing { user_id } => sqlx::query_as::<_, UserRecord>(&format!(
+                    "SELECT {USER_COLUMNS} FROM users u WHERE u.user_id = $1"
+                ))
                 .bind(user_id)
                 .fetch_optional(&mut *tx)
                 .await?

@@ -10,7 +10,8 @@ use super::pool::{db_run, db_write, SqlStore, Tx};
 use super::records::*;
 use super::traits::People;
 
-const USER_COLUMNS: &str = "u.user_id, u.email, u.real_name, u.password_hash, u.create_time,
+pub(super) const USER_COLUMNS: &str =
+    "u.user_id, u.email, u.real_name, u.password_hash, u.create_time,
     u.is_operator, u.last_sign_in_time";
 
 /// A session's user and when the session was last noted as used.

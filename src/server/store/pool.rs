@@ -132,6 +132,16 @@ pub(super) fn for_update<C: Dialect>(_connection: &C) -> &'static str {
     C::FOR_UPDATE
 }
 
+/// The row-lock clause for one table of a join (PostgreSQL); SQLite's
+/// write transaction already serializes.
+pub(super) fn lock_of<C: Dialect>(connection: &C, table: &str) -> String {
+    if for_update(connection).is_empty() {
+        String::new()
+    } else {
+        format!(" FOR UPDATE OF {table}")
+    }
+}
+
 /// The store: the database pool, and the per-database memory the rules
 /// keep (`server::cache`).
 pub struct SqlStore {

@@ -11,10 +11,15 @@ use super::close_sql::{self, PRICED_RUN_COLUMNS};
 use super::decimal::DbDecimal;
 use super::error::{StoreError, StoreResult, Violation};
 use super::events::insert_event;
-use super::pool::{db_run, db_write, for_update, PerBackend, SqlStore, Tx};
+use super::pool::{db_run, db_write, for_update, lock_of, PerBackend, SqlStore, Tx};
 use super::records::*;
 use super::traits::{ServiceChange, UsageStore};
 use crate::model::money::Currency;
+
+/// A rate for a currency and day, replacing one already there.
+const UPSERT_RATE: &str = "INSERT INTO exchange_rates (currency, valid_from, usd_rate)
+     VALUES ($1, $2, $3)
+     ON CONFLICT (currency, valid_from) DO UPDATE SET usd_rate = excluded.usd_rate";
 
 /// Marks the account's usage as changed (same transaction as the change).
 pub(super) async fn bump_usage_version(tx: Tx<'_>, account_id: &str) -> StoreResult<()> {
@@ -74,10 +79,10 @@ async fn service_state(
     lock: bool,
 ) -> StoreResult<ServiceStateRecord> {
     db_run!(tx, |connection| {
-        let lock = if lock && !for_update(&*connection).is_empty() {
-            " FOR UPDATE OF s"
+        let lock = if lock {
+            lock_of(&*connection, "s")
         } else {
-            ""
+            String::new()
         };
         sqlx::query_as::<_, ServiceStateRecord>(&format!(
             "{SERVICE_STATE_SELECT} WHERE s.service_id = $1{lock}"
@@ -623,15 +628,12 @@ impl UsageStore for SqlStore {
         usd_rate: Decimal,
     ) -> StoreResult<()> {
         db_run!(self.pool.as_ref(), |pool| {
-            sqlx::query(
-                "INSERT INTO exchange_rates (currency, valid_from, usd_rate) VALUES ($1, $2, $3)
-                 ON CONFLICT (currency, valid_from) DO UPDATE SET usd_rate = excluded.usd_rate",
-            )
-            .bind(currency.code())
-            .bind(valid_from)
-            .bind(DbDecimal(usd_rate))
-            .execute(pool)
-            .await?;
+            sqlx::query(UPSERT_RATE)
+                .bind(currency.code())
+                .bind(valid_from)
+                .bind(DbDecimal(usd_rate))
+                .execute(pool)
+                .await?;
         });
         Ok(())
     }
@@ -641,17 +643,10 @@ impl UsageStore for SqlStore {
         currency: Currency,
         day: NaiveDate,
     ) -> StoreResult<Option<Decimal>> {
-        let rate: Option<DbDecimal> = db_run!(self.pool.as_ref(), |pool| {
-            sqlx::query_scalar(
-                "SELECT usd_rate FROM exchange_rates WHERE currency = $1 AND valid_from <= $2
-                 ORDER BY valid_from DESC LIMIT 1",
-            )
-            .bind(currency.code())
-            .bind(day)
-            .fetch_optional(pool)
+        Ok(self
+            .exchange_rate_in_force(currency, day)
             .await?
-        });
-        Ok(rate.map(|r| r.0))
+            .map(|r| r.usd_rate.0))
     }
 
     async fn exchange_rate_in_force(
@@ -686,15 +681,12 @@ impl UsageStore for SqlStore {
     async fn save_exchange_rates(&self, rates: &[ExchangeRateRecord]) -> StoreResult<()> {
         db_write!(self, |tx| {
             for rate in rates {
-                sqlx::query(
-                    "INSERT INTO exchange_rates (currency, valid_from, usd_rate) VALUES ($1, $2, $3)
-                     ON CONFLICT (currency, valid_from) DO UPDATE SET usd_rate = excluded.usd_rate",
-                )
-                .bind(rate.currency.code())
-                .bind(rate.valid_from)
-                .bind(rate.usd_rate)
-                .execute(&mut *tx)
-                .await?;
+                sqlx::query(UPSERT_RATE)
+                    .bind(rate.currency.code())
+                    .bind(rate.valid_from)
+                    .bind(rate.usd_rate)
+                    .execute(&mut *tx)
+                    .await?;
             }
             Ok(())
         })

@@ -199,9 +199,10 @@ pub fn AccountSettingsPage() -> impl IntoView {
         move || (id(), set_primary.version().get(), rename.version().get()),
         |(id, ..)| get_account_billing(id),
     );
+    // Only a rename writes to the account's own log.
     let events = Resource::new(
-        move || (id(), set_primary.version().get(), rename.version().get()),
-        |(id, ..)| get_account_events(id),
+        move || (id(), rename.version().get()),
+        |(id, _)| get_account_events(id),
     );
     let error = Signal::derive(action_error(set_primary));
     let rename_error = Signal::derive(action_error(rename));

@@ -8,12 +8,11 @@ use leptos_router::hooks::use_query_map;
 
 use super::account_page::account_id;
 use crate::api::new_group::{get_new_group_page, CreateBillingGroupGuided};
-use crate::error::AppError;
 use crate::model::new_group::{NewGroupDraft, NewGroupPage, DETAIL_FIELDS, STEPS};
 use crate::model::states::PaymentMethod;
 use crate::paths::app_url;
 use crate::ui::forms::{
-    action_error, ActionForm, BillingDetailsFieldset, DetailValues, FieldError,
+    action_error, ActionForm, AllMessages, BillingDetailsFieldset, DetailValues, FieldError,
 };
 use crate::ui::layout::AppLayout;
 use crate::ui::ErrorPanel;
@@ -261,21 +260,5 @@ fn Summary(
             </button>
         </ActionForm>
         <AllMessages error />
-    }
-}
-
-/// Every message of a refused create (the fields are on earlier steps).
-#[component]
-fn AllMessages(error: Signal<Option<AppError>>) -> impl IntoView {
-    move || {
-        error.get().map(|error| match error {
-            AppError::Invalid { errors } => view! {
-                <ul class="error" role="alert">
-                    {errors.into_iter().map(|e| view! { <li>{e.message}</li> }).collect_view()}
-                </ul>
-            }
-            .into_any(),
-            other => view! { <p class="error" role="alert">{other.to_string()}</p> }.into_any(),
-        })
     }
 }

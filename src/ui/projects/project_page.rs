@@ -10,7 +10,7 @@ use crate::api::accounts::{menu_projects, project_details};
 use crate::api::services::{ChangeServicePlan, CreateService, PowerService, TerminateService};
 use crate::model::{ProjectPage, Role, ServiceSummary};
 use crate::paths::app_url;
-use crate::ui::forms::{action_error, ActionForm, FieldError};
+use crate::ui::forms::{action_error, ActionForm, AllMessages, FieldError};
 use crate::ui::layout::AppLayout;
 use crate::ui::ErrorPanel;
 
@@ -159,7 +159,7 @@ fn ActionResults(actions: ServiceActions) -> impl IntoView {
         Signal::derive(action_error(actions.terminate)),
     ];
     view! {
-        {errors.map(|error| view! { <FieldError error /> <FieldError error field="plan" /> <FieldError error field="confirm_name" /> })}
+        {errors.map(|error| view! { <AllMessages error /> })}
         {move || {
             actions
                 .create
