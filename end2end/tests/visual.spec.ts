@@ -93,7 +93,7 @@ test.describe('visual @visual', () => {
     await expect(page).not.toHaveURL(/\/signin/);
     await page.goto(`${demo.base}projects`);
     await waitForHydration(page);
-    await check(page, 'projects-and-accounts', () => []);
+    await check(page, 'projects-and-accounts', () => [page.locator('.account-id')]);
 
     await page.getByRole('link', { name: 'Acme Analytics', exact: true }).click();
     await page.getByRole('link', { name: 'Acme Analytics billing' }).click();

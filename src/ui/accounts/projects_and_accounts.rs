@@ -67,9 +67,9 @@ fn AccountCard(account: AccountWithProjects, refresh: RwSignal<u32>) -> impl Int
                     {account.role.to_string()}
                 </span>
                 <span class="muted">
+                    <span class="invoice-number account-id">{account.account_id.clone()}</span>
                     {format!(
-                        "{} · {} project{} · {} billing group{}",
-                        account.account_id,
+                        " · {} project{} · {} billing group{}",
                         project_count,
                         if project_count == 1 { "" } else { "s" },
                         account.billing_group_count,
