@@ -45,7 +45,7 @@ start_server() {  # start_server <database_url> <log> <clock file>: prints the b
   port=$(free_port)
   # The server's clock is a file the scenario moves forward (TEST_CLOCK_FILE).
   date -u +%Y-%m-%dT%H:%M:%SZ >"$3"
-  LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="target/site" DATABASE_URL="$1" \
+  LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="target/site-test" DATABASE_URL="$1" \
   BILLING_DEMO=true MONTH_CLOSE_SCHEDULED=false TEST_CLOCK_FILE="$3" "$binary" >"$2" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 150); do

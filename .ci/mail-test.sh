@@ -103,7 +103,7 @@ PY
 start_server() {  # start_server <variable> <database_url> <log>: sets <variable> to the base URL
   local port
   port=$(free_port)
-  LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="target/site" DATABASE_URL="$2" \
+  LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="target/site-test" DATABASE_URL="$2" \
   BILLING_DEMO=true MONTH_CLOSE_SCHEDULED=false TEST_CLOCK_FILE="$clock" \
   SMTP_URL="smtp://127.0.0.1:$smtp_port" MAIL_FROM="Billing console <billing@console.example>" \
     "$binary" >"$3" 2>&1 &

@@ -12,10 +12,18 @@ export PATH="$HOME/.cargo/bin:$PATH"
 bash .ci/install-tools.sh
 
 echo "== cargo test (SQLite${TEST_DATABASE_URL:+ and PostgreSQL})"
+# This also builds the server binary the end-to-end suite runs, so the
+# server and its dependencies are compiled once, not again by cargo-leptos.
 cargo test --features ssr
 
-echo "== build server + WASM bundle (cargo leptos build)"
-cargo leptos build
+# The browser bundle goes to a site folder of its own: the run command's
+# release bundle in target/site (perhaps being served) stays as it is. It
+# is the release bundle, built as the run command builds it (the two share
+# the compiled WASM), so the suite tests what people get and the
+# first-visit check measures the real bytes.
+export LEPTOS_SITE_ROOT=target/site-test
+echo "== release WASM bundle and styles into $LEPTOS_SITE_ROOT (cargo leptos build --release --frontend-only --precompress)"
+cargo leptos build --release --frontend-only --precompress
 
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 binary="$target_dir/debug/billing-console"
@@ -26,7 +34,6 @@ work=$(mktemp -d)
 port=${E2E_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 server_log="$work/server.log"
 LEPTOS_SITE_ADDR="127.0.0.1:$port" \
-LEPTOS_SITE_ROOT="target/site" \
 DATABASE_URL="sqlite://$work/e2e.db" \
 BILLING_DEMO=true \
 MONTH_CLOSE_SCHEDULED=false \

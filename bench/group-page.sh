@@ -6,6 +6,10 @@
 #     as a static file, in the same run,
 #   - the number of SQL statements one group page runs, with 200 and with
 #     2,000 projects (must not grow with projects).
+# On PostgreSQL with BENCH_PG_URL=postgres://user:pass@host/postgres (a role
+# that may CREATE DATABASE); SQLite otherwise.
+# PROFILE=1 adds a 10 s `perf record` of the server under load and its top
+# symbols.
 # Needs: cargo leptos build --release; wrk (apt-get install wrk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,14 +17,23 @@ export PATH="$HOME/.cargo/bin:$PATH"
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 cargo build --release --features ssr --example bench-seed -q
-binary="$target_dir/release/billing-console"
+binary=${BINARY:-$target_dir/release/billing-console}
 seed="$target_dir/release/examples/bench-seed"
 duration=${DURATION:-15s}
+backend=$([ -n "${BENCH_PG_URL:-}" ] && echo PostgreSQL || echo SQLite)
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 
-run_server() { # db port → starts the server in the background
-  LEPTOS_SITE_ADDR="127.0.0.1:$2" DATABASE_URL="sqlite://$1" RUST_LOG="${3:-warn}" \
+new_database() { # name → a database URL, empty
+  if [ -n "${BENCH_PG_URL:-}" ]; then
+    PGOPTIONS=--client-min-messages=warning psql "$BENCH_PG_URL" -qc "DROP DATABASE IF EXISTS bc_bench_$1 WITH (FORCE)" -c "CREATE DATABASE bc_bench_$1" >/dev/null
+    echo "${BENCH_PG_URL%/*}/bc_bench_$1"
+  else
+    echo "sqlite://$work/$1.db"
+  fi
+}
+run_server() { # database-url port → starts the server in the background
+  LEPTOS_SITE_ADDR="127.0.0.1:$2" DATABASE_URL="$1" RUST_LOG="${3:-warn}" \
     "$binary" >"$work/server-$2.log" 2>&1 &
   for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$2/healthz" >/dev/null 2>&1 && return; sleep 0.1; done
   echo "server did not start"; cat "$work/server-$2.log"; exit 1
@@ -33,9 +46,11 @@ sign_in() { # port → cookie header
 
 echo "== statements per group page (sqlx statement log)"
 for n in 200 2000; do
-  "$seed" "sqlite://$work/count-$n.db" "$n" 20 >"$work/group-$n"
+  db_url=$(new_database "count_$n")
+  "$seed" "$db_url" "$n" 20 >"$work/group-$n"
+  echo "$db_url" >"$work/url-$n"
   port=$((3300 + n / 100))
-  run_server "$work/count-$n.db" "$port" "warn,sqlx::query=debug"
+  run_server "$db_url" "$port" "warn,sqlx::query=debug"
   cookie=$(sign_in "$port")
   # Counted as the log's growth (truncating a file the server appends to
   # leaves holes); a new pool connection's PRAGMAs are not the page's.
@@ -47,17 +62,24 @@ for n in 200 2000; do
   echo "$n projects: $(( $(statements) - before )) statements"
 done
 
-echo "== load: 2000 projects, 20 groups, 64 connections, $duration"
-db="$work/count-2000.db"
+echo "== load: 2000 projects, 20 groups, 64 connections, $duration, $backend"
 group=$(cat "$work/group-2000")
-run_server "$db" 3400
+run_server "$(cat "$work/url-2000")" 3400
 cookie=$(sign_in 3400)
 url="http://127.0.0.1:3400/billing-group/$group"
 site_root=target/site
 curl -s -H "Cookie: $cookie" "$url" >"$site_root/bench-group-page.html"
 bytes=$(stat -c %s "$site_root/bench-group-page.html")
 echo "page size: $bytes bytes"
+if [ -n "${PROFILE:-}" ]; then # where the server's time goes under this load
+  perf record -F 499 -g -p "$(pgrep -n -f "$binary")" -o "$work/perf.data" -- sleep 10 >/dev/null 2>&1 &
+fi
 wrk -t2 -c64 -d"$duration" --latency -H "Cookie: $cookie" "$url" | tee "$work/page.txt"
+if [ -n "${PROFILE:-}" ]; then
+  wait %?perf 2>/dev/null || sleep 1
+  perf report -i "$work/perf.data" --no-children --sort symbol --stdio -g none 2>/dev/null \
+    | grep -E "^ +[0-9.]+%" | cut -c1-150 | head -30
+fi
 wrk -t2 -c64 -d"$duration" --latency "http://127.0.0.1:3400/bench-group-page.html" | tee "$work/static.txt"
 rm -f "$site_root/bench-group-page.html"
 page_rps=$(awk '/Requests\/sec/ {print $2}' "$work/page.txt")

@@ -1,4 +1,5 @@
-//! Invoice benchmarks (issue 4), release build on SQLite:
+//! Invoice benchmarks (issue 4), release build on SQLite (a file path) or
+//! PostgreSQL (a `postgres://` URL of an empty database):
 //! - month close of G groups × P projects × S services (default 10,000 ×
 //!   10 × 10 = one million invoice lines), timed in process;
 //! - the PDF of a 1,000-line invoice, mean of 20 renders.
@@ -24,38 +25,16 @@ use billing_console::server::config::Seller;
 use billing_console::server::store;
 use chrono::{Duration, TimeZone, Utc};
 use rust_decimal::Decimal;
+use sqlx::postgres::PgPoolOptions;
 use sqlx::sqlite::SqlitePoolOptions;
 
-#[tokio::main]
-async fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let path = args
-        .get(1)
-        .cloned()
-        .unwrap_or_else(|| "/tmp/bench-close.db".into());
-    let groups: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(10_000);
-    let projects: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(10);
-    let services: usize = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(10);
-    let credited: usize = args.get(5).and_then(|a| a.parse().ok()).unwrap_or(0);
-    let _ = std::fs::remove_file(&path);
-    let url = format!("sqlite://{path}");
-    // SAFETY: as in src/main.rs, before any connection exists.
-    unsafe { store::sqlite::configure_process() };
-    let store = store::connect(&url, 4).await.expect("open database");
-    let period = Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap();
-    let created = period - Duration::days(30);
-
-    // Seeding goes straight to SQL, many rows per statement: a million
-    // services through the store's one-row API would take far longer than
-    // the close being measured.
-    let seed_started = Instant::now();
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect(&url)
-        .await
-        .expect("pool");
+/// The seeding, written once for either backend's pool.
+macro_rules! seed {
+    ($options:expr, $defer_foreign_keys:expr, $url:expr, $groups:expr, $projects:expr, $services:expr, $credited:expr, $period:expr, $created:expr) => {{
+    let (url, groups, projects, services, credited, period, created) = ($url, $groups, $projects, $services, $credited, $period, $created);
+    let pool = $options.max_connections(1).connect(&url).await.expect("pool");
     let mut tx = pool.begin().await.expect("tx");
-    sqlx::query("PRAGMA defer_foreign_keys = ON")
+    sqlx::query($defer_foreign_keys)
         .execute(&mut *tx)
         .await
         .ok();
@@ -115,7 +94,7 @@ async fn main() {
         .collect();
     for chunk in service_rows.chunks(2000) {
         let mut sql = String::from("INSERT INTO services (service_id, project_name, service_name, service_type, plan, cloud_name, hourly_price_usd, create_time) VALUES ");
-        let mut runs = String::from("INSERT INTO service_runs (service_id, started_at) VALUES ");
+        let mut runs = String::from("INSERT INTO service_runs (service_id, started_at, plan, hourly_price_usd, billed_from) VALUES ");
         for (i, (g, p, s)) in chunk.iter().enumerate() {
             if i > 0 {
                 sql.push(',');
@@ -125,7 +104,10 @@ async fn main() {
                 "('s{g:05}-{p:02}-{s:02}', 'p{g:05}-{p:02}', 'svc-{s:02}', 'pg', 'business-4', 'c', '0.{:03}', $1)",
                 100 + s * 37
             ));
-            runs.push_str(&format!("('s{g:05}-{p:02}-{s:02}', $1)"));
+            runs.push_str(&format!(
+                "('s{g:05}-{p:02}-{s:02}', $1, 'business-4', '0.{:03}', $1)",
+                100 + s * 37
+            ));
         }
         sqlx::query(&sql)
             .bind(created)
@@ -165,6 +147,62 @@ async fn main() {
     }
     tx.commit().await.expect("commit");
     pool.close().await;
+    }};
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let path = args
+        .get(1)
+        .cloned()
+        .unwrap_or_else(|| "/tmp/bench-close.db".into());
+    let groups: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(10_000);
+    let projects: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(10);
+    let services: usize = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(10);
+    let credited: usize = args.get(5).and_then(|a| a.parse().ok()).unwrap_or(0);
+    // A PostgreSQL URL (an empty database), or a SQLite file made afresh.
+    let url = if path.starts_with("postgres") {
+        path.clone()
+    } else {
+        let _ = std::fs::remove_file(&path);
+        format!("sqlite://{path}")
+    };
+    // SAFETY: as in src/main.rs, before any connection exists.
+    unsafe { store::sqlite::configure_process() };
+    let store = store::connect(&url, 4).await.expect("open database");
+    let period = Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap();
+    let created = period - Duration::days(30);
+
+    // Seeding goes straight to SQL, many rows per statement: a million
+    // services through the store's one-row API would take far longer than
+    // the close being measured.
+    let seed_started = Instant::now();
+    if url.starts_with("postgres") {
+        seed!(
+            PgPoolOptions::new(),
+            "SET CONSTRAINTS ALL DEFERRED",
+            &url,
+            groups,
+            projects,
+            services,
+            credited,
+            period,
+            created
+        );
+    } else {
+        seed!(
+            SqlitePoolOptions::new(),
+            "PRAGMA defer_foreign_keys = ON",
+            &url,
+            groups,
+            projects,
+            services,
+            credited,
+            period,
+            created
+        );
+    }
     println!(
         "seeded {groups} groups × {projects} projects × {services} services in {:.1} s",
         seed_started.elapsed().as_secs_f64()

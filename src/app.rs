@@ -1,7 +1,7 @@
 //! The HTML shell, the router and the routes.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
@@ -37,7 +37,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name=crate::paths::META_NAME content=base.to_string() />
                 <link rel="icon" href=crate::paths::app_url("/favicon.svg") type="image/svg+xml" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options root=base.to_string() />
+                {bundle_head(&options, &base)}
                 <MetaTags />
             </head>
             <body>
@@ -46,6 +46,18 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
         </html>
     }
 }
+
+/// The stylesheet and hydration script, named as the server found them in
+/// the site folder (hashed or not; see `server/bundle.rs`).
+#[cfg(feature = "ssr")]
+fn bundle_head(options: &LeptosOptions, base: &str) -> impl IntoView {
+    use_context::<crate::server::AppState>()
+        .map(|state| crate::server::bundle::head(&state.bundle, base, &options.site_pkg_dir))
+}
+
+/// The shell is only rendered by the server.
+#[cfg(not(feature = "ssr"))]
+fn bundle_head(_options: &LeptosOptions, _base: &str) -> impl IntoView {}
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -62,7 +74,6 @@ pub fn App() -> impl IntoView {
     // keeps it on every navigation.
     let base = crate::paths::base();
     view! {
-        <Stylesheet id="leptos" href=crate::paths::app_url("/pkg/billing-console.css") />
         <Title formatter=|text| format!("{text} · Billing console") />
         <div id="app" data-hydrated=move || if hydrated.get() { "true" } else { "false" }>
             <Router base=base.to_string()>

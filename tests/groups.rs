@@ -27,6 +27,25 @@ struct Fixture {
     second: String,
 }
 
+/// Service s1 ("pg", 0.5 USD an hour) in project p1, created Oct 1.
+async fn pg_service_in_p1(store: &DynStore) {
+    store
+        .create_service(
+            &NewService {
+                service_id: "s1".into(),
+                project_name: "p1".into(),
+                service_name: "pg".into(),
+                service_type: "pg".into(),
+                plan: "b-4".into(),
+                cloud_name: "c".into(),
+                hourly_price_usd: "0.5".parse().unwrap(),
+            },
+            t(1, 2),
+        )
+        .await
+        .unwrap();
+}
+
 /// An account with two groups and projects p1, p2 in the primary group.
 async fn fixture(store: &DynStore) -> Fixture {
     let admin = user(store, "admin@example.com").await;
@@ -677,21 +696,7 @@ on_both_backends!(events_page_by_keyset_and_filter_and_export_as_csv, |db| {
 on_both_backends!(accumulated_costs_follow_the_project_across_a_move, |db| {
     let f = fixture(&db.store).await;
     let now = Utc.with_ymd_and_hms(2026, 10, 20, 0, 0, 0).unwrap();
-    db.store
-        .create_service(
-            &NewService {
-                service_id: "s1".into(),
-                project_name: "p1".into(),
-                service_name: "pg".into(),
-                service_type: "pg".into(),
-                plan: "b-4".into(),
-                cloud_name: "c".into(),
-                hourly_price_usd: "0.5".parse().unwrap(),
-            },
-            t(1, 2),
-        )
-        .await
-        .unwrap();
+    pg_service_in_p1(&db.store).await;
     // Runs from Oct 5 00:00 to Oct 15 00:00 (240 hours), powered off.
     db.store
         .record_service_run("s1", t(5, 0), Some((t(15, 0), RunEnd::PoweredOff)))
@@ -1041,3 +1046,70 @@ on_both_backends!(a_group_created_with_its_projects_is_all_or_nothing, |db| {
     let p1 = db.store.project("p1").await.unwrap().unwrap();
     assert_eq!(p1.billing_group_id, f.primary, "p1's move was rolled back");
 });
+
+on_both_backends!(
+    rule_7_accumulated_costs_grow_with_each_started_hour_while_the_month_is_cached,
+    |db| {
+        let f = fixture(&db.store).await;
+        pg_service_in_p1(&db.store).await;
+        // Started at 00:20 on Oct 5: its hours start at twenty past.
+        let start = t(5, 0) + chrono::Duration::minutes(20);
+        db.store
+            .record_service_run("s1", start, None)
+            .await
+            .unwrap();
+        let usd = |group: String, at: chrono::DateTime<Utc>| {
+            let store = db.store.clone();
+            let admin = f.admin.clone();
+            async move {
+                group_page::header(store.as_ref(), &admin, &group, at)
+                    .await
+                    .unwrap()
+                    .costs
+                    .usd
+                    .amount
+            }
+        };
+        let d = |s: &str| s.parse::<rust_decimal::Decimal>().unwrap();
+        // 24 hours started by Oct 6 00:00; the figures are now cached.
+        assert_eq!(usd(f.primary.clone(), t(6, 0)).await, d("12"));
+        assert_eq!(
+            usd(f.primary.clone(), t(6, 0) + chrono::Duration::minutes(20)).await,
+            d("12")
+        );
+        // The 25th hour starts at 00:20: the cached month no longer holds.
+        assert_eq!(
+            usd(f.primary.clone(), t(6, 0) + chrono::Duration::minutes(21)).await,
+            d("12.5")
+        );
+        assert_eq!(
+            usd(f.primary.clone(), t(6, 0) + chrono::Duration::minutes(22)).await,
+            d("12.5")
+        );
+        // A move changes the usage: both groups' figures follow at once.
+        groups::move_project(
+            db.store.as_ref(),
+            &f.admin,
+            "p1",
+            &f.second,
+            t(6, 0) + chrono::Duration::minutes(25),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            usd(f.primary.clone(), t(6, 0) + chrono::Duration::minutes(26)).await,
+            d("12.5")
+        );
+        assert_eq!(
+            usd(f.second.clone(), t(6, 0) + chrono::Duration::minutes(26)).await,
+            d("0")
+        );
+        assert_eq!(
+            usd(f.second.clone(), t(6, 1) + chrono::Duration::minutes(21)).await,
+            d("0.5")
+        );
+        // Time running backwards (a test clock set back) is not served
+        // figures computed for a later moment.
+        assert_eq!(usd(f.primary.clone(), t(6, 0)).await, d("12"));
+    }
+);

@@ -450,10 +450,15 @@ on_both_backends!(
             "{html}"
         );
         assert!(html.contains(r#"action="/billing/api/sign_in""#), "{html}");
-        assert!(html.contains("/billing/pkg/billing-console.css"), "{html}");
         assert!(
-            html.contains("/billing/pkg/billing-console"),
-            "hydration scripts under the base"
+            html.contains(
+                r#"<link rel="stylesheet" id="leptos" href="/billing/pkg/billing-console."#
+            ),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<link rel="modulepreload" href="/billing/pkg/billing-console."#),
+            "hydration scripts under the base: {html}"
         );
 
         // Signing in (a plain form post under the base): the cookie is scoped to
@@ -584,3 +589,127 @@ on_both_backends!(
         );
     }
 );
+
+/// A site folder as `cargo leptos build --release --precompress` leaves it:
+/// hashed bundle names, each with a brotli and a gzip copy.
+fn built_site(name: &str) -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let site = std::env::temp_dir().join(format!("bc-site-{name}-{}-{n}", std::process::id()));
+    let pkg = site.join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    for (file, text) in [
+        ("billing-console.Js1.js", "export default 1;"),
+        ("billing-console.Wasm2.wasm", "\0asm-raw"),
+        ("billing-console.Css3.css", "body{}"),
+    ] {
+        std::fs::write(pkg.join(file), text).unwrap();
+        std::fs::write(pkg.join(format!("{file}.br")), format!("br:{text}")).unwrap();
+        std::fs::write(pkg.join(format!("{file}.gz")), format!("gz:{text}")).unwrap();
+    }
+    site
+}
+
+on_both_backends!(
+    the_bundle_is_served_precompressed_under_hashed_names_and_cached_for_good,
+    |db| {
+        let site = built_site("hashed");
+        let app = common::app_with(
+            db,
+            &[("LEPTOS_SITE_ROOT", site.to_str().unwrap())],
+            billing_console::server::clock::Clock::system(),
+        )
+        .await;
+
+        // Pages name the files the site folder holds.
+        let page = app.clone().oneshot(get("/signin")).await.unwrap();
+        assert_eq!(page.headers()[header::CACHE_CONTROL], "private, no-cache");
+        let html = body_text(page).await;
+        for name in [
+            "/pkg/billing-console.Css3.css",
+            "/pkg/billing-console.Js1.js",
+            "billing-console.Wasm2.wasm",
+        ] {
+            assert!(html.contains(name), "{name} in {html}");
+        }
+
+        // The brotli copy as it was built, for a year, without page headers.
+        let wasm = |encoding: &'static str| {
+            let mut request = get("/pkg/billing-console.Wasm2.wasm");
+            request
+                .headers_mut()
+                .insert(header::ACCEPT_ENCODING, encoding.parse().unwrap());
+            app.clone().oneshot(request)
+        };
+        let response = wasm("br, gzip").await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()[header::CONTENT_ENCODING], "br");
+        assert_eq!(
+            response.headers()[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(response.headers()[header::VARY], "accept-encoding");
+        assert!(!response
+            .headers()
+            .contains_key(header::CONTENT_SECURITY_POLICY));
+        assert_eq!(body_text(response).await, "br:\0asm-raw");
+        let response = wasm("gzip").await.unwrap();
+        assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
+        assert_eq!(body_text(response).await, "gz:\0asm-raw");
+        let response = wasm("identity").await.unwrap();
+        assert!(!response.headers().contains_key(header::CONTENT_ENCODING));
+        assert_eq!(body_text(response).await, "\0asm-raw");
+
+        // A name that is not in the folder is a page's 404, not cached.
+        let missing = app
+            .clone()
+            .oneshot(get("/pkg/billing-console.Old0.wasm"))
+            .await
+            .unwrap();
+        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            missing.headers()[header::CACHE_CONTROL],
+            "private, no-cache"
+        );
+        std::fs::remove_dir_all(&site).unwrap();
+    }
+);
+
+on_both_backends!(a_bundle_with_plain_names_is_revalidated, |db| {
+    // `cargo leptos watch` / a build without hash-files: same names on every
+    // build, so browsers must ask again.
+    let site = built_site("plain");
+    for extension in ["js", "wasm", "css"] {
+        let pkg = site.join("pkg");
+        let hashed = std::fs::read_dir(&pkg)
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .find(|n| n.ends_with(&format!(".{extension}")))
+            .unwrap();
+        std::fs::rename(
+            pkg.join(&hashed),
+            pkg.join(format!("billing-console.{extension}")),
+        )
+        .unwrap();
+    }
+    let app = common::app_with(
+        db,
+        &[("LEPTOS_SITE_ROOT", site.to_str().unwrap())],
+        billing_console::server::clock::Clock::system(),
+    )
+    .await;
+    let html = body_text(app.clone().oneshot(get("/signin")).await.unwrap()).await;
+    assert!(
+        html.contains(r#"href="/pkg/billing-console.css""#),
+        "{html}"
+    );
+    let response = app
+        .clone()
+        .oneshot(get("/pkg/billing-console.wasm"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::CACHE_CONTROL], "no-cache");
+    std::fs::remove_dir_all(&site).unwrap();
+});

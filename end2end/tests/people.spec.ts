@@ -29,7 +29,7 @@ function start(databaseUrl: string, port: number): Promise<{ server: ChildProces
     env: {
       ...process.env,
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_SITE_ROOT: 'target/site',
+      LEPTOS_SITE_ROOT: 'target/site-test',
       DATABASE_URL: databaseUrl,
       BILLING_DEMO: 'false',
       MONTH_CLOSE_SCHEDULED: 'false',

@@ -29,7 +29,7 @@ async function startDemo(): Promise<{ server: ChildProcess; base: string }> {
     env: {
       ...process.env,
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_SITE_ROOT: 'target/site',
+      LEPTOS_SITE_ROOT: 'target/site-test',
       DATABASE_URL: `sqlite://${dir}/visual.db`,
       BILLING_DEMO: 'true',
       MONTH_CLOSE_SCHEDULED: 'false',

@@ -270,3 +270,75 @@ pub(crate) async fn same_origin_writes(
     }
     next.run(request).await
 }
+
+/// How long browsers and proxies may keep a response. Bundle files whose
+/// names carry a content hash: a year (a new build has new names); bundle
+/// files with plain names (a development build): ask each time. Pages show
+/// a signed-in user's live figures: kept by the browser only, and checked
+/// each time. Other static files (the icon): an hour. A response that says
+/// already (downloads) keeps its own.
+///
+/// Bundle files also vary by the encoding asked for (the server picks the
+/// brotli or gzip copy), and carry none of the page-only headers (policy,
+/// framing, referrer): a split bundle is a few hundred small files, and
+/// those headers were half of each one's bytes.
+pub(crate) async fn cache_control(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    use axum::http::{header, HeaderValue};
+    let in_pkg = request
+        .uri()
+        .path()
+        .strip_prefix('/')
+        .and_then(|p| p.strip_prefix(state.config.site_pkg_dir.as_str()))
+        .is_some_and(|rest| rest.starts_with('/'));
+    let mut response = next.run(request).await;
+    if response.headers().contains_key(header::CACHE_CONTROL) {
+        return response;
+    }
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    let ok = matches!(response.status(), StatusCode::OK | StatusCode::NOT_MODIFIED);
+    let policy = if is_html {
+        Some("private, no-cache")
+    } else if in_pkg && ok {
+        let headers = response.headers_mut();
+        for page_only in [
+            header::CONTENT_SECURITY_POLICY,
+            header::X_FRAME_OPTIONS,
+            header::REFERRER_POLICY,
+        ] {
+            headers.remove(page_only);
+        }
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        Some(if state.bundle.hashed {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        })
+    } else if ok && is_static_asset(&response) {
+        Some("public, max-age=3600")
+    } else {
+        None
+    };
+    if let Some(policy) = policy {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+    }
+    response
+}
+
+/// Images and fonts from the site folder.
+fn is_static_asset(response: &Response) -> bool {
+    response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("image/") || t.starts_with("font/"))
+}

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod billing;
+pub mod bundle;
 pub mod cache;
 pub mod cli;
 pub mod clock;
@@ -21,5 +22,5 @@ pub mod state;
 pub mod store;
 pub mod tokens;
 
-pub use startup::{leptos_options, router, run};
+pub use startup::{bundle, leptos_options, router, run};
 pub use state::{AppState, SessionUser};

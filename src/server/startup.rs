@@ -22,6 +22,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::{shell, App};
+use crate::server::bundle::Bundle;
 use crate::server::config::Config;
 use crate::server::state::{AppState, StartupError};
 use crate::server::store::DynStore;
@@ -34,6 +35,15 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
         .site_pkg_dir(config.site_pkg_dir.clone())
         .site_addr(config.site_addr)
         .build()
+}
+
+/// Brotli and gzip quality for responses compressed on the fly (pages, API);
+/// see docs/BENCHMARKS.md for the bytes and CPU per level.
+const PAGE_COMPRESSION_LEVEL: i32 = 4;
+
+/// The bundle in the configured site folder (see `bundle.rs`).
+pub fn bundle(config: &Config) -> Bundle {
+    Bundle::locate(&config.site_root, &config.site_pkg_dir, &config.output_name)
 }
 
 /// Opens the database named by the configuration (creating the SQLite
@@ -90,8 +100,14 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
 
     announce_first_run(store.as_ref(), &config, clock.now()).await?;
 
+    let bundle = bundle(&config);
+    let missing = bundle.missing(&config.site_root, &config.site_pkg_dir);
+    if !missing.is_empty() {
+        tracing::warn!(site_root = %config.site_root, ?missing, "the site folder lacks the browser bundle: pages will render but not hydrate (build it with `cargo leptos build`, or set LEPTOS_SITE_ROOT)");
+    }
     let state = AppState {
         leptos_options: leptos_options(&config),
+        bundle: Arc::new(bundle),
         store,
         config: Arc::new(config),
         clock,
@@ -240,8 +256,18 @@ fn app_router(state: AppState) -> Router {
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))
-        // The WASM bundle shrinks to about a third with gzip or brotli.
-        .layer(CompressionLayer::new())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::cache_control,
+        ))
+        // Pages and API answers are compressed as they go out, at a level
+        // measured for its CPU cost (docs/BENCHMARKS.md); the bundle's files
+        // are compressed at build time and served as they are.
+        .layer(
+            CompressionLayer::new().quality(tower_http::CompressionLevel::Precise(
+                PAGE_COMPRESSION_LEVEL,
+            )),
+        )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()

@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 
 use crate::model::CurrentUser;
+use crate::server::bundle::Bundle;
 use crate::server::clock::Clock;
 use crate::server::config::Config;
 use crate::server::store::DynStore;
@@ -13,6 +14,8 @@ use crate::server::store::DynStore;
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
+    /// The site's bundle files, as found at start-up.
+    pub bundle: Arc<Bundle>,
     pub store: DynStore,
     pub config: Arc<Config>,
     /// The one clock: every "now" of a request or job.

@@ -224,6 +224,7 @@ pub async fn app_at(db: &TestDb, trusted_proxies: &str, base_path: &str) -> Rout
         .expect("demo data");
     app_server::router(AppState {
         leptos_options: app_server::leptos_options(&config),
+        bundle: Arc::new(app_server::bundle(&config)),
         store: db.store.clone(),
         clock: config.clock(),
         config: Arc::new(config),
@@ -275,6 +276,7 @@ pub async fn app_with(
     .expect("config");
     app_server::router(AppState {
         leptos_options: app_server::leptos_options(&config),
+        bundle: Arc::new(app_server::bundle(&config)),
         store: db.store.clone(),
         clock,
         config: Arc::new(config),

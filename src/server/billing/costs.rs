@@ -137,12 +137,28 @@ pub fn next_grid_hour(origin: DateTime<Utc>, at: DateTime<Utc>) -> DateTime<Utc>
     origin + Duration::hours(ceil_hours(at - origin))
 }
 
+/// The first moment after `now` at which [`charges`] up to that moment
+/// would differ from charges up to `now`: the next hour start of a run not
+/// yet ended (None: no run starts another hour). Charges up to any moment
+/// in `[now, that instant]` are the same, so they can be reused until then.
+pub fn next_change(runs: &[PricedRunRecord], now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    runs.iter()
+        .filter_map(|run| {
+            let next = next_grid_hour(run.billed_from, now);
+            run.ended_at.is_none_or(|end| next < end).then_some(next)
+        })
+        .min()
+}
+
 /// Whole hours in `span`, rounded up (a started hour counts).
 fn ceil_hours(span: Duration) -> i64 {
     let seconds = span.num_milliseconds();
     let hour = 3_600_000;
     seconds.div_euclid(hour) + i64::from(seconds.rem_euclid(hour) > 0)
 }
+
+/// Projects (by name) and, for each day, each project's USD.
+pub type DailyCosts = (Vec<String>, Vec<(NaiveDate, Vec<Decimal>)>);
 
 /// Month-to-date USD of one group by day, per project: the projects (by
 /// name) and, for each day from `from` to `now`, each project's charges.
@@ -152,7 +168,7 @@ pub fn daily_by_project(
     billing_group_id: &str,
     from: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> (Vec<String>, Vec<(NaiveDate, Vec<Decimal>)>) {
+) -> DailyCosts {
     let mut days: Vec<(NaiveDate, BTreeMap<String, Decimal>)> = Vec::new();
     let mut day_start = from;
     while day_start < now {

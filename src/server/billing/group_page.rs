@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 
 use super::access::authorized_group;
 use super::calendar::{month_of, period_name};
-use super::costs;
+use super::costs::DailyCosts;
 use super::credits::applied_of;
 use super::drafts::{estimate_summary, summary_of};
 use super::month_to_date::{MonthToDate, WithCredits};
@@ -171,13 +171,7 @@ pub async fn overview(
         .max()
         .map(|&oldest| (overdue_days.len(), oldest));
     invoices.extend(issued.into_iter().take(3));
-    let (chart_projects, days) = top_projects(costs::daily_by_project(
-        &month.usage.0,
-        &month.usage.1,
-        &group.billing_group_id,
-        month.month.0,
-        now,
-    ));
+    let (chart_projects, days) = top_projects(month.daily_costs().clone());
     let year_ago = month_of(month.month.0 - chrono::Duration::days(330)).0;
     let mut months: Vec<(String, Decimal)> = store
         .monthly_usd_of_group(&group.billing_group_id, year_ago)
@@ -242,8 +236,6 @@ pub async fn projects_tab(
         hours_to_month_end: (month.month.1 - now).num_hours(),
     })
 }
-
-type DailyCosts = (Vec<String>, Vec<(chrono::NaiveDate, Vec<Decimal>)>);
 
 /// Keeps the month's largest projects and sums the others into "Other
 /// projects (n)".

@@ -1,24 +1,27 @@
 //! The running month of one group, loaded once: its usage (cached per
 //! group and month while the account's usage version is unchanged), the
-//! charges the cost engine makes of it up to now, the exchange rate in
-//! force today and what the group's credits are expected to pay. The
-//! header, the Overview, the move preview, the Credits tab and the estimate
-//! (invoice list, invoice page, API) all read the month through here.
+//! charges the cost engine makes of it up to now (cached too, until a run
+//! starts its next hour), the exchange rate in force today and what the
+//! group's credits are expected to pay. The header, the Overview, the move
+//! preview, the Credits tab and the estimate (invoice list, invoice page,
+//! API) all read the month through here.
 
+use std::any::Any;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::calendar::month_of;
-use super::costs::{self, Charge};
+use super::costs::{self, Charge, DailyCosts};
 use super::credit_rule::{credits_for_period, Allocation};
 use super::drafts;
 use super::rates::{rate_on, RatesOn};
 use crate::error::AppResult;
 use crate::model::billing::AccumulatedCosts;
 use crate::model::money::{Currency, Money};
+use crate::server::cache::Freshness;
 use crate::server::config::Seller;
 use crate::server::store::{BillingGroupRecord, CreditRecord, NewInvoice, Store, Usage};
 
@@ -31,8 +34,8 @@ pub struct MonthToDate {
     /// group (the engine counts only hours started before `now`).
     pub usage: Arc<Usage>,
     /// Every charge of that usage up to now, this group's and (for projects
-    /// that moved) other groups'.
-    pub charges: Vec<Charge>,
+    /// that moved) other groups'; with the chart's daily figures.
+    figures: Arc<Figures>,
     /// Local units per USD today; None when no rate is in force.
     pub rate: Option<Decimal>,
     /// The group's claimed credits (loaded on request).
@@ -57,15 +60,18 @@ impl MonthToDate {
         with_credits: WithCredits,
     ) -> AppResult<MonthToDate> {
         let month = month_of(now);
-        let usage = month_usage(store, &group.billing_group_id, month).await?;
-        let charges = costs::charges(&usage.0, &usage.1, month.0, now);
+        let version = store
+            .usage_version_of_group(&group.billing_group_id)
+            .await?;
+        let usage = month_usage(store, &group.billing_group_id, month, version).await?;
+        let figures = month_figures(store, &group.billing_group_id, month, version, &usage, now);
         let rate = rate_on(store, group.billing_currency, now.date_naive()).await?;
         let mut loaded = MonthToDate {
             group,
             month,
             now,
             usage,
-            charges,
+            figures,
             rate,
             credits: Vec::new(),
             expected: Vec::new(),
@@ -90,7 +96,8 @@ impl MonthToDate {
 
     /// This group's charges.
     pub fn own(&self) -> Vec<&Charge> {
-        self.charges
+        self.figures
+            .charges
             .iter()
             .filter(|c| c.billing_group_id == self.group.billing_group_id)
             .collect()
@@ -116,6 +123,19 @@ impl MonthToDate {
             self.rate,
             &self.expected,
         )
+    }
+
+    /// The group's charges per project and day so far (the cost chart).
+    pub fn daily_costs(&self) -> &DailyCosts {
+        self.figures.daily.get_or_init(|| {
+            costs::daily_by_project(
+                &self.usage.0,
+                &self.usage.1,
+                &self.group.billing_group_id,
+                self.month.0,
+                self.now,
+            )
+        })
     }
 
     /// Each project's charges in the group so far (its service lines, USD).
@@ -173,6 +193,48 @@ impl MonthToDate {
     }
 }
 
+/// What the engine made of a month's usage up to a moment.
+struct Figures {
+    charges: Vec<Charge>,
+    /// Computed when a page first asks (only the Overview's chart does).
+    daily: OnceLock<DailyCosts>,
+}
+
+/// The month's charges up to `now`. Computed once per usage version and
+/// reused until a run starts its next hour — the first moment they would
+/// grow (rule 7) — so pages under load do not run the engine per request.
+fn month_figures(
+    store: &dyn Store,
+    billing_group_id: &str,
+    month: (DateTime<Utc>, DateTime<Utc>),
+    version: Option<i64>,
+    usage: &Usage,
+    now: DateTime<Utc>,
+) -> Arc<Figures> {
+    let cache = &store.caches().month_figures;
+    let key = (billing_group_id.to_string(), month.0);
+    let cached = version
+        .and_then(|v| cache.get_if(&key, |fresh| fresh.covers(v, now)))
+        .and_then(|any| any.downcast::<Figures>().ok());
+    if let Some(figures) = cached {
+        return figures;
+    }
+    let figures = Arc::new(Figures {
+        charges: costs::charges(&usage.0, &usage.1, month.0, now),
+        daily: OnceLock::new(),
+    });
+    if let Some(version) = version {
+        let freshness = Freshness {
+            version,
+            from: now,
+            until: costs::next_change(&usage.1, now),
+        };
+        let any: Arc<dyn Any + Send + Sync> = figures.clone();
+        cache.put(key, freshness, any);
+    }
+    figures
+}
+
 /// The group's usage of the month: cached per group and month while its
 /// account's usage version is unchanged (every usage-changing transaction
 /// bumps it), so pages do not read the month again on every request.
@@ -180,10 +242,10 @@ async fn month_usage(
     store: &dyn Store,
     billing_group_id: &str,
     month: (DateTime<Utc>, DateTime<Utc>),
+    version: Option<i64>,
 ) -> AppResult<Arc<Usage>> {
     let cache = &store.caches().usage;
     let key = (billing_group_id.to_string(), month.0);
-    let version = store.usage_version_of_group(billing_group_id).await?;
     if let Some(usage) = version.and_then(|v| cache.get(&key, v)) {
         return Ok(usage);
     }
