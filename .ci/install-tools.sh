@@ -2,10 +2,22 @@
 # Installs every tool the build and the tests need, from the package registries
 # only (crates.io, npm, Debian). Safe to run again: each step is skipped when
 # its tool is already present at the right version.
+#   install-tools.sh         everything (the test command, CI)
+#   install-tools.sh build   only what building needs (the run command)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+what=${1:-all}
 
 log() { echo "[install-tools] $*"; }
+
+# Build tools are compiled from crates.io. Their own release profiles (fat
+# LTO, one codegen unit) made cargo-leptos alone take 19 minutes on a fresh
+# machine; a build tool does not need that (docs/BENCHMARKS.md).
+cheap_release() {
+  CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=0 \
+  CARGO_PROFILE_RELEASE_STRIP=true "$@"
+}
 
 export PATH="$HOME/.cargo/bin:$PATH"
 
@@ -19,18 +31,13 @@ fi
 #    machine's, so it is built from its crates.io source with one dependency
 #    pinned back (cargo-util-schemas 0.14.1).
 if ! cargo leptos --version 2>/dev/null | grep -q '0\.3\.11'; then
-  log "building cargo-leptos 0.3.11 from crates.io source (~17 min, once)"
+  log "building cargo-leptos 0.3.11 from crates.io source (a few minutes, once)"
   cargo info cargo-leptos@0.3.11 >/dev/null
   src=$(ls -d "$HOME"/.cargo/registry/src/*/cargo-leptos-0.3.11 | head -1)
   tmp=$(mktemp -d)
   cp -r "$src" "$tmp/cargo-leptos"
-  # cargo-leptos's own release profile (fat LTO, one codegen unit) made this
-  # step take 19 minutes; a build tool does not need it (docs/BENCHMARKS.md).
   (cd "$tmp/cargo-leptos" && cargo update -p cargo-util-schemas --precise 0.14.1 \
-     && CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-        CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=0 \
-        CARGO_PROFILE_RELEASE_STRIP=true \
-        cargo install --path . --locked)
+     && cheap_release cargo install --path . --locked)
   rm -rf "$tmp"
 fi
 
@@ -39,13 +46,18 @@ fi
 wb_version=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $wb_version\$"; then
   log "installing wasm-bindgen-cli $wb_version"
-  cargo install wasm-bindgen-cli --version "$wb_version" --force
+  cheap_release cargo install wasm-bindgen-cli --version "$wb_version" --force
 fi
 
 # 4. wasm-opt for release builds (Debian's binaryen 108 breaks hydration).
 if ! wasm-opt --version 2>/dev/null | grep -q 'version 132'; then
   log "installing binaryen@132 (wasm-opt) from npm"
   npm install -g binaryen@132
+fi
+
+if [ "$what" = build ]; then
+  log "build tools ready"
+  exit 0
 fi
 
 # 5. Chromium for the end-to-end tests.
