@@ -1108,6 +1108,25 @@ on_both_backends!(
             usd(f.second.clone(), t(6, 1) + chrono::Duration::minutes(21)).await,
             d("0.5")
         );
+        // A new day is a new bar in the chart, even before an hour starts in it.
+        let chart_days = |at: chrono::DateTime<Utc>| {
+            let store = db.store.clone();
+            let admin = f.admin.clone();
+            let group = f.second.clone();
+            async move {
+                group_page::overview(store.as_ref(), &Default::default(), &admin, &group, at)
+                    .await
+                    .unwrap()
+                    .chart
+                    .days
+                    .len()
+            }
+        };
+        assert_eq!(
+            chart_days(t(6, 23) + chrono::Duration::minutes(30)).await,
+            6
+        );
+        assert_eq!(chart_days(t(7, 0) + chrono::Duration::minutes(10)).await, 7);
         // Time running backwards (a test clock set back) is not served
         // figures computed for a later moment.
         assert_eq!(usd(f.primary.clone(), t(6, 0)).await, d("12"));

@@ -202,7 +202,8 @@ struct Figures {
 
 /// The month's charges up to `now`. Computed once per usage version and
 /// reused until a run starts its next hour — the first moment they would
-/// grow (rule 7) — so pages under load do not run the engine per request.
+/// grow (rule 7) — or a new day begins (the chart gains a day), so pages
+/// under load do not run the engine per request.
 fn month_figures(
     store: &dyn Store,
     billing_group_id: &str,
@@ -224,10 +225,14 @@ fn month_figures(
         daily: OnceLock::new(),
     });
     if let Some(version) = version {
+        let next_day = (now.date_naive() + chrono::Days::new(1))
+            .and_time(chrono::NaiveTime::MIN)
+            .and_utc();
+        let until = costs::next_change(&usage.1, now).map_or(next_day, |next| next.min(next_day));
         let freshness = Freshness {
             version,
             from: now,
-            until: costs::next_change(&usage.1, now),
+            until: Some(until),
         };
         let any: Arc<dyn Any + Send + Sync> = figures.clone();
         cache.put(key, freshness, any);
