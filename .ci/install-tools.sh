@@ -2,8 +2,9 @@
 # Installs every tool the build and the tests need, from the package registries
 # only (crates.io, npm, Debian). Safe to run again: each step is skipped when
 # its tool is already present at the right version.
-#   install-tools.sh         everything (the test command, CI)
+#   install-tools.sh         everything the tests need (the test command, CI)
 #   install-tools.sh build   only what building needs (the run command)
+#   install-tools.sh dev     everything, and cargo-leptos for `cargo leptos watch`
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -27,10 +28,11 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
-# 2. cargo-leptos 0.3.11. Its own lockfile needs a newer rustc than this
+# 2. cargo-leptos 0.3.11, for development only (`cargo leptos watch`); the
+#    run and test commands build with .ci/build-release.sh. Its own lockfile needs a newer rustc than this
 #    machine's, so it is built from its crates.io source with one dependency
 #    pinned back (cargo-util-schemas 0.14.1).
-if ! cargo leptos --version 2>/dev/null | grep -q '0\.3\.11'; then
+if [ "$what" = dev ] && ! cargo leptos --version 2>/dev/null | grep -q '0\.3\.11'; then
   log "building cargo-leptos 0.3.11 from crates.io source (a few minutes, once)"
   cargo info cargo-leptos@0.3.11 >/dev/null
   src=$(ls -d "$HOME"/.cargo/registry/src/*/cargo-leptos-0.3.11 | head -1)
@@ -55,19 +57,26 @@ if ! wasm-opt --version 2>/dev/null | grep -q 'version 132'; then
   npm install -g binaryen@132
 fi
 
+# 5. brotli, for the bundle's precompressed copies.
+if ! command -v brotli >/dev/null; then
+  log "installing Debian brotli"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq brotli
+fi
+
 if [ "$what" = build ]; then
   log "build tools ready"
   exit 0
 fi
 
-# 5. Chromium for the end-to-end tests.
+# 6. Chromium for the end-to-end tests.
 if ! command -v chromium >/dev/null; then
   log "installing Debian chromium"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 fi
 
-# 6. Playwright test runner and axe (never its browser download).
+# 7. Playwright test runner and axe (never its browser download).
 if [ ! -x end2end/node_modules/.bin/playwright ] || [ ! -d end2end/node_modules/@axe-core/playwright ]; then
   log "installing end2end npm packages"
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)

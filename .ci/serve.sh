@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
 bash .ci/install-tools.sh build
-cargo leptos build --release --precompress
+bash .ci/build-release.sh
 
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 BILLING_DEMO=${BILLING_DEMO:-true} exec "$target_dir/release/billing-console" "$@"

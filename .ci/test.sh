@@ -22,8 +22,8 @@ cargo test --features ssr
 # the compiled WASM), so the suite tests what people get and the
 # first-visit check measures the real bytes.
 export LEPTOS_SITE_ROOT=target/site-test
-echo "== release WASM bundle and styles into $LEPTOS_SITE_ROOT (cargo leptos build --release --frontend-only --precompress)"
-cargo leptos build --release --frontend-only --precompress
+echo "== release WASM bundle and styles into $LEPTOS_SITE_ROOT (.ci/build-release.sh --frontend-only)"
+bash .ci/build-release.sh --frontend-only
 
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 binary="$target_dir/debug/billing-console"

@@ -6,7 +6,7 @@
 # headers), and what compressing a page on the fly costs per level
 # (bench/compression.rs, on the group page and, for scale, the WASM).
 # Needs the run command's build:
-#   cargo leptos build --release --precompress --split
+#   bash .ci/build-release.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"

@@ -10,7 +10,7 @@
 # that may CREATE DATABASE); SQLite otherwise.
 # PROFILE=1 adds a 10 s `perf record` of the server under load and its top
 # symbols.
-# Needs: cargo leptos build --release; wrk (apt-get install wrk).
+# Needs: bash .ci/build-release.sh; wrk (apt-get install wrk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"

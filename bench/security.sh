@@ -7,7 +7,7 @@
 #   #9  password hashing runs on a bounded blocking pool: /healthz latency
 #       (wrk, one connection) while 32 connections sign in with the right
 #       password, as a ratio to /healthz on the idle server.
-# Needs: cargo leptos build --release; wrk (apt-get install wrk).
+# Needs: bash .ci/build-release.sh; wrk (apt-get install wrk).
 # BINARY and SEED pick other builds (to measure an older commit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
