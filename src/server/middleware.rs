@@ -298,11 +298,15 @@ pub(crate) async fn cache_control(
     if response.headers().contains_key(header::CACHE_CONTROL) {
         return response;
     }
-    let is_html = response
+    let content_type = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("text/html"));
+        .unwrap_or_default()
+        .to_owned();
+    let is_html = content_type.starts_with("text/html");
+    // Images and fonts from the site folder.
+    let is_static_asset = content_type.starts_with("image/") || content_type.starts_with("font/");
     let ok = matches!(response.status(), StatusCode::OK | StatusCode::NOT_MODIFIED);
     let policy = if is_html {
         Some("private, no-cache")
@@ -321,7 +325,7 @@ pub(crate) async fn cache_control(
         } else {
             "no-cache"
         })
-    } else if ok && is_static_asset(&response) {
+    } else if ok && is_static_asset {
         Some("public, max-age=3600")
     } else {
         None
@@ -332,13 +336,4 @@ pub(crate) async fn cache_control(
             .insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
     }
     response
-}
-
-/// Images and fonts from the site folder.
-fn is_static_asset(response: &Response) -> bool {
-    response
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("image/") || t.starts_with("font/"))
 }
