@@ -74,7 +74,18 @@ echo "page size: $bytes bytes"
 if [ -n "${PROFILE:-}" ]; then # where the server's time goes under this load
   perf record -F 499 -g -p "$(pgrep -n -f "$binary")" -o "$work/perf.data" -- sleep 10 >/dev/null 2>&1 &
 fi
+# CPU seconds each side spent during the page run (the server, and on
+# PostgreSQL the database's processes): where a request's cost goes.
+cpu_seconds() { # pattern → CPU seconds so far of the processes matching it
+  local total=0
+  for pid in $(pgrep -f "$1"); do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+server_before=$(cpu_seconds "$binary"); database_before=$(cpu_seconds "postgres:")
 wrk -t2 -c64 -d"$duration" --latency -H "Cookie: $cookie" "$url" | tee "$work/page.txt"
+server_cpu=$(( $(cpu_seconds "$binary") - server_before )); database_cpu=$(( $(cpu_seconds "postgres:") - database_before ))
 if [ -n "${PROFILE:-}" ]; then
   wait %?perf 2>/dev/null || sleep 1
   perf report -i "$work/perf.data" --no-children --sort symbol --stdio -g none 2>/dev/null \
@@ -86,3 +97,7 @@ page_rps=$(awk '/Requests\/sec/ {print $2}' "$work/page.txt")
 static_rps=$(awk '/Requests\/sec/ {print $2}' "$work/static.txt")
 p99=$(awk '$1 == "99%" {print $2}' "$work/page.txt")
 echo "group page p99 $p99, $page_rps req/s; static file $static_rps req/s; ratio $(python3 -c "print(round($page_rps/$static_rps, 4))")"
+requests=$(awk '/requests in/ {print $1}' "$work/page.txt")
+ticks=$(getconf CLK_TCK)
+per_request() { python3 -c "print(f'{$1/$ticks/$requests*1000:.2f} ms')"; }
+echo "CPU per page request: server $(per_request "$server_cpu")$([ -n "${BENCH_PG_URL:-}" ] && echo ", PostgreSQL $(per_request "$database_cpu")")"

@@ -814,6 +814,28 @@ on_both_backends!(exchange_rates_in_force_on_a_day, |db| {
             .unwrap(),
         Some(dec("0.93"))
     );
+    // A month-to-date load reads the usage version and the same rate in
+    // one statement.
+    let (_, group) = account(&db.store, "a1", "Acme").await;
+    for (on, rate) in [
+        (day(31), Some(dec("0.93"))),
+        (day(1) - Duration::days(1), None),
+    ] {
+        let (version, read) = db
+            .store
+            .usage_version_and_rate(&group.billing_group_id, Currency::EUR, on)
+            .await
+            .unwrap();
+        assert!(version.is_some());
+        assert_eq!(read, rate);
+    }
+    assert_eq!(
+        db.store
+            .usage_version_and_rate("no-such-group", Currency::EUR, day(31))
+            .await
+            .unwrap(),
+        (None, None)
+    );
     let unknown = db
         .raw("INSERT INTO exchange_rates (currency, valid_from, usd_rate) VALUES ('XXX', '2026-10-01', '1')")
         .await;
@@ -1045,6 +1067,35 @@ on_both_backends!(menu_names_and_event_projects, |db| {
             .await
             .unwrap(),
         (vec![], 0)
+    );
+    // A group page's first read: the group with the caller's role, or
+    // with none when they are not a member of its account.
+    let (group, role) = db
+        .store
+        .billing_group_of_member(&ann.user_id, &g1.billing_group_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((group, role), (g1.clone(), Some(Role::Viewer)));
+    let (_, role) = db
+        .store
+        .billing_group_of_member(&nobody.user_id, &g1.billing_group_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(role, None);
+    assert!(db
+        .store
+        .billing_group_of_member(&ann.user_id, "no-such-group")
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        db.store
+            .project_count_of_group(&g1.billing_group_id)
+            .await
+            .unwrap(),
+        2
     );
     let mentioned = db
         .store

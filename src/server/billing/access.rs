@@ -13,13 +13,22 @@ pub async fn authorize(
     account_id: &str,
     needed: Role,
 ) -> AppResult<Role> {
-    match store.member_role(&user.user_id, account_id).await? {
-        None => Err(AppError::not_found("Account")),
-        Some(role) if role.allows(needed) => Ok(role),
-        Some(role) => Err(AppError::Forbidden {
-            role: role.to_string(),
-        }),
-    }
+    allowed(store.member_role(&user.user_id, account_id).await?, needed)
+        .ok_or_else(|| AppError::not_found("Account"))?
+}
+
+/// The caller's role when it allows `needed`; "forbidden" when it is
+/// below; None when they are not a member.
+fn allowed(role: Option<Role>, needed: Role) -> Option<AppResult<Role>> {
+    role.map(|role| {
+        if role.allows(needed) {
+            Ok(role)
+        } else {
+            Err(AppError::Forbidden {
+                role: role.to_string(),
+            })
+        }
+    })
 }
 
 /// Loads a group and checks the caller's role on its account. A group of an
@@ -33,17 +42,12 @@ pub async fn authorized_group(
     needed: Role,
 ) -> AppResult<(BillingGroupRecord, Role)> {
     let not_found = || AppError::not_found("Billing group");
-    let group = store
-        .billing_group(billing_group_id.trim())
+    let (group, role) = store
+        .billing_group_of_member(&user.user_id, billing_group_id.trim())
         .await?
-        .filter(|g| g.is_active() || needed == Role::Viewer)
+        .filter(|(g, _)| g.is_active() || needed == Role::Viewer)
         .ok_or_else(not_found)?;
-    let role = authorize(store, user, &group.account_id, needed)
-        .await
-        .map_err(|e| match e {
-            AppError::NotFound { .. } => not_found(),
-            other => other,
-        })?;
+    let role = allowed(role, needed).ok_or_else(not_found)??;
     Ok((group, role))
 }
 

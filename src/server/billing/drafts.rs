@@ -80,31 +80,47 @@ pub fn service_lines(
     charges
         .into_iter()
         .enumerate()
-        .map(|(index, charge)| InvoiceLineRecord {
-            line_no: index as i64 + 1,
-            line_type: LineType::ServiceCharge,
-            description: format!(
-                "{} {} in {}: {} h at {} USD/h",
-                charge.service_type,
-                charge.plan,
-                charge.cloud_name,
-                charge.hours,
-                charge.hourly_price_usd.normalize()
-            ),
-            project_name: Some(charge.project_name.clone()),
-            service_name: Some(charge.service_name.clone()),
-            service_type: Some(charge.service_type.clone()),
-            service_plan: Some(charge.plan.clone()),
-            cloud_name: Some(charge.cloud_name.clone()),
-            hours: Some(charge.hours),
-            timestamp_begin: Some(period.0),
-            timestamp_end: Some(period.1),
-            line_total_usd: DbDecimal(Currency::USD.round(charge.amount_usd)),
-            line_total_local: DbDecimal(currency.round(charge.amount_usd * exchange_rate)),
-            local_currency: currency,
-            credit_code: None,
+        .map(|(index, charge)| {
+            let (usd, local) = line_totals(charge, exchange_rate, currency);
+            InvoiceLineRecord {
+                line_no: index as i64 + 1,
+                line_type: LineType::ServiceCharge,
+                description: format!(
+                    "{} {} in {}: {} h at {} USD/h",
+                    charge.service_type,
+                    charge.plan,
+                    charge.cloud_name,
+                    charge.hours,
+                    charge.hourly_price_usd.normalize()
+                ),
+                project_name: Some(charge.project_name.clone()),
+                service_name: Some(charge.service_name.clone()),
+                service_type: Some(charge.service_type.clone()),
+                service_plan: Some(charge.plan.clone()),
+                cloud_name: Some(charge.cloud_name.clone()),
+                hours: Some(charge.hours),
+                timestamp_begin: Some(period.0),
+                timestamp_end: Some(period.1),
+                line_total_usd: DbDecimal(usd),
+                line_total_local: DbDecimal(local),
+                local_currency: currency,
+                credit_code: None,
+            }
         })
         .collect()
+}
+
+/// A charge's service line total in USD and in the local currency, each
+/// rounded on its own (the one place that rounds a service line).
+pub fn line_totals(
+    charge: &Charge,
+    exchange_rate: Decimal,
+    currency: Currency,
+) -> (Decimal, Decimal) {
+    (
+        Currency::USD.round(charge.amount_usd),
+        currency.round(charge.amount_usd * exchange_rate),
+    )
 }
 
 /// Rule 7: the month's charges before credits and VAT, as the sum of the
@@ -112,18 +128,17 @@ pub fn service_lines(
 /// agree to the cent. Without a rate (`None`), only in USD.
 pub fn accumulated(
     charges: &[&Charge],
-    period: (DateTime<Utc>, DateTime<Utc>),
     exchange_rate: Option<Decimal>,
     currency: Currency,
 ) -> AccumulatedCosts {
-    let lines = service_lines(
-        charges,
-        period,
-        exchange_rate.unwrap_or(Decimal::ONE),
-        currency,
-    );
-    let usd: Decimal = lines.iter().map(|l| l.line_total_usd.0).sum();
-    let local: Decimal = lines.iter().map(|l| l.line_total_local.0).sum();
+    // The sums of the lines' totals, without building the lines.
+    let rate = exchange_rate.unwrap_or(Decimal::ONE);
+    let (usd, local) = charges
+        .iter()
+        .map(|charge| line_totals(charge, rate, currency))
+        .fold((Decimal::ZERO, Decimal::ZERO), |(usd, local), (u, l)| {
+            (usd + u, local + l)
+        });
     AccumulatedCosts {
         usd: Money::usd(usd),
         local: exchange_rate.map(|_| Money::of(local, currency)),

@@ -47,9 +47,8 @@ pub async fn header(
         .await?
         .ok_or(AppError::Internal)?;
     let project_count = store
-        .projects_of_group(&group.billing_group_id)
-        .await?
-        .len() as i64;
+        .project_count_of_group(&group.billing_group_id)
+        .await?;
     let month = MonthToDate::load(store, group, now, WithCredits::No).await?;
     Ok(GroupHeader {
         is_primary: account.primary_billing_group_id == month.group.billing_group_id,
@@ -159,9 +158,9 @@ pub async fn overview(
             .into_iter()
             .map(applied_of),
     );
-    let issued: Vec<_> = store
-        .invoices_of_group(&group.billing_group_id)
-        .await?
+    // Newest first.
+    let records = store.invoices_of_group(&group.billing_group_id).await?;
+    let issued: Vec<_> = records
         .iter()
         .map(|record| summary_of(record, now.date_naive()))
         .collect();
@@ -173,11 +172,11 @@ pub async fn overview(
     invoices.extend(issued.into_iter().take(3));
     let (chart_projects, days) = top_projects(month.daily_costs().clone());
     let year_ago = month_of(month.month.0 - chrono::Duration::days(330)).0;
-    let mut months: Vec<(String, Decimal)> = store
-        .monthly_usd_of_group(&group.billing_group_id, year_ago)
-        .await?
-        .into_iter()
-        .map(|m| (period_name(m.period_begin), m.total_usd.0))
+    let mut months: Vec<(String, Decimal)> = records
+        .iter()
+        .rev()
+        .filter(|r| r.period_begin >= year_ago)
+        .map(|r| (period_name(r.period_begin), r.total_usd.0))
         .collect();
     // Like the closed months (an invoice's total before VAT, after
     // credits): the estimate's, or the charges of a deleted group.

@@ -17,7 +17,7 @@ use super::calendar::month_of;
 use super::costs::{self, Charge, DailyCosts};
 use super::credit_rule::{credits_for_period, Allocation};
 use super::drafts;
-use super::rates::{rate_on, RatesOn};
+use super::rates::{self, RatesOn};
 use crate::error::AppResult;
 use crate::model::billing::AccumulatedCosts;
 use crate::model::money::{Currency, Money};
@@ -60,12 +60,16 @@ impl MonthToDate {
         with_credits: WithCredits,
     ) -> AppResult<MonthToDate> {
         let month = month_of(now);
-        let version = store
-            .usage_version_of_group(&group.billing_group_id)
+        let (version, stored_rate) = store
+            .usage_version_and_rate(
+                &group.billing_group_id,
+                group.billing_currency,
+                now.date_naive(),
+            )
             .await?;
         let usage = month_usage(store, &group.billing_group_id, month, version).await?;
         let figures = month_figures(store, &group.billing_group_id, month, version, &usage, now);
-        let rate = rate_on(store, group.billing_currency, now.date_naive()).await?;
+        let rate = rates::in_force(group.billing_currency, stored_rate);
         let mut loaded = MonthToDate {
             group,
             month,
@@ -105,12 +109,7 @@ impl MonthToDate {
 
     /// Rule 7: accumulated costs, before credits and VAT.
     pub fn accumulated(&self) -> AccumulatedCosts {
-        drafts::accumulated(
-            &self.own(),
-            self.month,
-            self.rate,
-            self.group.billing_currency,
-        )
+        drafts::accumulated(&self.own(), self.rate, self.group.billing_currency)
     }
 
     /// The running month's invoice: the same draft a close makes.
@@ -140,12 +139,16 @@ impl MonthToDate {
 
     /// Each project's charges in the group so far (its service lines, USD).
     pub fn cost_by_project(&self) -> BTreeMap<String, Money> {
-        let lines = drafts::service_lines(&self.own(), self.month, Decimal::ONE, Currency::USD);
         let mut costs: BTreeMap<String, Money> = BTreeMap::new();
-        for line in lines {
-            let project = line.project_name.unwrap_or_default();
-            let cost = costs.entry(project).or_insert(Money::zero(Currency::USD));
-            *cost = *cost + Money::usd(line.line_total_usd.0);
+        for charge in self.own() {
+            let (usd, _) = drafts::line_totals(charge, Decimal::ONE, Currency::USD);
+            let cost = match costs.get_mut(charge.project_name.as_str()) {
+                Some(cost) => cost,
+                None => costs
+                    .entry(charge.project_name.clone())
+                    .or_insert(Money::zero(Currency::USD)),
+            };
+            *cost = *cost + Money::usd(usd);
         }
         costs
     }
@@ -287,7 +290,7 @@ pub async fn accumulated_of_groups(
         let rate = rates.get(store, group.billing_currency).await?;
         figures.insert(
             group.billing_group_id.clone(),
-            drafts::accumulated(&own, month, rate, group.billing_currency),
+            drafts::accumulated(&own, rate, group.billing_currency),
         );
     }
     Ok(figures)

@@ -16,10 +16,22 @@ pub async fn rate_on(
     currency: Currency,
     day: NaiveDate,
 ) -> AppResult<Option<Decimal>> {
+    let stored = if currency == Currency::USD {
+        None
+    } else {
+        store.exchange_rate_on(currency, day).await?
+    };
+    Ok(in_force(currency, stored))
+}
+
+/// The rate in force given what the store holds for `currency` (USD is 1
+/// whatever is stored).
+pub fn in_force(currency: Currency, stored: Option<Decimal>) -> Option<Decimal> {
     if currency == Currency::USD {
-        return Ok(Some(Decimal::ONE));
+        Some(Decimal::ONE)
+    } else {
+        stored
     }
-    Ok(store.exchange_rate_on(currency, day).await?)
 }
 
 /// The rates of one day, each looked up once (pages listing many groups).

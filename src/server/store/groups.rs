@@ -3,13 +3,14 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::error::StoreResult;
+use super::error::{StoreError, StoreResult};
 use super::events::insert_event;
 use super::group_rows::{lock_group, GROUP_COLUMNS};
 use super::pool::{db_run, db_write, for_update, SqlStore, Tx};
 use super::projects::move_projects_in;
 use super::records::*;
 use super::traits::{BillingInfoChange, GroupChange, Groups, MoveChange, PrimaryChange};
+use crate::model::Role;
 
 /// Inserts an active group inside the caller's transaction.
 pub(super) async fn insert_group(
@@ -112,6 +113,35 @@ impl Groups for SqlStore {
             .fetch_optional(pool)
             .await?)
         })
+    }
+
+    async fn billing_group_of_member(
+        &self,
+        user_id: &str,
+        billing_group_id: &str,
+    ) -> StoreResult<Option<(BillingGroupRecord, Option<Role>)>> {
+        let row: Option<GroupOfMemberRow> = db_run!(self.pool.as_ref(), |pool| {
+            sqlx::query_as(&format!(
+                "SELECT {GROUP_COLUMNS},
+                   (SELECT m.role FROM memberships m
+                     WHERE m.account_id = billing_groups.account_id AND m.user_id = $2)
+                     AS member_role
+                 FROM billing_groups WHERE billing_group_id = $1"
+            ))
+            .bind(billing_group_id)
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(|row| {
+            let role = row
+                .member_role
+                .map(Role::try_from)
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            Ok((row.group, role))
+        })
+        .transpose()
     }
 
     async fn billing_groups_of_account(

@@ -360,21 +360,4 @@ impl Invoices for SqlStore {
             Ok(after)
         })
     }
-
-    async fn monthly_usd_of_group(
-        &self,
-        billing_group_id: &str,
-        from: DateTime<Utc>,
-    ) -> StoreResult<Vec<MonthlyUsdRecord>> {
-        db_run!(self.pool.as_ref(), |pool| {
-            Ok(sqlx::query_as::<_, MonthlyUsdRecord>(
-                "SELECT period_begin, total_usd FROM invoices
-                 WHERE billing_group_id = $1 AND period_begin >= $2 ORDER BY period_begin",
-            )
-            .bind(billing_group_id)
-            .bind(from)
-            .fetch_all(pool)
-            .await?)
-        })
-    }
 }

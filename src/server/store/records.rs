@@ -275,6 +275,14 @@ pub struct BillingGroupRecord {
     pub update_time: DateTime<Utc>,
 }
 
+/// A group with one user's role on its account (None: not a member).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct GroupOfMemberRow {
+    #[sqlx(flatten)]
+    pub group: BillingGroupRecord,
+    pub member_role: Option<String>,
+}
+
 impl BillingGroupRecord {
     pub fn is_active(&self) -> bool {
         self.group_state == GroupState::Active
@@ -689,13 +697,6 @@ pub trait InvoiceIssuing: Send + Sync {
         invoice_number: &str,
         credit_use: &CreditUse,
     ) -> NewEvent;
-}
-
-/// USD charged per closed month (the cost chart's history).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct MonthlyUsdRecord {
-    pub period_begin: DateTime<Utc>,
-    pub total_usd: DbDecimal,
 }
 
 // --------------------------------------------------------------- credits --

@@ -383,6 +383,13 @@ pub trait Groups: Send + Sync {
         &self,
         billing_group_id: &str,
     ) -> StoreResult<Option<BillingGroupRecord>>;
+    /// The group with the user's role on its account (None when they are
+    /// not a member), in one statement: every group page begins here.
+    async fn billing_group_of_member(
+        &self,
+        user_id: &str,
+        billing_group_id: &str,
+    ) -> StoreResult<Option<(BillingGroupRecord, Option<Role>)>>;
     /// Active groups of the account, by name.
     async fn billing_groups_of_account(
         &self,
@@ -467,6 +474,8 @@ pub trait Projects: Send + Sync {
     ) -> StoreResult<Vec<ProjectRecord>>;
     /// The group's projects, by name.
     async fn projects_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<ProjectRecord>>;
+    /// How many projects the group has.
+    async fn project_count_of_group(&self, billing_group_id: &str) -> StoreResult<i64>;
     /// The account's projects with their groups, by name.
     async fn projects_of_account(&self, account_id: &str) -> StoreResult<Vec<ProjectRecord>>;
     /// Creates the project with its history row and event.
@@ -560,9 +569,16 @@ pub trait UsageStore: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<Usage>;
-    /// The usage version of the group's account: bumped in every
-    /// transaction that changes usage (None: no such group).
-    async fn usage_version_of_group(&self, billing_group_id: &str) -> StoreResult<Option<i64>>;
+    /// The usage version of the group's account, bumped in every
+    /// transaction that changes usage (None: no such group), and the
+    /// stored rate of `currency` in force on `day`: what every
+    /// month-to-date load reads first, in one statement.
+    async fn usage_version_and_rate(
+        &self,
+        billing_group_id: &str,
+        currency: Currency,
+        day: NaiveDate,
+    ) -> StoreResult<(Option<i64>, Option<Decimal>)>;
     /// Memberships and priced runs of every project overlapping [from, to)
     /// (month close: two queries for the whole database).
     async fn usage_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Usage>;
@@ -645,12 +661,6 @@ pub trait Invoices: Send + Sync {
         invoice_number: &str,
         change: InvoiceStateChange<'_>,
     ) -> StoreResult<InvoiceRecord>;
-    /// USD charged per issued invoice of the group since `from`.
-    async fn monthly_usd_of_group(
-        &self,
-        billing_group_id: &str,
-        from: DateTime<Utc>,
-    ) -> StoreResult<Vec<MonthlyUsdRecord>>;
 }
 
 /// Credit codes and their claims.

@@ -581,17 +581,31 @@ impl UsageStore for SqlStore {
         })
     }
 
-    async fn usage_version_of_group(&self, billing_group_id: &str) -> StoreResult<Option<i64>> {
-        db_run!(self.pool.as_ref(), |pool| {
-            Ok(sqlx::query_scalar(
-                "SELECT a.usage_version FROM billing_groups g
+    async fn usage_version_and_rate(
+        &self,
+        billing_group_id: &str,
+        currency: Currency,
+        day: NaiveDate,
+    ) -> StoreResult<(Option<i64>, Option<Decimal>)> {
+        let row: Option<(i64, Option<DbDecimal>)> = db_run!(self.pool.as_ref(), |pool| {
+            sqlx::query_as(
+                "SELECT a.usage_version,
+                   (SELECT r.usd_rate FROM exchange_rates r
+                     WHERE r.currency = $2 AND r.valid_from <= $3
+                     ORDER BY r.valid_from DESC LIMIT 1)
+                 FROM billing_groups g
                  JOIN accounts a ON a.account_id = g.account_id
                  WHERE g.billing_group_id = $1",
             )
             .bind(billing_group_id)
+            .bind(currency.code())
+            .bind(day)
             .fetch_optional(pool)
-            .await?)
-        })
+            .await?
+        });
+        Ok(row.map_or((None, None), |(version, rate)| {
+            (Some(version), rate.map(|r| r.0))
+        }))
     }
 
     async fn usage_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Usage> {
