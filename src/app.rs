@@ -74,7 +74,7 @@ pub fn App() -> impl IntoView {
     // keeps it on every navigation.
     let base = crate::paths::base();
     view! {
-        <Title formatter=|text| format!("{text} · Billing console") />
+        <Title formatter=crate::ui::raw_text::page_title />
         <div id="app" data-hydrated=move || if hydrated.get() { "true" } else { "false" }>
             <Router base=base.to_string()>
                 <Routes fallback=|| view! { <NotFound /> }>

@@ -13,7 +13,7 @@ async function openActions(page: Page) {
 }
 
 test.describe('billing groups with JavaScript', () => {
-  test('the seed path: account → Billing → a group → every tab', async ({ page }) => {
+  test('the seed path: account → Billing → a group → every tab @calendar', async ({ page }) => {
     await signIn(page, { hydrated: true });
     await expect(page.getByRole('heading', { level: 1 })).toHaveText('acme-analytics');
     await waitForHydration(page);

@@ -12,7 +12,7 @@ async function openResearchOverview(page: Page) {
 }
 
 for (const hydrated of [true, false]) {
-  test.describe(`budgets, JavaScript ${hydrated ? 'on' : 'off'}`, () => {
+  test.describe(`budgets, JavaScript ${hydrated ? 'on' : 'off'} @calendar`, () => {
     test.use({ javaScriptEnabled: hydrated });
 
     test('a budget is set and its bar shows the month against it', async ({ page }) => {

@@ -1,6 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { execFileSync } from 'child_process';
-import { openPrimaryGroup, signIn, waitForHydration } from './helpers';
+import { openPrimaryGroup, signIn, testNow, waitForHydration } from './helpers';
 
 // The operator commands run against the server's own database: .ci/test.sh
 // passes the binary and DATABASE_URL, and starts the server with the
@@ -13,9 +13,9 @@ function operator(args: string[]): string {
   return execFileSync(BIN, args, { env: process.env, encoding: 'utf8' });
 }
 
-/** Last month as YYYY-MM (UTC). */
+/** Last month as YYYY-MM (UTC), on the test clock. */
 function lastMonth(): string {
-  const now = new Date();
+  const now = testNow();
   const first = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
   return first.toISOString().slice(0, 7);
 }
@@ -30,7 +30,7 @@ function issue(value: string, type: string, expires: string): string {
   return codes[0];
 }
 
-test.describe('credits with JavaScript', () => {
+test.describe('credits with JavaScript @calendar', () => {
   test('claim, earmark, close the month, see the credit lines and the burn-down', async ({ page }) => {
     const general = issue('100000', 'purchase', '2030-12-31');
     // Expires sooner, so the month close uses it first.
@@ -101,7 +101,7 @@ test.describe('credits with JavaScript', () => {
   });
 });
 
-test.describe('credits without JavaScript', () => {
+test.describe('credits without JavaScript @calendar', () => {
   test.use({ javaScriptEnabled: false });
 
   test('the Credits tab renders and a code is claimed with a plain form post', async ({ page }) => {

@@ -1,5 +1,9 @@
 import { expect, Page } from '@playwright/test';
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 export const DEMO_EMAIL = 'demo@example.com';
 export const DEMO_PASSWORD = 'demo-billing-2026';
@@ -44,4 +48,66 @@ export function freePort(): Promise<number> {
     });
     server.on('error', reject);
   });
+}
+
+/** The instant the server and its commands run at: the test clock's file
+ * (.ci/e2e.sh sets TEST_CLOCK_FILE), or the real time without one. */
+export function testNow(): Date {
+  const file = process.env.TEST_CLOCK_FILE;
+  if (!file) return new Date();
+  return new Date(readFileSync(file, 'utf8').trim());
+}
+
+/** Moves the test clock (server and commands) to `instant`. */
+export function setTestClock(instant: string) {
+  const file = process.env.TEST_CLOCK_FILE;
+  if (!file) throw new Error('TEST_CLOCK_FILE is not set (run through .ci/e2e.sh)');
+  writeFileSync(file, `${instant}\n`);
+}
+
+/** A server of a spec's own on a fresh SQLite database with demo data, at
+ * `clock` (an RFC 3339 instant) or on the suite's clock. */
+export async function startDemoServer(
+  name: string,
+  clock?: string,
+): Promise<{ server: ChildProcess; base: string }> {
+  const bin = process.env.BILLING_BIN ?? '';
+  if (!bin) throw new Error('BILLING_BIN is not set (run through .ci/test.sh)');
+  const dir = mkdtempSync(path.join(tmpdir(), `bc-${name}-`));
+  writeFileSync(path.join(dir, 'clock'), clock ?? testNow().toISOString());
+  const port = await freePort();
+  const server = spawn(bin, ['serve'], {
+    cwd: path.resolve(__dirname, '..', '..'),
+    env: {
+      ...process.env,
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_SITE_ROOT: process.env.LEPTOS_SITE_ROOT ?? 'target/site-test',
+      DATABASE_URL: `sqlite://${dir}/${name}.db`,
+      BILLING_DEMO: 'true',
+      MONTH_CLOSE_SCHEDULED: 'false',
+      TEST_CLOCK_FILE: path.join(dir, 'clock'),
+      PUBLIC_URL: '',
+      BASE_PATH: '',
+      SMTP_URL: '',
+    },
+    stdio: 'ignore',
+  });
+  const base = `http://127.0.0.1:${port}/`;
+  for (let i = 0; i < 150; i++) {
+    try {
+      if ((await fetch(`${base}healthz`)).ok) return { server, base };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  server.kill();
+  throw new Error(`the ${name} server did not become healthy`);
+}
+
+/** Moves the test clock `seconds` forward: what a frozen clock needs for a
+ * started hour to show (an hour is billed once it has begun, and at the
+ * instant a service starts none has). */
+export function advanceTestClock(seconds: number) {
+  setTestClock(new Date(testNow().getTime() + seconds * 1000).toISOString());
 }

@@ -92,7 +92,7 @@ for (const javaScript of [true, false]) {
   });
 }
 
-test.describe('what a finance person reads', () => {
+test.describe('what a finance person reads @calendar', () => {
   test('the chart legend has small swatches and the daily chart fills its panel', async ({ page }) => {
     await page.setViewportSize({ width: 1280, height: 900 });
     await signIn(page, { hydrated: true });
@@ -112,8 +112,11 @@ test.describe('what a finance person reads', () => {
   test('amounts show their decimals and thousands separators', async ({ page }) => {
     await signIn(page, { hydrated: true });
     await openPrimaryGroup(page, 'Invoices');
-    // The header's figure is grouped like every amount.
-    await expect(page.getByRole('group', { name: 'Accumulated costs' })).toContainText(/\d,\d{3}\.\d{2} EUR/);
+    // The header's figure is grouped like every amount, however large it is
+    // on the day the suite runs (the 1st, or the 31st).
+    const header = page.getByRole('group', { name: 'Accumulated costs' });
+    await expect(header).toContainText(/(^|[^\d,.])\d{1,3}(,\d{3})*\.\d{2} EUR/);
+    await expect(header).not.toContainText(/\d{4}\.\d{2}/);
     await page.getByRole('link', { name: 'Estimate (running month)' }).click();
     const amounts = page.getByRole('table', { name: 'Invoice lines' }).locator('td.num');
     const texts = (await amounts.allTextContents()).filter((t) => !/^\d*$/.test(t)); // not the hours

@@ -1,9 +1,7 @@
 import { expect, Page, test } from '@playwright/test';
-import { spawn, ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { DEMO_EMAIL, DEMO_PASSWORD, freePort, waitForHydration } from './helpers';
+import { DEMO_EMAIL, DEMO_PASSWORD, startDemoServer, waitForHydration } from './helpers';
 
 // Visual checks (issue 19): the main pages compared with their committed
 // images at desktop and phone widths. A server of its own runs the demo
@@ -14,44 +12,9 @@ import { DEMO_EMAIL, DEMO_PASSWORD, freePort, waitForHydration } from './helpers
 // docs/screenshots/, the README's pictures of the console.
 //   Update the images after an intended change:
 //   (cd end2end && npx playwright test tests/visual.spec.ts --update-snapshots)
-const BIN = process.env.BILLING_BIN ?? '';
 const ROOT = path.resolve(__dirname, '..', '..');
 const CLOCK = '2026-11-16T10:00:00Z';
 const WIDTHS = [1280, 360];
-
-async function startDemo(): Promise<{ server: ChildProcess; base: string }> {
-  if (!BIN) throw new Error('BILLING_BIN is not set (run through .ci/test.sh)');
-  const dir = mkdtempSync(path.join(tmpdir(), 'bc-visual-'));
-  writeFileSync(path.join(dir, 'clock'), CLOCK);
-  const port = await freePort();
-  const server = spawn(BIN, ['serve'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_SITE_ROOT: 'target/site-test',
-      DATABASE_URL: `sqlite://${dir}/visual.db`,
-      BILLING_DEMO: 'true',
-      MONTH_CLOSE_SCHEDULED: 'false',
-      TEST_CLOCK_FILE: path.join(dir, 'clock'),
-      PUBLIC_URL: '',
-      BASE_PATH: '',
-      SMTP_URL: '',
-    },
-    stdio: 'ignore',
-  });
-  const base = `http://127.0.0.1:${port}/`;
-  for (let i = 0; i < 150; i++) {
-    try {
-      if ((await fetch(`${base}healthz`)).ok) return { server, base };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  server.kill();
-  throw new Error('the visual server did not become healthy');
-}
 
 /** Compares the page at each width, and refreshes its picture in docs/. */
 async function check(page: Page, name: string, mask: () => ReturnType<Page['locator']>[]) {
@@ -75,7 +38,7 @@ async function check(page: Page, name: string, mask: () => ReturnType<Page['loca
 test.describe('visual @visual', () => {
   let demo: { server: ChildProcess; base: string };
   test.beforeAll(async () => {
-    demo = await startDemo();
+    demo = await startDemoServer('visual', CLOCK);
   });
   test.afterAll(() => {
     demo?.server.kill();

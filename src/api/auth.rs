@@ -48,7 +48,7 @@ pub(crate) async fn start_session(
     device_cookie: Option<&str>,
 ) -> Result<(), AppError> {
     use super::context;
-    use crate::server::{auth, sign_in};
+    use crate::server::auth;
 
     let state = context::state()?;
     let parts = context::parts()?;
@@ -62,9 +62,24 @@ pub(crate) async fn start_session(
         context::now()?,
     )
     .await?;
+    set_session_cookies(&secret, device_cookie)
+}
+
+/// Gives this browser the session whose cookie value is `secret` (and the
+/// device cookie of a password sign-in).
+#[cfg(feature = "ssr")]
+pub(crate) fn set_session_cookies(
+    secret: &str,
+    device_cookie: Option<&str>,
+) -> Result<(), AppError> {
+    use super::context;
+    use crate::server::{auth, sign_in};
+
+    let state = context::state()?;
+    let parts = context::parts()?;
     let secure = crate::server::middleware::request_is_https(&parts, &state.config);
     let mut cookies = vec![auth::session_cookie(
-        &secret,
+        secret,
         state.config.session_ttl_hours * 3600,
         secure,
         &state.config.base_path,

@@ -26,7 +26,8 @@ pub async fn list_sessions() -> Result<Vec<SessionInfo>, AppError> {
     .await
 }
 
-/// Changes the password; other sessions end and API tokens are revoked.
+/// Changes the password; other sessions end, API tokens are revoked, and
+/// this browser's session goes on under a new cookie.
 #[server(endpoint = "change_password")]
 pub async fn change_password(
     current_password: String,
@@ -35,7 +36,7 @@ pub async fn change_password(
     use super::context;
     let state = context::state()?;
     let user = context::user()?;
-    crate::server::billing::profile::change_password(
+    let (report, new_secret) = crate::server::billing::profile::change_password(
         state.store.as_ref(),
         &user,
         &current_password,
@@ -43,7 +44,11 @@ pub async fn change_password(
         current_session_hash()?.as_deref(),
         context::now()?,
     )
-    .await
+    .await?;
+    if let Some(secret) = new_secret {
+        super::auth::set_session_cookies(&secret, None)?;
+    }
+    Ok(report)
 }
 
 /// Signs out every other browser; this one stays.

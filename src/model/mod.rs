@@ -1,5 +1,6 @@
 //! Types shared by the server and the browser build.
 
+pub mod amount;
 pub mod billing;
 pub mod countries;
 pub mod credits;

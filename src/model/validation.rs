@@ -19,13 +19,54 @@ pub fn display_name(value: &str, what: &str, max: usize) -> Result<String, Strin
 
 /// Text a person typed: no control characters (they print as nothing, or
 /// break CSV, PDF and PostgreSQL), apart from line breaks and tabs where the
-/// field has several lines.
+/// field has several lines; and no invisible characters that change how the
+/// rest reads ([`invisible`]). Letters of every script are allowed.
 pub fn plain_text(value: &str, what: &str, multiline: bool) -> Result<(), String> {
     let allowed = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
     if value.chars().any(|c| c.is_control() && !allowed(c)) {
         return Err(format!("{what} cannot contain control characters."));
     }
+    if let Some(c) = value.chars().find(|c| invisible(*c).is_some()) {
+        return Err(format!(
+            "{what} cannot contain {} (U+{:04X}): it changes how the text reads without showing.",
+            invisible(c).unwrap_or("an invisible character"),
+            c as u32
+        ));
+    }
+    let chars: Vec<char> = value.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        if joiner(*c) {
+            let visible = |n: Option<&char>| n.is_some_and(|n| !n.is_whitespace() && !joiner(*n));
+            if !(i > 0 && visible(chars.get(i - 1)) && visible(chars.get(i + 1))) {
+                return Err(format!(
+                    "{what} can have a zero-width joiner or non-joiner (U+{:04X}) only inside a word.",
+                    *c as u32
+                ));
+            }
+        }
+    }
     Ok(())
+}
+
+/// What an invisible character that is refused in text is called: bidi
+/// overrides, embeddings and isolates (`abc\u{202e}gnp.exe` shows as
+/// `abcexe.png`), bidi marks, zero-width spaces, the word joiner, the byte
+/// order mark, and line and paragraph separators.
+fn invisible(c: char) -> Option<&'static str> {
+    match c {
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => Some("a bidirectional override"),
+        '\u{200E}' | '\u{200F}' | '\u{061C}' => Some("a direction mark"),
+        '\u{200B}' | '\u{2060}' | '\u{180E}' => Some("a zero-width space"),
+        '\u{FEFF}' => Some("a byte order mark"),
+        '\u{2028}' | '\u{2029}' => Some("a line or paragraph separator"),
+        _ => None,
+    }
+}
+
+/// Zero-width (non-)joiners: part of the spelling of Persian, the Indic
+/// scripts and emoji, so allowed between two visible characters only.
+fn joiner(c: char) -> bool {
+    matches!(c, '\u{200C}' | '\u{200D}')
 }
 
 /// Project names are DNS labels: 1–63 lowercase letters, digits and hyphens,
@@ -186,6 +227,34 @@ mod tests {
         assert!(plain_text("line 1\r\nline 2\tend", "Extra text", true).is_ok());
         assert!(plain_text("ÅÄÖ – ünïcödé", "Company", false).is_ok());
         assert!(display_name("Ops\u{7}", "Name", 128).is_err());
+    }
+
+    #[test]
+    fn invisible_characters_that_change_how_a_name_reads_are_refused() {
+        for bad in [
+            "abc\u{202e}gnp.exe",
+            "a\u{2066}b\u{2069}",
+            "\u{200b}Acme",
+            "Ac\u{feff}me",
+            "Acme\u{2028}Oy",
+            "Acme\u{200f}",
+            "\u{200d}Acme",
+            "Acme \u{200c}",
+        ] {
+            let refused = display_name(bad, "Name", 128).unwrap_err();
+            assert!(refused.contains("U+"), "{bad:?}: {refused}");
+        }
+        for good in [
+            "Müller & Søn Łódź 株式会社",
+            "Ελληνικά Ρωσικά Русский",
+            // Persian, with a zero-width non-joiner inside the word
+            "می\u{200c}خواهم",
+            "עברית العربية",
+            "👩\u{200d}💻 team",
+        ] {
+            assert!(display_name(good, "Name", 128).is_ok(), "{good:?} refused");
+        }
+        assert!(plain_text("line 1\u{2029}line 2", "Extra text", true).is_err());
     }
 
     #[test]

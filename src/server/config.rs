@@ -400,9 +400,7 @@ fn seller_settings(
         )));
     }
     let rate_text = text("VAT_RATE", file.vat_rate, defaults.vat_rate.to_string());
-    let vat_rate = rate_text
-        .trim()
-        .parse::<rust_decimal::Decimal>()
+    let vat_rate = crate::model::amount::parse_amount(&rate_text, 2)
         .ok()
         .filter(|r| !r.is_sign_negative() && *r < rust_decimal::Decimal::from(100))
         .ok_or_else(|| {
@@ -621,8 +619,11 @@ mod tests {
         assert!(err.0.starts_with("BASE_PATH"), "{}", err.0);
         let err = load_with(None, &[("BILLING_DEMO", "maybe")]).unwrap_err();
         assert!(err.0.starts_with("BILLING_DEMO"), "{}", err.0);
-        let err = load_with(None, &[("VAT_RATE", "25,5")]).unwrap_err();
+        let err = load_with(None, &[("VAT_RATE", "25.5.1")]).unwrap_err();
         assert!(err.0.starts_with("VAT_RATE"), "{}", err.0);
+        // A decimal comma is read as one (model::amount), never as 255.
+        let read = load_with(None, &[("VAT_RATE", "25,5")]).unwrap();
+        assert_eq!(read.seller.vat_rate, rust_decimal::Decimal::new(255, 1));
         let err = load_with(None, &[("SELLER_COUNTRY", "XX")]).unwrap_err();
         assert!(err.0.starts_with("SELLER_COUNTRY"), "{}", err.0);
     }

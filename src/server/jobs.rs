@@ -1,22 +1,55 @@
-//! Work the server does by itself: removing expired sessions, and closing
-//! the previous month once it has ended (claimed in the database, so one
-//! instance closes a month at a time).
+//! Work the server does by itself: the session sweeper, the price
+//! applier, the month closer, the mail sender and the budget evaluator.
+//! Work that must happen once across instances is claimed in the database.
+//!
+//! Each pass of a job runs [`contained`]: a panic in it is logged and the
+//! job goes on at its next tick, so one bad row can never stop a job for
+//! every account on the instance. Inside a pass, the jobs that work item by
+//! item (budgets, prices, mail) log a failing item with its ID and go on
+//! with the others.
 
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
+
+use futures::FutureExt;
 
 use crate::server::billing::{calendar, month_close};
 use crate::server::state::AppState;
+
+/// Runs one pass of `job`; a panic inside it is logged, not propagated.
+pub async fn contained(job: &'static str, pass: impl Future<Output = ()>) {
+    if let Err(panic) = AssertUnwindSafe(pass).catch_unwind().await {
+        tracing::error!(
+            job,
+            panic = panic_message(panic.as_ref()),
+            "a pass of the job panicked; it runs again at its next tick"
+        );
+    }
+}
+
+/// The text a panic was raised with.
+pub fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
+}
 
 pub fn spawn_session_sweeper(state: AppState) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            match state.store.delete_expired_sessions(state.clock.now()).await {
-                Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "could not remove expired sessions"),
-            }
+            contained("session sweeper", async {
+                match state.store.delete_expired_sessions(state.clock.now()).await {
+                    Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "could not remove expired sessions"),
+                }
+            })
+            .await;
         }
     });
 }
@@ -33,18 +66,21 @@ pub fn spawn_price_applier(state: AppState) {
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
-            match crate::server::billing::prices::apply_due_prices(
-                state.store.as_ref(),
-                state.clock.now(),
-            )
-            .await
-            {
-                Ok(n) if n > 0 => {
-                    tracing::info!(repriced = n, "running services moved to new prices")
+            contained("price applier", async {
+                match crate::server::billing::prices::apply_due_prices(
+                    state.store.as_ref(),
+                    state.clock.now(),
+                )
+                .await
+                {
+                    Ok(n) if n > 0 => {
+                        tracing::info!(repriced = n, "running services moved to new prices")
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "could not apply due prices"),
                 }
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%error, "could not apply due prices"),
-            }
+            })
+            .await;
         }
     });
 }
@@ -52,46 +88,44 @@ pub fn spawn_price_applier(state: AppState) {
 /// Closes the previous month once it has ended: checked at start-up and at
 /// every hour boundary, so it runs in the first hour of the 1st (UTC). The
 /// close takes the month's lease and is idempotent, so instances sharing a
-/// database cannot issue an invoice twice.
+/// database cannot issue an invoice twice. A close that fails (or panics)
+/// writes nothing and is tried again the next hour.
 pub fn spawn_month_closer(state: AppState) {
     tokio::spawn(async move {
         loop {
             let now = state.clock.now();
-            let period = calendar::previous_month(now);
-            match state.store.month_closed(period).await {
-                Ok(true) => {}
-                Ok(false) => {
-                    let store = state.store.as_ref();
-                    match month_close::close_month(
-                        store,
-                        &state.config.seller,
-                        period,
-                        now,
-                        "system",
-                    )
-                    .await
-                    {
-                        Ok(summary) if summary.another_instance_closing => tracing::info!(
-                            period = %summary.period,
-                            "another instance is closing the month; checking again next hour"
-                        ),
-                        Ok(summary) => tracing::info!(
-                            period = %summary.period,
-                            issued = summary.issued.len(),
-                            already_invoiced = summary.already_invoiced,
-                            "month closed"
-                        ),
-                        Err(error) => {
-                            tracing::warn!(%error, "month close failed; retrying next hour")
-                        }
-                    }
-                }
-                Err(error) => tracing::warn!(%error, "could not check the month close"),
-            }
+            contained("month closer", close_previous_month(&state, now)).await;
             let next_hour = 3600 - now.timestamp().rem_euclid(3600) as u64;
             tokio::time::sleep(Duration::from_secs(next_hour.max(1))).await;
         }
     });
+}
+
+async fn close_previous_month(state: &AppState, now: chrono::DateTime<chrono::Utc>) {
+    let period = calendar::previous_month(now);
+    match state.store.month_closed(period).await {
+        Ok(true) => {}
+        Ok(false) => {
+            let store = state.store.as_ref();
+            match month_close::close_month(store, &state.config.seller, period, now, "system").await
+            {
+                Ok(summary) if summary.another_instance_closing => tracing::info!(
+                    period = %summary.period,
+                    "another instance is closing the month; checking again next hour"
+                ),
+                Ok(summary) => tracing::info!(
+                    period = %summary.period,
+                    issued = summary.issued.len(),
+                    already_invoiced = summary.already_invoiced,
+                    "month closed"
+                ),
+                Err(error) => {
+                    tracing::warn!(%error, "month close failed; retrying next hour")
+                }
+            }
+        }
+        Err(error) => tracing::warn!(%error, "could not check the month close"),
+    }
 }
 
 /// Delivers the outbox every few seconds. Several instances may run it:
@@ -104,23 +138,26 @@ pub fn spawn_mail_sender(
         let mut tick = tokio::time::interval(Duration::from_secs(5));
         loop {
             tick.tick().await;
-            loop {
-                match crate::server::billing::mail::deliver_due(
-                    state.store.as_ref(),
-                    mailer.as_ref(),
-                    &state.config.seller,
-                    state.clock.now(),
-                )
-                .await
-                {
-                    Ok(n) if n > 0 => tracing::info!(delivered = n, "mail delivered"),
-                    Ok(_) => break,
-                    Err(error) => {
-                        tracing::warn!(%error, "the mail outbox could not be read");
-                        break;
+            contained("mail sender", async {
+                loop {
+                    match crate::server::billing::mail::deliver_due(
+                        state.store.as_ref(),
+                        mailer.as_ref(),
+                        &state.config.seller,
+                        state.clock.now(),
+                    )
+                    .await
+                    {
+                        Ok(n) if n > 0 => tracing::info!(delivered = n, "mail delivered"),
+                        Ok(_) => break,
+                        Err(error) => {
+                            tracing::warn!(%error, "the mail outbox could not be read");
+                            break;
+                        }
                     }
                 }
-            }
+            })
+            .await;
         }
     });
 }
@@ -133,21 +170,25 @@ pub fn spawn_budget_evaluator(state: AppState) {
         let mut tick = tokio::time::interval(Duration::from_secs(30));
         loop {
             tick.tick().await;
-            let now = state.clock.now();
-            let store = state.store.as_ref();
-            let until = now + crate::server::billing::budgets::EVALUATE_EVERY;
-            match store
-                .take_job_lease("budget-alerts", &holder, now, until)
-                .await
-            {
-                Ok(true) => match crate::server::billing::budgets::evaluate(store, now).await {
-                    Ok(n) if n > 0 => tracing::info!(alerts = n, "budget alerts recorded"),
-                    Ok(_) => {}
-                    Err(error) => tracing::warn!(%error, "budgets could not be evaluated"),
-                },
-                Ok(false) => {}
-                Err(error) => tracing::warn!(%error, "the budget job's lease could not be taken"),
-            }
+            contained("budget evaluator", evaluate_budgets(&state, &holder)).await;
         }
     });
+}
+
+async fn evaluate_budgets(state: &AppState, holder: &str) {
+    let now = state.clock.now();
+    let store = state.store.as_ref();
+    let until = now + crate::server::billing::budgets::EVALUATE_EVERY;
+    match store
+        .take_job_lease("budget-alerts", holder, now, until)
+        .await
+    {
+        Ok(true) => match crate::server::billing::budgets::evaluate(store, now).await {
+            Ok(n) if n > 0 => tracing::info!(alerts = n, "budget alerts recorded"),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "budgets could not be evaluated"),
+        },
+        Ok(false) => {}
+        Err(error) => tracing::warn!(%error, "the budget job's lease could not be taken"),
+    }
 }

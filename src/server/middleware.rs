@@ -237,7 +237,9 @@ fn claimed_origin(headers: &axum::http::HeaderMap) -> Option<String> {
 
 /// Refuses (403) a state-changing request that a browser says comes from
 /// another origin — a sibling site on the same domain included, which
-/// SameSite=Lax alone would let through (sign-in too: no login CSRF).
+/// SameSite=Lax alone would let through (sign-in too: no login CSRF). The
+/// browser says so by `Origin` (or `Referer`), or by `Sec-Fetch-Site`
+/// alone: `cross-site`, or `same-site` without our origin.
 pub(crate) async fn same_origin_writes(
     State(state): State<AppState>,
     request: Request,
@@ -249,14 +251,25 @@ pub(crate) async fn same_origin_writes(
     );
     if writes {
         let (parts, body) = request.into_parts();
-        let refused = match (
-            claimed_origin(&parts.headers),
-            expected_origin(&parts, &state.config),
-        ) {
-            (Some(claimed), Some(expected)) => claimed != expected,
+        let claimed = claimed_origin(&parts.headers);
+        let expected = expected_origin(&parts, &state.config);
+        let fetch_site = parts
+            .headers
+            .get("sec-fetch-site")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_ascii_lowercase);
+        let refused = match (fetch_site.as_deref(), claimed, expected) {
+            // The browser itself says the request comes from another site,
+            // with or without an Origin header.
+            (Some("cross-site"), _, _) => true,
+            // Another origin of the same site (a sibling subdomain): ours
+            // only if its Origin is exactly ours.
+            (Some("same-site"), Some(claimed), Some(expected)) => claimed != expected,
+            (Some("same-site"), _, _) => true,
+            (_, Some(claimed), Some(expected)) => claimed != expected,
             // A browser that names an origin where we cannot tell ours.
-            (Some(claimed), None) => claimed == "null",
-            (None, _) => false,
+            (_, Some(claimed), None) => claimed == "null",
+            (_, None, _) => false,
         };
         if refused {
             tracing::warn!(path = %parts.uri.path(), "cross-origin write refused");

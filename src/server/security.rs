@@ -117,6 +117,22 @@ fn has_nul(bytes: &[u8], json: bool) -> bool {
         }
 }
 
+/// The answer to a request whose handler panicked (tower-http's
+/// `CatchPanicLayer`): a logged 500 instead of a dropped connection. Panics
+/// are bugs, never answers to input, so the message names none of it.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!(
+        panic = crate::server::jobs::panic_message(panic.as_ref()),
+        "request handler panicked; answered 500"
+    );
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "The server could not complete this request. The failure has been logged.",
+    )
+        .into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::has_nul;

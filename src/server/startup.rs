@@ -16,6 +16,7 @@ use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -268,6 +269,9 @@ fn app_router(state: AppState) -> Router {
                 PAGE_COMPRESSION_LEVEL,
             )),
         )
+        // A panic in any handler answers 500 and is logged (inside the
+        // trace layer, so the 500 is in the request log too).
+        .layer(CatchPanicLayer::custom(security::panic_response))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()

@@ -11,6 +11,7 @@ use leptos::server_fn::{Http, ServerFn};
 use crate::error::AppError;
 use crate::model::countries::COUNTRIES;
 use crate::model::money::Currency;
+use crate::ui::raw_text::escape_raw_text;
 
 /// The error of the action's last run, if it failed.
 pub fn action_error<S>(
@@ -255,7 +256,7 @@ pub fn BillingDetailsFieldset(
                 <legend>"Billing details"</legend>
                 {field("company", "Company", values.company.clone(), 128)}
                 <label for="address">"Address lines"</label>
-                <textarea id="address" name="address" rows="3">{values.address.clone()}</textarea>
+                <textarea id="address" name="address" rows="3" inner_html=escape_raw_text(&values.address)></textarea>
                 <FieldError error field="address" />
                 {field("city", "City", values.city.clone(), 128)}
                 {field("state", "State", values.state.clone(), 128)}
@@ -278,19 +279,23 @@ pub fn BillingDetailsFieldset(
                 {field("vat_id", "VAT ID", values.vat_id.clone(), 64)}
                 <label for="billing_emails">"Invoice emails (one per line)"</label>
                 <p class="muted" id="billing_emails_hint">"They receive each month's invoice (PDF attached) when paying by invoice."</p>
-                <textarea id="billing_emails" name="billing_emails" rows="3" aria-describedby="billing_emails_hint">{values.billing_emails.clone()}</textarea>
+                <textarea id="billing_emails" name="billing_emails" rows="3" aria-describedby="billing_emails_hint" inner_html=escape_raw_text(&values.billing_emails)></textarea>
                 <FieldError error field="billing_emails" />
                 <label for="billing_contact_emails">"Billing contact emails (one per line)"</label>
                 <p class="muted" id="billing_contact_emails_hint">"They hear about billing problems and budget alerts (the invoice emails do when this is empty)."</p>
-                <textarea id="billing_contact_emails" name="billing_contact_emails" rows="2" aria-describedby="billing_contact_emails_hint">{values.billing_contact_emails.clone()}</textarea>
+                <textarea id="billing_contact_emails" name="billing_contact_emails" rows="2" aria-describedby="billing_contact_emails_hint" inner_html=escape_raw_text(&values.billing_contact_emails)></textarea>
                 <FieldError error field="billing_contact_emails" />
                 <label for="billing_currency">"Billing currency"</label>
                 <CurrencySelect id="billing_currency" selected=values.billing_currency.clone() />
                 <FieldError error field="billing_currency" />
                 <label for="billing_extra_text">"Extra text on invoices"</label>
-                <textarea id="billing_extra_text" name="billing_extra_text" rows="3" maxlength="1000">
-                    {values.billing_extra_text.clone()}
-                </textarea>
+                <textarea
+                    id="billing_extra_text"
+                    name="billing_extra_text"
+                    rows="3"
+                    maxlength="1000"
+                    inner_html=escape_raw_text(&values.billing_extra_text)
+                ></textarea>
                 <FieldError error field="billing_extra_text" />
             </fieldset>
     }

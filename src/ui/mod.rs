@@ -9,6 +9,7 @@ pub mod layout;
 pub mod not_found;
 pub mod profile;
 pub mod projects;
+pub mod raw_text;
 pub mod welcome;
 
 use leptos::prelude::*;

@@ -13,6 +13,7 @@ use super::access::authorized_group;
 use super::calendar::month_of;
 use super::month_to_date::{MonthToDate, WithCredits};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::model::amount::{parse_amount, MAX_MONEY};
 use crate::model::billing::BudgetStatus;
 use crate::model::money::Money;
 use crate::model::states::{BudgetMeasure, EventType, MessageKind};
@@ -87,33 +88,27 @@ pub async fn set_budget(
         return Ok(None);
     }
     let mut errors = Vec::new();
-    let amount = match amount.trim().replace(',', "").parse::<Decimal>() {
-        Ok(value) if value > Decimal::ZERO && value.scale() <= currency.minor_units() => {
-            Some(value)
-        }
+    let amount = match parse_amount(amount, currency.minor_units()) {
         Ok(value) if value <= Decimal::ZERO => {
             errors.push(FieldError::new("amount", "A budget is more than zero."));
             None
         }
-        Ok(_) => {
+        Ok(value) if value > Decimal::from(MAX_MONEY) => {
             errors.push(FieldError::new(
                 "amount",
                 format!(
-                    "{} amounts have at most {} decimals.",
-                    currency.code(),
-                    currency.minor_units()
+                    "A budget can be at most {} {}.",
+                    Money::of(Decimal::from(MAX_MONEY), currency).grouped(),
+                    currency.code()
                 ),
             ));
             None
         }
-        Err(_) => {
+        Ok(value) => Some(value),
+        Err(message) => {
             errors.push(FieldError::new(
                 "amount",
-                format!(
-                    "'{}' is not an amount in {}.",
-                    amount.trim(),
-                    currency.code()
-                ),
+                format!("{message} (The budget is in {}.)", currency.code()),
             ));
             None
         }
@@ -170,9 +165,22 @@ pub async fn status(
         Some(actual) => {
             let rate = month.rate.unwrap_or(Decimal::ONE);
             let hours_left = Decimal::from((month.month.1 - now).num_hours().max(0));
-            let run_rate: Decimal = month.run_rates().values().copied().sum();
-            let forecast = currency.round(actual.amount + run_rate * rate * hours_left);
-            (Some(actual), Some(Money::of(forecast, currency)))
+            // Checked sums: stored prices and rates are bounded where they
+            // enter, but a forecast must not be able to panic a page.
+            let forecast = month
+                .run_rates()
+                .values()
+                .try_fold(Decimal::ZERO, |sum, rate| sum.checked_add(*rate))
+                .and_then(|run_rate| run_rate.checked_mul(rate))
+                .and_then(|local_rate| local_rate.checked_mul(hours_left))
+                .and_then(|rest| rest.checked_add(actual.amount));
+            match forecast {
+                Some(forecast) => (Some(actual), Some(Money::of(forecast, currency))),
+                None => {
+                    tracing::warn!(billing_group_id = %group.billing_group_id, "budget forecast out of range");
+                    (Some(actual), None)
+                }
+            }
         }
         None => (None, None),
     };
@@ -236,68 +244,95 @@ fn alert_text(
 /// Evaluates every budget: each threshold newly crossed this month, on the
 /// actual cost or the forecast, is recorded once with its event and email.
 /// Returns how many alerts were recorded.
+///
+/// One group's failure is logged with its ID and skipped: the others are
+/// evaluated all the same, and the group again at the next run.
 pub async fn evaluate(store: &dyn Store, now: DateTime<Utc>) -> AppResult<usize> {
-    let period = month_of(now).0;
     let mut recorded = 0;
     for budget in store.budgets().await? {
-        let Some(group) = store.billing_group(&budget.billing_group_id).await? else {
-            continue;
-        };
-        let Some(status) = status(store, &group, None, now).await? else {
-            continue;
-        };
-        for (measure, figure) in [
-            (BudgetMeasure::Actual, &status.actual),
-            (BudgetMeasure::Forecast, &status.forecast),
-        ] {
-            let Some(figure) = figure else { continue };
-            for percent in status.thresholds.iter().copied() {
-                let line = status.amount.amount * Decimal::from(percent) / Decimal::from(100);
-                if figure.amount < line || status.alerted.contains(&(measure, percent)) {
-                    continue;
-                }
-                let (subject, body) = alert_text(&group, &status, (measure, percent), now);
-                let recipients = if group.billing_contact_emails.0.is_empty() {
-                    group.billing_emails.0.clone()
-                } else {
-                    group.billing_contact_emails.0.clone()
-                };
-                let message = (!recipients.is_empty()).then(|| NewMessage {
-                    message_id: uuid::Uuid::new_v4().to_string(),
-                    kind: MessageKind::BudgetAlert,
-                    account_id: group.account_id.clone(),
-                    billing_group_id: Some(group.billing_group_id.clone()),
-                    invoice_number: None,
-                    recipients,
-                    subject: subject.clone(),
-                    body,
-                });
-                let event = NewEvent {
-                    billing_group_id: group.billing_group_id.clone(),
-                    account_id: group.account_id.clone(),
-                    actor: "budget".into(),
-                    event_type: EventType::BudgetThresholdReached,
-                    event_desc: subject,
-                    project_name: None,
-                    details: Some(serde_json::json!({"after": {
-                        "measure": measure.as_str(), "threshold": percent,
-                        "figure": figure.plain(), "budget": status.amount.plain(),
-                    }})),
-                    create_time: now,
-                };
-                if store
-                    .record_budget_alert(
-                        &group.billing_group_id,
-                        period,
-                        (measure, i64::from(percent)),
-                        now,
-                        message.as_ref(),
-                        &event,
-                    )
-                    .await?
-                {
-                    recorded += 1;
-                }
+        let group_id = budget.billing_group_id.clone();
+        match evaluate_group(store, &group_id, now).await {
+            Ok(n) => recorded += n,
+            Err(error) => {
+                tracing::error!(billing_group_id = %group_id, %error, "budget not evaluated; skipped until the next run")
+            }
+        }
+    }
+    Ok(recorded)
+}
+
+async fn evaluate_group(
+    store: &dyn Store,
+    billing_group_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<usize> {
+    let period = month_of(now).0;
+    let mut recorded = 0;
+    let Some(group) = store.billing_group(billing_group_id).await? else {
+        return Ok(0);
+    };
+    let Some(status) = status(store, &group, None, now).await? else {
+        return Ok(0);
+    };
+    for (measure, figure) in [
+        (BudgetMeasure::Actual, &status.actual),
+        (BudgetMeasure::Forecast, &status.forecast),
+    ] {
+        let Some(figure) = figure else { continue };
+        for percent in status.thresholds.iter().copied() {
+            // Beyond Decimal's range, a threshold cannot be reached.
+            let Some(line) = status
+                .amount
+                .amount
+                .checked_mul(Decimal::from(percent))
+                .map(|line| line / Decimal::from(100))
+            else {
+                continue;
+            };
+            if figure.amount < line || status.alerted.contains(&(measure, percent)) {
+                continue;
+            }
+            let (subject, body) = alert_text(&group, &status, (measure, percent), now);
+            let recipients = if group.billing_contact_emails.0.is_empty() {
+                group.billing_emails.0.clone()
+            } else {
+                group.billing_contact_emails.0.clone()
+            };
+            let message = (!recipients.is_empty()).then(|| NewMessage {
+                message_id: uuid::Uuid::new_v4().to_string(),
+                kind: MessageKind::BudgetAlert,
+                account_id: group.account_id.clone(),
+                billing_group_id: Some(group.billing_group_id.clone()),
+                invoice_number: None,
+                recipients,
+                subject: subject.clone(),
+                body,
+            });
+            let event = NewEvent {
+                billing_group_id: group.billing_group_id.clone(),
+                account_id: group.account_id.clone(),
+                actor: "budget".into(),
+                event_type: EventType::BudgetThresholdReached,
+                event_desc: subject,
+                project_name: None,
+                details: Some(serde_json::json!({"after": {
+                    "measure": measure.as_str(), "threshold": percent,
+                    "figure": figure.plain(), "budget": status.amount.plain(),
+                }})),
+                create_time: now,
+            };
+            if store
+                .record_budget_alert(
+                    &group.billing_group_id,
+                    period,
+                    (measure, i64::from(percent)),
+                    now,
+                    message.as_ref(),
+                    &event,
+                )
+                .await?
+            {
+                recorded += 1;
             }
         }
     }

@@ -11,6 +11,7 @@ use super::access::{authorize, authorized_group};
 use super::credit_rule::{burn_down, Balance};
 use super::month_to_date::{MonthToDate, WithCredits};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::model::amount::parse_amount;
 use crate::model::credits::{
     display_code, last_valid_day, normalize_code, AppliedCredit, Credit, CreditForecast,
     CreditsPage, CODE_ALPHABET, CODE_LENGTH, CREDIT_TYPES,
@@ -62,18 +63,11 @@ pub async fn issue_credits(
     now: DateTime<Utc>,
 ) -> AppResult<Vec<String>> {
     let mut errors = Vec::new();
-    let value = match request.value.trim().parse::<Decimal>() {
+    let value = match parse_amount(&request.value, 2) {
         Ok(v) if v <= Decimal::ZERO => {
             errors.push(FieldError::new(
                 "value",
                 "The value must be more than 0 USD.",
-            ));
-            None
-        }
-        Ok(v) if v.normalize().scale() > 2 => {
-            errors.push(FieldError::new(
-                "value",
-                "Give the value in whole cents, like 300 or 12.50.",
             ));
             None
         }
@@ -85,13 +79,10 @@ pub async fn issue_credits(
             None
         }
         Ok(v) => Some(v.normalize()),
-        Err(_) => {
+        Err(message) => {
             errors.push(FieldError::new(
                 "value",
-                format!(
-                    "'{}' is not an amount; write it like 300 or 12.50 (USD).",
-                    request.value.trim()
-                ),
+                format!("{message} (The value is in USD.)"),
             ));
             None
         }

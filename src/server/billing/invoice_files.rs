@@ -157,8 +157,12 @@ impl Pages {
         self.text(right - width, b"F3", size, text);
     }
 
+    /// A rule in the gap above the next line's baseline: clear of the
+    /// previous line's descenders (about 2 pt below its baseline) and of
+    /// the next line's capitals (about 7 pt above its own). At 0.35 of a
+    /// row it struck through the first line under it.
     fn rule(&mut self) {
-        let y = self.y + ROW * 0.35;
+        let y = self.y + ROW * 0.72;
         self.current()
             .set_line_width(0.5)
             .move_to(MARGIN, y)

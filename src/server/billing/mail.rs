@@ -8,6 +8,7 @@
 //! again; nothing is lost.
 
 use chrono::{DateTime, Duration, Utc};
+use futures::FutureExt;
 
 use super::access::authorized_group;
 use super::invoice_files::{file_stem, invoice_pdf};
@@ -156,9 +157,15 @@ pub async fn deliver_due(
         .await?;
     let mut delivered = 0;
     for message in messages {
-        let outcome = match outgoing(store, seller, &message).await {
-            Ok(mail) => mailer.send(&mail).await,
-            Err(error) => Err(format!("could not prepare the message: {error}")),
+        // A message that cannot be prepared (even by a panic, say in its
+        // PDF) fails alone and is retried with back-off like a refusal.
+        let prepared = std::panic::AssertUnwindSafe(outgoing(store, seller, &message))
+            .catch_unwind()
+            .await;
+        let outcome = match prepared {
+            Ok(Ok(mail)) => mailer.send(&mail).await,
+            Ok(Err(error)) => Err(format!("could not prepare the message: {error}")),
+            Err(_) => Err("could not prepare the message: it failed (see the server log)".into()),
         };
         match outcome {
             Ok(response) => {

@@ -20,6 +20,7 @@ use rust_decimal::Decimal;
 
 use super::costs::next_grid_hour;
 use crate::error::{AppError, AppResult};
+use crate::model::amount::{parse_amount, MAX_HOURLY_PRICE_USD};
 use crate::model::states::EventType;
 use crate::model::validation;
 use crate::server::store::{DbDecimal, NewEvent, OpenRunRecord, PriceRecord, Store};
@@ -362,14 +363,23 @@ pub fn parse_price_csv(
             },
         };
         let price_text = get("hourly_price_usd").unwrap_or_default();
-        let price = match price_text.parse::<Decimal>() {
-            Ok(price) if price >= Decimal::ZERO && price.scale() <= 6 => Some(price),
-            _ => {
+        let price = match parse_amount(price_text, 6) {
+            Ok(price) if price >= Decimal::ZERO && price <= Decimal::from(MAX_HOURLY_PRICE_USD) => {
+                Some(price)
+            }
+            Ok(_) => {
                 fail(
                     "hourly_price_usd",
                     format!(
-                        "'{price_text}' is not a price in USD (a number ≥ 0, at most 6 decimals)"
+                        "'{price_text}' is out of range: an hourly price is 0 to {MAX_HOURLY_PRICE_USD} USD"
                     ),
+                );
+                None
+            }
+            Err(message) => {
+                fail(
+                    "hourly_price_usd",
+                    format!("{message} (a price in USD, at most 6 decimals)"),
                 );
                 None
             }
@@ -507,16 +517,25 @@ pub async fn apply_due_prices(store: &dyn Store, now: DateTime<Utc>) -> AppResul
         let effective = effective_from(row).max(run.started_at);
         let billed_from = next_grid_hour(run.billed_from, effective);
         let event = repriced_event(&run, row.hourly_price_usd.0, billed_from, now);
-        if store
+        // One run that cannot be moved is logged and left for the next
+        // pass; the others are moved all the same.
+        match store
             .reprice_run(
                 &run,
                 effective,
                 (row.hourly_price_usd.0, billed_from),
                 &event,
             )
-            .await?
+            .await
         {
-            repriced += 1;
+            Ok(true) => repriced += 1,
+            Ok(false) => {}
+            Err(error) => tracing::error!(
+                service_id = %run.service_id,
+                billing_group_id = %run.billing_group_id,
+                error = %AppError::from(error),
+                "service not moved to its new price; tried again next pass"
+            ),
         }
     }
     Ok(repriced)

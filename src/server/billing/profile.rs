@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use crate::error::{AppError, AppResult};
 use crate::model::people::{PasswordChangeReport, SessionInfo};
 use crate::model::{validation, CurrentUser};
-use crate::server::auth::{hash_password_off_runtime, verify_password_off_runtime};
+use crate::server::auth::{
+    hash_password_off_runtime, new_secret, secret_hash, verify_password_off_runtime,
+};
 use crate::server::store::Store;
 
 /// How many characters of a session's hash name it on the profile page.
@@ -45,7 +47,9 @@ pub async fn sign_out_other_sessions(
 }
 
 /// Changes the password (the current one is required). Every other
-/// session ends and every API token is revoked, in the same transaction.
+/// session ends and every API token is revoked, in the same transaction;
+/// the asking browser's session continues under a new secret, returned for
+/// its cookie (so a session secret stolen before the change is worthless).
 pub async fn change_password(
     store: &dyn Store,
     user: &CurrentUser,
@@ -53,7 +57,7 @@ pub async fn change_password(
     new_password: &str,
     current_session_hash: Option<&str>,
     now: DateTime<Utc>,
-) -> AppResult<PasswordChangeReport> {
+) -> AppResult<(PasswordChangeReport, Option<String>)> {
     let record = store
         .user(&user.user_id)
         .await?
@@ -73,11 +77,15 @@ pub async fn change_password(
         ));
     }
     let hash = hash_password_off_runtime(new_password.to_string()).await?;
+    let new_secret = current_session_hash.map(|_| new_secret());
+    let new_hash = new_secret.as_deref().map(secret_hash);
+    let rotate = current_session_hash.zip(new_hash.as_deref());
     let changed = store
-        .change_password(&user.user_id, &hash, current_session_hash, now)
+        .change_password(&user.user_id, &hash, rotate, now)
         .await?;
-    Ok(PasswordChangeReport {
+    let report = PasswordChangeReport {
         sessions_ended: changed.sessions_ended,
         tokens_revoked: changed.tokens_revoked,
-    })
+    };
+    Ok((report, new_secret))
 }

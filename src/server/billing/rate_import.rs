@@ -12,6 +12,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::prices::csv_fields;
 use crate::error::AppError;
+use crate::model::amount::{min_rate, parse_amount, MAX_RATE};
 use crate::model::money::Currency;
 use crate::server::store::{DbDecimal, ExchangeRateRecord, Store};
 
@@ -47,6 +48,19 @@ fn per_usd(per_eur: Decimal, usd_per_eur: Decimal) -> Decimal {
 
 /// Parses an ECB file: a header `Date, USD, JPY, …` and a row per day
 /// (empty and `N/A` cells are missing rates).
+/// A rate as a file writes it: the one amount parser (a point before the
+/// decimals), at most 10 decimals, within the documented range.
+fn parse_rate(text: &str) -> Result<Decimal, String> {
+    let rate = parse_amount(text, 10)?;
+    if rate < min_rate() || rate > Decimal::from(MAX_RATE) {
+        return Err(format!(
+            "'{text}' is out of range: a rate is {} to {MAX_RATE}",
+            min_rate()
+        ));
+    }
+    Ok(rate)
+}
+
 fn parse_ecb(text: &str, skipped: &mut Vec<String>) -> Result<Rates, Vec<String>> {
     let mut lines = text
         .lines()
@@ -79,17 +93,9 @@ fn parse_ecb(text: &str, skipped: &mut Vec<String>) -> Result<Rates, Vec<String>
         let cell = |column: usize| -> Result<Option<Decimal>, String> {
             match fields.get(column).map(String::as_str).unwrap_or("") {
                 "" | "N/A" => Ok(None),
-                text => text
-                    .parse::<Decimal>()
-                    .ok()
-                    .filter(|v| *v > Decimal::ZERO)
-                    .map(Some)
-                    .ok_or_else(|| {
-                        format!(
-                            "line {number}, column {}: '{text}' is not a rate",
-                            header[column]
-                        )
-                    }),
+                text => parse_rate(text).map(Some).map_err(|message| {
+                    format!("line {number}, column {}: {message}", header[column])
+                }),
             }
         };
         let usd = match cell(usd_column) {
@@ -165,16 +171,9 @@ fn parse_plain(text: &str, skipped: &mut Vec<String>) -> Result<Rates, Vec<Strin
             }
             continue;
         }
-        let rate = fields[2]
-            .parse::<Decimal>()
-            .ok()
-            .filter(|r| *r > Decimal::ZERO);
-        if rate.is_none() {
-            errors.push(format!(
-                "line {number}, column rate: '{}' is not a positive number",
-                fields[2]
-            ));
-        }
+        let rate = parse_rate(&fields[2])
+            .map_err(|message| errors.push(format!("line {number}, column rate: {message}")))
+            .ok();
         if let (Ok(day), Some(currency), Some(rate)) = (day, currency, rate) {
             if currency == Currency::USD && rate != Decimal::ONE {
                 errors.push(format!(

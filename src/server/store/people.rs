@@ -257,9 +257,10 @@ impl People for SqlStore {
         &self,
         user_id: &str,
         password_hash: &str,
-        keep_session_hash: Option<&str>,
+        rotate_session: Option<(&str, &str)>,
         at: DateTime<Utc>,
     ) -> StoreResult<PasswordChanged> {
+        let (keep_session_hash, new_session_hash) = rotate_session.unzip();
         db_write!(self, |tx| {
             sqlx::query("UPDATE users SET password_hash = $2 WHERE user_id = $1")
                 .bind(user_id)
@@ -274,6 +275,16 @@ impl People for SqlStore {
             .execute(&mut *tx)
             .await?
             .rows_affected();
+            if let (Some(old), Some(new)) = (keep_session_hash, new_session_hash) {
+                sqlx::query(
+                    "UPDATE sessions SET session_hash = $3 WHERE user_id = $1 AND session_hash = $2",
+                )
+                .bind(user_id)
+                .bind(old)
+                .bind(new)
+                .execute(&mut *tx)
+                .await?;
+            }
             let tokens_revoked = sqlx::query(
                 "UPDATE api_tokens SET revoke_time = $2 WHERE user_id = $1 AND revoke_time IS NULL",
             )

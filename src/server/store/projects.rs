@@ -69,6 +69,18 @@ pub(super) async fn move_projects_in(
                 .bind(to_group_id)
                 .execute(&mut *connection)
                 .await?;
+            // A membership that began at this very instant (a project
+            // created or moved and moved again within one clock tick) lasted
+            // no time and billed nothing: it is replaced, not closed, so the
+            // history keeps one row per start instant.
+            sqlx::query(
+                "DELETE FROM project_group_history
+                 WHERE project_name = $1 AND valid_to IS NULL AND valid_from = $2",
+            )
+            .bind(project_name)
+            .bind(at)
+            .execute(&mut *connection)
+            .await?;
             sqlx::query(
                 "UPDATE project_group_history SET valid_to = $2
                  WHERE project_name = $1 AND valid_to IS NULL",

@@ -97,12 +97,14 @@ pub trait People: Send + Sync {
         keep_session_hash: Option<&str>,
     ) -> StoreResult<u64>;
     /// Sets the password hash, ends the user's other sessions and revokes
-    /// their API tokens, in one transaction.
+    /// their API tokens, in one transaction. `rotate_session` (current
+    /// hash, new hash) keeps the asking browser's session under a new
+    /// secret; without it every session ends.
     async fn change_password(
         &self,
         user_id: &str,
         password_hash: &str,
-        keep_session_hash: Option<&str>,
+        rotate_session: Option<(&str, &str)>,
         at: DateTime<Utc>,
     ) -> StoreResult<PasswordChanged>;
     async fn delete_session(&self, session_hash: &str) -> StoreResult<()>;

@@ -152,10 +152,12 @@ fn percent(part: rust_decimal::Decimal, whole: rust_decimal::Decimal) -> i64 {
     if whole.is_zero() {
         return 0;
     }
-    (part * rust_decimal::Decimal::from(100) / whole)
-        .floor()
-        .to_i64()
-        .unwrap_or(0)
+    // Checked: a stored amount may be as large as Decimal allows.
+    part.checked_mul(rust_decimal::Decimal::from(100))
+        .and_then(|hundredfold| hundredfold.checked_div(whole))
+        .and_then(|share| share.floor().to_i64())
+        .unwrap_or(i64::MAX)
+        .clamp(0, 100_000)
 }
 
 /// The month's cost against the budget: a bar with the forecast marked and
@@ -187,7 +189,7 @@ fn BudgetPanel(
                     .thresholds
                     .iter()
                     .map(|t| {
-                        let at = x(amount * rust_decimal::Decimal::from(*t) / rust_decimal::Decimal::from(100));
+                        let at = percent(amount, scale).saturating_mul(i64::from(*t)) / 10;
                         view! { <line class="budget-tick" x1=at x2=at y1="0" y2="28" /> }
                     })
                     .collect_view();

@@ -117,9 +117,14 @@ pub fn ProfilePage() -> impl IntoView {
                         <button type="submit">"Sign out other browsers"</button>
                     </ActionForm>
                     <ActionForm action=everywhere>
-                        <button type="submit" class="danger">"Sign out everywhere"</button>
+                        <button type="submit" class="danger" aria-describedby="tokens-stay">"Sign out everywhere"</button>
                     </ActionForm>
                 </div>
+                <p class="muted" id="tokens-stay">
+                    "Signing out ends browser sessions only: your API tokens keep working until you revoke them on "
+                    <a href=app_url("/profile/tokens")>"API tokens"</a>
+                    ". Changing your password revokes them all."
+                </p>
             </section>
         </AppLayout>
     }

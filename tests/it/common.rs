@@ -1,6 +1,5 @@
 //! Fresh databases for tests: a new SQLite file per test, and when
 //! `TEST_DATABASE_URL` is set a new PostgreSQL database per test.
-#![allow(dead_code)]
 
 use std::sync::Arc;
 
@@ -281,4 +280,133 @@ pub async fn app_with(
         clock,
         config: Arc::new(config),
     })
+}
+
+/// The account most tests start from: "Acme" (admin@example.com, its
+/// admin) in `currency`, its primary group and a second group.
+pub struct Fixture {
+    pub admin: CurrentUser,
+    pub account_id: String,
+    pub primary: String,
+    pub second: String,
+}
+
+impl Fixture {
+    /// Creates the account at `t(1, 0)` and the second group, named
+    /// `second_name`, at `second_at`.
+    pub async fn acme(
+        store: &DynStore,
+        currency: &str,
+        second_name: &str,
+        second_at: DateTime<Utc>,
+    ) -> Fixture {
+        use billing_console::server::billing::{accounts, groups};
+        let admin = user(store, "admin@example.com").await;
+        let (account, primary) =
+            accounts::create_account(store.as_ref(), &admin, "Acme", currency, t(1, 0))
+                .await
+                .expect("create account");
+        let second = groups::create_group(
+            store.as_ref(),
+            &admin,
+            &account.account_id,
+            second_name,
+            None,
+            second_at,
+        )
+        .await
+        .expect("create group");
+        Fixture {
+            admin,
+            account_id: account.account_id,
+            primary: primary.billing_group_id,
+            second: second.billing_group_id,
+        }
+    }
+
+    /// Project `name` of the account, in `group` (None: the primary one).
+    pub async fn project(
+        &self,
+        store: &DynStore,
+        name: &str,
+        group: Option<&str>,
+        default_cloud: &str,
+        at: DateTime<Utc>,
+    ) {
+        billing_console::server::billing::projects::create_project(
+            store.as_ref(),
+            &self.admin,
+            &self.account_id,
+            name,
+            group,
+            default_cloud,
+            at,
+        )
+        .await
+        .expect("create project");
+    }
+}
+
+/// A pg business-4 service `id` named "pg" in `project`, running from `at`
+/// at `hourly_usd` an hour.
+pub async fn running_service(
+    store: &DynStore,
+    id: &str,
+    project: &str,
+    hourly_usd: &str,
+    at: DateTime<Utc>,
+) {
+    store
+        .create_service(
+            &billing_console::server::store::NewService {
+                service_id: id.into(),
+                project_name: project.into(),
+                service_name: "pg".into(),
+                service_type: "pg".into(),
+                plan: "business-4".into(),
+                cloud_name: "google-europe-north1".into(),
+                hourly_price_usd: d(hourly_usd),
+            },
+            at,
+        )
+        .await
+        .expect("create service");
+    store
+        .record_service_run(id, at, None)
+        .await
+        .expect("run service");
+}
+
+/// Signs `email` in (the demo password) through the app; the session
+/// cookie as a `Cookie` header value.
+pub async fn signed_in_cookie(app: &Router, email: &str) -> String {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    use tower::ServiceExt;
+    let body = format!(
+        "email={}&password={}",
+        email.replace('@', "%40"),
+        demo::DEMO_PASSWORD
+    );
+    let request = Request::post("/api/sign_in")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .body(Body::from(body))
+        .expect("request");
+    let response = app.clone().oneshot(request).await.expect("sign in");
+    let cookie = response
+        .headers()
+        .get(header::SET_COOKIE)
+        .expect("session cookie")
+        .to_str()
+        .expect("cookie text");
+    cookie.split(';').next().unwrap_or_default().to_string()
+}
+
+/// A response's body as text.
+pub async fn body_text(response: axum::response::Response) -> String {
+    let bytes = axum::body::to_bytes(response.into_body(), 10 << 20)
+        .await
+        .expect("body");
+    String::from_utf8_lossy(&bytes).to_string()
 }

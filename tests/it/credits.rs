@@ -2,10 +2,8 @@
 //! (once across all accounts, earmarks, bad input, the rate limit),
 //! consumption at month close, the estimate's expected use, the Credits
 //! tab and its burn-down.
-#![cfg(feature = "ssr")]
 
-mod common;
-
+use crate::common::{after_october, d, running_service, t, user, Fixture};
 use billing_console::error::AppError;
 use billing_console::model::credits::display_code;
 use billing_console::model::invoices::ESTIMATE;
@@ -19,72 +17,19 @@ use billing_console::server::billing::invoices::invoice_detail;
 use billing_console::server::billing::month_close::close_month;
 use billing_console::server::billing::{accounts, group_page, groups, projects};
 use billing_console::server::config::Seller;
-use billing_console::server::store::{DynStore, EventFilter, NewService};
+use billing_console::server::store::{DynStore, EventFilter};
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use common::{after_october, d, t, user};
 use rust_decimal::Decimal;
-
-struct Fixture {
-    admin: CurrentUser,
-    account_id: String,
-    primary: String,
-    second: String,
-}
 
 /// Account "Acme" (USD groups "Primary" and "Second"); p1 runs a 1 USD/h
 /// service and p2 a 2 USD/h one, all of October, in the primary group.
 async fn fixture(store: &DynStore) -> Fixture {
-    let admin = user(store, "admin@example.com").await;
-    let (account, primary) =
-        accounts::create_account(store.as_ref(), &admin, "Acme", "USD", t(1, 0))
-            .await
-            .unwrap();
-    let second = groups::create_group(
-        store.as_ref(),
-        &admin,
-        &account.account_id,
-        "Second",
-        None,
-        t(1, 0),
-    )
-    .await
-    .unwrap();
+    let f = Fixture::acme(store, "USD", "Second", t(1, 0)).await;
     for (name, price) in [("p1", "1"), ("p2", "2")] {
-        projects::create_project(
-            store.as_ref(),
-            &admin,
-            &account.account_id,
-            name,
-            None,
-            "",
-            t(1, 0),
-        )
-        .await
-        .unwrap();
-        let id = format!("{name}-svc");
-        store
-            .create_service(
-                &NewService {
-                    service_id: id.clone(),
-                    project_name: name.into(),
-                    service_name: "pg".into(),
-                    service_type: "pg".into(),
-                    plan: "business-4".into(),
-                    cloud_name: "google-europe-north1".into(),
-                    hourly_price_usd: d(price),
-                },
-                t(1, 0),
-            )
-            .await
-            .unwrap();
-        store.record_service_run(&id, t(1, 0), None).await.unwrap();
+        f.project(store, name, None, "", t(1, 0)).await;
+        running_service(store, &format!("{name}-svc"), name, price, t(1, 0)).await;
     }
-    Fixture {
-        admin,
-        account_id: account.account_id,
-        primary: primary.billing_group_id,
-        second: second.billing_group_id,
-    }
+    f
 }
 
 /// Issues one code (value USD, last valid day) and returns it as printed.
@@ -494,7 +439,7 @@ on_both_backends!(
         assert_eq!(event_types(store, &f.primary).await.len(), events_before);
         // A viewer may not claim; a deleted group cannot receive a claim.
         let viewer = user(store, "viewer@example.com").await;
-        common::join(store.as_ref(), &f.account_id, &viewer, Role::Viewer).await;
+        crate::common::join(store.as_ref(), &f.account_id, &viewer, Role::Viewer).await;
         let error = claim_credit(store.as_ref(), &viewer, &f.primary, &code, None, t(2, 0))
             .await
             .unwrap_err();

@@ -2,9 +2,6 @@
 //! × own or foreign account, through HTTP as the browser calls them. A
 //! foreign ID answers "not found"; a role below the need answers
 //! "forbidden"; signed out answers "sign in".
-#![cfg(feature = "ssr")]
-
-mod common;
 
 use axum::body::Body;
 use axum::http::{header, Request};
@@ -47,21 +44,7 @@ async fn call(app: &Router, cookie: Option<&str>, endpoint: &str, body: String) 
 }
 
 async fn sign_in(app: &Router, email: &str) -> String {
-    let request = Request::post("/api/sign_in")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(form(&[
-            ("email", email),
-            ("password", demo::DEMO_PASSWORD),
-        ])))
-        .unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    let cookie = response
-        .headers()
-        .get(header::SET_COOKIE)
-        .expect("cookie")
-        .to_str()
-        .unwrap();
-    cookie.split(';').next().unwrap().to_string()
+    crate::common::signed_in_cookie(app, email).await
 }
 
 /// What a caller should get back.
@@ -99,7 +82,7 @@ fn outcome(status: u16, body: &str) -> Outcome {
 }
 
 on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
-    let app = common::app(db, "").await;
+    let app = crate::common::app(db, "").await;
     let demo_user = db
         .store
         .user_by_email(demo::DEMO_EMAIL)
@@ -168,8 +151,8 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
         .unwrap()
         .unwrap()
         .current();
-    let extra = common::user(&db.store, "extra@example.com").await;
-    common::join(
+    let extra = crate::common::user(&db.store, "extra@example.com").await;
+    crate::common::join(
         db.store.as_ref(),
         &acme,
         &extra,
@@ -636,7 +619,7 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
 // Token server functions act on the caller's own tokens only: another
 // user's token is "not found", and signed out is "sign in".
 on_both_backends!(api_tokens_belong_to_their_user, |db| {
-    let app = common::app(db, "").await;
+    let app = crate::common::app(db, "").await;
     let admin = sign_in(&app, "admin@example.com").await;
     let viewer = sign_in(&app, "viewer@example.com").await;
     let (status, body) = call(

@@ -3,18 +3,15 @@
 //! nobody can keep a user with the right password out — another address,
 //! a browser the user signed in with before, and a busy address all still
 //! get in; sessions any instance can read.
-#![cfg(feature = "ssr")]
-
-mod common;
 
 use std::net::IpAddr;
 
+use crate::common::t;
 use billing_console::error::AppError;
 use billing_console::server::auth;
 use billing_console::server::sign_in::{self, Attempt, ADDRESS_SLOW_AFTER, PAIR_FREE_FAILURES};
 use billing_console::server::store::{DynStore, NewUser};
 use chrono::{DateTime, Duration, Utc};
-use common::t;
 
 const PASSWORD: &str = "s3cret-pass";
 

@@ -1,12 +1,10 @@
 //! People (issue 16), on both backends: first-run setup, operators,
 //! invitations, roles and the last-admin rule (also under concurrency),
 //! the account's log, password changes and sessions.
-#![cfg(feature = "ssr")]
-
-mod common;
 
 use std::sync::Arc;
 
+use crate::common::{join, operator, t, user};
 use billing_console::error::AppError;
 use billing_console::model::people::InvitationState;
 use billing_console::model::{CurrentUser, Role};
@@ -15,7 +13,6 @@ use billing_console::server::billing::setup::{self, SetupForm};
 use billing_console::server::billing::{accounts, members, profile};
 use billing_console::server::store::{DynStore, Store};
 use chrono::{Duration, Utc};
-use common::{join, operator, t, user};
 
 const GOOD_PASSWORD: &str = "correct horse battery";
 
@@ -537,7 +534,7 @@ on_both_backends!(
             "a refused change ends nothing"
         );
 
-        let report = profile::change_password(
+        let (report, rotated) = profile::change_password(
             store,
             &ann,
             GOOD_PASSWORD,
@@ -549,10 +546,23 @@ on_both_backends!(
         .unwrap();
         assert_eq!((report.sessions_ended, report.tokens_revoked), (1, 1));
         assert!(report.message().contains("1 other session was signed out"));
-        let still = auth::user_from_headers(store, &cookie(&here), None, now)
+        // This browser stays signed in, under a new secret: the old cookie
+        // (perhaps stolen, the reason for the change) no longer works.
+        let rotated = rotated.expect("a new session secret");
+        assert_ne!(rotated, here);
+        assert!(
+            auth::user_from_headers(store, &cookie(&here), None, now)
+                .await
+                .unwrap()
+                .is_none(),
+            "the old session cookie is rotated away"
+        );
+        let still = auth::user_from_headers(store, &cookie(&rotated), None, now)
             .await
             .unwrap();
         assert!(still.is_some(), "this browser stays signed in");
+        let here = rotated;
+        let here_hash = auth::secret_hash(&here);
         assert!(
             auth::user_from_headers(store, &cookie(&elsewhere), None, now)
                 .await

@@ -3,24 +3,21 @@
 //! retries and failures, claims that never send a message twice while a
 //! sender lives and never lose one when it dies, invitations whose link
 //! leaves the outbox once sent, and budgets whose thresholds alert once.
-#![cfg(feature = "ssr")]
-
-mod common;
 
 use std::sync::{Arc, Mutex};
 
+use crate::common::{after_october, d, join, running_service, t, user, EventsOfGroup, Fixture};
 use billing_console::error::AppError;
 use billing_console::model::money::Currency;
 use billing_console::model::states::{BudgetMeasure, DeliveryState, InvoiceState, MessageKind};
-use billing_console::model::{CurrentUser, Role};
+use billing_console::model::Role;
 use billing_console::server::billing::billing_info::{self, BillingInfoForm};
 use billing_console::server::billing::mail::{self, Mailer, OutgoingMail, MAX_ATTEMPTS};
 use billing_console::server::billing::month_close::close_month;
-use billing_console::server::billing::{accounts, budgets, groups, members, projects};
+use billing_console::server::billing::{budgets, members};
 use billing_console::server::config::Seller;
-use billing_console::server::store::{DynStore, NewService};
+use billing_console::server::store::DynStore;
 use chrono::Duration;
-use common::{after_october, d, join, t, user, EventsOfGroup};
 
 /// A mail server that keeps what it is given, or refuses while told to.
 #[derive(Default)]
@@ -46,35 +43,13 @@ impl TestMailer {
     }
 }
 
-struct Fixture {
-    admin: CurrentUser,
-    account_id: String,
-    /// Pays by invoice, invoices to ap@, alerts to finance@.
-    by_invoice: String,
-    /// Pays by card.
-    by_card: String,
-}
-
 async fn fixture(store: &DynStore) -> Fixture {
-    let admin = user(store, "admin@example.com").await;
-    let (account, primary) =
-        accounts::create_account(store.as_ref(), &admin, "Acme", "EUR", t(1, 0))
-            .await
-            .unwrap();
-    let card = groups::create_group(
-        store.as_ref(),
-        &admin,
-        &account.account_id,
-        "Card",
-        None,
-        t(1, 0),
-    )
-    .await
-    .unwrap();
+    let f = Fixture::acme(store, "EUR", "Card", t(1, 0)).await;
+    let (admin, primary, card) = (&f.admin, &f.primary, &f.second);
     billing_info::save(
         store.as_ref(),
-        &admin,
-        &primary.billing_group_id,
+        admin,
+        primary,
         &BillingInfoForm {
             payment_method: "email".into(),
             company: "Acme Oy".into(),
@@ -90,8 +65,8 @@ async fn fixture(store: &DynStore) -> Fixture {
     .unwrap();
     billing_info::save(
         store.as_ref(),
-        &admin,
-        &card.billing_group_id,
+        admin,
+        card,
         &BillingInfoForm {
             payment_method: "card".into(),
             card_number: "4242 4242 4242 4242".into(),
@@ -105,49 +80,15 @@ async fn fixture(store: &DynStore) -> Fixture {
     )
     .await
     .unwrap();
-    for (project, group) in [
-        ("p1", &primary.billing_group_id),
-        ("p2", &card.billing_group_id),
-    ] {
-        projects::create_project(
-            store.as_ref(),
-            &admin,
-            &account.account_id,
-            project,
-            Some(group),
-            "",
-            t(1, 0),
-        )
-        .await
-        .unwrap();
-        let id = format!("svc-{project}");
-        store
-            .create_service(
-                &NewService {
-                    service_id: id.clone(),
-                    project_name: project.into(),
-                    service_name: "pg".into(),
-                    service_type: "pg".into(),
-                    plan: "business-4".into(),
-                    cloud_name: "google-europe-north1".into(),
-                    hourly_price_usd: d("2"),
-                },
-                t(1, 0),
-            )
-            .await
-            .unwrap();
-        store.record_service_run(&id, t(1, 0), None).await.unwrap();
+    for (project, group) in [("p1", primary), ("p2", card)] {
+        f.project(store, project, Some(group), "", t(1, 0)).await;
+        running_service(store, &format!("svc-{project}"), project, "2", t(1, 0)).await;
     }
     store
         .set_exchange_rate(Currency::EUR, t(1, 0).date_naive(), d("0.9"))
         .await
         .unwrap();
-    Fixture {
-        admin,
-        account_id: account.account_id,
-        by_invoice: primary.billing_group_id,
-        by_card: card.billing_group_id,
-    }
+    f
 }
 
 async fn close(store: &DynStore) {
@@ -168,29 +109,25 @@ on_both_backends!(
         let f = fixture(&db.store).await;
         let store = db.store.as_ref();
         close(&db.store).await;
-        let issued = &store.invoices_of_group(&f.by_invoice).await.unwrap()[0];
+        let issued = &store.invoices_of_group(&f.primary).await.unwrap()[0];
         assert_eq!(issued.state, InvoiceState::Issued, "issued until delivered");
         assert_eq!(
-            store.invoices_of_group(&f.by_card).await.unwrap()[0].state,
+            store.invoices_of_group(&f.second).await.unwrap()[0].state,
             InvoiceState::Paid
         );
         // One message, for the pay-by-invoice group only.
-        let queued = store.messages_of_group(&f.by_invoice, 10).await.unwrap();
+        let queued = store.messages_of_group(&f.primary, 10).await.unwrap();
         assert_eq!(queued.len(), 1);
         assert_eq!(queued[0].recipients.0, vec!["ap@acme.example".to_string()]);
         assert!(store
-            .messages_of_group(&f.by_card, 10)
+            .messages_of_group(&f.second, 10)
             .await
             .unwrap()
             .is_empty());
         // A second close writes nothing more.
         close(&db.store).await;
         assert_eq!(
-            store
-                .messages_of_group(&f.by_invoice, 10)
-                .await
-                .unwrap()
-                .len(),
+            store.messages_of_group(&f.primary, 10).await.unwrap().len(),
             1
         );
 
@@ -213,9 +150,9 @@ on_both_backends!(
             mail.body
         );
         assert!(mail.subject.contains(&issued.invoice_number));
-        let invoice = &store.invoices_of_group(&f.by_invoice).await.unwrap()[0];
+        let invoice = &store.invoices_of_group(&f.primary).await.unwrap()[0];
         assert_eq!(invoice.state, InvoiceState::Mailed);
-        let events = store.events_of_group(&f.by_invoice, 3).await.unwrap();
+        let events = store.events_of_group(&f.primary, 3).await.unwrap();
         assert_eq!(events[0].event_type, "invoice_mailed");
         // Nothing is due any more.
         assert_eq!(
@@ -240,7 +177,7 @@ on_both_backends!(
         mail::deliver_due(store, &mailer, &Seller::default(), now)
             .await
             .unwrap();
-        let message = store.messages_of_group(&f.by_invoice, 1).await.unwrap()[0].clone();
+        let message = store.messages_of_group(&f.primary, 1).await.unwrap()[0].clone();
         assert_eq!(message.state, DeliveryState::Queued);
         assert_eq!(message.attempts, 1);
         assert!(message.last_error.as_deref().unwrap().contains("421"));
@@ -273,24 +210,24 @@ on_both_backends!(
         assert_eq!(failed.state, DeliveryState::Failed);
         assert_eq!(failed.attempts, MAX_ATTEMPTS);
         assert_eq!(
-            store.invoices_of_group(&f.by_invoice).await.unwrap()[0].state,
+            store.invoices_of_group(&f.primary).await.unwrap()[0].state,
             InvoiceState::Issued,
             "not mailed: it was not delivered"
         );
         // The Deliveries list shows it; only admins see it or send again.
-        let list = mail::deliveries(store, &f.admin, &f.by_invoice, true)
+        let list = mail::deliveries(store, &f.admin, &f.primary, true)
             .await
             .unwrap();
         assert!(list.deliveries[0].can_resend);
         let viewer = user(&db.store, "vic@example.com").await;
         join(store, &f.account_id, &viewer, Role::Viewer).await;
         assert!(matches!(
-            mail::deliveries(store, &viewer, &f.by_invoice, true)
+            mail::deliveries(store, &viewer, &f.primary, true)
                 .await
                 .unwrap_err(),
             AppError::Forbidden { .. }
         ));
-        mail::send_again(store, &f.admin, &f.by_invoice, &message.message_id, now)
+        mail::send_again(store, &f.admin, &f.primary, &message.message_id, now)
             .await
             .unwrap();
         *mailer.refuse.lock().unwrap() = false;
@@ -301,7 +238,7 @@ on_both_backends!(
             1
         );
         assert_eq!(
-            store.invoices_of_group(&f.by_invoice).await.unwrap()[0].state,
+            store.invoices_of_group(&f.primary).await.unwrap()[0].state,
             InvoiceState::Mailed
         );
     }
@@ -500,7 +437,7 @@ on_both_backends!(
             ("100", "90, 50", "thresholds"),
         ] {
             let error =
-                budgets::set_budget(store, &f.admin, &f.by_invoice, amount, thresholds, t(1, 0))
+                budgets::set_budget(store, &f.admin, &f.primary, amount, thresholds, t(1, 0))
                     .await
                     .unwrap_err();
             assert!(
@@ -508,24 +445,24 @@ on_both_backends!(
                 "{amount} {thresholds}: {error:?}"
             );
         }
-        assert!(store.budget(&f.by_invoice).await.unwrap().is_none());
+        assert!(store.budget(&f.primary).await.unwrap().is_none());
         let viewer = user(&db.store, "vic@example.com").await;
         join(store, &f.account_id, &viewer, Role::Viewer).await;
         assert!(matches!(
-            budgets::set_budget(store, &viewer, &f.by_invoice, "100", "", t(1, 0))
+            budgets::set_budget(store, &viewer, &f.primary, "100", "", t(1, 0))
                 .await
                 .unwrap_err(),
             AppError::Forbidden { .. }
         ));
 
         // 2 USD/h at 0.9 = 1.80 EUR per started hour; budget 100 EUR.
-        budgets::set_budget(store, &f.admin, &f.by_invoice, "100", "", t(1, 0))
+        budgets::set_budget(store, &f.admin, &f.primary, "100", "", t(1, 0))
             .await
             .unwrap();
         // At 10:30 on the 1st: 11 hours = 19.80 EUR (19.8 %); the forecast
         // to the month's end far exceeds the budget.
         let morning = t(1, 10) + Duration::minutes(30);
-        let status = budgets::budget_of_group(store, &f.admin, &f.by_invoice, morning)
+        let status = budgets::budget_of_group(store, &f.admin, &f.primary, morning)
             .await
             .unwrap()
             .unwrap();
@@ -540,7 +477,7 @@ on_both_backends!(
             3,
             "forecast 50, 90 and 100 %, once"
         );
-        let alerts = store.messages_of_group(&f.by_invoice, 10).await.unwrap();
+        let alerts = store.messages_of_group(&f.primary, 10).await.unwrap();
         assert_eq!(alerts.len(), 3);
         assert!(alerts
             .iter()
@@ -549,12 +486,12 @@ on_both_backends!(
         let later = t(3, 1);
         assert_eq!(budgets::evaluate(store, later).await.unwrap(), 1);
         assert_eq!(budgets::evaluate(store, later).await.unwrap(), 0);
-        let status = budgets::budget_of_group(store, &f.admin, &f.by_invoice, later)
+        let status = budgets::budget_of_group(store, &f.admin, &f.primary, later)
             .await
             .unwrap()
             .unwrap();
         assert!(status.alerted.contains(&(BudgetMeasure::Actual, 50)));
-        let events = store.events_of_group(&f.by_invoice, 1).await.unwrap();
+        let events = store.events_of_group(&f.primary, 1).await.unwrap();
         assert_eq!(events[0].event_type, "budget_threshold_reached");
         assert!(
             events[0].event_desc.contains("reached 50 %"),

@@ -1,14 +1,11 @@
 //! One test per rule of PRODUCT.md §2, named after it, run on both backends.
 //! Rules whose features have not landed yet (5–10, 12) get theirs with them.
-#![cfg(feature = "ssr")]
 
-mod common;
-
+use crate::common::{t, user, EventsOfGroup};
 use billing_console::error::AppError;
 use billing_console::model::money::Currency;
 use billing_console::model::Role;
 use billing_console::server::billing::{accounts, groups, projects};
-use common::{t, user, EventsOfGroup};
 
 on_both_backends!(rule_1_accounts_are_the_entry_point, |db| {
     let ann = user(&db.store, "ann@example.com").await;
@@ -235,7 +232,7 @@ on_both_backends!(
         let (acme, _) = accounts::create_account(db.store.as_ref(), &ann, "Acme", "EUR", t(1, 0))
             .await
             .unwrap();
-        common::join(db.store.as_ref(), &acme.account_id, &vic, Role::Viewer).await;
+        crate::common::join(db.store.as_ref(), &acme.account_id, &vic, Role::Viewer).await;
         let viewer = projects::create_project(
             db.store.as_ref(),
             &vic,

@@ -1,9 +1,7 @@
 //! Every `Store` method, run on SQLite always and on PostgreSQL when
 //! TEST_DATABASE_URL is set, each test on a fresh database of its own.
-#![cfg(feature = "ssr")]
 
-mod common;
-
+use crate::common::{t, user, EventsOfGroup};
 use billing_console::error::AppError;
 use billing_console::model::money::Currency;
 use billing_console::model::states::{
@@ -12,7 +10,6 @@ use billing_console::model::states::{
 use billing_console::model::Role;
 use billing_console::server::store::*;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use common::{t, user, EventsOfGroup};
 use rust_decimal::Decimal;
 
 fn dec(text: &str) -> Decimal {
@@ -501,9 +498,9 @@ on_both_backends!(members_have_one_role_per_account, |db| {
     let bob = user(&db.store, "bob@example.com").await;
     account(&db.store, "a1", "Acme").await;
     account(&db.store, "a2", "Beta").await;
-    common::join(db.store.as_ref(), "a1", &ann, Role::Admin).await;
-    common::join(db.store.as_ref(), "a2", &ann, Role::Viewer).await;
-    common::join(db.store.as_ref(), "a1", &bob, Role::Billing).await;
+    crate::common::join(db.store.as_ref(), "a1", &ann, Role::Admin).await;
+    crate::common::join(db.store.as_ref(), "a2", &ann, Role::Viewer).await;
+    crate::common::join(db.store.as_ref(), "a1", &bob, Role::Billing).await;
     assert_eq!(
         db.store.member_role(&ann.user_id, "a1").await.unwrap(),
         Some(Role::Admin)
@@ -606,7 +603,7 @@ on_both_backends!(projects_live_in_a_group_of_their_own_account, |db| {
     let ann = user(&db.store, "ann@example.com").await;
     let (_, g1) = account(&db.store, "a1", "Acme").await;
     let (_, g2) = account(&db.store, "a2", "Beta").await;
-    common::join(db.store.as_ref(), "a1", &ann, Role::Viewer).await;
+    crate::common::join(db.store.as_ref(), "a1", &ann, Role::Viewer).await;
     let p = project(&db.store, "prod", "a1", &g1.billing_group_id).await;
     assert_eq!(p.billing_group_name, "Acme billing");
     assert_eq!(db.store.project("prod").await.unwrap(), Some(p.clone()));
@@ -1045,8 +1042,8 @@ on_both_backends!(menu_names_and_event_projects, |db| {
     let ann = user(&db.store, "ann@example.com").await;
     let (_, g1) = account(&db.store, "a1", "Zeta").await;
     let (_, g2) = account(&db.store, "a2", "Alpha").await;
-    common::join(db.store.as_ref(), "a1", &ann, Role::Viewer).await;
-    common::join(db.store.as_ref(), "a2", &ann, Role::Viewer).await;
+    crate::common::join(db.store.as_ref(), "a1", &ann, Role::Viewer).await;
+    crate::common::join(db.store.as_ref(), "a2", &ann, Role::Viewer).await;
     for (name, account_id, group) in [("zz", "a1", &g1), ("aa", "a1", &g1), ("mm", "a2", &g2)] {
         project(&db.store, name, account_id, &group.billing_group_id).await;
     }
@@ -1505,7 +1502,7 @@ on_both_backends!(
 /// line-type rule still holds.
 #[tokio::test]
 async fn sqlite_upgrade_to_0007_keeps_invoice_lines() {
-    let db = common::TestDb::sqlite().await;
+    let db = crate::common::TestDb::sqlite().await;
     let (acme, group) = account(&db.store, "a1", "Acme").await;
     let invoice = NewInvoice {
         lines: lines_of("p", 40),

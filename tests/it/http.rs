@@ -1,8 +1,5 @@
 //! The HTTP surface in process: sign-in guard, 404, health, cookies, request
 //! ids, pages rendered for a signed-in user.
-#![cfg(feature = "ssr")]
-
-mod common;
 
 use std::net::SocketAddr;
 
@@ -63,7 +60,7 @@ async fn signed_in_cookie(app: &Router) -> String {
 }
 
 on_both_backends!(signed_out_pages_redirect_to_sign_in_and_come_back, |db| {
-    let app = common::app(db, "").await;
+    let app = crate::common::app(db, "").await;
     let response = app.clone().oneshot(get("/projects?tab=x")).await.unwrap();
     assert!(response.status().is_redirection());
     assert_eq!(
@@ -88,14 +85,14 @@ on_both_backends!(signed_out_pages_redirect_to_sign_in_and_come_back, |db| {
 });
 
 on_both_backends!(unknown_routes_are_real_404_pages, |db| {
-    let app = common::app(db, "").await;
+    let app = crate::common::app(db, "").await;
     let response = app.clone().oneshot(get("/no/such/page")).await.unwrap();
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     assert!(body_text(response).await.contains("Page not found"));
 });
 
 on_both_backends!(sign_in_sets_a_safe_cookie_and_redirects_to_next, |db| {
-    let app = common::app(db, "127.0.0.1").await;
+    let app = crate::common::app(db, "127.0.0.1").await;
     let response = app
         .clone()
         .oneshot(sign_in_request(demo::DEMO_PASSWORD, false))
@@ -138,7 +135,7 @@ on_both_backends!(sign_in_sets_a_safe_cookie_and_redirects_to_next, |db| {
 });
 
 on_both_backends!(forwarded_proto_from_an_untrusted_peer_is_ignored, |db| {
-    let app = common::app(db, "10.9.9.9").await;
+    let app = crate::common::app(db, "10.9.9.9").await;
     let response = app
         .clone()
         .oneshot(sign_in_request(demo::DEMO_PASSWORD, true))
@@ -151,7 +148,7 @@ on_both_backends!(forwarded_proto_from_an_untrusted_peer_is_ignored, |db| {
 });
 
 on_both_backends!(signed_in_users_see_their_accounts_and_projects, |db| {
-    let app = common::app(db, "").await;
+    let app = crate::common::app(db, "").await;
     let cookie = signed_in_cookie(&app).await;
     let mut request = get("/projects");
     request
@@ -207,7 +204,7 @@ on_both_backends!(signed_in_users_see_their_accounts_and_projects, |db| {
 });
 
 on_both_backends!(health_reports_the_database, |db| {
-    let app = common::app(db, "").await;
+    let app = crate::common::app(db, "").await;
     let response = app.clone().oneshot(get("/healthz")).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
@@ -223,7 +220,7 @@ on_both_backends!(
     invoice_files_download_for_members_and_404_for_others,
     |db| {
         use billing_console::server::billing::accounts;
-        let app = common::app(db, "").await;
+        let app = crate::common::app(db, "").await;
         let cookie = signed_in_cookie(&app).await;
         let demo_user = db
             .store
@@ -246,7 +243,7 @@ on_both_backends!(
         let globex_invoice = db.store.invoices_of_group(&globex).await.unwrap()[0]
             .invoice_number
             .clone();
-        let stranger = common::user(&db.store, "stranger@example.com").await;
+        let stranger = crate::common::user(&db.store, "stranger@example.com").await;
         let (_, stranger_group) = accounts::create_account(
             db.store.as_ref(),
             &stranger,
@@ -312,7 +309,7 @@ on_both_backends!(
 on_both_backends!(
     pages_carry_a_nonce_policy_and_every_response_the_security_headers,
     |db| {
-        let app = common::app(db, "").await;
+        let app = crate::common::app(db, "").await;
         let response = app.clone().oneshot(get("/signin")).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         let headers = response.headers().clone();
@@ -377,7 +374,7 @@ on_both_backends!(
 );
 
 on_both_backends!(oversized_bodies_are_refused, |db| {
-    let app = common::app(db, "").await;
+    let app = crate::common::app(db, "").await;
     let body = format!(
         "email=demo%40example.com&password={}",
         "x".repeat(2 * 1024 * 1024)
@@ -433,7 +430,7 @@ fn urls_in(html: &str) -> Vec<String> {
 on_both_backends!(
     a_base_path_puts_every_page_link_form_and_asset_under_it,
     |db| {
-        let app = common::app_at(db, "", "/billing").await;
+        let app = crate::common::app_at(db, "", "/billing").await;
 
         // Signed out: sign-in under the base, `next` is the app path.
         let response = app.clone().oneshot(get("/billing/projects")).await.unwrap();
@@ -571,7 +568,7 @@ on_both_backends!(
         use billing_console::server::sign_in::PAIR_FREE_FAILURES;
         // Untrusted peer: its X-Forwarded-For is ignored, so changing it does
         // not escape the back-off of its (email, address) pair.
-        let app = common::app(db, "").await;
+        let app = crate::common::app(db, "").await;
         for i in 0..PAIR_FREE_FAILURES {
             let status = failed_login(&app, "ann@example.com", &format!("198.51.100.{i}")).await;
             assert_eq!(status, StatusCode::UNAUTHORIZED, "attempt {i}");
@@ -582,7 +579,7 @@ on_both_backends!(
         );
         // Behind a trusted proxy the forwarded address counts: another visitor
         // behind the same proxy is not held up by the first one's failures.
-        let proxied = common::app(db, "127.0.0.2, 127.0.0.1").await;
+        let proxied = crate::common::app(db, "127.0.0.2, 127.0.0.1").await;
         assert_eq!(
             failed_login(&proxied, "ann@example.com", "198.51.100.251").await,
             StatusCode::UNAUTHORIZED
@@ -614,7 +611,7 @@ on_both_backends!(
     the_bundle_is_served_precompressed_under_hashed_names_and_cached_for_good,
     |db| {
         let site = built_site("hashed");
-        let app = common::app_with(
+        let app = crate::common::app_with(
             db,
             &[("LEPTOS_SITE_ROOT", site.to_str().unwrap())],
             billing_console::server::clock::Clock::system(),
@@ -693,7 +690,7 @@ on_both_backends!(a_bundle_with_plain_names_is_revalidated, |db| {
         )
         .unwrap();
     }
-    let app = common::app_with(
+    let app = crate::common::app_with(
         db,
         &[("LEPTOS_SITE_ROOT", site.to_str().unwrap())],
         billing_console::server::clock::Clock::system(),

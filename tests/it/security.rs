@@ -2,9 +2,6 @@
 //! sign-in may send the browser, statuses of server-function errors,
 //! cross-origin writes, and random bytes posted to every server function
 //! and form (no panic, no 5xx).
-#![cfg(feature = "ssr")]
-
-mod common;
 
 use std::net::SocketAddr;
 
@@ -61,7 +58,7 @@ async fn body_text(response: axum::response::Response) -> String {
 on_both_backends!(
     a_sign_in_sends_the_browser_only_to_a_path_of_this_site,
     |db| {
-        let app = common::app(db, "").await;
+        let app = crate::common::app(db, "").await;
         let hostile = [
             "/\t/example.org",
             "/\n/example.org",
@@ -139,7 +136,7 @@ fn fetch_call(endpoint: &str, body: &str, cookie: Option<&str>) -> Request<Body>
 on_both_backends!(
     server_function_errors_answer_4xx_and_plain_forms_still_redirect,
     |db| {
-        let app = common::app(db, "").await;
+        let app = crate::common::app(db, "").await;
         // Wrong password, asked for by a hydrated page: 401 with the error.
         let wrong = app
             .clone()
@@ -259,7 +256,7 @@ async fn status_of(app: &Router, request: Request<Body>) -> StatusCode {
 }
 
 on_both_backends!(writes_from_another_site_are_refused_login_included, |db| {
-    let app = common::app(db, "").await;
+    let app = crate::common::app(db, "").await;
     let host = "billing.example.com";
     let ours = "http://billing.example.com";
     // Same origin, by Origin or Referer, and clients that send neither.
@@ -302,6 +299,34 @@ on_both_backends!(writes_from_another_site_are_refused_login_included, |db| {
         .await,
         StatusCode::FORBIDDEN
     );
+    // Sec-Fetch-Site alone: a browser that sends no Origin (a form post
+    // some browsers make without one) still says where the request is from.
+    let fetched_from = |site: &str, origin: Option<&str>| {
+        let mut request = sign_in_from(origin, None, host);
+        request
+            .headers_mut()
+            .insert("sec-fetch-site", site.parse().unwrap());
+        request
+    };
+    for (site, origin, expected) in [
+        ("cross-site", None, StatusCode::FORBIDDEN),
+        ("cross-site", Some(ours), StatusCode::FORBIDDEN),
+        ("same-site", None, StatusCode::FORBIDDEN),
+        (
+            "same-site",
+            Some("http://tools.example.com"),
+            StatusCode::FORBIDDEN,
+        ),
+        ("same-origin", None, StatusCode::OK),
+        ("same-origin", Some(ours), StatusCode::OK),
+        ("none", None, StatusCode::OK),
+    ] {
+        assert_eq!(
+            status_of(&app, fetched_from(site, origin)).await,
+            expected,
+            "Sec-Fetch-Site: {site}, Origin: {origin:?}"
+        );
+    }
     // A REST write from a browser on another site too.
     let api = with_peer(
         Request::post("/v1/billing-group")
@@ -314,7 +339,7 @@ on_both_backends!(writes_from_another_site_are_refused_login_included, |db| {
     );
     assert_eq!(status_of(&app, api).await, StatusCode::FORBIDDEN);
     // With PUBLIC_URL, its origin is the one expected, whatever the Host.
-    let public = common::app_with(
+    let public = crate::common::app_with(
         db,
         &[("PUBLIC_URL", "https://billing.example.com")],
         Clock::system(),
@@ -376,7 +401,7 @@ impl Bytes {
 on_both_backends!(
     random_bytes_posted_to_every_server_function_and_form_never_panic_or_fail,
     |db| {
-        let app = common::app(db, "").await;
+        let app = crate::common::app(db, "").await;
         let cookie = {
             let response = app
                 .clone()
@@ -447,3 +472,30 @@ on_both_backends!(
         }
     }
 );
+
+async fn boom() -> &'static str {
+    panic!("a bug on a request path")
+}
+
+/// A handler that panics answers 500 with a plain message, logged, and the
+/// connection is not dropped: the same layer the server's router uses.
+#[tokio::test]
+async fn a_panic_in_a_handler_answers_500_instead_of_dropping_the_connection() {
+    use tower_http::catch_panic::CatchPanicLayer;
+    let app: Router = Router::new()
+        .route("/boom", axum::routing::get(boom))
+        .layer(CatchPanicLayer::custom(
+            billing_console::server::security::panic_response,
+        ));
+    let response = app
+        .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+        .await
+        .expect("an answer, not a dropped connection");
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let text = crate::common::body_text(response).await;
+    assert!(text.contains("has been logged"), "{text}");
+    assert!(
+        !text.contains("a bug on a request path"),
+        "no internals shown"
+    );
+}

@@ -2,9 +2,6 @@
 //! Aiven's shapes and error bodies, the billing-group lifecycle, bad input
 //! that changes nothing, foreign IDs, the PDF behind the download cookie,
 //! and the OpenAPI document agreeing with what the handlers answer.
-#![cfg(feature = "ssr")]
-
-mod common;
 
 use std::net::SocketAddr;
 
@@ -128,8 +125,8 @@ async fn login(app: Router, email: &str, password: &str) -> Api {
     anonymous.with_token(&token)
 }
 
-async fn demo_api(db: &common::TestDb) -> Api {
-    let app = common::app(db, "").await;
+async fn demo_api(db: &crate::common::TestDb) -> Api {
+    let app = crate::common::app(db, "").await;
     login(app, demo::DEMO_EMAIL, demo::DEMO_PASSWORD).await
 }
 
@@ -153,7 +150,7 @@ async fn acme(api: &Api) -> (String, String) {
 }
 
 on_both_backends!(tokens_authenticate_and_bad_ones_answer_401, |db| {
-    let app = common::app(db, "").await;
+    let app = crate::common::app(db, "").await;
     let anonymous = Api {
         app: app.clone(),
         token: None,
@@ -399,11 +396,11 @@ on_both_backends!(a_billing_group_lives_its_whole_life_through_the_api, |db| {
 on_both_backends!(
     foreign_and_unknown_ids_answer_404_and_roles_are_checked,
     |db| {
-        let app = common::app(db, "").await;
+        let app = crate::common::app(db, "").await;
         let api = login(app.clone(), demo::DEMO_EMAIL, demo::DEMO_PASSWORD).await;
         let (account_id, primary) = acme(&api).await;
         // Someone outside the account sees nothing of it.
-        let stranger = common::user(&db.store, "stranger@example.com").await;
+        let stranger = crate::common::user(&db.store, "stranger@example.com").await;
         let token = billing_console::server::tokens::create(
             db.store.as_ref(),
             &stranger,
@@ -838,7 +835,7 @@ on_both_backends!(pdf_links_expire_and_their_expiry_cannot_be_changed, |db| {
             chrono::Utc::now() + chrono::Duration::days(days),
         );
         Api {
-            app: common::app_with(db, &[], clock).await,
+            app: crate::common::app_with(db, &[], clock).await,
             token: None,
         }
     };
@@ -870,7 +867,7 @@ on_both_backends!(pdf_links_expire_and_their_expiry_cannot_be_changed, |db| {
         StatusCode::NOT_FOUND
     );
     // DOWNLOAD_LINK_DAYS sets the lifetime.
-    let short = common::app_with(
+    let short = crate::common::app_with(
         db,
         &[("DOWNLOAD_LINK_DAYS", "1")],
         billing_console::server::clock::Clock::system(),
@@ -897,7 +894,7 @@ on_both_backends!(pdf_links_expire_and_their_expiry_cannot_be_changed, |db| {
 on_both_backends!(
     creating_a_project_checks_the_role_before_saying_a_name_is_taken,
     |db| {
-        let app = common::app(db, "").await;
+        let app = crate::common::app(db, "").await;
         let api = login(app.clone(), demo::DEMO_EMAIL, demo::DEMO_PASSWORD).await;
         let (account, _) = acme(&api).await;
         let viewer = login(app.clone(), "viewer@example.com", demo::DEMO_PASSWORD).await;

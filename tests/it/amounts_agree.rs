@@ -4,9 +4,6 @@
 //! estimate's service lines, the account's Billing tab and the REST API's
 //! figures (one group, and the list) are equal to the cent, in USD and in
 //! the group's currency.
-#![cfg(feature = "ssr")]
-
-mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -90,7 +87,7 @@ async fn api_json(app: &axum::Router, token: &str, path: &str) -> Value {
     serde_json::from_slice(&bytes).unwrap()
 }
 
-async fn check(db: &common::TestDb, admin: &CurrentUser, s: Scenario) -> Result<(), String> {
+async fn check(db: &crate::common::TestDb, admin: &CurrentUser, s: Scenario) -> Result<(), String> {
     let store = db.store.as_ref();
     let case = CASE.fetch_add(1, Ordering::SeqCst);
     let e = |e: billing_console::error::AppError| format!("{e:?}");
@@ -190,7 +187,7 @@ async fn check(db: &common::TestDb, admin: &CurrentUser, s: Scenario) -> Result<
     }
 
     let now = month_start() + Duration::minutes(s.now_minute);
-    let app = common::app_on_clock(db, Clock::fixed(now)).await;
+    let app = crate::common::app_on_clock(db, Clock::fixed(now)).await;
     let token = tokens::create(store, admin, "amounts", now)
         .await
         .map_err(e)?
@@ -271,7 +268,7 @@ async fn check(db: &common::TestDb, admin: &CurrentUser, s: Scenario) -> Result<
 }
 
 on_both_backends!(header_estimate_and_api_amounts_agree_to_the_cent, |db| {
-    let admin = common::user(&db.store, "admin@example.com").await;
+    let admin = crate::common::user(&db.store, "admin@example.com").await;
     let handle = tokio::runtime::Handle::current();
     tokio::task::block_in_place(|| {
         let mut runner = TestRunner::new(Config {

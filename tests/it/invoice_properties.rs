@@ -10,9 +10,6 @@
 //! only its project, never more than its charges; credits are used
 //! soonest-expiring first; a credit pays nothing outside its validity; no
 //! invoice goes below zero.
-#![cfg(feature = "ssr")]
-
-mod common;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -557,7 +554,7 @@ async fn check_credits(
 on_both_backends!(
     billing_properties_hold_for_random_usage_moves_rates_and_vat,
     |db| {
-        let admin = common::user(&db.store, "admin@example.com").await;
+        let admin = crate::common::user(&db.store, "admin@example.com").await;
         let handle = tokio::runtime::Handle::current();
         let store = db.store.clone();
         // The runner is synchronous; each case runs on this test's runtime.

@@ -2,21 +2,18 @@
 //! bad input, plan changes on the hour grid (property-tested with power
 //! changes and moves against a brute-force count), the price list and its
 //! rule for a price that changes mid-month, and exchange-rate imports.
-#![cfg(feature = "ssr")]
-
-mod common;
 
 use std::collections::BTreeMap;
 
+use crate::common::{d, join, t, user, EventsOfGroup, Fixture};
 use billing_console::error::AppError;
 use billing_console::model::money::Currency;
 use billing_console::model::states::ServiceState;
-use billing_console::model::{CurrentUser, Role};
+use billing_console::model::Role;
 use billing_console::server::billing::services::{self, NewServiceRequest};
 use billing_console::server::billing::{accounts, costs, groups, prices, projects, rate_import};
 use billing_console::server::store::DynStore;
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use common::{d, join, t, user, EventsOfGroup};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use rust_decimal::Decimal;
@@ -27,42 +24,12 @@ const PRICES: &str = "service_type,plan,cloud,hourly_price_usd,valid_from\n\
                       pg,large,,4,2026-01-01\n\
                       pg,large,aws-eu-west-1,5,2026-01-01\n";
 
-struct Fixture {
-    admin: CurrentUser,
-    account_id: String,
-    primary: String,
-    second: String,
-}
-
 /// A USD account with project p1 in its primary group, a second group, and
 /// the price list above (imported before October).
 async fn fixture(store: &DynStore) -> Fixture {
-    let admin = user(store, "admin@example.com").await;
-    let (account, primary) =
-        accounts::create_account(store.as_ref(), &admin, "Acme", "USD", t(1, 0))
-            .await
-            .unwrap();
-    let second = groups::create_group(
-        store.as_ref(),
-        &admin,
-        &account.account_id,
-        "Second",
-        None,
-        t(1, 0),
-    )
-    .await
-    .unwrap();
-    projects::create_project(
-        store.as_ref(),
-        &admin,
-        &account.account_id,
-        "p1",
-        None,
-        "google-europe-north1",
-        t(1, 0),
-    )
-    .await
-    .unwrap();
+    let f = Fixture::acme(store, "USD", "Second", t(1, 0)).await;
+    f.project(store, "p1", None, "google-europe-north1", t(1, 0))
+        .await;
     prices::import_prices(
         store.as_ref(),
         PRICES,
@@ -70,12 +37,7 @@ async fn fixture(store: &DynStore) -> Fixture {
     )
     .await
     .unwrap();
-    Fixture {
-        admin,
-        account_id: account.account_id,
-        primary: primary.billing_group_id,
-        second: second.billing_group_id,
-    }
+    f
 }
 
 fn request(name: &str, plan: &str, cloud: &str) -> NewServiceRequest {

@@ -1,12 +1,10 @@
 //! Billing-group rules over the store, on both backends: rename, delete,
 //! primary group, moves and assignments, billing information, events, and
 //! concurrent changes.
-#![cfg(feature = "ssr")]
-
-mod common;
 
 use std::sync::Arc;
 
+use crate::common::{t, user, EventsOfGroup, Fixture};
 use billing_console::error::AppError;
 use billing_console::model::money::Currency;
 use billing_console::model::new_group::NewGroupDraft;
@@ -18,14 +16,6 @@ use billing_console::server::store::{
     BillingGroupRecord, DynStore, EventFilter, NewBillingGroup, NewService, ProjectRecord, RunEnd,
 };
 use chrono::{Duration, TimeZone, Utc};
-use common::{t, user, EventsOfGroup};
-
-struct Fixture {
-    admin: CurrentUser,
-    account_id: String,
-    primary: String,
-    second: String,
-}
 
 /// Service s1 ("pg", 0.5 USD an hour) in project p1, created Oct 1.
 async fn pg_service_in_p1(store: &DynStore) {
@@ -48,45 +38,16 @@ async fn pg_service_in_p1(store: &DynStore) {
 
 /// An account with two groups and projects p1, p2 in the primary group.
 async fn fixture(store: &DynStore) -> Fixture {
-    let admin = user(store, "admin@example.com").await;
-    let (account, primary) =
-        accounts::create_account(store.as_ref(), &admin, "Acme", "EUR", t(1, 0))
-            .await
-            .unwrap();
-    let second = groups::create_group(
-        store.as_ref(),
-        &admin,
-        &account.account_id,
-        "Second",
-        None,
-        t(1, 1),
-    )
-    .await
-    .unwrap();
+    let f = Fixture::acme(store, "EUR", "Second", t(1, 1)).await;
     for name in ["p1", "p2"] {
-        projects::create_project(
-            store.as_ref(),
-            &admin,
-            &account.account_id,
-            name,
-            None,
-            "",
-            t(1, 2),
-        )
-        .await
-        .unwrap();
+        f.project(store, name, None, "", t(1, 2)).await;
     }
-    Fixture {
-        admin,
-        account_id: account.account_id,
-        primary: primary.billing_group_id,
-        second: second.billing_group_id,
-    }
+    f
 }
 
 async fn member(store: &DynStore, f: &Fixture, email: &str, role: Role) -> CurrentUser {
     let u = user(store, email).await;
-    common::join(store.as_ref(), &f.account_id, &u, role).await;
+    crate::common::join(store.as_ref(), &f.account_id, &u, role).await;
     u
 }
 
@@ -264,6 +225,46 @@ on_both_backends!(
         .await
         .unwrap_err();
         assert!(err.field_message("billing_group_id").is_some());
+    }
+);
+
+on_both_backends!(
+    moving_a_project_twice_in_one_instant_keeps_one_row_per_start,
+    |db| {
+        // Created and moved at t(1, 2), moved back and again at t(10, 5):
+        // each membership that lasted no time is replaced, not an error.
+        let f = fixture(&db.store).await;
+        let store = db.store.as_ref();
+        groups::move_project(store, &f.admin, "p1", &f.second, t(1, 2))
+            .await
+            .unwrap();
+        groups::move_project(store, &f.admin, "p1", &f.primary, t(10, 5))
+            .await
+            .unwrap();
+        groups::move_project(store, &f.admin, "p1", &f.second, t(10, 5))
+            .await
+            .unwrap();
+        let history = db.store.project_group_history("p1").await.unwrap();
+        let rows: Vec<_> = history
+            .iter()
+            .map(|h| (h.billing_group_id.as_str(), h.valid_from, h.valid_to))
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                (f.second.as_str(), t(1, 2), Some(t(10, 5))),
+                (f.second.as_str(), t(10, 5), None),
+            ]
+        );
+        // Both moves are in the logs all the same.
+        let events = db.store.events_of_group(&f.primary, 10).await.unwrap();
+        assert!(
+            events
+                .iter()
+                .filter(|e| e.event_type.as_str() == "project_moved_in")
+                .count()
+                >= 1
+        );
     }
 );
 

@@ -1,78 +1,39 @@
 //! Invoices over the store, on both backends (rules 6–9): month close,
 //! lines per project and service, VAT, currencies, idempotency, state
 //! changes, files, and property tests over random usage.
-#![cfg(feature = "ssr")]
 
-mod common;
-
+use crate::common::{after_october, d, t, user, EventsOfGroup, Fixture};
 use billing_console::error::AppError;
 use billing_console::model::invoices::ESTIMATE;
 use billing_console::model::money::Currency;
 use billing_console::model::states::{GroupState, InvoiceState, LineType};
-use billing_console::model::{CurrentUser, Role};
+use billing_console::model::Role;
 use billing_console::server::billing::billing_info::{self, BillingInfoForm};
 use billing_console::server::billing::calendar::parse_period;
 use billing_console::server::billing::month_close::close_month;
-use billing_console::server::billing::{accounts, groups, invoice_files, projects, services};
 use billing_console::server::billing::{group_page, invoices};
+use billing_console::server::billing::{groups, invoice_files, services};
 use billing_console::server::config::Seller;
 use billing_console::server::store::{DynStore, NewService, RunEnd};
 use chrono::{DateTime, TimeZone, Utc};
-use common::{after_october, d, t, user, EventsOfGroup};
 use rust_decimal::Decimal;
 
 fn october() -> DateTime<Utc> {
     parse_period("2026-10").unwrap()
 }
 
-struct Fixture {
-    admin: CurrentUser,
-    account_id: String,
-    primary: String,
-    second: String,
-}
-
 /// Account "Acme" (EUR primary group, a second USD group), projects p1 and
 /// p2 in the primary group, each with services, and EUR at 0.9.
 async fn fixture(store: &DynStore) -> Fixture {
-    let admin = user(store, "admin@example.com").await;
-    let (account, primary) =
-        accounts::create_account(store.as_ref(), &admin, "Acme", "EUR", t(1, 0))
-            .await
-            .unwrap();
-    let second = groups::create_group(
-        store.as_ref(),
-        &admin,
-        &account.account_id,
-        "Second",
-        None,
-        t(1, 0),
-    )
-    .await
-    .unwrap();
+    let f = Fixture::acme(store, "EUR", "Second", t(1, 0)).await;
     for name in ["p1", "p2"] {
-        projects::create_project(
-            store.as_ref(),
-            &admin,
-            &account.account_id,
-            name,
-            None,
-            "",
-            t(1, 0),
-        )
-        .await
-        .unwrap();
+        f.project(store, name, None, "", t(1, 0)).await;
     }
     store
         .set_exchange_rate(Currency::EUR, t(1, 0).date_naive(), d("0.9"))
         .await
         .unwrap();
-    Fixture {
-        admin,
-        account_id: account.account_id,
-        primary: primary.billing_group_id,
-        second: second.billing_group_id,
-    }
+    f
 }
 
 async fn service(store: &DynStore, id: &str, project: &str, name: &str, price: &str) {
@@ -452,7 +413,7 @@ on_both_backends!(
             "no payment method on file yet"
         );
         let billing = user(&db.store, "billing@example.com").await;
-        common::join(db.store.as_ref(), &f.account_id, &billing, Role::Billing).await;
+        crate::common::join(db.store.as_ref(), &f.account_id, &billing, Role::Billing).await;
         let err = invoices::set_invoice_state(
             db.store.as_ref(),
             &billing,
@@ -541,7 +502,7 @@ on_both_backends!(
             .summary
             .invoice_number;
         let other = user(&db.store, "other-admin@example.com").await;
-        common::join(db.store.as_ref(), &f.account_id, &other, Role::Admin).await;
+        crate::common::join(db.store.as_ref(), &f.account_id, &other, Role::Admin).await;
         // Several rounds of two admins at once: one marks it paid, the other
         // waived. The check "a settled invoice does not change" holds on the
         // row as the write locks it, so exactly one of them wins.
@@ -781,7 +742,7 @@ on_both_backends!(powering_a_service_on_moves_the_estimate, |db| {
         "powered off: no more charges"
     );
     let viewer = user(&db.store, "viewer@example.com").await;
-    common::join(db.store.as_ref(), &f.account_id, &viewer, Role::Viewer).await;
+    crate::common::join(db.store.as_ref(), &f.account_id, &viewer, Role::Viewer).await;
     let err = services::power(db.store.as_ref(), &viewer, "p1", "pg", true, t(9, 0))
         .await
         .unwrap_err();

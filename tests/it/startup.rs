@@ -1,6 +1,5 @@
 //! The binary's start-up: one clear line and a non-zero exit for bad
 //! settings, nothing half-created, demo seeding, health, SIGTERM.
-#![cfg(feature = "ssr")]
 
 use std::net::TcpListener;
 use std::path::PathBuf;
