@@ -39,10 +39,15 @@ for (const hydrated of [true, false]) {
       await expect(bar).toBeVisible();
       await expect(bar).toHaveAccessibleName(new RegExp(`of ${shown} USD this month`));
       await expect(page.locator('.budget-figures')).toContainText('forecast to month end');
-      // The bar is drawn: the month so far is a part of it.
-      const width = Number(await bar.locator('.budget-actual').getAttribute('width'));
-      expect(width).toBeGreaterThan(0);
-      expect(width).toBeLessThanOrEqual(1000);
+      // The bar is drawn: the forecast to the month's end is a part of it,
+      // and the month so far (nothing yet, just after midnight on the 1st)
+      // no more than the forecast.
+      const width = async (part: string) => Number(await bar.locator(part).getAttribute('width'));
+      const [actual, forecast] = [await width('.budget-actual'), await width('.budget-forecast')];
+      expect(forecast).toBeGreaterThan(0);
+      expect(forecast).toBeLessThanOrEqual(1000);
+      expect(actual).toBeGreaterThanOrEqual(0);
+      expect(actual).toBeLessThanOrEqual(forecast);
     });
   });
 }
