@@ -32,6 +32,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Both instances, the operator commands the specs run and the specs read
+# one fixed instant, as in .ci/e2e.sh.
+printf '%s\n' "${E2E_CLOCK:-2026-11-16T10:00:00Z}" >"$work/clock"
+export TEST_CLOCK_FILE="$work/clock"
 start() {  # start <port> <log>
   LEPTOS_SITE_ADDR="127.0.0.1:$1" LEPTOS_SITE_ROOT="target/site-test" DATABASE_URL="$database_url" \
   BILLING_DEMO=true MONTH_CLOSE_SCHEDULED=false TRUSTED_PROXIES=127.0.0.1 BASE_PATH=/billing \
@@ -88,7 +92,7 @@ echo "ok: signed in on :$port_a, served by :$port_b"
 echo "== Playwright through nginx ($base), both instances behind it"
 status=0
 # The first-run and visual specs start servers of their own (.ci/test.sh runs them).
-(cd end2end && BASE_URL="$base" BILLING_BIN="$binary" DATABASE_URL="$database_url" \
+(cd end2end && BASE_URL="$base" BILLING_BIN="$binary" DATABASE_URL="$database_url" BILLING_DEMO=true \
   npx playwright test --grep-invert "@first-run|@visual|@bytes") || status=$?
 served_a=$(grep -c "^127.0.0.1:$port_a " "$work/access.log" || true)
 served_b=$(grep -c "^127.0.0.1:$port_b " "$work/access.log" || true)
