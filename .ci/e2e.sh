@@ -60,7 +60,7 @@ curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null || { cat "$server_log"; ec
 status=0
 # The credits spec runs the operator commands (credits issue, close-month)
 # on the server's database, on the same clock.
-(cd end2end && BASE_URL="http://127.0.0.1:$port" BILLING_BIN="$binary" \
+(cd end2end && BASE_URL="http://127.0.0.1:$port" BILLING_BIN="$binary" BILLING_DEMO=true \
   DATABASE_URL="sqlite://$work/e2e.db" PEOPLE_PG_URL="$people_pg_url" npx playwright test "$@") || status=$?
 # A panic is a failure even when every page a spec looked at rendered.
 if grep -q "panicked" "$server_log"; then

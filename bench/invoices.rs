@@ -208,7 +208,7 @@ async fn main() {
         seed_started.elapsed().as_secs_f64()
     );
 
-    let seller = Seller::default();
+    let seller = Seller::demo();
     let started = Instant::now();
     let summary = month_close::close_month(
         store.as_ref(),
@@ -305,12 +305,13 @@ fn thousand_line_invoice() -> InvoiceDetail {
         vat_note: String::new(),
         total_usd: Money::zero(Currency::USD),
         payment_method: PaymentMethod::Email,
-        seller: drafts::seller_party(&Seller::default()),
+        seller: drafts::seller_party(&Seller::demo()),
         customer: InvoiceParty {
             name: "Bench Corp".into(),
             ..InvoiceParty::default()
         },
         lines,
         notice: None,
+        payment: None,
     }
 }

@@ -147,6 +147,7 @@ fn main() -> ExitCode {
     let command = cli.command.unwrap_or(Command::Serve { demo: false });
     if let Command::Serve { demo } = &command {
         config.demo |= demo;
+        config.apply_demo_seller();
     }
 
     // SAFETY: no thread exists yet that could be using SQLite.

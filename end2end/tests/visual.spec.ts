@@ -85,6 +85,8 @@ test.describe('visual @visual', () => {
       // The heading holds the number; its whole row keeps one size.
       page.locator('header.page-header'),
       page.getByRole('table', { name: 'Invoice lines' }).getByRole('row').filter({ hasText: /credit/i }),
+      // The payment reference is made from the number.
+      page.locator('dd.mono').last(),
     ]);
   });
 });

@@ -23,6 +23,22 @@ pub async fn get_invoices(billing_group_id: String) -> Result<Vec<InvoiceSummary
     .map(|(_, invoices)| invoices)
 }
 
+/// Why this instance issues no invoices, if it issues none (the seller's
+/// settings are incomplete): said on the group's Invoices tab.
+#[server(endpoint = "invoice_issuing_paused")]
+pub async fn get_issuing_paused(billing_group_id: String) -> Result<Option<String>, AppError> {
+    use super::context;
+    let state = context::state()?;
+    let user = context::user()?;
+    crate::server::billing::invoices::issuing_paused(
+        state.store.as_ref(),
+        &state.config.seller,
+        &user,
+        &billing_group_id,
+    )
+    .await
+}
+
 /// One invoice with its lines (`estimate`: the running month).
 #[server(endpoint = "invoice")]
 pub async fn get_invoice(

@@ -140,6 +140,15 @@ pub async fn get_all_accounts() -> Result<Vec<AccountOverview>, AppError> {
     crate::server::billing::accounts::all_accounts(state.store.as_ref(), &user).await
 }
 
+/// Why this instance issues no invoices, if it issues none (operators).
+#[server(endpoint = "instance_issuing_paused")]
+pub async fn get_instance_issuing_paused() -> Result<Option<String>, AppError> {
+    use super::context;
+    let state = context::state()?;
+    let user = context::user()?;
+    crate::server::billing::accounts::issuing_paused(&state.config.seller, &user)
+}
+
 /// Creates an account (operators) and opens its Billing tab.
 #[server(endpoint = "create_account")]
 pub async fn create_account(

@@ -78,6 +78,10 @@ pub struct InvoiceParty {
     pub country_code: String,
     pub country: String,
     pub vat_id: String,
+    /// The seller's company registration number (customers: empty; absent
+    /// in parties frozen before it existed).
+    #[serde(default)]
+    pub business_id: String,
     pub emails: Vec<String>,
     pub extra_text: String,
 }
@@ -101,6 +105,8 @@ pub struct InvoiceDetail {
     /// Set when something about the figures needs saying (e.g. no
     /// exchange rate yet for the running month).
     pub notice: Option<String>,
+    /// How to pay it by bank transfer: issued invoices not paid by card.
+    pub payment: Option<crate::model::payment::PaymentInstructions>,
 }
 
 impl InvoiceDetail {

@@ -7,6 +7,7 @@ pub mod credits;
 pub mod invoices;
 pub mod money;
 pub mod new_group;
+pub mod payment;
 pub mod people;
 pub mod states;
 pub mod tokens;

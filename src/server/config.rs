@@ -44,14 +44,30 @@ pub struct Config {
     pub mail: MailSettings,
 }
 
-/// Who issues the invoices, and their VAT (rule 9).
+/// Who issues the invoices, how they are paid, and their VAT (rule 9).
+/// There is no built-in seller: until the settings [`Seller::missing`]
+/// names are given, a month close issues nothing. The demo has a seller of
+/// its own ([`Seller::demo`]), clearly fictitious.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Seller {
+    /// Legal name.
     pub name: String,
     pub address_lines: Vec<String>,
-    /// ISO 3166-1 alpha-2.
+    /// ISO 3166-1 alpha-2; empty while unset.
     pub country_code: String,
     pub vat_id: String,
+    /// The company's registration number (in Finland the Y-tunnus).
+    pub business_id: String,
+    /// Checked (ISO 13616) and grouped by four; empty while unset.
+    pub iban: String,
+    pub bic: String,
+    pub bank_name: String,
+    /// Where customers write about invoices.
+    pub email: String,
+    /// Optional.
+    pub phone: String,
+    /// Optional.
+    pub website: String,
     /// Percent, e.g. 25.5.
     pub vat_rate: rust_decimal::Decimal,
     /// Days from issue to due date.
@@ -59,14 +75,73 @@ pub struct Seller {
 }
 
 impl Default for Seller {
+    /// No seller yet: every identity and payment setting empty.
     fn default() -> Self {
         Seller {
-            name: "Billing Console Oy".into(),
-            address_lines: vec!["Example Street 1".into(), "00100 Helsinki".into()],
-            country_code: "FI".into(),
-            vat_id: "FI12345671".into(),
+            name: String::new(),
+            address_lines: Vec::new(),
+            country_code: String::new(),
+            vat_id: String::new(),
+            business_id: String::new(),
+            iban: String::new(),
+            bic: String::new(),
+            bank_name: String::new(),
+            email: String::new(),
+            phone: String::new(),
+            website: String::new(),
             vat_rate: rust_decimal::Decimal::new(255, 1),
             net_days: 14,
+        }
+    }
+}
+
+impl Seller {
+    /// The demo's seller: clearly fictitious (a reserved `.example`
+    /// domain, "(demo)" in its name), with an IBAN whose check digits are
+    /// valid so the demo's invoices show how a real one reads.
+    pub fn demo() -> Seller {
+        Seller {
+            name: "Demo Seller Ltd (demo, not a real company)".into(),
+            address_lines: vec!["1 Example Road".into(), "00100 Helsinki".into()],
+            country_code: "FI".into(),
+            vat_id: "FI00000019".into(),
+            business_id: "0000001-9".into(),
+            iban: "FI21 1234 5600 0007 85".into(),
+            bic: "DEMOFIHH".into(),
+            bank_name: "Demo Bank (fictitious)".into(),
+            email: "billing@seller.example".into(),
+            phone: String::new(),
+            website: "https://seller.example".into(),
+            ..Seller::default()
+        }
+    }
+
+    /// The settings an invoice needs that this seller lacks, by their
+    /// environment names: while any is missing, no invoice is issued.
+    pub fn missing(&self) -> Vec<&'static str> {
+        [
+            ("SELLER_NAME", self.name.is_empty()),
+            ("SELLER_ADDRESS", self.address_lines.is_empty()),
+            ("SELLER_COUNTRY", self.country_code.is_empty()),
+            ("SELLER_VAT_ID", self.vat_id.is_empty()),
+            ("SELLER_BUSINESS_ID", self.business_id.is_empty()),
+            ("SELLER_IBAN", self.iban.is_empty()),
+            ("SELLER_BIC", self.bic.is_empty()),
+            ("SELLER_BANK_NAME", self.bank_name.is_empty()),
+            ("SELLER_EMAIL", self.email.is_empty()),
+        ]
+        .into_iter()
+        .filter_map(|(name, missing)| missing.then_some(name))
+        .collect()
+    }
+
+    /// How the invoice numbered `invoice_number` is paid by transfer.
+    pub fn payment(&self, invoice_number: &str) -> crate::model::payment::PaymentInstructions {
+        crate::model::payment::PaymentInstructions {
+            iban: self.iban.clone(),
+            bic: self.bic.clone(),
+            bank_name: self.bank_name.clone(),
+            reference: crate::model::payment::creditor_reference(invoice_number),
         }
     }
 }
@@ -137,6 +212,13 @@ struct InvoicingSection {
     seller_address: Option<Vec<String>>,
     seller_country: Option<String>,
     seller_vat_id: Option<String>,
+    seller_business_id: Option<String>,
+    seller_iban: Option<String>,
+    seller_bic: Option<String>,
+    seller_bank_name: Option<String>,
+    seller_email: Option<String>,
+    seller_phone: Option<String>,
+    seller_website: Option<String>,
     vat_rate: Option<String>,
     net_days: Option<i64>,
     scheduled_close: Option<bool>,
@@ -174,6 +256,19 @@ pub const DEFAULT_CONFIG_FILE: &str = "Leptos.toml";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/billing-console.db";
 
 impl Config {
+    /// The demo's own seller, when this is the demo (`BILLING_DEMO` or
+    /// `serve --demo`) and no seller setting is given; never in place of a
+    /// configured one, even a partly configured one.
+    pub fn apply_demo_seller(&mut self) {
+        if self.demo && self.seller.missing().len() == Seller::default().missing().len() {
+            self.seller = Seller {
+                vat_rate: self.seller.vat_rate,
+                net_days: self.seller.net_days,
+                ..Seller::demo()
+            };
+        }
+    }
+
     /// Reads `path` (when it exists, or always when `required`) and the
     /// environment through `env`.
     pub fn load(
@@ -335,7 +430,7 @@ impl Config {
             ));
         }
 
-        Ok(Config {
+        let mut config = Config {
             seller,
             scheduled_close,
             test_clock_file,
@@ -357,7 +452,9 @@ impl Config {
             session_ttl_hours,
             log_format,
             mail,
-        })
+        };
+        config.apply_demo_seller();
+        Ok(config)
     }
 
     /// The SQLite file's directory, when the database is a SQLite file.
@@ -389,12 +486,13 @@ fn seller_settings(
         env(var)
             .filter(|v| !v.is_empty())
             .or(from_file)
+            .map(|v| v.trim().to_string())
             .unwrap_or(default)
     };
     let country_code = text("SELLER_COUNTRY", file.seller_country, defaults.country_code)
         .trim()
         .to_ascii_uppercase();
-    if crate::model::countries::country_name(&country_code).is_none() {
+    if !country_code.is_empty() && crate::model::countries::country_name(&country_code).is_none() {
         return Err(ConfigError(format!(
             "SELLER_COUNTRY / invoicing.seller_country '{country_code}' is not an ISO 3166-1 alpha-2 code"
         )));
@@ -419,11 +517,47 @@ fn seller_settings(
             "INVOICE_NET_DAYS / invoicing.net_days must be between 0 and 365 (got {net_days})"
         )));
     }
+    // SELLER_ADDRESS: lines separated by `|` (an environment variable
+    // holds one line); the file takes a list.
+    let address_lines = match env("SELLER_ADDRESS").filter(|v| !v.trim().is_empty()) {
+        Some(lines) => lines
+            .split('|')
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
+            .collect(),
+        None => file.seller_address.unwrap_or_default(),
+    };
+    let iban = text("SELLER_IBAN", file.seller_iban, String::new());
+    let iban = if iban.is_empty() {
+        iban
+    } else {
+        crate::model::payment::iban(&iban)
+            .map_err(|m| ConfigError(format!("SELLER_IBAN / invoicing.seller_iban: {m}")))?
+    };
+    let bic = text("SELLER_BIC", file.seller_bic, String::new());
+    let bic = if bic.is_empty() {
+        bic
+    } else {
+        crate::model::payment::bic(&bic)
+            .map_err(|m| ConfigError(format!("SELLER_BIC / invoicing.seller_bic: {m}")))?
+    };
+    let email = text("SELLER_EMAIL", file.seller_email, String::new());
+    if !email.is_empty() {
+        crate::model::validation::email(&email)
+            .map_err(|m| ConfigError(format!("SELLER_EMAIL / invoicing.seller_email: {m}")))?;
+    }
     Ok(Seller {
         name: text("SELLER_NAME", file.seller_name, defaults.name),
-        address_lines: file.seller_address.unwrap_or(defaults.address_lines),
+        address_lines,
         country_code,
         vat_id: text("SELLER_VAT_ID", file.seller_vat_id, defaults.vat_id),
+        business_id: text("SELLER_BUSINESS_ID", file.seller_business_id, String::new()),
+        iban,
+        bic,
+        bank_name: text("SELLER_BANK_NAME", file.seller_bank_name, String::new()),
+        email,
+        phone: text("SELLER_PHONE", file.seller_phone, String::new()),
+        website: text("SELLER_WEBSITE", file.seller_website, String::new()),
         vat_rate,
         net_days,
     })
@@ -642,9 +776,10 @@ mod tests {
     }
 
     #[test]
-    fn the_seller_defaults_to_finland_at_25_5_percent() {
+    fn there_is_no_built_in_seller_and_a_given_one_is_checked() {
         let config = load_with(None, &[]).unwrap();
-        assert_eq!(config.seller.country_code, "FI");
+        assert_eq!(config.seller.missing().len(), 9, "nothing but the VAT rate");
+        assert!(config.seller.name.is_empty() && config.seller.iban.is_empty());
         assert_eq!(config.seller.vat_rate.to_string(), "25.5");
         let file = "[invoicing]\nseller_country = \"se\"\nvat_rate = \"25\"\nnet_days = 30\n";
         let config = load_with(Some(file), &[]).unwrap();
@@ -652,6 +787,35 @@ mod tests {
             (config.seller.country_code.as_str(), config.seller.net_days),
             ("SE", 30)
         );
+        let complete = [
+            ("SELLER_NAME", "Seller Oy"),
+            ("SELLER_ADDRESS", "Street 1 | 00100 Helsinki"),
+            ("SELLER_COUNTRY", "FI"),
+            ("SELLER_VAT_ID", "FI00000019"),
+            ("SELLER_BUSINESS_ID", "0000001-9"),
+            ("SELLER_IBAN", "fi2112345600000785"),
+            ("SELLER_BIC", "ndeafihh"),
+            ("SELLER_BANK_NAME", "Bank"),
+            ("SELLER_EMAIL", "billing@seller.example"),
+        ];
+        let config = load_with(None, &complete).unwrap();
+        assert!(config.seller.missing().is_empty());
+        assert_eq!(config.seller.iban, "FI21 1234 5600 0007 85");
+        assert_eq!(config.seller.bic, "NDEAFIHH");
+        assert_eq!(config.seller.address_lines, ["Street 1", "00100 Helsinki"]);
+        let err = load_with(None, &[("SELLER_IBAN", "FI21 1234 5600 0007 86")]).unwrap_err();
+        assert!(
+            err.0.starts_with("SELLER_IBAN") && err.0.contains("check digits"),
+            "{}",
+            err.0
+        );
+        // The demo's seller fills in for an unset one, never for a set one.
+        let demo = load_with(None, &[("BILLING_DEMO", "true")]).unwrap();
+        assert!(demo.seller.missing().is_empty());
+        assert!(demo.seller.name.contains("demo"));
+        let mut own = complete.to_vec();
+        own.push(("BILLING_DEMO", "true"));
+        assert_eq!(load_with(None, &own).unwrap().seller.name, "Seller Oy");
     }
 
     #[test]

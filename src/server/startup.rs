@@ -100,6 +100,10 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     }
 
     announce_first_run(store.as_ref(), &config, clock.now()).await?;
+    if let Some(message) = crate::server::billing::month_close::seller_incomplete(&config.seller) {
+        tracing::warn!("{message}");
+        println!("{message}");
+    }
 
     let bundle = bundle(&config);
     let missing = bundle.missing(&config.site_root, &config.site_pkg_dir);

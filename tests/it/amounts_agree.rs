@@ -201,7 +201,7 @@ async fn check(db: &crate::common::TestDb, admin: &CurrentUser, s: Scenario) -> 
             .await
             .map_err(e)?;
         let estimate =
-            invoices::invoice_detail(store, &Seller::default(), admin, group, ESTIMATE, now)
+            invoices::invoice_detail(store, &Seller::demo(), admin, group, ESTIMATE, now)
                 .await
                 .map_err(e)?;
         let lines: Vec<_> = estimate

@@ -329,6 +329,12 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
             vec![("billing_group_id", globex_group.clone())],
         ),
         (
+            "invoice_issuing_paused",
+            "viewer",
+            vec![("billing_group_id", acme_group.clone())],
+            vec![("billing_group_id", globex_group.clone())],
+        ),
+        (
             "invoice",
             "viewer",
             vec![

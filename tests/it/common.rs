@@ -214,6 +214,8 @@ pub async fn app_at(db: &TestDb, trusted_proxies: &str, base_path: &str) -> Rout
             "TRUSTED_PROXIES" => Some(trusted_proxies.to_string()),
             "BASE_PATH" => Some(base_path.to_string()),
             "DATABASE_URL" => Some(db.url.clone()),
+            // Demo data, and so the demo's seller.
+            "BILLING_DEMO" => Some("true".to_string()),
             _ => None,
         },
     )

@@ -67,7 +67,7 @@ async fn claim(
 async fn close_october(store: &DynStore) {
     close_month(
         store.as_ref(),
-        &Seller::default(),
+        &Seller::demo(),
         parse_period("2026-10").unwrap(),
         after_october(),
         "system",
@@ -81,7 +81,7 @@ async fn credit_lines(store: &DynStore, f: &Fixture, group: &str) -> Vec<(String
     let invoice = store.invoices_of_group(group).await.unwrap().remove(0);
     let detail = invoice_detail(
         store.as_ref(),
-        &Seller::default(),
+        &Seller::demo(),
         &f.admin,
         group,
         &invoice.invoice_number,
@@ -297,7 +297,7 @@ on_both_backends!(
         let now = t(3, 0); // 48 hours in: 144 USD so far.
         let estimate = invoice_detail(
             store.as_ref(),
-            &Seller::default(),
+            &Seller::demo(),
             &f.admin,
             &f.primary,
             ESTIMATE,
@@ -312,15 +312,9 @@ on_both_backends!(
             .expect("the estimate shows the credit");
         assert_eq!(credit_line.line_total_usd.amount, d("-100"));
         assert_eq!(estimate.summary.total_vat_zero.amount, d("44"));
-        let page = group_page::overview(
-            store.as_ref(),
-            &Seller::default(),
-            &f.admin,
-            &f.primary,
-            now,
-        )
-        .await
-        .unwrap();
+        let page = group_page::overview(store.as_ref(), &Seller::demo(), &f.admin, &f.primary, now)
+            .await
+            .unwrap();
         assert_eq!(page.applied_credits.len(), 1);
         assert_eq!(page.applied_credits[0].invoice_number, ESTIMATE);
         assert_eq!(page.applied_credits[0].amount_usd.amount, d("100"));

@@ -302,7 +302,7 @@ async fn check(store: &DynStore, admin: &CurrentUser, s: Scenario) -> Result<(),
         credit_plans.push((code, plan));
     }
 
-    let seller = Seller::default();
+    let seller = Seller::demo();
     let month_end = october_start() + Duration::days(31);
     let mut estimates: Vec<InvoiceDetail> = Vec::new();
     for group in &group_ids {

@@ -89,7 +89,7 @@ async fn october_invoice(
         .invoice_number;
     invoices::invoice_detail(
         store.as_ref(),
-        &Seller::default(),
+        &Seller::demo(),
         &f.admin,
         group,
         number,
@@ -117,7 +117,7 @@ on_both_backends!(rule_6_hourly_billing_splits_the_month_at_a_move, |db| {
         .unwrap();
     close_month(
         db.store.as_ref(),
-        &Seller::default(),
+        &Seller::demo(),
         october(),
         after_october(),
         "system",
@@ -156,7 +156,7 @@ on_both_backends!(
         assert_eq!(page.costs.local.unwrap().amount, d("27"), "EUR at 0.9");
         let overview = group_page::overview(
             db.store.as_ref(),
-            &Seller::default(),
+            &Seller::demo(),
             &f.admin,
             &f.primary,
             t(3, 0),
@@ -199,7 +199,7 @@ on_both_backends!(
                 .await
                 .unwrap();
         }
-        let seller = Seller::default();
+        let seller = Seller::demo();
         let first = close_month(
             db.store.as_ref(),
             &seller,
@@ -331,17 +331,61 @@ on_both_backends!(
         let document = lopdf::Document::load_mem(&pdf).expect("a PDF that parses");
         let text = document.extract_text(&[1]).unwrap();
         assert!(
-            text.contains(&invoice.summary.total_inc_vat.to_string()),
+            text.contains(&invoice.summary.total_inc_vat.shown()),
             "the total is in the PDF's text: {text}"
         );
     }
 );
 
+on_both_backends!(no_invoice_is_issued_while_the_seller_is_incomplete, |db| {
+    let f = fixture(&db.store).await;
+    let incomplete = Seller {
+        iban: String::new(),
+        bic: String::new(),
+        ..Seller::demo()
+    };
+    let err = close_month(
+        db.store.as_ref(),
+        &incomplete,
+        october(),
+        after_october(),
+        "system",
+    )
+    .await
+    .unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("SELLER_IBAN, SELLER_BIC") && message.contains("No invoices are issued"),
+        "{message}"
+    );
+    assert!(db
+        .store
+        .invoices_of_group(&f.primary)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(!db.store.month_closed(october()).await.unwrap());
+    // Completed, the same close issues the month.
+    close_month(
+        db.store.as_ref(),
+        &Seller::demo(),
+        october(),
+        after_october(),
+        "system",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        db.store.invoices_of_group(&f.primary).await.unwrap().len(),
+        1
+    );
+});
+
 on_both_backends!(
     rule_8_closing_is_refused_for_a_running_month_or_a_missing_rate,
     |db| {
         let f = fixture(&db.store).await;
-        let seller = Seller::default();
+        let seller = Seller::demo();
         let err = close_month(db.store.as_ref(), &seller, october(), t(20, 0), "system")
             .await
             .unwrap_err();
@@ -398,7 +442,7 @@ on_both_backends!(
             .unwrap();
         close_month(
             db.store.as_ref(),
-            &Seller::default(),
+            &Seller::demo(),
             october(),
             after_october(),
             "system",
@@ -490,7 +534,7 @@ on_both_backends!(
             .unwrap();
         close_month(
             db.store.as_ref(),
-            &Seller::default(),
+            &Seller::demo(),
             october(),
             after_october(),
             "system",
@@ -567,7 +611,7 @@ on_both_backends!(rule_9_vat_domestic_reverse_charge_and_export, |db| {
         set_country(&db.store, &f, &f.primary, country, vat_id).await;
         let estimate = invoices::invoice_detail(
             db.store.as_ref(),
-            &Seller::default(),
+            &Seller::demo(),
             &f.admin,
             &f.primary,
             ESTIMATE,
@@ -629,7 +673,7 @@ on_both_backends!(
             .unwrap();
         close_month(
             db.store.as_ref(),
-            &Seller::default(),
+            &Seller::demo(),
             october(),
             after_october(),
             "system",
@@ -643,7 +687,7 @@ on_both_backends!(
         let stranger = user(&db.store, "stranger@example.com").await;
         let err = invoices::invoice_detail(
             db.store.as_ref(),
-            &Seller::default(),
+            &Seller::demo(),
             &stranger,
             &f.second,
             &invoice.summary.invoice_number,
@@ -664,7 +708,7 @@ on_both_backends!(two_closes_at_once_issue_each_invoice_once, |db| {
         .unwrap();
     let store_a = db.store.clone();
     let store_b = db.store.clone();
-    let seller = Seller::default();
+    let seller = Seller::demo();
     let seller_b = seller.clone();
     let a = tokio::spawn(async move {
         close_month(store_a.as_ref(), &seller, october(), after_october(), "a").await
@@ -692,7 +736,7 @@ on_both_backends!(powering_a_service_on_moves_the_estimate, |db| {
     service(&db.store, "s1", "p1", "pg", "2").await;
     let before = invoices::invoice_detail(
         db.store.as_ref(),
-        &Seller::default(),
+        &Seller::demo(),
         &f.admin,
         &f.primary,
         ESTIMATE,
@@ -710,7 +754,7 @@ on_both_backends!(powering_a_service_on_moves_the_estimate, |db| {
     assert!(matches!(err, AppError::Conflict { .. }), "already running");
     let after = invoices::invoice_detail(
         db.store.as_ref(),
-        &Seller::default(),
+        &Seller::demo(),
         &f.admin,
         &f.primary,
         ESTIMATE,
@@ -728,7 +772,7 @@ on_both_backends!(powering_a_service_on_moves_the_estimate, |db| {
         .unwrap();
     let stopped = invoices::invoice_detail(
         db.store.as_ref(),
-        &Seller::default(),
+        &Seller::demo(),
         &f.admin,
         &f.primary,
         ESTIMATE,
@@ -756,7 +800,7 @@ on_both_backends!(only_one_instance_closes_a_month_at_a_time, |db| {
         .record_service_run("s1", t(3, 0), None)
         .await
         .unwrap();
-    let seller = Seller::default();
+    let seller = Seller::demo();
     // Another instance is closing October: its lease runs for ten minutes.
     assert!(db
         .store

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::common::{after_october, d, join, running_service, t, user, EventsOfGroup, Fixture};
 use billing_console::error::AppError;
-use billing_console::model::money::Currency;
+use billing_console::model::money::{Currency, Money};
 use billing_console::model::states::{BudgetMeasure, DeliveryState, InvoiceState, MessageKind};
 use billing_console::model::Role;
 use billing_console::server::billing::billing_info::{self, BillingInfoForm};
@@ -94,7 +94,7 @@ async fn fixture(store: &DynStore) -> Fixture {
 async fn close(store: &DynStore) {
     close_month(
         store.as_ref(),
-        &Seller::default(),
+        &Seller::demo(),
         t(1, 0),
         after_october(),
         "system",
@@ -132,7 +132,7 @@ on_both_backends!(
         );
 
         let mailer = TestMailer::default();
-        let sent = mail::deliver_due(store, &mailer, &Seller::default(), after_october())
+        let sent = mail::deliver_due(store, &mailer, &Seller::demo(), after_october())
             .await
             .unwrap();
         assert_eq!(sent, 1);
@@ -143,20 +143,28 @@ on_both_backends!(
         let document = lopdf::Document::load_mem(&pdf).expect("a PDF that parses");
         let text = document.extract_text(&[1]).unwrap_or_default();
         let total = Currency::EUR.plain(issued.total_inc_vat.0);
-        assert!(text.contains(&total), "the PDF shows the total {total}");
+        let grouped = Money::of(issued.total_inc_vat.0, Currency::EUR).grouped();
+        assert!(text.contains(&grouped), "the PDF shows the total {grouped}");
         assert!(
             mail.body.contains(&format!("Total: {total} EUR")),
             "{}",
             mail.body
         );
         assert!(mail.subject.contains(&issued.invoice_number));
+        // How to pay it: the seller's IBAN and the invoice's reference, in
+        // the mail and in the PDF.
+        let reference = billing_console::model::payment::creditor_reference(&issued.invoice_number);
+        for (what, text) in [("mail", &mail.body), ("PDF", &text)] {
+            assert!(text.contains("FI21 1234 5600 0007 85"), "{what}: {text}");
+            assert!(text.contains(&reference), "{what} has {reference}: {text}");
+        }
         let invoice = &store.invoices_of_group(&f.primary).await.unwrap()[0];
         assert_eq!(invoice.state, InvoiceState::Mailed);
         let events = store.events_of_group(&f.primary, 3).await.unwrap();
         assert_eq!(events[0].event_type, "invoice_mailed");
         // Nothing is due any more.
         assert_eq!(
-            mail::deliver_due(store, &mailer, &Seller::default(), after_october())
+            mail::deliver_due(store, &mailer, &Seller::demo(), after_october())
                 .await
                 .unwrap(),
             0
@@ -174,7 +182,7 @@ on_both_backends!(
         let mailer = TestMailer::default();
         *mailer.refuse.lock().unwrap() = true;
         let mut now = after_october();
-        mail::deliver_due(store, &mailer, &Seller::default(), now)
+        mail::deliver_due(store, &mailer, &Seller::demo(), now)
             .await
             .unwrap();
         let message = store.messages_of_group(&f.primary, 1).await.unwrap()[0].clone();
@@ -183,14 +191,9 @@ on_both_backends!(
         assert!(message.last_error.as_deref().unwrap().contains("421"));
         assert_eq!(message.next_attempt_time, now + Duration::seconds(10));
         // Not before its time.
-        mail::deliver_due(
-            store,
-            &mailer,
-            &Seller::default(),
-            now + Duration::seconds(5),
-        )
-        .await
-        .unwrap();
+        mail::deliver_due(store, &mailer, &Seller::demo(), now + Duration::seconds(5))
+            .await
+            .unwrap();
         assert_eq!(
             store
                 .message(&message.message_id)
@@ -202,7 +205,7 @@ on_both_backends!(
         );
         for _ in 1..MAX_ATTEMPTS {
             now += Duration::hours(4);
-            mail::deliver_due(store, &mailer, &Seller::default(), now)
+            mail::deliver_due(store, &mailer, &Seller::demo(), now)
                 .await
                 .unwrap();
         }
@@ -232,7 +235,7 @@ on_both_backends!(
             .unwrap();
         *mailer.refuse.lock().unwrap() = false;
         assert_eq!(
-            mail::deliver_due(store, &mailer, &Seller::default(), now)
+            mail::deliver_due(store, &mailer, &Seller::demo(), now)
                 .await
                 .unwrap(),
             1
@@ -274,7 +277,7 @@ on_both_backends!(
                 let mut total = 0;
                 loop {
                     let n =
-                        mail::deliver_due(store.as_ref(), mailer.as_ref(), &Seller::default(), now)
+                        mail::deliver_due(store.as_ref(), mailer.as_ref(), &Seller::demo(), now)
                             .await
                             .unwrap();
                     if n == 0 {
@@ -319,21 +322,16 @@ on_both_backends!(
         assert_eq!(claimed.len(), 1);
         let other = TestMailer::default();
         assert_eq!(
-            mail::deliver_due(
-                store,
-                &other,
-                &Seller::default(),
-                now + Duration::minutes(1)
-            )
-            .await
-            .unwrap(),
+            mail::deliver_due(store, &other, &Seller::demo(), now + Duration::minutes(1))
+                .await
+                .unwrap(),
             0
         );
         assert_eq!(
             mail::deliver_due(
                 store,
                 &other,
-                &Seller::default(),
+                &Seller::demo(),
                 now + mail::CLAIM_LEASE + Duration::seconds(1)
             )
             .await
@@ -399,7 +397,7 @@ on_both_backends!(
         );
 
         let mailer = TestMailer::default();
-        mail::deliver_due(store, &mailer, &Seller::default(), t(2, 1))
+        mail::deliver_due(store, &mailer, &Seller::demo(), t(2, 1))
             .await
             .unwrap();
         assert!(mailer.sent()[0].body.contains(&link));

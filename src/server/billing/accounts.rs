@@ -178,6 +178,16 @@ pub async fn rename_account(
     Ok(account_info(renamed))
 }
 
+/// Why no invoices are issued on this instance, for operators (None:
+/// they are): the seller's settings are incomplete.
+pub fn issuing_paused(
+    seller: &crate::server::config::Seller,
+    caller: &CurrentUser,
+) -> AppResult<Option<String>> {
+    require_operator(caller)?;
+    Ok(super::month_close::seller_incomplete(seller))
+}
+
 /// Every account with its admins, for operators.
 pub async fn all_accounts(
     store: &dyn Store,

@@ -335,6 +335,7 @@ pub fn customer_of(group: &BillingGroupRecord) -> InvoiceParty {
             .unwrap_or_default()
             .to_string(),
         vat_id: group.vat_id.clone(),
+        business_id: String::new(),
         emails: group.billing_emails.0.clone(),
         extra_text: group.billing_extra_text.clone(),
     }
@@ -349,7 +350,11 @@ pub fn seller_party(seller: &Seller) -> InvoiceParty {
             .unwrap_or_default()
             .to_string(),
         vat_id: seller.vat_id.clone(),
-        emails: Vec::new(),
+        business_id: seller.business_id.clone(),
+        emails: (!seller.email.is_empty())
+            .then(|| seller.email.clone())
+            .into_iter()
+            .collect(),
         extra_text: String::new(),
     }
 }

@@ -95,15 +95,6 @@ fn win_ansi(text: &str) -> Vec<u8> {
         .collect()
 }
 
-fn shorten(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_string()
-    } else {
-        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
-        format!("{cut}…")
-    }
-}
-
 /// Writes pages of text; starts a new page when the current one is full.
 struct Pages {
     pages: Vec<Content>,
@@ -180,8 +171,12 @@ pub fn invoice_pdf(detail: &InvoiceDetail) -> Vec<u8> {
     let s = &detail.summary;
     let currency = s.currency.code();
     let mut pages = Pages::new();
-    let title = if s.invoice_number == crate::model::invoices::ESTIMATE {
-        format!("Estimate for {}", s.period_begin.format("%Y-%m"))
+    let is_estimate = s.invoice_number == crate::model::invoices::ESTIMATE;
+    let title = if is_estimate {
+        format!(
+            "Estimate for {} \u{2014} not an invoice",
+            s.period_begin.format("%Y-%m")
+        )
     } else {
         format!("Invoice {}", s.invoice_number)
     };
@@ -260,45 +255,64 @@ pub fn invoice_pdf(detail: &InvoiceDetail) -> Vec<u8> {
     header(&mut pages);
     for (project, lines, subtotal) in detail.lines_by_project() {
         for line in &lines {
-            if pages.y - ROW < MARGIN {
+            // Each cell wraps within its column; the row is as tall as its
+            // tallest cell, and never split across pages.
+            let cells = [
+                (
+                    MARGIN,
+                    cell_lines(project.as_deref().unwrap_or_default(), 20),
+                ),
+                (
+                    150.0,
+                    cell_lines(line.service_name.as_deref().unwrap_or_default(), 16),
+                ),
+                (235.0, cell_lines(&line.description, 38)),
+            ];
+            let height = cells.iter().map(|(_, l)| l.len()).max().unwrap_or(1);
+            if pages.y - ROW * (height as f32) < MARGIN {
                 pages.new_page();
                 header(&mut pages);
             }
-            let project_text = project.clone().unwrap_or_default();
-            pages.text(MARGIN, b"F1", BODY_SIZE, &shorten(&project_text, 20));
-            let service = line.service_name.clone().unwrap_or_default();
-            pages.text(150.0, b"F1", BODY_SIZE, &shorten(&service, 15));
-            pages.text(235.0, b"F1", BODY_SIZE, &shorten(&line.description, 36));
-            pages.amount(470.0, BODY_SIZE, &line.line_total_usd.plain());
-            pages.amount(
-                PAGE_WIDTH - MARGIN,
-                BODY_SIZE,
-                &line.line_total_local.plain(),
-            );
-            pages.down(ROW);
+            for row in 0..height {
+                for (x, text) in &cells {
+                    if let Some(text) = text.get(row) {
+                        pages.text(*x, b"F1", BODY_SIZE, text);
+                    }
+                }
+                if row == 0 {
+                    pages.amount(470.0, BODY_SIZE, &line.line_total_usd.grouped());
+                    pages.amount(
+                        PAGE_WIDTH - MARGIN,
+                        BODY_SIZE,
+                        &line.line_total_local.grouped(),
+                    );
+                }
+                pages.down(ROW);
+            }
         }
         if let Some(project) = project {
-            pages.need(ROW);
-            pages.text(
-                235.0,
-                b"F2",
-                BODY_SIZE,
-                &format!("Subtotal {}", shorten(&project, 30)),
-            );
-            pages.amount(PAGE_WIDTH - MARGIN, BODY_SIZE, &subtotal.plain());
-            pages.down(ROW * 1.3);
+            let label = cell_lines(&format!("Subtotal {project}"), 40);
+            pages.need(ROW * label.len() as f32);
+            for (row, text) in label.iter().enumerate() {
+                pages.text(235.0, b"F2", BODY_SIZE, text);
+                if row == 0 {
+                    pages.amount(PAGE_WIDTH - MARGIN, BODY_SIZE, &subtotal.grouped());
+                }
+                pages.down(ROW);
+            }
+            pages.down(ROW * 0.3);
         }
     }
     pages.need(ROW * 6.0);
     pages.rule();
     let vat_amount = s.total_inc_vat + -s.total_vat_zero;
     let totals = [
-        ("Total excl. VAT".to_string(), s.total_vat_zero.to_string()),
+        ("Total excl. VAT".to_string(), s.total_vat_zero.shown()),
         (
             format!("VAT {} %", detail.vat_rate.normalize()),
-            vat_amount.to_string(),
+            vat_amount.shown(),
         ),
-        ("Total incl. VAT".to_string(), s.total_inc_vat.to_string()),
+        ("Total incl. VAT".to_string(), s.total_inc_vat.shown()),
     ];
     for (label, value) in totals {
         pages.text(330.0, b"F2", 10.0, &label);
@@ -310,19 +324,31 @@ pub fn invoice_pdf(detail: &InvoiceDetail) -> Vec<u8> {
     if !detail.vat_note.is_empty() {
         notes.push(detail.vat_note.clone());
     }
-    notes.push(match detail.payment_method {
-        PaymentMethod::Card => "Paid by card at issue.".to_string(),
-        PaymentMethod::NoPaymentExpected => {
-            "No payment method on file: pay by bank transfer by the due date.".to_string()
+    notes.push(payment_note(detail, is_estimate));
+    if !is_estimate {
+        if let Some(payment) = &detail.payment {
+            notes.push(format!(
+                "IBAN {}   BIC {}   {}",
+                payment.iban, payment.bic, payment.bank_name
+            ));
+            notes.push(format!(
+                "Payment reference {} (please quote it with your payment).",
+                payment.reference
+            ));
         }
-        _ if detail.customer.emails.is_empty() => {
-            "Pay by bank transfer by the due date.".to_string()
+        let seller = &detail.seller;
+        let contact = [
+            seller.business_id.as_str(),
+            seller.emails.join(", ").as_str(),
+        ]
+        .iter()
+        .filter(|part| !part.is_empty())
+        .map(|part| part.to_string())
+        .collect::<Vec<_>>();
+        if !contact.is_empty() {
+            notes.push(format!("{}: {}", seller.name, contact.join(" \u{b7} ")));
         }
-        _ => format!(
-            "Pay by bank transfer by the due date. Invoice sent to {}.",
-            detail.customer.emails.join(", ")
-        ),
-    });
+    }
     if !detail.customer.extra_text.is_empty() {
         notes.push(detail.customer.extra_text.clone());
     }
@@ -334,6 +360,53 @@ pub fn invoice_pdf(detail: &InvoiceDetail) -> Vec<u8> {
         }
     }
     write_document(&title, pages.pages)
+}
+
+/// How the document is (or is not) to be paid.
+fn payment_note(detail: &InvoiceDetail, is_estimate: bool) -> String {
+    let due = detail
+        .summary
+        .due_date
+        .map(|d| format!("by {d}"))
+        .unwrap_or_else(|| "by the due date".into());
+    match detail.payment_method {
+        _ if is_estimate => {
+            "This estimate of the running month is not an invoice: nothing is to be paid on it."
+                .to_string()
+        }
+        PaymentMethod::Card => "Paid by card at issue.".to_string(),
+        PaymentMethod::NoPaymentExpected => {
+            format!("No payment method on file: pay by bank transfer {due}.")
+        }
+        _ if detail.customer.emails.is_empty() => format!("Pay by bank transfer {due}."),
+        _ => format!(
+            "Pay by bank transfer {due}. Invoice sent to {}.",
+            detail.customer.emails.join(", ")
+        ),
+    }
+}
+
+/// A table cell's text in lines of at most `width` characters: broken at
+/// spaces, and inside a word only where the word alone is longer (a long
+/// project name). Never cut.
+fn cell_lines(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    for line in wrap(text, width) {
+        let chars: Vec<char> = line.chars().collect();
+        if chars.len() <= width {
+            lines.push(line);
+        } else {
+            lines.extend(
+                chars
+                    .chunks(width)
+                    .map(|chunk| chunk.iter().collect::<String>()),
+            );
+        }
+    }
+    if lines.is_empty() {
+        lines.push(String::new());
+    }
+    lines
 }
 
 fn wrap(text: &str, width: usize) -> Vec<String> {

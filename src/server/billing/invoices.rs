@@ -13,7 +13,7 @@ use crate::error::{AppError, AppResult};
 use crate::model::billing::BillingGroup;
 use crate::model::invoices::{InvoiceDetail, InvoiceSummary, ESTIMATE};
 use crate::model::money::{Currency, Money};
-use crate::model::states::{EventType, InvoiceState};
+use crate::model::states::{EventType, InvoiceState, PaymentMethod};
 use crate::model::{CurrentUser, Role};
 use crate::server::config::Seller;
 use crate::server::store::{BillingGroupRecord, InvoiceRecord, NewEvent, NewInvoice, Store};
@@ -75,7 +75,20 @@ fn detail_of(
         customer: customer_of(group),
         lines: Vec::new(),
         notice: None,
+        payment: None,
     }
+}
+
+/// Why no invoices are issued on this instance, shown to the group's
+/// members (None: they are).
+pub async fn issuing_paused(
+    store: &dyn Store,
+    seller: &Seller,
+    user: &CurrentUser,
+    billing_group_id: &str,
+) -> AppResult<Option<String>> {
+    authorized_group(store, user, billing_group_id, Role::Viewer).await?;
+    Ok(super::month_close::seller_incomplete(seller))
 }
 
 /// An issued invoice with its lines.
@@ -96,6 +109,8 @@ async fn issued_detail(
         payment_method: record.payment_method,
         customer: record.customer.0.clone(),
         lines: lines.iter().map(line_of).collect(),
+        payment: (record.payment_method != PaymentMethod::Card && !seller.iban.is_empty())
+            .then(|| seller.payment(&record.invoice_number)),
         ..detail_of(group, role, seller, summary_of(&record, today))
     })
 }

@@ -78,6 +78,7 @@ pub fn invoice_message(
     }
     let money = |amount| Money::of(amount, invoice.currency).to_string();
     let period = invoice.period_begin.format("%B %Y");
+    let payment = seller.payment(invoice_number);
     let body = format!(
         "Hello,\n\n\
          attached is invoice {invoice_number} from {seller} for {period}, for the billing group \
@@ -86,8 +87,16 @@ pub fn invoice_message(
          VAT ({vat} %): {vat_amount}\n\
          Total: {total}\n\
          Issued on {issued}, due on {due}.\n\n\
-         {seller}\n",
+         Please pay {total} by {due} by bank transfer to\n\
+         IBAN {iban} (BIC {bic}, {bank})\n\
+         with the payment reference {reference}.\n\n\
+         {seller}\n{seller_email}\n",
         seller = seller.name,
+        iban = payment.iban,
+        bic = payment.bic,
+        bank = payment.bank_name,
+        reference = payment.reference,
+        seller_email = seller.email,
         before = money(invoice.total_vat_zero),
         vat = invoice.vat_rate.normalize(),
         vat_amount = money(invoice.total_inc_vat - invoice.total_vat_zero),

@@ -49,8 +49,9 @@ const CLOSE_LEASE_MINUTES: i64 = 10;
 /// database (renewed per batch); while another instance holds it, this one
 /// does nothing and says so. Idempotent besides: a group whose month
 /// already has an invoice is skipped, so a second run issues nothing twice.
-/// Refused before anything is written when the month has not ended or an
-/// exchange rate is missing.
+/// Refused before anything is written when the seller's settings are
+/// incomplete (an invoice must name its seller and how to pay it), the
+/// month has not ended or an exchange rate is missing.
 pub async fn close_month(
     store: &dyn Store,
     seller: &Seller,
@@ -58,6 +59,9 @@ pub async fn close_month(
     now: DateTime<Utc>,
     actor: &str,
 ) -> AppResult<CloseSummary> {
+    if let Some(message) = seller_incomplete(seller) {
+        return Err(AppError::Conflict { message });
+    }
     let (from, _) = month_of(period_begin);
     let holder = format!("{actor}/{}", uuid::Uuid::new_v4().simple());
     let lease = Lease {
@@ -82,6 +86,17 @@ pub async fn close_month(
         tracing::warn!(%error, "month close lease not released; it lapses by itself");
     }
     result
+}
+
+/// Why no invoice can be issued with this seller, if it cannot.
+pub fn seller_incomplete(seller: &Seller) -> Option<String> {
+    let missing = seller.missing();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "No invoices are issued until the seller's settings are complete: set {} (see README, Start for real).",
+            missing.join(", ")
+        )
+    })
 }
 
 /// The month's close lease as one close holds it.

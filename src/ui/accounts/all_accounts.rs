@@ -1,7 +1,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::people::{get_all_accounts, CreateAccount, JoinAccount};
+use crate::api::people::{
+    get_all_accounts, get_instance_issuing_paused, CreateAccount, JoinAccount,
+};
 use crate::model::people::AccountOverview;
 use crate::paths::app_url;
 use crate::ui::forms::{action_error, ActionForm, CurrencySelect, FieldError};
@@ -20,10 +22,20 @@ pub fn AllAccountsPage() -> impl IntoView {
     );
     let create_error = Signal::derive(action_error(create));
     let join_error = Signal::derive(action_error(join));
+    let paused = Resource::new(|| (), |_| get_instance_issuing_paused());
     view! {
         <Title text="All accounts" />
         <AppLayout>
             <h1>"All accounts"</h1>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    paused
+                        .await
+                        .ok()
+                        .flatten()
+                        .map(|message| view! { <p class="notice" role="status">{message}</p> })
+                })}
+            </Suspense>
             <Suspense fallback=|| view! { <p class="muted">"Loading accounts…"</p> }>
                 {move || Suspend::new(async move {
                     match accounts.await {

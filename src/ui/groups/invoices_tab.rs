@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::TabError;
-use crate::api::invoices::get_invoices;
+use crate::api::invoices::{get_invoices, get_issuing_paused};
 use crate::model::invoices::sort_invoices;
 use crate::paths::app_url;
 use crate::ui::invoices::InvoiceTable;
@@ -36,8 +36,19 @@ pub fn InvoicesTab() -> impl IntoView {
     let query = use_query_map();
     let id = billing_group_id.clone();
     let invoices = Resource::new(move || id.clone(), get_invoices);
+    let id = billing_group_id.clone();
+    let paused = Resource::new(move || id.clone(), get_issuing_paused);
     view! {
         <h2>"Invoices"</h2>
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                paused
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|message| view! { <p class="notice" role="status">{message}</p> })
+            })}
+        </Suspense>
         <p class="muted">
             "One invoice per calendar month, with a line for each project and service. The running month is an estimate until the month is closed."
         </p>

@@ -114,6 +114,19 @@ fn InvoiceView(detail: InvoiceDetail, set_state: ServerAction<SetInvoiceState>) 
                     PaymentMethod::Email => "Pay by invoice".to_string(),
                 }}
             </dd>
+            {detail
+                .payment
+                .clone()
+                .map(|payment| {
+                    view! {
+                        <dt>"Pay to"</dt>
+                        <dd class="mono">
+                            {format!("IBAN {} · BIC {} · {}", payment.iban, payment.bic, payment.bank_name)}
+                        </dd>
+                        <dt>"Payment reference"</dt>
+                        <dd class="mono">{payment.reference}</dd>
+                    }
+                })}
         </dl>
         <div class="parties">
             <Party heading="From" party=detail.seller.clone() />
