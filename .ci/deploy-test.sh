@@ -97,6 +97,10 @@ status=0
 served_a=$(grep -c "^127.0.0.1:$port_a " "$work/access.log" || true)
 served_b=$(grep -c "^127.0.0.1:$port_b " "$work/access.log" || true)
 echo "requests served: instance A $served_a, instance B $served_b"
+if grep -q "panicked" "$work/a.log" "$work/b.log"; then
+  echo "an instance panicked:"; grep -h -A3 "panicked" "$work/a.log" "$work/b.log" | head -20
+  status=1
+fi
 if [ "$status" -ne 0 ]; then
   echo "---- instance A ----"; tail -n 40 "$work/a.log"
   echo "---- instance B ----"; tail -n 40 "$work/b.log"

@@ -1,6 +1,6 @@
 import { expect, Page } from '@playwright/test';
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -62,7 +62,10 @@ export function testNow(): Date {
 export function setTestClock(instant: string) {
   const file = process.env.TEST_CLOCK_FILE;
   if (!file) throw new Error('TEST_CLOCK_FILE is not set (run through .ci/e2e.sh)');
-  writeFileSync(file, `${instant}\n`);
+  // Written beside it, then renamed over it: the server never reads a
+  // half-written file.
+  writeFileSync(`${file}.next`, `${instant}\n`);
+  renameSync(`${file}.next`, file);
 }
 
 /** A server of a spec's own on a fresh SQLite database with demo data, at

@@ -8,7 +8,8 @@ import { DEMO_EMAIL, DEMO_PASSWORD, startDemoServer, waitForHydration } from './
 // an attribute and adds an image and a refresh: if any of it became markup
 // the page would gain an element (or navigate away). A server of its own
 // keeps the renamed demo away from the other specs.
-const PAYLOAD = `x</title></textarea></script><!--"'><img src=x id=pwn><meta http-equiv=refresh content=0;url=about:blank>`;
+// The comment opens last, so it cannot hide the elements before it.
+const PAYLOAD = `x</title></textarea></script>"'><img src=x id=pwn><meta http-equiv=refresh content=0;url=about:blank><!--`;
 
 let demo: { server: ChildProcess; base: string };
 test.beforeAll(async () => {

@@ -121,8 +121,9 @@ fn plain_digits(typed: &str, body: &str, max_decimals: u32) -> Result<String, St
         ));
     }
     if fraction.is_none() && groups.len() == 2 && max_decimals > 2 {
+        let sign = if typed.starts_with('-') { "-" } else { "" };
         return Err(format!(
-            "'{typed}' could mean {} or {}.{}: write it without the comma.",
+            "'{typed}' could mean {sign}{} or {sign}{}.{}: write it without the comma.",
             groups.concat(),
             groups[0],
             groups[1]

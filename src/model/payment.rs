@@ -94,7 +94,7 @@ pub fn bic(text: &str) -> Result<String, String> {
 
 /// The ISO 11649 creditor reference of an invoice number: its letters and
 /// digits (at most 21) after `RF` and two check digits, grouped by four
-/// (`53C2B3F9A8FC-0002` → `RF71 53C2 B3F9 A8FC 0002`).
+/// (`53C2B3F9A8FC-0002` → `RF95 53C2 B3F9 A8FC 0002`).
 pub fn creditor_reference(invoice_number: &str) -> String {
     let body: String = compact(invoice_number)
         .chars()

@@ -50,15 +50,23 @@ pub fn plain_text(value: &str, what: &str, multiline: bool) -> Result<(), String
 
 /// What an invisible character that is refused in text is called: bidi
 /// overrides, embeddings and isolates (`abc\u{202e}gnp.exe` shows as
-/// `abcexe.png`), bidi marks, zero-width spaces, the word joiner, the byte
-/// order mark, and line and paragraph separators.
+/// `abcexe.png`), bidi marks, zero-width spaces, the word joiner and the
+/// other invisible operators, the byte order mark, line and paragraph
+/// separators, and the blank fillers that make a name look empty.
 fn invisible(c: char) -> Option<&'static str> {
     match c {
-        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => Some("a bidirectional override"),
+        '\u{202A}'..='\u{202E}' => Some("a bidirectional override"),
+        '\u{2066}'..='\u{2069}' => Some("a bidirectional isolate"),
         '\u{200E}' | '\u{200F}' | '\u{061C}' => Some("a direction mark"),
-        '\u{200B}' | '\u{2060}' | '\u{180E}' => Some("a zero-width space"),
+        '\u{200B}' | '\u{2060}'..='\u{2064}' | '\u{180E}' => Some("a zero-width space"),
+        '\u{206A}'..='\u{206F}' | '\u{034F}' | '\u{00AD}' => {
+            Some("an invisible formatting character")
+        }
         '\u{FEFF}' => Some("a byte order mark"),
         '\u{2028}' | '\u{2029}' => Some("a line or paragraph separator"),
+        '\u{3164}' | '\u{115F}' | '\u{1160}' | '\u{FFA0}' | '\u{2800}' => {
+            Some("a blank filler character")
+        }
         _ => None,
     }
 }
@@ -240,6 +248,9 @@ mod tests {
             "Acme\u{200f}",
             "\u{200d}Acme",
             "Acme \u{200c}",
+            "\u{3164}",
+            "Ac\u{00ad}me",
+            "\u{2800}\u{2800}",
         ] {
             let refused = display_name(bad, "Name", 128).unwrap_err();
             assert!(refused.contains("U+"), "{bad:?}: {refused}");

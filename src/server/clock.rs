@@ -58,28 +58,30 @@ impl Clock {
     }
 }
 
+/// The instant in the file, read at every call (a test clock is read a
+/// few times a request; caching by modification time missed two writes
+/// within one timestamp tick). A read that fails (a writer between
+/// truncating and writing) keeps the last instant read.
 fn read_file_clock(
     path: &PathBuf,
     last: &Mutex<Option<(SystemTime, DateTime<Utc>)>>,
 ) -> Result<DateTime<Utc>, String> {
-    let modified = std::fs::metadata(path)
-        .and_then(|m| m.modified())
-        .map_err(|e| e.to_string())?;
-    if let Ok(cached) = last.lock() {
-        if let Some((seen, at)) = *cached {
-            if seen == modified {
-                return Ok(at);
-            }
+    let read = std::fs::read_to_string(path)
+        .map_err(|e| e.to_string())
+        .and_then(|text| {
+            DateTime::parse_from_rfc3339(text.trim())
+                .map(|at| at.with_timezone(&Utc))
+                .map_err(|e| format!("'{}' is not an RFC 3339 time: {e}", text.trim()))
+        });
+    match (read, last.lock()) {
+        (Ok(at), Ok(mut cached)) => {
+            *cached = Some((SystemTime::now(), at));
+            Ok(at)
         }
+        (Ok(at), Err(_)) => Ok(at),
+        (Err(error), Ok(cached)) => cached.map(|(_, at)| at).ok_or(error),
+        (Err(error), Err(_)) => Err(error),
     }
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let at = DateTime::parse_from_rfc3339(text.trim())
-        .map_err(|e| format!("'{}' is not an RFC 3339 time: {e}", text.trim()))?
-        .with_timezone(&Utc);
-    if let Ok(mut cached) = last.lock() {
-        *cached = Some((modified, at));
-    }
-    Ok(at)
 }
 
 #[cfg(test)]

@@ -238,6 +238,10 @@ fn app_router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(
             middleware::server_fn_error_status,
         ))
+        // A panic in any handler answers 500 and is logged; inside the
+        // header layers (its answer gets the same security headers) and
+        // the trace layer (the 500 is in the request log too).
+        .layer(CatchPanicLayer::custom(security::panic_response))
         // Limits and headers for every response (pages set their own CSP
         // with a nonce; this one is the default).
         .layer(axum::middleware::from_fn(security::limit_body))
@@ -273,9 +277,6 @@ fn app_router(state: AppState) -> Router {
                 PAGE_COMPRESSION_LEVEL,
             )),
         )
-        // A panic in any handler answers 500 and is logged (inside the
-        // trace layer, so the 500 is in the request log too).
-        .layer(CatchPanicLayer::custom(security::panic_response))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()

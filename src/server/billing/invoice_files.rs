@@ -5,7 +5,7 @@ use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
 
 use super::events::{csv_number, csv_text};
 use crate::model::invoices::InvoiceDetail;
-use crate::model::states::PaymentMethod;
+use crate::model::states::{InvoiceState, PaymentMethod};
 
 /// File name stem: the invoice number, or `estimate-YYYY-MM`.
 pub fn file_stem(detail: &InvoiceDetail) -> String {
@@ -374,6 +374,8 @@ fn payment_note(detail: &InvoiceDetail, is_estimate: bool) -> String {
             "This estimate of the running month is not an invoice: nothing is to be paid on it."
                 .to_string()
         }
+        _ if detail.summary.state == InvoiceState::Paid => "Paid: nothing is due.".to_string(),
+        _ if detail.summary.state == InvoiceState::Waived => "Waived: nothing is due.".to_string(),
         PaymentMethod::Card => "Paid by card at issue.".to_string(),
         PaymentMethod::NoPaymentExpected => {
             format!("No payment method on file: pay by bank transfer {due}.")

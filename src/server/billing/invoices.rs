@@ -109,8 +109,16 @@ async fn issued_detail(
         payment_method: record.payment_method,
         customer: record.customer.0.clone(),
         lines: lines.iter().map(line_of).collect(),
-        payment: (record.payment_method != PaymentMethod::Card && !seller.iban.is_empty())
-            .then(|| seller.payment(&record.invoice_number)),
+        // Only an invoice still to be paid says how to pay it (a fully
+        // credited one is paid at issue).
+        payment: (record.payment_method != PaymentMethod::Card
+            && !seller.iban.is_empty()
+            && record.total_inc_vat.0 > Decimal::ZERO
+            && matches!(
+                record.state,
+                InvoiceState::Issued | InvoiceState::Mailed | InvoiceState::Due
+            ))
+        .then(|| seller.payment(&record.invoice_number)),
         ..detail_of(group, role, seller, summary_of(&record, today))
     })
 }

@@ -166,39 +166,67 @@ pub async fn deliver_due(
         .await?;
     let mut delivered = 0;
     for message in messages {
-        // A message that cannot be prepared (even by a panic, say in its
-        // PDF) fails alone and is retried with back-off like a refusal.
-        let prepared = std::panic::AssertUnwindSafe(outgoing(store, seller, &message))
-            .catch_unwind()
-            .await;
-        let outcome = match prepared {
-            Ok(Ok(mail)) => mailer.send(&mail).await,
-            Ok(Err(error)) => Err(format!("could not prepare the message: {error}")),
-            Err(_) => Err("could not prepare the message: it failed (see the server log)".into()),
-        };
-        match outcome {
-            Ok(response) => {
-                let effects = Delivered {
-                    response,
-                    invoice_mailed: message
-                        .invoice_number
-                        .as_ref()
-                        .map(|number| mailed_event(&message, number, now)),
-                    erase_body: message.kind == MessageKind::Invitation,
-                };
-                if store.message_delivered(&message, now, &effects).await? {
-                    delivered += 1;
-                }
+        // One message that fails (even by a panic, say in its PDF) fails
+        // alone: it is retried with back-off like a refusal, and the rest of
+        // the batch goes on.
+        let attempt =
+            std::panic::AssertUnwindSafe(deliver_one(store, mailer, seller, &message, now))
+                .catch_unwind()
+                .await;
+        match attempt {
+            Ok(Ok(true)) => delivered += 1,
+            Ok(Ok(false)) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(message_id = %message.message_id, %error, "mail not recorded; retried after its claim lapses")
             }
-            Err(error) => {
-                tracing::warn!(message_id = %message.message_id, attempts = message.attempts, %error, "mail not delivered");
-                store
-                    .message_attempt_failed(&message, &error, retry_at(message.attempts, now))
-                    .await?;
+            Err(_) => {
+                tracing::error!(message_id = %message.message_id, "delivering the message panicked; retried with back-off");
+                let _ = store
+                    .message_attempt_failed(
+                        &message,
+                        "it failed on the server (see its log)",
+                        retry_at(message.attempts, now),
+                    )
+                    .await;
             }
         }
     }
     Ok(delivered)
+}
+
+/// One claimed message: prepared, sent, and marked delivered (true) or
+/// failed with its retry time.
+async fn deliver_one(
+    store: &dyn Store,
+    mailer: &dyn Mailer,
+    seller: &Seller,
+    message: &MessageRecord,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let outcome = match outgoing(store, seller, message).await {
+        Ok(mail) => mailer.send(&mail).await,
+        Err(error) => Err(format!("could not prepare the message: {error}")),
+    };
+    match outcome {
+        Ok(response) => {
+            let effects = Delivered {
+                response,
+                invoice_mailed: message
+                    .invoice_number
+                    .as_ref()
+                    .map(|number| mailed_event(message, number, now)),
+                erase_body: message.kind == MessageKind::Invitation,
+            };
+            Ok(store.message_delivered(message, now, &effects).await?)
+        }
+        Err(error) => {
+            tracing::warn!(message_id = %message.message_id, attempts = message.attempts, %error, "mail not delivered");
+            store
+                .message_attempt_failed(message, &error, retry_at(message.attempts, now))
+                .await?;
+            Ok(false)
+        }
+    }
 }
 
 /// The claimed message as the mail server gets it (an invoice's PDF is
