@@ -64,19 +64,27 @@ if ! command -v brotli >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq brotli
 fi
 
+# 6. The invoice PDFs' fonts (Noto Sans and Noto Sans CJK), read at run time.
+if [ ! -f /usr/share/fonts/truetype/noto/NotoSans-Regular.ttf ] \
+  || [ ! -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; then
+  log "installing Debian fonts-noto-core and fonts-noto-cjk"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-core fonts-noto-cjk
+fi
+
 if [ "$what" = build ]; then
   log "build tools ready"
   exit 0
 fi
 
-# 6. Chromium for the end-to-end tests.
+# 7. Chromium for the end-to-end tests.
 if ! command -v chromium >/dev/null; then
   log "installing Debian chromium"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 fi
 
-# 7. Playwright test runner and axe (never its browser download).
+# 8. Playwright test runner and axe (never its browser download).
 if [ ! -x end2end/node_modules/.bin/playwright ] || [ ! -d end2end/node_modules/@axe-core/playwright ]; then
   log "installing end2end npm packages"
   (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)

@@ -143,6 +143,7 @@ fn main() -> ExitCode {
         }
     };
     init_logging(config.log_format);
+    billing_console::server::billing::pdf_fonts::use_font_dir(&config.invoice_font_dir);
 
     let command = cli.command.unwrap_or(Command::Serve { demo: false });
     if let Command::Serve { demo } = &command {

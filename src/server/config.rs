@@ -42,6 +42,9 @@ pub struct Config {
     /// (`TEST_CLOCK_FILE`; `server::clock`). Refused by release builds.
     pub test_clock_file: Option<PathBuf>,
     pub mail: MailSettings,
+    /// Where the invoice PDFs' fonts are (`INVOICE_FONT_DIR`;
+    /// `billing::pdf_fonts`).
+    pub invoice_font_dir: PathBuf,
 }
 
 /// Who issues the invoices, how they are paid, and their VAT (rule 9).
@@ -223,6 +226,7 @@ struct InvoicingSection {
     net_days: Option<i64>,
     scheduled_close: Option<bool>,
     download_link_days: Option<i64>,
+    font_dir: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -418,6 +422,11 @@ impl Config {
                 "DOWNLOAD_LINK_DAYS / invoicing.download_link_days must be between 1 and 366 (got {download_link_days})"
             )));
         }
+        let invoice_font_dir = PathBuf::from(pick(
+            "INVOICE_FONT_DIR",
+            file.invoicing.font_dir.clone(),
+            crate::server::billing::pdf_fonts::DEFAULT_FONT_DIR,
+        ));
         let seller = seller_settings(file.invoicing, &env)?;
 
         let test_clock_file = env("TEST_CLOCK_FILE")
@@ -434,6 +443,7 @@ impl Config {
             seller,
             scheduled_close,
             test_clock_file,
+            invoice_font_dir,
             site_addr,
             site_root: pick("LEPTOS_SITE_ROOT", file.site.root, "target/site"),
             site_pkg_dir: pick("LEPTOS_SITE_PKG_DIR", file.site.pkg_dir, "pkg"),

@@ -74,7 +74,8 @@ pub(crate) async fn events_csv(
     }
 }
 
-/// An invoice (or the running month's estimate) as `pdf` or `csv`.
+/// An invoice (or the running month's estimate) as `pdf` or `csv`; an
+/// issued invoice also as its EN 16931 e-invoice, `xml`.
 pub(crate) async fn invoice_file(
     State(state): State<AppState>,
     Path((billing_group_id, invoice_number, format)): Path<(String, String, String)>,
@@ -83,8 +84,12 @@ pub(crate) async fn invoice_file(
     let Some(user) = signed_in(&request) else {
         return sign_in_first();
     };
-    if format != "pdf" && format != "csv" {
-        return (StatusCode::NOT_FOUND, "Invoices download as pdf or csv.").into_response();
+    if !["pdf", "csv", "xml"].contains(&format.as_str()) {
+        return (
+            StatusCode::NOT_FOUND,
+            "Invoices download as pdf, csv or xml.",
+        )
+            .into_response();
     }
     let detail = billing::invoices::invoice_detail(
         state.store.as_ref(),
@@ -100,16 +105,18 @@ pub(crate) async fn invoice_file(
         Err(error) => return (error.status(), error.to_string()).into_response(),
     };
     let stem = billing::invoice_files::file_stem(&detail);
-    let (content_type, body) = if format == "pdf" {
-        (
-            "application/pdf",
-            billing::invoice_files::invoice_pdf(&detail),
-        )
-    } else {
-        (
+    let file = match format.as_str() {
+        "pdf" => billing::invoice_files::invoice_pdf(&detail).map(|pdf| ("application/pdf", pdf)),
+        "xml" => billing::invoice_files::invoice_xml(&detail)
+            .map(|xml| ("application/xml; charset=utf-8", xml.into_bytes())),
+        _ => Ok((
             "text/csv; charset=utf-8",
             billing::invoice_files::invoice_csv(&detail).into_bytes(),
-        )
+        )),
+    };
+    let (content_type, body) = match file {
+        Ok(file) => file,
+        Err(error) => return (error.status(), error.to_string()).into_response(),
     };
     (
         [

@@ -100,7 +100,10 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     }
 
     announce_first_run(store.as_ref(), &config, clock.now()).await?;
-    if let Some(message) = crate::server::billing::month_close::seller_incomplete(&config.seller) {
+    // Read the invoice fonts now, once: a broken file shows at start-up,
+    // and the first PDF does not pay for it.
+    let _ = tokio::task::spawn_blocking(crate::server::billing::pdf_fonts::fonts).await;
+    if let Some(message) = crate::server::billing::month_close::why_issuing_paused(&config.seller) {
         tracing::warn!("{message}");
         println!("{message}");
     }

@@ -283,7 +283,11 @@ on_both_backends!(
         assert_eq!(status, StatusCode::OK);
         assert!(kind.starts_with("text/csv"));
         assert!(csv.starts_with(b"invoice_number,line_type,"));
-        let (status, ..) = fetch(format!("{base}/xml"), Some(cookie.clone())).await;
+        let (status, kind, xml) = fetch(format!("{base}/xml"), Some(cookie.clone())).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(kind.starts_with("application/xml"));
+        assert!(xml.starts_with(b"<?xml"));
+        let (status, ..) = fetch(format!("{base}/json"), Some(cookie.clone())).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         // Another group's invoice through this group, and a stranger's group.
         let (status, ..) = fetch(

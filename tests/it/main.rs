@@ -12,6 +12,7 @@ mod authorization;
 mod credits;
 mod groups;
 mod http;
+mod invoice_documents;
 mod invoice_properties;
 mod invoices;
 mod mail;

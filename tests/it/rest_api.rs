@@ -604,6 +604,32 @@ on_both_backends!(
         assert_eq!(pdf.status, StatusCode::OK);
         assert_eq!(pdf.content_type, "application/pdf");
         assert!(pdf.body.starts_with(b"%PDF"));
+        // The e-invoice on its own needs a token, and exists for issued
+        // invoices only.
+        let xml = api
+            .get(&format!("/v1/billing-group/{primary}/invoice/{number}/xml"))
+            .await;
+        assert_eq!(xml.status, StatusCode::OK);
+        assert!(xml.content_type.starts_with("application/xml"));
+        let xml = String::from_utf8(xml.body).unwrap();
+        assert!(xml.contains(&format!(
+            "<ram:GrandTotalAmount>{}</ram:GrandTotalAmount>",
+            issued["total_inc_vat"].as_str().unwrap()
+        )));
+        for (who, path, status) in [
+            (
+                &anonymous,
+                format!("/v1/billing-group/{primary}/invoice/{number}/xml"),
+                StatusCode::UNAUTHORIZED,
+            ),
+            (
+                &api,
+                format!("/v1/billing-group/{primary}/invoice/estimate/xml"),
+                StatusCode::NOT_FOUND,
+            ),
+        ] {
+            assert_eq!(who.get(&path).await.status, status, "{path}");
+        }
         let mut wrong = cookie.to_string();
         wrong.replace_range(0..1, if cookie.starts_with('0') { "1" } else { "0" });
         for path in [
@@ -713,38 +739,50 @@ on_both_backends!(
         // Every GET that answers JSON: a real answer fits the documented 200,
         // and an unknown ID's 404 fits the documented error.
         let mut checked = 0;
-        for endpoint in endpoints.iter().filter(|e| e.method == "get" && e.path != "/billing-group/{billing_group_id}/invoice/{invoice_number}/{download_cookie}") {
-        let path = endpoint
-            .path
-            .replace("{account_id}", &account_id)
-            .replace("{billing_group_id}", &primary)
-            .replace("{invoice_number}", &issued)
-            .replace("{project}", "acme-prod")
-            .replace("{service_name}", "pg-orders")
-            .replace("{service_type}", "pg");
-        let answer = api.get(&format!("/v1{path}")).await;
-        assert_eq!(answer.status, StatusCode::OK, "{path}");
-        let operation = &paths[&format!("/v1{}", endpoint.path)]["get"];
-        let schema = &operation["responses"]["200"]["content"]["application/json"]["schema"];
-        let validator = validator_for(&document, schema);
-        let body = answer.json();
-        // The schema has teeth: an empty object is not a valid answer.
-        assert!(!validator.is_valid(&json!({})), "{path}: the schema accepts anything");
-        if let Err(error) = validator.validate(&body) {
-            panic!("GET {path} does not match its schema: {error}\n{body}");
+        use billing_console::server::rest::endpoint::Returns;
+        for endpoint in endpoints
+            .iter()
+            .filter(|e| e.method == "get" && matches!(e.returns, Returns::Json(_)))
+        {
+            let path = endpoint
+                .path
+                .replace("{account_id}", &account_id)
+                .replace("{billing_group_id}", &primary)
+                .replace("{invoice_number}", &issued)
+                .replace("{project}", "acme-prod")
+                .replace("{service_name}", "pg-orders")
+                .replace("{service_type}", "pg");
+            let answer = api.get(&format!("/v1{path}")).await;
+            assert_eq!(answer.status, StatusCode::OK, "{path}");
+            let operation = &paths[&format!("/v1{}", endpoint.path)]["get"];
+            let schema = &operation["responses"]["200"]["content"]["application/json"]["schema"];
+            let validator = validator_for(&document, schema);
+            let body = answer.json();
+            // The schema has teeth: an empty object is not a valid answer.
+            assert!(
+                !validator.is_valid(&json!({})),
+                "{path}: the schema accepts anything"
+            );
+            if let Err(error) = validator.validate(&body) {
+                panic!("GET {path} does not match its schema: {error}\n{body}");
+            }
+            checked += 1;
+            if endpoint.path.contains("{billing_group_id}") {
+                let missing = api
+                    .get(&format!(
+                        "/v1{}",
+                        endpoint
+                            .path
+                            .replace("{billing_group_id}", "00000000-0000-0000-0000-000000000000")
+                            .replace("{invoice_number}", &issued)
+                    ))
+                    .await;
+                assert_eq!(missing.status, StatusCode::NOT_FOUND);
+                let error_schema =
+                    &operation["responses"]["404"]["content"]["application/json"]["schema"];
+                assert!(validator_for(&document, error_schema).is_valid(&missing.json()));
+            }
         }
-        checked += 1;
-        if endpoint.path.contains("{billing_group_id}") {
-            let missing = api
-                .get(&format!("/v1{}", endpoint.path
-                    .replace("{billing_group_id}", "00000000-0000-0000-0000-000000000000")
-                    .replace("{invoice_number}", &issued)))
-                .await;
-            assert_eq!(missing.status, StatusCode::NOT_FOUND);
-            let error_schema = &operation["responses"]["404"]["content"]["application/json"]["schema"];
-            assert!(validator_for(&document, error_schema).is_valid(&missing.json()));
-        }
-    }
         assert!(checked >= 9, "{checked}");
     }
 );

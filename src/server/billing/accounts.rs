@@ -185,7 +185,7 @@ pub fn issuing_paused(
     caller: &CurrentUser,
 ) -> AppResult<Option<String>> {
     require_operator(caller)?;
-    Ok(super::month_close::seller_incomplete(seller))
+    Ok(super::month_close::why_issuing_paused(seller))
 }
 
 /// Every account with its admins, for operators.

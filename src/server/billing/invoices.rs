@@ -88,7 +88,7 @@ pub async fn issuing_paused(
     billing_group_id: &str,
 ) -> AppResult<Option<String>> {
     authorized_group(store, user, billing_group_id, Role::Viewer).await?;
-    Ok(super::month_close::seller_incomplete(seller))
+    Ok(super::month_close::why_issuing_paused(seller))
 }
 
 /// An issued invoice with its lines.

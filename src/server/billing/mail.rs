@@ -239,7 +239,7 @@ async fn outgoing(
     let attachment = match &message.invoice_number {
         Some(number) => {
             let detail = super::invoices::invoice_for_mail(store, seller, number).await?;
-            Some((format!("{}.pdf", file_stem(&detail)), invoice_pdf(&detail)))
+            Some((format!("{}.pdf", file_stem(&detail)), invoice_pdf(&detail)?))
         }
         None => None,
     };

@@ -6,7 +6,8 @@
 //! `access`, `calendar`, `rates`, `errors` · `costs` (the cost engine) ·
 //! `credit_rule` · `drafts` · `month_to_date` · the features: `accounts`,
 //! `projects`, `groups`, `group_page`, `billing_info`, `invoices`,
-//! `month_close`, `credits`, `events`, `invoice_files`; people: `members`
+//! `month_close`, `credits`, `events`, `invoice_files` (with `invoice_pdf`,
+//! `pdf_fonts`, `einvoice`); people: `members`
 //! (members, invitations, the account's log), `setup` (first run),
 //! `profile` (password, sessions).
 
@@ -19,16 +20,19 @@ pub mod costs;
 pub mod credit_rule;
 pub mod credits;
 pub mod drafts;
+pub mod einvoice;
 pub mod errors;
 pub mod events;
 pub mod group_page;
 pub mod groups;
 pub mod invoice_files;
+pub mod invoice_pdf;
 pub mod invoices;
 pub mod mail;
 pub mod members;
 pub mod month_close;
 pub mod month_to_date;
+pub mod pdf_fonts;
 pub mod present;
 pub mod prices;
 pub mod profile;

@@ -59,7 +59,7 @@ pub async fn close_month(
     now: DateTime<Utc>,
     actor: &str,
 ) -> AppResult<CloseSummary> {
-    if let Some(message) = seller_incomplete(seller) {
+    if let Some(message) = why_issuing_paused(seller) {
         return Err(AppError::Conflict { message });
     }
     let (from, _) = month_of(period_begin);
@@ -88,15 +88,18 @@ pub async fn close_month(
     result
 }
 
-/// Why no invoice can be issued with this seller, if it cannot.
-pub fn seller_incomplete(seller: &Seller) -> Option<String> {
+/// Why no invoice can be issued, if it cannot: the seller's settings are
+/// incomplete, or the fonts invoices are drawn with are missing.
+pub fn why_issuing_paused(seller: &Seller) -> Option<String> {
     let missing = seller.missing();
-    (!missing.is_empty()).then(|| {
-        format!(
+    if !missing.is_empty() {
+        return Some(format!(
             "No invoices are issued until the seller's settings are complete: set {} (see README, Start for real).",
             missing.join(", ")
-        )
-    })
+        ));
+    }
+    // An invoice that cannot be drawn cannot be mailed or downloaded.
+    super::pdf_fonts::unavailable().map(|why| format!("No invoices are issued: {why}"))
 }
 
 /// The month's close lease as one close holds it.

@@ -5,6 +5,8 @@
 pub enum Returns {
     Json(fn(&mut schemars::SchemaGenerator) -> schemars::Schema),
     Pdf,
+    /// The EN 16931 e-invoice.
+    Xml,
 }
 
 /// A query parameter as the document describes it.

@@ -167,6 +167,34 @@ pub async fn lines(
     }))
 }
 
+/// An issued invoice's EN 16931 XML, for the caller's group.
+pub async fn xml(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path((billing_group_id, invoice_number)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let detail = detail(&state, &user, &billing_group_id, &invoice_number).await?;
+    let xml = invoice_files::invoice_xml(&detail)?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/xml; charset=utf-8".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "inline; filename=\"{}.xml\"",
+                    invoice_files::file_stem(&detail)
+                ),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        xml,
+    )
+        .into_response())
+}
+
 /// The PDF behind an invoice's download cookie: the cookie is the
 /// credential (a browser opening the link has no token), so it must match
 /// this very invoice of this very group; anything else is "not found".
@@ -191,6 +219,10 @@ pub async fn pdf(
         Err(error) => return ApiError::from(error).into_response(),
     };
     let filename = invoice_files::file_stem(&detail);
+    let pdf = match invoice_files::invoice_pdf(&detail) {
+        Ok(pdf) => pdf,
+        Err(error) => return ApiError::from(error).into_response(),
+    };
     (
         [
             (header::CONTENT_TYPE, "application/pdf".to_string()),
@@ -200,7 +232,7 @@ pub async fn pdf(
             ),
             (header::CACHE_CONTROL, "private, no-store".to_string()),
         ],
-        invoice_files::invoice_pdf(&detail),
+        pdf,
     )
         .into_response()
 }

@@ -100,10 +100,12 @@ macro_rules! endpoints {
         }
     };
     (@check (pdf), $handler:path) => { $handler };
+    (@check (xml), $handler:path) => { $handler };
     (@check ($ty:ty), $handler:path) => { answering::<$ty, _, _>($handler) };
     (@body ()) => { None };
     (@body ($ty:ty)) => { Some(schema_of!($ty)) };
     (@returns (pdf)) => { Returns::Pdf };
+    (@returns (xml)) => { Returns::Xml };
     (@returns ($ty:ty)) => { Returns::Json(schema_of!($ty)) };
 }
 
@@ -318,6 +320,11 @@ endpoints! {
         id: "BillingGroupInvoiceLinesList", summary: "An invoice's lines", tag: "billing_group",
         token: true, body: (), query: [],
         returns: (wire::InvoiceLinesResponse), errors: [401, 404],
+    }
+    get "/billing-group/{billing_group_id}/invoice/{invoice_number}/xml" => invoices::xml {
+        id: "BillingGroupInvoiceXml", summary: "An issued invoice as its EN 16931 e-invoice (UN/CEFACT CII, Factur-X profile EN 16931)", tag: "billing_group",
+        token: true, body: (), query: [],
+        returns: (xml), errors: [401, 404],
     }
     get "/billing-group/{billing_group_id}/invoice/{invoice_number}/{download_cookie}" => invoices::pdf {
         id: "BillingGroupInvoiceDownload", summary: "The invoice as PDF; the download cookie is the key, no token needed", tag: "billing_group",

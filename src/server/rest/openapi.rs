@@ -57,6 +57,10 @@ pub fn document(endpoints: &[Endpoint], base_path: &str) -> Value {
                 "description": "The invoice as PDF",
                 "content": {"application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}}},
             }),
+            Returns::Xml => json!({
+                "description": "The invoice as UN/CEFACT Cross Industry Invoice XML (EN 16931)",
+                "content": {"application/xml": {"schema": {"type": "string", "contentMediaType": "application/xml"}}},
+            }),
         };
         responses.insert("200".into(), success);
         // What every operation of its kind can answer besides its own errors.

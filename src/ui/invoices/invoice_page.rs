@@ -79,6 +79,17 @@ fn InvoiceView(detail: InvoiceDetail, set_state: ServerAction<SetInvoiceState>) 
                 <a class="button-link" href=format!("{files}/csv") rel="external" download>
                     "Download CSV"
                 </a>
+                {(!is_estimate).then(|| view! {
+                    <a
+                        class="button-link"
+                        href=format!("{files}/xml")
+                        rel="external"
+                        download
+                        title="EN 16931 e-invoice (UN/CEFACT CII), also inside the PDF"
+                    >
+                        "Download e-invoice (XML)"
+                    </a>
+                })}
             </div>
         </header>
         {detail.notice.clone().map(|n| view! { <p class="notice" role="status">{n}</p> })}

@@ -1,0 +1,514 @@
+//! The machine-readable invoice (issue 27): EN 16931 as UN/CEFACT Cross
+//! Industry Invoice (CII D16B) in the Factur-X / ZUGFeRD "EN 16931"
+//! profile. It travels inside the PDF (PDF/A-3, attached as
+//! `factur-x.xml`, declared in the XMP metadata) and on its own at
+//! `…/invoices/{number}/xml`. Figures are the stored invoice's, never
+//! recomputed: lines in the invoice currency, credits as document-level
+//! allowances, one VAT breakdown at the invoice's rate.
+
+use rust_decimal::Decimal;
+
+use super::drafts::REVERSE_CHARGE_NOTE;
+use crate::model::invoices::{InvoiceDetail, InvoiceParty, ESTIMATE};
+use crate::model::money::Money;
+use crate::model::states::{LineType, PaymentMethod};
+
+/// The attachment's name, as Factur-X requires it.
+pub const FILE_NAME: &str = "factur-x.xml";
+/// The Factur-X profile, in its XMP spelling.
+pub const CONFORMANCE_LEVEL: &str = "EN 16931";
+const GUIDELINE: &str = "urn:cen.eu:en16931:2017";
+
+/// The invoice's VAT category (EN 16931 BT-118) and, at 0 %, why.
+struct VatCategory {
+    code: &'static str,
+    exemption: Option<(&'static str, &'static str)>,
+}
+
+fn vat_category(detail: &InvoiceDetail) -> VatCategory {
+    if detail.vat_rate > Decimal::ZERO {
+        VatCategory {
+            code: "S",
+            exemption: None,
+        }
+    } else if detail.vat_note == REVERSE_CHARGE_NOTE {
+        VatCategory {
+            code: "AE",
+            exemption: Some(("Reverse charge", "VATEX-EU-AE")),
+        }
+    } else {
+        VatCategory {
+            code: "G",
+            exemption: Some(("Export outside the EU", "VATEX-EU-G")),
+        }
+    }
+}
+
+/// Text content, escaped for XML.
+fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if c.is_control() && c != '\n' && c != '\t' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn amount(money: Money) -> String {
+    money.plain()
+}
+
+fn date(day: chrono::NaiveDate) -> String {
+    format!(
+        "<udt:DateTimeString format=\"102\">{}</udt:DateTimeString>",
+        day.format("%Y%m%d")
+    )
+}
+
+/// Appends `<tag>text</tag>` when `text` is not empty.
+fn element(out: &mut String, tag: &str, text: &str) {
+    if !text.is_empty() {
+        out.push_str(&format!("<{tag}>{}</{tag}>", esc(text)));
+    }
+}
+
+fn party(out: &mut String, tag: &str, party: &InvoiceParty) {
+    out.push_str(&format!("<ram:{tag}>"));
+    element(out, "ram:Name", &party.name);
+    if !party.business_id.is_empty() {
+        out.push_str("<ram:SpecifiedLegalOrganization>");
+        element(out, "ram:ID", &party.business_id);
+        out.push_str("</ram:SpecifiedLegalOrganization>");
+    }
+    if !party.country_code.is_empty() {
+        out.push_str("<ram:PostalTradeAddress>");
+        // At most three address lines; any more join the third.
+        let lines = &party.address_lines;
+        let tags = ["ram:LineOne", "ram:LineTwo", "ram:LineThree"];
+        for (index, tag) in tags.iter().enumerate() {
+            let text = if index == 2 {
+                lines
+                    .get(2..)
+                    .map(|rest| rest.join(", "))
+                    .unwrap_or_default()
+            } else {
+                lines.get(index).cloned().unwrap_or_default()
+            };
+            element(out, tag, &text);
+        }
+        element(out, "ram:CountryID", &party.country_code);
+        out.push_str("</ram:PostalTradeAddress>");
+    }
+    if let Some(email) = party.emails.first() {
+        out.push_str(&format!(
+            "<ram:URIUniversalCommunication><ram:URIID schemeID=\"EM\">{}</ram:URIID></ram:URIUniversalCommunication>",
+            esc(email)
+        ));
+    }
+    if !party.vat_id.is_empty() {
+        out.push_str(&format!(
+            "<ram:SpecifiedTaxRegistration><ram:ID schemeID=\"VA\">{}</ram:ID></ram:SpecifiedTaxRegistration>",
+            esc(&party.vat_id)
+        ));
+    }
+    out.push_str(&format!("</ram:{tag}>"));
+}
+
+fn line_tax(out: &mut String, tag: &str, category: &VatCategory, rate: Decimal) {
+    out.push_str(&format!(
+        "<ram:{tag}><ram:TypeCode>VAT</ram:TypeCode><ram:CategoryCode>{}</ram:CategoryCode><ram:RateApplicablePercent>{}</ram:RateApplicablePercent></ram:{tag}>",
+        category.code,
+        rate.normalize()
+    ));
+}
+
+/// The sums the XML states, from the stored lines: charges (service and
+/// other positive-or-negative lines), credits used (allowances), VAT.
+pub struct Sums {
+    pub line_total: Money,
+    pub allowances: Money,
+    pub tax_basis: Money,
+    pub tax: Money,
+    pub grand_total: Money,
+    pub prepaid: Money,
+    pub due: Money,
+}
+
+pub fn sums(detail: &InvoiceDetail) -> Sums {
+    let s = &detail.summary;
+    let zero = Money::zero(s.currency);
+    let mut line_total = zero;
+    let mut allowances = zero;
+    for line in &detail.lines {
+        match line.line_type {
+            LineType::Vat => {}
+            LineType::CreditConsumption => allowances = allowances + -line.line_total_local,
+            _ => line_total = line_total + line.line_total_local,
+        }
+    }
+    let prepaid = if detail.payment_method == PaymentMethod::Card {
+        s.total_inc_vat
+    } else {
+        zero
+    };
+    Sums {
+        line_total,
+        allowances,
+        tax_basis: s.total_vat_zero,
+        tax: s.total_inc_vat + -s.total_vat_zero,
+        grand_total: s.total_inc_vat,
+        prepaid,
+        due: s.total_inc_vat + -prepaid,
+    }
+}
+
+/// The CII XML of an issued invoice; `None` for the estimate.
+pub fn cii_xml(detail: &InvoiceDetail) -> Option<String> {
+    let s = &detail.summary;
+    if s.invoice_number == ESTIMATE {
+        return None;
+    }
+    let issue_date = s.issue_date?;
+    let category = vat_category(detail);
+    let currency = s.currency.code();
+    let mut out = String::with_capacity(4096 + detail.lines.len() * 900);
+    out.push_str(concat!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
+        "<rsm:CrossIndustryInvoice",
+        " xmlns:rsm=\"urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100\"",
+        " xmlns:qdt=\"urn:un:unece:uncefact:data:standard:QualifiedDataType:100\"",
+        " xmlns:ram=\"urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100\"",
+        " xmlns:udt=\"urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100\">",
+    ));
+    out.push_str(&format!(
+        "<rsm:ExchangedDocumentContext><ram:GuidelineSpecifiedDocumentContextParameter><ram:ID>{GUIDELINE}</ram:ID></ram:GuidelineSpecifiedDocumentContextParameter></rsm:ExchangedDocumentContext>"
+    ));
+    out.push_str("<rsm:ExchangedDocument>");
+    element(&mut out, "ram:ID", &s.invoice_number);
+    out.push_str("<ram:TypeCode>380</ram:TypeCode>");
+    out.push_str(&format!(
+        "<ram:IssueDateTime>{}</ram:IssueDateTime>",
+        date(issue_date)
+    ));
+    for note in [&detail.vat_note, &detail.customer.extra_text] {
+        if !note.is_empty() {
+            out.push_str(&format!(
+                "<ram:IncludedNote><ram:Content>{}</ram:Content></ram:IncludedNote>",
+                esc(note)
+            ));
+        }
+    }
+    out.push_str("</rsm:ExchangedDocument>");
+
+    out.push_str("<rsm:SupplyChainTradeTransaction>");
+    let charges = detail
+        .lines
+        .iter()
+        .filter(|l| !matches!(l.line_type, LineType::Vat | LineType::CreditConsumption));
+    for (index, line) in charges.enumerate() {
+        let total = line.line_total_local;
+        // A price is never negative (BR-27): a negative line is a negative
+        // quantity at a positive price.
+        let (quantity, unit) = match line.hours {
+            Some(hours) if hours > 0 => (Decimal::from(hours), "HUR"),
+            _ => (Decimal::ONE, "C62"),
+        };
+        let quantity = if total.amount < Decimal::ZERO {
+            -quantity
+        } else {
+            quantity
+        };
+        let price = (total.amount / quantity).round_dp(6).normalize();
+        let name = match (&line.project_name, &line.service_name) {
+            (Some(project), Some(service)) => format!("{project} / {service}"),
+            _ => line.description.clone(),
+        };
+        out.push_str("<ram:IncludedSupplyChainTradeLineItem>");
+        out.push_str(&format!(
+            "<ram:AssociatedDocumentLineDocument><ram:LineID>{}</ram:LineID></ram:AssociatedDocumentLineDocument>",
+            index + 1
+        ));
+        out.push_str("<ram:SpecifiedTradeProduct>");
+        element(&mut out, "ram:Name", &name);
+        element(&mut out, "ram:Description", &line.description);
+        out.push_str("</ram:SpecifiedTradeProduct>");
+        out.push_str(&format!(
+            "<ram:SpecifiedLineTradeAgreement><ram:NetPriceProductTradePrice><ram:ChargeAmount>{price}</ram:ChargeAmount></ram:NetPriceProductTradePrice></ram:SpecifiedLineTradeAgreement>"
+        ));
+        out.push_str(&format!(
+            "<ram:SpecifiedLineTradeDelivery><ram:BilledQuantity unitCode=\"{unit}\">{}</ram:BilledQuantity></ram:SpecifiedLineTradeDelivery>",
+            quantity.normalize()
+        ));
+        out.push_str("<ram:SpecifiedLineTradeSettlement>");
+        line_tax(&mut out, "ApplicableTradeTax", &category, detail.vat_rate);
+        out.push_str(&format!(
+            "<ram:SpecifiedTradeSettlementLineMonetarySummation><ram:LineTotalAmount>{}</ram:LineTotalAmount></ram:SpecifiedTradeSettlementLineMonetarySummation>",
+            amount(total)
+        ));
+        out.push_str("</ram:SpecifiedLineTradeSettlement>");
+        out.push_str("</ram:IncludedSupplyChainTradeLineItem>");
+    }
+
+    out.push_str("<ram:ApplicableHeaderTradeAgreement>");
+    party(&mut out, "SellerTradeParty", &detail.seller);
+    party(&mut out, "BuyerTradeParty", &detail.customer);
+    out.push_str("</ram:ApplicableHeaderTradeAgreement>");
+    out.push_str("<ram:ApplicableHeaderTradeDelivery/>");
+
+    let sums = sums(detail);
+    out.push_str("<ram:ApplicableHeaderTradeSettlement>");
+    if let Some(payment) = &detail.payment {
+        element(
+            &mut out,
+            "ram:PaymentReference",
+            &payment.reference.replace(' ', ""),
+        );
+    }
+    element(&mut out, "ram:InvoiceCurrencyCode", currency);
+    match (&detail.payment, detail.payment_method) {
+        (_, PaymentMethod::Card) => {
+            out.push_str("<ram:SpecifiedTradeSettlementPaymentMeans><ram:TypeCode>48</ram:TypeCode></ram:SpecifiedTradeSettlementPaymentMeans>");
+        }
+        (Some(payment), _) => {
+            out.push_str(
+                "<ram:SpecifiedTradeSettlementPaymentMeans><ram:TypeCode>58</ram:TypeCode>",
+            );
+            out.push_str(&format!(
+                "<ram:PayeePartyCreditorFinancialAccount><ram:IBANID>{}</ram:IBANID></ram:PayeePartyCreditorFinancialAccount>",
+                esc(&payment.iban.replace(' ', ""))
+            ));
+            if !payment.bic.is_empty() {
+                out.push_str(&format!(
+                    "<ram:PayeeSpecifiedCreditorFinancialInstitution><ram:BICID>{}</ram:BICID></ram:PayeeSpecifiedCreditorFinancialInstitution>",
+                    esc(&payment.bic)
+                ));
+            }
+            out.push_str("</ram:SpecifiedTradeSettlementPaymentMeans>");
+        }
+        (None, _) => {}
+    }
+    out.push_str("<ram:ApplicableTradeTax>");
+    out.push_str(&format!(
+        "<ram:CalculatedAmount>{}</ram:CalculatedAmount><ram:TypeCode>VAT</ram:TypeCode>",
+        amount(sums.tax)
+    ));
+    if let Some((reason, _)) = category.exemption {
+        element(&mut out, "ram:ExemptionReason", reason);
+    }
+    out.push_str(&format!(
+        "<ram:BasisAmount>{}</ram:BasisAmount><ram:CategoryCode>{}</ram:CategoryCode>",
+        amount(sums.tax_basis),
+        category.code
+    ));
+    if let Some((_, code)) = category.exemption {
+        element(&mut out, "ram:ExemptionReasonCode", code);
+    }
+    out.push_str(&format!(
+        "<ram:RateApplicablePercent>{}</ram:RateApplicablePercent></ram:ApplicableTradeTax>",
+        detail.vat_rate.normalize()
+    ));
+    let last_day = (s.period_end - chrono::Duration::days(1)).date_naive();
+    out.push_str(&format!(
+        "<ram:BillingSpecifiedPeriod><ram:StartDateTime>{}</ram:StartDateTime><ram:EndDateTime>{}</ram:EndDateTime></ram:BillingSpecifiedPeriod>",
+        date(s.period_begin.date_naive()),
+        date(last_day)
+    ));
+    for line in detail
+        .lines
+        .iter()
+        .filter(|l| l.line_type == LineType::CreditConsumption)
+    {
+        out.push_str("<ram:SpecifiedTradeAllowanceCharge><ram:ChargeIndicator><udt:Indicator>false</udt:Indicator></ram:ChargeIndicator>");
+        out.push_str(&format!(
+            "<ram:ActualAmount>{}</ram:ActualAmount>",
+            amount(-line.line_total_local)
+        ));
+        element(&mut out, "ram:Reason", &line.description);
+        line_tax(&mut out, "CategoryTradeTax", &category, detail.vat_rate);
+        out.push_str("</ram:SpecifiedTradeAllowanceCharge>");
+    }
+    if let Some(due) = s.due_date {
+        out.push_str(&format!(
+            "<ram:SpecifiedTradePaymentTerms><ram:DueDateDateTime>{}</ram:DueDateDateTime></ram:SpecifiedTradePaymentTerms>",
+            date(due)
+        ));
+    }
+    out.push_str("<ram:SpecifiedTradeSettlementHeaderMonetarySummation>");
+    out.push_str(&format!(
+        "<ram:LineTotalAmount>{}</ram:LineTotalAmount><ram:ChargeTotalAmount>{}</ram:ChargeTotalAmount><ram:AllowanceTotalAmount>{}</ram:AllowanceTotalAmount><ram:TaxBasisTotalAmount>{}</ram:TaxBasisTotalAmount><ram:TaxTotalAmount currencyID=\"{currency}\">{}</ram:TaxTotalAmount><ram:GrandTotalAmount>{}</ram:GrandTotalAmount><ram:TotalPrepaidAmount>{}</ram:TotalPrepaidAmount><ram:DuePayableAmount>{}</ram:DuePayableAmount>",
+        amount(sums.line_total),
+        amount(Money::zero(s.currency)),
+        amount(sums.allowances),
+        amount(sums.tax_basis),
+        amount(sums.tax),
+        amount(sums.grand_total),
+        amount(sums.prepaid),
+        amount(sums.due),
+    ));
+    out.push_str("</ram:SpecifiedTradeSettlementHeaderMonetarySummation>");
+    out.push_str("</ram:ApplicableHeaderTradeSettlement>");
+    out.push_str("</rsm:SupplyChainTradeTransaction>");
+    out.push_str("</rsm:CrossIndustryInvoice>\n");
+    Some(out)
+}
+
+/// The XMP that declares a Factur-X document (its PDF/A extension schema
+/// and the `fx` properties), inserted into the metadata krilla writes.
+const FACTUR_X_XMP: &str = concat!(
+    "<rdf:Description rdf:about=\"\" xmlns:fx=\"urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#\">",
+    "<fx:DocumentType>INVOICE</fx:DocumentType>",
+    "<fx:DocumentFileName>factur-x.xml</fx:DocumentFileName>",
+    "<fx:Version>1.0</fx:Version>",
+    "<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>",
+    "</rdf:Description>",
+    "<rdf:Description rdf:about=\"\" xmlns:pdfaExtension=\"http://www.aiim.org/pdfa/ns/extension/\"",
+    " xmlns:pdfaSchema=\"http://www.aiim.org/pdfa/ns/schema#\" xmlns:pdfaProperty=\"http://www.aiim.org/pdfa/ns/property#\">",
+    "<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType=\"Resource\">",
+    "<pdfaSchema:schema>Factur-X PDFA Extension Schema</pdfaSchema:schema>",
+    "<pdfaSchema:namespaceURI>urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#</pdfaSchema:namespaceURI>",
+    "<pdfaSchema:prefix>fx</pdfaSchema:prefix>",
+    "<pdfaSchema:property><rdf:Seq>",
+    "<rdf:li rdf:parseType=\"Resource\"><pdfaProperty:name>DocumentFileName</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>The name of the embedded XML document</pdfaProperty:description></rdf:li>",
+    "<rdf:li rdf:parseType=\"Resource\"><pdfaProperty:name>DocumentType</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>The type of the hybrid document in capital letters, e.g. INVOICE or ORDER</pdfaProperty:description></rdf:li>",
+    "<rdf:li rdf:parseType=\"Resource\"><pdfaProperty:name>Version</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>The actual version of the standard applying to the embedded XML document</pdfaProperty:description></rdf:li>",
+    "<rdf:li rdf:parseType=\"Resource\"><pdfaProperty:name>ConformanceLevel</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>The conformance level of the embedded XML document</pdfaProperty:description></rdf:li>",
+    "</rdf:Seq></pdfaSchema:property>",
+    "</rdf:li></rdf:Bag></pdfaExtension:schemas>",
+    "</rdf:Description>",
+);
+
+/// Declares the attached XML in the PDF's XMP metadata, by an incremental
+/// update (allowed in PDF/A): a new metadata stream and a new catalog
+/// pointing at it, appended after the document krilla wrote. `None` when
+/// the document is not laid out as expected (nothing is half-changed).
+pub fn declare_factur_x(pdf: &[u8]) -> Option<Vec<u8>> {
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    // The trailer: the catalog's number, the size, the ID, the old xref.
+    let trailer_at = find_last(pdf, b"trailer")?;
+    let trailer = text(&pdf[trailer_at..]);
+    let root = number_after(&trailer, "/Root")?;
+    let size = number_after(&trailer, "/Size")?;
+    let previous_xref = number_after(&trailer, "startxref")?;
+    let id = trailer
+        .find("/ID")
+        .and_then(|at| trailer[at..].find(']').map(|end| &trailer[at..=at + end]))
+        .map(str::to_string);
+    let info = trailer
+        .find("/Info")
+        .and_then(|at| {
+            trailer[at..]
+                .find(" R")
+                .map(|end| &trailer[at..at + end + 2])
+        })
+        .map(str::to_string);
+    // The catalog's dictionary, and the XMP it points at, found by the
+    // cross-reference table (never by searching binary streams).
+    let catalog_start = object_offset(pdf, previous_xref as usize, root)?;
+    let catalog_end = catalog_start + find_first(&pdf[catalog_start..], b"endobj")?;
+    let catalog = text(&pdf[catalog_start..catalog_end]);
+    let dict_start = catalog.find("<<")?;
+    let dict_end = catalog.rfind(">>")? + 2;
+    let dictionary = &catalog[dict_start..dict_end];
+    let metadata = number_after(dictionary, "/Metadata")?;
+    let metadata_start = object_offset(pdf, previous_xref as usize, metadata)?;
+    let metadata_end = metadata_start + find_first(&pdf[metadata_start..], b"endstream")?;
+    let metadata_object = &pdf[metadata_start..metadata_end];
+    if find_first(metadata_object, b"/Filter").is_some() {
+        return None;
+    }
+    let packet_start = metadata_start + find_first(metadata_object, b"<?xpacket begin")?;
+    let packet_end =
+        packet_start + find_first(&pdf[packet_start..metadata_end], b"<?xpacket end=\"r\"?>")? + 19;
+    let xmp = text(&pdf[packet_start..packet_end]);
+    let rdf_end = xmp.rfind("</rdf:RDF>")?;
+    let new_xmp = format!("{}{FACTUR_X_XMP}{}", &xmp[..rdf_end], &xmp[rdf_end..]);
+    let new_dictionary = dictionary.replacen(
+        &format!("/Metadata {metadata} 0 R"),
+        &format!("/Metadata {size} 0 R"),
+        1,
+    );
+    if new_dictionary == dictionary {
+        return None;
+    }
+
+    let mut out = pdf.to_vec();
+    if !out.ends_with(b"\n") {
+        out.push(b'\n');
+    }
+    let stream_offset = out.len();
+    out.extend_from_slice(
+        format!(
+            "{size} 0 obj\n<<\n  /Type /Metadata\n  /Subtype /XML\n  /Length {}\n>>\nstream\n",
+            new_xmp.len()
+        )
+        .as_bytes(),
+    );
+    out.extend_from_slice(new_xmp.as_bytes());
+    out.extend_from_slice(b"\nendstream\nendobj\n");
+    let catalog_offset = out.len();
+    out.extend_from_slice(format!("{root} 0 obj\n{new_dictionary}\nendobj\n").as_bytes());
+    let xref_offset = out.len();
+    let mut xref = format!("xref\n{root} 1\n{catalog_offset:010} 00000 n\r\n");
+    xref.push_str(&format!("{size} 1\n{stream_offset:010} 00000 n\r\n"));
+    xref.push_str(&format!(
+        "trailer\n<<\n  /Size {}\n  /Root {root} 0 R\n",
+        size + 1
+    ));
+    if let Some(info) = info {
+        xref.push_str(&format!("  {info}\n"));
+    }
+    if let Some(id) = id {
+        xref.push_str(&format!("  {id}\n"));
+    }
+    xref.push_str(&format!(
+        "  /Prev {previous_xref}\n>>\nstartxref\n{xref_offset}\n%%EOF\n"
+    ));
+    out.extend_from_slice(xref.as_bytes());
+    Some(out)
+}
+
+/// Where object `number` starts, by the classic cross-reference table at
+/// `xref` (`xref`, `0 N`, then 20-byte entries).
+fn object_offset(pdf: &[u8], xref: usize, number: u64) -> Option<usize> {
+    let table = pdf.get(xref..)?;
+    if !table.starts_with(b"xref") {
+        return None;
+    }
+    // Skip "xref" and the subsection line "0 N".
+    let mut at = 0;
+    for _ in 0..2 {
+        at += find_first(&table[at..], b"\n")? + 1;
+    }
+    let entry = table.get(at + 20 * number as usize..at + 20 * number as usize + 18)?;
+    let entry = std::str::from_utf8(entry).ok()?;
+    if !entry.ends_with('n') {
+        return None;
+    }
+    entry.get(..10)?.parse().ok()
+}
+
+fn find_first(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn find_last(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).rposition(|w| w == needle)
+}
+
+/// The first whole number after `key` in `text`.
+fn number_after(text: &str, key: &str) -> Option<u64> {
+    let at = text.find(key)? + key.len();
+    let digits: String = text[at..]
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}

@@ -1,0 +1,177 @@
+//! The invoice PDFs' one type family, Noto (SIL Open Font License, from
+//! Debian's `fonts-noto-core` and `fonts-noto-cjk`): Noto Sans for Latin,
+//! Greek and Cyrillic, and Noto Sans CJK for what it lacks, so a name like
+//! "Müller & Søn Łódź 株式会社" prints as written. Read once from
+//! `invoice_font_dir`; krilla embeds the glyphs a document uses (a subset),
+//! and text is measured with the shaper krilla draws it with, so wrapping
+//! and right alignment match the page. A character neither face has is
+//! drawn as "?" (PDF/A forbids a missing-glyph box).
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// Where Debian puts fonts; the faces are found under it as its packages
+/// place them.
+pub const DEFAULT_FONT_DIR: &str = "/usr/share/fonts";
+const FILES: [&str; 4] = [
+    "truetype/noto/NotoSans-Regular.ttf",
+    "opentype/noto/NotoSansCJK-Regular.ttc",
+    "truetype/noto/NotoSans-Bold.ttf",
+    "opentype/noto/NotoSansCJK-Bold.ttc",
+];
+
+static FONT_DIR: OnceLock<PathBuf> = OnceLock::new();
+static FONTS: OnceLock<Result<PdfFonts, String>> = OnceLock::new();
+
+/// One face of the family.
+pub struct Face {
+    shaper: rustybuzz::Face<'static>,
+    pub pdf: krilla::text::Font,
+    units_per_em: f32,
+    /// Above and below the baseline, in em, as the PDF's font descriptor
+    /// (and so a text extractor's word boxes) has them.
+    pub ascent: f32,
+    pub descent: f32,
+}
+
+/// A weight of the family: Noto Sans, and Noto Sans CJK where it lacks a
+/// character.
+pub struct Style {
+    pub main: Face,
+    pub cjk: Face,
+}
+
+pub struct PdfFonts {
+    pub regular: Style,
+    pub bold: Style,
+}
+
+/// Sets the folder the faces are read from (start-up, from the config);
+/// the first call wins, and without one the Debian folder is used.
+pub fn use_font_dir(dir: &Path) {
+    let _ = FONT_DIR.set(dir.to_path_buf());
+}
+
+/// The faces, read on first use; why not, when they cannot be read.
+pub fn fonts() -> Result<&'static PdfFonts, String> {
+    FONTS
+        .get_or_init(|| {
+            let dir = FONT_DIR
+                .get()
+                .cloned()
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_FONT_DIR));
+            let [regular, regular_cjk, bold, bold_cjk] = FILES;
+            Ok(PdfFonts {
+                regular: Style {
+                    main: Face::read(&dir.join(regular))?,
+                    cjk: Face::read(&dir.join(regular_cjk))?,
+                },
+                bold: Style {
+                    main: Face::read(&dir.join(bold))?,
+                    cjk: Face::read(&dir.join(bold_cjk))?,
+                },
+            })
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// Says why invoices cannot be drawn, for the start-up check, the month
+/// close and the pages that warn: before the faces are read, only whether
+/// their files are there (cheap enough for a page).
+pub fn unavailable() -> Option<String> {
+    if let Some(loaded) = FONTS.get() {
+        return loaded.as_ref().err().cloned();
+    }
+    let dir = FONT_DIR
+        .get()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_FONT_DIR));
+    FILES.iter().map(|file| dir.join(file)).find_map(|path| {
+        (!path.is_file()).then(|| {
+            format!(
+                "Invoice PDFs need the font {}; install Debian's fonts-noto-core and fonts-noto-cjk, or set invoice_font_dir.",
+                path.display()
+            )
+        })
+    })
+}
+
+impl Face {
+    fn read(path: &Path) -> Result<Face, String> {
+        let why = |detail: String| {
+            format!(
+                "Invoice PDFs need the font {} ({detail}); install Debian's fonts-noto-core and fonts-noto-cjk, or set invoice_font_dir.",
+                path.display()
+            )
+        };
+        let bytes = std::fs::read(path).map_err(|e| why(e.to_string()))?;
+        // Read once per process and kept for its life: the shaper borrows it.
+        let data: &'static [u8] = Box::leak(bytes.into_boxed_slice());
+        let parsed =
+            rustybuzz::Face::from_slice(data, 0).ok_or_else(|| why("not a font".into()))?;
+        let units_per_em = f32::from(parsed.units_per_em() as u16).max(1.0);
+        let pdf = krilla::text::Font::new(data.into(), 0)
+            .ok_or_else(|| why("not a font krilla reads".into()))?;
+        let ascent = f32::from(parsed.ascender()) / units_per_em;
+        let descent = -f32::from(parsed.descender()) / units_per_em;
+        Ok(Face {
+            shaper: parsed,
+            pdf,
+            units_per_em,
+            ascent,
+            descent,
+        })
+    }
+
+    /// The width of `text` at `size` points, as shaped for drawing.
+    pub fn width(&self, text: &str, size: f32) -> f32 {
+        let mut buffer = rustybuzz::UnicodeBuffer::new();
+        buffer.push_str(text);
+        let shaped = rustybuzz::shape(&self.shaper, &[], buffer);
+        let advance: i32 = shaped.glyph_positions().iter().map(|p| p.x_advance).sum();
+        advance as f32 / self.units_per_em * size
+    }
+
+    fn has(&self, c: char) -> bool {
+        c.is_whitespace() || self.shaper.glyph_index(c).is_some()
+    }
+}
+
+impl Style {
+    /// Above the baseline, in em: the taller of the two faces.
+    pub fn ascent(&self) -> f32 {
+        self.main.ascent.max(self.cjk.ascent)
+    }
+
+    pub fn descent(&self) -> f32 {
+        self.main.descent.max(self.cjk.descent)
+    }
+
+    /// `text` in runs, each with the face that has its characters.
+    pub fn runs<'s>(&'s self, text: &str) -> Vec<(&'s Face, String)> {
+        let mut runs: Vec<(&'s Face, String)> = Vec::new();
+        for c in text.chars() {
+            let (face, c) = if self.main.has(c) {
+                (&self.main, c)
+            } else if self.cjk.has(c) {
+                (&self.cjk, c)
+            } else {
+                (&self.main, '?')
+            };
+            match runs.last_mut() {
+                Some((last, run)) if std::ptr::eq(*last, face) => run.push(c),
+                _ => runs.push((face, c.to_string())),
+            }
+        }
+        runs
+    }
+
+    /// The width of `text` at `size` points, as drawn.
+    pub fn width(&self, text: &str, size: f32) -> f32 {
+        self.runs(text)
+            .iter()
+            .map(|(face, run)| face.width(run, size))
+            .sum()
+    }
+}
