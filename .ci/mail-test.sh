@@ -186,10 +186,10 @@ actual=$(api GET "$url/v1/billing-group/$group/budget" | python3 -c 'import json
 amount=$(python3 -c "print('%.2f' % (float('$actual') + 0.5))")
 api PUT "$url/v1/billing-group/$group/budget" "{\"amount\": \"$amount\", \"thresholds\": [100]}" >/dev/null
 advance 61
-wait_for "the budget alert" '"reached 100 %" in subject' 1 90
+wait_for "the budget alert" '"100 % reached" in subject' 1 90
 advance 20
 sleep 40
-[ "$(mails '"reached 100 %" in subject')" = 1 ] || fail "the budget alert was sent again"
+[ "$(mails '"100 % reached" in subject')" = 1 ] || fail "the budget alert was sent again"
 sent=$(api GET "$url/v1/billing-group/$group/budget" | python3 -c 'import json,sys; print(json.load(sys.stdin)["budget"]["alerts_sent"])')
 grep -q "actual:100" <<<"$sent" || fail "the API does not show the alert: $sent"
 echo "ok: mail on SQLite"

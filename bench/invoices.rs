@@ -213,6 +213,7 @@ async fn main() {
     let summary = month_close::close_month(
         store.as_ref(),
         &seller,
+        "https://console.example",
         period,
         period + Duration::days(31) + Duration::minutes(5),
         "bench",
@@ -232,6 +233,7 @@ async fn main() {
     let again = month_close::close_month(
         store.as_ref(),
         &seller,
+        "https://console.example",
         period,
         period + Duration::days(31) + Duration::minutes(5),
         "bench",

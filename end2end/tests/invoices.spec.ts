@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import * as fs from 'fs';
 import { advanceTestClock, openPrimaryGroup, signIn, waitForHydration } from './helpers';
 
@@ -162,5 +162,45 @@ test.describe('invoices without JavaScript @calendar', () => {
     await page.goBack();
     await page.getByRole('navigation', { name: 'Billing group' }).getByRole('link', { name: 'Overview', exact: true }).click();
     await expect(page.locator('svg rect title').first()).toBeAttached();
+  });
+});
+
+/** Finds an invoice by the payment reference a bank transfer carries. */
+async function findByPaymentReference(page: Page, hydrated: boolean) {
+  await signIn(page, { hydrated });
+  await openPrimaryGroup(page, 'Invoices');
+  if (hydrated) await waitForHydration(page);
+  const closed = page.getByRole('table', { name: 'Invoices' }).getByRole('link', { name: /^[0-9A-F]{12}-\d{4}$/ });
+  expect(await closed.count()).toBeGreaterThan(1);
+  const number = ((await closed.first().textContent()) ?? '').trim();
+  await closed.first().click();
+  const reference = ((await page.getByRole('definition').filter({ hasText: /^RF\d\d/ }).textContent()) ?? '').trim();
+  expect(reference).toMatch(/^RF\d\d( [0-9A-Z]{1,4})+$/);
+  await page.goBack();
+  if (hydrated) await waitForHydration(page);
+  const search = page.getByRole('search', { name: 'Find an invoice' });
+  const field = search.getByLabel('Payment reference or invoice number');
+  // As a bank statement shows it: no spaces, lower case.
+  await field.fill(reference.replace(/ /g, '').toLowerCase());
+  await search.getByRole('button', { name: 'Find' }).click();
+  await expect(page).toHaveURL(/reference=rf/);
+  await expect(closed).toHaveCount(1);
+  await expect(closed.first()).toHaveText(number);
+  // A mistyped reference is pointed out at the field, not "nothing found".
+  await field.fill(`RF00 ${reference.slice(5)}`);
+  await search.getByRole('button', { name: 'Find' }).click();
+  await expect(search.getByRole('alert')).toContainText('check digits do not match');
+  await expect(field).toHaveAttribute('aria-invalid', 'true');
+}
+
+test.describe('finding an invoice by its payment reference', () => {
+  test('with JavaScript', async ({ page }) => {
+    await findByPaymentReference(page, true);
+  });
+  test.describe('without JavaScript', () => {
+    test.use({ javaScriptEnabled: false });
+    test('with plain form posts', async ({ page }) => {
+      await findByPaymentReference(page, false);
+    });
   });
 });

@@ -71,6 +71,8 @@ test.describe('visual @visual', () => {
     const randomOnOverview = () => [
       page.getByRole('table', { name: 'Invoices' }).locator('td:first-child a'),
       page.getByRole('table', { name: 'Applied credits' }).locator('td:first-child, td:nth-child(3)'),
+      // The budget job's next run: when the job first ran.
+      page.locator('.next-evaluation time'),
     ];
     await check(page, 'group-overview', randomOnOverview);
 

@@ -241,4 +241,7 @@ pub struct BudgetStatus {
     pub forecast: Option<Money>,
     /// Thresholds already alerted this month: (measure, percent).
     pub alerted: Vec<(super::states::BudgetMeasure, u32)>,
+    /// When the thresholds are next checked (the budget job's next run).
+    #[serde(default)]
+    pub next_evaluation: Option<chrono::DateTime<chrono::Utc>>,
 }

@@ -86,6 +86,17 @@ pub struct InvoiceParty {
     pub extra_text: String,
 }
 
+/// The seller as frozen with an issued invoice: who issued it and where it
+/// is to be paid, as on its issue date.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FrozenSeller {
+    pub party: InvoiceParty,
+    pub iban: String,
+    pub bic: String,
+    pub bank_name: String,
+}
+
 /// An invoice with its lines, as its page, PDF and CSV show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceDetail {

@@ -117,6 +117,43 @@ pub fn is_creditor_reference(text: &str) -> bool {
         && mod97(&format!("{}{}", &reference[4..], &reference[..4])) == Some(1)
 }
 
+/// What an invoice search asks for: an RF payment reference (as a payment
+/// carries it, spaces and case as they come), or part of an invoice number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InvoiceSearch {
+    Reference(String),
+    Number(String),
+}
+
+impl InvoiceSearch {
+    /// Parses a search box; an `RF…` text whose check digits fail is a
+    /// mistake to point out, not a search that finds nothing.
+    pub fn parse(text: &str) -> Result<InvoiceSearch, String> {
+        let compacted = compact(text);
+        if compacted.starts_with("RF") && compacted[2..].starts_with(|c: char| c.is_ascii_digit()) {
+            return if is_creditor_reference(&compacted) {
+                Ok(InvoiceSearch::Reference(compacted))
+            } else {
+                Err(format!(
+                    "{} is not a valid payment reference: its check digits do not match (ISO 11649).",
+                    text.trim()
+                ))
+            };
+        }
+        Ok(InvoiceSearch::Number(compacted))
+    }
+
+    /// Whether the invoice numbered `invoice_number` is the one asked for.
+    pub fn matches(&self, invoice_number: &str) -> bool {
+        match self {
+            InvoiceSearch::Reference(reference) => {
+                compact(&creditor_reference(invoice_number)) == *reference
+            }
+            InvoiceSearch::Number(part) => compact(invoice_number).contains(part.as_str()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,5 +206,22 @@ mod tests {
             creditor_reference("53C2B3F9A8FC-0002"),
             creditor_reference("53C2B3F9A8FC-0003")
         );
+    }
+
+    #[test]
+    fn an_invoice_is_found_by_the_reference_its_payment_carries() {
+        let number = "53C2B3F9A8FC-0002";
+        let reference = creditor_reference(number);
+        for typed in [
+            reference.clone(),
+            reference.replace(' ', ""),
+            reference.to_lowercase(),
+        ] {
+            let search = InvoiceSearch::parse(&typed).unwrap();
+            assert!(search.matches(number), "{typed}");
+            assert!(!search.matches("53C2B3F9A8FC-0003"), "{typed}");
+        }
+        assert!(InvoiceSearch::parse("RF00 53C2 B3F9 A8FC 0002").is_err());
+        assert!(InvoiceSearch::parse("a8fc-0002").unwrap().matches(number));
     }
 }

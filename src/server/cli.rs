@@ -32,8 +32,15 @@ pub async fn close_month(config: Config, period: Option<String>) -> Result<Strin
         None => Ok(calendar::previous_month(now)),
     }
     .map_err(|e| StartupError(format!("--period: {e}")))?;
-    let result =
-        month_close::close_month(store.as_ref(), &config.seller, period, now, "system").await;
+    let result = month_close::close_month(
+        store.as_ref(),
+        &config.seller,
+        &crate::server::links::public_base(&config, None),
+        period,
+        now,
+        "system",
+    )
+    .await;
     store.close().await;
     let summary = result.map_err(|e| StartupError(format!("close-month: {e}")))?;
     if summary.another_instance_closing {

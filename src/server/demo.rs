@@ -65,6 +65,7 @@ type DemoRun = (DateTime<Utc>, Option<(DateTime<Utc>, RunEnd)>);
 pub async fn seed_if_empty(
     store: &dyn Store,
     seller: &Seller,
+    link_base: &str,
     now: DateTime<Utc>,
     scheduled_close: bool,
 ) -> AppResult<bool> {
@@ -78,7 +79,7 @@ pub async fn seed_if_empty(
     for months_back in (last..=3).rev() {
         let period = month_start(now, months_back);
         let closed_at = month_start(now, months_back - 1) + chrono::Duration::minutes(5);
-        month_close::close_month(store, seller, period, closed_at, "system").await?;
+        month_close::close_month(store, seller, link_base, period, closed_at, "system").await?;
     }
     Ok(true)
 }

@@ -107,7 +107,16 @@ async fn close_previous_month(state: &AppState, now: chrono::DateTime<chrono::Ut
         Ok(true) => {}
         Ok(false) => {
             let store = state.store.as_ref();
-            match month_close::close_month(store, &state.config.seller, period, now, "system").await
+            let links = crate::server::links::public_base(&state.config, None);
+            match month_close::close_month(
+                store,
+                &state.config.seller,
+                &links,
+                period,
+                now,
+                "system",
+            )
+            .await
             {
                 Ok(summary) if summary.another_instance_closing => tracing::info!(
                     period = %summary.period,
@@ -180,10 +189,21 @@ async fn evaluate_budgets(state: &AppState, holder: &str) {
     let store = state.store.as_ref();
     let until = now + crate::server::billing::budgets::EVALUATE_EVERY;
     match store
-        .take_job_lease("budget-alerts", holder, now, until)
+        .take_job_lease(
+            crate::server::billing::budgets::JOB_NAME,
+            holder,
+            now,
+            until,
+        )
         .await
     {
-        Ok(true) => match crate::server::billing::budgets::evaluate(store, now).await {
+        Ok(true) => match crate::server::billing::budgets::evaluate(
+            store,
+            now,
+            &crate::server::links::public_base(&state.config, None),
+        )
+        .await
+        {
             Ok(n) if n > 0 => tracing::info!(alerts = n, "budget alerts recorded"),
             Ok(_) => {}
             Err(error) => tracing::warn!(%error, "budgets could not be evaluated"),

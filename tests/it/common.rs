@@ -220,9 +220,15 @@ pub async fn app_at(db: &TestDb, trusted_proxies: &str, base_path: &str) -> Rout
         },
     )
     .expect("config");
-    demo::seed_if_empty(db.store.as_ref(), &config.seller, Utc::now(), true)
-        .await
-        .expect("demo data");
+    demo::seed_if_empty(
+        db.store.as_ref(),
+        &config.seller,
+        TEST_LINKS,
+        Utc::now(),
+        true,
+    )
+    .await
+    .expect("demo data");
     app_server::router(AppState {
         leptos_options: app_server::leptos_options(&config),
         bundle: Arc::new(app_server::bundle(&config)),
@@ -412,3 +418,6 @@ pub async fn body_text(response: axum::response::Response) -> String {
         .expect("body");
     String::from_utf8_lossy(&bytes).to_string()
 }
+
+/// Where links in mails point in tests (`PUBLIC_URL` in a deployment).
+pub const TEST_LINKS: &str = "https://console.example";

@@ -68,6 +68,7 @@ async fn close_october(store: &DynStore) {
     close_month(
         store.as_ref(),
         &Seller::demo(),
+        crate::common::TEST_LINKS,
         parse_period("2026-10").unwrap(),
         after_october(),
         "system",

@@ -136,18 +136,31 @@ on_both_backends!(
         let store = &db.store;
         let seller = Seller::demo();
         let now = Utc.with_ymd_and_hms(2026, 11, 16, 10, 0, 0).unwrap();
-        demo::seed_if_empty(store.as_ref(), &seller, now, true)
-            .await
-            .unwrap();
+        demo::seed_if_empty(
+            store.as_ref(),
+            &seller,
+            crate::common::TEST_LINKS,
+            now,
+            true,
+        )
+        .await
+        .unwrap();
         let (f, unicode_group) = sixty_line_group(store).await;
         store
             .set_exchange_rate(Currency::EUR, t(1, 0).date_naive(), d("0.92"))
             .await
             .unwrap();
         let october = parse_period("2026-10").unwrap();
-        close_month(store.as_ref(), &seller, october, now, "system")
-            .await
-            .unwrap();
+        close_month(
+            store.as_ref(),
+            &seller,
+            crate::common::TEST_LINKS,
+            october,
+            now,
+            "system",
+        )
+        .await
+        .unwrap();
 
         let mut documents = 0;
         let mut accounts = store.all_accounts().await.unwrap();

@@ -321,6 +321,7 @@ async fn check(store: &DynStore, admin: &CurrentUser, s: Scenario) -> Result<(),
     close_month(
         store.as_ref(),
         &seller,
+        crate::common::TEST_LINKS,
         parse_period("2026-10").map_err(e)?,
         month_end + Duration::minutes(5),
         "system",

@@ -118,6 +118,7 @@ on_both_backends!(rule_6_hourly_billing_splits_the_month_at_a_move, |db| {
     close_month(
         db.store.as_ref(),
         &Seller::demo(),
+        crate::common::TEST_LINKS,
         october(),
         after_october(),
         "system",
@@ -203,6 +204,7 @@ on_both_backends!(
         let first = close_month(
             db.store.as_ref(),
             &seller,
+            crate::common::TEST_LINKS,
             october(),
             after_october(),
             "system",
@@ -213,6 +215,7 @@ on_both_backends!(
         let again = close_month(
             db.store.as_ref(),
             &seller,
+            crate::common::TEST_LINKS,
             october(),
             after_october(),
             "system",
@@ -296,6 +299,7 @@ on_both_backends!(
         close_month(
             db.store.as_ref(),
             &seller,
+            crate::common::TEST_LINKS,
             november,
             december_first,
             "system",
@@ -347,6 +351,7 @@ on_both_backends!(no_invoice_is_issued_while_the_seller_is_incomplete, |db| {
     let err = close_month(
         db.store.as_ref(),
         &incomplete,
+        crate::common::TEST_LINKS,
         october(),
         after_october(),
         "system",
@@ -369,6 +374,7 @@ on_both_backends!(no_invoice_is_issued_while_the_seller_is_incomplete, |db| {
     close_month(
         db.store.as_ref(),
         &Seller::demo(),
+        crate::common::TEST_LINKS,
         october(),
         after_october(),
         "system",
@@ -386,9 +392,16 @@ on_both_backends!(
     |db| {
         let f = fixture(&db.store).await;
         let seller = Seller::demo();
-        let err = close_month(db.store.as_ref(), &seller, october(), t(20, 0), "system")
-            .await
-            .unwrap_err();
+        let err = close_month(
+            db.store.as_ref(),
+            &seller,
+            crate::common::TEST_LINKS,
+            october(),
+            t(20, 0),
+            "system",
+        )
+        .await
+        .unwrap_err();
         assert!(err
             .field_message("period")
             .unwrap()
@@ -411,6 +424,7 @@ on_both_backends!(
         let err = close_month(
             db.store.as_ref(),
             &seller,
+            crate::common::TEST_LINKS,
             october(),
             after_october(),
             "system",
@@ -443,6 +457,7 @@ on_both_backends!(
         close_month(
             db.store.as_ref(),
             &Seller::demo(),
+            crate::common::TEST_LINKS,
             october(),
             after_october(),
             "system",
@@ -535,6 +550,7 @@ on_both_backends!(
         close_month(
             db.store.as_ref(),
             &Seller::demo(),
+            crate::common::TEST_LINKS,
             october(),
             after_october(),
             "system",
@@ -674,6 +690,7 @@ on_both_backends!(
         close_month(
             db.store.as_ref(),
             &Seller::demo(),
+            crate::common::TEST_LINKS,
             october(),
             after_october(),
             "system",
@@ -711,10 +728,26 @@ on_both_backends!(two_closes_at_once_issue_each_invoice_once, |db| {
     let seller = Seller::demo();
     let seller_b = seller.clone();
     let a = tokio::spawn(async move {
-        close_month(store_a.as_ref(), &seller, october(), after_october(), "a").await
+        close_month(
+            store_a.as_ref(),
+            &seller,
+            crate::common::TEST_LINKS,
+            october(),
+            after_october(),
+            "a",
+        )
+        .await
     });
     let b = tokio::spawn(async move {
-        close_month(store_b.as_ref(), &seller_b, october(), after_october(), "b").await
+        close_month(
+            store_b.as_ref(),
+            &seller_b,
+            crate::common::TEST_LINKS,
+            october(),
+            after_october(),
+            "b",
+        )
+        .await
     });
     let (a, b) = (a.await.unwrap().unwrap(), b.await.unwrap().unwrap());
     // One holds the month's lease; the other either finds it held (and
@@ -815,6 +848,7 @@ on_both_backends!(only_one_instance_closes_a_month_at_a_time, |db| {
     let skipped = close_month(
         db.store.as_ref(),
         &seller,
+        crate::common::TEST_LINKS,
         october(),
         after_october(),
         "here",
@@ -832,16 +866,93 @@ on_both_backends!(only_one_instance_closes_a_month_at_a_time, |db| {
     assert!(!db.store.month_closed(october()).await.unwrap());
     // It crashed: once its lease has lapsed, this instance closes the month.
     let later = after_october() + chrono::Duration::minutes(11);
-    let closed = close_month(db.store.as_ref(), &seller, october(), later, "here")
-        .await
-        .unwrap();
+    let closed = close_month(
+        db.store.as_ref(),
+        &seller,
+        crate::common::TEST_LINKS,
+        october(),
+        later,
+        "here",
+    )
+    .await
+    .unwrap();
     assert!(!closed.another_instance_closing);
     assert_eq!(closed.issued.len(), 2);
     assert!(db.store.month_closed(october()).await.unwrap());
     // The lease was given back: a later run is not blocked (and issues nothing).
-    let again = close_month(db.store.as_ref(), &seller, october(), later, "there")
-        .await
-        .unwrap();
+    let again = close_month(
+        db.store.as_ref(),
+        &seller,
+        crate::common::TEST_LINKS,
+        october(),
+        later,
+        "there",
+    )
+    .await
+    .unwrap();
     assert!(!again.another_instance_closing);
     assert!(again.issued.is_empty());
+});
+
+on_both_backends!(an_issued_invoice_keeps_the_seller_it_was_issued_by, |db| {
+    let f = fixture(&db.store).await;
+    service(&db.store, "s1", "p1", "pg", "0.5").await;
+    db.store
+        .record_service_run("s1", t(2, 0), None)
+        .await
+        .unwrap();
+    set_country(&db.store, &f, &f.primary, "FI", "").await;
+    close_month(
+        db.store.as_ref(),
+        &Seller::demo(),
+        crate::common::TEST_LINKS,
+        october(),
+        after_october(),
+        "system",
+    )
+    .await
+    .unwrap();
+    // The seller moves bank and renames itself after the invoice went out.
+    let later = Seller {
+        name: "Renamed Seller Ltd".into(),
+        iban: "DE89 3704 0044 0532 0130 00".into(),
+        bic: "COBADEFFXXX".into(),
+        ..Seller::demo()
+    };
+    let number = db.store.invoices_of_group(&f.primary).await.unwrap()[0]
+        .invoice_number
+        .clone();
+    let shown = invoices::invoice_detail(
+        db.store.as_ref(),
+        &later,
+        &f.admin,
+        &f.primary,
+        &number,
+        after_october(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        shown.seller.name,
+        Seller::demo().name,
+        "as on the issue date"
+    );
+    let payment = shown.payment.clone().expect("still to be paid");
+    assert_eq!(payment.iban, Seller::demo().iban);
+    assert_eq!(payment.bic, Seller::demo().bic);
+    let xml = billing_console::server::billing::einvoice::cii_xml(&shown).unwrap();
+    assert!(xml.contains(&Seller::demo().iban.replace(' ', "")));
+    assert!(!xml.contains("Renamed"));
+    // The estimate is the running month's: it names the seller as it is now.
+    let estimate = invoices::invoice_detail(
+        db.store.as_ref(),
+        &later,
+        &f.admin,
+        &f.primary,
+        ESTIMATE,
+        after_october(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(estimate.seller.name, "Renamed Seller Ltd");
 });

@@ -6,7 +6,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use crate::common::{after_october, d, join, running_service, t, user, EventsOfGroup, Fixture};
+use crate::common::{
+    after_october, d, join, running_service, t, user, EventsOfGroup, Fixture, TEST_LINKS,
+};
 use billing_console::error::AppError;
 use billing_console::model::money::{Currency, Money};
 use billing_console::model::states::{BudgetMeasure, DeliveryState, InvoiceState, MessageKind};
@@ -95,6 +97,7 @@ async fn close(store: &DynStore) {
     close_month(
         store.as_ref(),
         &Seller::demo(),
+        crate::common::TEST_LINKS,
         t(1, 0),
         after_october(),
         "system",
@@ -151,6 +154,19 @@ on_both_backends!(
             mail.body
         );
         assert!(mail.subject.contains(&issued.invoice_number));
+        assert!(mail.subject.contains("October 2026"), "{}", mail.subject);
+        assert!(
+            mail.body.contains(&format!(
+                "{TEST_LINKS}/billing-group/{}/invoices/{}",
+                issued.billing_group_id, issued.invoice_number
+            )),
+            "a link to the invoice's page: {}",
+            mail.body
+        );
+        assert!(
+            pdf.windows(12).any(|w| w == b"factur-x.xml"),
+            "the attached PDF carries the e-invoice"
+        );
         // How to pay it: the seller's IBAN and the invoice's reference, in
         // the mail and in the PDF.
         let reference = billing_console::model::payment::creditor_reference(&issued.invoice_number);
@@ -467,23 +483,50 @@ on_both_backends!(
         assert_eq!(status.actual.unwrap().amount, d("19.80"));
         assert!(status.forecast.unwrap().amount > d("100"));
         let (first, second) = tokio::join!(
-            budgets::evaluate(store, morning),
-            budgets::evaluate(store, morning)
+            budgets::evaluate(store, morning, TEST_LINKS),
+            budgets::evaluate(store, morning, TEST_LINKS)
         );
         assert_eq!(
             first.unwrap() + second.unwrap(),
             3,
             "forecast 50, 90 and 100 %, once"
         );
+        // One mail for the evaluation, naming every threshold, the month
+        // and the group, with a link to the group.
         let alerts = store.messages_of_group(&f.primary, 10).await.unwrap();
-        assert_eq!(alerts.len(), 3);
-        assert!(alerts
-            .iter()
-            .all(|m| m.recipients.0 == vec!["finance@acme.example".to_string()]));
+        assert_eq!(alerts.len(), 1, "one mail per evaluation");
+        let alert = &alerts[0];
+        assert_eq!(alert.recipients.0, vec!["finance@acme.example".to_string()]);
+        assert!(alert.subject.contains("October 2026"), "{}", alert.subject);
+        let body = alert.body.clone().unwrap_or_default();
+        for threshold in ["50 % forecast", "90 % forecast", "100 % forecast"] {
+            assert!(body.contains(threshold), "{threshold}: {body}");
+        }
+        assert!(
+            body.contains(&format!("{TEST_LINKS}/billing-group/{}", f.primary)),
+            "{body}"
+        );
+        assert_eq!(
+            store
+                .events_of_group(&f.primary, 10)
+                .await
+                .unwrap()
+                .iter()
+                .filter(|e| e.event_type == "budget_threshold_reached")
+                .count(),
+            3,
+            "an event per threshold"
+        );
         // The 3rd at 0:00: 49 hours = 88.20 EUR: the actual 50 % alerts.
         let later = t(3, 1);
-        assert_eq!(budgets::evaluate(store, later).await.unwrap(), 1);
-        assert_eq!(budgets::evaluate(store, later).await.unwrap(), 0);
+        assert_eq!(
+            budgets::evaluate(store, later, TEST_LINKS).await.unwrap(),
+            1
+        );
+        assert_eq!(
+            budgets::evaluate(store, later, TEST_LINKS).await.unwrap(),
+            0
+        );
         let status = budgets::budget_of_group(store, &f.admin, &f.primary, later)
             .await
             .unwrap()

@@ -604,6 +604,38 @@ on_both_backends!(
         assert_eq!(pdf.status, StatusCode::OK);
         assert_eq!(pdf.content_type, "application/pdf");
         assert!(pdf.body.starts_with(b"%PDF"));
+        // Found by the payment reference a bank transfer carries, typed
+        // any way; a reference whose check digits fail is a 400 on the field.
+        let reference = billing_console::model::payment::creditor_reference(number);
+        for typed in [reference.clone(), reference.replace(' ', "").to_lowercase()] {
+            let found = api
+                .get(&format!(
+                    "/v1/billing-group/{primary}/invoice?reference={}",
+                    billing_console::paths::encode_query_value(&typed)
+                ))
+                .await
+                .json();
+            let numbers: Vec<&str> = found["invoices"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["invoice_number"].as_str().unwrap())
+                .collect();
+            assert_eq!(numbers, [number], "{typed}");
+        }
+        let broken = format!("RF00{}", &reference.replace(' ', "")[4..]);
+        let answer = api
+            .get(&format!(
+                "/v1/billing-group/{primary}/invoice?reference={broken}"
+            ))
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+        assert!(
+            answer.error_message().contains("check digits"),
+            "{}",
+            answer.error_message()
+        );
+
         // The e-invoice on its own needs a token, and exists for issued
         // invoices only.
         let xml = api

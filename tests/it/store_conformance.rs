@@ -1160,6 +1160,7 @@ fn invoice_using(account_id: &str, group: &str, uses: Vec<CreditUse>) -> NewInvo
         download_cookie: uuid::Uuid::new_v4().simple().to_string(),
         payment_method: PaymentMethod::Email,
         customer: Default::default(),
+        seller: Default::default(),
         lines: Vec::new(),
         credit_uses: uses,
     }

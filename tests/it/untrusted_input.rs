@@ -81,7 +81,11 @@ async fn check(
         &text,
         budgets::budget_of_group(store, admin, group, now).await,
     )?;
-    refused_or_done("budget job", &text, budgets::evaluate(store, now).await)?;
+    refused_or_done(
+        "budget job",
+        &text,
+        budgets::evaluate(store, now, crate::common::TEST_LINKS).await,
+    )?;
     let issued = credits::issue_credits(
         store,
         &IssueRequest {
@@ -231,8 +235,12 @@ on_both_backends!(
         assert_eq!(page.status(), StatusCode::OK);
         let html = crate::common::body_text(page).await;
         assert!(html.contains("Budget"), "the budget panel renders");
-        budgets::evaluate(db.store.as_ref(), chrono::Utc::now())
-            .await
-            .expect("the budget job goes on");
+        budgets::evaluate(
+            db.store.as_ref(),
+            chrono::Utc::now(),
+            crate::common::TEST_LINKS,
+        )
+        .await
+        .expect("the budget job goes on");
     }
 );

@@ -196,6 +196,7 @@ pub async fn status(
         actual,
         forecast,
         alerted,
+        next_evaluation: Some(next_evaluation(store, now).await?),
     }))
 }
 
@@ -210,48 +211,117 @@ pub async fn budget_of_group(
     status(store, &group, None, now).await
 }
 
-fn alert_text(
-    group: &BillingGroupRecord,
-    status: &BudgetStatus,
-    (measure, percent): (BudgetMeasure, u32),
-    now: DateTime<Utc>,
-) -> (String, String) {
-    let month = now.format("%B %Y");
+/// The job's lease name; its expiry is the next evaluation.
+pub const JOB_NAME: &str = "budget-alerts";
+
+/// One threshold crossed, as the mail lists it.
+fn alert_line(status: &BudgetStatus, measure: BudgetMeasure, percent: i64) -> String {
     let figure = match measure {
         BudgetMeasure::Actual => status.actual.as_ref(),
         BudgetMeasure::Forecast => status.forecast.as_ref(),
     }
-    .map(|m| m.to_string())
+    .map(Money::shown)
     .unwrap_or_default();
     match measure {
-        BudgetMeasure::Actual => (
-            format!("Budget alert: {} reached {percent} % of its budget", group.billing_group_name),
-            format!(
-                "The billing group {} has cost {figure} so far this month ({month}), {percent} % or more of its monthly budget of {} (before credits and VAT).\n",
-                group.billing_group_name, status.amount
-            ),
-        ),
-        BudgetMeasure::Forecast => (
-            format!("Budget alert: {} is forecast to reach {percent} % of its budget", group.billing_group_name),
-            format!(
-                "At the services' current run rate, the billing group {} will cost {figure} by the end of the month, {percent} % or more of its monthly budget of {} (before credits and VAT).\n",
-                group.billing_group_name, status.amount
-            ),
+        BudgetMeasure::Actual => format!("- {percent} % reached: {figure} so far this month"),
+        BudgetMeasure::Forecast => format!(
+            "- {percent} % forecast: {figure} by the month's end at the services' current run rate"
         ),
     }
 }
 
-/// Evaluates every budget: each threshold newly crossed this month, on the
-/// actual cost or the forecast, is recorded once with its event and email.
-/// Returns how many alerts were recorded.
+/// The event of one threshold crossed.
+fn alert_event(
+    group: &BillingGroupRecord,
+    status: &BudgetStatus,
+    (measure, percent): (BudgetMeasure, u32),
+    figure: &Money,
+    now: DateTime<Utc>,
+) -> NewEvent {
+    let name = &group.billing_group_name;
+    let month = now.format("%B %Y");
+    NewEvent {
+        billing_group_id: group.billing_group_id.clone(),
+        account_id: group.account_id.clone(),
+        actor: "budget".into(),
+        event_type: EventType::BudgetThresholdReached,
+        event_desc: match measure {
+            BudgetMeasure::Actual => {
+                format!("Budget alert: {name} reached {percent} % of its budget for {month}")
+            }
+            BudgetMeasure::Forecast => format!(
+                "Budget alert: {name} is forecast to reach {percent} % of its budget for {month}"
+            ),
+        },
+        project_name: None,
+        details: Some(serde_json::json!({"after": {
+            "measure": measure.as_str(), "threshold": percent,
+            "figure": figure.plain(), "budget": status.amount.plain(),
+        }})),
+        create_time: now,
+    }
+}
+
+/// The one mail of an evaluation: every threshold it found crossed, the
+/// month, the group and a link to its Overview.
+fn alert_mail(
+    group: &BillingGroupRecord,
+    status: &BudgetStatus,
+    claimed: &[(BudgetMeasure, i64)],
+    link_base: &str,
+    now: DateTime<Utc>,
+) -> Option<NewMessage> {
+    let recipients = if group.billing_contact_emails.0.is_empty() {
+        group.billing_emails.0.clone()
+    } else {
+        group.billing_contact_emails.0.clone()
+    };
+    if recipients.is_empty() {
+        return None;
+    }
+    let name = &group.billing_group_name;
+    let month = now.format("%B %Y");
+    let lines: Vec<String> = claimed
+        .iter()
+        .map(|(measure, percent)| alert_line(status, *measure, *percent))
+        .collect();
+    let labels: Vec<String> = claimed
+        .iter()
+        .map(|(measure, percent)| match measure {
+            BudgetMeasure::Actual => format!("{percent} % reached"),
+            BudgetMeasure::Forecast => format!("{percent} % forecast"),
+        })
+        .collect();
+    let link = format!("{link_base}/billing-group/{}", group.billing_group_id);
+    Some(NewMessage {
+        message_id: uuid::Uuid::new_v4().to_string(),
+        kind: MessageKind::BudgetAlert,
+        account_id: group.account_id.clone(),
+        billing_group_id: Some(group.billing_group_id.clone()),
+        invoice_number: None,
+        recipients,
+        subject: format!("Budget alert for {name}, {month}: {}", labels.join(", ")),
+        body: format!(
+            "The billing group {name} has crossed {} of its budget for {month}, {} a month before credits and VAT:\n\n{}\n\nSee the group's costs: {link}\n",
+            if claimed.len() == 1 { "a threshold" } else { "thresholds" },
+            status.amount.shown(),
+            lines.join("\n")
+        ),
+    })
+}
+
+/// Evaluates every budget: the thresholds newly crossed this month, on the
+/// actual cost or the forecast, are recorded once each with an event, and
+/// mailed together in one message linking to `link_base`'s group page.
+/// Returns how many thresholds were recorded.
 ///
 /// One group's failure is logged with its ID and skipped: the others are
 /// evaluated all the same, and the group again at the next run.
-pub async fn evaluate(store: &dyn Store, now: DateTime<Utc>) -> AppResult<usize> {
+pub async fn evaluate(store: &dyn Store, now: DateTime<Utc>, link_base: &str) -> AppResult<usize> {
     let mut recorded = 0;
     for budget in store.budgets().await? {
         let group_id = budget.billing_group_id.clone();
-        match evaluate_group(store, &group_id, now).await {
+        match evaluate_group(store, &group_id, now, link_base).await {
             Ok(n) => recorded += n,
             Err(error) => {
                 tracing::error!(billing_group_id = %group_id, %error, "budget not evaluated; skipped until the next run")
@@ -265,15 +335,16 @@ async fn evaluate_group(
     store: &dyn Store,
     billing_group_id: &str,
     now: DateTime<Utc>,
+    link_base: &str,
 ) -> AppResult<usize> {
     let period = month_of(now).0;
-    let mut recorded = 0;
     let Some(group) = store.billing_group(billing_group_id).await? else {
         return Ok(0);
     };
     let Some(status) = status(store, &group, None, now).await? else {
         return Ok(0);
     };
+    let mut alerts = Vec::new();
     for (measure, figure) in [
         (BudgetMeasure::Actual, &status.actual),
         (BudgetMeasure::Forecast, &status.forecast),
@@ -292,51 +363,28 @@ async fn evaluate_group(
             if figure.amount < line || status.alerted.contains(&(measure, percent)) {
                 continue;
             }
-            let (subject, body) = alert_text(&group, &status, (measure, percent), now);
-            let recipients = if group.billing_contact_emails.0.is_empty() {
-                group.billing_emails.0.clone()
-            } else {
-                group.billing_contact_emails.0.clone()
-            };
-            let message = (!recipients.is_empty()).then(|| NewMessage {
-                message_id: uuid::Uuid::new_v4().to_string(),
-                kind: MessageKind::BudgetAlert,
-                account_id: group.account_id.clone(),
-                billing_group_id: Some(group.billing_group_id.clone()),
-                invoice_number: None,
-                recipients,
-                subject: subject.clone(),
-                body,
-            });
-            let event = NewEvent {
-                billing_group_id: group.billing_group_id.clone(),
-                account_id: group.account_id.clone(),
-                actor: "budget".into(),
-                event_type: EventType::BudgetThresholdReached,
-                event_desc: subject,
-                project_name: None,
-                details: Some(serde_json::json!({"after": {
-                    "measure": measure.as_str(), "threshold": percent,
-                    "figure": figure.plain(), "budget": status.amount.plain(),
-                }})),
-                create_time: now,
-            };
-            if store
-                .record_budget_alert(
-                    &group.billing_group_id,
-                    period,
-                    (measure, i64::from(percent)),
-                    now,
-                    message.as_ref(),
-                    &event,
-                )
-                .await?
-            {
-                recorded += 1;
-            }
+            let event = alert_event(&group, &status, (measure, percent), figure, now);
+            alerts.push(((measure, i64::from(percent)), event));
         }
     }
-    Ok(recorded)
+    if alerts.is_empty() {
+        return Ok(0);
+    }
+    let mail =
+        |claimed: &[(BudgetMeasure, i64)]| alert_mail(&group, &status, claimed, link_base, now);
+    Ok(store
+        .record_budget_alerts(&group.billing_group_id, period, &alerts, now, &mail)
+        .await?)
+}
+
+/// When budgets are next evaluated: the job's lease ends then (or now,
+/// when no instance holds it).
+pub async fn next_evaluation(store: &dyn Store, now: DateTime<Utc>) -> AppResult<DateTime<Utc>> {
+    Ok(store
+        .job_lease_expiry(JOB_NAME)
+        .await?
+        .filter(|at| *at > now)
+        .unwrap_or(now))
 }
 
 #[cfg(test)]

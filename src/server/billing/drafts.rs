@@ -19,7 +19,9 @@ use super::credit_rule::Allocation;
 use crate::model::billing::AccumulatedCosts;
 use crate::model::countries::{country_name, EU_COUNTRIES};
 use crate::model::credits::display_code;
-use crate::model::invoices::{overdue_days, InvoiceLine, InvoiceParty, InvoiceSummary, ESTIMATE};
+use crate::model::invoices::{
+    overdue_days, FrozenSeller, InvoiceLine, InvoiceParty, InvoiceSummary, ESTIMATE,
+};
 use crate::model::money::{Currency, Money};
 use crate::model::states::{InvoiceState, LineType, PaymentMethod};
 use crate::server::config::Seller;
@@ -203,6 +205,8 @@ pub fn draft_invoice(
         download_cookie: String::new(),
         payment_method: group.payment_method,
         customer: customer_of(group),
+        // Stamped at issue (`month_close`), with the dates.
+        seller: FrozenSeller::default(),
         lines,
         credit_uses,
     }
@@ -356,6 +360,17 @@ pub fn seller_party(seller: &Seller) -> InvoiceParty {
             .into_iter()
             .collect(),
         extra_text: String::new(),
+    }
+}
+
+/// The seller as an invoice keeps it: who issues it and the account it is
+/// paid to, as on the issue date.
+pub fn frozen_seller(seller: &Seller) -> FrozenSeller {
+    FrozenSeller {
+        party: seller_party(seller),
+        iban: seller.iban.clone(),
+        bic: seller.bic.clone(),
+        bank_name: seller.bank_name.clone(),
     }
 }
 

@@ -101,7 +101,24 @@ async fn issued_detail(
     today: NaiveDate,
 ) -> AppResult<InvoiceDetail> {
     let lines = store.invoice_lines(&record.invoice_number).await?;
+    // The seller as on the issue date; invoices issued before it was kept
+    // show the current one.
+    let frozen = &record.seller.0;
+    let (seller_shown, payment) = if frozen.party.name.is_empty() {
+        (seller_party(seller), seller.payment(&record.invoice_number))
+    } else {
+        (
+            frozen.party.clone(),
+            crate::model::payment::PaymentInstructions {
+                iban: frozen.iban.clone(),
+                bic: frozen.bic.clone(),
+                bank_name: frozen.bank_name.clone(),
+                reference: crate::model::payment::creditor_reference(&record.invoice_number),
+            },
+        )
+    };
     Ok(InvoiceDetail {
+        seller: seller_shown,
         exchange_rate: record.exchange_rate.0,
         vat_rate: record.vat_rate.0,
         vat_note: record.vat_note.clone(),
@@ -112,13 +129,13 @@ async fn issued_detail(
         // Only an invoice still to be paid says how to pay it (a fully
         // credited one is paid at issue).
         payment: (record.payment_method != PaymentMethod::Card
-            && !seller.iban.is_empty()
+            && !payment.iban.is_empty()
             && record.total_inc_vat.0 > Decimal::ZERO
             && matches!(
                 record.state,
                 InvoiceState::Issued | InvoiceState::Mailed | InvoiceState::Due
             ))
-        .then(|| seller.payment(&record.invoice_number)),
+        .then_some(payment),
         ..detail_of(group, role, seller, summary_of(&record, today))
     })
 }

@@ -67,8 +67,8 @@ fn new_id() -> String {
 pub fn invoice_message(
     invoice: &NewInvoice,
     invoice_number: &str,
-    group_name: &str,
     seller: &Seller,
+    link_base: &str,
 ) -> Option<NewMessage> {
     if invoice.payment_method != PaymentMethod::Email
         || invoice.state != InvoiceState::Issued
@@ -79,10 +79,14 @@ pub fn invoice_message(
     let money = |amount| Money::of(amount, invoice.currency).to_string();
     let period = invoice.period_begin.format("%B %Y");
     let payment = seller.payment(invoice_number);
+    let link = format!(
+        "{link_base}/billing-group/{}/invoices/{invoice_number}",
+        invoice.billing_group_id
+    );
     let body = format!(
         "Hello,\n\n\
-         attached is invoice {invoice_number} from {seller} for {period}, for the billing group \
-         {group_name}.\n\n\
+         attached is invoice {invoice_number} from {seller} for {period}, billed to {customer}.\n\
+         The PDF carries its e-invoice (Factur-X, EN 16931).\n\n\
          Total before VAT: {before}\n\
          VAT ({vat} %): {vat_amount}\n\
          Total: {total}\n\
@@ -90,7 +94,9 @@ pub fn invoice_message(
          Please pay {total} by {due} by bank transfer to\n\
          IBAN {iban} (BIC {bic}, {bank})\n\
          with the payment reference {reference}.\n\n\
+         See the invoice online: {link}\n\n\
          {seller}\n{seller_email}\n",
+        customer = invoice.customer.name,
         seller = seller.name,
         iban = payment.iban,
         bic = payment.bic,

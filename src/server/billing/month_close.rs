@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use super::calendar::{month_of, period_name};
 use super::costs::{self, Charge};
 use super::credit_rule::{credits_for_period, Allocation};
-use super::drafts::{draft_invoice, vat_for};
+use super::drafts::{draft_invoice, frozen_seller, vat_for};
 use super::rates::rate_on;
 use crate::error::{AppError, AppResult};
 use crate::model::credits::display_code;
@@ -55,6 +55,7 @@ const CLOSE_LEASE_MINUTES: i64 = 10;
 pub async fn close_month(
     store: &dyn Store,
     seller: &Seller,
+    link_base: &str,
     period_begin: DateTime<Utc>,
     now: DateTime<Utc>,
     actor: &str,
@@ -80,7 +81,7 @@ pub async fn close_month(
             another_instance_closing: true,
         });
     }
-    let result = close_month_holding(store, seller, from, now, actor, &lease).await;
+    let result = close_month_holding(store, seller, link_base, from, now, actor, &lease).await;
     // A failed release only leaves the lease to lapse.
     if let Err(error) = store.release_close_lease(from, &holder).await {
         tracing::warn!(%error, "month close lease not released; it lapses by itself");
@@ -132,6 +133,7 @@ impl Lease<'_> {
 async fn close_month_holding(
     store: &dyn Store,
     seller: &Seller,
+    link_base: &str,
     period_begin: DateTime<Utc>,
     now: DateTime<Utc>,
     actor: &str,
@@ -262,6 +264,7 @@ async fn close_month_holding(
                     draft_invoice(group, group_charges, (from, to), rate, &vat, group_credits);
                 draft.issue_date = issue_date;
                 draft.due_date = issue_date + Duration::days(seller.net_days);
+                draft.seller = frozen_seller(seller);
                 draft.download_cookie = download_cookie();
                 draft
             })
@@ -275,6 +278,7 @@ async fn close_month_holding(
                     actor,
                     at: now,
                     seller,
+                    link_base,
                 },
             )
             .await?;
@@ -385,6 +389,8 @@ struct Issuing<'a> {
     actor: &'a str,
     at: DateTime<Utc>,
     seller: &'a Seller,
+    /// Where the invoice's page is (`PUBLIC_URL`), for its mail.
+    link_base: &'a str,
 }
 
 impl InvoiceIssuing for Issuing<'_> {
@@ -393,7 +399,7 @@ impl InvoiceIssuing for Issuing<'_> {
     }
 
     fn invoice_mail(&self, invoice: &NewInvoice, number: &str) -> Option<NewMessage> {
-        super::mail::invoice_message(invoice, number, &invoice.customer.name, self.seller)
+        super::mail::invoice_message(invoice, number, self.seller, self.link_base)
     }
 
     fn issued_event(&self, invoice: &NewInvoice, number: &str) -> NewEvent {

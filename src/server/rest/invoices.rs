@@ -14,6 +14,7 @@ use super::wire::{
 };
 use crate::error::AppError;
 use crate::model::invoices::{sort_invoices, InvoiceDetail, InvoiceSummary};
+use crate::model::payment::InvoiceSearch;
 use crate::model::states::GroupState;
 use crate::server::billing::{credits, invoice_files, invoices};
 use crate::server::state::AppState;
@@ -94,6 +95,13 @@ pub async fn list(
             )));
         }
     }
+    let search = match query.reference.as_deref().map(str::trim) {
+        Some(text) if !text.is_empty() => Some(
+            InvoiceSearch::parse(text)
+                .map_err(|message| ApiError::from(AppError::invalid("reference", message)))?,
+        ),
+        _ => None,
+    };
     let (group, mut list) = invoices::invoices_of_group(
         state.store.as_ref(),
         &state.config.seller,
@@ -102,6 +110,9 @@ pub async fn list(
         state.clock.now(),
     )
     .await?;
+    if let Some(search) = &search {
+        list.retain(|invoice| search.matches(&invoice.invoice_number));
+    }
     // Text fields ascending; periods and amounts newest / largest first.
     if let Some(sort) = query.sort.as_deref() {
         let descending = !matches!(sort, "invoice_number" | "state" | "currency");

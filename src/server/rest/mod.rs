@@ -308,7 +308,8 @@ endpoints! {
     get "/billing-group/{billing_group_id}/invoice" => invoices::list {
         id: "BillingGroupInvoiceList", summary: "The running month's estimate and the issued invoices", tag: "billing_group",
         token: true, body: (),
-        query: ["sort": || serde_json::json!({"type": "string", "enum": wire::INVOICE_SORTS}), "Sort by this field (descending for amounts and periods)"],
+        query: ["sort": || serde_json::json!({"type": "string", "enum": wire::INVOICE_SORTS}), "Sort by this field (descending for amounts and periods)";
+                "reference": || serde_json::json!({"type": "string", "maxLength": 64}), "Only the invoice this RF payment reference (ISO 11649, spaces allowed) was made for, or invoices whose number contains this text"],
         returns: (wire::InvoicesResponse), errors: [400, 401, 404],
     }
     get "/billing-group/{billing_group_id}/invoice/{invoice_number}" => invoices::get_one {

@@ -521,6 +521,8 @@ pub const INVOICE_SORTS: [&str; 7] = [
 #[serde(deny_unknown_fields)]
 pub struct InvoicesQuery {
     pub sort: Option<String>,
+    /// An RF payment reference (spaces allowed), or part of an invoice number.
+    pub reference: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]

@@ -31,8 +31,9 @@ pub(super) const INSERT_INVOICE: &str =
     "INSERT INTO invoices (invoice_number, billing_group_id, sequence_number, period_begin,
          period_end, state, currency, exchange_rate, vat_rate, vat_note, total_usd,
          total_vat_zero, total_inc_vat, issue_date, due_date, download_cookie,
-         payment_method, customer, create_time)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+         payment_method, customer, seller, create_time)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
+             $20)
      ON CONFLICT DO NOTHING
      RETURNING invoice_number";
 

@@ -17,7 +17,7 @@ use super::traits::{InvoiceStateChange, Invoices};
 
 const INVOICE_COLUMNS: &str = "invoice_number, billing_group_id, sequence_number, period_begin,
     period_end, state, currency, exchange_rate, vat_rate, vat_note, total_usd, total_vat_zero,
-    total_inc_vat, issue_date, due_date, download_cookie, payment_method, customer, create_time";
+    total_inc_vat, issue_date, due_date, download_cookie, payment_method, customer, seller, create_time";
 
 const INVOICE_LINE_COLUMNS: &str = "line_no, line_type, description, project_name, service_name,
     service_type, service_plan, cloud_name, hours, timestamp_begin, timestamp_end,
@@ -57,6 +57,7 @@ async fn issue_invoice(
             .bind(&invoice.download_cookie)
             .bind(invoice.payment_method.as_str())
             .bind(JsonText::encode(&invoice.customer))
+            .bind(JsonText::encode(&invoice.seller))
             .bind(at)
             .fetch_optional(&mut *connection)
             .await?;

@@ -12,7 +12,7 @@ use super::error::StoreResult;
 use super::events::insert_event;
 use super::pool::{db_run, db_write, PerBackend, SqlStore, Tx};
 use super::records::*;
-use super::traits::Mail;
+use super::traits::{BudgetAlert, BudgetAlertMail, Mail};
 use crate::model::states::BudgetMeasure;
 
 /// An outbox row; `$N` in order, so SQLite's own API binds them by
@@ -250,6 +250,17 @@ impl Mail for SqlStore {
         })
     }
 
+    async fn job_lease_expiry(&self, job_name: &str) -> StoreResult<Option<DateTime<Utc>>> {
+        db_run!(self.pool.as_ref(), |pool| {
+            Ok(
+                sqlx::query_scalar("SELECT expires_at FROM job_leases WHERE job_name = $1")
+                    .bind(job_name)
+                    .fetch_optional(pool)
+                    .await?,
+            )
+        })
+    }
+
     async fn budget(&self, billing_group_id: &str) -> StoreResult<Option<BudgetRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
             Ok(sqlx::query_as::<_, BudgetRecord>(
@@ -331,39 +342,43 @@ impl Mail for SqlStore {
             .collect()
     }
 
-    async fn record_budget_alert(
+    async fn record_budget_alerts(
         &self,
         billing_group_id: &str,
         period_begin: DateTime<Utc>,
-        alert: (BudgetMeasure, i64),
+        alerts: &[BudgetAlert],
         at: DateTime<Utc>,
-        message: Option<&NewMessage>,
-        event: &NewEvent,
-    ) -> StoreResult<bool> {
+        message: BudgetAlertMail<'_>,
+    ) -> StoreResult<usize> {
         db_write!(self, |tx| {
-            // The insert is the claim: a threshold alerts once per month
-            // and measure, whichever instance gets here first.
-            let claimed = sqlx::query(
-                "INSERT INTO budget_alerts (billing_group_id, period_begin, kind, threshold,
-                                            create_time)
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-            )
-            .bind(billing_group_id)
-            .bind(period_begin)
-            .bind(alert.0.as_str())
-            .bind(alert.1)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if claimed == 0 {
-                return Ok(false);
+            let mut claimed = Vec::new();
+            for ((measure, threshold), event) in alerts {
+                // The insert is the claim: a threshold alerts once per month
+                // and measure, whichever instance gets here first.
+                let inserted = sqlx::query(
+                    "INSERT INTO budget_alerts (billing_group_id, period_begin, kind, threshold,
+                                                create_time)
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                )
+                .bind(billing_group_id)
+                .bind(period_begin)
+                .bind(measure.as_str())
+                .bind(threshold)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if inserted > 0 {
+                    insert_event((&mut *tx).into(), event).await?;
+                    claimed.push((*measure, *threshold));
+                }
             }
-            if let Some(message) = message {
-                insert_message((&mut *tx).into(), message, at).await?;
+            if !claimed.is_empty() {
+                if let Some(message) = message(&claimed) {
+                    insert_message((&mut *tx).into(), &message, at).await?;
+                }
             }
-            insert_event((&mut *tx).into(), event).await?;
-            Ok(true)
+            Ok(claimed.len())
         })
     }
 }

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::decimal::DbDecimal;
-use crate::model::invoices::InvoiceParty;
+use crate::model::invoices::{FrozenSeller, InvoiceParty};
 use crate::model::money::Currency;
 use crate::model::states::{
     AccountEventType, DeliveryState, EventType, GroupState, InvoiceState, LineType, MessageKind,
@@ -629,6 +629,10 @@ pub struct InvoiceRecord {
     /// The customer's billing details on the issue date.
     #[sqlx(try_from = "String")]
     pub customer: JsonText<InvoiceParty>,
+    /// The seller on the issue date (empty for invoices issued before it
+    /// was kept).
+    #[sqlx(try_from = "String")]
+    pub seller: JsonText<FrozenSeller>,
     pub create_time: DateTime<Utc>,
 }
 
@@ -677,6 +681,7 @@ pub struct NewInvoice {
     pub download_cookie: String,
     pub payment_method: PaymentMethod,
     pub customer: InvoiceParty,
+    pub seller: FrozenSeller,
     pub lines: Vec<InvoiceLineRecord>,
     /// Credits this invoice consumes: written with it, or not at all.
     pub credit_uses: Vec<CreditUse>,

@@ -116,11 +116,12 @@ pub(super) async fn issue_invoices(
                 "credits go through issue_invoice"
             );
             let customer = JsonText::encode(&invoice.customer);
+            let seller = JsonText::encode(&invoice.seller);
             let group = invoice.billing_group_id.as_str();
             let sequence: i64 = next_sequence.query_row([group], |row| row.get(0))?;
             let number = issuing.invoice_number(group, sequence);
             let period_begin = time_text(invoice.period_begin);
-            let values: [&dyn ToSql; 19] = [
+            let values: [&dyn ToSql; 20] = [
                 &number,
                 &group,
                 &sequence,
@@ -139,6 +140,7 @@ pub(super) async fn issue_invoices(
                 &invoice.download_cookie,
                 &invoice.payment_method.as_str(),
                 &customer,
+                &seller,
                 &created,
             ];
             let inserted: Option<String> = insert_invoice

@@ -265,6 +265,11 @@ pub type ServiceChange<'a> =
     &'a (dyn Fn(&ServiceStateRecord) -> AppResult<ServiceOp> + Send + Sync);
 
 /// A change's check on a locked group: the event to write, or a refusal.
+/// A budget threshold crossed: (measure, percent) and its event.
+pub type BudgetAlert = ((BudgetMeasure, i64), NewEvent);
+/// Words the one mail of an evaluation from the thresholds it claimed.
+pub type BudgetAlertMail<'a> =
+    &'a (dyn Fn(&[(BudgetMeasure, i64)]) -> Option<NewMessage> + Send + Sync);
 pub type GroupChange<'a> = &'a (dyn Fn(&BillingGroupRecord) -> AppResult<NewEvent> + Send + Sync);
 
 /// A change of the primary group: the previous primary's id and the new
@@ -342,6 +347,8 @@ pub trait Mail: Send + Sync {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> StoreResult<bool>;
+    /// When the job's current lease ends (its next run), if it has one.
+    async fn job_lease_expiry(&self, job_name: &str) -> StoreResult<Option<DateTime<Utc>>>;
     async fn budget(&self, billing_group_id: &str) -> StoreResult<Option<BudgetRecord>>;
     /// The budgets of active groups.
     async fn budgets(&self) -> StoreResult<Vec<BudgetRecord>>;
@@ -358,17 +365,18 @@ pub trait Mail: Send + Sync {
         billing_group_id: &str,
         period_begin: DateTime<Utc>,
     ) -> StoreResult<Vec<(BudgetMeasure, i64)>>;
-    /// Records a threshold's alert with its message and event, once per
-    /// group, month, measure and threshold (false: already recorded).
-    async fn record_budget_alert(
+    /// Records the thresholds an evaluation found crossed, each once per
+    /// group, month and measure (the insert is the claim), each with its
+    /// event; `message` words one mail for those this call claimed. Returns
+    /// how many it claimed (0: another instance had them all).
+    async fn record_budget_alerts(
         &self,
         billing_group_id: &str,
         period_begin: DateTime<Utc>,
-        alert: (BudgetMeasure, i64),
+        alerts: &[BudgetAlert],
         at: DateTime<Utc>,
-        message: Option<&NewMessage>,
-        event: &NewEvent,
-    ) -> StoreResult<bool>;
+        message: BudgetAlertMail<'_>,
+    ) -> StoreResult<usize>;
 }
 
 /// Billing groups.

@@ -4,6 +4,7 @@ use leptos_router::hooks::use_query_map;
 use super::TabError;
 use crate::api::invoices::{get_invoices, get_issuing_paused};
 use crate::model::invoices::sort_invoices;
+use crate::model::payment::InvoiceSearch;
 use crate::paths::app_url;
 use crate::ui::invoices::InvoiceTable;
 
@@ -59,6 +60,8 @@ pub fn InvoicesTab() -> impl IntoView {
                     let sort = query.read().get("sort").unwrap_or_else(|| "period".into());
                     let descending = query.read().get("dir").as_deref() != Some("asc");
                     let show = query.read().get("show").filter(|s| SHOWS.iter().any(|(key, _)| key == s)).unwrap_or_else(|| "all".into());
+                    let reference = query.read().get("reference").unwrap_or_default();
+                    let search = (!reference.trim().is_empty()).then(|| InvoiceSearch::parse(&reference));
                     match invoices.await {
                         Ok(mut list) => {
                             list.retain(|invoice| match show.as_str() {
@@ -66,6 +69,11 @@ pub fn InvoicesTab() -> impl IntoView {
                                 "overdue" => invoice.overdue_days.is_some(),
                                 _ => true,
                             });
+                            if let Some(Ok(search)) = &search {
+                                list.retain(|invoice| search.matches(&invoice.invoice_number));
+                            }
+                            let search_error = search.clone().and_then(Result::err);
+                            let searched = matches!(search, Some(Ok(_)));
                             sort_invoices(&mut list, sort_field(&sort), descending);
                             let base = app_url(format!("/billing-group/{billing_group_id}/invoices"));
                             let dir = if descending { "desc" } else { "asc" };
@@ -78,9 +86,27 @@ pub fn InvoicesTab() -> impl IntoView {
                                 })
                                 .collect_view();
                             let empty = match show.as_str() {
+                                _ if searched => Some("No invoice matches that payment reference or number."),
                                 "open" => Some("No open invoices."),
                                 "overdue" => Some("No overdue invoices."),
                                 _ => None,
+                            };
+                            let form = view! {
+                                <form method="get" action=base.clone() class="invoice-search" role="search" aria-label="Find an invoice">
+                                    <input type="hidden" name="show" value=show.clone() />
+                                    <label for="invoice-reference">"Payment reference or invoice number"</label>
+                                    <input
+                                        id="invoice-reference"
+                                        name="reference"
+                                        maxlength="64"
+                                        value=reference.clone()
+                                        placeholder="RF11 BCF1 DD7A 781D 0003"
+                                        aria-invalid=search_error.is_some().then_some("true")
+                                        aria-describedby=search_error.is_some().then_some("invoice-reference-error")
+                                    />
+                                    <button type="submit">"Find"</button>
+                                    {search_error.map(|message| view! { <p id="invoice-reference-error" class="error" role="alert">{message}</p> })}
+                                </form>
                             };
                             let headers = SORTS
                                 .iter()
@@ -105,6 +131,7 @@ pub fn InvoicesTab() -> impl IntoView {
                             };
                             view! {
                                 <nav class="filters" aria-label="Show invoices">{filters}</nav>
+                                {form}
                                 {table}
                             }
                             .into_any()

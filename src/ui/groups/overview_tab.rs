@@ -223,6 +223,13 @@ fn BudgetPanel(
                     </ul>
                     {(!alerted.is_empty())
                         .then(|| view! { <p class="muted">{format!("Alerts this month: {}.", alerted.join(", "))}</p> })}
+                    {b.next_evaluation.map(|at| view! {
+                        <p class="muted next-evaluation">
+                            "Thresholds are checked every 15 minutes and mailed together; next check "
+                            <time datetime=at.to_rfc3339()>{at.format("%Y-%m-%d %H:%M UTC").to_string()}</time>
+                            "."
+                        </p>
+                    })}
                 }
                     .into_any()
             }
