@@ -317,5 +317,6 @@ fn thousand_line_invoice() -> InvoiceDetail {
         lines,
         notice: None,
         payment: None,
+        pay_to: None,
     }
 }

@@ -118,6 +118,11 @@ pub struct InvoiceDetail {
     pub notice: Option<String>,
     /// How to pay it by bank transfer: issued invoices not paid by card.
     pub payment: Option<crate::model::payment::PaymentInstructions>,
+    /// The account it is payable to, whatever its state now (the
+    /// e-invoice states how it was to be paid, also once paid): issued
+    /// invoices not paid by card.
+    #[serde(default)]
+    pub pay_to: Option<crate::model::payment::PaymentInstructions>,
 }
 
 impl InvoiceDetail {

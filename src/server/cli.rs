@@ -35,7 +35,7 @@ pub async fn close_month(config: Config, period: Option<String>) -> Result<Strin
     let result = month_close::close_month(
         store.as_ref(),
         &config.seller,
-        &crate::server::links::public_base(&config, None),
+        &crate::server::links::mail_base(&config),
         period,
         now,
         "system",

@@ -106,7 +106,9 @@ pub(crate) async fn invoice_file(
     };
     let stem = billing::invoice_files::file_stem(&detail);
     let file = match format.as_str() {
-        "pdf" => billing::invoice_files::invoice_pdf(&detail).map(|pdf| ("application/pdf", pdf)),
+        "pdf" => billing::invoice_files::invoice_pdf_off_the_runtime(detail.clone())
+            .await
+            .map(|pdf| ("application/pdf", pdf)),
         "xml" => billing::invoice_files::invoice_xml(&detail)
             .map(|xml| ("application/xml; charset=utf-8", xml.into_bytes())),
         _ => Ok((

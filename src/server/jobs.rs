@@ -107,7 +107,7 @@ async fn close_previous_month(state: &AppState, now: chrono::DateTime<chrono::Ut
         Ok(true) => {}
         Ok(false) => {
             let store = state.store.as_ref();
-            let links = crate::server::links::public_base(&state.config, None);
+            let links = crate::server::links::mail_base(&state.config);
             match month_close::close_month(
                 store,
                 &state.config.seller,
@@ -200,7 +200,7 @@ async fn evaluate_budgets(state: &AppState, holder: &str) {
         Ok(true) => match crate::server::billing::budgets::evaluate(
             store,
             now,
-            &crate::server::links::public_base(&state.config, None),
+            &crate::server::links::mail_base(&state.config),
         )
         .await
         {

@@ -19,6 +19,17 @@ pub fn public_base(config: &Config, request: Option<&Parts>) -> String {
     }
 }
 
+/// Where links in mail point: `PUBLIC_URL`, or empty when it is not set
+/// (a mail then carries no link: a guessed address, like the listening
+/// one, would send customers to a host they cannot reach).
+pub fn mail_base(config: &Config) -> String {
+    config
+        .public_url
+        .as_ref()
+        .map(|url| url.as_str().trim_end_matches('/').to_string())
+        .unwrap_or_default()
+}
+
 /// The first-run page with its one-time token.
 pub fn setup_link(base: &str, token: &str) -> String {
     format!("{base}/setup?token={token}")

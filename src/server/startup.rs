@@ -78,7 +78,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         let seeded = demo::seed_if_empty(
             store.as_ref(),
             &config.seller,
-            &crate::server::links::public_base(&config, None),
+            &crate::server::links::mail_base(&config),
             clock.now(),
             config.scheduled_close,
         )

@@ -34,11 +34,22 @@ async fn sixty_line_group(store: &DynStore) -> (Fixture, String) {
     )
     .await
     .unwrap();
+    // A group with nothing to bill: its invoice still has a line (BR-16).
+    let idle = billing_console::server::billing::groups::create_group(
+        store.as_ref(),
+        &admin,
+        &account.account_id,
+        "Idle",
+        None,
+        t(1, 0),
+    )
+    .await
+    .unwrap();
     let f = Fixture {
         admin,
         account_id: account.account_id,
         primary: primary.billing_group_id.clone(),
-        second: primary.billing_group_id,
+        second: idle.billing_group_id,
     };
     for p in 0..12 {
         let project = format!("analytics-platform-production-eu-{p:02}");
@@ -163,6 +174,7 @@ on_both_backends!(
         .unwrap();
 
         let mut documents = 0;
+        let mut idle_seen = false;
         let mut accounts = store.all_accounts().await.unwrap();
         accounts.sort_by(|a, b| a.account_id.cmp(&b.account_id));
         for account in accounts {
@@ -226,6 +238,10 @@ on_both_backends!(
                         assert!(xml.contains(&UNICODE_COMPANY.replace('&', "&amp;")));
                         assert_eq!(xml_value(&xml, "CategoryCode"), "AE", "reverse charge");
                     }
+                    if group.billing_group_id == f.second {
+                        assert!(xml.contains("No usage in the period"), "{xml}");
+                        idle_seen = true;
+                    }
                     write_out(&detail, &pdf, Some(&xml));
                     documents += 1;
                 }
@@ -235,6 +251,7 @@ on_both_backends!(
             documents >= 4,
             "the demo's invoices and Acme's: {documents}"
         );
+        assert!(idle_seen, "the idle group was invoiced");
 
         // The estimate: no XML, says what it is, asks for no payment.
         let estimate = invoices::invoice_detail(

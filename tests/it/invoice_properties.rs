@@ -380,6 +380,7 @@ async fn check(store: &DynStore, admin: &CurrentUser, s: Scenario) -> Result<(),
             return Err(format!("totals differ from the sum of lines: {invoice:?}"));
         }
         csv_sums_to_total(&invoice)?;
+        documents_agree(&invoice)?;
         let line_tuples = |d: &InvoiceDetail| {
             d.lines
                 .iter()
@@ -409,6 +410,59 @@ async fn check(store: &DynStore, admin: &CurrentUser, s: Scenario) -> Result<(),
     expected.retain(|_, hours| *hours > 0);
     if billed != expected {
         return Err(format!("hours billed {billed:?}, expected {expected:?}"));
+    }
+    Ok(())
+}
+
+/// The PDF and its e-invoice say what the page and the API say: the PDF
+/// shows the total incl. VAT, and the XML's sums are the invoice's, with
+/// LineTotal − Allowances = TaxBasis and TaxBasis + Tax = GrandTotal.
+fn documents_agree(invoice: &InvoiceDetail) -> Result<(), String> {
+    use billing_console::server::billing::einvoice;
+    let s = &invoice.summary;
+    let pdf = invoice_files::invoice_pdf(invoice).map_err(|e| e.to_string())?;
+    let document = lopdf::Document::load_mem(&pdf).map_err(|e| e.to_string())?;
+    let pages: Vec<u32> = document.get_pages().keys().copied().collect();
+    let text = document.extract_text(&pages).map_err(|e| e.to_string())?;
+    if !text.contains(&s.total_inc_vat.grouped()) {
+        return Err(format!(
+            "the PDF does not show {}:\n{text}",
+            s.total_inc_vat.grouped()
+        ));
+    }
+    let xml = einvoice::cii_xml(invoice).ok_or("no e-invoice for an issued invoice")?;
+    // The document's sums, not a line's (lines have a LineTotalAmount too).
+    let header = xml
+        .find("<ram:SpecifiedTradeSettlementHeaderMonetarySummation>")
+        .map(|at| &xml[at..])
+        .ok_or("no header sums")?;
+    let value = |tag: &str| -> Result<Decimal, String> {
+        let xml = header;
+        let open = format!("<ram:{tag}");
+        let start = xml.find(&open).ok_or(format!("no {tag}"))?;
+        let start = start + xml[start..].find('>').ok_or("bad XML")? + 1;
+        let end = start + xml[start..].find('<').ok_or("bad XML")?;
+        xml[start..end]
+            .parse::<Decimal>()
+            .map_err(|e| format!("{tag}: {e}"))
+    };
+    let sums = einvoice::sums(invoice);
+    let (line_total, allowances) = (value("LineTotalAmount")?, value("AllowanceTotalAmount")?);
+    let (basis, tax, grand) = (
+        value("TaxBasisTotalAmount")?,
+        value("TaxTotalAmount")?,
+        value("GrandTotalAmount")?,
+    );
+    if grand != s.total_inc_vat.amount
+        || basis != s.total_vat_zero.amount
+        || line_total - allowances != basis
+        || basis + tax != grand
+        || line_total != sums.line_total.amount
+    {
+        return Err(format!(
+            "XML sums {line_total} - {allowances} = {basis}, + {tax} = {grand}; the invoice says {} and {}",
+            s.total_vat_zero.amount, s.total_inc_vat.amount
+        ));
     }
     Ok(())
 }

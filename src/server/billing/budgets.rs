@@ -292,7 +292,14 @@ fn alert_mail(
             BudgetMeasure::Forecast => format!("{percent} % forecast"),
         })
         .collect();
-    let link = format!("{link_base}/billing-group/{}", group.billing_group_id);
+    let link = if link_base.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\nSee the group's costs: {link_base}/billing-group/{}\n",
+            group.billing_group_id
+        )
+    };
     Some(NewMessage {
         message_id: uuid::Uuid::new_v4().to_string(),
         kind: MessageKind::BudgetAlert,
@@ -302,7 +309,7 @@ fn alert_mail(
         recipients,
         subject: format!("Budget alert for {name}, {month}: {}", labels.join(", ")),
         body: format!(
-            "The billing group {name} has crossed {} of its budget for {month}, {} a month before credits and VAT:\n\n{}\n\nSee the group's costs: {link}\n",
+            "The billing group {name} has crossed {} of its budget for {month}, {} a month before credits and VAT:\n\n{}\n{link}",
             if claimed.len() == 1 { "a threshold" } else { "thresholds" },
             status.amount.shown(),
             lines.join("\n")

@@ -32,6 +32,8 @@ use crate::server::store::{
 pub const REVERSE_CHARGE_NOTE: &str = "Reverse charge: VAT to be accounted for by the recipient \
      (Article 196, Council Directive 2006/112/EC).";
 
+pub const EXPORT_NOTE: &str = "Export of services outside the EU: no VAT charged.";
+
 /// The VAT of an invoice: rate in percent and the note printed with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Vat {
@@ -62,7 +64,7 @@ pub fn vat_for(seller: &Seller, country_code: &str, vat_id: &str) -> Vat {
     } else {
         Vat {
             rate: Decimal::ZERO,
-            note: "Export of services outside the EU: no VAT charged.".into(),
+            note: EXPORT_NOTE.into(),
         }
     }
 }

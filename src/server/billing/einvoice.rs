@@ -8,7 +8,7 @@
 
 use rust_decimal::Decimal;
 
-use super::drafts::REVERSE_CHARGE_NOTE;
+use super::drafts::{EXPORT_NOTE, REVERSE_CHARGE_NOTE};
 use crate::model::invoices::{InvoiceDetail, InvoiceParty, ESTIMATE};
 use crate::model::money::Money;
 use crate::model::states::{LineType, PaymentMethod};
@@ -36,10 +36,16 @@ fn vat_category(detail: &InvoiceDetail) -> VatCategory {
             code: "AE",
             exemption: Some(("Reverse charge", "VATEX-EU-AE")),
         }
-    } else {
+    } else if detail.vat_note == EXPORT_NOTE {
         VatCategory {
             code: "G",
             exemption: Some(("Export outside the EU", "VATEX-EU-G")),
+        }
+    } else {
+        // The seller's own rate is 0 %.
+        VatCategory {
+            code: "Z",
+            exemption: None,
         }
     }
 }
@@ -79,7 +85,9 @@ fn element(out: &mut String, tag: &str, text: &str) {
     }
 }
 
-fn party(out: &mut String, tag: &str, party: &InvoiceParty) {
+/// `country` stands in for a party without one (a customer who gave none
+/// is domestic, rule 9).
+fn party(out: &mut String, tag: &str, party: &InvoiceParty, country: &str) {
     out.push_str(&format!("<ram:{tag}>"));
     element(out, "ram:Name", &party.name);
     if !party.business_id.is_empty() {
@@ -87,7 +95,7 @@ fn party(out: &mut String, tag: &str, party: &InvoiceParty) {
         element(out, "ram:ID", &party.business_id);
         out.push_str("</ram:SpecifiedLegalOrganization>");
     }
-    if !party.country_code.is_empty() {
+    {
         out.push_str("<ram:PostalTradeAddress>");
         // At most three address lines; any more join the third.
         let lines = &party.address_lines;
@@ -103,7 +111,12 @@ fn party(out: &mut String, tag: &str, party: &InvoiceParty) {
             };
             element(out, tag, &text);
         }
-        element(out, "ram:CountryID", &party.country_code);
+        let code = if party.country_code.is_empty() {
+            country
+        } else {
+            &party.country_code
+        };
+        element(out, "ram:CountryID", code);
         out.push_str("</ram:PostalTradeAddress>");
     }
     if let Some(email) = party.emails.first() {
@@ -208,11 +221,21 @@ pub fn cii_xml(detail: &InvoiceDetail) -> Option<String> {
     out.push_str("</rsm:ExchangedDocument>");
 
     out.push_str("<rsm:SupplyChainTradeTransaction>");
-    let charges = detail
+    let charges: Vec<_> = detail
         .lines
         .iter()
-        .filter(|l| !matches!(l.line_type, LineType::Vat | LineType::CreditConsumption));
-    for (index, line) in charges.enumerate() {
+        .filter(|l| !matches!(l.line_type, LineType::Vat | LineType::CreditConsumption))
+        .collect();
+    if charges.is_empty() {
+        // EN 16931 wants a line (BR-16): a month without usage says so.
+        out.push_str("<ram:IncludedSupplyChainTradeLineItem><ram:AssociatedDocumentLineDocument><ram:LineID>1</ram:LineID></ram:AssociatedDocumentLineDocument><ram:SpecifiedTradeProduct><ram:Name>No usage in the period</ram:Name></ram:SpecifiedTradeProduct><ram:SpecifiedLineTradeAgreement><ram:NetPriceProductTradePrice><ram:ChargeAmount>0</ram:ChargeAmount></ram:NetPriceProductTradePrice></ram:SpecifiedLineTradeAgreement><ram:SpecifiedLineTradeDelivery><ram:BilledQuantity unitCode=\"C62\">1</ram:BilledQuantity></ram:SpecifiedLineTradeDelivery><ram:SpecifiedLineTradeSettlement>");
+        line_tax(&mut out, "ApplicableTradeTax", &category, detail.vat_rate);
+        out.push_str(&format!(
+            "<ram:SpecifiedTradeSettlementLineMonetarySummation><ram:LineTotalAmount>{}</ram:LineTotalAmount></ram:SpecifiedTradeSettlementLineMonetarySummation></ram:SpecifiedLineTradeSettlement></ram:IncludedSupplyChainTradeLineItem>",
+            amount(Money::zero(s.currency))
+        ));
+    }
+    for (index, line) in charges.into_iter().enumerate() {
         let total = line.line_total_local;
         // A price is never negative (BR-27): a negative line is a negative
         // quantity at a positive price.
@@ -257,14 +280,15 @@ pub fn cii_xml(detail: &InvoiceDetail) -> Option<String> {
     }
 
     out.push_str("<ram:ApplicableHeaderTradeAgreement>");
-    party(&mut out, "SellerTradeParty", &detail.seller);
-    party(&mut out, "BuyerTradeParty", &detail.customer);
+    let home = detail.seller.country_code.as_str();
+    party(&mut out, "SellerTradeParty", &detail.seller, home);
+    party(&mut out, "BuyerTradeParty", &detail.customer, home);
     out.push_str("</ram:ApplicableHeaderTradeAgreement>");
     out.push_str("<ram:ApplicableHeaderTradeDelivery/>");
 
     let sums = sums(detail);
     out.push_str("<ram:ApplicableHeaderTradeSettlement>");
-    if let Some(payment) = &detail.payment {
+    if let Some(payment) = &detail.pay_to {
         element(
             &mut out,
             "ram:PaymentReference",
@@ -272,14 +296,16 @@ pub fn cii_xml(detail: &InvoiceDetail) -> Option<String> {
         );
     }
     element(&mut out, "ram:InvoiceCurrencyCode", currency);
-    match (&detail.payment, detail.payment_method) {
+    match (&detail.pay_to, detail.payment_method) {
         (_, PaymentMethod::Card) => {
             out.push_str("<ram:SpecifiedTradeSettlementPaymentMeans><ram:TypeCode>48</ram:TypeCode></ram:SpecifiedTradeSettlementPaymentMeans>");
         }
         (Some(payment), _) => {
-            out.push_str(
-                "<ram:SpecifiedTradeSettlementPaymentMeans><ram:TypeCode>58</ram:TypeCode>",
-            );
+            // SEPA credit transfer for euros, a credit transfer otherwise.
+            let code = if s.currency.code() == "EUR" { 58 } else { 30 };
+            out.push_str(&format!(
+                "<ram:SpecifiedTradeSettlementPaymentMeans><ram:TypeCode>{code}</ram:TypeCode>"
+            ));
             out.push_str(&format!(
                 "<ram:PayeePartyCreditorFinancialAccount><ram:IBANID>{}</ram:IBANID></ram:PayeePartyCreditorFinancialAccount>",
                 esc(&payment.iban.replace(' ', ""))
@@ -359,18 +385,21 @@ pub fn cii_xml(detail: &InvoiceDetail) -> Option<String> {
     Some(out)
 }
 
-/// The XMP that declares a Factur-X document (its PDF/A extension schema
-/// and the `fx` properties), inserted into the metadata krilla writes.
-const FACTUR_X_XMP: &str = concat!(
+/// The Factur-X properties, in a description of their own.
+const FACTUR_X_PROPERTIES: &str = concat!(
     "<rdf:Description rdf:about=\"\" xmlns:fx=\"urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#\">",
     "<fx:DocumentType>INVOICE</fx:DocumentType>",
     "<fx:DocumentFileName>factur-x.xml</fx:DocumentFileName>",
     "<fx:Version>1.0</fx:Version>",
     "<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>",
     "</rdf:Description>",
-    "<rdf:Description rdf:about=\"\" xmlns:pdfaExtension=\"http://www.aiim.org/pdfa/ns/extension/\"",
-    " xmlns:pdfaSchema=\"http://www.aiim.org/pdfa/ns/schema#\" xmlns:pdfaProperty=\"http://www.aiim.org/pdfa/ns/property#\">",
-    "<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType=\"Resource\">",
+);
+
+/// The `fx` schema's PDF/A description: one more entry in the extension
+/// schemas krilla already lists (a second `pdfaExtension:schemas` on the
+/// same subject would be a duplicate property, which XMP parsers refuse).
+const FACTUR_X_SCHEMA: &str = concat!(
+    "<rdf:li rdf:parseType=\"Resource\">",
     "<pdfaSchema:schema>Factur-X PDFA Extension Schema</pdfaSchema:schema>",
     "<pdfaSchema:namespaceURI>urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#</pdfaSchema:namespaceURI>",
     "<pdfaSchema:prefix>fx</pdfaSchema:prefix>",
@@ -380,9 +409,26 @@ const FACTUR_X_XMP: &str = concat!(
     "<rdf:li rdf:parseType=\"Resource\"><pdfaProperty:name>Version</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>The actual version of the standard applying to the embedded XML document</pdfaProperty:description></rdf:li>",
     "<rdf:li rdf:parseType=\"Resource\"><pdfaProperty:name>ConformanceLevel</pdfaProperty:name><pdfaProperty:valueType>Text</pdfaProperty:valueType><pdfaProperty:category>external</pdfaProperty:category><pdfaProperty:description>The conformance level of the embedded XML document</pdfaProperty:description></rdf:li>",
     "</rdf:Seq></pdfaSchema:property>",
-    "</rdf:li></rdf:Bag></pdfaExtension:schemas>",
-    "</rdf:Description>",
+    "</rdf:li>",
 );
+
+/// Where krilla's list of extension schemas ends.
+const SCHEMAS_END: &str = "</rdf:Bag></pdfaExtension:schemas>";
+
+/// krilla's XMP with the Factur-X schema and properties added; `None`
+/// when it is not shaped as expected.
+pub fn factur_x_xmp(xmp: &str) -> Option<String> {
+    if xmp.matches(SCHEMAS_END).count() != 1 {
+        return None;
+    }
+    let with_schema = xmp.replacen(SCHEMAS_END, &format!("{FACTUR_X_SCHEMA}{SCHEMAS_END}"), 1);
+    let rdf_end = with_schema.rfind("</rdf:RDF>")?;
+    Some(format!(
+        "{}{FACTUR_X_PROPERTIES}{}",
+        &with_schema[..rdf_end],
+        &with_schema[rdf_end..]
+    ))
+}
 
 /// Declares the attached XML in the PDF's XMP metadata, by an incremental
 /// update (allowed in PDF/A): a new metadata stream and a new catalog
@@ -427,8 +473,7 @@ pub fn declare_factur_x(pdf: &[u8]) -> Option<Vec<u8>> {
     let packet_end =
         packet_start + find_first(&pdf[packet_start..metadata_end], b"<?xpacket end=\"r\"?>")? + 19;
     let xmp = text(&pdf[packet_start..packet_end]);
-    let rdf_end = xmp.rfind("</rdf:RDF>")?;
-    let new_xmp = format!("{}{FACTUR_X_XMP}{}", &xmp[..rdf_end], &xmp[rdf_end..]);
+    let new_xmp = factur_x_xmp(&xmp)?;
     let new_dictionary = dictionary.replacen(
         &format!("/Metadata {metadata} 0 R"),
         &format!("/Metadata {size} 0 R"),
@@ -511,4 +556,27 @@ fn number_after(text: &str, key: &str) -> Option<u64> {
         .take_while(char::is_ascii_digit)
         .collect();
     digits.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_factur_x_schema_joins_the_one_list_of_extension_schemas() {
+        let krilla = concat!(
+            "<x:xmpmeta><rdf:RDF><rdf:Description rdf:about=\"\">",
+            "<pdfaExtension:schemas><rdf:Bag><rdf:li>pdf</rdf:li></rdf:Bag></pdfaExtension:schemas>",
+            "<pdfaid:part>3</pdfaid:part></rdf:Description></rdf:RDF></x:xmpmeta>"
+        );
+        let xmp = factur_x_xmp(krilla).unwrap();
+        assert_eq!(xmp.matches("<pdfaExtension:schemas>").count(), 1);
+        let bag = &xmp[xmp.find("<rdf:Bag>").unwrap()..xmp.find("</rdf:Bag>").unwrap()];
+        assert!(bag.contains("urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#"));
+        assert!(xmp.contains(
+            "<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel></rdf:Description></rdf:RDF>"
+        ));
+        // Not what krilla writes: left alone rather than guessed at.
+        assert!(factur_x_xmp("<rdf:RDF></rdf:RDF>").is_none());
+    }
 }

@@ -140,6 +140,14 @@ pub fn invoice_pdf(detail: &InvoiceDetail) -> AppResult<Vec<u8>> {
     }
 }
 
+/// [`invoice_pdf`] on the blocking pool: shaping and font subsetting take
+/// milliseconds of CPU that the async workers should not wait on.
+pub async fn invoice_pdf_off_the_runtime(detail: InvoiceDetail) -> AppResult<Vec<u8>> {
+    tokio::task::spawn_blocking(move || invoice_pdf(&detail))
+        .await
+        .map_err(|_| AppError::Internal)?
+}
+
 /// The EN 16931 XML of an issued invoice on its own (`…/xml`).
 pub fn invoice_xml(detail: &InvoiceDetail) -> AppResult<String> {
     super::einvoice::cii_xml(detail).ok_or_else(|| AppError::NotFound {

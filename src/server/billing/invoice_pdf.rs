@@ -183,11 +183,19 @@ impl<'f> Layout<'f> {
         self.top += self.pitch(size);
     }
 
-    /// A row of cells as tall as its tallest cell, never split across pages.
+    /// A row of cells as tall as its tallest cell, kept on one page unless
+    /// it is taller than a page (then it continues on the next).
     fn row(&mut self, size: f32, cells: Vec<Cell>) {
         let height = cells.iter().map(|c| c.lines.len()).max().unwrap_or(1);
-        self.need(self.pitch(size) * height as f32);
+        let pitch = self.pitch(size);
+        let fits_a_page = pitch * height as f32 <= BOTTOM - MARGIN - 3.0 * pitch;
+        if fits_a_page {
+            self.need(pitch * height as f32);
+        }
         for index in 0..height {
+            if !fits_a_page {
+                self.need(pitch);
+            }
             let pieces: Vec<(f32, Align, bool, String)> = cells
                 .iter()
                 .filter_map(|cell| {
@@ -315,9 +323,13 @@ pub fn lay_out(detail: &InvoiceDetail, fonts: &PdfFonts) -> Vec<Vec<Mark>> {
         (MARGIN + half + 2.0 * CELL_GAP, "Bill to", &detail.customer),
     ] {
         layout.top = parties_top;
-        layout.paragraph(x, half, 9.0, true, heading);
+        // Side by side at the top of the first page: never broken across
+        // pages (the names and addresses are bounded where they are typed).
+        layout.line(9.0, &[(x, Align::Left, true, heading.to_string())]);
         for line in party_lines(party) {
-            layout.paragraph(x, half, 9.0, false, &line);
+            for piece in fit(&fonts.regular, 9.0, &line, half) {
+                layout.line(9.0, &[(x, Align::Left, false, piece)]);
+            }
         }
         bottom = bottom.max(layout.top);
     }

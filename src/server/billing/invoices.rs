@@ -76,6 +76,7 @@ fn detail_of(
         lines: Vec::new(),
         notice: None,
         payment: None,
+        pay_to: None,
     }
 }
 
@@ -135,7 +136,9 @@ async fn issued_detail(
                 record.state,
                 InvoiceState::Issued | InvoiceState::Mailed | InvoiceState::Due
             ))
-        .then_some(payment),
+        .then(|| payment.clone()),
+        pay_to: (record.payment_method != PaymentMethod::Card && !payment.iban.is_empty())
+            .then_some(payment),
         ..detail_of(group, role, seller, summary_of(&record, today))
     })
 }

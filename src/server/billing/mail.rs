@@ -11,7 +11,7 @@ use chrono::{DateTime, Duration, Utc};
 use futures::FutureExt;
 
 use super::access::authorized_group;
-use super::invoice_files::{file_stem, invoice_pdf};
+use super::invoice_files::{file_stem, invoice_pdf_off_the_runtime};
 use crate::error::{AppError, AppResult};
 use crate::model::money::Money;
 use crate::model::states::{DeliveryState, EventType, InvoiceState, MessageKind, PaymentMethod};
@@ -79,10 +79,15 @@ pub fn invoice_message(
     let money = |amount| Money::of(amount, invoice.currency).to_string();
     let period = invoice.period_begin.format("%B %Y");
     let payment = seller.payment(invoice_number);
-    let link = format!(
-        "{link_base}/billing-group/{}/invoices/{invoice_number}",
-        invoice.billing_group_id
-    );
+    // Without PUBLIC_URL, no link (see `links::mail_base`).
+    let link = if link_base.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "See the invoice online: {link_base}/billing-group/{}/invoices/{invoice_number}\n\n",
+            invoice.billing_group_id
+        )
+    };
     let body = format!(
         "Hello,\n\n\
          attached is invoice {invoice_number} from {seller} for {period}, billed to {customer}.\n\
@@ -94,7 +99,7 @@ pub fn invoice_message(
          Please pay {total} by {due} by bank transfer to\n\
          IBAN {iban} (BIC {bic}, {bank})\n\
          with the payment reference {reference}.\n\n\
-         See the invoice online: {link}\n\n\
+         {link}\
          {seller}\n{seller_email}\n",
         customer = invoice.customer.name,
         seller = seller.name,
@@ -245,7 +250,8 @@ async fn outgoing(
     let attachment = match &message.invoice_number {
         Some(number) => {
             let detail = super::invoices::invoice_for_mail(store, seller, number).await?;
-            Some((format!("{}.pdf", file_stem(&detail)), invoice_pdf(&detail)?))
+            let name = format!("{}.pdf", file_stem(&detail));
+            Some((name, invoice_pdf_off_the_runtime(detail).await?))
         }
         None => None,
     };

@@ -21,7 +21,7 @@ const FILES: [&str; 4] = [
 ];
 
 static FONT_DIR: OnceLock<PathBuf> = OnceLock::new();
-static FONTS: OnceLock<Result<PdfFonts, String>> = OnceLock::new();
+static FONTS: OnceLock<PdfFonts> = OnceLock::new();
 
 /// One face of the family.
 pub struct Face {
@@ -52,41 +52,51 @@ pub fn use_font_dir(dir: &Path) {
     let _ = FONT_DIR.set(dir.to_path_buf());
 }
 
-/// The faces, read on first use; why not, when they cannot be read.
+/// The faces, read on first use; why not, when they cannot be read (tried
+/// again at the next use, so installing them needs no restart).
 pub fn fonts() -> Result<&'static PdfFonts, String> {
-    FONTS
-        .get_or_init(|| {
-            let dir = FONT_DIR
-                .get()
-                .cloned()
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_FONT_DIR));
-            let [regular, regular_cjk, bold, bold_cjk] = FILES;
-            Ok(PdfFonts {
-                regular: Style {
-                    main: Face::read(&dir.join(regular))?,
-                    cjk: Face::read(&dir.join(regular_cjk))?,
-                },
-                bold: Style {
-                    main: Face::read(&dir.join(bold))?,
-                    cjk: Face::read(&dir.join(bold_cjk))?,
-                },
-            })
-        })
-        .as_ref()
-        .map_err(Clone::clone)
+    if let Some(fonts) = FONTS.get() {
+        return Ok(fonts);
+    }
+    let dir = font_dir();
+    // Nothing is read (and kept) while a file is missing.
+    if let Some(why) = missing_file(&dir) {
+        return Err(why);
+    }
+    let [regular, regular_cjk, bold, bold_cjk] = FILES;
+    let loaded = PdfFonts {
+        regular: Style {
+            main: Face::read(&dir.join(regular))?,
+            cjk: Face::read(&dir.join(regular_cjk))?,
+        },
+        bold: Style {
+            main: Face::read(&dir.join(bold))?,
+            cjk: Face::read(&dir.join(bold_cjk))?,
+        },
+    };
+    // Two first uses at once both read the files; one result is kept.
+    Ok(FONTS.get_or_init(|| loaded))
 }
 
 /// Says why invoices cannot be drawn, for the start-up check, the month
 /// close and the pages that warn: before the faces are read, only whether
 /// their files are there (cheap enough for a page).
 pub fn unavailable() -> Option<String> {
-    if let Some(loaded) = FONTS.get() {
-        return loaded.as_ref().err().cloned();
+    if FONTS.get().is_some() {
+        return None;
     }
-    let dir = FONT_DIR
+    missing_file(&font_dir())
+}
+
+fn font_dir() -> PathBuf {
+    FONT_DIR
         .get()
         .cloned()
-        .unwrap_or_else(|| PathBuf::from(DEFAULT_FONT_DIR));
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_FONT_DIR))
+}
+
+/// The first face whose file is not there, said for an operator.
+fn missing_file(dir: &Path) -> Option<String> {
     FILES.iter().map(|file| dir.join(file)).find_map(|path| {
         (!path.is_file()).then(|| {
             format!(

@@ -230,7 +230,7 @@ pub async fn pdf(
         Err(error) => return ApiError::from(error).into_response(),
     };
     let filename = invoice_files::file_stem(&detail);
-    let pdf = match invoice_files::invoice_pdf(&detail) {
+    let pdf = match invoice_files::invoice_pdf_off_the_runtime(detail.clone()).await {
         Ok(pdf) => pdf,
         Err(error) => return ApiError::from(error).into_response(),
     };

@@ -94,6 +94,8 @@ pub fn InvoicesTab() -> impl IntoView {
                             let form = view! {
                                 <form method="get" action=base.clone() class="invoice-search" role="search" aria-label="Find an invoice">
                                     <input type="hidden" name="show" value=show.clone() />
+                                    <input type="hidden" name="sort" value=sort.clone() />
+                                    <input type="hidden" name="dir" value=dir />
                                     <label for="invoice-reference">"Payment reference or invoice number"</label>
                                     <input
                                         id="invoice-reference"
