@@ -7,6 +7,7 @@ use crate::api::people::{
 use crate::model::people::AccountOverview;
 use crate::paths::app_url;
 use crate::ui::forms::{action_error, ActionForm, CurrencySelect, FieldError};
+use crate::ui::invoices::IssuingPausedNotice;
 use crate::ui::layout::AppLayout;
 use crate::ui::{when, ErrorPanel};
 
@@ -27,15 +28,7 @@ pub fn AllAccountsPage() -> impl IntoView {
         <Title text="All accounts" />
         <AppLayout>
             <h1>"All accounts"</h1>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    paused
-                        .await
-                        .ok()
-                        .flatten()
-                        .map(|message| view! { <p class="notice" role="status">{message}</p> })
-                })}
-            </Suspense>
+            <IssuingPausedNotice paused />
             <Suspense fallback=|| view! { <p class="muted">"Loading accounts…"</p> }>
                 {move || Suspend::new(async move {
                     match accounts.await {

@@ -6,7 +6,7 @@ use crate::api::invoices::{get_invoices, get_issuing_paused};
 use crate::model::invoices::sort_invoices;
 use crate::model::payment::InvoiceSearch;
 use crate::paths::app_url;
-use crate::ui::invoices::InvoiceTable;
+use crate::ui::invoices::{InvoiceTable, IssuingPausedNotice};
 
 /// The columns the list sorts by: (query value, header label).
 const SORTS: [(&str, &str); 4] = [
@@ -41,15 +41,7 @@ pub fn InvoicesTab() -> impl IntoView {
     let paused = Resource::new(move || id.clone(), get_issuing_paused);
     view! {
         <h2>"Invoices"</h2>
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                paused
-                    .await
-                    .ok()
-                    .flatten()
-                    .map(|message| view! { <p class="notice" role="status">{message}</p> })
-            })}
-        </Suspense>
+        <IssuingPausedNotice paused />
         <p class="muted">
             "One invoice per calendar month, with a line for each project and service. The running month is an estimate until the month is closed."
         </p>

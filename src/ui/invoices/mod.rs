@@ -14,6 +14,25 @@ use leptos::prelude::*;
 use crate::model::invoices::{InvoiceSummary, ESTIMATE};
 use crate::paths::app_url;
 
+/// Why invoices are not being issued, once `paused` says (nothing while it
+/// loads, when they are, or when it cannot be told).
+#[component]
+pub fn IssuingPausedNotice(
+    paused: Resource<Result<Option<String>, crate::error::AppError>>,
+) -> impl IntoView {
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                paused
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|message| view! { <p class="notice" role="status">{message}</p> })
+            })}
+        </Suspense>
+    }
+}
+
 /// The invoices as a table; with `sort_headers` ((href, label, aria-sort)
 /// for Invoice, Period, State, Total incl. VAT) the headers sort it.
 #[component]
