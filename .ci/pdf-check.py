@@ -118,10 +118,19 @@ def check_document(pdf_path, pictures):
     if xml != open(pdf_path[:-4] + ".xml", "rb").read():
         fail(where, "the attached XML is not the one served at …/xml")
     tree = etree.fromstring(xml)
+    # A credit note (type 381) states its amounts positive and names the
+    # invoice it credits; the PDF and the API show them negative.
+    credited = facts.get("credit_note")
+    type_code = tree.findtext(".//{urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100}ExchangedDocument/ram:TypeCode", namespaces=NS)
+    if type_code != ("381" if credited else "380"):
+        fail(where, f"document type {type_code}")
+    if credited and tree.findtext(".//ram:InvoiceReferencedDocument/ram:IssuerAssignedID", namespaces=NS) != credited:
+        fail(where, f"the credit note does not reference invoice {credited}")
     for tag, key in (("GrandTotalAmount", "total_inc_vat"), ("TaxBasisTotalAmount", "total_vat_zero"),
                      ("DuePayableAmount", None)):
         value = xml_amount(tree, tag)
-        if key and value != facts[key]:
+        expected = key and (facts[key].lstrip("-") if credited else facts[key])
+        if key and value != expected:
             fail(where, f"XML {tag} {value}, the API says {facts[key]}")
     check_xmp(where, xmp)
     return count, text

@@ -266,6 +266,7 @@ fn thousand_line_invoice() -> InvoiceDetail {
     let end = begin + Duration::days(31);
     let lines: Vec<InvoiceLine> = (0..1000)
         .map(|i| InvoiceLine {
+            line_no: i + 1,
             line_type: LineType::ServiceCharge,
             description: format!("pg business-4 in google-europe-north1: 744 h at 0.{i:03} USD/h"),
             project_name: Some(format!("project-{:03}", i / 10)),
@@ -299,6 +300,9 @@ fn thousand_line_invoice() -> InvoiceDetail {
             due_date: Some(end.date_naive() + Duration::days(14)),
             overdue_days: None,
             download_cookie: None,
+            credited: None,
+            replaces: None,
+            reissued_as: None,
         },
         billing_group_id: "g".into(),
         billing_group_name: "Bench".into(),
@@ -318,5 +322,7 @@ fn thousand_line_invoice() -> InvoiceDetail {
         notice: None,
         payment: None,
         pay_to: None,
+        credit_note: None,
+        corrections: Default::default(),
     }
 }

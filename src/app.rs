@@ -18,7 +18,7 @@ use crate::ui::groups::invoices_tab::InvoicesTab;
 use crate::ui::groups::overview_tab::OverviewTab;
 use crate::ui::groups::page::BillingGroupLayout;
 use crate::ui::groups::projects_tab::ProjectsTab;
-use crate::ui::invoices::InvoicePage;
+use crate::ui::invoices::{CreditNotePage, InvoicePage};
 use crate::ui::not_found::NotFound;
 use crate::ui::profile::{ApiTokensPage, ProfilePage};
 use crate::ui::projects::{CurrentProjectRedirect, ProjectPage};
@@ -124,6 +124,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=path!("/billing-group/:billing_group_id/invoices/:invoice_number")
                         view=InvoicePage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/billing-group/:billing_group_id/credit-notes/:credit_note_number")
+                        view=CreditNotePage
                         ssr=SsrMode::Async
                     />
                     <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async />

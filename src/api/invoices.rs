@@ -1,10 +1,11 @@
 //! Invoices: the Invoices tab, an invoice's page, an admin's state change,
-//! and powering services (which is what makes the estimate move).
+//! credit notes and void-and-reissue, and powering services (which is
+//! what makes the estimate move).
 
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::invoices::{InvoiceDetail, InvoiceSummary};
+use crate::model::invoices::{CreditNoteSummary, InvoiceDetail, InvoiceSummary};
 
 /// The group's invoices, the running month's estimate first.
 #[server(endpoint = "group_invoices")]
@@ -76,6 +77,109 @@ pub async fn set_invoice_state(
         &invoice_number,
         &state,
         context::now()?,
+    )
+    .await
+}
+
+/// The group's credit notes, newest first.
+#[server(endpoint = "group_credit_notes")]
+pub async fn get_credit_notes(
+    billing_group_id: String,
+) -> Result<Vec<CreditNoteSummary>, AppError> {
+    use super::context;
+    let state = context::state()?;
+    let user = context::user()?;
+    crate::server::billing::credit_notes::credit_notes_of_group(
+        state.store.as_ref(),
+        &user,
+        &billing_group_id,
+    )
+    .await
+}
+
+/// One credit note as a document.
+#[server(endpoint = "credit_note")]
+pub async fn get_credit_note(
+    billing_group_id: String,
+    credit_note_number: String,
+) -> Result<InvoiceDetail, AppError> {
+    use super::context;
+    let state = context::state()?;
+    let user = context::user()?;
+    crate::server::billing::credit_notes::credit_note_detail(
+        state.store.as_ref(),
+        &user,
+        &billing_group_id,
+        &credit_note_number,
+    )
+    .await
+}
+
+/// Credits an issued invoice (admin): `scope` `full` credits everything
+/// that remains; otherwise `amounts[]` per `line_numbers[]` (blank amounts
+/// are skipped). The arguments are the form's fields, so it posts without
+/// JavaScript too.
+#[server(endpoint = "credit_invoice")]
+pub async fn credit_invoice(
+    billing_group_id: String,
+    invoice_number: String,
+    #[server(default)] reason: String,
+    #[server(default)] scope: String,
+    #[server(default)] line_numbers: Vec<i64>,
+    #[server(default)] amounts: Vec<String>,
+) -> Result<CreditNoteSummary, AppError> {
+    use super::context;
+    use crate::model::invoices::{CreditRequest, CreditedLine};
+    use crate::server::billing::corrections::Corrector;
+    let app = context::state()?;
+    let user = context::user()?;
+    let lines = if scope == "full" {
+        Vec::new()
+    } else {
+        line_numbers
+            .into_iter()
+            .zip(amounts)
+            .map(|(line_no, amount)| CreditedLine { line_no, amount })
+            .collect()
+    };
+    crate::server::billing::corrections::credit_invoice(
+        app.store.as_ref(),
+        &Corrector {
+            seller: &app.config.seller,
+            link_base: &crate::server::links::mail_base(&app.config),
+            user: &user,
+            now: context::now()?,
+        },
+        &billing_group_id,
+        &invoice_number,
+        &CreditRequest { reason, lines },
+    )
+    .await
+}
+
+/// Voids an issued invoice and reissues it from the group's current
+/// billing details (admin): the credit note and the new invoice's number.
+#[server(endpoint = "void_invoice")]
+pub async fn void_invoice(
+    billing_group_id: String,
+    invoice_number: String,
+    #[server(default)] reason: String,
+) -> Result<(CreditNoteSummary, String), AppError> {
+    use super::context;
+    use crate::server::billing::corrections::Corrector;
+    let app = context::state()?;
+    let user = context::user()?;
+    crate::server::billing::corrections::void_and_reissue(
+        app.store.as_ref(),
+        &Corrector {
+            seller: &app.config.seller,
+            link_base: &crate::server::links::mail_base(&app.config),
+            user: &user,
+            now: context::now()?,
+        },
+        &billing_group_id,
+        &invoice_number,
+        &reason,
     )
     .await
 }

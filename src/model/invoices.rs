@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::money::{Currency, Money};
-use super::states::{GroupState, InvoiceState, LineType, PaymentMethod};
+use super::states::{CreditNoteKind, GroupState, InvoiceState, LineType, PaymentMethod};
 use super::Role;
 
 /// The path segment and number of the running month's invoice.
@@ -29,29 +29,128 @@ pub struct InvoiceSummary {
     pub overdue_days: Option<i64>,
     /// Key of the invoice's PDF link in the REST API (issued invoices only).
     pub download_cookie: Option<String>,
+    /// What credit notes took off it, VAT included (a positive amount;
+    /// None when nothing was credited).
+    #[serde(default)]
+    pub credited: Option<Money>,
+    /// The voided invoice this one was issued in place of.
+    #[serde(default)]
+    pub replaces: Option<String>,
+    /// The invoice issued in place of this one, voided.
+    #[serde(default)]
+    pub reissued_as: Option<String>,
 }
 
 impl InvoiceSummary {
-    /// Issued and still to be paid (see [`InvoiceState::is_open`]).
+    /// Issued, not settled, and something of it remains to be paid.
     pub fn is_open(&self) -> bool {
-        self.state.is_open()
+        self.state.is_open() && self.remaining_due().amount > Decimal::ZERO
+    }
+
+    /// The total less what credit notes took off.
+    pub fn remaining_due(&self) -> Money {
+        match self.credited {
+            Some(credited) => self.total_inc_vat + -credited,
+            None => self.total_inc_vat,
+        }
+    }
+
+    /// How a person reads its standing: its state, unless credit notes
+    /// settled it.
+    pub fn standing(&self) -> &'static str {
+        if self.reissued_as.is_some() {
+            "Void"
+        } else if self.credited.is_some() && self.remaining_due().amount <= Decimal::ZERO {
+            "Credited"
+        } else {
+            self.state.label()
+        }
     }
 }
 
 /// How many days an invoice is past due on `today`: its due date has
-/// passed and it is not paid, waived or uncollectible (nor an estimate).
+/// passed, it is not paid, waived or uncollectible (nor an estimate), and
+/// credit notes left something of it to pay.
 pub fn overdue_days(
     state: InvoiceState,
     due_date: Option<NaiveDate>,
+    remaining_due: Decimal,
     today: NaiveDate,
 ) -> Option<i64> {
     let days = (today - due_date?).num_days();
-    (state.is_open() && days > 0).then_some(days)
+    (state.is_open() && remaining_due > Decimal::ZERO && days > 0).then_some(days)
+}
+
+/// A credit note as listed: on the invoice it credits, in the group's list
+/// and in the API. Amounts are negative.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditNoteSummary {
+    pub credit_note_number: String,
+    pub invoice_number: String,
+    pub kind: CreditNoteKind,
+    pub reason: String,
+    /// A void's replacement invoice.
+    pub reissued_as: Option<String>,
+    pub currency: Currency,
+    pub total_vat_zero: Money,
+    pub total_inc_vat: Money,
+    pub issue_date: NaiveDate,
+    pub created_by: String,
+    pub create_time: DateTime<Utc>,
+}
+
+/// What an admin credits on an invoice: a reason, and either everything
+/// that remains (no lines) or amounts per line, typed in the invoice's
+/// currency before VAT.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditRequest {
+    pub reason: String,
+    #[serde(default)]
+    pub lines: Vec<CreditedLine>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditedLine {
+    pub line_no: i64,
+    /// As typed (`12,50` and `12.50` both read as twelve and a half).
+    pub amount: String,
+}
+
+/// What can still be credited on an invoice line, before VAT.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditableLine {
+    pub line_no: i64,
+    pub description: String,
+    pub line_total: Money,
+    pub creditable: Money,
+}
+
+/// An issued invoice's corrections: its credit notes, and what is left to
+/// credit, per line and in all.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Corrections {
+    pub credit_notes: Vec<CreditNoteSummary>,
+    pub creditable_lines: Vec<CreditableLine>,
+    /// Before VAT; zero once credited in full.
+    pub creditable_total: Option<Money>,
+}
+
+/// A credit note as a document: what it credits and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreditNoteFacts {
+    pub kind: CreditNoteKind,
+    pub reason: String,
+    pub invoice_number: String,
+    pub invoice_issue_date: NaiveDate,
+    pub reissued_as: Option<String>,
 }
 
 /// One line of an invoice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceLine {
+    /// From 1, in the order printed (what a credit note refers to).
+    #[serde(default)]
+    pub line_no: i64,
     pub line_type: LineType,
     pub description: String,
     pub project_name: Option<String>,
@@ -123,6 +222,13 @@ pub struct InvoiceDetail {
     /// invoices not paid by card.
     #[serde(default)]
     pub pay_to: Option<crate::model::payment::PaymentInstructions>,
+    /// Set when the document is a credit note (its number is the
+    /// summary's `invoice_number`, its amounts negative).
+    #[serde(default)]
+    pub credit_note: Option<CreditNoteFacts>,
+    /// An issued invoice's credit notes and what remains to credit.
+    #[serde(default)]
+    pub corrections: Corrections,
 }
 
 impl InvoiceDetail {
@@ -194,9 +300,18 @@ mod tests {
             InvoiceState::Mailed,
             InvoiceState::Due,
         ] {
-            assert_eq!(overdue_days(state, Some(day(15)), day(15)), None);
-            assert_eq!(overdue_days(state, Some(day(15)), day(16)), Some(1));
-            assert_eq!(overdue_days(state, Some(day(15)), day(30)), Some(15));
+            assert_eq!(
+                overdue_days(state, Some(day(15)), Decimal::ONE, day(15)),
+                None
+            );
+            assert_eq!(
+                overdue_days(state, Some(day(15)), Decimal::ONE, day(16)),
+                Some(1)
+            );
+            assert_eq!(
+                overdue_days(state, Some(day(15)), Decimal::ONE, day(30)),
+                Some(15)
+            );
         }
     }
 
@@ -208,8 +323,22 @@ mod tests {
             InvoiceState::Uncollectible,
             InvoiceState::Estimate,
         ] {
-            assert_eq!(overdue_days(state, Some(day(1)), day(30)), None);
+            assert_eq!(
+                overdue_days(state, Some(day(1)), Decimal::ONE, day(30)),
+                None
+            );
         }
-        assert_eq!(overdue_days(InvoiceState::Due, None, day(30)), None);
+        assert_eq!(
+            overdue_days(InvoiceState::Due, None, Decimal::ONE, day(30)),
+            None
+        );
+    }
+
+    #[test]
+    fn an_invoice_credited_in_full_is_never_overdue() {
+        assert_eq!(
+            overdue_days(InvoiceState::Due, Some(day(1)), Decimal::ZERO, day(30)),
+            None
+        );
     }
 }

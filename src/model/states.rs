@@ -194,6 +194,17 @@ stored_names! {
         BudgetChanged = "budget_changed",
         BudgetThresholdReached = "budget_threshold_reached",
         DeliveryRequeued = "delivery_requeued",
+        CreditNoteIssued = "credit_note_issued",
+        InvoiceVoided = "invoice_voided",
+    }
+}
+
+stored_names! {
+    /// A credit note corrects part of an invoice (`credit`), or all of it
+    /// for a reissue in its place (`void`).
+    CreditNoteKind ("credit note kind") {
+        Credit = "credit",
+        Void = "void",
     }
 }
 

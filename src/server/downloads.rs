@@ -85,11 +85,7 @@ pub(crate) async fn invoice_file(
         return sign_in_first();
     };
     if !["pdf", "csv", "xml"].contains(&format.as_str()) {
-        return (
-            StatusCode::NOT_FOUND,
-            "Invoices download as pdf, csv or xml.",
-        )
-            .into_response();
+        return not_a_format();
     }
     let detail = billing::invoices::invoice_detail(
         state.store.as_ref(),
@@ -100,12 +96,50 @@ pub(crate) async fn invoice_file(
         state.clock.now(),
     )
     .await;
+    document_file(detail, &format).await
+}
+
+fn not_a_format() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        "Invoices and credit notes download as pdf, csv or xml.",
+    )
+        .into_response()
+}
+
+/// A credit note as `pdf`, `csv` or `xml`.
+pub(crate) async fn credit_note_file(
+    State(state): State<AppState>,
+    Path((billing_group_id, credit_note_number, format)): Path<(String, String, String)>,
+    request: Request,
+) -> Response {
+    let Some(user) = signed_in(&request) else {
+        return sign_in_first();
+    };
+    if !["pdf", "csv", "xml"].contains(&format.as_str()) {
+        return not_a_format();
+    }
+    let detail = billing::credit_notes::credit_note_detail(
+        state.store.as_ref(),
+        &user,
+        &billing_group_id,
+        &credit_note_number,
+    )
+    .await;
+    document_file(detail, &format).await
+}
+
+/// An invoice or credit note (or why not) as the file `format` names.
+async fn document_file(
+    detail: crate::error::AppResult<crate::model::invoices::InvoiceDetail>,
+    format: &str,
+) -> Response {
     let detail = match detail {
         Ok(detail) => detail,
         Err(error) => return (error.status(), error.to_string()).into_response(),
     };
     let stem = billing::invoice_files::file_stem(&detail);
-    let file = match format.as_str() {
+    let file = match format {
         "pdf" => billing::invoice_files::invoice_pdf_off_the_runtime(detail.clone())
             .await
             .map(|pdf| ("application/pdf", pdf)),

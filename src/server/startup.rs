@@ -217,6 +217,10 @@ fn app_router(state: AppState) -> Router {
             "/billing-group/{billing_group_id}/invoices/{invoice_number}/{format}",
             get(downloads::invoice_file),
         )
+        .route(
+            "/billing-group/{billing_group_id}/credit-notes/{credit_note_number}/{format}",
+            get(downloads::credit_note_file),
+        )
         // Pages need a session; the 404 fallback and /healthz stay public.
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -137,6 +137,9 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
     let acme_invoice = db.store.invoices_of_group(&acme_group).await.unwrap()[0]
         .invoice_number
         .clone();
+    // The first credit note of the group, written by the credit_invoice case.
+    let acme_credit_note =
+        billing_console::server::billing::credit_notes::credit_note_number(&acme_group, 1);
     let globex_invoice = db.store.invoices_of_group(&globex_group).await.unwrap()[0]
         .invoice_number
         .clone();
@@ -358,6 +361,56 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
                 ("billing_group_id", globex_group.clone()),
                 ("invoice_number", globex_invoice.clone()),
                 ("state", "uncollectible".into()),
+            ],
+        ),
+        (
+            "credit_invoice",
+            "admin",
+            vec![
+                ("billing_group_id", acme_group.clone()),
+                ("invoice_number", acme_invoice.clone()),
+                ("reason", "Checked by role".into()),
+                ("scope", "lines".into()),
+                ("line_numbers[]", "1".into()),
+                ("amounts[]", "0.01".into()),
+            ],
+            vec![
+                ("billing_group_id", globex_group.clone()),
+                ("invoice_number", globex_invoice.clone()),
+                ("reason", "Taken over".into()),
+                ("scope", "full".into()),
+            ],
+        ),
+        (
+            "group_credit_notes",
+            "viewer",
+            vec![("billing_group_id", acme_group.clone())],
+            vec![("billing_group_id", globex_group.clone())],
+        ),
+        (
+            "credit_note",
+            "viewer",
+            vec![
+                ("billing_group_id", acme_group.clone()),
+                ("credit_note_number", acme_credit_note.clone()),
+            ],
+            vec![
+                ("billing_group_id", globex_group.clone()),
+                ("credit_note_number", acme_credit_note.clone()),
+            ],
+        ),
+        (
+            "void_invoice",
+            "admin",
+            vec![
+                ("billing_group_id", acme_group.clone()),
+                ("invoice_number", acme_invoice.clone()),
+                ("reason", "Checked by role".into()),
+            ],
+            vec![
+                ("billing_group_id", globex_group.clone()),
+                ("invoice_number", globex_invoice.clone()),
+                ("reason", "Taken over".into()),
             ],
         ),
         (

@@ -7,12 +7,14 @@
 //! (pdfplumber geometry, the `factur-x` XSD check).
 
 use crate::common::{d, t, user, Fixture};
-use billing_console::model::invoices::{InvoiceDetail, ESTIMATE};
+use billing_console::model::invoices::{CreditRequest, CreditedLine, InvoiceDetail, ESTIMATE};
 use billing_console::model::money::Currency;
 use billing_console::server::billing::billing_info::{self, BillingInfoForm};
 use billing_console::server::billing::calendar::parse_period;
 use billing_console::server::billing::month_close::close_month;
-use billing_console::server::billing::{einvoice, invoice_files, invoices};
+use billing_console::server::billing::{
+    corrections, credit_notes, einvoice, invoice_files, invoices,
+};
 use billing_console::server::config::Seller;
 use billing_console::server::demo;
 use billing_console::server::store::{DynStore, NewService};
@@ -130,6 +132,7 @@ fn write_out(detail: &InvoiceDetail, pdf: &[u8], xml: Option<&str>) {
     let facts = serde_json::json!({
         "invoice_number": s.invoice_number,
         "estimate": s.invoice_number == ESTIMATE,
+        "credit_note": detail.credit_note.as_ref().map(|n| n.invoice_number.clone()),
         "currency": s.currency.code(),
         "total_vat_zero": s.total_vat_zero.plain(),
         "total_inc_vat": s.total_inc_vat.plain(),
@@ -270,5 +273,74 @@ on_both_backends!(
         assert!(text.contains("not an invoice"));
         assert!(!text.contains("IBAN"));
         write_out(&estimate, &pdf, None);
+
+        // Corrections of the Unicode invoice: a credit note for part of a
+        // line, then void and reissue; each document as the others.
+        let number = store
+            .invoices_of_group(&unicode_group)
+            .await
+            .unwrap()
+            .remove(0)
+            .invoice_number;
+        let first_line = invoices::invoice_for_mail(store.as_ref(), &seller, &number)
+            .await
+            .unwrap()
+            .lines[0]
+            .line_no;
+        let by = corrections::Corrector {
+            seller: &seller,
+            link_base: crate::common::TEST_LINKS,
+            user: &f.admin,
+            now: now + chrono::Duration::days(2),
+        };
+        let partial = corrections::credit_invoice(
+            store.as_ref(),
+            &by,
+            &unicode_group,
+            &number,
+            &CreditRequest {
+                reason: "Service credit for the outage of 14 October (SLA, 99.9 %)".into(),
+                lines: vec![CreditedLine {
+                    line_no: first_line,
+                    amount: "10.00".into(),
+                }],
+            },
+        )
+        .await
+        .unwrap();
+        let (void, reissued) = corrections::void_and_reissue(
+            store.as_ref(),
+            &by,
+            &unicode_group,
+            &number,
+            "Billed to the wrong address",
+        )
+        .await
+        .unwrap();
+        for note in [&partial.credit_note_number, &void.credit_note_number] {
+            let detail = credit_notes::credit_note_for_mail(store.as_ref(), note)
+                .await
+                .unwrap();
+            let pdf = invoice_files::invoice_pdf(&detail).unwrap();
+            let xml = einvoice::cii_xml(&detail).unwrap();
+            assert_eq!(
+                xml_value(&xml, "GrandTotalAmount"),
+                (-detail.summary.total_inc_vat).plain()
+            );
+            assert_eq!(xml_value(&xml, "IssuerAssignedID"), number);
+            let (pages, text) = pdf_text(&pdf);
+            assert!(text.contains(&format!("Credit note {note}")));
+            assert!(text.contains(&detail.summary.total_inc_vat.grouped()));
+            assert!(text.contains(&format!("Page {pages} of {pages}")));
+            assert!(!text.contains("IBAN"), "a credit note asks for no payment");
+            write_out(&detail, &pdf, Some(&xml));
+        }
+        let detail = invoices::invoice_for_mail(store.as_ref(), &seller, &reissued)
+            .await
+            .unwrap();
+        assert_eq!(detail.summary.replaces.as_deref(), Some(number.as_str()));
+        let pdf = invoice_files::invoice_pdf(&detail).unwrap();
+        let xml = einvoice::cii_xml(&detail).unwrap();
+        write_out(&detail, &pdf, Some(&xml));
     }
 );

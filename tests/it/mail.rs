@@ -107,6 +107,93 @@ async fn close(store: &DynStore) {
 }
 
 on_both_backends!(
+    a_credit_note_is_mailed_to_the_invoice_emails_with_its_pdf,
+    |db| {
+        let f = fixture(&db.store).await;
+        let store = db.store.as_ref();
+        close(&db.store).await;
+        let mailer = TestMailer::default();
+        mail::deliver_due(store, &mailer, &Seller::demo(), after_october())
+            .await
+            .unwrap();
+        let invoice = store.invoices_of_group(&f.primary).await.unwrap()[0].clone();
+        let later = after_october() + Duration::days(2);
+        let note = billing_console::server::billing::corrections::credit_invoice(
+            store,
+            &billing_console::server::billing::corrections::Corrector {
+                seller: &Seller::demo(),
+                link_base: TEST_LINKS,
+                user: &f.admin,
+                now: later,
+            },
+            &f.primary,
+            &invoice.invoice_number,
+            &billing_console::model::invoices::CreditRequest {
+                reason: "Outage on 3 October".into(),
+                lines: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            mail::deliver_due(store, &mailer, &Seller::demo(), later)
+                .await
+                .unwrap(),
+            1
+        );
+        let mails = mailer.sent();
+        let mail = mails.last().unwrap();
+        assert_eq!(
+            mail.to,
+            vec!["ap@acme.example".to_string()],
+            "the invoice's emails"
+        );
+        assert!(
+            mail.subject.contains(&note.credit_note_number),
+            "{}",
+            mail.subject
+        );
+        assert!(
+            mail.subject.contains(&invoice.invoice_number),
+            "{}",
+            mail.subject
+        );
+        assert!(
+            mail.body.contains("Reason: Outage on 3 October"),
+            "{}",
+            mail.body
+        );
+        assert!(
+            mail.body.contains(&format!(
+                "{TEST_LINKS}/billing-group/{}/credit-notes/{}",
+                f.primary, note.credit_note_number
+            )),
+            "{}",
+            mail.body
+        );
+        let (name, pdf) = mail.attachment.clone().expect("the PDF goes with it");
+        assert_eq!(name, format!("credit-note-{}.pdf", note.credit_note_number));
+        let document = lopdf::Document::load_mem(&pdf).expect("a PDF that parses");
+        let text = document.extract_text(&[1]).unwrap_or_default();
+        assert!(
+            text.contains(&format!("Credit note {}", note.credit_note_number)),
+            "{text}"
+        );
+        assert!(pdf.windows(12).any(|w| w == b"factur-x.xml"));
+        // The invoice's state is not the mail's business.
+        assert_eq!(
+            store
+                .invoice(&invoice.invoice_number)
+                .await
+                .unwrap()
+                .unwrap()
+                .state,
+            InvoiceState::Mailed
+        );
+    }
+);
+
+on_both_backends!(
     pay_by_invoice_invoices_are_mailed_with_their_pdf_and_become_mailed,
     |db| {
         let f = fixture(&db.store).await;

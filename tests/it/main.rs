@@ -9,6 +9,7 @@ mod common;
 
 mod amounts_agree;
 mod authorization;
+mod credit_notes;
 mod credits;
 mod groups;
 mod http;

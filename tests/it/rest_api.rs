@@ -768,6 +768,23 @@ on_both_backends!(
             .as_str()
             .unwrap()
             .to_string();
+        // A credit note to read back.
+        let credited = api
+            .post(
+                &format!("/v1/billing-group/{primary}/invoice/{issued}/credit-note"),
+                json!({"reason": "Schema check"}),
+            )
+            .await;
+        assert_eq!(
+            credited.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&credited.body)
+        );
+        let credit_note = credited.json()["credit_note"]["credit_note_number"]
+            .as_str()
+            .unwrap()
+            .to_string();
         // Every GET that answers JSON: a real answer fits the documented 200,
         // and an unknown ID's 404 fits the documented error.
         let mut checked = 0;
@@ -781,6 +798,7 @@ on_both_backends!(
                 .replace("{account_id}", &account_id)
                 .replace("{billing_group_id}", &primary)
                 .replace("{invoice_number}", &issued)
+                .replace("{credit_note_number}", &credit_note)
                 .replace("{project}", "acme-prod")
                 .replace("{service_name}", "pg-orders")
                 .replace("{service_type}", "pg");
@@ -807,6 +825,7 @@ on_both_backends!(
                             .path
                             .replace("{billing_group_id}", "00000000-0000-0000-0000-000000000000")
                             .replace("{invoice_number}", &issued)
+                            .replace("{credit_note_number}", &credit_note)
                     ))
                     .await;
                 assert_eq!(missing.status, StatusCode::NOT_FOUND);
@@ -818,6 +837,146 @@ on_both_backends!(
         assert!(checked >= 9, "{checked}");
     }
 );
+
+on_both_backends!(credit_notes_and_void_and_reissue_through_the_api, |db| {
+    let api = demo_api(db).await;
+    let (_, primary) = acme(&api).await;
+    let invoices = api
+        .get(&format!("/v1/billing-group/{primary}/invoice"))
+        .await
+        .json();
+    let invoice = invoices["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["state"] != "estimate" && i["total_inc_vat"] != "0.00")
+        .unwrap()
+        .clone();
+    let number = invoice["invoice_number"].as_str().unwrap().to_string();
+    assert_eq!(invoice["total_remaining"], invoice["total_inc_vat"]);
+    assert!(invoice["total_credited"].is_null());
+    let lines = api
+        .get(&format!(
+            "/v1/billing-group/{primary}/invoice/{number}/lines"
+        ))
+        .await
+        .json();
+    let line = lines["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["line_type"] == "service_charge")
+        .unwrap()
+        .clone();
+    let line_no = line["line_no"].as_i64().unwrap();
+    let base = format!("/v1/billing-group/{primary}/invoice/{number}");
+
+    // Bad input: 400 naming the field, nothing written.
+    let bad = api
+        .post(
+            &format!("{base}/credit-note"),
+            json!({"reason": "Too much", "lines": [{"line_no": line_no, "amount": "999999"}]}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.error_message().contains("left to credit"),
+        "{}",
+        bad.error_message()
+    );
+    let bad = api
+        .post(&format!("{base}/credit-note"), json!({"reason": ""}))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let none = api
+        .get(&format!("/v1/billing-group/{primary}/credit-note"))
+        .await
+        .json();
+    assert_eq!(none["credit_notes"].as_array().unwrap().len(), 0);
+
+    // A credit note for one euro (or dollar) of a line.
+    let credited = api
+        .post(
+            &format!("{base}/credit-note"),
+            json!({"reason": "Goodwill", "lines": [{"line_no": line_no, "amount": "1.00"}]}),
+        )
+        .await;
+    assert_eq!(
+        credited.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&credited.body)
+    );
+    let note = credited.json();
+    let note_number = note["credit_note"]["credit_note_number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(note["credit_note"]["invoice_number"], number);
+    assert_eq!(note["credit_note"]["total_vat_zero"], "-1.00");
+    assert_eq!(note["lines"][0]["line_total_local"], "-1.00");
+    let after = api.get(&base).await.json();
+    assert!(!after["invoice"]["total_credited"].is_null());
+    let pdf = api
+        .get(&format!(
+            "/v1/billing-group/{primary}/credit-note/{note_number}/pdf"
+        ))
+        .await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert!(pdf.body.starts_with(b"%PDF"));
+    let xml = api
+        .get(&format!(
+            "/v1/billing-group/{primary}/credit-note/{note_number}/xml"
+        ))
+        .await;
+    assert!(String::from_utf8_lossy(&xml.body).contains("<ram:TypeCode>381</ram:TypeCode>"));
+
+    // Void and reissue: the credit note and the invoice, each naming the other.
+    let voided = api
+        .post(&format!("{base}/void"), json!({"reason": "Wrong VAT ID"}))
+        .await;
+    assert_eq!(
+        voided.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&voided.body)
+    );
+    let voided = voided.json();
+    let reissued = voided["invoice"]["invoice_number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(voided["credit_note"]["kind"], "void");
+    assert_eq!(voided["credit_note"]["reissued_as"], reissued);
+    assert_eq!(voided["invoice"]["replaces"], number);
+    let original = api.get(&base).await.json();
+    assert_eq!(original["invoice"]["reissued_as"], reissued);
+    assert_eq!(original["invoice"]["total_remaining"], "0.00");
+    let again = api
+        .post(&format!("{base}/void"), json!({"reason": "Again"}))
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    let events = api
+        .get(&format!("/v1/billing-group/{primary}/events"))
+        .await
+        .json();
+    let types: Vec<&str> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["event_type"].as_str())
+        .collect();
+    for expected in ["credit_note_issued", "invoice_voided"] {
+        assert!(types.contains(&expected), "{types:?}");
+    }
+    // Another group's credit note is not found.
+    let foreign = api
+        .get(&format!(
+            "/v1/billing-group/00000000-0000-0000-0000-000000000000/credit-note/{note_number}"
+        ))
+        .await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+});
 
 on_both_backends!(
     huge_bodies_and_wrong_content_types_are_refused_in_the_error_shape,

@@ -186,6 +186,7 @@ impl InvoiceIssuing for TestIssuing {
             account_id: invoice.account_id.clone(),
             billing_group_id: Some(invoice.billing_group_id.clone()),
             invoice_number: Some(number.to_string()),
+            credit_note_number: None,
             recipients: vec!["ap@example.com".into()],
             subject: format!("Invoice {number}"),
             body: "Hello".into(),
@@ -1569,6 +1570,90 @@ async fn sqlite_upgrade_to_0007_keeps_invoice_lines() {
         violation(refused),
         Violation::Check("invoice_lines_type_check".into())
     );
+    pool.close().await;
+    upgraded.close().await;
+    db.finish().await;
+}
+
+/// An SQLite database of the release before credit notes has `invoices`
+/// with a table-wide one-invoice-per-month key, and (rebuilt once for the
+/// state `issued`) stored as `CREATE TABLE "invoices"`. Opening it rebuilds
+/// the table without that key, keeps every invoice and line, and keeps the
+/// key for month-close invoices as a partial index.
+#[tokio::test]
+async fn sqlite_upgrade_to_0013_keeps_invoices_and_one_close_invoice_per_month() {
+    let db = crate::common::TestDb::sqlite().await;
+    let (acme, group) = account(&db.store, "a1", "Acme").await;
+    let invoice = NewInvoice {
+        lines: lines_of("p", 12),
+        ..invoice_using(&acme.account_id, &group.billing_group_id, Vec::new())
+    };
+    let issued = db
+        .store
+        .issue_invoices(std::slice::from_ref(&invoice), t(31, 1), &TestIssuing)
+        .await
+        .unwrap();
+    let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+    let table_sql = || async {
+        sqlx::query_scalar::<_, String>(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'invoices'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    let current = table_sql().await;
+    let key = "    CONSTRAINT invoices_group_period_key UNIQUE (billing_group_id, period_begin),\n";
+    let earlier = current
+        .replacen(
+            "CREATE TABLE \"invoices\" (",
+            "CREATE TABLE invoices_earlier (",
+            1,
+        )
+        .replacen(
+            "CREATE TABLE invoices (",
+            "CREATE TABLE invoices_earlier (",
+            1,
+        )
+        .replacen(
+            "    CONSTRAINT invoices_group_sequence_key",
+            &format!("{key}    CONSTRAINT invoices_group_sequence_key"),
+            1,
+        );
+    let mut connection = pool.acquire().await.unwrap();
+    sqlx::raw_sql(&format!(
+        "PRAGMA foreign_keys = OFF;
+         {earlier};
+         INSERT INTO invoices_earlier SELECT * FROM invoices;
+         DROP TABLE invoices;
+         ALTER TABLE invoices_earlier RENAME TO invoices;
+         PRAGMA foreign_keys = ON;"
+    ))
+    .execute(&mut *connection)
+    .await
+    .unwrap();
+    drop(connection);
+    let earlier = table_sql().await;
+    assert!(
+        earlier.starts_with("CREATE TABLE \"invoices\""),
+        "{earlier}"
+    );
+    assert!(earlier.contains(key));
+
+    let upgraded = billing_console::server::store::connect(&db.url, 1)
+        .await
+        .unwrap();
+    assert!(!table_sql().await.contains(key));
+    assert_eq!(
+        upgraded.invoice_lines(&issued[0]).await.unwrap(),
+        invoice.lines
+    );
+    // A second close invoice for the month is still skipped.
+    let again = upgraded
+        .issue_invoices(std::slice::from_ref(&invoice), t(31, 2), &TestIssuing)
+        .await
+        .unwrap();
+    assert!(again.is_empty(), "{again:?}");
     pool.close().await;
     upgraded.close().await;
     db.finish().await;

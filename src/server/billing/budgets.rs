@@ -306,6 +306,7 @@ fn alert_mail(
         account_id: group.account_id.clone(),
         billing_group_id: Some(group.billing_group_id.clone()),
         invoice_number: None,
+        credit_note_number: None,
         recipients,
         subject: format!("Budget alert for {name}, {month}: {}", labels.join(", ")),
         body: format!(

@@ -26,7 +26,8 @@ use crate::model::money::{Currency, Money};
 use crate::model::states::{InvoiceState, LineType, PaymentMethod};
 use crate::server::config::Seller;
 use crate::server::store::{
-    BillingGroupRecord, CreditUse, DbDecimal, InvoiceLineRecord, InvoiceRecord, NewInvoice,
+    BillingGroupRecord, CreditNoteRecord, CreditUse, DbDecimal, InvoiceLineRecord, InvoiceRecord,
+    NewInvoice,
 };
 
 pub const REVERSE_CHARGE_NOTE: &str = "Reverse charge: VAT to be accounted for by the recipient \
@@ -165,30 +166,9 @@ pub fn draft_invoice(
     let credit_uses = credit_lines(&mut lines, credits, period, exchange_rate, currency);
     let total_usd: Decimal = lines.iter().map(|l| l.line_total_usd.0).sum();
     let total_vat_zero: Decimal = lines.iter().map(|l| l.line_total_local.0).sum();
-    let hundred = Decimal::from(100);
-    let vat_local = currency.round(total_vat_zero * vat.rate / hundred);
-    lines.push(InvoiceLineRecord {
-        line_no: lines.len() as i64 + 1,
-        line_type: LineType::Vat,
-        description: if vat.note.is_empty() {
-            format!("VAT {} %", vat.rate.normalize())
-        } else {
-            format!("VAT {} % — {}", vat.rate.normalize(), vat.note)
-        },
-        project_name: None,
-        service_name: None,
-        service_type: None,
-        service_plan: None,
-        cloud_name: None,
-        hours: None,
-        timestamp_begin: Some(period.0),
-        timestamp_end: Some(period.1),
-        line_total_usd: DbDecimal(Currency::USD.round(total_usd * vat.rate / hundred)),
-        line_total_local: DbDecimal(vat_local),
-        local_currency: currency,
-        credit_code: None,
-    });
-    let total_inc_vat = total_vat_zero + vat_local;
+    let vat_line = vat_line(&lines, vat, currency, period);
+    let total_inc_vat = total_vat_zero + vat_line.line_total_local.0;
+    lines.push(vat_line);
     NewInvoice {
         billing_group_id: group.billing_group_id.clone(),
         account_id: group.account_id.clone(),
@@ -214,11 +194,45 @@ pub fn draft_invoice(
     }
 }
 
+/// The VAT line of an invoice whose other lines are `lines`: their total
+/// times the rate, rounded like any line, in both currencies.
+pub fn vat_line(
+    lines: &[InvoiceLineRecord],
+    vat: &Vat,
+    currency: Currency,
+    period: (DateTime<Utc>, DateTime<Utc>),
+) -> InvoiceLineRecord {
+    let total_usd: Decimal = lines.iter().map(|l| l.line_total_usd.0).sum();
+    let total_vat_zero: Decimal = lines.iter().map(|l| l.line_total_local.0).sum();
+    let hundred = Decimal::from(100);
+    InvoiceLineRecord {
+        line_no: lines.len() as i64 + 1,
+        line_type: LineType::Vat,
+        description: if vat.note.is_empty() {
+            format!("VAT {} %", vat.rate.normalize())
+        } else {
+            format!("VAT {} % — {}", vat.rate.normalize(), vat.note)
+        },
+        project_name: None,
+        service_name: None,
+        service_type: None,
+        service_plan: None,
+        cloud_name: None,
+        hours: None,
+        timestamp_begin: Some(period.0),
+        timestamp_end: Some(period.1),
+        line_total_usd: DbDecimal(Currency::USD.round(total_usd * vat.rate / hundred)),
+        line_total_local: DbDecimal(currency.round(total_vat_zero * vat.rate / hundred)),
+        local_currency: currency,
+        credit_code: None,
+    }
+}
+
 /// An invoice's state when issued: nothing to pay, or paid by card at
 /// issue (recorded; there is no processor) → paid; pay by invoice →
 /// issued (mailed once its email is delivered); no payment method on file
 /// yet → due.
-fn state_at_issue(payment_method: PaymentMethod, total_inc_vat: Decimal) -> InvoiceState {
+pub fn state_at_issue(payment_method: PaymentMethod, total_inc_vat: Decimal) -> InvoiceState {
     if total_inc_vat.is_zero() {
         return InvoiceState::Paid;
     }
@@ -418,11 +432,25 @@ pub fn estimate_summary(draft: &NewInvoice) -> InvoiceSummary {
         due_date: None,
         overdue_days: None,
         download_cookie: None,
+        credited: None,
+        replaces: None,
+        reissued_as: None,
     }
 }
 
-/// An issued invoice as listed on `today` (which says if it is overdue).
-pub fn summary_of(record: &InvoiceRecord, today: NaiveDate) -> InvoiceSummary {
+/// An issued invoice as listed on `today` (which says if it is overdue),
+/// with what `credit_notes` (the group's, or the invoice's) took off it.
+pub fn summary_of(
+    record: &InvoiceRecord,
+    credit_notes: &[CreditNoteRecord],
+    today: NaiveDate,
+) -> InvoiceSummary {
+    let own: Vec<&CreditNoteRecord> = credit_notes
+        .iter()
+        .filter(|note| note.invoice_number == record.invoice_number)
+        .collect();
+    let credited: Decimal = own.iter().map(|note| -note.total_inc_vat.0).sum();
+    let remaining = record.total_inc_vat.0 - credited;
     InvoiceSummary {
         invoice_number: record.invoice_number.clone(),
         period_begin: record.period_begin,
@@ -433,13 +461,17 @@ pub fn summary_of(record: &InvoiceRecord, today: NaiveDate) -> InvoiceSummary {
         total_inc_vat: Money::of(record.total_inc_vat.0, record.currency),
         issue_date: Some(record.issue_date),
         due_date: Some(record.due_date),
-        overdue_days: overdue_days(record.state, Some(record.due_date), today),
+        overdue_days: overdue_days(record.state, Some(record.due_date), remaining, today),
         download_cookie: Some(record.download_cookie.clone()),
+        credited: (!own.is_empty()).then(|| Money::of(credited, record.currency)),
+        replaces: record.replaces.clone(),
+        reissued_as: own.iter().find_map(|note| note.reissued_as.clone()),
     }
 }
 
 pub fn line_of(line: &InvoiceLineRecord) -> InvoiceLine {
     InvoiceLine {
+        line_no: line.line_no,
         line_type: line.line_type,
         description: line.description.clone(),
         project_name: line.project_name.clone(),

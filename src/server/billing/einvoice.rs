@@ -182,12 +182,36 @@ pub fn sums(detail: &InvoiceDetail) -> Sums {
     }
 }
 
-/// The CII XML of an issued invoice; `None` for the estimate.
+/// A credit note as EN 16931 states it: type 381 with its amounts
+/// positive (the type says they are taken off), where the document shows
+/// them negative.
+fn as_stated(detail: &InvoiceDetail) -> InvoiceDetail {
+    let mut stated = detail.clone();
+    let s = &mut stated.summary;
+    s.total_vat_zero = -s.total_vat_zero;
+    s.total_inc_vat = -s.total_inc_vat;
+    stated.total_usd = -stated.total_usd;
+    for line in &mut stated.lines {
+        line.line_total_local = -line.line_total_local;
+        line.line_total_usd = -line.line_total_usd;
+    }
+    stated
+}
+
+/// The CII XML of an issued invoice or a credit note; `None` for the
+/// estimate.
 pub fn cii_xml(detail: &InvoiceDetail) -> Option<String> {
-    let s = &detail.summary;
-    if s.invoice_number == ESTIMATE {
+    if detail.summary.invoice_number == ESTIMATE {
         return None;
     }
+    let stated;
+    let detail = if detail.credit_note.is_some() {
+        stated = as_stated(detail);
+        &stated
+    } else {
+        detail
+    };
+    let s = &detail.summary;
     let issue_date = s.issue_date?;
     let category = vat_category(detail);
     let currency = s.currency.code();
@@ -205,12 +229,22 @@ pub fn cii_xml(detail: &InvoiceDetail) -> Option<String> {
     ));
     out.push_str("<rsm:ExchangedDocument>");
     element(&mut out, "ram:ID", &s.invoice_number);
-    out.push_str("<ram:TypeCode>380</ram:TypeCode>");
+    let type_code = if detail.credit_note.is_some() {
+        381
+    } else {
+        380
+    };
+    out.push_str(&format!("<ram:TypeCode>{type_code}</ram:TypeCode>"));
     out.push_str(&format!(
         "<ram:IssueDateTime>{}</ram:IssueDateTime>",
         date(issue_date)
     ));
-    for note in [&detail.vat_note, &detail.customer.extra_text] {
+    let reason = detail
+        .credit_note
+        .as_ref()
+        .map(|note| format!("Reason: {}", note.reason))
+        .unwrap_or_default();
+    for note in [&reason, &detail.vat_note, &detail.customer.extra_text] {
         if !note.is_empty() {
             out.push_str(&format!(
                 "<ram:IncludedNote><ram:Content>{}</ram:Content></ram:IncludedNote>",
@@ -365,6 +399,15 @@ pub fn cii_xml(detail: &InvoiceDetail) -> Option<String> {
             "<ram:SpecifiedTradePaymentTerms><ram:DueDateDateTime>{}</ram:DueDateDateTime></ram:SpecifiedTradePaymentTerms>",
             date(due)
         ));
+    } else if let Some(note) = &detail.credit_note {
+        // BR-CO-25: an amount due states its terms.
+        out.push_str("<ram:SpecifiedTradePaymentTerms>");
+        element(
+            &mut out,
+            "ram:Description",
+            &format!("Credited against invoice {}.", note.invoice_number),
+        );
+        out.push_str("</ram:SpecifiedTradePaymentTerms>");
     }
     out.push_str("<ram:SpecifiedTradeSettlementHeaderMonetarySummation>");
     out.push_str(&format!(
@@ -379,6 +422,16 @@ pub fn cii_xml(detail: &InvoiceDetail) -> Option<String> {
         amount(sums.due),
     ));
     out.push_str("</ram:SpecifiedTradeSettlementHeaderMonetarySummation>");
+    if let Some(note) = &detail.credit_note {
+        // BT-25, BT-26: the invoice this credit note corrects.
+        out.push_str("<ram:InvoiceReferencedDocument>");
+        element(&mut out, "ram:IssuerAssignedID", &note.invoice_number);
+        out.push_str(&format!(
+            "<ram:FormattedIssueDateTime><qdt:DateTimeString format=\"102\">{}</qdt:DateTimeString></ram:FormattedIssueDateTime>",
+            note.invoice_issue_date.format("%Y%m%d")
+        ));
+        out.push_str("</ram:InvoiceReferencedDocument>");
+    }
     out.push_str("</ram:ApplicableHeaderTradeSettlement>");
     out.push_str("</rsm:SupplyChainTradeTransaction>");
     out.push_str("</rsm:CrossIndustryInvoice>\n");

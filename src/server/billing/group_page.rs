@@ -160,9 +160,10 @@ pub async fn overview(
     );
     // Newest first.
     let records = store.invoices_of_group(&group.billing_group_id).await?;
+    let credit_notes = store.credit_notes_of_group(&group.billing_group_id).await?;
     let issued: Vec<_> = records
         .iter()
-        .map(|record| summary_of(record, now.date_naive()))
+        .map(|record| summary_of(record, &credit_notes, now.date_naive()))
         .collect();
     let overdue_days: Vec<i64> = issued.iter().filter_map(|i| i.overdue_days).collect();
     let overdue = overdue_days
@@ -176,6 +177,12 @@ pub async fn overview(
         .iter()
         .rev()
         .filter(|r| r.period_begin >= year_ago)
+        // A voided invoice's month is its replacement's.
+        .filter(|r| {
+            !credit_notes
+                .iter()
+                .any(|n| n.invoice_number == r.invoice_number && n.reissued_as.is_some())
+        })
         .map(|r| (period_name(r.period_begin), r.total_usd.0))
         .collect();
     // Like the closed months (an invoice's total before VAT, after

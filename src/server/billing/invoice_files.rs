@@ -17,6 +17,8 @@ pub fn file_stem(detail: &InvoiceDetail) -> String {
     let number = &detail.summary.invoice_number;
     if number == crate::model::invoices::ESTIMATE {
         format!("estimate-{}", detail.summary.period_begin.format("%Y-%m"))
+    } else if detail.credit_note.is_some() {
+        format!("credit-note-{number}")
     } else {
         format!("invoice-{number}")
     }
@@ -44,17 +46,37 @@ const CSV_COLUMNS: [&str; 16] = [
 /// One row per line; the local column sums to `total_inc_vat`. Amounts
 /// and other numbers stay numbers; only free text is guarded against
 /// spreadsheet formulas.
+///
+/// A credit note's CSV starts with its own number (`credit_note_number`);
+/// `invoice_number` is the invoice it credits and `invoice_state`
+/// `credited`.
 pub fn invoice_csv(detail: &InvoiceDetail) -> String {
-    let mut out = CSV_COLUMNS.join(",");
+    let note = detail.credit_note.as_ref();
+    let mut out = String::new();
+    if note.is_some() {
+        out.push_str("credit_note_number,");
+    }
+    out.push_str(&CSV_COLUMNS.join(","));
     out.push_str("\r\n");
+    let (invoice_number, state) = match note {
+        Some(note) => (note.invoice_number.as_str(), "credited"),
+        None => (
+            detail.summary.invoice_number.as_str(),
+            detail.summary.state.as_str(),
+        ),
+    };
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     let time = |t: &Option<chrono::DateTime<chrono::Utc>>| {
         t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
             .unwrap_or_default()
     };
     for line in &detail.lines {
+        if note.is_some() {
+            out.push_str(&csv_text(&detail.summary.invoice_number));
+            out.push(',');
+        }
         let row = [
-            csv_text(&detail.summary.invoice_number),
+            csv_text(invoice_number),
             csv_text(line.line_type.as_str()),
             csv_text(&line.description),
             csv_text(&opt(&line.project_name)),
@@ -68,7 +90,7 @@ pub fn invoice_csv(detail: &InvoiceDetail) -> String {
             csv_number(&line.line_total_usd.plain()),
             csv_number(&line.line_total_local.plain()),
             csv_text(line.local_currency.code()),
-            csv_text(detail.summary.state.as_str()),
+            csv_text(state),
             csv_text(&detail.summary.period_begin.format("%Y-%m").to_string()),
         ];
         out.push_str(&row.join(","));

@@ -315,6 +315,8 @@ pub fn title(detail: &InvoiceDetail) -> String {
             "Estimate for {} \u{2014} not an invoice",
             s.period_begin.format("%Y-%m")
         )
+    } else if detail.credit_note.is_some() {
+        format!("Credit note {}", s.invoice_number)
     } else {
         format!("Invoice {}", s.invoice_number)
     }
@@ -484,7 +486,7 @@ pub fn lay_out(detail: &InvoiceDetail, fonts: &PdfFonts) -> Vec<Vec<Mark>> {
     let label = if is_estimate(detail) {
         format!("Estimate {}", s.period_begin.format("%Y-%m"))
     } else {
-        format!("Invoice {}", s.invoice_number)
+        title.clone()
     };
     for (index, page) in layout.pages.iter_mut().enumerate() {
         let text = format!("Page {} of {count}", index + 1);
@@ -520,6 +522,32 @@ fn party_lines(party: &InvoiceParty) -> Vec<String> {
 
 fn facts(detail: &InvoiceDetail) -> Vec<(&'static str, String)> {
     let s = &detail.summary;
+    if let Some(note) = &detail.credit_note {
+        let mut facts = vec![
+            (
+                "Credits invoice",
+                format!("{} of {}", note.invoice_number, note.invoice_issue_date),
+            ),
+            ("Billing group", detail.billing_group_name.clone()),
+            (
+                "Period",
+                format!(
+                    "{} to {}",
+                    s.period_begin.format("%Y-%m-%d"),
+                    (s.period_end - chrono::Duration::days(1)).format("%Y-%m-%d")
+                ),
+            ),
+            (
+                "Issue date",
+                s.issue_date.map(|d| d.to_string()).unwrap_or_default(),
+            ),
+            ("Reason", note.reason.clone()),
+        ];
+        if let Some(reissue) = &note.reissued_as {
+            facts.push(("Replaced by", format!("invoice {reissue}")));
+        }
+        return facts;
+    }
     let not_issued = || "not issued yet".to_string();
     let mut facts = vec![
         ("Billing group", detail.billing_group_name.clone()),
@@ -597,6 +625,20 @@ fn payment_note(detail: &InvoiceDetail) -> String {
         .due_date
         .map(|d| format!("by {d}"))
         .unwrap_or_else(|| "by the due date".into());
+    if let Some(note) = &detail.credit_note {
+        let voided = match &note.reissued_as {
+            Some(reissue) => format!(
+                " Invoice {} is void; invoice {reissue} replaces it.",
+                note.invoice_number
+            ),
+            None => String::new(),
+        };
+        return format!(
+            "This credit note reduces invoice {} by {}; nothing is to be paid on it.{voided}",
+            note.invoice_number,
+            (-detail.summary.total_inc_vat).shown()
+        );
+    }
     match detail.payment_method {
         _ if is_estimate(detail) => {
             "This estimate of the running month is not an invoice: nothing is to be paid on it."

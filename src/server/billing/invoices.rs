@@ -46,10 +46,11 @@ pub async fn invoices_of_group(
         list.push(estimate_summary(&draft));
     }
     let issued = store.invoices_of_group(&group.billing_group_id).await?;
+    let credit_notes = store.credit_notes_of_group(&group.billing_group_id).await?;
     list.extend(
         issued
             .iter()
-            .map(|record| summary_of(record, now.date_naive())),
+            .map(|record| summary_of(record, &credit_notes, now.date_naive())),
     );
     Ok((to_model(group), list))
 }
@@ -77,6 +78,8 @@ fn detail_of(
         notice: None,
         payment: None,
         pay_to: None,
+        credit_note: None,
+        corrections: Default::default(),
     }
 }
 
@@ -102,6 +105,11 @@ async fn issued_detail(
     today: NaiveDate,
 ) -> AppResult<InvoiceDetail> {
     let lines = store.invoice_lines(&record.invoice_number).await?;
+    let notes = store
+        .credit_notes_of_group(&record.billing_group_id)
+        .await?;
+    let corrections = super::credit_notes::corrections_of(store, &record, &lines, &notes).await?;
+    let summary = summary_of(&record, &notes, today);
     // The seller as on the issue date; invoices issued before it was kept
     // show the current one.
     let frozen = &record.seller.0;
@@ -127,19 +135,16 @@ async fn issued_detail(
         payment_method: record.payment_method,
         customer: record.customer.0.clone(),
         lines: lines.iter().map(line_of).collect(),
-        // Only an invoice still to be paid says how to pay it (a fully
-        // credited one is paid at issue).
+        // Only an invoice still to be paid says how to pay it (one paid
+        // by credits at issue, or credited in full since, does not).
         payment: (record.payment_method != PaymentMethod::Card
             && !payment.iban.is_empty()
-            && record.total_inc_vat.0 > Decimal::ZERO
-            && matches!(
-                record.state,
-                InvoiceState::Issued | InvoiceState::Mailed | InvoiceState::Due
-            ))
+            && summary.is_open())
         .then(|| payment.clone()),
         pay_to: (record.payment_method != PaymentMethod::Card && !payment.iban.is_empty())
             .then_some(payment),
-        ..detail_of(group, role, seller, summary_of(&record, today))
+        corrections,
+        ..detail_of(group, role, seller, summary)
     })
 }
 
@@ -358,5 +363,6 @@ pub async fn set_invoice_state(
     let updated = store
         .set_invoice_state(&record.invoice_number, &change)
         .await?;
-    Ok(summary_of(&updated, now.date_naive()))
+    let credit_notes = store.credit_notes_of_group(&group.billing_group_id).await?;
+    Ok(summary_of(&updated, &credit_notes, now.date_naive()))
 }

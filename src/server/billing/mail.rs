@@ -17,7 +17,9 @@ use crate::model::money::Money;
 use crate::model::states::{DeliveryState, EventType, InvoiceState, MessageKind, PaymentMethod};
 use crate::model::{CurrentUser, Role};
 use crate::server::config::Seller;
-use crate::server::store::{Delivered, MessageRecord, NewEvent, NewInvoice, NewMessage, Store};
+use crate::server::store::{
+    CreditNoteRecord, Delivered, MessageRecord, NewEvent, NewInvoice, NewMessage, Store,
+};
 
 /// Tries before a message is marked failed.
 pub const MAX_ATTEMPTS: i64 = 8;
@@ -60,6 +62,77 @@ pub trait Mailer: Send + Sync {
 
 fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// The email of a credit note, to the emails on the invoice it credits;
+/// its PDF is attached when it is sent. None without an address.
+pub fn credit_note_message(
+    note: &CreditNoteRecord,
+    account_id: &str,
+    link_base: &str,
+) -> Option<NewMessage> {
+    let recipients = note.customer.0.emails.clone();
+    if recipients.is_empty() {
+        return None;
+    }
+    let money = |amount| Money::of(amount, note.currency).to_string();
+    let seller = &note.seller.0.party;
+    let link = if link_base.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "See the credit note online: {link_base}/billing-group/{}/credit-notes/{}\n\n",
+            note.billing_group_id, note.credit_note_number
+        )
+    };
+    let reissue = note
+        .reissued_as
+        .as_ref()
+        .map(|number| {
+            format!(
+                "The invoice is void; invoice {number} replaces it and follows in its own mail.\n"
+            )
+        })
+        .unwrap_or_default();
+    let body = format!(
+        "Hello,\n\n\
+         attached is credit note {number} from {seller_name} for invoice {invoice}, \
+         billed to {customer}.\n\
+         The PDF carries its e-invoice (Factur-X, EN 16931).\n\n\
+         Reason: {reason}\n\
+         Credited before VAT: {before}\n\
+         VAT ({vat} %): {vat_amount}\n\
+         Credited in all: {total}\n\
+         {reissue}\n\
+         {link}\
+         {seller_name}\n{seller_email}\n",
+        number = note.credit_note_number,
+        seller_name = seller.name,
+        seller_email = seller.emails.join(", "),
+        invoice = note.invoice_number,
+        customer = note.customer.0.name,
+        reason = note.reason,
+        before = money(note.total_vat_zero.0),
+        vat = note.vat_rate.0.normalize(),
+        vat_amount = money(note.total_inc_vat.0 - note.total_vat_zero.0),
+        total = money(note.total_inc_vat.0),
+    );
+    Some(NewMessage {
+        message_id: new_id(),
+        kind: MessageKind::Invoice,
+        account_id: account_id.to_string(),
+        billing_group_id: Some(note.billing_group_id.clone()),
+        invoice_number: None,
+        credit_note_number: Some(note.credit_note_number.clone()),
+        recipients,
+        subject: format!(
+            "Credit note {} for invoice {}: {}",
+            note.credit_note_number,
+            note.invoice_number,
+            money(note.total_inc_vat.0)
+        ),
+        body,
+    })
 }
 
 /// The email of a pay-by-invoice invoice, with its totals; its PDF is
@@ -121,6 +194,7 @@ pub fn invoice_message(
         account_id: invoice.account_id.clone(),
         billing_group_id: Some(invoice.billing_group_id.clone()),
         invoice_number: Some(invoice_number.to_string()),
+        credit_note_number: None,
         recipients: invoice.customer.emails.clone(),
         subject: format!(
             "Invoice {invoice_number} for {period}: {}",
@@ -147,6 +221,7 @@ pub fn invitation_message(
         account_id: account_id.to_string(),
         billing_group_id: None,
         invoice_number: None,
+        credit_note_number: None,
         recipients: vec![email.to_string()],
         subject: format!(
             "{} invited you to {account_name} on the billing console",
@@ -247,9 +322,15 @@ async fn outgoing(
     seller: &Seller,
     message: &MessageRecord,
 ) -> AppResult<OutgoingMail> {
-    let attachment = match &message.invoice_number {
-        Some(number) => {
-            let detail = super::invoices::invoice_for_mail(store, seller, number).await?;
+    let detail = match (&message.invoice_number, &message.credit_note_number) {
+        (Some(number), _) => Some(super::invoices::invoice_for_mail(store, seller, number).await?),
+        (None, Some(number)) => {
+            Some(super::credit_notes::credit_note_for_mail(store, number).await?)
+        }
+        (None, None) => None,
+    };
+    let attachment = match detail {
+        Some(detail) => {
             let name = format!("{}.pdf", file_stem(&detail));
             Some((name, invoice_pdf_off_the_runtime(detail).await?))
         }
@@ -290,7 +371,7 @@ pub fn delivery_of(message: MessageRecord) -> crate::model::billing::Delivery {
             && matches!(message.state, DeliveryState::Failed | DeliveryState::Sent),
         message_id: message.message_id,
         kind: message.kind,
-        invoice_number: message.invoice_number,
+        invoice_number: message.invoice_number.or(message.credit_note_number),
         recipients: message.recipients.0,
         subject: message.subject,
         state: message.state,

@@ -368,7 +368,7 @@ impl<'a> UsageIndex<'a> {
 }
 
 /// Unguessable (128 random bits): the key of the invoice's download link.
-fn download_cookie() -> String {
+pub fn download_cookie() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 

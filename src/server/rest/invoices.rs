@@ -8,15 +8,17 @@ use axum::Json;
 use super::error::{ApiError, ApiResult};
 use super::extract::{ApiJson, ApiQuery, ApiUser};
 use super::wire::{
-    ClaimCreditRequest, CreditResponse, CreditWire, CreditsResponse, InvoiceGroup,
-    InvoiceLinesResponse, InvoiceResponse, InvoiceWire, InvoicesQuery, InvoicesResponse,
-    INVOICE_SORTS,
+    ClaimCreditRequest, CreditNoteRequest, CreditNoteResponse, CreditNotesResponse, CreditResponse,
+    CreditWire, CreditsResponse, InvoiceGroup, InvoiceLinesResponse, InvoiceResponse, InvoiceWire,
+    InvoicesQuery, InvoicesResponse, VoidInvoiceRequest, VoidInvoiceResponse, INVOICE_SORTS,
 };
 use crate::error::AppError;
-use crate::model::invoices::{sort_invoices, InvoiceDetail, InvoiceSummary};
+use crate::model::invoices::{
+    sort_invoices, CreditNoteSummary, CreditRequest, CreditedLine, InvoiceDetail, InvoiceSummary,
+};
 use crate::model::payment::InvoiceSearch;
 use crate::model::states::GroupState;
-use crate::server::billing::{credits, invoice_files, invoices};
+use crate::server::billing::{corrections, credit_notes, credits, invoice_files, invoices};
 use crate::server::state::AppState;
 
 pub async fn credits(
@@ -246,4 +248,169 @@ pub async fn pdf(
         pdf,
     )
         .into_response()
+}
+
+// ---------------------------------------------------------- credit notes --
+
+fn credit_note_request(body: CreditNoteRequest) -> CreditRequest {
+    CreditRequest {
+        reason: body.reason,
+        lines: body
+            .lines
+            .into_iter()
+            .map(|line| CreditedLine {
+                line_no: line.line_no,
+                amount: line.amount,
+            })
+            .collect(),
+    }
+}
+
+/// What a credit note answers with: itself and its lines.
+async fn credit_note_response(
+    state: &AppState,
+    user: &crate::model::CurrentUser,
+    billing_group_id: &str,
+    summary: CreditNoteSummary,
+) -> ApiResult<CreditNoteResponse> {
+    let detail = credit_notes::credit_note_detail(
+        state.store.as_ref(),
+        user,
+        billing_group_id,
+        &summary.credit_note_number,
+    )
+    .await?;
+    Ok(CreditNoteResponse {
+        credit_note: summary.into(),
+        lines: detail.lines.into_iter().map(Into::into).collect(),
+    })
+}
+
+/// An admin credits an issued invoice, in full or by line.
+pub async fn credit(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path((billing_group_id, invoice_number)): Path<(String, String)>,
+    ApiJson(body): ApiJson<CreditNoteRequest>,
+) -> ApiResult<Json<CreditNoteResponse>> {
+    let summary = corrections::credit_invoice(
+        state.store.as_ref(),
+        &corrections::Corrector {
+            seller: &state.config.seller,
+            link_base: &crate::server::links::mail_base(&state.config),
+            user: &user,
+            now: state.clock.now(),
+        },
+        &billing_group_id,
+        &invoice_number,
+        &credit_note_request(body),
+    )
+    .await?;
+    Ok(Json(
+        credit_note_response(&state, &user, &billing_group_id, summary).await?,
+    ))
+}
+
+/// An admin voids an issued invoice and reissues it from the group's
+/// current billing details.
+pub async fn void(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path((billing_group_id, invoice_number)): Path<(String, String)>,
+    ApiJson(body): ApiJson<VoidInvoiceRequest>,
+) -> ApiResult<Json<VoidInvoiceResponse>> {
+    let (credit_note, reissued) = corrections::void_and_reissue(
+        state.store.as_ref(),
+        &corrections::Corrector {
+            seller: &state.config.seller,
+            link_base: &crate::server::links::mail_base(&state.config),
+            user: &user,
+            now: state.clock.now(),
+        },
+        &billing_group_id,
+        &invoice_number,
+        &body.reason,
+    )
+    .await?;
+    let detail = detail(&state, &user, &billing_group_id, &reissued).await?;
+    let links = download_links(&state).await?;
+    let invoice = InvoiceWire::of(
+        with_link(detail.summary.clone(), &links),
+        &group_of(&detail),
+    );
+    Ok(Json(VoidInvoiceResponse {
+        credit_note: credit_note.into(),
+        invoice,
+    }))
+}
+
+pub async fn credit_note_list(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path(billing_group_id): Path<String>,
+) -> ApiResult<Json<CreditNotesResponse>> {
+    let notes =
+        credit_notes::credit_notes_of_group(state.store.as_ref(), &user, &billing_group_id).await?;
+    Ok(Json(CreditNotesResponse {
+        credit_notes: notes.into_iter().map(Into::into).collect(),
+    }))
+}
+
+pub async fn credit_note_get(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path((billing_group_id, number)): Path<(String, String)>,
+) -> ApiResult<Json<CreditNoteResponse>> {
+    let detail =
+        credit_notes::credit_note_detail(state.store.as_ref(), &user, &billing_group_id, &number)
+            .await?;
+    let summary =
+        credit_notes::credit_notes_of_group(state.store.as_ref(), &user, &billing_group_id)
+            .await?
+            .into_iter()
+            .find(|n| n.credit_note_number == detail.summary.invoice_number)
+            .ok_or_else(|| ApiError::from(AppError::not_found("Credit note")))?;
+    Ok(Json(CreditNoteResponse {
+        credit_note: summary.into(),
+        lines: detail.lines.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// A credit note's document: `pdf`, `csv` or `xml`.
+pub async fn credit_note_file(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    Path((billing_group_id, number, format)): Path<(String, String, String)>,
+) -> ApiResult<Response> {
+    let detail =
+        credit_notes::credit_note_detail(state.store.as_ref(), &user, &billing_group_id, &number)
+            .await?;
+    let stem = invoice_files::file_stem(&detail);
+    let (content_type, body): (&str, Vec<u8>) = match format.as_str() {
+        "pdf" => (
+            "application/pdf",
+            invoice_files::invoice_pdf_off_the_runtime(detail).await?,
+        ),
+        "csv" => (
+            "text/csv; charset=utf-8",
+            invoice_files::invoice_csv(&detail).into_bytes(),
+        ),
+        "xml" => (
+            "application/xml; charset=utf-8",
+            invoice_files::invoice_xml(&detail)?.into_bytes(),
+        ),
+        _ => return Err(ApiError::not_found("No such file: pdf, csv or xml.")),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{stem}.{format}\""),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response())
 }

@@ -327,6 +327,31 @@ endpoints! {
         token: true, body: (), query: [],
         returns: (xml), errors: [401, 404],
     }
+    post "/billing-group/{billing_group_id}/invoice/{invoice_number}/credit-note" => invoices::credit {
+        id: "BillingGroupInvoiceCredit", summary: "Credit an issued invoice in full or by line, with a reason: a credit note in the group's own series, mailed to the invoice's emails (admins)", tag: "billing_group",
+        token: true, body: (wire::CreditNoteRequest), query: [],
+        returns: (wire::CreditNoteResponse), errors: [400, 401, 403, 404, 409],
+    }
+    post "/billing-group/{billing_group_id}/invoice/{invoice_number}/void" => invoices::void {
+        id: "BillingGroupInvoiceVoid", summary: "Void an issued invoice (a credit note for what remains) and reissue it from the group's current billing details, in one transaction (admins)", tag: "billing_group",
+        token: true, body: (wire::VoidInvoiceRequest), query: [],
+        returns: (wire::VoidInvoiceResponse), errors: [400, 401, 403, 404, 409],
+    }
+    get "/billing-group/{billing_group_id}/credit-note" => invoices::credit_note_list {
+        id: "BillingGroupCreditNoteList", summary: "The group's credit notes, newest first", tag: "billing_group",
+        token: true, body: (), query: [],
+        returns: (wire::CreditNotesResponse), errors: [401, 404],
+    }
+    get "/billing-group/{billing_group_id}/credit-note/{credit_note_number}" => invoices::credit_note_get {
+        id: "BillingGroupCreditNoteGet", summary: "One credit note with its lines", tag: "billing_group",
+        token: true, body: (), query: [],
+        returns: (wire::CreditNoteResponse), errors: [401, 404],
+    }
+    get "/billing-group/{billing_group_id}/credit-note/{credit_note_number}/{format}" => invoices::credit_note_file {
+        id: "BillingGroupCreditNoteFile", summary: "A credit note as a document: `pdf` (Factur-X, type 381), `csv` or `xml` (EN 16931)", tag: "billing_group",
+        token: true, body: (), query: [],
+        returns: (pdf), errors: [401, 404],
+    }
     get "/billing-group/{billing_group_id}/invoice/{invoice_number}/{download_cookie}" => invoices::pdf {
         id: "BillingGroupInvoiceDownload", summary: "The invoice as PDF; the download cookie is the key, no token needed", tag: "billing_group",
         token: false, body: (), query: [],

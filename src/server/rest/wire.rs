@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::billing::{BillingGroup, CardInfo, GroupEvent};
 use crate::model::countries::country_name;
 use crate::model::credits::Credit;
-use crate::model::invoices::{InvoiceLine, InvoiceSummary};
+use crate::model::invoices::{CreditNoteSummary, InvoiceLine, InvoiceSummary};
 use crate::model::money::Money;
 use crate::model::states::GroupState;
 use crate::server::billing::groups::GroupDetail;
@@ -545,6 +545,14 @@ pub struct InvoiceWire {
     /// Key of the PDF link `…/invoice/{invoice_number}/{download_cookie}`;
     /// null for the estimate.
     pub download_cookie: Option<String>,
+    /// What credit notes took off it, VAT included; null when none did.
+    pub total_credited: Option<Decimal>,
+    /// `total_inc_vat` less `total_credited`: what remains to be paid.
+    pub total_remaining: Decimal,
+    /// The voided invoice this one was issued in place of.
+    pub replaces: Option<String>,
+    /// The invoice issued in place of this one, voided.
+    pub reissued_as: Option<String>,
 }
 
 /// The group an invoice belongs to, as invoices show it.
@@ -556,6 +564,7 @@ pub struct InvoiceGroup<'a> {
 
 impl InvoiceWire {
     pub fn of(summary: InvoiceSummary, group: &InvoiceGroup<'_>) -> Self {
+        let remaining = summary.remaining_due();
         InvoiceWire {
             invoice_number: summary.invoice_number,
             billing_group_id: group.billing_group_id.to_string(),
@@ -569,9 +578,95 @@ impl InvoiceWire {
             total_inc_vat: amount(summary.total_inc_vat),
             issue_date: summary.issue_date,
             due_date: summary.due_date,
+            total_credited: summary.credited.map(amount),
+            total_remaining: amount(remaining),
             download_cookie: summary.download_cookie,
+            replaces: summary.replaces,
+            reissued_as: summary.reissued_as,
         }
     }
+}
+
+/// A credit note: negative amounts, the invoice it credits.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CreditNoteWire {
+    pub credit_note_number: String,
+    pub invoice_number: String,
+    /// `credit` (part or all of the invoice) or `void` (all of it, the
+    /// invoice reissued as `reissued_as`).
+    pub kind: String,
+    pub reason: String,
+    pub reissued_as: Option<String>,
+    pub currency: String,
+    pub total_vat_zero: Decimal,
+    pub total_inc_vat: Decimal,
+    pub issue_date: NaiveDate,
+    pub created_by: String,
+    pub create_time: DateTime<Utc>,
+}
+
+impl From<CreditNoteSummary> for CreditNoteWire {
+    fn from(n: CreditNoteSummary) -> Self {
+        CreditNoteWire {
+            credit_note_number: n.credit_note_number,
+            invoice_number: n.invoice_number,
+            kind: n.kind.to_string(),
+            reason: n.reason,
+            reissued_as: n.reissued_as,
+            currency: n.currency.to_string(),
+            total_vat_zero: amount(n.total_vat_zero),
+            total_inc_vat: amount(n.total_inc_vat),
+            issue_date: n.issue_date,
+            created_by: n.created_by,
+            create_time: n.create_time,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CreditNotesResponse {
+    pub credit_notes: Vec<CreditNoteWire>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CreditNoteResponse {
+    pub credit_note: CreditNoteWire,
+    pub lines: Vec<InvoiceLineWire>,
+}
+
+/// An amount to take off one line of the invoice, before VAT, in its
+/// currency.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditLineRequest {
+    pub line_no: i64,
+    /// A string, like `"12.50"`.
+    pub amount: String,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditNoteRequest {
+    /// Printed on the credit note (1–500 characters).
+    pub reason: String,
+    /// Amounts per line (`line_no` as in `…/lines`, from 1); omitted or
+    /// empty: everything that remains.
+    #[serde(default)]
+    pub lines: Vec<CreditLineRequest>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VoidInvoiceRequest {
+    /// Printed on the credit note (1–500 characters).
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct VoidInvoiceResponse {
+    pub credit_note: CreditNoteWire,
+    /// The invoice issued in its place.
+    pub invoice: InvoiceWire,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -586,6 +681,8 @@ pub struct InvoiceResponse {
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct InvoiceLineWire {
+    /// From 1; what a credit note's `lines` refer to.
+    pub line_no: i64,
     /// `service_charge`, `credit_consumption`, `extra_charge`, `vat`, …
     pub line_type: String,
     pub description: String,
@@ -606,6 +703,7 @@ pub struct InvoiceLineWire {
 impl From<InvoiceLine> for InvoiceLineWire {
     fn from(l: InvoiceLine) -> Self {
         InvoiceLineWire {
+            line_no: l.line_no,
             line_type: l.line_type.to_string(),
             description: l.description,
             project_name: l.project_name,

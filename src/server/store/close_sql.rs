@@ -26,14 +26,16 @@ pub(super) fn priced_runs_between() -> String {
 pub(super) const NEXT_SEQUENCE: &str =
     "SELECT COALESCE(MAX(sequence_number), 0) + 1 FROM invoices WHERE billing_group_id = $1";
 
-/// Returns no row when the group's month (or the number) is taken.
+/// Returns no row when the group's month (or the number) is taken. `$21`
+/// is the voided invoice a reissued one `replaces` (NULL from a month
+/// close: only those hold the one-invoice-per-month key).
 pub(super) const INSERT_INVOICE: &str =
     "INSERT INTO invoices (invoice_number, billing_group_id, sequence_number, period_begin,
          period_end, state, currency, exchange_rate, vat_rate, vat_note, total_usd,
          total_vat_zero, total_inc_vat, issue_date, due_date, download_cookie,
-         payment_method, customer, seller, create_time)
+         payment_method, customer, seller, create_time, replaces)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19,
-             $20)
+             $20, $21)
      ON CONFLICT DO NOTHING
      RETURNING invoice_number";
 

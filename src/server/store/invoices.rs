@@ -15,11 +15,13 @@ use super::pool::{db_run, db_write, for_update, PerBackend, SqlStore, Tx};
 use super::records::*;
 use super::traits::{InvoiceStateChange, Invoices};
 
-const INVOICE_COLUMNS: &str = "invoice_number, billing_group_id, sequence_number, period_begin,
-    period_end, state, currency, exchange_rate, vat_rate, vat_note, total_usd, total_vat_zero,
-    total_inc_vat, issue_date, due_date, download_cookie, payment_method, customer, seller, create_time";
+pub(super) const INVOICE_COLUMNS: &str = "invoice_number, billing_group_id, sequence_number,
+    period_begin, period_end, state, currency, exchange_rate, vat_rate, vat_note, total_usd,
+    total_vat_zero, total_inc_vat, issue_date, due_date, download_cookie, payment_method, customer,
+    seller, create_time, replaces";
 
-const INVOICE_LINE_COLUMNS: &str = "line_no, line_type, description, project_name, service_name,
+pub(super) const INVOICE_LINE_COLUMNS: &str =
+    "line_no, line_type, description, project_name, service_name,
     service_type, service_plan, cloud_name, hours, timestamp_begin, timestamp_end,
     line_total_usd, line_total_local, local_currency, credit_code";
 
@@ -38,29 +40,15 @@ async fn issue_invoice(
             .fetch_one(&mut *connection)
             .await?;
         let number = issuing.invoice_number(&invoice.billing_group_id, sequence);
-        let inserted: Option<String> = sqlx::query_scalar(close_sql::INSERT_INVOICE)
-            .bind(&number)
-            .bind(&invoice.billing_group_id)
-            .bind(sequence)
-            .bind(invoice.period_begin)
-            .bind(invoice.period_end)
-            .bind(invoice.state.as_str())
-            .bind(invoice.currency.code())
-            .bind(DbDecimal(invoice.exchange_rate))
-            .bind(DbDecimal(invoice.vat_rate))
-            .bind(&invoice.vat_note)
-            .bind(DbDecimal(invoice.total_usd))
-            .bind(DbDecimal(invoice.total_vat_zero))
-            .bind(DbDecimal(invoice.total_inc_vat))
-            .bind(invoice.issue_date)
-            .bind(invoice.due_date)
-            .bind(&invoice.download_cookie)
-            .bind(invoice.payment_method.as_str())
-            .bind(JsonText::encode(&invoice.customer))
-            .bind(JsonText::encode(&invoice.seller))
-            .bind(at)
-            .fetch_optional(&mut *connection)
-            .await?;
+        let inserted = insert_invoice_row(
+            (&mut *connection).into(),
+            &number,
+            sequence,
+            invoice,
+            None,
+            at,
+        )
+        .await?;
         if inserted.is_none() {
             let month_taken: i64 = sqlx::query_scalar(close_sql::MONTH_TAKEN)
                 .bind(&invoice.billing_group_id)
@@ -87,6 +75,69 @@ async fn issue_invoice(
         }
         Ok(Some(number))
     })
+}
+
+/// One invoice's row (`replaces`: the voided invoice it is issued in place
+/// of); its number back, or None when its month or number is taken.
+async fn insert_invoice_row(
+    tx: Tx<'_>,
+    number: &str,
+    sequence: i64,
+    invoice: &NewInvoice,
+    replaces: Option<&str>,
+    at: DateTime<Utc>,
+) -> StoreResult<Option<String>> {
+    db_run!(tx, |connection| {
+        Ok(sqlx::query_scalar(close_sql::INSERT_INVOICE)
+            .bind(number)
+            .bind(&invoice.billing_group_id)
+            .bind(sequence)
+            .bind(invoice.period_begin)
+            .bind(invoice.period_end)
+            .bind(invoice.state.as_str())
+            .bind(invoice.currency.code())
+            .bind(DbDecimal(invoice.exchange_rate))
+            .bind(DbDecimal(invoice.vat_rate))
+            .bind(&invoice.vat_note)
+            .bind(DbDecimal(invoice.total_usd))
+            .bind(DbDecimal(invoice.total_vat_zero))
+            .bind(DbDecimal(invoice.total_inc_vat))
+            .bind(invoice.issue_date)
+            .bind(invoice.due_date)
+            .bind(&invoice.download_cookie)
+            .bind(invoice.payment_method.as_str())
+            .bind(JsonText::encode(&invoice.customer))
+            .bind(JsonText::encode(&invoice.seller))
+            .bind(at)
+            .bind(replaces)
+            .fetch_optional(connection)
+            .await?)
+    })
+}
+
+/// Writes an invoice issued in place of a voided one, with its lines,
+/// inside the caller's transaction (its events and mail come with the
+/// correction that voids the other).
+pub(super) async fn insert_reissue(
+    mut tx: Tx<'_>,
+    reissue: &Reissue,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    let inserted = insert_invoice_row(
+        tx.reborrow(),
+        &reissue.invoice_number,
+        reissue.sequence_number,
+        &reissue.invoice,
+        Some(&reissue.replaces),
+        at,
+    )
+    .await?;
+    if inserted.is_none() {
+        return Err(StoreError::Violation(Violation::Unique(
+            "invoices_replaces_key".into(),
+        )));
+    }
+    insert_invoice_lines(tx, &reissue.invoice_number, &reissue.invoice.lines).await
 }
 
 /// Takes an invoice's use of a credit off its remaining value, guarded by

@@ -19,12 +19,12 @@ use crate::model::states::BudgetMeasure;
 /// position on the month close's bulk path too.
 pub(super) const INSERT_MESSAGE: &str = "INSERT INTO outbox (message_id, kind, account_id,
          billing_group_id, invoice_number, recipients, subject, body, state, attempts,
-         next_attempt_time, create_time)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', 0, $9, $9)";
+         next_attempt_time, create_time, credit_note_number)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', 0, $9, $9, $10)";
 
 const MESSAGE_COLUMNS: &str = "message_id, kind, account_id, billing_group_id, invoice_number,
     recipients, subject, body, state, attempts, next_attempt_time, claim_id, claimed_until,
-    last_error, last_response, create_time, sent_time";
+    last_error, last_response, create_time, sent_time, credit_note_number";
 
 /// Writes a message inside the caller's transaction, due at once.
 pub(super) async fn insert_message(
@@ -43,6 +43,7 @@ pub(super) async fn insert_message(
             .bind(&message.subject)
             .bind(&message.body)
             .bind(at)
+            .bind(&message.credit_note_number)
             .execute(connection)
             .await?;
     });

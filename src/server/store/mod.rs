@@ -11,6 +11,7 @@
 mod accounts;
 mod close_sql;
 mod constraints;
+mod credit_notes;
 mod credits;
 mod decimal;
 mod error;

@@ -180,7 +180,7 @@ impl SqlStore {
                 .connect_with(options)
                 .await?;
             migrate(&SQLITE_MIGRATIONS, &pool).await?;
-            rebuild_invoices_state_check(&pool).await?;
+            rebuild_invoices(&pool).await?;
             PerBackend::Sqlite(pool)
         } else if database_url.starts_with("postgres:") || database_url.starts_with("postgresql:") {
             let options = database_url.parse::<PgConnectOptions>().map_err(|e| {
@@ -245,14 +245,28 @@ where
 /// The invoice state check as 0001 wrote it, and with `issued` (issue 18).
 const INVOICE_STATES_BEFORE_ISSUED: &str = "'estimate', 'mailed'";
 const INVOICE_STATES_WITH_ISSUED: &str = "'estimate', 'issued', 'mailed'";
+/// One invoice per group and month, as 0001 wrote it: since issue 27 a
+/// partial index, because a reissued invoice shares its month.
+const ONE_INVOICE_PER_MONTH: &str =
+    "    CONSTRAINT invoices_group_period_key UNIQUE (billing_group_id, period_begin),\n";
+/// The indexes of `invoices` (dropped with the old table when rebuilt).
+const INVOICE_INDEXES: [&str; 2] = [
+    "CREATE UNIQUE INDEX IF NOT EXISTS invoices_group_period_key
+     ON invoices (billing_group_id, period_begin) WHERE replaces IS NULL",
+    "CREATE UNIQUE INDEX IF NOT EXISTS invoices_replaces_key
+     ON invoices (replaces) WHERE replaces IS NOT NULL",
+];
 
-/// Gives an SQLite `invoices` table the state `issued`. SQLite cannot alter
-/// a CHECK, so the table is rebuilt from its own stored definition (every
-/// column, in order, with its keys), the documented way: foreign keys off,
-/// which SQLite ignores inside a transaction — hence not a migration file —
-/// because dropping the old table with them on would delete every invoice
-/// line. Runs once; afterwards the stored definition names `issued`.
-async fn rebuild_invoices_state_check(pool: &SqlitePool) -> StoreResult<()> {
+/// Brings an SQLite `invoices` table to its current definition: the state
+/// `issued` (issue 18) and no table-wide one-invoice-per-month key (issue
+/// 27, a partial index instead). SQLite cannot alter a CHECK or drop a
+/// constraint, so the table is rebuilt from its own stored definition
+/// (every column, in order, with its other keys), the documented way:
+/// foreign keys off, which SQLite ignores inside a transaction — hence not
+/// a migration file — because dropping the old table with them on would
+/// delete every invoice line. Runs once; afterwards the stored definition
+/// is current.
+async fn rebuild_invoices(pool: &SqlitePool) -> StoreResult<()> {
     let mut connection = pool.acquire().await?;
     let definition: Option<String> = sqlx::query_scalar(
         "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'invoices'",
@@ -262,24 +276,26 @@ async fn rebuild_invoices_state_check(pool: &SqlitePool) -> StoreResult<()> {
     let Some(definition) = definition else {
         return Ok(());
     };
-    if definition.contains(INVOICE_STATES_WITH_ISSUED) {
+    if definition.contains(INVOICE_STATES_WITH_ISSUED)
+        && !definition.contains(ONE_INVOICE_PER_MONTH)
+    {
         return Ok(());
     }
-    if !definition.starts_with("CREATE TABLE invoices (")
-        || !definition.contains(INVOICE_STATES_BEFORE_ISSUED)
-    {
+    // As 0001 wrote it, or as SQLite stores it after a rename (a rebuild).
+    let columns = ["CREATE TABLE invoices (", "CREATE TABLE \"invoices\" ("]
+        .iter()
+        .find_map(|prefix| definition.strip_prefix(prefix));
+    let Some(columns) = columns.filter(|columns| {
+        columns.contains(INVOICE_STATES_BEFORE_ISSUED)
+            || columns.contains(INVOICE_STATES_WITH_ISSUED)
+    }) else {
         return Err(StoreError::Migration(
-            "the invoices table has an unexpected definition; its state check was not rebuilt"
-                .to_string(),
+            "the invoices table has an unexpected definition; it was not rebuilt".to_string(),
         ));
-    }
-    let rebuilt = definition
-        .replacen(
-            "CREATE TABLE invoices (",
-            "CREATE TABLE invoices_rebuilt (",
-            1,
-        )
-        .replacen(INVOICE_STATES_BEFORE_ISSUED, INVOICE_STATES_WITH_ISSUED, 1);
+    };
+    let rebuilt = format!("CREATE TABLE invoices_rebuilt ({columns}")
+        .replacen(INVOICE_STATES_BEFORE_ISSUED, INVOICE_STATES_WITH_ISSUED, 1)
+        .replacen(ONE_INVOICE_PER_MONTH, "", 1);
     sqlx::query("PRAGMA foreign_keys = OFF")
         .execute(&mut *connection)
         .await?;
@@ -293,6 +309,9 @@ async fn rebuild_invoices_state_check(pool: &SqlitePool) -> StoreResult<()> {
         sqlx::query("ALTER TABLE invoices_rebuilt RENAME TO invoices")
             .execute(&mut *tx)
             .await?;
+        for index in INVOICE_INDEXES {
+            sqlx::query(index).execute(&mut *tx).await?;
+        }
         let broken: Vec<sqlx::sqlite::SqliteRow> = sqlx::query("PRAGMA foreign_key_check")
             .fetch_all(&mut *tx)
             .await?;

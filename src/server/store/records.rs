@@ -13,8 +13,8 @@ use super::decimal::DbDecimal;
 use crate::model::invoices::{FrozenSeller, InvoiceParty};
 use crate::model::money::Currency;
 use crate::model::states::{
-    AccountEventType, DeliveryState, EventType, GroupState, InvoiceState, LineType, MessageKind,
-    PaymentMethod, ServiceState,
+    AccountEventType, CreditNoteKind, DeliveryState, EventType, GroupState, InvoiceState, LineType,
+    MessageKind, PaymentMethod, ServiceState,
 };
 use crate::model::Role;
 
@@ -634,6 +634,8 @@ pub struct InvoiceRecord {
     #[sqlx(try_from = "String")]
     pub seller: JsonText<FrozenSeller>,
     pub create_time: DateTime<Utc>,
+    /// The voided invoice this one was issued in place of.
+    pub replaces: Option<String>,
 }
 
 /// One line of an invoice.
@@ -685,6 +687,85 @@ pub struct NewInvoice {
     pub lines: Vec<InvoiceLineRecord>,
     /// Credits this invoice consumes: written with it, or not at all.
     pub credit_uses: Vec<CreditUse>,
+}
+
+// ---------------------------------------------------------- credit notes --
+
+/// A credit note as stored: the invoice it credits, why, and its amounts
+/// (negative); a `void` one credits the invoice in full and names the
+/// invoice that replaces it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CreditNoteRecord {
+    pub credit_note_number: String,
+    pub billing_group_id: String,
+    pub sequence_number: i64,
+    pub invoice_number: String,
+    #[sqlx(try_from = "String")]
+    pub kind: CreditNoteKind,
+    pub reason: String,
+    pub reissued_as: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub currency: Currency,
+    pub exchange_rate: DbDecimal,
+    pub vat_rate: DbDecimal,
+    pub vat_note: String,
+    pub total_usd: DbDecimal,
+    pub total_vat_zero: DbDecimal,
+    pub total_inc_vat: DbDecimal,
+    pub issue_date: NaiveDate,
+    pub download_cookie: String,
+    #[sqlx(try_from = "String")]
+    pub payment_method: PaymentMethod,
+    /// The customer and seller as on the credited invoice.
+    #[sqlx(try_from = "String")]
+    pub customer: JsonText<InvoiceParty>,
+    #[sqlx(try_from = "String")]
+    pub seller: JsonText<FrozenSeller>,
+    pub created_by: String,
+    pub create_time: DateTime<Utc>,
+}
+
+/// One line of a credit note: what it takes off which line of the invoice
+/// (`None`: its VAT line).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CreditNoteLineRecord {
+    pub credited_line_no: Option<i64>,
+    #[sqlx(flatten)]
+    pub line: InvoiceLineRecord,
+}
+
+/// An invoice as a correction finds it, locked: its lines, the credit
+/// notes already written against it, and the next numbers of the group's
+/// two series.
+#[derive(Debug, Clone)]
+pub struct LockedInvoice {
+    pub group: BillingGroupRecord,
+    pub invoice: InvoiceRecord,
+    pub lines: Vec<InvoiceLineRecord>,
+    pub credit_notes: Vec<CreditNoteRecord>,
+    pub credited_lines: Vec<CreditNoteLineRecord>,
+    pub next_credit_note_sequence: i64,
+    pub next_invoice_sequence: i64,
+}
+
+/// An invoice issued in place of a voided one, numbered by the rules.
+#[derive(Debug, Clone)]
+pub struct Reissue {
+    pub invoice_number: String,
+    pub sequence_number: i64,
+    pub replaces: String,
+    pub invoice: NewInvoice,
+}
+
+/// What a correction writes, all or nothing: the credit note with its
+/// lines, the reissued invoice of a void, their events and mails.
+#[derive(Debug, Clone)]
+pub struct Correction {
+    pub credit_note: CreditNoteRecord,
+    pub lines: Vec<CreditNoteLineRecord>,
+    pub reissue: Option<Reissue>,
+    pub events: Vec<NewEvent>,
+    pub mails: Vec<NewMessage>,
 }
 
 /// The rules a batch of invoices is issued by, called inside the store's
@@ -775,6 +856,8 @@ pub struct NewMessage {
     pub billing_group_id: Option<String>,
     /// An invoice message: the PDF of this invoice goes with it.
     pub invoice_number: Option<String>,
+    /// A credit note's message: its PDF goes with it.
+    pub credit_note_number: Option<String>,
     pub recipients: Vec<String>,
     pub subject: String,
     pub body: String,
@@ -804,6 +887,7 @@ pub struct MessageRecord {
     pub last_response: Option<String>,
     pub create_time: DateTime<Utc>,
     pub sent_time: Option<DateTime<Utc>>,
+    pub credit_note_number: Option<String>,
 }
 
 /// What a delivered message changes besides itself, as the rules decided.

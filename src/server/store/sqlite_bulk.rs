@@ -121,7 +121,8 @@ pub(super) async fn issue_invoices(
             let sequence: i64 = next_sequence.query_row([group], |row| row.get(0))?;
             let number = issuing.invoice_number(group, sequence);
             let period_begin = time_text(invoice.period_begin);
-            let values: [&dyn ToSql; 20] = [
+            let no_original: Option<String> = None;
+            let values: [&dyn ToSql; 21] = [
                 &number,
                 &group,
                 &sequence,
@@ -142,6 +143,7 @@ pub(super) async fn issue_invoices(
                 &customer,
                 &seller,
                 &created,
+                &no_original,
             ];
             let inserted: Option<String> = insert_invoice
                 .query_row(&values[..], |row| row.get(0))
@@ -179,6 +181,7 @@ pub(super) async fn issue_invoices(
                     message.subject,
                     message.body,
                     created,
+                    message.credit_note_number,
                 ])?;
             }
             issued.push(number);

@@ -673,6 +673,36 @@ pub trait Invoices: Send + Sync {
     ) -> StoreResult<InvoiceRecord>;
 }
 
+/// A correction's rule: the invoice as locked → what to write (or a
+/// refusal, and nothing is written).
+pub type CorrectionRule<'a> = &'a (dyn Fn(&LockedInvoice) -> AppResult<Correction> + Send + Sync);
+
+/// Credit notes (and the invoices that replace voided ones).
+#[async_trait]
+pub trait CreditNotes: Send + Sync {
+    /// Locks the invoice's group and the invoice, reads what was already
+    /// credited on it and the next numbers, and writes what `rule` answers
+    /// (credit note, lines, reissue, events, mails) in the same
+    /// transaction; two corrections of one invoice never see the same
+    /// credited amount.
+    async fn correct_invoice(
+        &self,
+        invoice_number: &str,
+        rule: CorrectionRule<'_>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Correction>;
+    /// The group's credit notes, newest first.
+    async fn credit_notes_of_group(
+        &self,
+        billing_group_id: &str,
+    ) -> StoreResult<Vec<CreditNoteRecord>>;
+    async fn credit_note(&self, credit_note_number: &str) -> StoreResult<Option<CreditNoteRecord>>;
+    async fn credit_note_lines(
+        &self,
+        credit_note_number: &str,
+    ) -> StoreResult<Vec<CreditNoteLineRecord>>;
+}
+
 /// Credit codes and their claims.
 #[async_trait]
 pub trait Credits: Send + Sync {
@@ -750,6 +780,7 @@ pub trait Store:
     + Projects
     + UsageStore
     + Invoices
+    + CreditNotes
     + Credits
     + Events
     + Mail
@@ -765,6 +796,7 @@ impl<T> Store for T where
         + Projects
         + UsageStore
         + Invoices
+        + CreditNotes
         + Credits
         + Events
         + Mail

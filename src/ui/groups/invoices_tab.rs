@@ -2,11 +2,11 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use super::TabError;
-use crate::api::invoices::{get_invoices, get_issuing_paused};
+use crate::api::invoices::{get_credit_notes, get_invoices, get_issuing_paused};
 use crate::model::invoices::sort_invoices;
 use crate::model::payment::InvoiceSearch;
 use crate::paths::app_url;
-use crate::ui::invoices::{InvoiceTable, IssuingPausedNotice};
+use crate::ui::invoices::{CreditNotesTable, InvoiceTable, IssuingPausedNotice};
 
 /// The columns the list sorts by: (query value, header label).
 const SORTS: [(&str, &str); 4] = [
@@ -39,6 +39,9 @@ pub fn InvoicesTab() -> impl IntoView {
     let invoices = Resource::new(move || id.clone(), get_invoices);
     let id = billing_group_id.clone();
     let paused = Resource::new(move || id.clone(), get_issuing_paused);
+    let id = billing_group_id.clone();
+    let credit_notes = Resource::new(move || id.clone(), get_credit_notes);
+    let notes_group = billing_group_id.clone();
     view! {
         <h2>"Invoices"</h2>
         <IssuingPausedNotice paused />
@@ -130,6 +133,22 @@ pub fn InvoicesTab() -> impl IntoView {
                             }
                             .into_any()
                         }
+                        Err(error) => view! { <TabError error /> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+        <Suspense fallback=|| ()>
+            {move || {
+                let billing_group_id = notes_group.clone();
+                Suspend::new(async move {
+                    match credit_notes.await {
+                        Ok(notes) if !notes.is_empty() => view! {
+                            <h3 id="credit-notes-heading">"Credit notes"</h3>
+                            <CreditNotesTable billing_group_id notes with_invoice=true />
+                        }
+                        .into_any(),
+                        Ok(_) => ().into_any(),
                         Err(error) => view! { <TabError error /> }.into_any(),
                     }
                 })

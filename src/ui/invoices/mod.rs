@@ -6,7 +6,7 @@ mod invoice_page;
 mod state_badge;
 
 pub use chart::CostChartView;
-pub use invoice_page::InvoicePage;
+pub use invoice_page::{CreditNotePage, CreditNotesTable, InvoicePage};
 pub use state_badge::{days_text, InvoiceStateBadge};
 
 use leptos::prelude::*;
@@ -92,6 +92,9 @@ pub fn InvoiceTable(
                                 <td class="nowrap">{invoice.period_begin.format("%Y-%m").to_string()}</td>
                                 <td>
                                     <InvoiceStateBadge state=invoice.state overdue_days=invoice.overdue_days />
+                                    {(invoice.standing() != invoice.state.label()).then(|| view! {
+                                        " " <span class="state credited">{invoice.standing()}</span>
+                                    })}
                                 </td>
                                 <td class="num">{invoice.total_vat_zero.grouped()}</td>
                                 <td class="num">{invoice.total_inc_vat.grouped()}</td>
