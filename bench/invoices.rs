@@ -303,6 +303,7 @@ fn thousand_line_invoice() -> InvoiceDetail {
             credited: None,
             replaces: None,
             reissued_as: None,
+            paid_date: None,
         },
         billing_group_id: "g".into(),
         billing_group_name: "Bench".into(),

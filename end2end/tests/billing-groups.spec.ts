@@ -125,7 +125,7 @@ test.describe('billing groups with JavaScript', () => {
     const deleted = page.getByRole('region', { name: 'Deleted billing groups' });
     await deleted.getByRole('link', { name: 'E2E Renamed' }).click();
     await expect(page.getByRole('heading', { level: 1 })).toContainText('Deleted');
-    await expect(page.getByRole('table', { name: 'Events' }).getByRole('row').nth(1)).toContainText('billing_group_deleted');
+    await expect(page.getByRole('table', { name: 'Events' }).getByRole('row').nth(1)).toContainText('Billing group deleted');
   });
 
   test('a move shows in both groups’ events, and the log downloads as CSV', async ({ page }) => {
@@ -139,7 +139,9 @@ test.describe('billing groups with JavaScript', () => {
     await page.getByRole('link', { name: 'Research & Development' }).click();
     await page.getByRole('navigation', { name: 'Billing group' }).getByRole('link', { name: 'Events' }).click();
     const events = page.getByRole('table', { name: 'Events' });
-    await expect(events.getByRole('row').nth(1)).toContainText('project_moved_in');
+    // In words on the page; the CSV keeps the stored name.
+    await expect(events.getByRole('row').nth(1)).toContainText('Project moved in');
+    await expect(events).not.toContainText('project_moved_in');
     await expect(events.getByRole('row').nth(1)).toContainText('acme-staging');
     const csvHref = await page.getByRole('link', { name: 'Download CSV' }).getAttribute('href');
     const csv = await page.request.get(csvHref!);
@@ -193,9 +195,18 @@ test.describe('billing groups with JavaScript', () => {
     await page.getByLabel('Country').selectOption('FI');
     await page.getByLabel('VAT ID').fill('FI123');
     await page.getByRole('button', { name: 'Save billing information' }).click();
-    await expect(page.getByText('This card number is not valid; check it for typos.')).toBeVisible();
-    await expect(page.getByText('This card has expired.')).toBeVisible();
-    await expect(page.getByText(/is not a valid VAT ID for Finland/)).toBeVisible();
+    // The error pattern: a summary at the top, focused, linking each field;
+    // each field marked and described by its message.
+    const summary = page.locator('.error-summary');
+    await expect(summary).toBeFocused();
+    await expect(summary.getByRole('heading')).toHaveText(/^Not saved: \d+ things to fix$/);
+    await expect(summary.getByRole('link', { name: 'This card number is not valid; check it for typos.' })).toHaveAttribute('href', '#card_number');
+    await expect(summary).toContainText('This card has expired.');
+    await expect(summary.getByRole('link', { name: /is not a valid VAT ID for Finland/ })).toHaveAttribute('href', '#vat_id');
+    await expect(page.getByLabel('VAT ID')).toHaveAttribute('aria-invalid', 'true');
+    await expect(page.getByLabel('VAT ID')).toHaveAttribute('aria-describedby', 'vat_id-error');
+    await expect(page.locator('#vat_id-error')).toContainText(/is not a valid VAT ID for Finland/);
+    await expect(page.getByLabel('Company')).not.toHaveAttribute('aria-invalid', 'true');
 
     await page.getByLabel('Card number').fill('4242 4242 4242 4242');
     await page.getByLabel('Expiry (MM/YY)').fill('12/39');
@@ -212,6 +223,24 @@ test.describe('billing groups with JavaScript', () => {
 
 test.describe('billing groups with JavaScript off', () => {
   test.use({ javaScriptEnabled: false });
+
+  test('billing information: a refused plain post shows the error summary, focused', async ({ page }) => {
+    await signIn(page, { hydrated: false, next: '/projects' });
+    await openAccountBilling(page);
+    await page.getByRole('link', { name: 'Research & Development' }).click();
+    await page.getByRole('navigation', { name: 'Billing group' }).getByRole('link', { name: 'Billing information' }).click();
+    // Card fields show only under "Credit card", without a script too.
+    await page.getByLabel('Pay by invoice (sent to the billing emails)').check();
+    await expect(page.getByLabel('Card number')).toBeHidden();
+    await page.getByLabel('Country').selectOption('FI');
+    await page.getByLabel('VAT ID').fill('FI123');
+    await page.getByRole('button', { name: 'Save billing information' }).click();
+    const summary = page.locator('.error-summary');
+    await expect(summary).toBeVisible();
+    await expect(summary).toBeFocused();
+    await expect(summary.getByRole('link', { name: /is not a valid VAT ID for Finland/ })).toHaveAttribute('href', '#vat_id');
+    await expect(page.getByLabel('VAT ID')).toHaveAttribute('aria-invalid', 'true');
+  });
 
   test('read paths: Billing tab, group tabs, events filter', async ({ page }) => {
     await signIn(page, { hydrated: false, next: '/projects' });

@@ -39,6 +39,7 @@ async function creditAndVoid(page: Page, base: string, hydrated: boolean) {
   if (hydrated) {
     await correct.getByLabel('Reason', { exact: true }).evaluate((el) => el.removeAttribute('required'));
     await correct.getByRole('button', { name: 'Issue credit note' }).click();
+    await expect(correct.locator('.error-summary')).toBeFocused();
     await expect(correct.getByRole('alert').first()).toContainText('Say why');
     await expect(correct.getByLabel('Reason', { exact: true })).toHaveAttribute('aria-invalid', 'true');
   }

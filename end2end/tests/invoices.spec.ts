@@ -142,10 +142,12 @@ test.describe('invoices with JavaScript @calendar', () => {
     await expect(page.getByRole('img', { name: /Cost this month by day/ })).toBeVisible();
     await expect(page.getByRole('img', { name: /last 12 months/ })).toBeVisible();
     await expect(page.getByRole('table', { name: 'Cost by month (USD)' })).toBeAttached();
-    // Header, the estimate and the latest closed invoices (two or three).
-    const rows = page.getByRole('table', { name: 'Invoices' }).getByRole('row');
-    await expect(rows.nth(3)).toBeVisible();
-    expect(await rows.count()).toBeLessThanOrEqual(5);
+    // The estimate and the latest closed invoices (two or three), then
+    // their total.
+    const rows = page.getByRole('table', { name: 'Invoices' }).locator('tbody tr');
+    await expect(rows.nth(2)).toBeVisible();
+    expect(await rows.count()).toBeLessThanOrEqual(4);
+    await expect(page.getByRole('table', { name: 'Invoices' }).locator('tfoot')).toContainText(/Total of \d invoices \(EUR\)/);
   });
 });
 
@@ -204,3 +206,61 @@ test.describe('finding an invoice by its payment reference', () => {
     });
   });
 });
+
+test.describe('the invoices list, without JavaScript', () => {
+  test.use({ javaScriptEnabled: false });
+  test('per-row files, a total row, a date filter and a CSV export of the list', async ({ page }) => {
+    await signIn(page, { hydrated: false });
+    await openPrimaryGroup(page, 'Invoices');
+    const table = page.getByRole('table', { name: 'Invoices' });
+    const closed = table.getByRole('link', { name: /^[0-9A-F]{12}-\d{4}$/ });
+    const count = await closed.count();
+    expect(count).toBeGreaterThanOrEqual(2);
+    const number = ((await closed.first().textContent()) ?? '').trim();
+    // Each row downloads its PDF and CSV.
+    const row = table.locator('tbody tr').filter({ hasText: number });
+    const pdfHref = await row.getByRole('link', { name: 'PDF', exact: true }).getAttribute('href');
+    await expect(row.getByRole('link', { name: 'CSV', exact: true })).toHaveAttribute('href', /\/csv$/);
+    const pdf = await page.request.get(new URL(pdfHref!, page.url()).toString());
+    expect(pdf.headers()['content-type']).toBe('application/pdf');
+    // A total row per currency, the estimate not counted.
+    const total = table.locator('tfoot tr');
+    await expect(total.first()).toContainText(`Total of ${count} invoices (EUR)`);
+    // Every column sorts (links, so without a script too).
+    for (const name of ['Outstanding', 'Issued', 'Due', 'Paid', 'Currency', 'Total excl. VAT']) {
+      await expect(table.getByRole('link', { name: new RegExp(`^${name}`) })).toBeVisible();
+    }
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, `page wider than ${width}px`).toBeLessThanOrEqual(0);
+      await page.screenshot({ fullPage: true, path: `test-results/invoices-tab-${width}.png` });
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+    // Periods from a month on: the older invoices drop out.
+    const search = page.getByRole('search', { name: 'Find an invoice' });
+    const period = ((await table.locator('tbody tr').filter({ hasText: number }).locator('td').nth(1).textContent()) ?? '').trim();
+    await search.getByLabel('Periods from').fill(period);
+    await search.getByRole('button', { name: 'Find' }).click();
+    await expect(page).toHaveURL(new RegExp(`from=${period}`));
+    await expect(closed.first()).toBeVisible();
+    const narrowed = await closed.count();
+    expect(narrowed).toBeLessThanOrEqual(count);
+    // The export has the same invoices as the list shows.
+    const exportHref = await page.getByRole('link', { name: 'Export this list (CSV)' }).getAttribute('href');
+    expect(exportHref).toContain(`from=${period}`);
+    const csv = await page.request.get(new URL(exportHref!, page.url()).toString());
+    expect(csv.headers()['content-type']).toContain('text/csv');
+    const rows = parseCsv(await csv.text());
+    expect(rows[0].slice(0, 4)).toEqual(['invoice_number', 'period', 'state', 'standing']);
+    const exported = rows.slice(1).map((row) => row[0]).filter((n) => n !== 'estimate');
+    expect(exported.length).toBe(narrowed);
+    expect(exported).toContain(number);
+    // A month that is none (typed into a browser without a month picker)
+    // is pointed out at the field.
+    await page.goto(page.url().replace(/from=[^&]*/, 'from=2026-13'));
+    await expect(search.getByRole('alert')).toContainText('is not a month');
+    await expect(search.getByLabel('Periods from')).toHaveAttribute('aria-invalid', 'true');
+  });
+});
+

@@ -39,6 +39,10 @@ pub struct InvoiceSummary {
     /// The invoice issued in place of this one, voided.
     #[serde(default)]
     pub reissued_as: Option<String>,
+    /// When it was paid: marked paid by an admin, or paid at issue (card,
+    /// or nothing to pay).
+    #[serde(default)]
+    pub paid_date: Option<NaiveDate>,
 }
 
 impl InvoiceSummary {
@@ -53,6 +57,19 @@ impl InvoiceSummary {
             Some(credited) => self.total_inc_vat + -credited,
             None => self.total_inc_vat,
         }
+    }
+
+    /// What is still to be paid on it: what remains of an open invoice,
+    /// nothing on a settled one; None for the estimate.
+    pub fn outstanding(&self) -> Option<Money> {
+        if self.state == InvoiceState::Estimate {
+            return None;
+        }
+        Some(if self.is_open() {
+            self.remaining_due()
+        } else {
+            Money::zero(self.currency)
+        })
     }
 
     /// How a person reads its standing: its state, unless credit notes
@@ -274,6 +291,10 @@ pub fn sort_invoices(invoices: &mut [InvoiceSummary], field: &str, descending: b
     match field {
         "invoice_number" => invoices.sort_by(|a, b| a.invoice_number.cmp(&b.invoice_number)),
         "period_end" => invoices.sort_by_key(|i| i.period_end),
+        "issue_date" => invoices.sort_by_key(|i| i.issue_date),
+        "due_date" => invoices.sort_by_key(|i| i.due_date),
+        "paid_date" => invoices.sort_by_key(|i| i.paid_date),
+        "outstanding" => invoices.sort_by_key(|i| i.outstanding().map(|m| m.amount)),
         "state" => invoices.sort_by(|a, b| a.state.as_str().cmp(b.state.as_str())),
         "currency" => invoices.sort_by(|a, b| a.currency.code().cmp(b.currency.code())),
         "total_inc_vat" => invoices.sort_by_key(|i| i.total_inc_vat.amount),
@@ -283,6 +304,96 @@ pub fn sort_invoices(invoices: &mut [InvoiceSummary], field: &str, descending: b
     if descending {
         invoices.reverse();
     }
+}
+
+/// The Invoices tab's sort keys (`?sort=`, also its CSV export's) as the
+/// invoice fields [`sort_invoices`] sorts by.
+pub fn list_sort_field(key: &str) -> &'static str {
+    match key {
+        "number" => "invoice_number",
+        "state" => "state",
+        "excl" => "total_vat_zero",
+        "total" => "total_inc_vat",
+        "outstanding" => "outstanding",
+        "currency" => "currency",
+        "issued" => "issue_date",
+        "due" => "due_date",
+        "paid" => "paid_date",
+        _ => "period_begin",
+    }
+}
+
+/// Which invoices a list shows, as the Invoices tab's query says it
+/// (`show`, `reference`, `from`, `to`), for the tab and its CSV export.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InvoiceFilter {
+    /// `open`, `overdue`, or anything else for all.
+    pub show: String,
+    pub search: Option<crate::model::payment::InvoiceSearch>,
+    /// Periods from this month on (its first day).
+    pub from: Option<NaiveDate>,
+    /// Periods up to this month (its first day).
+    pub to: Option<NaiveDate>,
+}
+
+/// A month typed as `YYYY-MM` (what `<input type="month">` sends): its
+/// first day, or the message for the field.
+pub fn parse_month(text: &str) -> Result<Option<NaiveDate>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| format!("'{text}' is not a month: write it as 2026-10."))
+}
+
+impl InvoiceFilter {
+    pub fn keeps(&self, invoice: &InvoiceSummary) -> bool {
+        let month = invoice.period_begin.date_naive();
+        (match self.show.as_str() {
+            "open" => invoice.is_open(),
+            "overdue" => invoice.overdue_days.is_some(),
+            _ => true,
+        }) && self
+            .search
+            .as_ref()
+            .is_none_or(|search| search.matches(&invoice.invoice_number))
+            && self.from.is_none_or(|from| month >= from)
+            && self.to.is_none_or(|to| month <= to)
+    }
+}
+
+/// The totals of a list of invoices, one row per currency (a group's
+/// currency can change from one month to the next): (currency, how many,
+/// excl. VAT, incl. VAT, outstanding). The estimate is not an invoice and
+/// is not counted.
+pub fn invoice_totals(invoices: &[InvoiceSummary]) -> Vec<(Currency, usize, Money, Money, Money)> {
+    let mut totals: Vec<(Currency, usize, Money, Money, Money)> = Vec::new();
+    for invoice in invoices
+        .iter()
+        .filter(|i| i.state != InvoiceState::Estimate)
+    {
+        let outstanding = invoice
+            .outstanding()
+            .unwrap_or_else(|| Money::zero(invoice.currency));
+        match totals.iter_mut().find(|t| t.0 == invoice.currency) {
+            Some(total) => {
+                total.1 += 1;
+                total.2 = total.2 + invoice.total_vat_zero;
+                total.3 = total.3 + invoice.total_inc_vat;
+                total.4 = total.4 + outstanding;
+            }
+            None => totals.push((
+                invoice.currency,
+                1,
+                invoice.total_vat_zero,
+                invoice.total_inc_vat,
+                outstanding,
+            )),
+        }
+    }
+    totals
 }
 
 #[cfg(test)]
@@ -332,6 +443,85 @@ mod tests {
             overdue_days(InvoiceState::Due, None, Decimal::ONE, day(30)),
             None
         );
+    }
+
+    fn listed(number: &str, month: u32, state: InvoiceState, total: &str) -> InvoiceSummary {
+        let begin = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, month, 1, 0, 0, 0).unwrap();
+        let total = Money::of(total.parse().unwrap(), Currency::EUR);
+        InvoiceSummary {
+            invoice_number: number.into(),
+            period_begin: begin,
+            period_end: begin + chrono::Duration::days(30),
+            state,
+            currency: Currency::EUR,
+            total_vat_zero: total,
+            total_inc_vat: total,
+            issue_date: Some(day(1)),
+            due_date: Some(day(15)),
+            overdue_days: None,
+            download_cookie: None,
+            credited: None,
+            replaces: None,
+            reissued_as: None,
+            paid_date: None,
+        }
+    }
+
+    #[test]
+    fn the_invoices_list_filters_by_months_and_totals_what_it_shows() {
+        let list = vec![
+            listed(ESTIMATE, 11, InvoiceState::Estimate, "5.00"),
+            listed("A-0003", 10, InvoiceState::Mailed, "1000.00"),
+            listed("A-0002", 9, InvoiceState::Paid, "200.50"),
+            listed("A-0001", 8, InvoiceState::Due, "30.25"),
+        ];
+        let filter = InvoiceFilter {
+            from: parse_month("2026-09").unwrap(),
+            to: parse_month(" 2026-10 ").unwrap(),
+            ..InvoiceFilter::default()
+        };
+        let kept: Vec<&str> = list
+            .iter()
+            .filter(|i| filter.keeps(i))
+            .map(|i| i.invoice_number.as_str())
+            .collect();
+        assert_eq!(kept, ["A-0003", "A-0002"]);
+        assert!(parse_month("10/2026").is_err());
+        assert_eq!(parse_month("").unwrap(), None);
+        // The estimate is not counted; what is paid is not outstanding.
+        let totals = invoice_totals(&list);
+        assert_eq!(totals.len(), 1);
+        let (currency, count, excl, incl, outstanding) = totals[0];
+        assert_eq!((currency, count), (Currency::EUR, 3));
+        assert_eq!(excl.grouped(), "1,230.75");
+        assert_eq!(incl.grouped(), "1,230.75");
+        assert_eq!(outstanding.grouped(), "1,030.25");
+    }
+
+    #[test]
+    fn every_column_of_the_invoices_list_sorts() {
+        let mut list = vec![
+            listed("A-0001", 8, InvoiceState::Due, "30.25"),
+            listed("A-0003", 10, InvoiceState::Paid, "1000.00"),
+            listed("A-0002", 9, InvoiceState::Mailed, "200.50"),
+        ];
+        sort_invoices(&mut list, list_sort_field("outstanding"), true);
+        let numbers: Vec<&str> = list.iter().map(|i| i.invoice_number.as_str()).collect();
+        assert_eq!(numbers, ["A-0002", "A-0001", "A-0003"], "paid owes nothing");
+        for key in [
+            "number",
+            "period",
+            "state",
+            "excl",
+            "total",
+            "outstanding",
+            "currency",
+            "issued",
+            "due",
+            "paid",
+        ] {
+            assert!(!list_sort_field(key).is_empty(), "{key}");
+        }
     }
 
     #[test]

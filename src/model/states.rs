@@ -264,9 +264,93 @@ stored_names! {
     }
 }
 
+impl EventType {
+    /// What people read for it (the log and the API keep the stored name).
+    pub fn label(self) -> &'static str {
+        match self {
+            EventType::BillingGroupCreated => "Billing group created",
+            EventType::BillingGroupRenamed => "Billing group renamed",
+            EventType::BillingGroupDeleted => "Billing group deleted",
+            EventType::BillingInfoChanged => "Billing information changed",
+            EventType::PrimaryBillingGroupChanged => "Primary billing group changed",
+            EventType::ProjectAdded => "Project added",
+            EventType::ProjectMovedIn => "Project moved in",
+            EventType::ProjectMovedOut => "Project moved out",
+            EventType::CreditClaimed => "Credit claimed",
+            EventType::CreditConsumed => "Credit used",
+            EventType::InvoiceIssued => "Invoice issued",
+            EventType::InvoiceStateChanged => "Invoice state changed",
+            EventType::ServiceCreated => "Service created",
+            EventType::ServicePoweredOn => "Service powered on",
+            EventType::ServicePoweredOff => "Service powered off",
+            EventType::ServicePlanChanged => "Service plan changed",
+            EventType::ServiceRepriced => "Service repriced",
+            EventType::ServiceTerminated => "Service terminated",
+            EventType::InvoiceMailed => "Invoice mailed",
+            EventType::BudgetChanged => "Budget changed",
+            EventType::BudgetThresholdReached => "Budget threshold reached",
+            EventType::DeliveryRequeued => "Email sent again",
+            EventType::CreditNoteIssued => "Credit note issued",
+            EventType::InvoiceVoided => "Invoice voided",
+        }
+    }
+}
+
+impl AccountEventType {
+    /// What people read for it (the log keeps the stored name).
+    pub fn label(self) -> &'static str {
+        match self {
+            AccountEventType::AccountCreated => "Account created",
+            AccountEventType::AccountRenamed => "Account renamed",
+            AccountEventType::MemberInvited => "Member invited",
+            AccountEventType::InvitationRevoked => "Invitation revoked",
+            AccountEventType::MemberJoined => "Member joined",
+            AccountEventType::MemberAdded => "Member added",
+            AccountEventType::MemberRoleChanged => "Member's role changed",
+            AccountEventType::MemberRemoved => "Member removed",
+            AccountEventType::MemberLeft => "Member left",
+        }
+    }
+}
+
+/// A stored event type as people read it: its label, or for a name this
+/// build does not know (a newer instance wrote it), the name in words.
+pub fn event_type_label(stored: &str) -> String {
+    if let Some(known) = EventType::parse(stored) {
+        return known.label().to_string();
+    }
+    if let Some(known) = AccountEventType::parse(stored) {
+        return known.label().to_string();
+    }
+    let words = stored.replace('_', " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => words,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_event_type_reads_as_words() {
+        for stored in EventType::ALL
+            .iter()
+            .map(|t| t.as_str())
+            .chain(AccountEventType::ALL.iter().map(|t| t.as_str()))
+            .chain(["some_future_event"])
+        {
+            let label = event_type_label(stored);
+            assert!(!label.contains('_'), "{stored} → {label}");
+            assert!(label.starts_with(|c: char| c.is_uppercase()), "{label}");
+        }
+        assert_eq!(
+            event_type_label("budget_threshold_reached"),
+            "Budget threshold reached"
+        );
+    }
 
     #[test]
     fn stored_names_round_trip_and_refuse_strangers() {

@@ -74,6 +74,81 @@ pub(crate) async fn events_csv(
     }
 }
 
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct InvoiceListQuery {
+    show: String,
+    reference: String,
+    from: String,
+    to: String,
+    sort: String,
+    dir: String,
+}
+
+/// The Invoices tab's list as CSV, with the tab's filter and sort.
+pub(crate) async fn invoice_list_csv(
+    State(state): State<AppState>,
+    Path(billing_group_id): Path<String>,
+    Query(query): Query<InvoiceListQuery>,
+    request: Request,
+) -> Response {
+    use crate::model::invoices::{list_sort_field, parse_month, sort_invoices, InvoiceFilter};
+    let Some(user) = signed_in(&request) else {
+        return sign_in_first();
+    };
+    let refused = |message: String| (StatusCode::BAD_REQUEST, message).into_response();
+    let search = match query.reference.trim() {
+        "" => None,
+        text => match crate::model::payment::InvoiceSearch::parse(text) {
+            Ok(search) => Some(search),
+            Err(message) => return refused(message),
+        },
+    };
+    let (from, to) = match (parse_month(&query.from), parse_month(&query.to)) {
+        (Ok(from), Ok(to)) => (from, to),
+        (Err(message), _) | (_, Err(message)) => return refused(message),
+    };
+    let listed = billing::invoices::invoices_of_group(
+        state.store.as_ref(),
+        &state.config.seller,
+        &user,
+        &billing_group_id,
+        state.clock.now(),
+    )
+    .await;
+    let (_, mut list) = match listed {
+        Ok(listed) => listed,
+        Err(error) => return (error.status(), error.to_string()).into_response(),
+    };
+    let filter = InvoiceFilter {
+        show: query.show,
+        search,
+        from,
+        to,
+    };
+    list.retain(|invoice| filter.keeps(invoice));
+    sort_invoices(&mut list, list_sort_field(&query.sort), query.dir != "asc");
+    let filename = format!(
+        "invoices-{}.csv",
+        billing_group_id
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(12)
+            .collect::<String>()
+    );
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        billing::invoice_files::invoice_list_csv(&list),
+    )
+        .into_response()
+}
+
 /// An invoice (or the running month's estimate) as `pdf` or `csv`; an
 /// issued invoice also as its EN 16931 e-invoice, `xml`.
 pub(crate) async fn invoice_file(

@@ -218,6 +218,10 @@ fn app_router(state: AppState) -> Router {
             get(downloads::invoice_file),
         )
         .route(
+            "/billing-group/{billing_group_id}/invoices.csv",
+            get(downloads::invoice_list_csv),
+        )
+        .route(
             "/billing-group/{billing_group_id}/credit-notes/{credit_note_number}/{format}",
             get(downloads::credit_note_file),
         )
@@ -397,21 +401,27 @@ pub(crate) fn prepare_data_dir(config: &Config) -> Result<(), StartupError> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+/// SIGTERM or SIGINT, listened for from the moment this is called (before
+/// the server answers its first request): a handler registered only when
+/// axum first polls the future let a SIGTERM that came right after the
+/// first health check kill the process instead of stopping it.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let terminate = signal(SignalKind::terminate()).ok();
+    let interrupt = signal(SignalKind::interrupt()).ok();
+    async move {
+        let wait = |stream: Option<tokio::signal::unix::Signal>| async move {
+            match stream {
+                Some(mut stream) => {
+                    stream.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        tokio::select! {
+            _ = wait(terminate) => {},
+            _ = wait(interrupt) => {},
         }
-    };
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
+        tracing::info!("shutdown signal received; finishing in-flight requests");
     }
-    tracing::info!("shutdown signal received; finishing in-flight requests");
 }

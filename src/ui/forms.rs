@@ -41,17 +41,106 @@ pub fn FieldError(
             },
         }
     };
+    // A field's message has the id its input names in `aria-describedby`.
+    let id = field.map(error_id);
     view! {
         {move || {
             message()
                 .map(|m| {
                     view! {
-                        <p class="error" role="alert">
+                        <p class="error" role="alert" id=id.clone()>
                             {m}
                         </p>
                     }
                 })
         }}
+    }
+}
+
+/// The id of a field's message (see [`FieldError`], [`invalid`]).
+pub fn error_id(field: &str) -> String {
+    format!("{field}-error")
+}
+
+/// `aria-invalid` of the input `field` names: "true" while the last
+/// refusal has a message for it.
+/// (A `Signal`, one type for every field: each closure type would be its
+/// own copy of the attribute code in the WASM.)
+pub fn invalid(
+    error: Signal<Option<AppError>>,
+    field: &'static str,
+) -> Signal<Option<&'static str>> {
+    Signal::derive(move || is_invalid(error, field).then_some("true"))
+}
+
+fn is_invalid(error: Signal<Option<AppError>>, field: &str) -> bool {
+    error.with(|e| e.as_ref().is_some_and(|e| e.field_message(field).is_some()))
+}
+
+/// `aria-describedby` of the input `field` names: its hint, if it has one,
+/// and its message while there is one.
+pub fn described_by(
+    error: Signal<Option<AppError>>,
+    field: &'static str,
+    hint: Option<&'static str>,
+) -> Signal<Option<String>> {
+    Signal::derive(move || {
+        let mut ids: Vec<String> = hint.map(str::to_string).into_iter().collect();
+        if is_invalid(error, field) {
+            ids.push(error_id(field));
+        }
+        (!ids.is_empty()).then(|| ids.join(" "))
+    })
+}
+
+/// The error pattern, at the top of a refused form: what to fix, each item
+/// a link to its field, and focus moved here — by script after hydration,
+/// by `autofocus` when the server renders the refusal of a plain post.
+#[component]
+pub fn ErrorSummary(error: Signal<Option<AppError>>) -> impl IntoView {
+    let summary = NodeRef::<leptos::html::Div>::new();
+    Effect::new(move |_| {
+        if error.with(Option::is_some) {
+            request_animation_frame(move || {
+                if let Some(element) = summary.get_untracked() {
+                    let _ = element.focus();
+                }
+            });
+        }
+    });
+    move || {
+        error.get().map(|error| {
+            let items: Vec<(Option<String>, String)> = match &error {
+                AppError::Invalid { errors } => errors
+                    .iter()
+                    .map(|e| {
+                        let linked = !e.field.is_empty() && e.field != "request";
+                        (linked.then(|| e.field.clone()), e.message.clone())
+                    })
+                    .collect(),
+                other => vec![(None, other.to_string())],
+            };
+            let heading = match items.len() {
+                1 => "Not saved: one thing to fix".to_string(),
+                n => format!("Not saved: {n} things to fix"),
+            };
+            view! {
+                <div class="error-summary" role="alert" tabindex="-1" autofocus node_ref=summary>
+                    <h2>{heading}</h2>
+                    <ul>
+                        {items
+                            .into_iter()
+                            .map(|(field, message)| match field {
+                                Some(field) => {
+                                    view! { <li><a href=format!("#{field}")>{message}</a></li> }.into_any()
+                                }
+                                None => view! { <li>{message}</li> }.into_any(),
+                            })
+                            .collect_view()}
+                    </ul>
+                </div>
+            }
+        })
     }
 }
 
@@ -247,7 +336,15 @@ pub fn BillingDetailsFieldset(
     let field = move |id: &'static str, label: &'static str, value: String, max: usize| {
         view! {
             <label for=id>{label}</label>
-            <input id=id name=id value=value maxlength=max.to_string() disabled=!editable />
+            <input
+                id=id
+                name=id
+                value=value
+                maxlength=max.to_string()
+                disabled=!editable
+                aria-invalid=invalid(error, id)
+                aria-describedby=described_by(error, id, None)
+            />
             <FieldError error field=id />
         }
     };
@@ -256,13 +353,25 @@ pub fn BillingDetailsFieldset(
                 <legend>"Billing details"</legend>
                 {field("company", "Company", values.company.clone(), 128)}
                 <label for="address">"Address lines"</label>
-                <textarea id="address" name="address" rows="3" inner_html=escape_raw_text(&values.address)></textarea>
+                <textarea
+                    id="address"
+                    name="address"
+                    rows="3"
+                    aria-invalid=invalid(error, "address")
+                    aria-describedby=described_by(error, "address", None)
+                    inner_html=escape_raw_text(&values.address)
+                ></textarea>
                 <FieldError error field="address" />
                 {field("city", "City", values.city.clone(), 128)}
                 {field("state", "State", values.state.clone(), 128)}
                 {field("zip_code", "Zip code", values.zip_code.clone(), 32)}
                 <label for="country_code">"Country"</label>
-                <select id="country_code" name="country_code">
+                <select
+                    id="country_code"
+                    name="country_code"
+                    aria-invalid=invalid(error, "country_code")
+                    aria-describedby=described_by(error, "country_code", None)
+                >
                     <option value="">"Choose a country"</option>
                     {COUNTRIES
                         .iter()
@@ -279,11 +388,25 @@ pub fn BillingDetailsFieldset(
                 {field("vat_id", "VAT ID", values.vat_id.clone(), 64)}
                 <label for="billing_emails">"Invoice emails (one per line)"</label>
                 <p class="muted" id="billing_emails_hint">"They receive each month's invoice (PDF attached) when paying by invoice."</p>
-                <textarea id="billing_emails" name="billing_emails" rows="3" aria-describedby="billing_emails_hint" inner_html=escape_raw_text(&values.billing_emails)></textarea>
+                <textarea
+                    id="billing_emails"
+                    name="billing_emails"
+                    rows="3"
+                    aria-invalid=invalid(error, "billing_emails")
+                    aria-describedby=described_by(error, "billing_emails", Some("billing_emails_hint"))
+                    inner_html=escape_raw_text(&values.billing_emails)
+                ></textarea>
                 <FieldError error field="billing_emails" />
                 <label for="billing_contact_emails">"Billing contact emails (one per line)"</label>
                 <p class="muted" id="billing_contact_emails_hint">"They hear about billing problems and budget alerts (the invoice emails do when this is empty)."</p>
-                <textarea id="billing_contact_emails" name="billing_contact_emails" rows="2" aria-describedby="billing_contact_emails_hint" inner_html=escape_raw_text(&values.billing_contact_emails)></textarea>
+                <textarea
+                    id="billing_contact_emails"
+                    name="billing_contact_emails"
+                    rows="2"
+                    aria-invalid=invalid(error, "billing_contact_emails")
+                    aria-describedby=described_by(error, "billing_contact_emails", Some("billing_contact_emails_hint"))
+                    inner_html=escape_raw_text(&values.billing_contact_emails)
+                ></textarea>
                 <FieldError error field="billing_contact_emails" />
                 <label for="billing_currency">"Billing currency"</label>
                 <CurrencySelect id="billing_currency" selected=values.billing_currency.clone() />
@@ -294,6 +417,8 @@ pub fn BillingDetailsFieldset(
                     name="billing_extra_text"
                     rows="3"
                     maxlength="1000"
+                    aria-invalid=invalid(error, "billing_extra_text")
+                    aria-describedby=described_by(error, "billing_extra_text", None)
                     inner_html=escape_raw_text(&values.billing_extra_text)
                 ></textarea>
                 <FieldError error field="billing_extra_text" />

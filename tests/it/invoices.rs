@@ -518,6 +518,11 @@ on_both_backends!(
         .await
         .unwrap();
         assert_eq!(paid.state, InvoiceState::Paid);
+        assert_eq!(
+            paid.paid_date,
+            Some(after_october().date_naive()),
+            "the day it was marked paid"
+        );
         let err = invoices::set_invoice_state(
             db.store.as_ref(),
             &f.admin,

@@ -246,16 +246,42 @@ pub fn changes(before: &BillingGroupRecord, after: &BillingGroupRecord) -> serde
     serde_json::json!({"before": old, "after": new})
 }
 
-/// "Billing information changed: company, vat_id" (or "saved without changes").
+/// The billing fields as people name them, in the order the form shows
+/// them (the event's details keep the field names).
+const FIELD_LABELS: [(&str, &str); 17] = [
+    ("payment_method", "payment method"),
+    ("card_brand", "card"),
+    ("card_last4", "card"),
+    ("card_exp_month", "card expiry"),
+    ("card_exp_year", "card expiry"),
+    ("card_name", "name on card"),
+    ("company", "company"),
+    ("address_lines", "address"),
+    ("city", "city"),
+    ("state", "state or region"),
+    ("zip_code", "postal code"),
+    ("country_code", "country"),
+    ("vat_id", "VAT ID"),
+    ("billing_emails", "invoice emails"),
+    ("billing_contact_emails", "billing contact emails"),
+    ("billing_currency", "billing currency"),
+    ("billing_extra_text", "extra text on invoices"),
+];
+
+/// "Billing information changed: company, VAT ID" (or "saved without
+/// changes"), in words, not field names.
 pub fn describe_changes(details: &serde_json::Value) -> String {
-    let keys: Vec<&str> = details["after"]
-        .as_object()
-        .map(|m| m.keys().map(String::as_str).collect())
-        .unwrap_or_default();
-    if keys.is_empty() {
+    let changed = details["after"].as_object();
+    let mut labels: Vec<&str> = Vec::new();
+    for (key, label) in FIELD_LABELS {
+        if changed.is_some_and(|m| m.contains_key(key)) && !labels.contains(&label) {
+            labels.push(label);
+        }
+    }
+    if labels.is_empty() {
         "Billing information saved without changes".to_string()
     } else {
-        format!("Billing information changed: {}", keys.join(", "))
+        format!("Billing information changed: {}", labels.join(", "))
     }
 }
 

@@ -176,6 +176,7 @@ async fn note_detail(
         credited: None,
         replaces: None,
         reissued_as: None,
+        paid_date: None,
     };
     Ok(InvoiceDetail {
         summary,

@@ -435,6 +435,7 @@ pub fn estimate_summary(draft: &NewInvoice) -> InvoiceSummary {
         credited: None,
         replaces: None,
         reissued_as: None,
+        paid_date: None,
     }
 }
 
@@ -466,6 +467,10 @@ pub fn summary_of(
         credited: (!own.is_empty()).then(|| Money::of(credited, record.currency)),
         replaces: record.replaces.clone(),
         reissued_as: own.iter().find_map(|note| note.reissued_as.clone()),
+        paid_date: match record.state {
+            InvoiceState::Paid => record.paid_date.or(Some(record.issue_date)),
+            _ => None,
+        },
     }
 }
 

@@ -99,6 +99,52 @@ pub fn invoice_csv(detail: &InvoiceDetail) -> String {
     out
 }
 
+const LIST_COLUMNS: [&str; 14] = [
+    "invoice_number",
+    "period",
+    "state",
+    "standing",
+    "currency",
+    "total_vat_zero",
+    "total_inc_vat",
+    "credited",
+    "outstanding",
+    "issue_date",
+    "due_date",
+    "paid_date",
+    "replaces",
+    "reissued_as",
+];
+
+/// A list of invoices (the Invoices tab's, as filtered and sorted), one
+/// row each, amounts as plain numbers.
+pub fn invoice_list_csv(invoices: &[crate::model::invoices::InvoiceSummary]) -> String {
+    let mut out = LIST_COLUMNS.join(",");
+    out.push_str("\r\n");
+    let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    for invoice in invoices {
+        let row = [
+            csv_text(&invoice.invoice_number),
+            csv_text(&invoice.period_begin.format("%Y-%m").to_string()),
+            csv_text(invoice.state.as_str()),
+            csv_text(invoice.standing()),
+            csv_text(invoice.currency.code()),
+            csv_number(&invoice.total_vat_zero.plain()),
+            csv_number(&invoice.total_inc_vat.plain()),
+            csv_number(&invoice.credited.map(|m| m.plain()).unwrap_or_default()),
+            csv_number(&invoice.outstanding().map(|m| m.plain()).unwrap_or_default()),
+            csv_text(&day(invoice.issue_date)),
+            csv_text(&day(invoice.due_date)),
+            csv_text(&day(invoice.paid_date)),
+            csv_text(invoice.replaces.as_deref().unwrap_or_default()),
+            csv_text(invoice.reissued_as.as_deref().unwrap_or_default()),
+        ];
+        out.push_str(&row.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
 // -------------------------------------------------------------------- PDF --
 
 /// The invoice as a PDF/A-3 document (see `invoice_pdf` for the layout);

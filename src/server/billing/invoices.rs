@@ -342,6 +342,7 @@ pub async fn set_invoice_state(
         }
         Ok((
             state,
+            (state == InvoiceState::Paid).then(|| now.date_naive()),
             NewEvent {
                 billing_group_id: group.billing_group_id.clone(),
                 account_id: group.account_id.clone(),

@@ -18,7 +18,7 @@ use super::traits::{InvoiceStateChange, Invoices};
 pub(super) const INVOICE_COLUMNS: &str = "invoice_number, billing_group_id, sequence_number,
     period_begin, period_end, state, currency, exchange_rate, vat_rate, vat_note, total_usd,
     total_vat_zero, total_inc_vat, issue_date, due_date, download_cookie, payment_method, customer,
-    seller, create_time, replaces";
+    seller, create_time, replaces, paid_date";
 
 pub(super) const INVOICE_LINE_COLUMNS: &str =
     "line_no, line_type, description, project_name, service_name,
@@ -399,13 +399,14 @@ impl Invoices for SqlStore {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::NotFound)?;
-            let (state, event) = change(&before)?;
+            let (state, paid_date, event) = change(&before)?;
             let after = sqlx::query_as::<_, InvoiceRecord>(&format!(
-                "UPDATE invoices SET state = $2 WHERE invoice_number = $1
+                "UPDATE invoices SET state = $2, paid_date = $3 WHERE invoice_number = $1
                  RETURNING {INVOICE_COLUMNS}"
             ))
             .bind(invoice_number)
             .bind(state.as_str())
+            .bind(paid_date)
             .fetch_one(&mut *tx)
             .await?;
             insert_event((&mut *tx).into(), &event).await?;

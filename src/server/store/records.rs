@@ -636,6 +636,8 @@ pub struct InvoiceRecord {
     pub create_time: DateTime<Utc>,
     /// The voided invoice this one was issued in place of.
     pub replaces: Option<String>,
+    /// The day an admin marked it paid.
+    pub paid_date: Option<NaiveDate>,
 }
 
 /// One line of an invoice.

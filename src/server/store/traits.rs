@@ -281,9 +281,11 @@ pub type PrimaryChange<'a> =
 pub type BillingInfoChange<'a> =
     &'a (dyn Fn(&BillingGroupRecord, &BillingGroupRecord) -> AppResult<NewEvent> + Send + Sync);
 
-/// An invoice's state change on the invoice as locked → state and event.
-pub type InvoiceStateChange<'a> =
-    &'a (dyn Fn(&InvoiceRecord) -> AppResult<(InvoiceState, NewEvent)> + Send + Sync);
+/// An invoice's state change on the invoice as locked → state, paid date
+/// (None unless paid) and event.
+pub type InvoiceStateChange<'a> = &'a (dyn Fn(&InvoiceRecord) -> AppResult<(InvoiceState, Option<NaiveDate>, NewEvent)>
+         + Send
+         + Sync);
 
 /// A claim on the credit and the group as locked → what to write.
 pub type ClaimChange<'a> =

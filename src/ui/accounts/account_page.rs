@@ -341,7 +341,7 @@ fn AccountEventsPanel(
                                                     view! {
                                                         <tr>
                                                             <td>{crate::ui::when(Some(e.create_time))}</td>
-                                                            <td><code>{e.event_type.clone()}</code></td>
+                                                            <td>{crate::model::states::event_type_label(&e.event_type)}</td>
                                                             <td>{e.event_desc.clone()}</td>
                                                             <td>{e.actor.clone()}</td>
                                                         </tr>

@@ -6,7 +6,8 @@ use crate::api::groups::get_billing_info;
 use crate::model::billing::BillingInfoPage;
 use crate::model::states::PaymentMethod;
 use crate::ui::forms::{
-    action_error, ActionForm, BillingDetailsFieldset, DetailValues, FieldError,
+    action_error, described_by, invalid, ActionForm, BillingDetailsFieldset, DetailValues,
+    ErrorSummary, FieldError,
 };
 
 /// The Billing information tab's route: its data, then the form.
@@ -51,10 +52,19 @@ fn BillingInfoForm(page: BillingInfoPage, action: ServerAction<SaveBillingInfo>)
     view! {
         <ActionForm action attr:class="billing-info" attr:aria-label="Billing information">
             <input type="hidden" name="billing_group_id" value=g.billing_group_id.clone() />
+            <ErrorSummary error />
             <fieldset disabled=!editable>
                 <legend>"Payment method"</legend>
                 <label class="choice">
-                    <input type="radio" name="payment_method" value="card" checked=g.payment_method == PaymentMethod::Card />
+                    <input
+                        type="radio"
+                        id="payment_method"
+                        name="payment_method"
+                        value="card"
+                        checked=g.payment_method == PaymentMethod::Card
+                        aria-invalid=invalid(error, "payment_method")
+                        aria-describedby=described_by(error, "payment_method", None)
+                    />
                     "Credit card"
                 </label>
                 <label class="choice">
@@ -74,10 +84,24 @@ fn BillingInfoForm(page: BillingInfoPage, action: ServerAction<SaveBillingInfo>)
                 {card_text.map(|t| view! { <p class="muted">"Card on file: " {t} ". Leave the number empty to keep it."</p> })}
                 <div class="card-fields">
                     <label for="card_number">"Card number"</label>
-                    <input id="card_number" name="card_number" inputmode="numeric" autocomplete="cc-number" />
+                    <input
+                        id="card_number"
+                        name="card_number"
+                        inputmode="numeric"
+                        autocomplete="cc-number"
+                        aria-invalid=invalid(error, "card_number")
+                        aria-describedby=described_by(error, "card_number", None)
+                    />
                     <FieldError error field="card_number" />
                     <label for="card_expiry">"Expiry (MM/YY)"</label>
-                    <input id="card_expiry" name="card_expiry" placeholder="MM/YY" autocomplete="cc-exp" />
+                    <input
+                        id="card_expiry"
+                        name="card_expiry"
+                        placeholder="MM/YY"
+                        autocomplete="cc-exp"
+                        aria-invalid=invalid(error, "card_expiry")
+                        aria-describedby=described_by(error, "card_expiry", None)
+                    />
                     <FieldError error field="card_expiry" />
                     <label for="card_name">"Name on card"</label>
                     <input
@@ -85,6 +109,8 @@ fn BillingInfoForm(page: BillingInfoPage, action: ServerAction<SaveBillingInfo>)
                         name="card_name"
                         autocomplete="cc-name"
                         value=g.card_info.as_ref().map(|c| c.name.clone()).unwrap_or_default()
+                        aria-invalid=invalid(error, "card_name")
+                        aria-describedby=described_by(error, "card_name", None)
                     />
                     <FieldError error field="card_name" />
                 </div>

@@ -3,6 +3,7 @@ use leptos_router::hooks::use_query_map;
 
 use super::TabError;
 use crate::api::groups::group_events;
+use crate::model::states::event_type_label;
 use crate::paths::app_url;
 
 /// The group's log, newest first: a filter that works as a plain GET form,
@@ -54,7 +55,7 @@ pub fn EventsTab() -> impl IntoView {
                                             .map(|t| {
                                                 view! {
                                                     <option value=t.clone() selected=*t == selected_type>
-                                                        {t.clone()}
+                                                        {event_type_label(t)}
                                                     </option>
                                                 }
                                             })
@@ -101,14 +102,14 @@ pub fn EventsTab() -> impl IntoView {
                                                     .map(|e| {
                                                         view! {
                                                             <tr>
-                                                                <td>
+                                                                <td class="nowrap">
                                                                     <time datetime=e
                                                                         .create_time
                                                                         .to_rfc3339()>
                                                                         {e.create_time.format("%Y-%m-%d %H:%M").to_string()}
                                                                     </time>
                                                                 </td>
-                                                                <td>{e.event_type.clone()}</td>
+                                                                <td>{event_type_label(&e.event_type)}</td>
                                                                 <td>
                                                                     {e.event_desc.clone()}
                                                                     {e

@@ -3,31 +3,28 @@ use leptos_router::hooks::use_query_map;
 
 use super::TabError;
 use crate::api::invoices::{get_credit_notes, get_invoices, get_issuing_paused};
-use crate::model::invoices::sort_invoices;
+use crate::model::invoices::{list_sort_field, parse_month, sort_invoices, InvoiceFilter};
 use crate::model::payment::InvoiceSearch;
 use crate::paths::app_url;
 use crate::ui::invoices::{CreditNotesTable, InvoiceTable, IssuingPausedNotice};
 
-/// The columns the list sorts by: (query value, header label).
-const SORTS: [(&str, &str); 4] = [
+/// The columns the list sorts by: (query value, header label), in the
+/// table's order (see `InvoiceTable`).
+const SORTS: [(&str, &str); 10] = [
     ("number", "Invoice"),
     ("period", "Period"),
     ("state", "State"),
+    ("excl", "Total excl. VAT"),
     ("total", "Total incl. VAT"),
+    ("outstanding", "Outstanding"),
+    ("currency", "Currency"),
+    ("issued", "Issued"),
+    ("due", "Due"),
+    ("paid", "Paid"),
 ];
 
 /// Which invoices the list shows: (query value, link label).
 const SHOWS: [(&str, &str); 3] = [("all", "All"), ("open", "Open"), ("overdue", "Overdue")];
-
-/// The tab's sort keys as the invoice fields they sort by.
-fn sort_field(key: &str) -> &'static str {
-    match key {
-        "number" => "invoice_number",
-        "state" => "state",
-        "total" => "total_inc_vat",
-        _ => "period_begin",
-    }
-}
 
 /// Every invoice of the group, the running month's estimate included,
 /// sortable by column (links, so it sorts without JavaScript too).
@@ -56,35 +53,64 @@ pub fn InvoicesTab() -> impl IntoView {
                     let descending = query.read().get("dir").as_deref() != Some("asc");
                     let show = query.read().get("show").filter(|s| SHOWS.iter().any(|(key, _)| key == s)).unwrap_or_else(|| "all".into());
                     let reference = query.read().get("reference").unwrap_or_default();
+                    let from_text = query.read().get("from").unwrap_or_default();
+                    let to_text = query.read().get("to").unwrap_or_default();
                     let search = (!reference.trim().is_empty()).then(|| InvoiceSearch::parse(&reference));
+                    let from = parse_month(&from_text);
+                    let to = parse_month(&to_text);
                     match invoices.await {
                         Ok(mut list) => {
-                            list.retain(|invoice| match show.as_str() {
-                                "open" => invoice.is_open(),
-                                "overdue" => invoice.overdue_days.is_some(),
-                                _ => true,
-                            });
-                            if let Some(Ok(search)) = &search {
-                                list.retain(|invoice| search.matches(&invoice.invoice_number));
-                            }
+                            let filter = InvoiceFilter {
+                                show: show.clone(),
+                                search: search.clone().and_then(Result::ok),
+                                from: from.clone().ok().flatten(),
+                                to: to.clone().ok().flatten(),
+                            };
+                            list.retain(|invoice| filter.keeps(invoice));
                             let search_error = search.clone().and_then(Result::err);
-                            let searched = matches!(search, Some(Ok(_)));
-                            sort_invoices(&mut list, sort_field(&sort), descending);
+                            let from_error = from.clone().err();
+                            let to_error = to.clone().err();
+                            let searched = matches!(search, Some(Ok(_))) || filter.from.is_some() || filter.to.is_some();
+                            sort_invoices(&mut list, list_sort_field(&sort), descending);
                             let base = app_url(format!("/billing-group/{billing_group_id}/invoices"));
                             let dir = if descending { "desc" } else { "asc" };
+                            // The query without the sort, kept by every link that re-sorts or filters.
+                            let kept = |key: &str, value: &str| {
+                                if value.is_empty() { String::new() } else { format!("&{key}={}", urlencoding_like(value)) }
+                            };
+                            let narrowing = format!("{}{}{}", kept("reference", &reference), kept("from", &from_text), kept("to", &to_text));
                             let filters = SHOWS
                                 .iter()
                                 .map(|(key, label)| {
-                                    let href = format!("{base}?show={key}&sort={sort}&dir={dir}");
+                                    let href = format!("{base}?show={key}&sort={sort}&dir={dir}{narrowing}");
                                     let current = (*key == show).then_some("page");
                                     view! { <a href=href aria-current=current>{*label}</a> }
                                 })
                                 .collect_view();
+                            let export = app_url(format!(
+                                "/billing-group/{billing_group_id}/invoices.csv?show={show}&sort={sort}&dir={dir}{narrowing}"
+                            ));
                             let empty = match show.as_str() {
-                                _ if searched => Some("No invoice matches that payment reference or number."),
+                                _ if searched => Some("No invoice matches the search."),
                                 "open" => Some("No open invoices."),
                                 "overdue" => Some("No overdue invoices."),
                                 _ => None,
+                            };
+                            let month_field = |id: &'static str, name: &'static str, label: &'static str, value: String, error: Option<String>| {
+                                let error_id = format!("{id}-error");
+                                view! {
+                                    <label for=id>{label}</label>
+                                    <input
+                                        id=id
+                                        name=name
+                                        type="month"
+                                        value=value
+                                        placeholder="2026-10"
+                                        aria-invalid=error.is_some().then_some("true")
+                                        aria-describedby=error.is_some().then_some(error_id.clone())
+                                    />
+                                    {error.map(|message| view! { <p id=error_id class="error" role="alert">{message}</p> })}
+                                }
                             };
                             let form = view! {
                                 <form method="get" action=base.clone() class="invoice-search" role="search" aria-label="Find an invoice">
@@ -101,8 +127,10 @@ pub fn InvoicesTab() -> impl IntoView {
                                         aria-invalid=search_error.is_some().then_some("true")
                                         aria-describedby=search_error.is_some().then_some("invoice-reference-error")
                                     />
-                                    <button type="submit">"Find"</button>
                                     {search_error.map(|message| view! { <p id="invoice-reference-error" class="error" role="alert">{message}</p> })}
+                                    {month_field("invoice-from", "from", "Periods from", from_text.clone(), from_error)}
+                                    {month_field("invoice-to", "to", "to", to_text.clone(), to_error)}
+                                    <button type="submit">"Find"</button>
                                 </form>
                             };
                             let headers = SORTS
@@ -116,7 +144,7 @@ pub fn InvoicesTab() -> impl IntoView {
                                         (true, false) => " ↑",
                                     };
                                     (
-                                        format!("{base}?show={show}&sort={key}&dir={next_dir}"),
+                                        format!("{base}?show={show}&sort={key}&dir={next_dir}{narrowing}"),
                                         format!("{label}{arrow}"),
                                         active.then_some(if descending { "descending" } else { "ascending" }),
                                     )
@@ -129,6 +157,11 @@ pub fn InvoicesTab() -> impl IntoView {
                             view! {
                                 <nav class="filters" aria-label="Show invoices">{filters}</nav>
                                 {form}
+                                <p>
+                                    <a class="button-link" href=export rel="external" download>
+                                        "Export this list (CSV)"
+                                    </a>
+                                </p>
                                 {table}
                             }
                             .into_any()
@@ -155,4 +188,18 @@ pub fn InvoicesTab() -> impl IntoView {
             }}
         </Suspense>
     }
+}
+
+/// A query value as a link carries it (`&`, `#`, `+`, `%`, spaces and
+/// anything not ASCII percent-encoded).
+fn urlencoding_like(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

@@ -73,7 +73,7 @@ fn Overview(overview: GroupOverview, set_budget: ServerAction<SetBudget>) -> imp
         <section class="panel" aria-labelledby="overview-invoices">
             <h2 id="overview-invoices">"Invoices"</h2>
             {overdue}
-            <InvoiceTable billing_group_id=id.clone() invoices=overview.invoices.clone() />
+            <InvoiceTable billing_group_id=id.clone() invoices=overview.invoices.clone() compact=true />
             <p>
                 <a href=invoices_href>"All invoices"</a>
             </p>

@@ -6,12 +6,11 @@ use super::state_badge::InvoiceStateBadge;
 use crate::api::invoices::{
     get_credit_note, get_invoice, CreditInvoice, SetInvoiceState, VoidInvoice,
 };
-use crate::error::AppError;
 use crate::model::invoices::{CreditNoteSummary, InvoiceDetail, InvoiceParty, ESTIMATE};
 use crate::model::states::{CreditNoteKind, GroupState, InvoiceState, LineType, PaymentMethod};
 use crate::model::Role;
 use crate::paths::app_url;
-use crate::ui::forms::{action_error, ActionForm, AllMessages, FieldError};
+use crate::ui::forms::{action_error, described_by, invalid, ActionForm, ErrorSummary, FieldError};
 use crate::ui::layout::AppLayout;
 use crate::ui::ErrorPanel;
 
@@ -490,12 +489,6 @@ fn CorrectInvoice(detail: InvoiceDetail, actions: InvoiceActions) -> impl IntoVi
         cleared.track();
         String::new()
     };
-    let reason_invalid = move || {
-        credit_error
-            .get()
-            .is_some_and(|e| e.field_message("reason").is_some())
-            .then_some("true")
-    };
     view! {
         <section class="panel corrections" aria-labelledby="correct-heading">
             <h2 id="correct-heading">"Correct this invoice"</h2>
@@ -511,14 +504,16 @@ fn CorrectInvoice(detail: InvoiceDetail, actions: InvoiceActions) -> impl IntoVi
             <ActionForm action=credit attr:class="stacked-form credit-form">
                 <input type="hidden" name="billing_group_id" value=group />
                 <input type="hidden" name="invoice_number" value=number />
-                <label for="credit-reason">"Reason"</label>
+                <ErrorSummary error=credit_error />
+                <label for="reason">"Reason"</label>
                 <textarea
-                    id="credit-reason"
+                    id="reason"
                     name="reason"
                     rows="2"
                     maxlength="500"
                     required
-                    aria-invalid=reason_invalid
+                    aria-invalid=invalid(credit_error, "reason")
+                    aria-describedby=described_by(credit_error, "reason", None)
                     prop:value=empty
                 ></textarea>
                 <FieldError error=credit_error field="reason" />
@@ -556,6 +551,7 @@ fn CorrectInvoice(detail: InvoiceDetail, actions: InvoiceActions) -> impl IntoVi
                                             <td class="num">
                                                 <input type="hidden" name="line_numbers[]" value=line.line_no />
                                                 <input
+                                                    id=format!("line_{}", line.line_no)
                                                     name="amounts[]"
                                                     inputmode="decimal"
                                                     size="9"
@@ -570,23 +566,6 @@ fn CorrectInvoice(detail: InvoiceDetail, actions: InvoiceActions) -> impl IntoVi
                         </tbody>
                     </table>
                 </div>
-                {move || {
-                    // The reason's message is beside it; the rest (lines,
-                    // refusals) here, by the button.
-                    credit_error.get().map(|error| match error {
-                        AppError::Invalid { errors } => view! {
-                            <ul class="error" role="alert">
-                                {errors
-                                    .into_iter()
-                                    .filter(|e| e.field != "reason")
-                                    .map(|e| view! { <li>{e.message}</li> })
-                                    .collect_view()}
-                            </ul>
-                        }
-                        .into_any(),
-                        other => view! { <p class="error" role="alert">{other.to_string()}</p> }.into_any(),
-                    })
-                }}
                 <button type="submit" disabled=move || credit.pending().get()>
                     "Issue credit note"
                 </button>
@@ -600,9 +579,9 @@ fn CorrectInvoice(detail: InvoiceDetail, actions: InvoiceActions) -> impl IntoVi
             <ActionForm action=void attr:class="stacked-form void-form">
                 <input type="hidden" name="billing_group_id" value=void_group />
                 <input type="hidden" name="invoice_number" value=void_number />
+                <ErrorSummary error=void_error />
                 <label for="void-reason">"Reason for voiding"</label>
                 <textarea id="void-reason" name="reason" rows="2" maxlength="500" required></textarea>
-                <AllMessages error=void_error />
                 <button type="submit" disabled=move || void.pending().get()>
                     "Void and reissue"
                 </button>

@@ -11,7 +11,7 @@ pub use state_badge::{days_text, InvoiceStateBadge};
 
 use leptos::prelude::*;
 
-use crate::model::invoices::{InvoiceSummary, ESTIMATE};
+use crate::model::invoices::{invoice_totals, InvoiceSummary, ESTIMATE};
 use crate::paths::app_url;
 
 /// Why invoices are not being issued, once `paused` says (nothing while it
@@ -33,41 +33,52 @@ pub fn IssuingPausedNotice(
     }
 }
 
-/// The invoices as a table; with `sort_headers` ((href, label, aria-sort)
-/// for Invoice, Period, State, Total incl. VAT) the headers sort it.
+/// The invoices as a table, with a total row per currency; with
+/// `sort_headers` ((href, label, aria-sort) for Invoice, Period, State,
+/// Total excl. VAT, Total incl. VAT, Outstanding, Currency, Issued, Due,
+/// Paid) the headers sort it. `compact` (the Overview's latest invoices)
+/// keeps the columns that fit a panel: number, period, state, total,
+/// outstanding and due date.
 #[component]
 pub fn InvoiceTable(
     billing_group_id: String,
     invoices: Vec<InvoiceSummary>,
     #[prop(optional)] sort_headers: Option<Vec<(String, String, Option<&'static str>)>>,
+    #[prop(optional)] compact: bool,
 ) -> impl IntoView {
+    let full = !compact;
     if invoices.is_empty() {
         return view! { <p class="muted">"No invoices yet."</p> }.into_any();
     }
-    let header = |index: usize, plain: &'static str| match &sort_headers {
-        Some(headers) => {
-            let (href, label, sort) = headers[index].clone();
-            view! {
-                <th scope="col" aria-sort=sort>
-                    <a href=href>{label}</a>
-                </th>
+    let header =
+        |index: usize, plain: &'static str, class: Option<&'static str>| match &sort_headers {
+            Some(headers) => {
+                let (href, label, sort) = headers[index].clone();
+                view! {
+                    <th scope="col" class=class aria-sort=sort>
+                        <a href=href>{label}</a>
+                    </th>
+                }
+                .into_any()
             }
-            .into_any()
-        }
-        None => view! { <th scope="col">{plain}</th> }.into_any(),
-    };
+            None => view! { <th scope="col" class=class>{plain}</th> }.into_any(),
+        };
+    let totals = invoice_totals(&invoices);
     view! {
-        <div class="table-scroll" tabindex="0"><table aria-label="Invoices">
+        <div class="table-scroll" tabindex="0"><table aria-label="Invoices" class="invoice-list">
             <thead>
                 <tr>
-                    {header(0, "Invoice")}
-                    {header(1, "Period")}
-                    {header(2, "State")}
-                    <th scope="col" class="num">"Total excl. VAT"</th>
-                    {header(3, "Total incl. VAT")}
-                    <th scope="col">"Currency"</th>
-                    <th scope="col">"Issued"</th>
-                    <th scope="col">"Due"</th>
+                    {header(0, "Invoice", None)}
+                    {header(1, "Period", None)}
+                    {header(2, "State", None)}
+                    {full.then(|| header(3, "Total excl. VAT", Some("num")))}
+                    {header(4, "Total incl. VAT", Some("num"))}
+                    {header(5, "Outstanding", Some("num"))}
+                    {full.then(|| header(6, "Currency", None))}
+                    {full.then(|| header(7, "Issued", None))}
+                    {header(8, "Due", None)}
+                    {full.then(|| header(9, "Paid", None))}
+                    {full.then(|| view! { <th scope="col">"Files"</th> })}
                 </tr>
             </thead>
             <tbody>
@@ -84,28 +95,59 @@ pub fn InvoiceTable(
                         } else {
                             invoice.invoice_number.clone()
                         };
+                        let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
                         view! {
                             <tr>
-                                <td>
-                                    <a class=number_class href=href>{name}</a>
+                                <td class="nowrap" data-label="Invoice">
+                                    <a class=number_class href=href.clone()>{name.clone()}</a>
                                 </td>
-                                <td class="nowrap">{invoice.period_begin.format("%Y-%m").to_string()}</td>
-                                <td>
+                                <td class="nowrap" data-label="Period">{invoice.period_begin.format("%Y-%m").to_string()}</td>
+                                <td data-label="State">
                                     <InvoiceStateBadge state=invoice.state overdue_days=invoice.overdue_days />
                                     {(invoice.standing() != invoice.state.label()).then(|| view! {
                                         " " <span class="state credited">{invoice.standing()}</span>
                                     })}
                                 </td>
-                                <td class="num">{invoice.total_vat_zero.grouped()}</td>
-                                <td class="num">{invoice.total_inc_vat.grouped()}</td>
-                                <td>{invoice.currency.code()}</td>
-                                <td class="nowrap">{invoice.issue_date.map(|d| d.to_string()).unwrap_or_default()}</td>
-                                <td class="nowrap">{invoice.due_date.map(|d| d.to_string()).unwrap_or_default()}</td>
+                                {full.then(|| view! { <td class="num" data-label="Total excl. VAT">{invoice.total_vat_zero.grouped()}</td> })}
+                                <td class="num" data-label="Total incl. VAT">{invoice.total_inc_vat.grouped()}</td>
+                                <td class="num" data-label=invoice.outstanding().is_some().then_some("Outstanding")>{invoice.outstanding().map(|m| m.grouped()).unwrap_or_default()}</td>
+                                {full.then(|| view! { <td data-label="Currency">{invoice.currency.code()}</td> })}
+                                {full.then(|| view! { <td class="nowrap" data-label=invoice.issue_date.is_some().then_some("Issued")>{day(invoice.issue_date)}</td> })}
+                                <td class="nowrap" data-label=invoice.due_date.is_some().then_some("Due")>{day(invoice.due_date)}</td>
+                                {full.then(|| view! {
+                                    <td class="nowrap" data-label=invoice.paid_date.is_some().then_some("Paid")>{day(invoice.paid_date)}</td>
+                                    <td class="nowrap files" data-label="Files">
+                                        <a href=format!("{href}/pdf") rel="external" download>"PDF"</a>
+                                        " · "
+                                        <a href=format!("{href}/csv") rel="external" download>"CSV"</a>
+                                    </td>
+                                })}
                             </tr>
                         }
                     })
                     .collect_view()}
             </tbody>
+            <tfoot>
+                {totals
+                    .into_iter()
+                    .map(|(currency, count, excl, incl, outstanding)| {
+                        let label = match count {
+                            1 => format!("Total of 1 invoice ({currency})"),
+                            n => format!("Total of {n} invoices ({currency})"),
+                        };
+                        view! {
+                            <tr class="total-row">
+                                <th scope="row" colspan="3">{label}</th>
+                                {full.then(|| view! { <td class="num" data-label="Total excl. VAT">{excl.grouped()}</td> })}
+                                <td class="num" data-label="Total incl. VAT">{incl.grouped()}</td>
+                                <td class="num" data-label="Outstanding">{outstanding.grouped()}</td>
+                                {full.then(|| view! { <td data-label="Currency">{currency.code()}</td> })}
+                                <td colspan=if full { "4" } else { "1" }></td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tfoot>
         </table></div>
     }
     .into_any()
