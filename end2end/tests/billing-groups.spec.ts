@@ -224,6 +224,23 @@ test.describe('billing groups with JavaScript', () => {
 test.describe('billing groups with JavaScript off', () => {
   test.use({ javaScriptEnabled: false });
 
+  test('the account Billing tab totals its groups in a chosen currency', async ({ page }) => {
+    await signIn(page, { hydrated: false, next: '/projects' });
+    // Projects & accounts shows each account's month to date.
+    await expect(page.locator('.month-to-date').first()).toContainText(/\d\.\d\d [A-Z]{3} this month/);
+    await openAccountBilling(page);
+    const table = page.getByRole('table', { name: 'Billing groups' });
+    await expect(table.locator('tfoot')).toContainText(/Total of \d+ billing groups/);
+    await page.getByLabel('Show the total in').selectOption('USD');
+    await page.getByRole('button', { name: 'Show', exact: true }).click();
+    await expect(page).toHaveURL(/currency=USD/);
+    await expect(table.locator('tfoot td').nth(2)).toHaveText('USD');
+    // The total in USD is the USD beside it.
+    const cell = (await table.locator('tfoot td').nth(1).textContent()) ?? '';
+    const [local, usd] = cell.split(' · ');
+    expect(local.trim()).toBe(usd.trim());
+  });
+
   test('billing information: a refused plain post shows the error summary, focused', async ({ page }) => {
     await signIn(page, { hydrated: false, next: '/projects' });
     await openAccountBilling(page);

@@ -10,7 +10,12 @@ use crate::model::{AccountWithProjects, ProjectPage};
 pub async fn list_accounts() -> Result<Vec<AccountWithProjects>, AppError> {
     let state = super::context::state()?;
     let user = super::context::user()?;
-    crate::server::billing::accounts::accounts_with_projects(state.store.as_ref(), &user).await
+    crate::server::billing::accounts::accounts_with_projects(
+        state.store.as_ref(),
+        &user,
+        super::context::now()?,
+    )
+    .await
 }
 
 /// One project with its services; a project of a foreign account is "not found".

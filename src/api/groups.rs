@@ -11,7 +11,10 @@ use crate::model::billing::{
 use crate::paths::app_url;
 
 #[server(endpoint = "account_billing")]
-pub async fn get_account_billing(account_id: String) -> Result<AccountBilling, AppError> {
+pub async fn get_account_billing(
+    account_id: String,
+    #[server(default)] total_in: Option<String>,
+) -> Result<AccountBilling, AppError> {
     use super::context;
     let state = context::state()?;
     let user = context::user()?;
@@ -19,6 +22,7 @@ pub async fn get_account_billing(account_id: String) -> Result<AccountBilling, A
         state.store.as_ref(),
         &user,
         &account_id,
+        total_in.as_deref(),
         context::now()?,
     )
     .await

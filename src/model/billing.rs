@@ -41,6 +41,11 @@ pub struct AccountBilling {
     /// Per currency of the account's groups (not USD): the exchange rate in
     /// force today (local units per USD) and the day it is from, or None.
     pub rates: Vec<(Currency, Option<(Decimal, chrono::NaiveDate)>)>,
+    /// The month to date of all its active groups: USD, and in the
+    /// currency asked for (`local` None without a rate for it).
+    pub total: AccumulatedCosts,
+    /// The currency `total.local` is in.
+    pub total_currency: Currency,
 }
 
 /// A project of a group with its month-to-date cost in the group.

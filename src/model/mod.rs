@@ -102,6 +102,10 @@ pub struct AccountWithProjects {
     /// The account's active groups, (id, name), by name.
     pub billing_groups: Vec<(String, String)>,
     pub projects: Vec<ProjectSummary>,
+    /// This month so far, before tax, all groups together, in USD.
+    pub month_to_date_usd: money::Money,
+    /// The same in the primary group's currency (None without a rate).
+    pub month_to_date_local: Option<money::Money>,
 }
 
 /// A service of a project with its current run state.

@@ -193,9 +193,20 @@ async fn check(db: &crate::common::TestDb, admin: &CurrentUser, s: Scenario) -> 
         .map_err(e)?
         .token;
     let listed = api_json(&app, &token, "/v1/billing-group").await;
-    let billing = groups::account_billing(store, admin, &account.account_id, now)
+    let billing = groups::account_billing(store, admin, &account.account_id, None, now)
         .await
         .map_err(e)?;
+    // The account's total is its groups' USD figures, to the cent.
+    let groups_usd = billing
+        .groups
+        .iter()
+        .fold(Money::zero(Currency::USD), |sum, g| sum + g.costs.usd);
+    if billing.total.usd != groups_usd {
+        return Err(format!(
+            "account total {} but its groups add to {}",
+            billing.total.usd, groups_usd
+        ));
+    }
     for group in &group_ids {
         let header = group_page::header(store, admin, group, now)
             .await

@@ -139,9 +139,10 @@ on_both_backends!(
             .await
             .unwrap();
         assert_eq!(log.events[0].event_type, "billing_group_deleted");
-        let billing = groups::account_billing(db.store.as_ref(), &f.admin, &f.account_id, t(6, 0))
-            .await
-            .unwrap();
+        let billing =
+            groups::account_billing(db.store.as_ref(), &f.admin, &f.account_id, None, t(6, 0))
+                .await
+                .unwrap();
         assert_eq!(
             billing.deleted_groups,
             [(f.second.clone(), "Second".to_string())]
@@ -710,9 +711,15 @@ on_both_backends!(accumulated_costs_follow_the_project_across_a_move, |db| {
         .set_exchange_rate(Currency::EUR, t(1, 0).date_naive(), "0.9".parse().unwrap())
         .await
         .unwrap();
-    let billing = groups::account_billing(db.store.as_ref(), &f.admin, &f.account_id, now)
-        .await
-        .unwrap();
+    let billing =
+        groups::account_billing(db.store.as_ref(), &f.admin, &f.account_id, Some("eur"), now)
+            .await
+            .unwrap();
+    // The account's month to date, in the currency asked for: both sides
+    // of the move, each hour at 0.5 USD and EUR at 0.9.
+    assert_eq!(billing.total.usd.amount, "120".parse().unwrap());
+    assert_eq!(billing.total_currency, Currency::EUR);
+    assert_eq!(billing.total.local.unwrap().amount, "108".parse().unwrap());
     let cost = |id: &str| {
         billing
             .groups

@@ -838,6 +838,48 @@ on_both_backends!(
     }
 );
 
+on_both_backends!(
+    the_account_billing_overview_totals_its_groups_in_the_currency_asked_for,
+    |db| {
+        let api = demo_api(db).await;
+        let (account_id, _) = acme(&api).await;
+        let overview = api
+            .get(&format!(
+                "/v1/account/{account_id}/billing-overview?currency=usd"
+            ))
+            .await;
+        assert_eq!(
+            overview.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&overview.body)
+        );
+        let overview = overview.json();
+        assert_eq!(overview["total_currency"], "USD");
+        let groups = overview["billing_groups"].as_array().unwrap();
+        assert!(groups.len() >= 2);
+        let cents = |v: &Value| -> i64 {
+            let text = v.as_str().unwrap();
+            let (whole, fraction) = text.split_once('.').unwrap();
+            whole.parse::<i64>().unwrap() * 100 + fraction.parse::<i64>().unwrap()
+        };
+        let sum: i64 = groups.iter().map(|g| cents(&g["month_to_date_usd"])).sum();
+        assert_eq!(
+            sum,
+            cents(&overview["total_usd"]),
+            "the total is its groups' sum"
+        );
+        assert_eq!(overview["total_local"], overview["total_usd"], "USD is USD");
+        let bad = api
+            .get(&format!(
+                "/v1/account/{account_id}/billing-overview?currency=XYZ"
+            ))
+            .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+        assert!(bad.error_message().contains("XYZ"));
+    }
+);
+
 on_both_backends!(credit_notes_and_void_and_reissue_through_the_api, |db| {
     let api = demo_api(db).await;
     let (_, primary) = acme(&api).await;

@@ -272,28 +272,42 @@ pub async fn accounts_of_user(
 pub async fn accounts_with_projects(
     store: &dyn Store,
     user: &CurrentUser,
+    now: DateTime<Utc>,
 ) -> AppResult<Vec<AccountWithProjects>> {
     let accounts = store.accounts_of_user(&user.user_id).await?;
     let projects = store.projects_of_user(&user.user_id).await?;
     let groups = store.groups_of_user(&user.user_id).await?;
-    Ok(accounts
-        .into_iter()
-        .map(|a| AccountWithProjects {
+    let mut listed = Vec::with_capacity(accounts.len());
+    for a in accounts {
+        let own: Vec<&BillingGroupRecord> = groups
+            .iter()
+            .filter(|g| g.account_id == a.account_id)
+            .collect();
+        let currency = own
+            .iter()
+            .find(|g| g.billing_group_id == a.primary_billing_group_id)
+            .map_or(Currency::USD, |g| g.billing_currency);
+        let (_, month_to_date) =
+            super::month_to_date::accumulated_of_account(store, &a.account_id, &own, currency, now)
+                .await?;
+        listed.push(AccountWithProjects {
             projects: projects
                 .iter()
                 .filter(|p| p.account_id == a.account_id)
                 .map(project_summary)
                 .collect(),
-            billing_groups: groups
+            billing_groups: own
                 .iter()
-                .filter(|g| g.account_id == a.account_id)
                 .map(|g| (g.billing_group_id.clone(), g.billing_group_name.clone()))
                 .collect(),
+            month_to_date_usd: month_to_date.usd,
+            month_to_date_local: month_to_date.local,
             account_id: a.account_id,
             account_name: a.account_name,
             role: a.role,
             primary_billing_group_id: a.primary_billing_group_id,
             billing_group_count: a.billing_group_count,
-        })
-        .collect())
+        });
+    }
+    Ok(listed)
 }

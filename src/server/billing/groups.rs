@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::access::{authorize, authorized_group, authorized_project};
 use super::billing_info::{self, info_changed_event, update_copied_from, BillingInfoForm};
-use super::month_to_date::accumulated_of_groups;
+use super::month_to_date::{accumulated_of_account, accumulated_of_groups};
 use super::present::{project_summary, to_model};
 use crate::error::{AppError, AppResult};
 use crate::model::billing::{AccountBilling, BillingGroup, GroupSummary};
@@ -21,10 +21,14 @@ use crate::server::store::{
 
 /// The account's Billing tab: groups with counts, costs and the primary
 /// marker, and the account's projects. Queries do not grow with projects.
+///
+/// `total_in`: the currency the account's total is shown in (the primary
+/// group's when None, or when it is not a currency).
 pub async fn account_billing(
     store: &dyn Store,
     user: &CurrentUser,
     account_id: &str,
+    total_in: Option<&str>,
     now: DateTime<Utc>,
 ) -> AppResult<AccountBilling> {
     let role = authorize(store, user, account_id, Role::Viewer).await?;
@@ -34,7 +38,22 @@ pub async fn account_billing(
         .ok_or_else(|| AppError::not_found("Account"))?;
     let summaries = store.group_summaries(account_id).await?;
     let records: Vec<&BillingGroupRecord> = summaries.iter().map(|s| &s.group).collect();
-    let mut costs = accumulated_of_groups(store, account_id, &records, now).await?;
+    let total_currency = total_in
+        .and_then(|code| {
+            code.trim()
+                .to_ascii_uppercase()
+                .parse::<crate::model::money::Currency>()
+                .ok()
+        })
+        .or_else(|| {
+            records
+                .iter()
+                .find(|g| g.billing_group_id == account.primary_billing_group_id)
+                .map(|g| g.billing_currency)
+        })
+        .unwrap_or(crate::model::money::Currency::USD);
+    let (mut costs, total) =
+        accumulated_of_account(store, account_id, &records, total_currency, now).await?;
     let groups = summaries
         .iter()
         .map(|summary| {
@@ -67,6 +86,8 @@ pub async fn account_billing(
         rates.push((currency, in_force));
     }
     Ok(AccountBilling {
+        total,
+        total_currency,
         rates,
         deleted_groups: deleted
             .into_iter()

@@ -277,11 +277,29 @@ pub async fn accumulated_of_groups(
     groups: &[&BillingGroupRecord],
     now: DateTime<Utc>,
 ) -> AppResult<BTreeMap<String, AccumulatedCosts>> {
+    Ok(
+        accumulated_of_account(store, account_id, groups, Currency::USD, now)
+            .await?
+            .0,
+    )
+}
+
+/// [`accumulated_of_groups`], and their total in `currency`: the same
+/// charges, each rounded as its line would be (one rounding path, so the
+/// USD total is the sum of the groups' USD figures to the cent).
+pub async fn accumulated_of_account(
+    store: &dyn Store,
+    account_id: &str,
+    groups: &[&BillingGroupRecord],
+    currency: Currency,
+    now: DateTime<Utc>,
+) -> AppResult<(BTreeMap<String, AccumulatedCosts>, AccumulatedCosts)> {
     let month = month_of(now);
     let (memberships, runs) = store.account_usage(account_id, month.0, now).await?;
     let charges = costs::charges(&memberships, &runs, month.0, now);
     let mut rates = RatesOn::new(now.date_naive());
     let mut figures = BTreeMap::new();
+    let mut all: Vec<&Charge> = Vec::new();
     for group in groups {
         let own: Vec<&Charge> = charges
             .iter()
@@ -292,8 +310,10 @@ pub async fn accumulated_of_groups(
             group.billing_group_id.clone(),
             drafts::accumulated(&own, rate, group.billing_currency),
         );
+        all.extend(own);
     }
-    Ok(figures)
+    let rate = rates.get(store, currency).await?;
+    Ok((figures, drafts::accumulated(&all, rate, currency)))
 }
 
 /// Each project's charges so far this month per group it was in, for the

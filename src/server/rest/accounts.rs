@@ -164,3 +164,50 @@ pub async fn create_project(
     let project = ProjectWire::of(projects::detail_of(store, created, now).await?);
     Ok(Json(ProjectResponse { project }))
 }
+
+/// The account's billing overview: each active group's month to date and
+/// the account's total in `?currency=` (the Billing tab's figures).
+pub async fn billing_overview(
+    State(state): State<AppState>,
+    ApiUser(user): ApiUser,
+    axum::extract::Path(account_id): axum::extract::Path<String>,
+    super::extract::ApiQuery(query): super::extract::ApiQuery<super::wire::BillingOverviewQuery>,
+) -> ApiResult<Json<super::wire::BillingOverviewResponse>> {
+    use super::wire::{amount, GroupCostWire};
+    if let Some(code) = query.currency.as_deref() {
+        if crate::model::money::Currency::parse(&code.trim().to_ascii_uppercase()).is_none() {
+            return Err(AppError::invalid(
+                "currency",
+                format!("'{code}' is not a billing currency."),
+            )
+            .into());
+        }
+    }
+    let billing = crate::server::billing::groups::account_billing(
+        state.store.as_ref(),
+        &user,
+        &account_id,
+        query.currency.as_deref(),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(Json(super::wire::BillingOverviewResponse {
+        account_id: billing.account_id,
+        billing_groups: billing
+            .groups
+            .into_iter()
+            .map(|g| GroupCostWire {
+                billing_group_id: g.billing_group_id,
+                billing_group_name: g.billing_group_name,
+                billing_currency: g.billing_currency.to_string(),
+                is_primary: g.is_primary,
+                project_count: g.project_count,
+                month_to_date_usd: amount(g.costs.usd),
+                month_to_date_local: g.costs.local.map(amount),
+            })
+            .collect(),
+        total_usd: amount(billing.total.usd),
+        total_currency: billing.total_currency.to_string(),
+        total_local: billing.total.local.map(amount),
+    }))
+}

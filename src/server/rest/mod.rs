@@ -169,6 +169,12 @@ endpoints! {
         token: true, body: (), query: [],
         returns: (wire::AccountEventsResponse), errors: [401, 404],
     }
+    get "/account/{account_id}/billing-overview" => accounts::billing_overview {
+        id: "AccountBillingOverview", summary: "Each billing group's month to date and the account's total in a currency of your choice", tag: "account",
+        token: true, body: (),
+        query: ["currency": || serde_json::json!({"type": "string", "enum": crate::model::money::Currency::ALL.iter().map(|c| c.code()).collect::<Vec<_>>()}), "The currency of the total (default: the primary group's)"],
+        returns: (wire::BillingOverviewResponse), errors: [400, 401, 404],
+    }
     get "/account/{account_id}/billing-group" => billing_groups::list_of_account {
         id: "AccountBillingGroupList", summary: "Billing groups of an account", tag: "account",
         token: true, body: (), query: [],

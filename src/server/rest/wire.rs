@@ -519,6 +519,39 @@ pub const INVOICE_SORTS: [&str; 7] = [
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+pub struct BillingOverviewQuery {
+    /// The currency of the account's total (default: its primary group's).
+    pub currency: Option<String>,
+}
+
+/// One group's month to date on the account's overview.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct GroupCostWire {
+    pub billing_group_id: String,
+    pub billing_group_name: String,
+    pub billing_currency: String,
+    pub is_primary: bool,
+    pub project_count: i64,
+    /// This month so far, before tax.
+    pub month_to_date_usd: Decimal,
+    /// The same in the group's currency; null without a rate.
+    pub month_to_date_local: Option<Decimal>,
+}
+
+/// An account's billing overview: each group's month to date and the
+/// account's total.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct BillingOverviewResponse {
+    pub account_id: String,
+    pub billing_groups: Vec<GroupCostWire>,
+    pub total_usd: Decimal,
+    pub total_currency: String,
+    /// Null without a rate for `total_currency`.
+    pub total_local: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct InvoicesQuery {
     pub sort: Option<String>,
     /// An RF payment reference (spaces allowed), or part of an invoice number.

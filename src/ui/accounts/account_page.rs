@@ -39,9 +39,10 @@ pub(super) fn AccountTabs(account_id: String, active: &'static str) -> impl Into
 pub fn AccountBillingPage() -> impl IntoView {
     let id = account_id();
     let assign = ServerAction::<MoveProject>::new();
+    let query = leptos_router::hooks::use_query_map();
     let data = Resource::new(
-        move || (id(), assign.version().get()),
-        |(id, _)| get_account_billing(id),
+        move || (id(), query.read().get("currency"), assign.version().get()),
+        |(id, currency, _)| get_account_billing(id, currency),
     );
     view! {
         <Title text="Billing" />
@@ -74,7 +75,8 @@ fn AccountBillingView(billing: AccountBilling, assign: ServerAction<MoveProject>
         <AccountTabs account_id=billing.account_id.clone() active="billing" />
         <section class="panel" aria-labelledby="groups-heading">
             <h2 id="groups-heading">"Billing groups"</h2>
-            <div class="table-scroll" tabindex="0"><table>
+            <p class="muted">"This month so far, before tax, in each group's currency (USD beside it)."</p>
+            <div class="table-scroll" tabindex="0"><table aria-label="Billing groups" class="group-costs">
                 <thead>
                     <tr>
                         <th scope="col">"Name"</th>
@@ -111,7 +113,35 @@ fn AccountBillingView(billing: AccountBilling, assign: ServerAction<MoveProject>
                         })
                         .collect_view()}
                 </tbody>
+                <tfoot>
+                    <tr class="total-row">
+                        <th scope="row">{format!("Total of {} billing groups", billing.groups.len())}</th>
+                        <td class="num">{billing.groups.iter().map(|g| g.project_count).sum::<i64>()}</td>
+                        <td class="num">
+                            {billing
+                                .total
+                                .local
+                                .as_ref()
+                                .map(|m| m.shown())
+                                .unwrap_or_else(|| format!("no {} rate", billing.total_currency))}
+                            <span class="muted">" · " {billing.total.usd.shown()}</span>
+                        </td>
+                        <td>{billing.total_currency.code()}</td>
+                    </tr>
+                </tfoot>
             </table></div>
+            <form method="get" class="inline-form compact" aria-label="Total currency">
+                <label for="total-currency">"Show the total in"</label>
+                <select id="total-currency" name="currency">
+                    {crate::model::money::Currency::ALL
+                        .iter()
+                        .map(|c| view! {
+                            <option value=c.code() selected=*c == billing.total_currency>{c.code()}</option>
+                        })
+                        .collect_view()}
+                </select>
+                <button type="submit">"Show"</button>
+            </form>
         </section>
         {(!billing.rates.is_empty()).then(|| view! {
             <section class="panel" aria-labelledby="rates-heading">
@@ -197,7 +227,7 @@ pub fn AccountSettingsPage() -> impl IntoView {
     let rename = ServerAction::<RenameAccount>::new();
     let data = Resource::new(
         move || (id(), set_primary.version().get(), rename.version().get()),
-        |(id, ..)| get_account_billing(id),
+        |(id, ..)| get_account_billing(id, None),
     );
     // Only a rename writes to the account's own log.
     let events = Resource::new(

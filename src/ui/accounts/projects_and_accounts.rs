@@ -66,6 +66,10 @@ fn AccountCard(account: AccountWithProjects, refresh: RwSignal<u32>) -> impl Int
                 <span class="badge" title="Your role on this account">
                     {account.role.to_string()}
                 </span>
+                <span class="month-to-date" title="This month so far, before tax, all its billing groups">
+                    {account.month_to_date_local.unwrap_or(account.month_to_date_usd).shown()}
+                    " this month"
+                </span>
                 <span class="muted">
                     <span class="invoice-number account-id">{account.account_id.clone()}</span>
                     {format!(
