@@ -60,6 +60,8 @@ test.describe('billing groups with JavaScript', () => {
     await expect(page.getByRole('alert').first()).toContainText('cannot be empty');
     await page.getByLabel('Billing group name').fill('E2E Temp');
     await page.getByRole('button', { name: 'Next: billing details' }).click();
+    // A new group bills in the account's currency (its primary group's EUR).
+    await expect(page.getByLabel('Billing currency')).toHaveValue('EUR');
     await page.getByRole('button', { name: 'Next: projects' }).click();
     await page.getByRole('button', { name: 'Next: summary' }).click();
     await waitForHydration(page);
@@ -326,7 +328,8 @@ test.describe('billing groups with JavaScript off', () => {
     await tabs.getByRole('link', { name: 'Billing information', exact: true }).click();
     await expect(page.getByLabel('Company')).toHaveValue('Guided Oy');
     await expect(page.getByLabel('Pay by invoice (sent to the billing emails)')).toBeChecked();
-    await expect(page.getByLabel('Billing currency')).toHaveValue('USD');
+    // (The account's currency, as the flow offered it, not USD.)
+    await expect(page.getByLabel('Billing currency')).toHaveValue('EUR');
   });
 
   test('rename works as a plain form post', async ({ page }) => {

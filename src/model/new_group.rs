@@ -138,6 +138,8 @@ pub struct NewGroupPage {
     pub groups: Vec<(String, String)>,
     /// The account's projects: (name, its group's name now).
     pub projects: Vec<(String, String)>,
+    /// The currency a new group starts with: the primary group's.
+    pub default_currency: crate::model::money::Currency,
 }
 
 #[cfg(test)]

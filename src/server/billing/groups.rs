@@ -235,11 +235,18 @@ pub async fn new_group_page(
             Err(other) => return Err(other),
         }
     }
-    let groups = store
+    let active: Vec<BillingGroupRecord> = store
         .billing_groups_of_account(account_id)
         .await?
         .into_iter()
         .filter(|g| g.is_active())
+        .collect();
+    let default_currency = active
+        .iter()
+        .find(|g| g.billing_group_id == account.primary_billing_group_id)
+        .map_or(crate::model::money::Currency::USD, |g| g.billing_currency);
+    let groups = active
+        .into_iter()
         .map(|g| (g.billing_group_id, g.billing_group_name))
         .collect();
     let projects = store
@@ -255,6 +262,7 @@ pub async fn new_group_page(
         error,
         groups,
         projects,
+        default_currency,
     })
 }
 

@@ -89,6 +89,15 @@ fn Flow(
     let billing = app_url(format!("/account/{}/billing", page.account_id));
     let step = page.step;
     let page_error = page.error.clone();
+    // A new group bills, unless told otherwise, in the account's currency
+    // (its primary group's), not USD.
+    let detail_values = {
+        let mut values = DetailValues::of_draft(&draft);
+        if values.billing_currency.trim().is_empty() {
+            values.billing_currency = page.default_currency.code().to_string();
+        }
+        values
+    };
     let error = Signal::derive(move || page_error.clone());
     let steps = STEPS
         .iter()
@@ -149,7 +158,7 @@ fn Flow(
                         <p class="muted">"A card is added on the group's Billing information tab once it exists."</p>
                         <FieldError error field="payment_method" />
                     </fieldset>
-                    <BillingDetailsFieldset values=DetailValues::of_draft(&draft) error editable=true />
+                    <BillingDetailsFieldset values=detail_values.clone() error editable=true />
                     <div class="wizard-actions">
                         <a href=link(1)>"Back"</a>
                         <button type="submit" name="step" value="3">"Next: projects"</button>
@@ -230,7 +239,7 @@ fn Summary(
                 _ => "no payment expected",
             };
             let currency = match draft.billing_currency.trim() {
-                "" => "USD",
+                "" => page.default_currency.code(),
                 code => code,
             };
             match place.is_empty() {

@@ -152,7 +152,7 @@ fn CreateProjectForm(account: AccountWithProjects, refresh: RwSignal<u32>) -> im
             <ActionForm action=create attr:class="inline-form">
                 <input type="hidden" name="account_id" value=account.account_id.clone() />
                 <label for=name_id.clone()>"Project name"</label>
-                <input id=name_id name="project_name" maxlength="63" required pattern="[a-z][a-z0-9-]*" />
+                <input id=name_id name="project_name" maxlength="63" required pattern="[a-z][a-z0-9\\-]*" />
                 <label for=group_id.clone()>"Billing group"</label>
                 <select id=group_id name="billing_group_id">
                     {account
