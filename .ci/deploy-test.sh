@@ -28,6 +28,7 @@ cleanup() {
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
   wait 2>/dev/null || true
   psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1 || true
+  psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS ${database}_restored WITH (FORCE)" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -39,6 +40,7 @@ export TEST_CLOCK_FILE="$work/clock"
 start() {  # start <port> <log>
   LEPTOS_SITE_ADDR="127.0.0.1:$1" LEPTOS_SITE_ROOT="target/site-test" DATABASE_URL="$database_url" \
   BILLING_DEMO=true MONTH_CLOSE_SCHEDULED=false TRUSTED_PROXIES=127.0.0.1 BASE_PATH=/billing \
+  SHUTDOWN_DRAIN_SECONDS=5 \
     "$binary" >"$2" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 150); do
@@ -109,3 +111,37 @@ fi
 if [ "$served_a" -lt 50 ] || [ "$served_b" -lt 50 ]; then
   echo "requests were not spread over both instances"; exit 1
 fi
+
+echo "== pg_dump and pg_restore of the suite's database (docs/DEPLOY.md, Backups and restore)"
+pg_dump --format=custom --file="$work/billing.dump" "$database_url"
+psql "$TEST_DATABASE_URL" -qc "CREATE DATABASE ${database}_restored" >/dev/null
+pg_restore --no-owner --dbname="${database_url}_restored" "$work/billing.dump"
+for table in users accounts memberships billing_groups projects services service_runs \
+             invoices invoice_lines credit_notes credit_note_lines credits events account_events outbox; do
+  digest="SELECT count(*) || ' ' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '-') FROM $table t"
+  original=$(psql "$database_url" -tAc "$digest")
+  restored=$(psql "${database_url}_restored" -tAc "$digest")
+  [ "$original" = "$restored" ] || { echo "$table differs after pg_restore: $original against $restored"; exit 1; }
+done
+echo "ok: every table's rows are the same in the restored database ($(psql "$database_url" -tAc 'SELECT count(*) FROM invoices') invoices)"
+DATABASE_URL="${database_url}_restored" "$binary" rates list >/dev/null 2>"$work/restored.err" \
+  || { cat "$work/restored.err"; echo "the restored database does not open"; exit 1; }
+grep -q "database: PostgreSQL postgres://billing_test:\*\*\*@" "$work/restored.err" \
+  || { cat "$work/restored.err"; echo "the command did not name its database without the password"; exit 1; }
+
+echo "== readiness: both instances ready; one draining answers 503 while nginx still serves"
+for port in "$port_a" "$port_b"; do
+  curl -fsS "http://127.0.0.1:$port/readyz" | grep -q '"status":"ready"' \
+    || { curl -sS "http://127.0.0.1:$port/readyz"; echo "instance :$port is not ready"; exit 1; }
+done
+kill -TERM "${pids[0]}"
+sleep 1
+[ "$(curl -sS -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port_a/readyz")" = "503" ] \
+  || { echo "a draining instance did not answer /readyz with 503"; exit 1; }
+for _ in 1 2 3 4 5 6; do
+  [ "$(curl -sS -o /dev/null -w '%{http_code}' "${base}healthz")" = "200" ] \
+    || { echo "nginx stopped serving while one instance drained"; exit 1; }
+  sleep 1
+done
+wait "${pids[0]}" || { echo "the drained instance did not exit 0"; exit 1; }
+echo "ok: drained and stopped; nginx served throughout from the other instance"

@@ -65,6 +65,12 @@ enum Command {
         #[command(subcommand)]
         command: FileCommand,
     },
+    /// Copy the SQLite database to FILE while the server runs (PostgreSQL:
+    /// pg_dump, see docs/DEPLOY.md).
+    Backup { file: PathBuf },
+    /// Put a backup in place of the SQLite database; refused while a
+    /// server or command has it open. The replaced database is kept.
+    Restore { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -151,6 +157,15 @@ fn main() -> ExitCode {
         config.apply_demo_seller();
     }
 
+    // Every command says which database it works on (stderr: stdout stays
+    // the command's own output, such as credit codes).
+    if !matches!(command, Command::Serve { .. }) {
+        eprintln!(
+            "billing-console: database: {}",
+            config.database_for_display()
+        );
+    }
+
     // SAFETY: no thread exists yet that could be using SQLite.
     unsafe { billing_console::server::store::sqlite::configure_process() };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -223,6 +238,12 @@ fn main() -> ExitCode {
             }
             .map(|report| println!("{report}"))
         }
+        Command::Backup { file } => runtime
+            .block_on(billing_console::server::cli::backup(config, &file))
+            .map(|report| println!("{report}")),
+        Command::Restore { file } => runtime
+            .block_on(billing_console::server::cli::restore(config, &file))
+            .map(|report| println!("{report}")),
         Command::Accounts {
             command:
                 AccountsCommand::Create {

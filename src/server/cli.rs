@@ -6,8 +6,9 @@ use crate::server::billing::{
     accounts, calendar, credits, month_close, prices, rate_import, setup,
 };
 use crate::server::config::Config;
-use crate::server::startup::open_store;
+use crate::server::startup::{open_existing_store, open_store, prepare_data_dir};
 use crate::server::state::StartupError;
+use crate::server::store;
 
 /// A rule's refusal as the command line shows it: `--field: message`.
 fn command_error(command: &str, error: AppError) -> StartupError {
@@ -25,7 +26,7 @@ fn command_error(command: &str, error: AppError) -> StartupError {
 
 /// `billing-console close-month`: closes one month and reports what it did.
 pub async fn close_month(config: Config, period: Option<String>) -> Result<String, StartupError> {
-    let store = open_store(&config).await?;
+    let store = open_existing_store(&config).await?;
     let now = config.clock().now();
     let period = match period {
         Some(text) => calendar::parse_period(&text),
@@ -42,18 +43,130 @@ pub async fn close_month(config: Config, period: Option<String>) -> Result<Strin
     )
     .await;
     store.close().await;
-    let summary = result.map_err(|e| StartupError(format!("close-month: {e}")))?;
+    let summary = result.map_err(|e| {
+        StartupError(format!(
+            "close-month refused; no invoice was issued: {}",
+            match e {
+                AppError::Invalid { errors } => errors
+                    .iter()
+                    .map(|e| e.message.clone())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                other => other.to_string(),
+            }
+        ))
+    })?;
+    Ok(close_report(&summary))
+}
+
+/// What a close did, in a line: issued now, and invoiced before (by an
+/// earlier run, or by another instance while this one ran).
+pub fn close_report(summary: &month_close::CloseSummary) -> String {
     if summary.another_instance_closing {
-        return Ok(format!(
+        return format!(
             "{} is being closed by another instance right now; nothing was done here.",
             summary.period
-        ));
+        );
     }
-    Ok(format!(
-        "Closed {}: {} invoice(s) issued, {} group(s) already invoiced.",
+    let earlier = summary.invoiced_earlier + summary.already_invoiced;
+    format!(
+        "Closed {}: {} invoice(s) issued; {} group(s) already invoiced{}.",
         summary.period,
         summary.issued.len(),
-        summary.already_invoiced
+        earlier,
+        if summary.already_invoiced > 0 {
+            format!(
+                " ({} by another instance during this run)",
+                summary.already_invoiced
+            )
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// `billing-console backup FILE`: a consistent copy of the SQLite database
+/// while the server runs, checked (`PRAGMA integrity_check`) before it is
+/// reported. Written beside FILE and renamed, so FILE is whole or absent.
+pub async fn backup(config: Config, file: &std::path::Path) -> Result<String, StartupError> {
+    if file.exists() {
+        return Err(StartupError(format!(
+            "{} exists already; name a new file",
+            file.display()
+        )));
+    }
+    let mut partial = file.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = std::path::PathBuf::from(partial);
+    let _ = std::fs::remove_file(&partial);
+    let store = open_existing_store(&config).await?;
+    let written = store.back_up_into(&partial).await;
+    store.close().await;
+    written.map_err(|e| StartupError(format!("backup: {e}")))?;
+    let facts = store::sqlite::inspect_backup(&partial)
+        .await
+        .map_err(|e| StartupError(format!("backup: the copy cannot be read back: {e}")))?;
+    if facts.integrity != "ok" {
+        return Err(StartupError(format!(
+            "backup: the copy at {} failed its integrity check: {}",
+            partial.display(),
+            facts.integrity
+        )));
+    }
+    std::fs::rename(&partial, file).map_err(|e| {
+        StartupError(format!(
+            "backup: cannot name the copy {} ({e})",
+            file.display()
+        ))
+    })?;
+    let bytes = std::fs::metadata(file).map(|m| m.len()).unwrap_or_default();
+    Ok(format!(
+        "Backed up to {} ({bytes} bytes; {} invoice(s), {} event(s); integrity ok).",
+        file.display(),
+        facts.invoices,
+        facts.events
+    ))
+}
+
+/// `billing-console restore FILE`: puts a backup in place of the SQLite
+/// database, refusing while a server or command has it open, and keeping
+/// the database it replaces beside it.
+pub async fn restore(config: Config, file: &std::path::Path) -> Result<String, StartupError> {
+    let Some(database) = config.sqlite_file() else {
+        return Err(StartupError(
+            "restore: a PostgreSQL database is restored with pg_restore (docs/DEPLOY.md, Backup and restore)"
+                .into(),
+        ));
+    };
+    let facts = store::sqlite::inspect_backup(file)
+        .await
+        .map_err(|e| StartupError(format!("restore: {e}")))?;
+    if facts.integrity != "ok" {
+        return Err(StartupError(format!(
+            "restore: {} failed its integrity check ({}); nothing was changed",
+            file.display(),
+            facts.integrity
+        )));
+    }
+    if facts.newest_migration > store::sqlite::newest_known_migration() {
+        return Err(StartupError(format!(
+            "restore: {} was written by a newer release (migration {}); nothing was changed",
+            file.display(),
+            facts.newest_migration
+        )));
+    }
+    prepare_data_dir(&config)?;
+    let stamp = config.clock().now().format("%Y%m%dT%H%M%SZ").to_string();
+    let kept = store::sqlite::restore_file(file, &database, &stamp)
+        .map_err(|e| StartupError(format!("restore: {e}")))?;
+    Ok(format!(
+        "Restored {} from {} ({} invoice(s), {} event(s)).{} Start the server to apply any newer migrations.",
+        database.display(),
+        file.display(),
+        facts.invoices,
+        facts.events,
+        kept.map(|k| format!(" The database it replaced is at {}.", k.display()))
+            .unwrap_or_default()
     ))
 }
 
@@ -62,7 +175,7 @@ pub async fn issue_credits(
     config: Config,
     request: credits::IssueRequest,
 ) -> Result<Vec<String>, StartupError> {
-    let store = open_store(&config).await?;
+    let store = open_existing_store(&config).await?;
     let result = credits::issue_credits(store.as_ref(), &request, config.clock().now()).await;
     store.close().await;
     result.map_err(|e| command_error("credits issue", e))
@@ -155,7 +268,7 @@ fn file_errors(path: &std::path::Path, errors: Vec<String>) -> StartupError {
 /// `billing-console prices import FILE`.
 pub async fn import_prices(config: Config, path: &std::path::Path) -> Result<String, StartupError> {
     let text = read_file(path)?;
-    let store = open_store(&config).await?;
+    let store = open_existing_store(&config).await?;
     let result = prices::import_prices(store.as_ref(), &text, config.clock().now()).await;
     store.close().await;
     let report = result.map_err(|errors| file_errors(path, errors))?;
@@ -174,7 +287,7 @@ pub async fn import_prices(config: Config, path: &std::path::Path) -> Result<Str
 
 /// `billing-console prices list`: each price row, and when it takes effect.
 pub async fn list_prices(config: Config) -> Result<String, StartupError> {
-    let store = open_store(&config).await?;
+    let store = open_existing_store(&config).await?;
     let result = store.prices().await;
     store.close().await;
     let rows = result.map_err(|e| StartupError(format!("prices list: {e}")))?;
@@ -207,7 +320,7 @@ pub async fn list_prices(config: Config) -> Result<String, StartupError> {
 /// `billing-console rates import FILE` (ECB eurofxref or date,currency,rate).
 pub async fn import_rates(config: Config, path: &std::path::Path) -> Result<String, StartupError> {
     let text = read_file(path)?;
-    let store = open_store(&config).await?;
+    let store = open_existing_store(&config).await?;
     let result = rate_import::import_rates(store.as_ref(), &text).await;
     store.close().await;
     let report = result.map_err(|errors| file_errors(path, errors))?;
@@ -231,7 +344,7 @@ pub async fn import_rates(config: Config, path: &std::path::Path) -> Result<Stri
 
 /// `billing-console rates list`: the latest rate of each currency.
 pub async fn list_rates(config: Config) -> Result<String, StartupError> {
-    let store = open_store(&config).await?;
+    let store = open_existing_store(&config).await?;
     let result = rate_import::latest_rates(store.as_ref()).await;
     store.close().await;
     let rates = result.map_err(|e| StartupError(format!("rates list: {e}")))?;

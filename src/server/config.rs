@@ -45,6 +45,15 @@ pub struct Config {
     /// Where the invoice PDFs' fonts are (`INVOICE_FONT_DIR`;
     /// `billing::pdf_fonts`).
     pub invoice_font_dir: PathBuf,
+    /// After SIGTERM, how long `/readyz` answers 503 while requests are
+    /// still served, so a load balancer stops sending new ones before the
+    /// server stops accepting them (`SHUTDOWN_DRAIN_SECONDS`).
+    pub shutdown_drain_seconds: u64,
+    /// `/metrics` on a listener of its own (`METRICS_ADDR`).
+    pub metrics_addr: Option<SocketAddr>,
+    /// `/metrics` on the main address behind `Authorization: Bearer`
+    /// (`METRICS_TOKEN`; also required on `METRICS_ADDR` when both are set).
+    pub metrics_token: Option<String>,
 }
 
 /// Who issues the invoices, how they are paid, and their VAT (rule 9).
@@ -254,6 +263,9 @@ struct ServerSection {
     trusted_proxies: Option<Vec<String>>,
     session_ttl_hours: Option<i64>,
     log_format: Option<LogFormat>,
+    shutdown_drain_seconds: Option<u64>,
+    metrics_addr: Option<String>,
+    metrics_token: Option<String>,
 }
 
 pub const DEFAULT_CONFIG_FILE: &str = "Leptos.toml";
@@ -374,19 +386,37 @@ impl Config {
             })
             .collect::<Result<Vec<_>, _>>()?;
 
-        let session_ttl_hours = match env("SESSION_TTL_HOURS") {
-            Some(text) => text.parse::<i64>().map_err(|_| {
+        let session_ttl_hours = number_setting(
+            &env,
+            ("SESSION_TTL_HOURS", "server.session_ttl_hours"),
+            file.server.session_ttl_hours,
+            168,
+            1..=24 * 366,
+        )?;
+        let shutdown_drain_seconds = number_setting(
+            &env,
+            ("SHUTDOWN_DRAIN_SECONDS", "server.shutdown_drain_seconds"),
+            file.server.shutdown_drain_seconds,
+            5,
+            0..=300,
+        )?;
+        let metrics_addr = match pick("METRICS_ADDR", file.server.metrics_addr, "") {
+            text if text.is_empty() => None,
+            text => Some(text.parse::<SocketAddr>().map_err(|_| {
                 ConfigError(format!(
-                    "SESSION_TTL_HOURS '{text}' is not a number of hours"
+                    "METRICS_ADDR / server.metrics_addr '{text}' is not an address like 127.0.0.1:9464"
                 ))
-            })?,
-            None => file.server.session_ttl_hours.unwrap_or(168),
+            })?),
         };
-        if !(1..=24 * 366).contains(&session_ttl_hours) {
-            return Err(ConfigError(format!(
-                "SESSION_TTL_HOURS / server.session_ttl_hours must be between 1 and 8784 (got {session_ttl_hours})"
-            )));
-        }
+        let metrics_token = match pick("METRICS_TOKEN", file.server.metrics_token, "") {
+            text if text.is_empty() => None,
+            text if text.len() < 16 => {
+                return Err(ConfigError(
+                    "METRICS_TOKEN / server.metrics_token must be at least 16 characters".into(),
+                ))
+            }
+            text => Some(text),
+        };
 
         let log_format = match env("LOG_FORMAT") {
             Some(text) => match text.as_str() {
@@ -409,19 +439,13 @@ impl Config {
             })?,
             None => file.invoicing.scheduled_close.unwrap_or(true),
         };
-        let download_link_days = match env("DOWNLOAD_LINK_DAYS") {
-            Some(days) => days.parse::<i64>().map_err(|_| {
-                ConfigError(format!(
-                    "DOWNLOAD_LINK_DAYS '{days}' is not a number of days"
-                ))
-            })?,
-            None => file.invoicing.download_link_days.unwrap_or(30),
-        };
-        if !(1..=366).contains(&download_link_days) {
-            return Err(ConfigError(format!(
-                "DOWNLOAD_LINK_DAYS / invoicing.download_link_days must be between 1 and 366 (got {download_link_days})"
-            )));
-        }
+        let download_link_days = number_setting(
+            &env,
+            ("DOWNLOAD_LINK_DAYS", "invoicing.download_link_days"),
+            file.invoicing.download_link_days,
+            30,
+            1..=366,
+        )?;
         let invoice_font_dir = PathBuf::from(pick(
             "INVOICE_FONT_DIR",
             file.invoicing.font_dir.clone(),
@@ -462,6 +486,9 @@ impl Config {
             session_ttl_hours,
             log_format,
             mail,
+            shutdown_drain_seconds,
+            metrics_addr,
+            metrics_token,
         };
         config.apply_demo_seller();
         Ok(config)
@@ -469,6 +496,12 @@ impl Config {
 
     /// The SQLite file's directory, when the database is a SQLite file.
     pub fn sqlite_data_dir(&self) -> Option<PathBuf> {
+        self.sqlite_file()
+            .map(|file| file.parent().map(Path::to_path_buf).unwrap_or_default())
+    }
+
+    /// The SQLite file, when the database is one (not `:memory:`).
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
         let rest = self.database_url.strip_prefix("sqlite:")?;
         let path = rest
             .trim_start_matches("//")
@@ -478,12 +511,25 @@ impl Config {
         if path.is_empty() || path == ":memory:" {
             return None;
         }
-        Some(
-            Path::new(path)
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default(),
-        )
+        Some(PathBuf::from(path))
+    }
+
+    /// The database as a command names it: a SQLite file by its absolute
+    /// path, a PostgreSQL URL without its password.
+    pub fn database_for_display(&self) -> String {
+        if let Some(file) = self.sqlite_file() {
+            let absolute = std::path::absolute(&file).unwrap_or(file);
+            return format!("SQLite file {}", absolute.display());
+        }
+        match url::Url::parse(&self.database_url) {
+            Ok(mut url) => {
+                if url.password().is_some() {
+                    let _ = url.set_password(Some("***"));
+                }
+                format!("PostgreSQL {url}")
+            }
+            Err(_) => "an in-memory SQLite database".to_string(),
+        }
     }
 }
 
@@ -631,6 +677,35 @@ fn parse_bool(text: &str) -> Option<bool> {
     }
 }
 
+/// A whole-number setting from the environment (first) or the file, within
+/// `range`; one line naming both spellings when it is not.
+fn number_setting<T>(
+    env: &impl Fn(&str) -> Option<String>,
+    (var, key): (&str, &str),
+    from_file: Option<T>,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let value = match env(var).filter(|v| !v.is_empty()) {
+        Some(text) => text
+            .trim()
+            .parse::<T>()
+            .map_err(|_| ConfigError(format!("{var} '{text}' is not a whole number")))?,
+        None => from_file.unwrap_or(default),
+    };
+    if !range.contains(&value) {
+        return Err(ConfigError(format!(
+            "{var} / {key} must be between {} and {} (got {value})",
+            range.start(),
+            range.end()
+        )));
+    }
+    Ok(value)
+}
+
 fn check_database_url(url: &str) -> Result<(), ConfigError> {
     let known = ["sqlite:", "postgres://", "postgresql://"];
     if known.iter().any(|prefix| url.starts_with(prefix)) {
@@ -770,6 +845,41 @@ mod tests {
         assert_eq!(read.seller.vat_rate, rust_decimal::Decimal::new(255, 1));
         let err = load_with(None, &[("SELLER_COUNTRY", "XX")]).unwrap_err();
         assert!(err.0.starts_with("SELLER_COUNTRY"), "{}", err.0);
+        let err = load_with(None, &[("SHUTDOWN_DRAIN_SECONDS", "301")]).unwrap_err();
+        assert_eq!(
+            err.0,
+            "SHUTDOWN_DRAIN_SECONDS / server.shutdown_drain_seconds must be between 0 and 300 (got 301)"
+        );
+        let err = load_with(None, &[("SESSION_TTL_HOURS", "a week")]).unwrap_err();
+        assert!(err.0.starts_with("SESSION_TTL_HOURS 'a week'"), "{}", err.0);
+        let err = load_with(None, &[("METRICS_ADDR", "9464")]).unwrap_err();
+        assert!(err.0.starts_with("METRICS_ADDR"), "{}", err.0);
+        let err = load_with(None, &[("METRICS_TOKEN", "short")]).unwrap_err();
+        assert!(err.0.starts_with("METRICS_TOKEN"), "{}", err.0);
+    }
+
+    #[test]
+    fn commands_name_the_database_without_its_password() {
+        let config = load_with(
+            None,
+            &[(
+                "DATABASE_URL",
+                "postgres://billing:s3cret@db-host:5432/billing",
+            )],
+        )
+        .unwrap();
+        assert_eq!(
+            config.database_for_display(),
+            "PostgreSQL postgres://billing:***@db-host:5432/billing"
+        );
+        let config = load_with(None, &[]).unwrap();
+        let shown = config.database_for_display();
+        assert!(
+            shown.starts_with("SQLite file /") && shown.ends_with("/data/billing-console.db"),
+            "{shown}"
+        );
+        assert_eq!(load_with(None, &[]).unwrap().shutdown_drain_seconds, 5);
+        assert_eq!(load_with(None, &[]).unwrap().metrics_addr, None);
     }
 
     #[test]

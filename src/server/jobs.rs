@@ -125,7 +125,7 @@ async fn close_previous_month(state: &AppState, now: chrono::DateTime<chrono::Ut
                 Ok(summary) => tracing::info!(
                     period = %summary.period,
                     issued = summary.issued.len(),
-                    already_invoiced = summary.already_invoiced,
+                    already_invoiced = summary.invoiced_earlier + summary.already_invoiced,
                     "month closed"
                 ),
                 Err(error) => {

@@ -18,8 +18,8 @@ use crate::server::state::{AppState, SessionUser};
 #[derive(Clone)]
 pub(crate) struct UriWithBase(pub(crate) axum::http::Uri);
 
-/// Serves `<base>/…` as `/…`; `/healthz` stays answerable at the root for
-/// health checks that talk to an instance directly, `/` points at the base,
+/// Serves `<base>/…` as `/…`; `/healthz`, `/readyz` (and `/metrics`)
+/// stay answerable at the root for checks that talk to an instance directly, `/` points at the base,
 /// anything else outside the base is not ours.
 pub(crate) async fn strip_base_path(
     State(base): State<Arc<str>>,
@@ -35,7 +35,7 @@ pub(crate) async fn strip_base_path(
     };
     let Some(rest) = rest else {
         return match path {
-            "/healthz" => next.run(request).await,
+            "/healthz" | "/readyz" | "/metrics" => next.run(request).await,
             "/" => Redirect::to(&format!("{base}/")).into_response(),
             _ => (
                 StatusCode::NOT_FOUND,
@@ -63,8 +63,8 @@ pub(crate) async fn load_session_user(
     next: Next,
 ) -> Response {
     let path = request.uri().path();
-    let is_asset =
-        path.starts_with(&format!("/{}/", state.config.site_pkg_dir)) || path == "/healthz";
+    let is_asset = path.starts_with(&format!("/{}/", state.config.site_pkg_dir))
+        || matches!(path, "/healthz" | "/readyz" | "/metrics");
     if !is_asset {
         let client = client_of(request.headers(), request.extensions(), &state.config);
         let user = match auth::user_from_headers(

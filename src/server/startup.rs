@@ -56,6 +56,27 @@ pub async fn open_store(config: &Config) -> Result<DynStore, StartupError> {
         .map_err(|e| StartupError(format!("database at DATABASE_URL could not be opened: {e}")))
 }
 
+/// Opens the database a server has set up, refusing to create one: a
+/// command that reads or imports into a new, empty database would report
+/// success to an operator whose server never sees the data.
+pub async fn open_existing_store(config: &Config) -> Result<DynStore, StartupError> {
+    store::open(
+        &config.database_url,
+        config.max_connections,
+        store::Opening::ExistingOnly,
+    )
+    .await
+    .map_err(|e| match e {
+        store::StoreError::Missing(why) => StartupError(format!(
+            "{why} ({}); set DATABASE_URL or start the server once",
+            config.database_for_display()
+        )),
+        other => StartupError(format!(
+            "database at DATABASE_URL could not be opened: {other}"
+        )),
+    })
+}
+
 /// Starts the server and returns when it has shut down (SIGTERM or Ctrl-C).
 pub async fn run(config: Config) -> Result<(), StartupError> {
     // The port first: if it is taken, nothing else gets created.
@@ -120,6 +141,7 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         store,
         config: Arc::new(config),
         clock,
+        draining: Arc::default(),
     };
     jobs::spawn_session_sweeper(state.clone());
     jobs::spawn_price_applier(state.clone());
@@ -136,14 +158,18 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     let app = router(state.clone());
     tracing::info!(addr = %state.config.site_addr, "listening");
     println!(
-        "billing-console listening on http://{}",
-        state.config.site_addr
+        "billing-console listening on http://{} (database: {})",
+        state.config.site_addr,
+        state.config.database_for_display()
     );
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(shutdown_sequence(
+        state.draining.clone(),
+        Duration::from_secs(state.config.shutdown_drain_seconds),
+    ))
     .await
     .map_err(|e| StartupError(format!("server error: {e}")))?;
     state.store.close().await;
@@ -233,6 +259,7 @@ fn app_router(state: AppState) -> Router {
         // The REST API authenticates by token, not by the session cookie.
         .nest("/v1", rest::router())
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
@@ -379,6 +406,52 @@ async fn healthz(State(state): State<AppState>) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
+/// 200 when this instance should get traffic: the database answers, has
+/// every migration this build knows, the browser bundle is in place, and
+/// no shutdown has begun. 503 otherwise, naming what is not ready.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let mut problems: Vec<String> = Vec::new();
+    if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
+        problems.push("shutting down".into());
+    }
+    let check = async {
+        state.store.ping().await?;
+        state.store.unapplied_migrations().await
+    };
+    match tokio::time::timeout(Duration::from_secs(2), check).await {
+        Ok(Ok(unapplied)) if unapplied.is_empty() => {}
+        Ok(Ok(unapplied)) => problems.push(format!(
+            "migrations not applied: {}",
+            unapplied
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "readiness check: database error");
+            problems.push("database unavailable".into());
+        }
+        Err(_) => problems.push("database timeout".into()),
+    }
+    let missing = state
+        .bundle
+        .missing(&state.config.site_root, &state.config.site_pkg_dir);
+    if !missing.is_empty() {
+        problems.push(format!("browser bundle missing: {}", missing.join(", ")));
+    }
+    let status = if problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({
+        "status": if problems.is_empty() { "ready" } else { "not ready" },
+        "problems": problems,
+    });
+    (status, axum::Json(body)).into_response()
+}
+
 /// The SQLite file's directory must exist and be writable before the
 /// database is opened, so the error names the directory, not a SQL error.
 pub(crate) fn prepare_data_dir(config: &Config) -> Result<(), StartupError> {
@@ -401,27 +474,63 @@ pub(crate) fn prepare_data_dir(config: &Config) -> Result<(), StartupError> {
     Ok(())
 }
 
-/// SIGTERM or SIGINT, listened for from the moment this is called (before
+/// SIGTERM and SIGINT, listened for from the moment this is made (before
 /// the server answers its first request): a handler registered only when
-/// axum first polls the future let a SIGTERM that came right after the
+/// axum first polled the future let a SIGTERM that came right after the
 /// first health check kill the process instead of stopping it.
-fn shutdown_signal() -> impl std::future::Future<Output = ()> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let terminate = signal(SignalKind::terminate()).ok();
-    let interrupt = signal(SignalKind::interrupt()).ok();
-    async move {
-        let wait = |stream: Option<tokio::signal::unix::Signal>| async move {
+struct ShutdownSignals {
+    terminate: Option<tokio::signal::unix::Signal>,
+    interrupt: Option<tokio::signal::unix::Signal>,
+}
+
+impl ShutdownSignals {
+    fn listen() -> Self {
+        use tokio::signal::unix::{signal, SignalKind};
+        ShutdownSignals {
+            terminate: signal(SignalKind::terminate()).ok(),
+            interrupt: signal(SignalKind::interrupt()).ok(),
+        }
+    }
+
+    /// The next SIGTERM or SIGINT.
+    async fn next(&mut self) {
+        async fn wait(stream: &mut Option<tokio::signal::unix::Signal>) {
             match stream {
-                Some(mut stream) => {
+                Some(stream) => {
                     stream.recv().await;
                 }
                 None => std::future::pending::<()>().await,
             }
-        };
-        tokio::select! {
-            _ = wait(terminate) => {},
-            _ = wait(interrupt) => {},
         }
-        tracing::info!("shutdown signal received; finishing in-flight requests");
+        tokio::select! {
+            _ = wait(&mut self.terminate) => {},
+            _ = wait(&mut self.interrupt) => {},
+        }
+    }
+}
+
+/// What a signal starts: `/readyz` turns 503 at once, requests are still
+/// served for `drain` (so a load balancer that polls readiness stops
+/// sending new ones), then the listener closes and in-flight requests
+/// finish. A second signal skips the rest of the drain.
+fn shutdown_sequence(
+    draining: Arc<std::sync::atomic::AtomicBool>,
+    drain: Duration,
+) -> impl std::future::Future<Output = ()> {
+    let mut signals = ShutdownSignals::listen();
+    async move {
+        signals.next().await;
+        draining.store(true, std::sync::atomic::Ordering::SeqCst);
+        if !drain.is_zero() {
+            tracing::info!(
+                seconds = drain.as_secs(),
+                "shutdown signal received; /readyz answers 503 while requests are still served"
+            );
+            tokio::select! {
+                _ = tokio::time::sleep(drain) => {},
+                _ = signals.next() => tracing::info!("second signal: not waiting any longer"),
+            }
+        }
+        tracing::info!("no longer accepting connections; finishing in-flight requests");
     }
 }

@@ -20,6 +20,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The one clock: every "now" of a request or job.
     pub clock: Clock,
+    /// Set by SIGTERM: `/readyz` answers 503 from then on.
+    pub draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -91,7 +91,7 @@ impl TestDb {
     }
 }
 
-fn with_database(url: &str, database: &str) -> String {
+pub fn with_database(url: &str, database: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, format!("?{query}")),
         None => (url, String::new()),
@@ -235,6 +235,7 @@ pub async fn app_at(db: &TestDb, trusted_proxies: &str, base_path: &str) -> Rout
         store: db.store.clone(),
         clock: config.clock(),
         config: Arc::new(config),
+        draining: Arc::default(),
     })
 }
 
@@ -287,6 +288,7 @@ pub async fn app_with(
         store: db.store.clone(),
         clock,
         config: Arc::new(config),
+        draining: Arc::default(),
     })
 }
 

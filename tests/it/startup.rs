@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn binary() -> Command {
+pub(crate) fn binary() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_billing-console"));
     // Isolate from the developer's Leptos.toml and environment.
     command
@@ -14,28 +14,30 @@ fn binary() -> Command {
         .env_remove("DATABASE_URL")
         .env_remove("LEPTOS_SITE_ADDR")
         .env_remove("BILLING_DEMO")
+        // SIGTERM stops at once unless a test asks for a drain.
+        .env("SHUTDOWN_DRAIN_SECONDS", "0")
         .env("RUST_LOG", "warn");
     command
 }
 
-fn scratch() -> PathBuf {
+pub(crate) fn scratch() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("bc-startup-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
-fn run(command: &mut Command) -> Output {
+pub(crate) fn run(command: &mut Command) -> Output {
     command
         .stdin(Stdio::null())
         .output()
         .expect("run billing-console")
 }
 
-fn stderr(output: &Output) -> String {
+pub(crate) fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).to_string()
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -117,7 +119,16 @@ fn a_malformed_config_file_is_named() {
 /// Starts `serve --demo` on a fresh SQLite file and waits until /healthz
 /// answers 200 (the response is returned; None when it never did).
 fn start_demo(port: u16, extra_env: &[(&str, &str)]) -> (std::process::Child, Option<String>) {
-    let dir = scratch();
+    start_demo_in(&scratch(), port, extra_env)
+}
+
+/// The demo server on `port` with its database at `dir/data/db.sqlite`,
+/// and its first healthy `/healthz` answer (None: it never got healthy).
+pub(crate) fn start_demo_in(
+    dir: &std::path::Path,
+    port: u16,
+    extra_env: &[(&str, &str)],
+) -> (std::process::Child, Option<String>) {
     let mut command = binary();
     command
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
@@ -149,7 +160,7 @@ fn start_demo(port: u16, extra_env: &[(&str, &str)]) -> (std::process::Child, Op
     (child, None)
 }
 
-fn terminate(child: &std::process::Child) {
+pub(crate) fn terminate(child: &std::process::Child) {
     let _ = Command::new("kill")
         .arg("-TERM")
         .arg(child.id().to_string())
@@ -232,7 +243,7 @@ fn sigterm_lets_an_in_flight_request_finish() {
 }
 
 /// Runs the binary with `stdin` as its input.
-fn run_with_input(command: &mut Command, stdin: &str) -> Output {
+pub(crate) fn run_with_input(command: &mut Command, stdin: &str) -> Output {
     use std::io::Write;
     let mut child = command
         .stdin(Stdio::piped())

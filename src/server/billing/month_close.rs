@@ -26,8 +26,10 @@ pub struct CloseSummary {
     pub period: String,
     /// Numbers of the invoices this run issued.
     pub issued: Vec<String>,
+    /// Groups whose month an earlier run had invoiced already.
+    pub invoiced_earlier: usize,
     /// Groups another run invoiced while this one was working (a parallel
-    /// close on another instance); earlier runs' groups are not counted.
+    /// close on another instance).
     pub already_invoiced: usize,
     /// Wall time of each phase, for the log and the benchmark.
     pub phases: Vec<(&'static str, std::time::Duration)>,
@@ -76,6 +78,7 @@ pub async fn close_month(
         return Ok(CloseSummary {
             period: period_name(from),
             issued: Vec::new(),
+            invoiced_earlier: 0,
             already_invoiced: 0,
             phases: Vec::new(),
             another_instance_closing: true,
@@ -156,6 +159,7 @@ async fn close_month_holding(
         phases.push((name, clock.elapsed()));
         clock = std::time::Instant::now();
     };
+    let invoiced_earlier = usize::try_from(store.invoiced_groups(from).await?).unwrap_or_default();
     let groups = store.groups_to_invoice(from, to).await?;
     lap("groups", &mut phases);
     let issue_date = now.date_naive();
@@ -183,6 +187,7 @@ async fn close_month_holding(
         return Ok(CloseSummary {
             period,
             issued: Vec::new(),
+            invoiced_earlier,
             already_invoiced: 0,
             phases,
             another_instance_closing: false,
@@ -293,6 +298,7 @@ async fn close_month_holding(
     Ok(CloseSummary {
         period,
         issued,
+        invoiced_earlier,
         already_invoiced,
         phases,
         another_instance_closing: false,

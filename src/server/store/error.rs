@@ -88,6 +88,9 @@ pub enum StoreError {
     Migration(String),
     #[error("{0}")]
     Config(String),
+    /// No database where one was expected (a command that must not create one).
+    #[error("{0}")]
+    Missing(String),
     #[error("stored value is malformed: {0}")]
     Corrupt(String),
 }

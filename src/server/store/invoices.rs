@@ -296,6 +296,17 @@ impl Invoices for SqlStore {
         Ok(())
     }
 
+    async fn invoiced_groups(&self, period_begin: DateTime<Utc>) -> StoreResult<i64> {
+        db_run!(self.pool.as_ref(), |pool| {
+            Ok(sqlx::query_scalar(
+                "SELECT COUNT(*) FROM invoices WHERE period_begin = $1 AND replaces IS NULL",
+            )
+            .bind(period_begin)
+            .fetch_one(pool)
+            .await?)
+        })
+    }
+
     async fn month_closed(&self, period_begin: DateTime<Utc>) -> StoreResult<bool> {
         let found: i64 = db_run!(self.pool.as_ref(), |pool| {
             sqlx::query_scalar("SELECT COUNT(*) FROM month_closes WHERE period_begin = $1")

@@ -32,14 +32,23 @@ mod usage;
 
 pub use decimal::DbDecimal;
 pub use error::{StoreError, StoreResult, Violation};
-pub use pool::SqlStore;
+pub use pool::{Opening, SqlStore};
 pub use records::*;
 pub use traits::*;
 
 /// Opens the store named by a `sqlite:` or `postgres:` URL and applies its
 /// migrations.
 pub async fn connect(database_url: &str, max_connections: u32) -> StoreResult<DynStore> {
+    open(database_url, max_connections, Opening::CreateIfMissing).await
+}
+
+/// [`connect`], choosing whether a missing database may be created.
+pub async fn open(
+    database_url: &str,
+    max_connections: u32,
+    opening: Opening,
+) -> StoreResult<DynStore> {
     Ok(std::sync::Arc::new(
-        SqlStore::connect(database_url, max_connections).await?,
+        SqlStore::open(database_url, max_connections, opening).await?,
     ))
 }

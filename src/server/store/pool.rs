@@ -147,23 +147,50 @@ pub(super) fn lock_of<C: Dialect>(connection: &C, table: &str) -> String {
 pub struct SqlStore {
     pub(super) pool: Pool,
     pub(super) caches: Caches,
+    /// A SQLite file's shared "in use" lock (`sqlite::hold_in_use`),
+    /// released when the store goes.
+    _in_use: Option<std::fs::File>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
+pub(super) fn sqlite_migrations() -> &'static sqlx::migrate::Migrator {
+    &SQLITE_MIGRATIONS
+}
+
+/// Whether opening may make a new database: the server and the commands
+/// that create its first user or account may; a command that only reads or
+/// imports must not, or it would import into a database nobody serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opening {
+    CreateIfMissing,
+    ExistingOnly,
+}
+
 impl SqlStore {
     /// Opens the database named by a `sqlite:` or `postgres:` URL and
     /// applies its migrations.
     pub async fn connect(database_url: &str, max_connections: u32) -> StoreResult<SqlStore> {
+        Self::open(database_url, max_connections, Opening::CreateIfMissing).await
+    }
+
+    /// [`SqlStore::connect`], refusing (`ExistingOnly`) a SQLite file that
+    /// does not exist or a PostgreSQL database no server has set up.
+    pub async fn open(
+        database_url: &str,
+        max_connections: u32,
+        opening: Opening,
+    ) -> StoreResult<SqlStore> {
         let max_connections = max_connections.max(1);
+        let mut in_use = None;
         let pool = if database_url.starts_with("sqlite:") {
             let options = database_url
                 .parse::<SqliteConnectOptions>()
                 .map_err(|e| {
                     StoreError::Config(format!("DATABASE_URL is not a valid SQLite URL: {e}"))
                 })?
-                .create_if_missing(true)
+                .create_if_missing(opening == Opening::CreateIfMissing)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
@@ -171,6 +198,17 @@ impl SqlStore {
                 // 64 MB of page cache per connection (the default is 2 MB): a
                 // month close writes hundreds of MB of invoice lines.
                 .pragma("cache_size", "-65536");
+            // An in-memory database is named `:memory:` or `file:sqlx-in-memory-…`.
+            let file = options.get_filename();
+            let on_disk = !(file == std::path::Path::new(":memory:")
+                || file.to_string_lossy().starts_with("file:"));
+            if opening == Opening::ExistingOnly && on_disk && !file.exists() {
+                return Err(StoreError::Missing(format!(
+                    "no database at {}",
+                    file.display()
+                )));
+            }
+            let file = on_disk.then(|| file.to_path_buf());
             let pool = SqlitePoolOptions::new()
                 .max_connections(max_connections)
                 // sqlx pings every connection when it goes back to the pool;
@@ -179,6 +217,9 @@ impl SqlStore {
                 .test_before_acquire(false)
                 .connect_with(options)
                 .await?;
+            if let Some(file) = &file {
+                in_use = Some(super::sqlite::hold_in_use(file)?);
+            }
             migrate(&SQLITE_MIGRATIONS, &pool).await?;
             rebuild_invoices(&pool).await?;
             PerBackend::Sqlite(pool)
@@ -195,6 +236,18 @@ impl SqlStore {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await?;
+            if opening == Opening::ExistingOnly {
+                let set_up: bool =
+                    sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+                        .fetch_one(&pool)
+                        .await?;
+                if !set_up {
+                    pool.close().await;
+                    return Err(StoreError::Missing(
+                        "no billing-console tables in this PostgreSQL database".into(),
+                    ));
+                }
+            }
             // sqlx takes an advisory lock while migrating, so two instances
             // starting at once apply each migration exactly once.
             migrate(&POSTGRES_MIGRATIONS, &pool).await?;
@@ -208,6 +261,7 @@ impl SqlStore {
         Ok(SqlStore {
             pool,
             caches: Caches::default(),
+            _in_use: in_use,
         })
     }
 }
@@ -355,6 +409,43 @@ impl super::traits::Database for SqlStore {
 
     async fn close(&self) {
         db_run!(self.pool.as_ref(), |pool| pool.close().await)
+    }
+
+    async fn unapplied_migrations(&self) -> StoreResult<Vec<i64>> {
+        let (applied, known): (Vec<i64>, _) = db_run!(self.pool.as_ref(), |pool| {
+            let applied = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(pool)
+                .await?;
+            let known = match self.backend() {
+                super::traits::Backend::Sqlite => &SQLITE_MIGRATIONS,
+                super::traits::Backend::Postgres => &POSTGRES_MIGRATIONS,
+            };
+            (applied, known)
+        });
+        Ok(known
+            .iter()
+            .map(|m| m.version)
+            .filter(|version| !applied.contains(version))
+            .collect())
+    }
+
+    async fn back_up_into(&self, file: &std::path::Path) -> StoreResult<()> {
+        let PerBackend::Sqlite(pool) = &self.pool else {
+            return Err(StoreError::Config(
+                "a PostgreSQL database is backed up with pg_dump (docs/DEPLOY.md, Backup and restore)"
+                    .into(),
+            ));
+        };
+        let target = file
+            .to_str()
+            .ok_or_else(|| StoreError::Config(format!("{} is not a UTF-8 path", file.display())))?;
+        // One read transaction: the copy is the database as of its start,
+        // with every write committed before it, while writers go on.
+        sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(pool)
+            .await?;
+        Ok(())
     }
 
     async fn is_empty(&self) -> StoreResult<bool> {

@@ -35,6 +35,12 @@ pub trait Database: Send + Sync + 'static {
     async fn ping(&self) -> StoreResult<()>;
     /// Closes the pool: waits for connections in use, refuses new work.
     async fn close(&self);
+    /// This build's migrations that the database has not applied (none
+    /// after start-up, unless the database was swapped under the server).
+    async fn unapplied_migrations(&self) -> StoreResult<Vec<i64>>;
+    /// Writes a consistent copy of the whole database to `file` (which must
+    /// not exist) while others go on reading and writing. SQLite only.
+    async fn back_up_into(&self, file: &std::path::Path) -> StoreResult<()>;
     /// True when the database holds no user and no account (demo seeding).
     async fn is_empty(&self) -> StoreResult<bool>;
     /// Per-database memory the rules keep (their policy, our lifetime).
@@ -645,6 +651,9 @@ pub trait Invoices: Send + Sync {
         invoices_issued: i64,
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
+    /// How many groups have their invoice for the month starting at
+    /// `period_begin` (reissues not counted twice).
+    async fn invoiced_groups(&self, period_begin: DateTime<Utc>) -> StoreResult<i64>;
     async fn month_closed(&self, period_begin: DateTime<Utc>) -> StoreResult<bool>;
     /// Takes the month's close lease for `holder` until `until`, unless
     /// another holder's lease is still running at `now`. True when taken
