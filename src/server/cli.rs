@@ -148,7 +148,7 @@ pub async fn restore(config: Config, file: &std::path::Path) -> Result<String, S
             facts.integrity
         )));
     }
-    if facts.newest_migration > store::sqlite::newest_known_migration() {
+    if facts.newest_migration > store::newest_sqlite_migration() {
         return Err(StartupError(format!(
             "restore: {} was written by a newer release (migration {}); nothing was changed",
             file.display(),

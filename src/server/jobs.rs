@@ -1,5 +1,6 @@
 //! Work the server does by itself: the session sweeper, the price
-//! applier, the month closer, the mail sender and the budget evaluator.
+//! applier, the month closer, the mail sender and the budget evaluator
+//! (all five; each pass counted and timed in `server::metrics`).
 //! Work that must happen once across instances is claimed in the database.
 //!
 //! Each pass of a job runs [`contained`]: a panic in it is logged and the
@@ -15,17 +16,26 @@ use std::time::Duration;
 use futures::FutureExt;
 
 use crate::server::billing::{calendar, month_close};
+use crate::server::metrics;
 use crate::server::state::AppState;
 
-/// Runs one pass of `job`; a panic inside it is logged, not propagated.
-pub async fn contained(job: &'static str, pass: impl Future<Output = ()>) {
-    if let Err(panic) = AssertUnwindSafe(pass).catch_unwind().await {
-        tracing::error!(
-            job,
-            panic = panic_message(panic.as_ref()),
-            "a pass of the job panicked; it runs again at its next tick"
-        );
-    }
+/// Runs one pass of `job` (which answers whether it succeeded); a panic
+/// inside it is logged, not propagated. Each pass is counted and timed
+/// (`server::metrics`), a panic as a failure.
+pub async fn contained(job: &'static str, pass: impl Future<Output = bool>) {
+    let started = std::time::Instant::now();
+    let succeeded = match AssertUnwindSafe(pass).catch_unwind().await {
+        Ok(succeeded) => succeeded,
+        Err(panic) => {
+            tracing::error!(
+                job,
+                panic = panic_message(panic.as_ref()),
+                "a pass of the job panicked; it runs again at its next tick"
+            );
+            false
+        }
+    };
+    metrics::job_pass(job, started.elapsed(), succeeded);
 }
 
 /// The text a panic was raised with.
@@ -44,9 +54,16 @@ pub fn spawn_session_sweeper(state: AppState) {
             tick.tick().await;
             contained("session sweeper", async {
                 match state.store.delete_expired_sessions(state.clock.now()).await {
-                    Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
-                    Ok(_) => {}
-                    Err(error) => tracing::warn!(%error, "could not remove expired sessions"),
+                    Ok(n) => {
+                        if n > 0 {
+                            tracing::info!(removed = n, "expired sessions removed");
+                        }
+                        true
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "could not remove expired sessions");
+                        false
+                    }
                 }
             })
             .await;
@@ -73,11 +90,16 @@ pub fn spawn_price_applier(state: AppState) {
                 )
                 .await
                 {
-                    Ok(n) if n > 0 => {
-                        tracing::info!(repriced = n, "running services moved to new prices")
+                    Ok(n) => {
+                        if n > 0 {
+                            tracing::info!(repriced = n, "running services moved to new prices");
+                        }
+                        true
                     }
-                    Ok(_) => {}
-                    Err(error) => tracing::warn!(%error, "could not apply due prices"),
+                    Err(error) => {
+                        tracing::warn!(%error, "could not apply due prices");
+                        false
+                    }
                 }
             })
             .await;
@@ -101,14 +123,15 @@ pub fn spawn_month_closer(state: AppState) {
     });
 }
 
-async fn close_previous_month(state: &AppState, now: chrono::DateTime<chrono::Utc>) {
+async fn close_previous_month(state: &AppState, now: chrono::DateTime<chrono::Utc>) -> bool {
     let period = calendar::previous_month(now);
     match state.store.month_closed(period).await {
-        Ok(true) => {}
+        Ok(true) => true,
         Ok(false) => {
             let store = state.store.as_ref();
             let links = crate::server::links::mail_base(&state.config);
-            match month_close::close_month(
+            let started = std::time::Instant::now();
+            let result = month_close::close_month(
                 store,
                 &state.config.seller,
                 &links,
@@ -116,24 +139,36 @@ async fn close_previous_month(state: &AppState, now: chrono::DateTime<chrono::Ut
                 now,
                 "system",
             )
-            .await
-            {
-                Ok(summary) if summary.another_instance_closing => tracing::info!(
-                    period = %summary.period,
-                    "another instance is closing the month; checking again next hour"
-                ),
-                Ok(summary) => tracing::info!(
-                    period = %summary.period,
-                    issued = summary.issued.len(),
-                    already_invoiced = summary.invoiced_earlier + summary.already_invoiced,
-                    "month closed"
-                ),
+            .await;
+            match result {
+                Ok(summary) if summary.another_instance_closing => {
+                    tracing::info!(
+                        period = %summary.period,
+                        "another instance is closing the month; checking again next hour"
+                    );
+                    true
+                }
+                Ok(summary) => {
+                    metrics::month_close(started.elapsed(), Some(summary.issued.len()));
+                    tracing::info!(
+                        period = %summary.period,
+                        issued = summary.issued.len(),
+                        already_invoiced = summary.invoiced_earlier + summary.already_invoiced,
+                        "month closed"
+                    );
+                    true
+                }
                 Err(error) => {
-                    tracing::warn!(%error, "month close failed; retrying next hour")
+                    metrics::month_close(started.elapsed(), None);
+                    tracing::warn!(%error, "month close failed; retrying next hour");
+                    false
                 }
             }
         }
-        Err(error) => tracing::warn!(%error, "could not check the month close"),
+        Err(error) => {
+            tracing::warn!(%error, "could not check the month close");
+            false
+        }
     }
 }
 
@@ -157,11 +192,14 @@ pub fn spawn_mail_sender(
                     )
                     .await
                     {
-                        Ok(n) if n > 0 => tracing::info!(delivered = n, "mail delivered"),
-                        Ok(_) => break,
+                        Ok(n) if n > 0 => {
+                            metrics::mail_delivered(n);
+                            tracing::info!(delivered = n, "mail delivered");
+                        }
+                        Ok(_) => break true,
                         Err(error) => {
                             tracing::warn!(%error, "the mail outbox could not be read");
-                            break;
+                            break false;
                         }
                     }
                 }
@@ -184,7 +222,7 @@ pub fn spawn_budget_evaluator(state: AppState) {
     });
 }
 
-async fn evaluate_budgets(state: &AppState, holder: &str) {
+async fn evaluate_budgets(state: &AppState, holder: &str) -> bool {
     let now = state.clock.now();
     let store = state.store.as_ref();
     let until = now + crate::server::billing::budgets::EVALUATE_EVERY;
@@ -204,11 +242,22 @@ async fn evaluate_budgets(state: &AppState, holder: &str) {
         )
         .await
         {
-            Ok(n) if n > 0 => tracing::info!(alerts = n, "budget alerts recorded"),
-            Ok(_) => {}
-            Err(error) => tracing::warn!(%error, "budgets could not be evaluated"),
+            Ok(n) => {
+                if n > 0 {
+                    metrics::budget_alerts(n);
+                    tracing::info!(alerts = n, "budget alerts recorded");
+                }
+                true
+            }
+            Err(error) => {
+                tracing::warn!(%error, "budgets could not be evaluated");
+                false
+            }
         },
-        Ok(false) => {}
-        Err(error) => tracing::warn!(%error, "the budget job's lease could not be taken"),
+        Ok(false) => true,
+        Err(error) => {
+            tracing::warn!(%error, "the budget job's lease could not be taken");
+            false
+        }
     }
 }

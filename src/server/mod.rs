@@ -13,6 +13,7 @@ pub mod downloads;
 pub mod jobs;
 pub mod links;
 pub mod mailer;
+pub mod metrics;
 pub mod middleware;
 pub mod rest;
 pub mod security;

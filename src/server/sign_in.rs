@@ -35,6 +35,7 @@ use sha2::Sha256;
 use crate::error::{AppError, AppResult};
 use crate::model::validation;
 use crate::server::auth::{dummy_hash, new_secret, verify_password_off_runtime};
+use crate::server::metrics;
 use crate::server::store::{SignInFailureRecord, Store, UserRecord};
 
 pub const PAIR_FREE_FAILURES: i64 = 5;
@@ -170,6 +171,7 @@ pub async fn check_credentials(
         store
             .record_sign_in_failure(&[(address_scope, address_window)], now)
             .await?;
+        metrics::sign_in("invalid");
         return Err(AppError::InvalidCredentials);
     };
     let key = device_key(store, now).await?;
@@ -197,6 +199,7 @@ pub async fn check_credentials(
         if let Some(pair) = failures_of(&records, &pair_scope, pair_window) {
             if let Some(retry_after_seconds) = pair_wait(pair.failures, pair.last_failure_time, now)
             {
+                metrics::sign_in("throttled");
                 return Err(AppError::TooManyAttempts {
                     retry_after_seconds,
                 });
@@ -213,6 +216,7 @@ pub async fn check_credentials(
     };
     let delay = slow_down(count(&address_scope, address_window), email_failures);
     if !delay.is_zero() {
+        metrics::sign_in_slowed();
         tokio::time::sleep(delay).await;
     }
     let user = store.user_by_email(&email).await?;
@@ -227,6 +231,7 @@ pub async fn check_credentials(
             _ => failed.push((pair_scope, pair_window)),
         }
         store.record_sign_in_failure(&failed, now).await?;
+        metrics::sign_in("invalid");
         tracing::info!(email = %email, "sign-in failed");
         return Err(AppError::InvalidCredentials);
     };
@@ -238,6 +243,7 @@ pub async fn check_credentials(
         _ => pair_scope,
     };
     store.clear_sign_in_failures(&[cleared]).await?;
+    metrics::sign_in("ok");
     Ok(Verified {
         device_cookie: device_cookie_for(&key, &user.email)?,
         user,

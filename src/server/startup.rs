@@ -27,7 +27,9 @@ use crate::server::bundle::Bundle;
 use crate::server::config::Config;
 use crate::server::state::{AppState, StartupError};
 use crate::server::store::DynStore;
-use crate::server::{auth, demo, downloads, jobs, links, middleware, rest, security, store};
+use crate::server::{
+    auth, demo, downloads, jobs, links, metrics, middleware, rest, security, store,
+};
 
 pub fn leptos_options(config: &Config) -> LeptosOptions {
     LeptosOptions::builder()
@@ -88,6 +90,12 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
                 config.site_addr
             ))
         })?;
+    // Metrics first, so the demo's month closes and the jobs' first passes
+    // are counted.
+    let metrics_on = config.metrics_addr.is_some() || config.metrics_token.is_some();
+    if metrics_on && metrics::enable().is_none() {
+        return Err(StartupError("metrics could not be enabled".into()));
+    }
     let store = open_store(&config).await?;
     tracing::info!(backend = ?store.backend(), "database ready, migrations applied");
     let clock = config.clock();
@@ -143,6 +151,10 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         clock,
         draining: Arc::default(),
     };
+    if let Some(addr) = state.config.metrics_addr {
+        metrics::serve_on_own_address(state.clone(), addr).await?;
+        tracing::info!(%addr, "metrics at /metrics");
+    }
     jobs::spawn_session_sweeper(state.clone());
     jobs::spawn_price_applier(state.clone());
     jobs::spawn_budget_evaluator(state.clone());
@@ -227,7 +239,10 @@ fn app_router(state: AppState) -> Router {
     // Client addresses in the logs come from X-Forwarded-For only through these.
     let trusted_proxies = Arc::new(state.config.trusted_proxies.clone());
 
-    Router::new()
+    // `/metrics` on the main address only behind its token (with
+    // METRICS_ADDR alone it is served on that listener only).
+    let metrics_here = state.config.metrics_token.is_some() && state.config.metrics_addr.is_none();
+    let router = Router::new()
         // An empty page list: this registers the server functions only;
         // pages go through `page_handler`.
         .leptos_routes_with_context(&state, Vec::new(), provide_state.clone(), {
@@ -259,7 +274,13 @@ fn app_router(state: AppState) -> Router {
         // The REST API authenticates by token, not by the session cookie.
         .nest("/v1", rest::router())
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
+        .route("/readyz", get(readyz));
+    let router = if metrics_here {
+        router.route("/metrics", get(metrics::serve))
+    } else {
+        router
+    };
+    router
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
@@ -316,6 +337,9 @@ fn app_router(state: AppState) -> Router {
                 PAGE_COMPRESSION_LEVEL,
             )),
         )
+        // Counted by route pattern (axum's MatchedPath, set by routing:
+        // `Router::layer` wraps each route, so it runs after the match).
+        .layer(axum::middleware::from_fn(metrics::track_request))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
             TraceLayer::new_for_http()

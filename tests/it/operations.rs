@@ -314,3 +314,77 @@ async fn a_backup_under_write_load_holds_every_acknowledged_write() {
     );
     assert!(emails.len() < total, "writes went on during the backup");
 }
+
+/// `/metrics` exists only when asked for, and with METRICS_TOKEN only for
+/// a bearer of it; it counts requests by route pattern (not by raw path)
+/// and reads the outbox and the pool when scraped.
+#[tokio::test]
+async fn metrics_need_their_token_and_count_requests_by_route() {
+    use axum::body::Body;
+    use axum::http::{header, Request, StatusCode};
+    use tower::ServiceExt;
+
+    let db = crate::common::TestDb::sqlite().await;
+    let clock = billing_console::server::clock::Clock::system();
+    let token = "metrics-token-0123456789";
+    let app = crate::common::app_with(&db, &[("METRICS_TOKEN", token)], clock.clone()).await;
+    let scrape = |authorization: Option<String>| {
+        let mut request = Request::get("/metrics");
+        if let Some(value) = authorization {
+            request = request.header(header::AUTHORIZATION, value);
+        }
+        request.body(Body::empty()).unwrap()
+    };
+    let text = |response: axum::response::Response| async move {
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        String::from_utf8_lossy(&bytes).to_string()
+    };
+
+    let refused = app.clone().oneshot(scrape(None)).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let wrong = app
+        .clone()
+        .oneshot(scrape(Some("Bearer metrics-token-wrong-guess".into())))
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let bearer = Some(format!("Bearer {token}"));
+    let first = app.clone().oneshot(scrape(bearer.clone())).await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    for path in ["/healthz", "/v1/billing-group/no-such-group"] {
+        app.clone()
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+    }
+    let answer = app.clone().oneshot(scrape(bearer)).await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let body = text(answer).await;
+    assert!(
+        body.contains(r#"billing_http_requests_total{method="GET",route="/healthz",status="200"}"#),
+        "{body}"
+    );
+    assert!(
+        body.contains(r#"route="/v1/billing-group/{billing_group_id}""#),
+        "requests are counted by route pattern: {body}"
+    );
+    assert!(
+        !body.contains("no-such-group"),
+        "raw paths leak into labels"
+    );
+    for name in [
+        "billing_http_request_duration_seconds_bucket",
+        "billing_db_pool_max_connections",
+        "billing_db_pool_acquire_seconds",
+    ] {
+        assert!(body.contains(name), "{name} missing: {body}");
+    }
+
+    // Without METRICS_TOKEN or METRICS_ADDR there is no /metrics.
+    let plain = crate::common::app_with(&db, &[], clock).await;
+    let none = plain.oneshot(scrape(None)).await.unwrap();
+    assert_ne!(none.status(), StatusCode::OK);
+    db.finish().await;
+}

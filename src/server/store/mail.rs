@@ -52,6 +52,21 @@ pub(super) async fn insert_message(
 
 #[async_trait]
 impl Mail for SqlStore {
+    async fn outbox_summary(&self) -> StoreResult<Vec<OutboxSummary>> {
+        db_run!(self.pool.as_ref(), |pool| {
+            Ok(sqlx::query_as::<_, OutboxSummary>(
+                "SELECT kind,
+                        SUM(CASE WHEN state IN ('queued', 'sending') THEN 1 ELSE 0 END) AS waiting,
+                        SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END) AS failed,
+                        MIN(CASE WHEN state IN ('queued', 'sending') THEN create_time END)
+                            AS oldest_waiting
+                 FROM outbox GROUP BY kind ORDER BY kind",
+            )
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
     async fn claim_messages(
         &self,
         now: DateTime<Utc>,

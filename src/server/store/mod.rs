@@ -32,7 +32,7 @@ mod usage;
 
 pub use decimal::DbDecimal;
 pub use error::{StoreError, StoreResult, Violation};
-pub use pool::{Opening, SqlStore};
+pub use pool::{newest_sqlite_migration, Opening, SqlStore};
 pub use records::*;
 pub use traits::*;
 

@@ -155,8 +155,14 @@ pub struct SqlStore {
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
-pub(super) fn sqlite_migrations() -> &'static sqlx::migrate::Migrator {
-    &SQLITE_MIGRATIONS
+/// The newest migration this build knows for SQLite (a backup from a
+/// newer release is not restored).
+pub fn newest_sqlite_migration() -> i64 {
+    SQLITE_MIGRATIONS
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .unwrap_or_default()
 }
 
 /// Whether opening may make a new database: the server and the commands
@@ -427,6 +433,22 @@ impl super::traits::Database for SqlStore {
             .map(|m| m.version)
             .filter(|version| !applied.contains(version))
             .collect())
+    }
+
+    fn pool_status(&self) -> super::records::PoolStatus {
+        db_run!(self.pool.as_ref(), |pool| super::records::PoolStatus {
+            open: pool.size(),
+            idle: u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            max: pool.options().get_max_connections(),
+        })
+    }
+
+    async fn acquire_time(&self) -> StoreResult<std::time::Duration> {
+        let started = std::time::Instant::now();
+        db_run!(self.pool.as_ref(), |pool| {
+            drop(pool.acquire().await?);
+        });
+        Ok(started.elapsed())
     }
 
     async fn back_up_into(&self, file: &std::path::Path) -> StoreResult<()> {

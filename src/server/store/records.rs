@@ -865,6 +865,26 @@ pub struct NewMessage {
     pub body: String,
 }
 
+/// The outbox of one kind of message, for monitoring.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OutboxSummary {
+    pub kind: String,
+    /// Queued or being sent.
+    pub waiting: i64,
+    /// Given up on (after the last retry).
+    pub failed: i64,
+    /// When the oldest waiting message was written.
+    pub oldest_waiting: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The connection pool as it is right now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    pub open: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
 /// A message as the outbox holds it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct MessageRecord {

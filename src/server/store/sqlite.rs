@@ -111,15 +111,6 @@ pub async fn inspect_backup(file: &Path) -> StoreResult<BackupFacts> {
     })
 }
 
-/// The newest migration this build knows for SQLite.
-pub fn newest_known_migration() -> i64 {
-    super::pool::sqlite_migrations()
-        .iter()
-        .map(|m| m.version)
-        .max()
-        .unwrap_or_default()
-}
-
 /// Puts `backup` in place of `database`, refusing while any process holds
 /// the database open. The database it replaces is kept beside it as
 /// `<name>.before-restore-<time>` and returned; its WAL files go with it.

@@ -41,6 +41,10 @@ pub trait Database: Send + Sync + 'static {
     /// Writes a consistent copy of the whole database to `file` (which must
     /// not exist) while others go on reading and writing. SQLite only.
     async fn back_up_into(&self, file: &std::path::Path) -> StoreResult<()>;
+    /// Connections open, idle, and the most there may be.
+    fn pool_status(&self) -> PoolStatus;
+    /// How long taking a connection from the pool takes right now.
+    async fn acquire_time(&self) -> StoreResult<std::time::Duration>;
     /// True when the database holds no user and no account (demo seeding).
     async fn is_empty(&self) -> StoreResult<bool>;
     /// Per-database memory the rules keep (their policy, our lifetime).
@@ -327,6 +331,8 @@ pub trait Mail: Send + Sync {
         retry_at: Option<DateTime<Utc>>,
     ) -> StoreResult<bool>;
     async fn message(&self, message_id: &str) -> StoreResult<Option<MessageRecord>>;
+    /// Waiting and failed messages of each kind, and the oldest waiting.
+    async fn outbox_summary(&self) -> StoreResult<Vec<OutboxSummary>>;
     /// The group's messages (invoices, budget alerts), newest first.
     async fn messages_of_group(
         &self,
