@@ -241,3 +241,60 @@ async fn document_file(
     )
         .into_response()
 }
+
+/// The FOCUS 1.0 export of a group, for the signed-in user (the
+/// Invoices tab's form).
+pub(crate) async fn group_focus_csv(
+    State(state): State<AppState>,
+    Path(billing_group_id): Path<String>,
+    Query(query): Query<billing::focus::FocusQuery>,
+    request: Request,
+) -> Response {
+    let scope = billing::focus::Scope::BillingGroup(&billing_group_id);
+    focus_download(&state, signed_in(&request), scope, &query).await
+}
+
+/// The FOCUS 1.0 export of an account's groups (its Billing tab's form).
+pub(crate) async fn account_focus_csv(
+    State(state): State<AppState>,
+    Path(account_id): Path<String>,
+    Query(query): Query<billing::focus::FocusQuery>,
+    request: Request,
+) -> Response {
+    let scope = billing::focus::Scope::Account(&account_id);
+    focus_download(&state, signed_in(&request), scope, &query).await
+}
+
+async fn focus_download(
+    state: &AppState,
+    user: Option<CurrentUser>,
+    scope: billing::focus::Scope<'_>,
+    query: &billing::focus::FocusQuery,
+) -> Response {
+    let Some(user) = user else {
+        return sign_in_first();
+    };
+    let export = billing::focus::export(
+        state.store.as_ref(),
+        &state.config.seller,
+        &user,
+        scope,
+        query,
+        state.clock.now(),
+    )
+    .await;
+    match export {
+        Ok((file_name, body)) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{file_name}\""),
+                ),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(error) => (error.status(), error.to_string()).into_response(),
+    }
+}

@@ -263,6 +263,14 @@ fn app_router(state: AppState) -> Router {
             get(downloads::invoice_list_csv),
         )
         .route(
+            "/billing-group/{billing_group_id}/focus.csv",
+            get(downloads::group_focus_csv),
+        )
+        .route(
+            "/account/{account_id}/focus.csv",
+            get(downloads::account_focus_csv),
+        )
+        .route(
             "/billing-group/{billing_group_id}/credit-notes/{credit_note_number}/{format}",
             get(downloads::credit_note_file),
         )

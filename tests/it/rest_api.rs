@@ -1364,3 +1364,157 @@ on_both_backends!(operators_create_and_rename_accounts_through_the_api, |db| {
         3
     );
 });
+
+/// Reads a FOCUS export: its header and its rows as column → value.
+fn focus_rows(answer: &Answer) -> Vec<std::collections::BTreeMap<String, String>> {
+    assert_eq!(
+        answer.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&answer.body)
+    );
+    assert_eq!(answer.content_type, "text/csv; charset=utf-8");
+    let mut reader = csv::Reader::from_reader(answer.body.as_slice());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(
+        header,
+        billing_console::server::billing::focus::COLUMNS
+            .iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+    );
+    reader
+        .records()
+        .map(|record| {
+            header
+                .iter()
+                .cloned()
+                .zip(record.unwrap().iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+on_both_backends!(
+    a_focus_export_adds_up_to_the_invoices_and_credit_notes_to_the_cent,
+    |db| {
+        use rust_decimal::Decimal;
+        let api = demo_api(db).await;
+        let (account, primary) = acme(&api).await;
+        let invoices = api
+            .get(&format!("/v1/billing-group/{primary}/invoice"))
+            .await
+            .json()["invoices"]
+            .as_array()
+            .unwrap()
+            .clone();
+        let issued: Vec<&Value> = invoices
+            .iter()
+            .filter(|i| i["state"] != "estimate")
+            .collect();
+        assert!(issued.len() >= 2, "the demo has closed months");
+        // A credit note, so corrections are exported too.
+        let credited = issued
+            .iter()
+            .find(|i| i["total_inc_vat"] != "0.00")
+            .unwrap();
+        let credited_number = credited["invoice_number"].as_str().unwrap();
+        let note = api
+            .post(
+                &format!("/v1/billing-group/{primary}/invoice/{credited_number}/credit-note"),
+                json!({"reason": "Goodwill"}),
+            )
+            .await;
+        assert_eq!(
+            note.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&note.body)
+        );
+        let note = note.json()["credit_note"].clone();
+
+        let month = |i: &Value| i["period_begin"].as_str().unwrap()[..7].to_string();
+        let first = issued.iter().map(|i| month(i)).min().unwrap();
+        let export = api
+            .get(&format!(
+                "/v1/billing-group/{primary}/focus?from={first}&to={}",
+                month(&invoices[0])
+            ))
+            .await;
+        let rows = focus_rows(&export);
+        let decimal = |text: &str| text.parse::<Decimal>().unwrap();
+        let sum_where = |keep: &dyn Fn(&std::collections::BTreeMap<String, String>) -> bool| {
+            rows.iter()
+                .filter(|r| keep(r))
+                .map(|r| decimal(&r["BilledCost"]))
+                .sum::<Decimal>()
+        };
+        for invoice in &invoices {
+            let number = invoice["invoice_number"].as_str().unwrap();
+            let own = if number == "estimate" { "" } else { number };
+            let billed =
+                sum_where(&|r| r["x_InvoiceNumber"] == own && r["x_CreditNoteNumber"].is_empty());
+            assert_eq!(
+                billed,
+                decimal(invoice["total_inc_vat"].as_str().unwrap()),
+                "{number}: the rows add up to the invoice"
+            );
+        }
+        let corrected =
+            sum_where(&|r| r["x_CreditNoteNumber"] == note["credit_note_number"].as_str().unwrap());
+        assert_eq!(corrected, decimal(note["total_inc_vat"].as_str().unwrap()));
+        assert!(corrected < Decimal::ZERO);
+        assert!(rows
+            .iter()
+            .filter(|r| !r["x_CreditNoteNumber"].is_empty())
+            .all(|r| r["ChargeClass"] == "Correction"));
+        let usage = rows
+            .iter()
+            .find(|r| r["ChargeCategory"] == "Usage")
+            .unwrap();
+        assert_eq!(usage["BillingAccountId"], primary);
+        assert!(!usage["SubAccountId"].is_empty() && usage["ResourceID"].contains('/'));
+        assert_eq!(usage["ConsumedUnit"], "Hours");
+        assert!(usage["ChargePeriodStart"].ends_with('Z'));
+        assert!(rows.iter().any(|r| r["ChargeCategory"] == "Tax"));
+
+        // The account's export holds every group's rows, this one's the same.
+        let whole = focus_rows(
+            &api.get(&format!(
+                "/v1/account/{account}/focus?from={first}&to={}",
+                month(&invoices[0])
+            ))
+            .await,
+        );
+        let of_primary: Vec<_> = whole
+            .iter()
+            .filter(|r| r["BillingAccountId"] == primary)
+            .cloned()
+            .collect();
+        assert_eq!(of_primary, rows);
+        assert!(whole.iter().any(|r| r["BillingAccountId"] != primary));
+
+        // Bad months are refused naming the parameter; foreign ids are 404.
+        for (query, field) in [
+            ("month=2026-13", "month"),
+            ("month=2999-01", "month"),
+            ("from=2026-01", "to"),
+            ("month=2026-01&from=2026-01&to=2026-02", "month"),
+        ] {
+            let refused = api
+                .get(&format!("/v1/billing-group/{primary}/focus?{query}"))
+                .await;
+            assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{query}");
+            assert!(
+                refused.json()["errors"][0]["field"] == field
+                    || refused.error_message().contains(field),
+                "{query}: {}",
+                String::from_utf8_lossy(&refused.body)
+            );
+        }
+        let foreign = api.get("/v1/billing-group/not-a-group/focus").await;
+        assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+        let foreign = api.get("/v1/account/not-an-account/focus").await;
+        assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+    }
+);

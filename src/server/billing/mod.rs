@@ -25,6 +25,7 @@ pub mod drafts;
 pub mod einvoice;
 pub mod errors;
 pub mod events;
+pub mod focus;
 pub mod group_page;
 pub mod groups;
 pub mod invoice_files;

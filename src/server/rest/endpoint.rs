@@ -7,6 +7,8 @@ pub enum Returns {
     Pdf,
     /// The EN 16931 e-invoice.
     Xml,
+    /// A FOCUS 1.0 CSV.
+    Csv,
 }
 
 /// A query parameter as the document describes it.

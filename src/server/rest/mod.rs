@@ -13,6 +13,7 @@ mod budgets;
 pub mod endpoint;
 pub mod error;
 mod extract;
+mod focus;
 mod invoices;
 pub mod openapi;
 mod people;
@@ -101,12 +102,18 @@ macro_rules! endpoints {
     };
     (@check (pdf), $handler:path) => { $handler };
     (@check (xml), $handler:path) => { $handler };
+    (@check (csv), $handler:path) => { $handler };
     (@check ($ty:ty), $handler:path) => { answering::<$ty, _, _>($handler) };
     (@body ()) => { None };
     (@body ($ty:ty)) => { Some(schema_of!($ty)) };
     (@returns (pdf)) => { Returns::Pdf };
     (@returns (xml)) => { Returns::Xml };
+    (@returns (csv)) => { Returns::Csv };
     (@returns ($ty:ty)) => { Returns::Json(schema_of!($ty)) };
+}
+
+fn month_schema() -> serde_json::Value {
+    serde_json::json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"})
 }
 
 fn integer(minimum: i64, maximum: i64, default: i64) -> serde_json::Value {
@@ -357,6 +364,22 @@ endpoints! {
         id: "BillingGroupCreditNoteFile", summary: "A credit note as a document: `pdf` (Factur-X, type 381), `csv` or `xml` (EN 16931)", tag: "billing_group",
         token: true, body: (), query: [],
         returns: (pdf), errors: [401, 404],
+    }
+    get "/billing-group/{billing_group_id}/focus" => focus::of_group {
+        id: "BillingGroupFocusExport", summary: "The group's costs as FOCUS 1.0 CSV (FinOps Foundation): a row per invoice line of a billing month or a range of them (closed months: the invoices and credit notes; the running month: its estimate so far)", tag: "billing_group",
+        token: true, body: (),
+        query: ["month": || month_schema(), "One billing month, YYYY-MM (default: the running month)";
+                "from": || month_schema(), "First month of a range, YYYY-MM (with to)";
+                "to": || month_schema(), "Last month of a range, YYYY-MM (with from)"],
+        returns: (csv), errors: [400, 401, 404],
+    }
+    get "/account/{account_id}/focus" => focus::of_account {
+        id: "AccountFocusExport", summary: "Every billing group's costs of the account as one FOCUS 1.0 CSV, for a billing month or a range of them", tag: "account",
+        token: true, body: (),
+        query: ["month": || month_schema(), "One billing month, YYYY-MM (default: the running month)";
+                "from": || month_schema(), "First month of a range, YYYY-MM (with to)";
+                "to": || month_schema(), "Last month of a range, YYYY-MM (with from)"],
+        returns: (csv), errors: [400, 401, 404],
     }
     get "/billing-group/{billing_group_id}/invoice/{invoice_number}/{download_cookie}" => invoices::pdf {
         id: "BillingGroupInvoiceDownload", summary: "The invoice as PDF; the download cookie is the key, no token needed", tag: "billing_group",

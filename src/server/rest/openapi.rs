@@ -57,6 +57,10 @@ pub fn document(endpoints: &[Endpoint], base_path: &str) -> Value {
                 "description": "The invoice as PDF",
                 "content": {"application/pdf": {"schema": {"type": "string", "contentMediaType": "application/pdf"}}},
             }),
+            Returns::Csv => json!({
+                "description": "FOCUS 1.0 cost and usage rows (CSV with a header row)",
+                "content": {"text/csv": {"schema": {"type": "string"}}},
+            }),
             Returns::Xml => json!({
                 "description": "The invoice as UN/CEFACT Cross Industry Invoice XML (EN 16931)",
                 "content": {"application/xml": {"schema": {"type": "string", "contentMediaType": "application/xml"}}},

@@ -142,6 +142,7 @@ fn AccountBillingView(billing: AccountBilling, assign: ServerAction<MoveProject>
                 </select>
                 <button type="submit">"Show"</button>
             </form>
+            <crate::ui::groups::invoices_tab::FocusExport action=app_url(format!("/account/{}/focus.csv", billing.account_id)) />
         </section>
         {(!billing.rates.is_empty()).then(|| view! {
             <section class="panel" aria-labelledby="rates-heading">

@@ -39,6 +39,7 @@ pub fn InvoicesTab() -> impl IntoView {
     let id = billing_group_id.clone();
     let credit_notes = Resource::new(move || id.clone(), get_credit_notes);
     let notes_group = billing_group_id.clone();
+    let focus_export = app_url(format!("/billing-group/{billing_group_id}/focus.csv"));
     view! {
         <h2>"Invoices"</h2>
         <IssuingPausedNotice paused />
@@ -171,6 +172,7 @@ pub fn InvoicesTab() -> impl IntoView {
                 })
             }}
         </Suspense>
+        <FocusExport action=focus_export />
         <Suspense fallback=|| ()>
             {move || {
                 let billing_group_id = notes_group.clone();
@@ -187,6 +189,28 @@ pub fn InvoicesTab() -> impl IntoView {
                 })
             }}
         </Suspense>
+    }
+}
+
+/// The FOCUS 1.0 cost export of a range of billing months (a GET form,
+/// so it downloads without JavaScript too); `action` is the group's or the
+/// account's `focus.csv`.
+#[component]
+pub fn FocusExport(action: String) -> impl IntoView {
+    view! {
+        <section class="focus-export" aria-labelledby="focus-export-heading">
+            <h3 id="focus-export-heading">"Cost and usage export (FOCUS)"</h3>
+            <p class="muted">
+                "A row per invoice line in the FinOps Foundation's FOCUS 1.0 format, for cost tools: closed months are their invoices and credit notes, the running month its estimate so far. Leave both months empty for the running month."
+            </p>
+            <form method="get" action=action class="invoice-search">
+                <label for="focus-from">"From month"</label>
+                <input id="focus-from" name="from" type="month" placeholder="2026-10" />
+                <label for="focus-to">"To month"</label>
+                <input id="focus-to" name="to" type="month" placeholder="2026-12" />
+                <button type="submit">"Download FOCUS CSV"</button>
+            </form>
+        </section>
     }
 }
 
