@@ -116,6 +116,31 @@ print(" ".join(sorted("%s@%s" % (l["service_plan"], l["line_total_usd"]) for l i
   echo "ok: services through avn"
 }
 
+# The developer role (issue 29): a platform engineer runs services through
+# avn, and is refused billing and member changes with 403.
+developer_scenario() {  # developer_scenario <primary group> <account>
+  local primary=$1 account=$2 out token
+  local saved_dir=$AIVEN_CONFIG_DIR saved_file=$AIVEN_CREDENTIALS_FILE
+  export AIVEN_CONFIG_DIR="$work/developer-config" AIVEN_CREDENTIALS_FILE="$work/developer-config/credentials.json"
+  mkdir -p "$AIVEN_CONFIG_DIR"
+  out=$(AIVEN_PASSWORD=demo-billing-2026 avn user login developer@example.com 2>&1)
+  expect "developer login" "credentials written" "$out"
+  avn service create dev-pg -t pg --plan business-4 --project acme-prod
+  out=$(avn service list --project acme-prod)
+  expect "developer's service" "dev-pg +pg +RUNNING" "$out"
+  avn service terminate dev-pg --force --project acme-prod
+  out=$(avn billing-group update "$primary" --billing-email someone@example.com 2>&1) \
+    && fail "a developer changed billing details"
+  expect "developer and billing" "\(status 403\)" "$out"
+  token=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["auth_token"])' "$AIVEN_CREDENTIALS_FILE")
+  out=$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H "authorization: aivenv1 $token" \
+    -H 'content-type: application/json' --data '{"email":"new@example.com","role":"viewer"}' \
+    "$url/v1/account/$account/invitations")
+  [ "$out" = "403" ] || fail "a developer's invitation answered $out, not 403"
+  export AIVEN_CONFIG_DIR=$saved_dir AIVEN_CREDENTIALS_FILE=$saved_file
+  echo "ok: a developer runs services and is refused billing and member changes"
+}
+
 scenario() {  # scenario <label> <database_url>
   local label=$1 database_url=$2 url clock="$work/$1.clock"
   url=$(start_server "$database_url" "$work/$label.log" "$clock")
@@ -208,6 +233,7 @@ PY
   curl -fsS "$url/v1/billing-group/$primary/invoice/$invoice/$download" | head -c 4 | grep -q "%PDF" || fail "the download link is not a PDF"
 
   services_scenario "$database_url" "$primary"
+  developer_scenario "$primary" "$account"
 
   out=$(avn billing-group delete "$group" 2>&1) && fail "a group with projects was deleted"
   expect "delete refused" "still has projects.*\(status 409\)" "$out"

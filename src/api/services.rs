@@ -99,7 +99,7 @@ pub async fn terminate_service(
         &user,
         &project_name,
         &service_name,
-        crate::model::Role::Admin,
+        crate::model::Role::Developer,
     )
     .await?;
     if confirm_name.trim() != service_name.trim() {

@@ -22,15 +22,19 @@ use serde::{Deserialize, Serialize};
 pub enum Role {
     Viewer,
     Billing,
+    /// Runs services (Aiven's project "developer"): creates, changes and
+    /// terminates them and sees costs; no members, billing or invoices.
+    Developer,
     Admin,
 }
 
 impl Role {
-    pub const ALL: [Role; 3] = [Role::Admin, Role::Billing, Role::Viewer];
+    pub const ALL: [Role; 4] = [Role::Admin, Role::Developer, Role::Billing, Role::Viewer];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
+            Role::Developer => "developer",
             Role::Billing => "billing",
             Role::Viewer => "viewer",
         }
@@ -40,16 +44,23 @@ impl Role {
         Role::ALL.into_iter().find(|r| r.as_str() == value)
     }
 
-    /// Roles are ordered: admin can do what billing can, billing what viewer can.
+    /// What a role may do: every role what a viewer may; admin everything;
+    /// billing and developer each their own part (billing: groups,
+    /// projects, billing details, budgets, credits; developer: services),
+    /// neither the other's.
     pub fn allows(self, needed: Role) -> bool {
-        self.rank() >= needed.rank()
+        self == needed || self == Role::Admin || needed == Role::Viewer
     }
 
-    fn rank(self) -> u8 {
+    /// What the role may do, as the Members page says it.
+    pub fn description(self) -> &'static str {
         match self {
-            Role::Viewer => 0,
-            Role::Billing => 1,
-            Role::Admin => 2,
+            Role::Admin => "everything: members, billing, services, invoices and credit notes",
+            Role::Developer => "create, change and terminate services, and see costs",
+            Role::Billing => {
+                "billing groups, projects and their moves, billing details, budgets and credits"
+            }
+            Role::Viewer => "see everything, change nothing",
         }
     }
 }
@@ -152,8 +163,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn roles_are_ordered_admin_over_billing_over_viewer() {
+    fn what_each_role_allows_admin_everything_billing_and_developer_their_own_part() {
         assert!(Role::Admin.allows(Role::Billing));
+        assert!(Role::Admin.allows(Role::Developer));
+        assert!(Role::Developer.allows(Role::Viewer));
+        assert!(!Role::Developer.allows(Role::Billing));
+        assert!(!Role::Billing.allows(Role::Developer));
+        assert!(!Role::Developer.allows(Role::Admin));
+        assert_eq!(Role::parse("developer"), Some(Role::Developer));
         assert!(Role::Billing.allows(Role::Viewer));
         assert!(!Role::Viewer.allows(Role::Billing));
         assert!(!Role::Billing.allows(Role::Admin));

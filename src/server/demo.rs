@@ -28,8 +28,9 @@ use crate::server::store::{NewCredit, NewService, NewUser, RunEnd, Store};
 pub const DEMO_EMAIL: &str = "demo@example.com";
 pub const DEMO_PASSWORD: &str = "demo-billing-2026";
 /// The other demo members share the demo password.
-pub const DEMO_MEMBERS: [(&str, &str, Role); 3] = [
+pub const DEMO_MEMBERS: [(&str, &str, Role); 4] = [
     ("billing@example.com", "Bea Billing", Role::Billing),
+    ("developer@example.com", "Dev Developer", Role::Developer),
     ("viewer@example.com", "Vic Viewer", Role::Viewer),
     ("admin@example.com", "Ada Admin", Role::Admin),
 ];

@@ -1,4 +1,5 @@
-//! The role matrix: every server function × role (admin, billing, viewer)
+//! The role matrix: every server function × role (admin, developer,
+//! billing, viewer)
 //! × own or foreign account, through HTTP as the browser calls them. A
 //! foreign ID answers "not found"; a role below the need answers
 //! "forbidden"; signed out answers "sign in".
@@ -415,7 +416,7 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
         ),
         (
             "power_service",
-            "admin",
+            "developer",
             vec![
                 ("project_name", "acme-prod".into()),
                 ("service_name", "redis-cache".into()),
@@ -447,7 +448,7 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
         ),
         (
             "create_service",
-            "admin",
+            "developer",
             vec![
                 ("project_name", "acme-prod".into()),
                 ("service_name", "matrix-pg".into()),
@@ -463,7 +464,7 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
         ),
         (
             "change_service_plan",
-            "admin",
+            "developer",
             vec![
                 ("project_name", "acme-prod".into()),
                 ("service_name", "pg-orders".into()),
@@ -477,7 +478,7 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
         ),
         (
             "terminate_service",
-            "admin",
+            "developer",
             vec![
                 ("project_name", "acme-prod".into()),
                 ("service_name", "pg-orders".into()),
@@ -578,14 +579,14 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
             ],
         ),
     ];
-    let rank = |role: &str| {
-        ["viewer", "billing", "admin"]
-            .iter()
-            .position(|r| *r == role)
-            .unwrap()
-    };
+    // What each role may do (model::Role::allows, and the Members page's
+    // table): everyone what a viewer may, admin everything, billing and
+    // developer their own part and not the other's.
+    let allowed =
+        |role: &str, needed: &str| role == needed || role == "admin" || needed == "viewer";
     let members = [
         ("admin@example.com", "admin"),
+        ("developer@example.com", "developer"),
         ("billing@example.com", "billing"),
         ("viewer@example.com", "viewer"),
     ];
@@ -606,7 +607,7 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
                 .collect::<Vec<_>>(),
         );
         for (cookie, role) in &cookies {
-            let expected = if rank(role) >= rank(needed) {
+            let expected = if allowed(role, needed) {
                 Outcome::Allowed
             } else {
                 Outcome::Forbidden

@@ -1518,3 +1518,101 @@ on_both_backends!(
         assert_eq!(foreign.status, StatusCode::NOT_FOUND);
     }
 );
+
+// Issue 29's role for platform engineers: a developer runs services and
+// sees costs, and is refused billing, credit and member changes (403); a
+// billing manager is refused services.
+on_both_backends!(
+    a_developer_runs_services_but_changes_no_billing_or_members,
+    |db| {
+        let app = crate::common::app(db, "").await;
+        let admin = login(app.clone(), demo::DEMO_EMAIL, demo::DEMO_PASSWORD).await;
+        let (account, primary) = acme(&admin).await;
+        let developer = login(app.clone(), "developer@example.com", demo::DEMO_PASSWORD).await;
+        let billing = login(app, "billing@example.com", demo::DEMO_PASSWORD).await;
+        let service = json!({"service_name": "dev-pg", "service_type": "pg", "plan": "business-4"});
+
+        let created = developer
+            .post("/v1/project/acme-prod/service", service.clone())
+            .await;
+        assert_eq!(
+            created.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&created.body)
+        );
+        let changed = developer
+            .put(
+                "/v1/project/acme-prod/service/dev-pg",
+                json!({"plan": "business-8"}),
+            )
+            .await;
+        assert_eq!(
+            changed.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&changed.body)
+        );
+        assert_eq!(
+            developer
+                .get(&format!("/v1/billing-group/{primary}/invoice"))
+                .await
+                .status,
+            StatusCode::OK,
+            "a developer sees costs"
+        );
+        for refused in [
+            developer
+                .put(
+                    &format!("/v1/billing-group/{primary}"),
+                    json!({"billing_emails": [{"email": "x@example.com"}]}),
+                )
+                .await,
+            developer
+                .post(
+                    &format!("/v1/account/{account}/invitations"),
+                    json!({"email": "new@example.com", "role": "viewer"}),
+                )
+                .await,
+            developer
+                .post(
+                    &format!("/v1/billing-group/{primary}/credits"),
+                    json!({"code": "NOPE"}),
+                )
+                .await,
+            billing
+                .post(
+                    "/v1/project/acme-prod/service",
+                    json!({"service_name": "bea-pg", "service_type": "pg", "plan": "business-4"}),
+                )
+                .await,
+        ] {
+            assert_eq!(
+                refused.status,
+                StatusCode::FORBIDDEN,
+                "{}",
+                String::from_utf8_lossy(&refused.body)
+            );
+        }
+        assert_eq!(
+            developer
+                .delete("/v1/project/acme-prod/service/dev-pg")
+                .await
+                .status,
+            StatusCode::OK
+        );
+        // Admins can invite developers.
+        let invited = admin
+            .post(
+                &format!("/v1/account/{account}/invitations"),
+                json!({"email": "platform@example.com", "role": "developer"}),
+            )
+            .await;
+        assert_eq!(
+            invited.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&invited.body)
+        );
+    }
+);

@@ -41,7 +41,7 @@ fn parse_role(role: &str) -> AppResult<Role> {
         AppError::invalid(
             "role",
             format!(
-                "'{}' is not a role; use admin, billing or viewer.",
+                "'{}' is not a role; use admin, developer, billing or viewer.",
                 role.trim()
             ),
         )

@@ -134,7 +134,7 @@ pub async fn create(
     request: &NewServiceRequest,
     now: DateTime<Utc>,
 ) -> AppResult<ServiceStateRecord> {
-    let (project, _) = authorized_project(store, user, project_name, Role::Admin).await?;
+    let (project, _) = authorized_project(store, user, project_name, Role::Developer).await?;
     let list = PriceList::load(store).await?;
     let mut errors = Vec::new();
     let name = validation::service_name(&request.service_name)
@@ -207,7 +207,7 @@ pub async fn power(
     on: bool,
     now: DateTime<Utc>,
 ) -> AppResult<ServiceStateRecord> {
-    let (_, service) = get(store, user, project_name, service_name, Role::Admin).await?;
+    let (_, service) = get(store, user, project_name, service_name, Role::Developer).await?;
     let list = PriceList::load(store).await?;
     let change = |locked: &ServiceStateRecord| {
         let running = locked.state == ServiceState::Running;
@@ -275,7 +275,7 @@ pub async fn change_plan(
     plan: &str,
     now: DateTime<Utc>,
 ) -> AppResult<ServiceStateRecord> {
-    let (_, service) = get(store, user, project_name, service_name, Role::Admin).await?;
+    let (_, service) = get(store, user, project_name, service_name, Role::Developer).await?;
     let plan = plan.trim();
     let price = PriceList::load(store).await?.price_for_new_run(
         &service.service_type,
@@ -338,7 +338,7 @@ pub async fn terminate(
     service_name: &str,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let (_, service) = get(store, user, project_name, service_name, Role::Admin).await?;
+    let (_, service) = get(store, user, project_name, service_name, Role::Developer).await?;
     let change = |locked: &ServiceStateRecord| {
         if locked.state == ServiceState::Terminated {
             return Err(AppError::not_found("Service"));

@@ -166,7 +166,7 @@ pub async fn update(
 ) -> ApiResult<Json<ServiceResponse>> {
     let store = state.store.as_ref();
     let now = state.clock.now();
-    let (_, current) = services::get(store, &user, &project, &service, Role::Admin).await?;
+    let (_, current) = services::get(store, &user, &project, &service, Role::Developer).await?;
     let mut refused = Vec::new();
     if body
         .cloud

@@ -183,7 +183,7 @@ pub struct AccountWire {
     pub account_id: String,
     pub account_name: String,
     pub primary_billing_group_id: String,
-    /// Your role on the account: `admin`, `billing` or `viewer`.
+    /// Your role on the account: `admin`, `developer`, `billing` or `viewer`.
     pub role: String,
     pub create_time: DateTime<Utc>,
     pub update_time: DateTime<Utc>,
@@ -217,7 +217,7 @@ pub struct MemberWire {
     pub user_id: String,
     pub user_email: String,
     pub real_name: String,
-    /// `admin`, `billing` or `viewer`.
+    /// `admin`, `developer`, `billing` or `viewer`.
     pub role: String,
     /// When they joined the account.
     pub create_time: DateTime<Utc>,
@@ -250,7 +250,7 @@ pub struct MemberResponse {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeRoleRequest {
-    /// `admin`, `billing` or `viewer`.
+    /// `admin`, `developer`, `billing` or `viewer`.
     pub role: String,
 }
 
@@ -258,7 +258,7 @@ pub struct ChangeRoleRequest {
 #[serde(deny_unknown_fields)]
 pub struct InviteRequest {
     pub email: String,
-    /// `admin`, `billing` or `viewer`.
+    /// `admin`, `developer`, `billing` or `viewer`.
     pub role: String,
 }
 

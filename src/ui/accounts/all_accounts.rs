@@ -75,7 +75,7 @@ fn AccountsTable(list: Vec<AccountOverview>, join: ServerAction<JoinAccount>) ->
     }
     view! {
         <div class="table-scroll" tabindex="0">
-            <table>
+            <table class="cards">
                 <caption class="visually-hidden">"Every account of this instance"</caption>
                 <thead>
                     <tr>
@@ -116,16 +116,16 @@ fn AccountsTable(list: Vec<AccountOverview>, join: ServerAction<JoinAccount>) ->
                             };
                             view! {
                                 <tr>
-                                    <td>
+                                    <td class="card-text" data-label="Account">
                                         {a.account_name.clone()}
                                         <br />
                                         <code class="muted">{a.account_id.clone()}</code>
                                     </td>
-                                    <td>{a.admins.join(", ")}</td>
-                                    <td class="num">{a.billing_group_count}</td>
-                                    <td class="num">{a.member_count}</td>
-                                    <td>{when(Some(a.create_time))}</td>
-                                    <td>{you}</td>
+                                    <td data-label="Admins">{a.admins.join(", ")}</td>
+                                    <td class="num" data-label="Billing groups">{a.billing_group_count}</td>
+                                    <td class="num" data-label="Members">{a.member_count}</td>
+                                    <td data-label="Created">{when(Some(a.create_time))}</td>
+                                    <td class="card-actions">{you}</td>
                                 </tr>
                             }
                         })

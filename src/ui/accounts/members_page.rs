@@ -69,9 +69,12 @@ fn MembersView(page: MembersPage, actions: MemberActions) -> impl IntoView {
         <AccountTabs account_id=page.account_id.clone() active="members" />
         <section class="panel" aria-labelledby="members-heading">
             <h2 id="members-heading">"Members"</h2>
-            <p class="muted">
-                "Admins manage members and billing; billing managers manage billing groups, projects and credits; viewers see everything but change nothing."
-            </p>
+            <dl class="facts roles" aria-label="What each role may do">
+                {Role::ALL
+                    .into_iter()
+                    .map(|role| view! { <dt>{role.as_str()}</dt><dd>{role.description()}</dd> })
+                    .collect_view()}
+            </dl>
             <FieldError error=change_error field="role" />
             <FieldError error=change_error />
             <FieldError error=remove_error field="role" />
@@ -95,7 +98,7 @@ fn MembersView(page: MembersPage, actions: MemberActions) -> impl IntoView {
                     .then(|| view! { <p class="success" role="status">"Member removed. Their sessions no longer reach this account."</p> })
             }}
             <div class="table-scroll" tabindex="0">
-                <table>
+                <table class="cards">
                     <caption class="visually-hidden">"Members of the account"</caption>
                     <thead>
                         <tr>
@@ -212,12 +215,12 @@ fn MemberRow(
     };
     view! {
         <tr>
-            <td>{member.real_name.clone()} " " {you}</td>
-            <td>{member.email.clone()}</td>
-            <td>{member.role.as_str()}</td>
-            <td>{when(Some(member.joined))}</td>
-            <td>{when(member.last_sign_in)}</td>
-            <td>{controls}</td>
+            <td data-label="Name">{member.real_name.clone()} " " {you}</td>
+            <td data-label="Email">{member.email.clone()}</td>
+            <td data-label="Role">{member.role.as_str()}</td>
+            <td data-label="Joined">{when(Some(member.joined))}</td>
+            <td data-label="Last sign-in">{when(member.last_sign_in)}</td>
+            <td class="card-actions">{controls}</td>
         </tr>
     }
 }
@@ -247,6 +250,7 @@ fn InviteForm(account_id: String, mail_configured: bool, actions: MemberActions)
                 <select id="invite-role" name="role">
                     <option value="viewer">"viewer"</option>
                     <option value="billing">"billing"</option>
+                    <option value="developer">"developer"</option>
                     <option value="admin">"admin"</option>
                 </select>
                 <button
@@ -306,7 +310,7 @@ fn PendingInvitations(
     } else {
         view! {
             <div class="table-scroll" tabindex="0">
-                <table>
+                <table class="cards">
                     <caption class="visually-hidden">"Pending invitations"</caption>
                     <thead>
                         <tr>
@@ -339,12 +343,12 @@ fn PendingInvitations(
                                 };
                                 view! {
                                     <tr>
-                                        <td>{i.email.clone()}</td>
-                                        <td>{i.role.as_str()}</td>
-                                        <td>{i.invited_by.clone()}</td>
-                                        <td>{expires}</td>
-                                        <td>{mail}</td>
-                                        <td>
+                                        <td data-label="Email">{i.email.clone()}</td>
+                                        <td data-label="Role">{i.role.as_str()}</td>
+                                        <td data-label="Invited by">{i.invited_by.clone()}</td>
+                                        <td data-label="Expires">{expires}</td>
+                                        <td data-label="Email sent">{mail}</td>
+                                        <td class="card-actions">
                                             <ActionForm action=actions.revoke>
                                                 <input type="hidden" name="account_id" value=account_id />
                                                 <input type="hidden" name="invitation_id" value=invitation_id />

@@ -85,7 +85,7 @@ pub fn EventsTab() -> impl IntoView {
                                     view! { <p class="muted">"No events match."</p> }.into_any()
                                 } else {
                                     view! {
-                                        <div class="table-scroll" tabindex="0"><table aria-label="Events">
+                                        <div class="table-scroll" tabindex="0"><table aria-label="Events" class="cards">
                                             <thead>
                                                 <tr>
                                                     <th scope="col">"Time (UTC)"</th>
@@ -102,15 +102,15 @@ pub fn EventsTab() -> impl IntoView {
                                                     .map(|e| {
                                                         view! {
                                                             <tr>
-                                                                <td class="nowrap">
+                                                                <td class="nowrap" data-label="Time (UTC)">
                                                                     <time datetime=e
                                                                         .create_time
                                                                         .to_rfc3339()>
                                                                         {e.create_time.format("%Y-%m-%d %H:%M").to_string()}
                                                                     </time>
                                                                 </td>
-                                                                <td>{event_type_label(&e.event_type)}</td>
-                                                                <td>
+                                                                <td data-label="Type">{event_type_label(&e.event_type)}</td>
+                                                                <td class="card-text" data-label="Description">
                                                                     {e.event_desc.clone()}
                                                                     {e
                                                                         .details
@@ -124,8 +124,10 @@ pub fn EventsTab() -> impl IntoView {
                                                                             }
                                                                         })}
                                                                 </td>
-                                                                <td>{e.project_name.clone().unwrap_or_default()}</td>
-                                                                <td>{e.actor.clone()}</td>
+                                                                <td data-label=e.project_name.is_some().then_some("Project")>
+                                                                    {e.project_name.clone().unwrap_or_default()}
+                                                                </td>
+                                                                <td data-label="Actor">{e.actor.clone()}</td>
                                                             </tr>
                                                         }
                                                     })

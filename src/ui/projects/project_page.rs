@@ -89,7 +89,7 @@ pub fn ProjectPage() -> impl IntoView {
                     match page.await {
                         Ok(page) => {
                             let project = page.project.clone();
-                            let is_admin = page.role.allows(Role::Admin);
+                            let runs_services = page.role.allows(Role::Developer);
                             view! {
                                 <h1>{project.project_name.clone()}</h1>
                                 <dl class="facts">
@@ -106,10 +106,10 @@ pub fn ProjectPage() -> impl IntoView {
                                 <ServicesTable
                                     services=page.services.clone()
                                     project_name=project.project_name.clone()
-                                    is_admin
+                                    runs_services
                                     actions
                                 />
-                                {is_admin
+                                {runs_services
                                     .then(|| {
                                         view! {
                                             <CreateServiceForm
@@ -187,7 +187,7 @@ fn ActionResults(actions: ServiceActions) -> impl IntoView {
 fn ServicesTable(
     services: Vec<ServiceSummary>,
     project_name: String,
-    is_admin: bool,
+    runs_services: bool,
     actions: ServiceActions,
 ) -> impl IntoView {
     if services.is_empty() {
@@ -207,14 +207,14 @@ fn ServicesTable(
                             <th scope="col" class="num">"USD / hour"</th>
                             <th scope="col" class="num">"This month"</th>
                             <th scope="col">"State"</th>
-                            {is_admin.then(|| view! { <th scope="col">"Actions"</th> })}
+                            {runs_services.then(|| view! { <th scope="col">"Actions"</th> })}
                         </tr>
                     </thead>
                     <tbody>
                         {services
                             .into_iter()
                             .map(|s| {
-                                let manage = (is_admin && s.state != ServiceState::Terminated)
+                                let manage = (runs_services && s.state != ServiceState::Terminated)
                                     .then(|| {
                                         view! {
                                             <td>
