@@ -1,6 +1,6 @@
-//! Server functions: thin. Each finds the caller, checks their role through
-//! `server::auth::authorize` (inside the billing rules), calls the rules and
-//! maps the answer. One file per feature.
+//! Server functions: thin. Each finds the caller and calls the rules, which
+//! check the caller's role first (`server::billing::access::authorize`),
+//! and maps the answer. One file per feature.
 
 pub mod accounts;
 pub mod auth;

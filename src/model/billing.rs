@@ -95,8 +95,14 @@ pub struct BillingGroup {
     pub vat_id: String,
     pub payment_method: PaymentMethod,
     pub card_info: Option<CardInfo>,
-    pub state_active: bool,
+    pub group_state: super::states::GroupState,
     pub create_time: DateTime<Utc>,
+}
+
+impl BillingGroup {
+    pub fn is_active(&self) -> bool {
+        self.group_state == super::states::GroupState::Active
+    }
 }
 
 /// The billing group page's header, above every tab.
@@ -199,7 +205,7 @@ impl BillingGroup {
             vat_id: String::new(),
             payment_method: PaymentMethod::NoPaymentExpected,
             card_info: None,
-            state_active: true,
+            group_state: super::states::GroupState::Active,
             create_time: now,
         }
     }
@@ -217,6 +223,9 @@ pub struct Delivery {
     pub state: super::states::DeliveryState,
     pub attempts: i64,
     pub last_error: Option<String>,
+    /// What the receiving mail server answered when it took the message
+    /// (its queue ID, for tracing a mail with its operator).
+    pub server_response: Option<String>,
     pub create_time: DateTime<Utc>,
     pub sent_time: Option<DateTime<Utc>>,
     pub next_attempt_time: DateTime<Utc>,

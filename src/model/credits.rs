@@ -68,8 +68,7 @@ pub struct Credit {
     pub expire_time: Option<DateTime<Utc>>,
     pub earmarked_project_name: Option<String>,
     pub claim_time: Option<DateTime<Utc>>,
-    /// `active`, `not started`, `used up` or `expired`.
-    pub state: String,
+    pub state: super::states::CreditState,
     /// What the running month's estimate expects to take from it.
     pub expected_this_month_usd: Money,
 }

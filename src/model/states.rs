@@ -229,6 +229,17 @@ stored_names! {
     }
 }
 
+stored_names! {
+    /// Where a claimed credit stands now (computed from its dates and what
+    /// remains; never stored, but named the same way in pages and `/v1`).
+    CreditState ("credit state") {
+        Active = "active",
+        NotStarted = "not started",
+        UsedUp = "used up",
+        Expired = "expired",
+    }
+}
+
 impl DeliveryState {
     pub fn label(self) -> &'static str {
         match self {

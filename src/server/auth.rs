@@ -1,4 +1,6 @@
-//! Passwords, sessions and the one authorization check.
+//! Passwords and sessions: hashing on the bounded blocking pool, session
+//! cookies, the client address behind trusted proxies. (Who may do what is
+//! `billing::access`.)
 
 use std::net::{IpAddr, SocketAddr};
 

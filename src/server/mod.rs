@@ -4,7 +4,6 @@
 pub mod auth;
 pub mod billing;
 pub mod bundle;
-pub mod cache;
 pub mod cli;
 pub mod clock;
 pub mod config;

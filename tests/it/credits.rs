@@ -262,7 +262,10 @@ on_both_backends!(
             .await
             .unwrap();
         let credit = &page.credits[0];
-        assert_eq!(credit.state, "expired");
+        assert_eq!(
+            credit.state,
+            billing_console::model::states::CreditState::Expired
+        );
         // October 1st–20th: 20 × 24 × 3 USD.
         assert_eq!(credit.consumed_usd.amount, d("1440"));
         assert!(

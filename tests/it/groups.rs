@@ -134,7 +134,7 @@ on_both_backends!(
         let page = group_page::header(db.store.as_ref(), &f.admin, &f.second, t(6, 0))
             .await
             .unwrap();
-        assert!(!page.group.state_active);
+        assert!(!page.group.is_active());
         let log = events::events_page(db.store.as_ref(), &f.admin, &f.second, None, None, None)
             .await
             .unwrap();

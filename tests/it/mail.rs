@@ -347,6 +347,20 @@ on_both_backends!(
             store.invoices_of_group(&f.primary).await.unwrap()[0].state,
             InvoiceState::Mailed
         );
+        // The Deliveries list keeps what the mail server answered.
+        let list = mail::deliveries(store, &f.admin, &f.primary, true)
+            .await
+            .unwrap();
+        let sent = list
+            .deliveries
+            .iter()
+            .find(|d| d.message_id == message.message_id)
+            .unwrap();
+        assert_eq!(sent.state, DeliveryState::Sent);
+        assert_eq!(
+            sent.server_response.as_deref(),
+            Some("250 2.0.0 Ok: queued")
+        );
     }
 );
 

@@ -203,17 +203,6 @@ pub fn daily_by_project(
     (projects, rows)
 }
 
-/// Sum of charges per billing group, in USD.
-pub fn totals_by_group(charges: &[Charge]) -> BTreeMap<String, Decimal> {
-    let mut totals = BTreeMap::new();
-    for charge in charges {
-        *totals
-            .entry(charge.billing_group_id.clone())
-            .or_insert(Decimal::ZERO) += charge.amount_usd;
-    }
-    totals
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

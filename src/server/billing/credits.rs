@@ -17,7 +17,7 @@ use crate::model::credits::{
     CreditsPage, CODE_ALPHABET, CODE_LENGTH, CREDIT_TYPES,
 };
 use crate::model::money::{Currency, Money};
-use crate::model::states::EventType;
+use crate::model::states::{CreditState, EventType};
 use crate::model::{CurrentUser, Role};
 use crate::server::store::{
     AppliedCreditRecord, BillingGroupRecord, CreditClaim, CreditRecord, NewCredit, NewEvent, Store,
@@ -314,21 +314,21 @@ pub fn credit_of(record: &CreditRecord, expected: Decimal, now: DateTime<Utc>) -
         expire_time: record.expire_time,
         earmarked_project_name: record.earmarked_project_name.clone(),
         claim_time: record.claim_time,
-        state: credit_state(record, now).into(),
+        state: credit_state(record, now),
         expected_this_month_usd: Money::usd(expected),
     }
 }
 
-/// `active`, `not started`, `used up` or `expired`.
-fn credit_state(record: &CreditRecord, now: DateTime<Utc>) -> &'static str {
+/// Where a claimed credit stands at `now`.
+fn credit_state(record: &CreditRecord, now: DateTime<Utc>) -> CreditState {
     if record.remaining_value_usd.0 <= Decimal::ZERO {
-        "used up"
+        CreditState::UsedUp
     } else if record.expire_time.is_some_and(|e| e <= now) {
-        "expired"
+        CreditState::Expired
     } else if record.start_time > now {
-        "not started"
+        CreditState::NotStarted
     } else {
-        "active"
+        CreditState::Active
     }
 }
 
@@ -337,7 +337,7 @@ fn credit_state(record: &CreditRecord, now: DateTime<Utc>) -> &'static str {
 pub fn available_for(credits: &[CreditRecord], project_name: &str, now: DateTime<Utc>) -> Money {
     let total = credits
         .iter()
-        .filter(|c| credit_state(c, now) == "active")
+        .filter(|c| credit_state(c, now) == CreditState::Active)
         .filter(|c| {
             c.earmarked_project_name
                 .as_deref()

@@ -377,6 +377,7 @@ pub fn delivery_of(message: MessageRecord) -> crate::model::billing::Delivery {
         state: message.state,
         attempts: message.attempts,
         last_error: message.last_error,
+        server_response: message.last_response,
         create_time: message.create_time,
         sent_time: message.sent_time,
         next_attempt_time: message.next_attempt_time,

@@ -6,10 +6,12 @@
 //! `access`, `calendar`, `rates`, `errors` · `costs` (the cost engine) ·
 //! `credit_rule` · `drafts` · `month_to_date` · the features: `accounts`,
 //! `projects`, `groups`, `group_page`, `billing_info`, `invoices`,
-//! `month_close`, `credits`, `events`, `invoice_files` (with `invoice_pdf`,
-//! `pdf_fonts`, `einvoice`); people: `members`
-//! (members, invitations, the account's log), `setup` (first run),
-//! `profile` (password, sessions).
+//! `month_close`, `credits`, `corrections` and `credit_notes`, `events`,
+//! `invoice_files` (with `invoice_pdf`, `pdf_fonts`, `einvoice`), `focus`
+//! (the FOCUS cost export); people: `members` (members, invitations, the
+//! account's log), `setup` (first run), `profile` (password, sessions);
+//! usage: `services`, `prices`, `rate_import`; mail and alerts: `mail`,
+//! `budgets`.
 
 pub mod access;
 pub mod accounts;

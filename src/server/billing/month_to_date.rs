@@ -21,8 +21,8 @@ use super::rates::{self, RatesOn};
 use crate::error::AppResult;
 use crate::model::billing::AccumulatedCosts;
 use crate::model::money::{Currency, Money};
-use crate::server::cache::Freshness;
 use crate::server::config::Seller;
+use crate::server::store::cache::Freshness;
 use crate::server::store::{BillingGroupRecord, CreditRecord, NewInvoice, Store, Usage};
 
 pub struct MonthToDate {

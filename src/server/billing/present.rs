@@ -2,7 +2,6 @@
 
 use crate::model::billing::{BillingGroup, CardInfo};
 use crate::model::people::AccountInfo;
-use crate::model::states::GroupState;
 use crate::model::ProjectSummary;
 use crate::server::store::{AccountRecord, BillingGroupRecord, ProjectRecord};
 
@@ -36,7 +35,7 @@ pub fn to_model(g: BillingGroupRecord) -> BillingGroup {
         billing_emails: g.billing_emails.0,
         billing_contact_emails: g.billing_contact_emails.0,
         address_lines: g.address_lines.0,
-        state_active: g.group_state == GroupState::Active,
+        group_state: g.group_state,
         billing_group_id: g.billing_group_id,
         account_id: g.account_id,
         billing_group_name: g.billing_group_name,

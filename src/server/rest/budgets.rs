@@ -119,6 +119,7 @@ pub async fn deliveries(
                 state: d.state.as_str().to_string(),
                 attempts: d.attempts,
                 last_error: d.last_error,
+                server_response: d.server_response,
                 create_time: d.create_time,
                 sent_time: d.sent_time,
             })

@@ -17,7 +17,6 @@ use crate::model::invoices::{
     sort_invoices, CreditNoteSummary, CreditRequest, CreditedLine, InvoiceDetail, InvoiceSummary,
 };
 use crate::model::payment::InvoiceSearch;
-use crate::model::states::GroupState;
 use crate::server::billing::{corrections, credit_notes, credits, invoice_files, invoices};
 use crate::server::state::AppState;
 
@@ -124,11 +123,7 @@ pub async fn list(
     let owner = InvoiceGroup {
         billing_group_id: &group.billing_group_id,
         billing_group_name: &group.billing_group_name,
-        billing_group_state: if group.state_active {
-            GroupState::Active
-        } else {
-            GroupState::Deleted
-        },
+        billing_group_state: group.group_state,
     };
     Ok(Json(InvoicesResponse {
         invoices: list

@@ -137,12 +137,7 @@ impl BillingGroupWire {
             billing_group_name: group.billing_group_name.clone(),
             account_id: group.account_id.clone(),
             account_name: figures.account_name,
-            billing_group_state: if group.state_active {
-                "active"
-            } else {
-                "deleted"
-            }
-            .into(),
+            billing_group_state: group.group_state.to_string(),
             billing_currency: group.billing_currency.to_string(),
             billing_emails: Email::list(&group.billing_emails),
             billing_contact_emails: Email::list(&group.billing_contact_emails),
@@ -479,7 +474,7 @@ impl From<Credit> for CreditWire {
             credit_type: c.credit_type,
             value: amount(c.value_usd),
             remaining_value: amount(c.remaining_value_usd),
-            state: c.state,
+            state: c.state.to_string(),
             start_time: c.start_time,
             expire_time: c.expire_time,
             project_name: c.earmarked_project_name,
@@ -1009,6 +1004,8 @@ pub struct DeliveryWire {
     pub state: String,
     pub attempts: i64,
     pub last_error: Option<String>,
+    /// What the receiving mail server answered when it took the message.
+    pub server_response: Option<String>,
     pub create_time: DateTime<Utc>,
     pub sent_time: Option<DateTime<Utc>>,
 }

@@ -9,6 +9,7 @@
 //! (`pool.rs` says how).
 
 mod accounts;
+pub mod cache;
 mod close_sql;
 mod constraints;
 mod credit_notes;

@@ -13,8 +13,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 
+use super::cache::Caches;
 use super::error::{StoreError, StoreResult};
-use crate::server::cache::Caches;
 
 /// A value per backend: the pool, or a connection inside a transaction.
 pub(super) enum PerBackend<S, P> {

@@ -13,13 +13,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
+use super::cache::Caches;
 use super::error::StoreResult;
 use super::records::*;
 use crate::error::AppResult;
 use crate::model::money::Currency;
 use crate::model::states::{BudgetMeasure, InvoiceState};
 use crate::model::Role;
-use crate::server::cache::Caches;
 
 /// Which backend a store talks to (for logs and `/healthz`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -114,11 +114,12 @@ fn day(time: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 fn state_text(credit: &Credit) -> String {
-    match credit.state.as_str() {
-        "expired" => format!("Expired ({} USD used)", credit.consumed_usd.grouped()),
-        "used up" => "Used up".into(),
-        "not started" => format!("Starts {}", day(credit.start_time)),
-        _ => "Active".into(),
+    use crate::model::states::CreditState;
+    match credit.state {
+        CreditState::Expired => format!("Expired ({} USD used)", credit.consumed_usd.grouped()),
+        CreditState::UsedUp => "Used up".into(),
+        CreditState::NotStarted => format!("Starts {}", day(credit.start_time)),
+        CreditState::Active => "Active".into(),
     }
 }
 

@@ -111,6 +111,10 @@ fn DeliveryRow(
             when(Some(delivery.next_attempt_time))
         ),
         (DeliveryState::Failed, Some(error)) => format!("Failed — {error}"),
+        (DeliveryState::Sent, _) => match &delivery.server_response {
+            Some(answer) => format!("Sent — the mail server answered “{answer}”"),
+            None => DeliveryState::Sent.label().to_string(),
+        },
         (state, _) => state.label().to_string(),
     };
     let resend = delivery.can_resend.then(|| {

@@ -15,7 +15,7 @@ pub fn GroupHeaderView(
     let page = header;
     let delete = ServerAction::<DeleteBillingGroup>::new();
     let group = page.group.clone();
-    let can_change = page.role.allows(Role::Billing) && group.state_active;
+    let can_change = page.role.allows(Role::Billing) && group.is_active();
     let rename_error = Signal::derive(action_error(rename));
     let delete_error = Signal::derive(action_error(delete));
     // The menu closes once its action has done its work.
@@ -74,7 +74,7 @@ pub fn GroupHeaderView(
                 <h1>
                     {group.billing_group_name.clone()}
                     {page.is_primary.then(|| view! { <span class="badge primary">"Primary"</span> })}
-                    {(!group.state_active).then(|| view! { <span class="badge deleted">"Deleted"</span> })}
+                    {(!group.is_active()).then(|| view! { <span class="badge deleted">"Deleted"</span> })}
                 </h1>
                 {move || {
                     matches!(rename.value().get(), Some(Ok(())))

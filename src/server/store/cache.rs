@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
-use crate::server::store::records::Usage;
+use super::records::Usage;
 
 /// Values under a key, each stamped with what it was computed from (a
 /// version number, or a [`Freshness`]). Bounded: when full it starts over.
