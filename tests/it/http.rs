@@ -534,6 +534,31 @@ on_both_backends!(
         let csv = body_text(csv).await;
         assert!(csv.starts_with("log_entry_id,create_time,"), "{csv}");
         assert!(csv.lines().count() > 2, "{csv}");
+        // The Invoices tab's FOCUS form and the account's: CSV downloads.
+        let invoices_tab = body_text(page(&format!("{group_link}/invoices")).await).await;
+        assert!(
+            invoices_tab.contains(&format!(r#"action="{group_link}/focus.csv""#)),
+            "the Invoices tab has the FOCUS form"
+        );
+        for link in [
+            format!("{group_link}/focus.csv"),
+            format!("{}/focus.csv", account_link.trim_end_matches("/billing")),
+        ] {
+            let focus = page(&link).await;
+            assert_eq!(focus.status(), StatusCode::OK, "{link}");
+            assert!(focus.headers()[header::CONTENT_DISPOSITION]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment; filename=\"focus-"));
+            let text = body_text(focus).await;
+            assert!(text.starts_with("BilledCost,BillingAccountId,"), "{text}");
+            assert!(text.lines().count() > 2, "{link}: {text}");
+        }
+        let refused = page(&format!("{group_link}/focus.csv?from=2026-11")).await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+        assert!(body_text(refused)
+            .await
+            .contains("A range needs both from and to"));
 
         // Outside the base: not ours, apart from health and a pointer at the base.
         assert_eq!(page("/projects").await.status(), StatusCode::NOT_FOUND);
@@ -542,6 +567,18 @@ on_both_backends!(
         assert_eq!(root.headers()[header::LOCATION], "/billing/");
         assert_eq!(page("/healthz").await.status(), StatusCode::OK);
         assert_eq!(page("/billing/healthz").await.status(), StatusCode::OK);
+        // Readiness answers at the root too, never behind the sign-in (200
+        // or 503 as the site folder has the bundle or not).
+        let ready = page("/readyz").await;
+        assert!(
+            matches!(
+                ready.status(),
+                StatusCode::OK | StatusCode::SERVICE_UNAVAILABLE
+            ),
+            "{:?}",
+            ready.status()
+        );
+        assert!(body_text(ready).await.contains(r#""status":"#));
         assert_eq!(
             page("/billingx/projects").await.status(),
             StatusCode::NOT_FOUND
