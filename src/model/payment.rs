@@ -113,6 +113,9 @@ pub fn is_creditor_reference(text: &str) -> bool {
         && reference.len() <= 25
         && reference.starts_with("RF")
         && reference[2..4].chars().all(|c| c.is_ascii_digit())
+        // MOD 97-10 makes check digits 02–98: "00" would pass the sum for
+        // one body in 97 (the one whose digits are 97), so it is refused.
+        && reference[2..4].parse::<u32>().is_ok_and(|d| (2..=98).contains(&d))
         && reference[4..].chars().all(|c| c.is_ascii_alphanumeric())
         && mod97(&format!("{}{}", &reference[4..], &reference[..4])) == Some(1)
 }
@@ -157,6 +160,19 @@ impl InvoiceSearch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn check_digits_outside_02_to_98_are_refused() {
+        // A body whose reference has check digits 97 also passes the
+        // mod-97 sum with 00; 00 is still a typo (the e2e search found one).
+        let body = (0..10_000u32)
+            .map(|n| format!("A{n:04}"))
+            .find(|b| creditor_reference(b).starts_with("RF97"))
+            .expect("a body with check digits 97");
+        assert!(is_creditor_reference(&creditor_reference(&body)));
+        assert!(!is_creditor_reference(&format!("RF00{body}")));
+        assert!(InvoiceSearch::parse(&format!("RF00 {body}")).is_err());
+    }
 
     #[test]
     fn ibans_are_checked_by_their_check_digits() {
