@@ -28,7 +28,7 @@ port=${E2E_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.
 server_log="$work/server.log"
 LEPTOS_SITE_ADDR="127.0.0.1:$port" \
 DATABASE_URL="sqlite://$work/e2e.db" \
-BILLING_DEMO=true \
+BILLING_DEMO=true WEBHOOK_ALLOW_PRIVATE_TARGETS=true \
 MONTH_CLOSE_SCHEDULED=false \
   "$binary" >"$server_log" 2>&1 &
 server_pid=$!

@@ -6,8 +6,8 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use crate::ui::accounts::{
-    AccountBillingPage, AccountMembersPage, AccountSettingsPage, AllAccountsPage,
-    NewBillingGroupPage, ProjectsAndAccountsPage,
+    AccountBillingPage, AccountMembersPage, AccountSettingsPage, AccountWebhooksPage,
+    AllAccountsPage, NewBillingGroupPage, ProjectsAndAccountsPage,
 };
 use crate::ui::auth::SignInPage;
 use crate::ui::groups::billing_info_tab::BillingInfoTab;
@@ -102,6 +102,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=path!("/account/:account_id/settings")
                         view=AccountSettingsPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/account/:account_id/webhooks")
+                        view=AccountWebhooksPage
                         ssr=SsrMode::Async
                     />
                     <ParentRoute

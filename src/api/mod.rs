@@ -14,6 +14,7 @@ pub mod people;
 pub mod profile;
 pub mod services;
 pub mod tokens;
+pub mod webhooks;
 pub mod welcome;
 
 #[cfg(feature = "ssr")]

@@ -12,6 +12,7 @@ pub mod people;
 pub mod states;
 pub mod tokens;
 pub mod validation;
+pub mod webhooks;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -214,6 +214,36 @@ stored_names! {
         Invoice = "invoice",
         Invitation = "invitation",
         BudgetAlert = "budget_alert",
+        /// A signed POST to an account's webhook endpoint.
+        Webhook = "webhook",
+    }
+}
+
+stored_names! {
+    /// What a webhook endpoint can subscribe to (Standard Webhooks' `type`).
+    WebhookEvent ("webhook event") {
+        InvoiceIssued = "invoice.issued",
+        InvoicePaid = "invoice.paid",
+        InvoiceOverdue = "invoice.overdue",
+        CreditNoteIssued = "credit_note.issued",
+        BudgetThresholdReached = "budget.threshold_reached",
+        MemberAdded = "member.added",
+        MemberRemoved = "member.removed",
+    }
+}
+
+impl WebhookEvent {
+    /// What the Webhooks page says it is.
+    pub fn label(self) -> &'static str {
+        match self {
+            WebhookEvent::InvoiceIssued => "An invoice is issued",
+            WebhookEvent::InvoicePaid => "An invoice is marked paid",
+            WebhookEvent::InvoiceOverdue => "An invoice becomes overdue",
+            WebhookEvent::CreditNoteIssued => "A credit note is issued",
+            WebhookEvent::BudgetThresholdReached => "A budget threshold is reached",
+            WebhookEvent::MemberAdded => "A member joins the account",
+            WebhookEvent::MemberRemoved => "A member leaves or is removed",
+        }
     }
 }
 
@@ -272,6 +302,9 @@ stored_names! {
         MemberRoleChanged = "member_role_changed",
         MemberRemoved = "member_removed",
         MemberLeft = "member_left",
+        WebhookAdded = "webhook_added",
+        WebhookRemoved = "webhook_removed",
+        WebhookResent = "webhook_resent",
     }
 }
 
@@ -320,6 +353,9 @@ impl AccountEventType {
             AccountEventType::MemberRoleChanged => "Member's role changed",
             AccountEventType::MemberRemoved => "Member removed",
             AccountEventType::MemberLeft => "Member left",
+            AccountEventType::WebhookAdded => "Webhook added",
+            AccountEventType::WebhookRemoved => "Webhook removed",
+            AccountEventType::WebhookResent => "Webhook delivery sent again",
         }
     }
 }

@@ -54,6 +54,10 @@ pub struct Config {
     /// `/metrics` on the main address behind `Authorization: Bearer`
     /// (`METRICS_TOKEN`; also required on `METRICS_ADDR` when both are set).
     pub metrics_token: Option<String>,
+    /// Webhooks may post to loopback and private addresses
+    /// (`WEBHOOK_ALLOW_PRIVATE_TARGETS`; off: refused, against server-side
+    /// request forgery). For a receiver on the same host or network.
+    pub webhook_allow_private_targets: bool,
 }
 
 /// Who issues the invoices, how they are paid, and their VAT (rule 9).
@@ -266,6 +270,7 @@ struct ServerSection {
     shutdown_drain_seconds: Option<u64>,
     metrics_addr: Option<String>,
     metrics_token: Option<String>,
+    webhook_allow_private_targets: Option<bool>,
 }
 
 pub const DEFAULT_CONFIG_FILE: &str = "Leptos.toml";
@@ -418,6 +423,15 @@ impl Config {
             text => Some(text),
         };
 
+        let webhook_allow_private_targets = match env("WEBHOOK_ALLOW_PRIVATE_TARGETS") {
+            Some(text) => parse_bool(&text).ok_or_else(|| {
+                ConfigError(format!(
+                    "WEBHOOK_ALLOW_PRIVATE_TARGETS '{text}' must be true or false"
+                ))
+            })?,
+            None => file.server.webhook_allow_private_targets.unwrap_or(false),
+        };
+
         let log_format = match env("LOG_FORMAT") {
             Some(text) => match text.as_str() {
                 "text" => LogFormat::Text,
@@ -489,6 +503,7 @@ impl Config {
             shutdown_drain_seconds,
             metrics_addr,
             metrics_token,
+            webhook_allow_private_targets,
         };
         config.apply_demo_seller();
         Ok(config)

@@ -1,6 +1,7 @@
 //! Work the server does by itself: the session sweeper, the price
-//! applier, the month closer, the mail sender and the budget evaluator
-//! (all five; each pass counted and timed in `server::metrics`).
+//! applier, the month closer, the mail sender, the budget evaluator, the
+//! webhook sender and the overdue notices (all seven; each pass counted
+//! and timed in `server::metrics`).
 //! Work that must happen once across instances is claimed in the database.
 //!
 //! Each pass of a job runs [`contained`]: a panic in it is logged and the
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 use futures::FutureExt;
 
-use crate::server::billing::{calendar, month_close};
+use crate::server::billing::{calendar, month_close, webhooks};
 use crate::server::metrics;
 use crate::server::state::AppState;
 
@@ -201,6 +202,79 @@ pub fn spawn_mail_sender(
                             tracing::warn!(%error, "the mail outbox could not be read");
                             break false;
                         }
+                    }
+                }
+            })
+            .await;
+        }
+    });
+}
+
+/// Delivers webhooks every few seconds. Several instances may run it:
+/// each claims different deliveries (see `store::mail`).
+pub fn spawn_webhook_sender(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            contained("webhook sender", async {
+                loop {
+                    match webhooks::deliver_due(
+                        state.store.as_ref(),
+                        state.webhooks.as_ref(),
+                        state.clock.now(),
+                    )
+                    .await
+                    {
+                        Ok(n) if n > 0 => {
+                            metrics::webhooks_delivered(n);
+                            tracing::info!(delivered = n, "webhooks delivered");
+                        }
+                        Ok(_) => break true,
+                        Err(error) => {
+                            tracing::warn!(%error, "the webhook outbox could not be read");
+                            break false;
+                        }
+                    }
+                }
+            })
+            .await;
+        }
+    });
+}
+
+/// Decides `invoice.overdue` for invoices past their due date, every few
+/// minutes, one instance at a time (a lease); each invoice once besides.
+pub fn spawn_overdue_notices(state: AppState) {
+    tokio::spawn(async move {
+        let holder = uuid::Uuid::new_v4().to_string();
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            contained("overdue notices", async {
+                let now = state.clock.now();
+                let store = state.store.as_ref();
+                let until = now + chrono::Duration::seconds(55);
+                match store
+                    .take_job_lease(webhooks::OVERDUE_JOB, &holder, now, until)
+                    .await
+                {
+                    Ok(true) => match webhooks::notice_overdue(store, now).await {
+                        Ok(n) => {
+                            if n > 0 {
+                                tracing::info!(invoices = n, "invoices noticed overdue");
+                            }
+                            true
+                        }
+                        Err(error) => {
+                            tracing::warn!(%error, "overdue invoices could not be noticed");
+                            false
+                        }
+                    },
+                    Ok(false) => true,
+                    Err(error) => {
+                        tracing::warn!(%error, "the overdue job's lease could not be taken");
+                        false
                     }
                 }
             })

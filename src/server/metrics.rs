@@ -188,6 +188,10 @@ pub fn mail_delivered(count: usize) {
     metrics::counter!("billing_mail_delivered_total").increment(count as u64);
 }
 
+pub fn webhooks_delivered(count: usize) {
+    metrics::counter!("billing_webhooks_delivered_total").increment(count as u64);
+}
+
 /// A password sign-in's outcome: "ok", "invalid" or "throttled".
 pub fn sign_in(outcome: &'static str) {
     metrics::counter!("billing_sign_ins_total", "outcome" => outcome).increment(1);

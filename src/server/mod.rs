@@ -21,6 +21,7 @@ pub mod startup;
 pub mod state;
 pub mod store;
 pub mod tokens;
+pub mod webhook_sender;
 
 pub use startup::{bundle, leptos_options, router, run};
 pub use state::{AppState, SessionUser};

@@ -147,6 +147,9 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
         leptos_options: leptos_options(&config),
         bundle: Arc::new(bundle),
         store,
+        webhooks: Arc::new(crate::server::webhook_sender::HttpTransport::new(
+            config.webhook_allow_private_targets,
+        )),
         config: Arc::new(config),
         clock,
         draining: Arc::default(),
@@ -158,6 +161,8 @@ pub async fn run(config: Config) -> Result<(), StartupError> {
     jobs::spawn_session_sweeper(state.clone());
     jobs::spawn_price_applier(state.clone());
     jobs::spawn_budget_evaluator(state.clone());
+    jobs::spawn_webhook_sender(state.clone());
+    jobs::spawn_overdue_notices(state.clone());
     match crate::server::mailer::SmtpMailer::new(&state.config.mail).map_err(StartupError)? {
         Some(mailer) => jobs::spawn_mail_sender(state.clone(), Arc::new(mailer)),
         None => tracing::warn!("mail is not configured (SMTP_URL): invoices, invitations and budget alerts wait in the outbox"),

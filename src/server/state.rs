@@ -22,6 +22,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Set by SIGTERM: `/readyz` answers 503 from then on.
     pub draining: Arc<std::sync::atomic::AtomicBool>,
+    /// Where webhook deliveries go out, and endpoints are checked.
+    pub webhooks: Arc<dyn crate::server::billing::webhooks::WebhookTransport>,
 }
 
 impl FromRef<AppState> for LeptosOptions {

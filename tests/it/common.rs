@@ -234,6 +234,9 @@ pub async fn app_at(db: &TestDb, trusted_proxies: &str, base_path: &str) -> Rout
         bundle: Arc::new(app_server::bundle(&config)),
         store: db.store.clone(),
         clock: config.clock(),
+        webhooks: Arc::new(app_server::webhook_sender::HttpTransport::new(
+            config.webhook_allow_private_targets,
+        )),
         config: Arc::new(config),
         draining: Arc::default(),
     })
@@ -287,6 +290,9 @@ pub async fn app_with(
         bundle: Arc::new(app_server::bundle(&config)),
         store: db.store.clone(),
         clock,
+        webhooks: Arc::new(app_server::webhook_sender::HttpTransport::new(
+            config.webhook_allow_private_targets,
+        )),
         config: Arc::new(config),
         draining: Arc::default(),
     })

@@ -433,7 +433,13 @@ on_both_backends!(
         .await
         .unwrap();
         let claimed = store
-            .claim_messages(now, now + mail::CLAIM_LEASE, 10, "dead-sender")
+            .claim_messages(
+                now,
+                now + mail::CLAIM_LEASE,
+                10,
+                "dead-sender",
+                billing_console::server::store::Channel::Mail,
+            )
             .await
             .unwrap();
         assert_eq!(claimed.len(), 1);
@@ -484,7 +490,10 @@ on_both_backends!(
         )
         .await
         .unwrap();
-        let messages = store.invitation_messages(&f.account_id, 10).await.unwrap();
+        let messages = store
+            .account_messages(&f.account_id, MessageKind::Invitation, 10)
+            .await
+            .unwrap();
         assert_eq!(messages.len(), 1);
         assert_eq!(messages[0].kind, MessageKind::Invitation);
         let link = format!(
@@ -506,7 +515,7 @@ on_both_backends!(
         .unwrap();
         assert_eq!(
             store
-                .invitation_messages(&f.account_id, 10)
+                .account_messages(&f.account_id, MessageKind::Invitation, 10)
                 .await
                 .unwrap()
                 .len(),

@@ -28,3 +28,4 @@ mod startup;
 mod store_conformance;
 mod untrusted_input;
 mod upgrade;
+mod webhooks;

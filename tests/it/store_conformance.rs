@@ -83,6 +83,7 @@ async fn create_account(
         event_desc: format!("Account '{name}' created"),
         details: None,
         create_time: t(1, 0),
+        notices: Vec::new(),
     };
     store.create_account(&new, &events, &created, t(1, 0)).await
 }
@@ -179,8 +180,8 @@ impl InvoiceIssuing for TestIssuing {
         format!("{billing_group_id}-{sequence:04}")
     }
     /// Every issued invoice is mailed here (whatever its payment method).
-    fn invoice_mail(&self, invoice: &NewInvoice, number: &str) -> Option<NewMessage> {
-        Some(NewMessage {
+    fn invoice_messages(&self, invoice: &NewInvoice, number: &str) -> Vec<NewMessage> {
+        vec![NewMessage {
             message_id: format!("mail-{number}"),
             kind: billing_console::model::states::MessageKind::Invoice,
             account_id: invoice.account_id.clone(),
@@ -190,7 +191,8 @@ impl InvoiceIssuing for TestIssuing {
             recipients: vec!["ap@example.com".into()],
             subject: format!("Invoice {number}"),
             body: "Hello".into(),
-        })
+            webhook_id: None,
+        }]
     }
     fn issued_event(&self, invoice: &NewInvoice, number: &str) -> NewEvent {
         NewEvent {

@@ -10,7 +10,7 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::model::billing::BillingGroup;
 use crate::model::money::Currency;
 use crate::model::people::{AccountInfo, AccountOverview};
-use crate::model::states::{AccountEventType, EventType};
+use crate::model::states::{AccountEventType, EventType, WebhookEvent};
 use crate::model::{validation, AccountWithProjects, CurrentUser, Role};
 use crate::server::store::{
     AccountRecord, BillingGroupRecord, MemberAccountRecord, NewAccount, NewAccountEvent,
@@ -76,6 +76,7 @@ pub fn new_account(
             "after": {"account_name": account_name, "admin": admin.email, "billing_currency": billing_currency.code()}
         })),
         create_time: at,
+        notices: Vec::new(),
     };
     Ok((
         NewAccount {
@@ -170,6 +171,7 @@ pub async fn rename_account(
                 "after": {"account_name": name},
             })),
             create_time: at,
+            notices: Vec::new(),
         })
     };
     let renamed = store
@@ -239,6 +241,14 @@ pub async fn operator_join(
         event_desc: format!("{} (operator) joined as admin", caller.email),
         details: Some(serde_json::json!({"after": {"email": caller.email, "role": "admin"}})),
         create_time: at,
+        notices: super::webhooks::Subscribers::of_account(store, &account.account_id)
+            .await?
+            .notices(
+                WebhookEvent::MemberAdded,
+                None,
+                super::webhooks::member_data(&account.account_id, &caller.email, Role::Admin),
+                at,
+            ),
     };
     Ok(store
         .add_member(

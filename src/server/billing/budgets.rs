@@ -16,7 +16,7 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::model::amount::{parse_amount, MAX_MONEY};
 use crate::model::billing::BudgetStatus;
 use crate::model::money::Money;
-use crate::model::states::{BudgetMeasure, EventType, MessageKind};
+use crate::model::states::{BudgetMeasure, EventType, MessageKind, WebhookEvent};
 use crate::model::{CurrentUser, Role};
 use crate::server::store::{
     BillingGroupRecord, BudgetRecord, DbDecimal, JsonText, NewEvent, NewMessage, Store,
@@ -315,6 +315,7 @@ fn alert_mail(
             status.amount.shown(),
             lines.join("\n")
         ),
+        webhook_id: None,
     })
 }
 
@@ -378,8 +379,37 @@ async fn evaluate_group(
     if alerts.is_empty() {
         return Ok(0);
     }
-    let mail =
-        |claimed: &[(BudgetMeasure, i64)]| alert_mail(&group, &status, claimed, link_base, now);
+    let subscribers = super::webhooks::Subscribers::of_account(store, &group.account_id).await?;
+    // One mail for the thresholds this evaluation claimed, and one webhook
+    // delivery per threshold and endpoint.
+    let mail = |claimed: &[(BudgetMeasure, i64)]| {
+        let mut messages: Vec<NewMessage> = alert_mail(&group, &status, claimed, link_base, now)
+            .into_iter()
+            .collect();
+        for (measure, percent) in claimed {
+            let figure = match measure {
+                BudgetMeasure::Actual => status.actual.as_ref(),
+                BudgetMeasure::Forecast => status.forecast.as_ref(),
+            };
+            messages.extend(subscribers.notices(
+                WebhookEvent::BudgetThresholdReached,
+                Some(&group.billing_group_id),
+                serde_json::json!({
+                    "account_id": group.account_id,
+                    "billing_group_id": group.billing_group_id,
+                    "billing_group_name": group.billing_group_name,
+                    "period": super::calendar::period_name(period),
+                    "measure": measure.as_str(),
+                    "threshold_percent": percent,
+                    "budget": status.amount.plain(),
+                    "figure": figure.map(Money::plain),
+                    "currency": status.amount.currency.code(),
+                }),
+                now,
+            ));
+        }
+        messages
+    };
     Ok(store
         .record_budget_alerts(&group.billing_group_id, period, &alerts, now, &mail)
         .await?)

@@ -21,11 +21,12 @@ use super::credit_notes::{
 };
 use super::drafts::{customer_of, frozen_seller, state_at_issue, vat_for, vat_line};
 use super::month_close::{download_cookie, invoice_number, why_issuing_paused};
+use super::webhooks::{credit_note_data, issued_invoice_data, Subscribers};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::model::amount::parse_amount;
 use crate::model::invoices::{CreditNoteSummary, CreditRequest};
 use crate::model::money::{Currency, Money};
-use crate::model::states::{CreditNoteKind, EventType, InvoiceState, LineType};
+use crate::model::states::{CreditNoteKind, EventType, InvoiceState, LineType, WebhookEvent};
 use crate::model::{CurrentUser, Role};
 use crate::server::config::Seller;
 use crate::server::store::{
@@ -353,6 +354,7 @@ pub async fn credit_invoice(
     let (link_base, user, now) = (by.link_base, by.user, by.now);
     let record = invoice_to_correct(store, user, billing_group_id, invoice_number).await?;
     let (reason, amounts) = read_request(request, record.currency)?;
+    let subscribers = Subscribers::of_group(store, &record.billing_group_id).await?;
     let rule = |locked: &LockedInvoice| {
         if let Some(reissue) = voided_by(locked) {
             return Err(AppError::Conflict {
@@ -368,6 +370,12 @@ pub async fn credit_invoice(
             events: vec![credited_event(&note, &locked.group.account_id, now)],
             mails: super::mail::credit_note_message(&note, &locked.group.account_id, link_base)
                 .into_iter()
+                .chain(subscribers.notices(
+                    WebhookEvent::CreditNoteIssued,
+                    Some(&note.billing_group_id),
+                    credit_note_data(&note, &locked.group.account_id),
+                    now,
+                ))
                 .collect(),
             credit_note: note,
             lines,
@@ -412,6 +420,7 @@ pub async fn void_and_reissue(
             message: format!("No invoice can be reissued now: {why}"),
         });
     }
+    let subscribers = Subscribers::of_group(store, &record.billing_group_id).await?;
     let rule = |locked: &LockedInvoice| {
         let invoice = &locked.invoice;
         if let Some(reissue) = voided_by(locked) {
@@ -480,6 +489,18 @@ pub async fn void_and_reissue(
             &reissue.invoice_number,
             seller,
             link_base,
+        ));
+        mails.extend(subscribers.notices(
+            WebhookEvent::CreditNoteIssued,
+            Some(&note.billing_group_id),
+            credit_note_data(&note, account_id),
+            now,
+        ));
+        mails.extend(subscribers.notices(
+            WebhookEvent::InvoiceIssued,
+            Some(&note.billing_group_id),
+            issued_invoice_data(&reissue.invoice, &reissue.invoice_number),
+            now,
         ));
         Ok(Correction {
             credit_note: note,

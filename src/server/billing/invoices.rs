@@ -13,10 +13,12 @@ use crate::error::{AppError, AppResult};
 use crate::model::billing::BillingGroup;
 use crate::model::invoices::{InvoiceDetail, InvoiceSummary, ESTIMATE};
 use crate::model::money::{Currency, Money};
-use crate::model::states::{EventType, InvoiceState, PaymentMethod};
+use crate::model::states::{EventType, InvoiceState, PaymentMethod, WebhookEvent};
 use crate::model::{CurrentUser, Role};
 use crate::server::config::Seller;
-use crate::server::store::{BillingGroupRecord, InvoiceRecord, NewEvent, NewInvoice, Store};
+use crate::server::store::{
+    BillingGroupRecord, InvoiceRecord, InvoiceStateUpdate, NewEvent, NewInvoice, Store,
+};
 
 /// The running month's invoice of a group, computed now from the same
 /// engine and rules a close uses. Without a rate for today it is shown in
@@ -325,6 +327,7 @@ pub async fn set_invoice_state(
         .await?
         .filter(|i| i.billing_group_id == group.billing_group_id)
         .ok_or_else(|| AppError::not_found("Invoice"))?;
+    let subscribers = super::webhooks::Subscribers::of_account(store, &group.account_id).await?;
     let change = |locked: &InvoiceRecord| {
         if locked.state == state {
             return Err(AppError::invalid(
@@ -340,10 +343,27 @@ pub async fn set_invoice_state(
                 ),
             });
         }
-        Ok((
+        let paid_date = (state == InvoiceState::Paid).then(|| now.date_naive());
+        let notices = if state == InvoiceState::Paid {
+            let paid = InvoiceRecord {
+                state,
+                paid_date,
+                ..locked.clone()
+            };
+            subscribers.notices(
+                WebhookEvent::InvoicePaid,
+                Some(&locked.billing_group_id),
+                super::webhooks::invoice_data(&paid, &group.account_id),
+                now,
+            )
+        } else {
+            Vec::new()
+        };
+        Ok(InvoiceStateUpdate {
             state,
-            (state == InvoiceState::Paid).then(|| now.date_naive()),
-            NewEvent {
+            paid_date,
+            notices,
+            event: NewEvent {
                 billing_group_id: group.billing_group_id.clone(),
                 account_id: group.account_id.clone(),
                 actor: user.email.clone(),
@@ -359,7 +379,7 @@ pub async fn set_invoice_state(
                 })),
                 create_time: now,
             },
-        ))
+        })
     };
     let updated = store
         .set_invoice_state(&record.invoice_number, &change)

@@ -18,7 +18,7 @@ use crate::model::states::{DeliveryState, EventType, InvoiceState, MessageKind, 
 use crate::model::{CurrentUser, Role};
 use crate::server::config::Seller;
 use crate::server::store::{
-    CreditNoteRecord, Delivered, MessageRecord, NewEvent, NewInvoice, NewMessage, Store,
+    Channel, CreditNoteRecord, Delivered, MessageRecord, NewEvent, NewInvoice, NewMessage, Store,
 };
 
 /// Tries before a message is marked failed.
@@ -132,6 +132,7 @@ pub fn credit_note_message(
             money(note.total_inc_vat.0)
         ),
         body,
+        webhook_id: None,
     })
 }
 
@@ -201,6 +202,7 @@ pub fn invoice_message(
             money(invoice.total_inc_vat)
         ),
         body,
+        webhook_id: None,
     })
 }
 
@@ -235,6 +237,7 @@ pub fn invitation_message(
             inviter = inviter.email,
             expires = expires.format("%Y-%m-%d %H:%M UTC"),
         ),
+        webhook_id: None,
     }
 }
 
@@ -248,28 +251,45 @@ pub async fn deliver_due(
 ) -> AppResult<usize> {
     let claim = new_id();
     let messages = store
-        .claim_messages(now, now + CLAIM_LEASE, CLAIM_BATCH, &claim)
+        .claim_messages(now, now + CLAIM_LEASE, CLAIM_BATCH, &claim, Channel::Mail)
         .await?;
+    Ok(deliver_each(store, messages, now, |message| async move {
+        deliver_one(store, mailer, seller, &message, now).await
+    })
+    .await)
+}
+
+/// Delivers each claimed message with `deliver`, which answers whether it
+/// was delivered (and recorded the outcome). One message that fails — even
+/// by a panic, say in its PDF — fails alone: it is retried with back-off
+/// like a refusal, and the rest of the batch goes on. Mail and webhooks
+/// share it. Returns how many were delivered.
+pub async fn deliver_each<Fut>(
+    store: &dyn Store,
+    messages: Vec<MessageRecord>,
+    now: DateTime<Utc>,
+    deliver: impl Fn(MessageRecord) -> Fut,
+) -> usize
+where
+    Fut: std::future::Future<Output = AppResult<bool>>,
+{
     let mut delivered = 0;
     for message in messages {
-        // One message that fails (even by a panic, say in its PDF) fails
-        // alone: it is retried with back-off like a refusal, and the rest of
-        // the batch goes on.
-        let attempt =
-            std::panic::AssertUnwindSafe(deliver_one(store, mailer, seller, &message, now))
-                .catch_unwind()
-                .await;
+        let attempt = std::panic::AssertUnwindSafe(deliver(message.clone()))
+            .catch_unwind()
+            .await;
         match attempt {
             Ok(Ok(true)) => delivered += 1,
             Ok(Ok(false)) => {}
             Ok(Err(error)) => {
-                tracing::warn!(message_id = %message.message_id, %error, "mail not recorded; retried after its claim lapses")
+                tracing::warn!(message_id = %message.message_id, %error, "delivery not recorded; retried after its claim lapses")
             }
             Err(_) => {
                 tracing::error!(message_id = %message.message_id, "delivering the message panicked; retried with back-off");
                 let _ = store
                     .message_attempt_failed(
                         &message,
+                        now,
                         "it failed on the server (see its log)",
                         retry_at(message.attempts, now),
                     )
@@ -277,7 +297,7 @@ pub async fn deliver_due(
             }
         }
     }
-    Ok(delivered)
+    delivered
 }
 
 /// One claimed message: prepared, sent, and marked delivered (true) or
@@ -308,7 +328,7 @@ async fn deliver_one(
         Err(error) => {
             tracing::warn!(message_id = %message.message_id, attempts = message.attempts, %error, "mail not delivered");
             store
-                .message_attempt_failed(message, &error, retry_at(message.attempts, now))
+                .message_attempt_failed(message, now, &error, retry_at(message.attempts, now))
                 .await?;
             Ok(false)
         }

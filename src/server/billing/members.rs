@@ -6,11 +6,12 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::access::authorize;
+use super::webhooks::{member_data, Subscribers};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::model::people::{
     AccountEvent, InvitationState, InvitationView, Member, MembersPage, PendingInvitation,
 };
-use crate::model::states::AccountEventType;
+use crate::model::states::{AccountEventType, MessageKind, WebhookEvent};
 use crate::model::{validation, CurrentUser, Role};
 use crate::server::store::{
     InvitationRecord, Joiner, MemberRecord, NewAccountEvent, NewInvitation, NewUser, Store,
@@ -63,6 +64,7 @@ fn account_event(
         event_desc,
         details: Some(details),
         create_time: at,
+        notices: Vec::new(),
     }
 }
 
@@ -114,7 +116,9 @@ pub async fn members_page(
         })
         .collect();
     let invitations = if role.allows(Role::Admin) {
-        let messages = store.invitation_messages(&account.account_id, 200).await?;
+        let messages = store
+            .account_messages(&account.account_id, MessageKind::Invitation, 200)
+            .await?;
         store
             .open_invitations(&account.account_id)
             .await?
@@ -353,6 +357,7 @@ pub async fn remove_member(
     let leaving = user_id.trim() == caller.user_id;
     let needed = if leaving { Role::Viewer } else { Role::Admin };
     authorize(store, caller, account_id.trim(), needed).await?;
+    let subscribers = Subscribers::of_account(store, account_id.trim()).await?;
     let change = |locked: &MemberRecord| {
         let (event_type, desc) = if leaving {
             (
@@ -365,14 +370,21 @@ pub async fn remove_member(
                 format!("{} ({}) removed", locked.email, locked.role),
             )
         };
-        Ok(account_event(
+        let mut event = account_event(
             &locked.account_id,
             &caller.email,
             event_type,
             desc,
             serde_json::json!({"before": {"email": locked.email, "role": locked.role.as_str()}}),
             now,
-        ))
+        );
+        event.notices = subscribers.notices(
+            WebhookEvent::MemberRemoved,
+            None,
+            member_data(&locked.account_id, &locked.email, locked.role),
+            now,
+        );
+        Ok(event)
     };
     store
         .remove_member(account_id.trim(), user_id.trim(), &change)
@@ -466,6 +478,7 @@ pub async fn invitation_view(
 /// expired, and for the email of whoever accepts it.
 fn acceptance<'a>(
     email: &'a str,
+    subscribers: &'a Subscribers,
     now: DateTime<Utc>,
 ) -> impl Fn(&InvitationRecord) -> AppResult<NewAccountEvent> + Send + Sync + 'a {
     move |locked: &InvitationRecord| {
@@ -481,7 +494,7 @@ fn acceptance<'a>(
                 ),
             ));
         }
-        Ok(account_event(
+        let mut event = account_event(
             &locked.account_id,
             email,
             AccountEventType::MemberJoined,
@@ -491,7 +504,14 @@ fn acceptance<'a>(
             ),
             serde_json::json!({"after": {"email": email, "role": locked.role.as_str()}}),
             now,
-        ))
+        );
+        event.notices = subscribers.notices(
+            WebhookEvent::MemberAdded,
+            None,
+            member_data(&locked.account_id, email, locked.role),
+            now,
+        );
+        Ok(event)
     }
 }
 
@@ -502,10 +522,15 @@ pub async fn accept_as_member(
     token: &str,
     now: DateTime<Utc>,
 ) -> AppResult<InvitationRecord> {
-    let change = acceptance(&caller.email, now);
+    let hash = crate::server::auth::secret_hash(token.trim());
+    let subscribers = match store.invitation_by_token(&hash).await? {
+        Some(invitation) => Subscribers::of_account(store, &invitation.account_id).await?,
+        None => Subscribers::default(),
+    };
+    let change = acceptance(&caller.email, &subscribers, now);
     let (_, invitation) = store
         .accept_invitation(
-            &crate::server::auth::secret_hash(token.trim()),
+            &hash,
             &Joiner::Existing {
                 user_id: caller.user_id.clone(),
             },
@@ -572,7 +597,8 @@ pub async fn accept_as_new_user(
         password_hash,
         is_operator: false,
     });
-    let change = acceptance(&invitation.email, now);
+    let subscribers = Subscribers::of_account(store, &invitation.account_id).await?;
+    let change = acceptance(&invitation.email, &subscribers, now);
     store
         .accept_invitation(&hash, &joiner, now, &change)
         .await

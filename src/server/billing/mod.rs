@@ -46,3 +46,4 @@ pub mod rate_import;
 pub mod rates;
 pub mod services;
 pub mod setup;
+pub mod webhooks;

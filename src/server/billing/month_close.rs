@@ -1,7 +1,7 @@
 //! The month close (rule 8): freezes every group's invoice for a month
 //! with a sequential number, issue and due dates, once, across instances.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
@@ -14,7 +14,7 @@ use super::rates::rate_on;
 use crate::error::{AppError, AppResult};
 use crate::model::credits::display_code;
 use crate::model::money::Currency;
-use crate::model::states::EventType;
+use crate::model::states::{EventType, WebhookEvent};
 use crate::server::config::Seller;
 use crate::server::store::{
     CreditRecord, CreditUse, GroupMembershipRecord, InvoiceIssuing, NewEvent, NewInvoice,
@@ -235,6 +235,7 @@ async fn close_month_holding(
     }
     drop(runs);
     lap("credits", &mut phases);
+    let subscribers = super::webhooks::Subscribers::by_account(store).await?;
     let mut issued = Vec::new();
     let mut already_invoiced = 0;
     let mut drafting = std::time::Duration::ZERO;
@@ -284,6 +285,7 @@ async fn close_month_holding(
                     at: now,
                     seller,
                     link_base,
+                    subscribers: &subscribers,
                 },
             )
             .await?;
@@ -397,6 +399,8 @@ struct Issuing<'a> {
     seller: &'a Seller,
     /// Where the invoice's page is (`PUBLIC_URL`), for its mail.
     link_base: &'a str,
+    /// Each account's webhook endpoints, read when the close began.
+    subscribers: &'a HashMap<String, super::webhooks::Subscribers>,
 }
 
 impl InvoiceIssuing for Issuing<'_> {
@@ -404,8 +408,20 @@ impl InvoiceIssuing for Issuing<'_> {
         invoice_number(billing_group_id, sequence)
     }
 
-    fn invoice_mail(&self, invoice: &NewInvoice, number: &str) -> Option<NewMessage> {
-        super::mail::invoice_message(invoice, number, self.seller, self.link_base)
+    fn invoice_messages(&self, invoice: &NewInvoice, number: &str) -> Vec<NewMessage> {
+        let mut messages: Vec<NewMessage> =
+            super::mail::invoice_message(invoice, number, self.seller, self.link_base)
+                .into_iter()
+                .collect();
+        if let Some(subscribers) = self.subscribers.get(&invoice.account_id) {
+            messages.extend(subscribers.notices(
+                WebhookEvent::InvoiceIssued,
+                Some(&invoice.billing_group_id),
+                super::webhooks::issued_invoice_data(invoice, number),
+                self.at,
+            ));
+        }
+        messages
     }
 
     fn issued_event(&self, invoice: &NewInvoice, number: &str) -> NewEvent {

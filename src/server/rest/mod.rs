@@ -18,6 +18,7 @@ mod invoices;
 pub mod openapi;
 mod people;
 mod services;
+mod webhooks;
 mod wire;
 
 use axum::extract::Request;
@@ -170,6 +171,31 @@ endpoints! {
         id: "AccountInvitationDelete", summary: "Revoke a pending invitation (admins)", tag: "account",
         token: true, body: (), query: [],
         returns: (wire::MessageResponse), errors: [400, 401, 403, 404],
+    }
+    get "/account/{account_id}/webhooks" => webhooks::list {
+        id: "AccountWebhookList", summary: "The account's webhook endpoints (admins)", tag: "account",
+        token: true, body: (), query: [],
+        returns: (webhooks::WebhooksResponse), errors: [401, 403, 404],
+    }
+    post "/account/{account_id}/webhooks" => webhooks::create {
+        id: "AccountWebhookCreate", summary: "Add a webhook endpoint (admins): its URL must resolve to public addresses; answers the Standard Webhooks signing secret, shown once", tag: "account",
+        token: true, body: (webhooks::WebhookRequest), query: [],
+        returns: (webhooks::WebhookCreatedResponse), errors: [400, 401, 403, 404],
+    }
+    delete "/account/{account_id}/webhooks/{webhook_id}" => webhooks::remove {
+        id: "AccountWebhookDelete", summary: "Remove a webhook endpoint (admins); its queued deliveries are dropped, its history stays", tag: "account",
+        token: true, body: (), query: [],
+        returns: (wire::MessageResponse), errors: [401, 403, 404],
+    }
+    get "/account/{account_id}/webhook-deliveries" => webhooks::deliveries {
+        id: "AccountWebhookDeliveryList", summary: "The account's latest webhook deliveries with every attempt (admins)", tag: "account",
+        token: true, body: (), query: [],
+        returns: (webhooks::DeliveriesResponse), errors: [401, 403, 404],
+    }
+    post "/account/{account_id}/webhook-deliveries/{message_id}/resend" => webhooks::resend {
+        id: "AccountWebhookDeliveryResend", summary: "Send a sent or failed webhook delivery again (admins)", tag: "account",
+        token: true, body: (), query: [],
+        returns: (wire::MessageResponse), errors: [401, 403, 404, 409],
     }
     get "/account/{account_id}/events" => people::account_events {
         id: "AccountEventList", summary: "The account's own log: created, renamed, members changed", tag: "account",

@@ -175,7 +175,7 @@ impl CreditNotes for SqlStore {
                 insert_event((&mut *tx).into(), event).await?;
             }
             for mail in &correction.mails {
-                super::mail::insert_message((&mut *tx).into(), mail, at).await?;
+                super::outbox::insert_message((&mut *tx).into(), mail, at).await?;
             }
             Ok(correction)
         })

@@ -34,8 +34,11 @@ pub(super) async fn insert_event(tx: Tx<'_>, event: &NewEvent) -> StoreResult<()
 }
 
 /// Writes an account event inside the caller's transaction.
-pub(super) async fn insert_account_event(tx: Tx<'_>, event: &NewAccountEvent) -> StoreResult<()> {
-    db_run!(tx, |connection| {
+pub(super) async fn insert_account_event(
+    mut tx: Tx<'_>,
+    event: &NewAccountEvent,
+) -> StoreResult<()> {
+    db_run!(tx.reborrow(), |connection| {
         sqlx::query(
             "INSERT INTO account_events (account_id, actor, event_type, event_desc, details,
                                          create_time)
@@ -50,6 +53,9 @@ pub(super) async fn insert_account_event(tx: Tx<'_>, event: &NewAccountEvent) ->
         .execute(connection)
         .await?;
     });
+    for notice in &event.notices {
+        super::outbox::insert_message(tx.reborrow(), notice, event.create_time).await?;
+    }
     Ok(())
 }
 

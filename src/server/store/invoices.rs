@@ -13,7 +13,7 @@ use super::events::insert_event;
 use super::group_rows::GROUP_COLUMNS;
 use super::pool::{db_run, db_write, for_update, PerBackend, SqlStore, Tx};
 use super::records::*;
-use super::traits::{InvoiceStateChange, Invoices};
+use super::traits::{InvoiceStateChange, InvoiceStateUpdate, Invoices};
 
 pub(super) const INVOICE_COLUMNS: &str = "invoice_number, billing_group_id, sequence_number,
     period_begin, period_end, state, currency, exchange_rate, vat_rate, vat_note, total_usd,
@@ -70,8 +70,8 @@ async fn issue_invoice(
         }
         let event = issuing.issued_event(invoice, &number);
         insert_event((&mut *connection).into(), &event).await?;
-        if let Some(message) = issuing.invoice_mail(invoice, &number) {
-            super::mail::insert_message((&mut *connection).into(), &message, at).await?;
+        for message in issuing.invoice_messages(invoice, &number) {
+            super::outbox::insert_message((&mut *connection).into(), &message, at).await?;
         }
         Ok(Some(number))
     })
@@ -410,7 +410,12 @@ impl Invoices for SqlStore {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(StoreError::NotFound)?;
-            let (state, paid_date, event) = change(&before)?;
+            let InvoiceStateUpdate {
+                state,
+                paid_date,
+                event,
+                notices,
+            } = change(&before)?;
             let after = sqlx::query_as::<_, InvoiceRecord>(&format!(
                 "UPDATE invoices SET state = $2, paid_date = $3 WHERE invoice_number = $1
                  RETURNING {INVOICE_COLUMNS}"
@@ -421,6 +426,9 @@ impl Invoices for SqlStore {
             .fetch_one(&mut *tx)
             .await?;
             insert_event((&mut *tx).into(), &event).await?;
+            for notice in &notices {
+                super::outbox::insert_message((&mut *tx).into(), notice, event.create_time).await?;
+            }
             Ok(after)
         })
     }

@@ -10,45 +10,11 @@ use chrono::{DateTime, Utc};
 
 use super::error::StoreResult;
 use super::events::insert_event;
-use super::pool::{db_run, db_write, PerBackend, SqlStore, Tx};
+use super::outbox::{insert_attempt, insert_message, requeue, MESSAGE_COLUMNS};
+use super::pool::{db_run, db_write, PerBackend, SqlStore};
 use super::records::*;
-use super::traits::{BudgetAlert, BudgetAlertMail, Mail};
-use crate::model::states::BudgetMeasure;
-
-/// An outbox row; `$N` in order, so SQLite's own API binds them by
-/// position on the month close's bulk path too.
-pub(super) const INSERT_MESSAGE: &str = "INSERT INTO outbox (message_id, kind, account_id,
-         billing_group_id, invoice_number, recipients, subject, body, state, attempts,
-         next_attempt_time, create_time, credit_note_number)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', 0, $9, $9, $10)";
-
-const MESSAGE_COLUMNS: &str = "message_id, kind, account_id, billing_group_id, invoice_number,
-    recipients, subject, body, state, attempts, next_attempt_time, claim_id, claimed_until,
-    last_error, last_response, create_time, sent_time, credit_note_number";
-
-/// Writes a message inside the caller's transaction, due at once.
-pub(super) async fn insert_message(
-    tx: Tx<'_>,
-    message: &NewMessage,
-    at: DateTime<Utc>,
-) -> StoreResult<()> {
-    db_run!(tx, |connection| {
-        sqlx::query(INSERT_MESSAGE)
-            .bind(&message.message_id)
-            .bind(message.kind.as_str())
-            .bind(&message.account_id)
-            .bind(&message.billing_group_id)
-            .bind(&message.invoice_number)
-            .bind(JsonText::encode(&message.recipients))
-            .bind(&message.subject)
-            .bind(&message.body)
-            .bind(at)
-            .bind(&message.credit_note_number)
-            .execute(connection)
-            .await?;
-    });
-    Ok(())
-}
+use super::traits::{BudgetAlert, BudgetAlertMail, Channel, Mail};
+use crate::model::states::{BudgetMeasure, MessageKind};
 
 #[async_trait]
 impl Mail for SqlStore {
@@ -73,9 +39,14 @@ impl Mail for SqlStore {
         lease_until: DateTime<Utc>,
         limit: i64,
         claim_id: &str,
+        channel: Channel,
     ) -> StoreResult<Vec<MessageRecord>> {
         // Due: queued and its time has come, or claimed by a sender whose
         // lease lapsed (it died or hung mid-send).
+        let kinds = match channel {
+            Channel::Mail => "kind <> 'webhook'",
+            Channel::Webhook => "kind = 'webhook'",
+        };
         let skip_locked = match self.pool.as_ref() {
             PerBackend::Sqlite(_) => "",
             PerBackend::Postgres(_) => " FOR UPDATE SKIP LOCKED",
@@ -86,8 +57,8 @@ impl Mail for SqlStore {
                         attempts = attempts + 1
                  WHERE message_id IN (
                      SELECT message_id FROM outbox
-                     WHERE (state = 'queued' AND next_attempt_time <= $1)
-                        OR (state = 'sending' AND claimed_until < $1)
+                     WHERE ((state = 'queued' AND next_attempt_time <= $1)
+                        OR (state = 'sending' AND claimed_until < $1)) AND {kinds}
                      ORDER BY next_attempt_time, message_id
                      LIMIT $4{skip_locked})
                  RETURNING {MESSAGE_COLUMNS}"
@@ -125,6 +96,7 @@ impl Mail for SqlStore {
             if done == 0 {
                 return Ok(false);
             }
+            insert_attempt((&mut *tx).into(), message, at, true, &delivered.response).await?;
             if let (Some(number), Some(event)) =
                 (&message.invoice_number, &delivered.invoice_mailed)
             {
@@ -149,11 +121,12 @@ impl Mail for SqlStore {
     async fn message_attempt_failed(
         &self,
         message: &MessageRecord,
+        at: DateTime<Utc>,
         error: &str,
         retry_at: Option<DateTime<Utc>>,
     ) -> StoreResult<bool> {
         db_write!(self, |tx| {
-            Ok(sqlx::query(
+            let marked = sqlx::query(
                 "UPDATE outbox SET state = CASE WHEN $4 IS NULL THEN 'failed' ELSE 'queued' END,
                         next_attempt_time = COALESCE($4, next_attempt_time),
                         last_error = $3, claimed_until = NULL
@@ -166,8 +139,31 @@ impl Mail for SqlStore {
             .execute(&mut *tx)
             .await?
             .rows_affected()
-                > 0)
+                > 0;
+            if marked {
+                insert_attempt((&mut *tx).into(), message, at, false, error).await?;
+            }
+            Ok(marked)
         })
+    }
+
+    async fn attempts_of(&self, message_ids: &[String]) -> StoreResult<Vec<AttemptRecord>> {
+        let mut attempts = Vec::new();
+        // Pages show a few dozen messages; one query each keeps the SQL
+        // the same on both backends.
+        for message_id in message_ids {
+            let rows = db_run!(self.pool.as_ref(), |pool| {
+                sqlx::query_as::<_, AttemptRecord>(
+                    "SELECT message_id, attempt, attempt_time, succeeded, detail
+                     FROM outbox_attempts WHERE message_id = $1 ORDER BY attempt",
+                )
+                .bind(message_id)
+                .fetch_all(pool)
+                .await?
+            });
+            attempts.extend(rows);
+        }
+        Ok(attempts)
     }
 
     async fn message(&self, message_id: &str) -> StoreResult<Option<MessageRecord>> {
@@ -188,7 +184,8 @@ impl Mail for SqlStore {
     ) -> StoreResult<Vec<MessageRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
             Ok(sqlx::query_as::<_, MessageRecord>(&format!(
-                "SELECT {MESSAGE_COLUMNS} FROM outbox WHERE billing_group_id = $1
+                "SELECT {MESSAGE_COLUMNS} FROM outbox
+                 WHERE billing_group_id = $1 AND kind <> 'webhook'
                  ORDER BY create_time DESC, message_id LIMIT $2"
             ))
             .bind(billing_group_id)
@@ -198,18 +195,20 @@ impl Mail for SqlStore {
         })
     }
 
-    async fn invitation_messages(
+    async fn account_messages(
         &self,
         account_id: &str,
+        kind: MessageKind,
         limit: i64,
     ) -> StoreResult<Vec<MessageRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
             Ok(sqlx::query_as::<_, MessageRecord>(&format!(
                 "SELECT {MESSAGE_COLUMNS} FROM outbox
-                 WHERE account_id = $1 AND kind = 'invitation'
-                 ORDER BY create_time DESC, message_id LIMIT $2"
+                 WHERE account_id = $1 AND kind = $2
+                 ORDER BY create_time DESC, message_id LIMIT $3"
             ))
             .bind(account_id)
+            .bind(kind.as_str())
             .bind(limit)
             .fetch_all(pool)
             .await?)
@@ -223,21 +222,11 @@ impl Mail for SqlStore {
         event: &NewEvent,
     ) -> StoreResult<bool> {
         db_write!(self, |tx| {
-            // Not while a sender holds it, and not once its body is gone.
-            let requeued = sqlx::query(
-                "UPDATE outbox SET state = 'queued', next_attempt_time = $2, attempts = 0,
-                        last_error = NULL, claim_id = NULL, claimed_until = NULL
-                 WHERE message_id = $1 AND state IN ('failed', 'sent') AND body IS NOT NULL",
-            )
-            .bind(message_id)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if requeued > 0 {
+            let requeued = requeue((&mut *tx).into(), message_id, at).await?;
+            if requeued {
                 insert_event((&mut *tx).into(), event).await?;
             }
-            Ok(requeued > 0)
+            Ok(requeued)
         })
     }
 
@@ -390,7 +379,7 @@ impl Mail for SqlStore {
                 }
             }
             if !claimed.is_empty() {
-                if let Some(message) = message(&claimed) {
+                for message in message(&claimed) {
                     insert_message((&mut *tx).into(), &message, at).await?;
                 }
             }

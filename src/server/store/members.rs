@@ -155,7 +155,7 @@ impl Members for SqlStore {
             .await?;
             insert_account_event((&mut *tx).into(), event).await?;
             if let Some(message) = message {
-                super::mail::insert_message((&mut *tx).into(), message, at).await?;
+                super::outbox::insert_message((&mut *tx).into(), message, at).await?;
             }
             Ok(sqlx::query_as::<_, InvitationRecord>(&format!(
                 "SELECT {INVITATION_COLUMNS} FROM {INVITATION_FROM} WHERE i.invitation_id = $1"

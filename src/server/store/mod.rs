@@ -22,6 +22,7 @@ mod groups;
 mod invoices;
 mod mail;
 mod members;
+mod outbox;
 mod people;
 mod pool;
 mod projects;
@@ -30,6 +31,7 @@ pub mod sqlite;
 mod sqlite_bulk;
 mod traits;
 mod usage;
+mod webhooks;
 
 pub use decimal::DbDecimal;
 pub use error::{StoreError, StoreResult, Violation};

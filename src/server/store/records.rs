@@ -14,7 +14,7 @@ use crate::model::invoices::{FrozenSeller, InvoiceParty};
 use crate::model::money::Currency;
 use crate::model::states::{
     AccountEventType, CreditNoteKind, DeliveryState, EventType, GroupState, InvoiceState, LineType,
-    MessageKind, PaymentMethod, ServiceState,
+    MessageKind, PaymentMethod, ServiceState, WebhookEvent,
 };
 use crate::model::Role;
 
@@ -225,6 +225,8 @@ pub struct NewAccountEvent {
     pub event_desc: String,
     pub details: Option<serde_json::Value>,
     pub create_time: DateTime<Utc>,
+    /// Webhook deliveries the change causes, written with the event.
+    pub notices: Vec<NewMessage>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -776,9 +778,9 @@ pub struct Correction {
 pub trait InvoiceIssuing: Send + Sync {
     fn invoice_number(&self, billing_group_id: &str, sequence: i64) -> String;
     fn issued_event(&self, invoice: &NewInvoice, invoice_number: &str) -> NewEvent;
-    /// The invoice's email, if it is to be mailed (written to the outbox
-    /// with the invoice).
-    fn invoice_mail(&self, invoice: &NewInvoice, invoice_number: &str) -> Option<NewMessage>;
+    /// What the outbox gets with the invoice: its email, if it is to be
+    /// mailed, and its webhook deliveries.
+    fn invoice_messages(&self, invoice: &NewInvoice, invoice_number: &str) -> Vec<NewMessage>;
     fn credit_consumed_event(
         &self,
         invoice: &NewInvoice,
@@ -863,6 +865,8 @@ pub struct NewMessage {
     pub recipients: Vec<String>,
     pub subject: String,
     pub body: String,
+    /// A webhook delivery: the endpoint it goes to (`recipients` holds its URL).
+    pub webhook_id: Option<String>,
 }
 
 /// The outbox of one kind of message, for monitoring.
@@ -910,6 +914,34 @@ pub struct MessageRecord {
     pub create_time: DateTime<Utc>,
     pub sent_time: Option<DateTime<Utc>>,
     pub credit_note_number: Option<String>,
+    pub webhook_id: Option<String>,
+}
+
+/// One try of an outbox message.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AttemptRecord {
+    pub message_id: String,
+    pub attempt: i64,
+    pub attempt_time: DateTime<Utc>,
+    pub succeeded: bool,
+    /// The other side's answer, or why the try failed.
+    pub detail: String,
+}
+
+/// A webhook endpoint as stored.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct WebhookRecord {
+    pub webhook_id: String,
+    pub account_id: String,
+    pub url: String,
+    pub description: String,
+    #[sqlx(try_from = "String")]
+    pub events: JsonText<Vec<WebhookEvent>>,
+    /// `whsec_` and the base64 key.
+    pub secret: String,
+    pub created_by: String,
+    pub create_time: DateTime<Utc>,
+    pub delete_time: Option<DateTime<Utc>>,
 }
 
 /// What a delivered message changes besides itself, as the rules decided.

@@ -107,7 +107,7 @@ pub(super) async fn issue_invoices(
         let mut insert_invoice = db.prepare(close_sql::INSERT_INVOICE)?;
         let mut month_taken = db.prepare(close_sql::MONTH_TAKEN)?;
         let mut insert_event = db.prepare(INSERT_EVENT)?;
-        let mut insert_message = db.prepare(super::mail::INSERT_MESSAGE)?;
+        let mut insert_message = db.prepare(super::outbox::INSERT_MESSAGE)?;
         let mut lines = LineWriter::new(db)?;
         let mut issued = Vec::with_capacity(invoices.len());
         for invoice in invoices {
@@ -170,7 +170,7 @@ pub(super) async fn issue_invoices(
                 event.details.map(|d| d.to_string()),
                 time_text(event.create_time),
             ])?;
-            if let Some(message) = issuing.invoice_mail(invoice, &number) {
+            for message in issuing.invoice_messages(invoice, &number) {
                 insert_message.execute(rusqlite::params![
                     message.message_id,
                     message.kind.as_str(),
@@ -182,6 +182,7 @@ pub(super) async fn issue_invoices(
                     message.body,
                     created,
                     message.credit_note_number,
+                    message.webhook_id,
                 ])?;
             }
             issued.push(number);

@@ -18,7 +18,7 @@ use super::error::StoreResult;
 use super::records::*;
 use crate::error::AppResult;
 use crate::model::money::Currency;
-use crate::model::states::{BudgetMeasure, InvoiceState};
+use crate::model::states::{BudgetMeasure, InvoiceState, MessageKind};
 use crate::model::Role;
 
 /// Which backend a store talks to (for logs and `/healthz`).
@@ -279,7 +279,7 @@ pub type ServiceChange<'a> =
 pub type BudgetAlert = ((BudgetMeasure, i64), NewEvent);
 /// Words the one mail of an evaluation from the thresholds it claimed.
 pub type BudgetAlertMail<'a> =
-    &'a (dyn Fn(&[(BudgetMeasure, i64)]) -> Option<NewMessage> + Send + Sync);
+    &'a (dyn Fn(&[(BudgetMeasure, i64)]) -> Vec<NewMessage> + Send + Sync);
 pub type GroupChange<'a> = &'a (dyn Fn(&BillingGroupRecord) -> AppResult<NewEvent> + Send + Sync);
 
 /// A change of the primary group: the previous primary's id and the new
@@ -293,9 +293,25 @@ pub type BillingInfoChange<'a> =
 
 /// An invoice's state change on the invoice as locked → state, paid date
 /// (None unless paid) and event.
-pub type InvoiceStateChange<'a> = &'a (dyn Fn(&InvoiceRecord) -> AppResult<(InvoiceState, Option<NaiveDate>, NewEvent)>
-         + Send
-         + Sync);
+pub type InvoiceStateChange<'a> =
+    &'a (dyn Fn(&InvoiceRecord) -> AppResult<InvoiceStateUpdate> + Send + Sync);
+
+/// What an invoice's state change writes: the new state, the paid date
+/// (None unless paid), the event and the webhook deliveries it causes.
+pub struct InvoiceStateUpdate {
+    pub state: InvoiceState,
+    pub paid_date: Option<NaiveDate>,
+    pub event: NewEvent,
+    pub notices: Vec<NewMessage>,
+}
+
+/// Which outbox messages a sender claims: mail (every kind but webhooks)
+/// or webhook deliveries, each sent by its own sender.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Mail,
+    Webhook,
+}
 
 /// A claim on the credit and the group as locked → what to write.
 pub type ClaimChange<'a> =
@@ -313,6 +329,7 @@ pub trait Mail: Send + Sync {
         lease_until: DateTime<Utc>,
         limit: i64,
         claim_id: &str,
+        channel: Channel,
     ) -> StoreResult<Vec<MessageRecord>>;
     /// Marks a claimed message delivered, with what that changes
     /// (`Delivered`), in one transaction; false when the claim was lost.
@@ -327,22 +344,27 @@ pub trait Mail: Send + Sync {
     async fn message_attempt_failed(
         &self,
         message: &MessageRecord,
+        at: DateTime<Utc>,
         error: &str,
         retry_at: Option<DateTime<Utc>>,
     ) -> StoreResult<bool>;
+    /// Every try of these messages, oldest first.
+    async fn attempts_of(&self, message_ids: &[String]) -> StoreResult<Vec<AttemptRecord>>;
     async fn message(&self, message_id: &str) -> StoreResult<Option<MessageRecord>>;
     /// Waiting and failed messages of each kind, and the oldest waiting.
     async fn outbox_summary(&self) -> StoreResult<Vec<OutboxSummary>>;
-    /// The group's messages (invoices, budget alerts), newest first.
+    /// The group's emails (invoices, budget alerts; not webhooks), newest first.
     async fn messages_of_group(
         &self,
         billing_group_id: &str,
         limit: i64,
     ) -> StoreResult<Vec<MessageRecord>>;
-    /// The account's invitation messages, newest first.
-    async fn invitation_messages(
+    /// The account's messages of one kind (invitations, webhook
+    /// deliveries), newest first.
+    async fn account_messages(
         &self,
         account_id: &str,
+        kind: MessageKind,
         limit: i64,
     ) -> StoreResult<Vec<MessageRecord>>;
     /// Queues a failed (or sent) message again, with its event; false when
@@ -391,6 +413,54 @@ pub trait Mail: Send + Sync {
         at: DateTime<Utc>,
         message: BudgetAlertMail<'_>,
     ) -> StoreResult<usize>;
+}
+
+/// An account's webhook endpoints; their deliveries are outbox messages.
+#[async_trait]
+pub trait Webhooks: Send + Sync {
+    /// Stores a new endpoint with its account event.
+    async fn insert_webhook(
+        &self,
+        webhook: &WebhookRecord,
+        event: &NewAccountEvent,
+    ) -> StoreResult<()>;
+    /// Removes an endpoint of the account (its history stays; its queued
+    /// deliveries fail), with its event; NotFound when it is not there.
+    async fn remove_webhook(
+        &self,
+        account_id: &str,
+        webhook_id: &str,
+        event: &NewAccountEvent,
+    ) -> StoreResult<()>;
+    /// Queues a sent or failed webhook delivery again, with its account
+    /// event; false when it is queued or being sent.
+    async fn requeue_webhook_message(
+        &self,
+        message_id: &str,
+        at: DateTime<Utc>,
+        event: &NewAccountEvent,
+    ) -> StoreResult<bool>;
+    /// An endpoint, removed or not.
+    async fn webhook(&self, webhook_id: &str) -> StoreResult<Option<WebhookRecord>>;
+    /// The account's endpoints that are not removed, oldest first.
+    async fn webhooks_of_account(&self, account_id: &str) -> StoreResult<Vec<WebhookRecord>>;
+    /// Every endpoint that is not removed, by account.
+    async fn active_webhooks(&self) -> StoreResult<Vec<WebhookRecord>>;
+    /// Open invoices whose due date is before `today` and whose overdue
+    /// notice was not decided yet.
+    async fn invoices_past_due_unnoticed(
+        &self,
+        today: NaiveDate,
+        limit: i64,
+    ) -> StoreResult<Vec<InvoiceRecord>>;
+    /// Claims the invoice's overdue notice and writes its deliveries; false
+    /// when it was claimed before.
+    async fn record_overdue_notice(
+        &self,
+        invoice_number: &str,
+        at: DateTime<Utc>,
+        notices: &[NewMessage],
+    ) -> StoreResult<bool>;
 }
 
 /// Billing groups.
@@ -801,6 +871,7 @@ pub trait Store:
     + Credits
     + Events
     + Mail
+    + Webhooks
 {
 }
 
@@ -817,6 +888,7 @@ impl<T> Store for T where
         + Credits
         + Events
         + Mail
+        + Webhooks
 {
 }
 

@@ -29,6 +29,7 @@ pub(super) fn AccountTabs(account_id: String, active: &'static str) -> impl Into
     view! {
         <nav class="tabs" aria-label="Account">
             {tab("billing", "Billing")} {tab("members", "Members")} {tab("settings", "Settings")}
+            {tab("webhooks", "Webhooks")}
         </nav>
     }
 }

@@ -38,6 +38,7 @@ fn kind_label(kind: MessageKind) -> &'static str {
         MessageKind::Invoice => "Invoice",
         MessageKind::Invitation => "Invitation",
         MessageKind::BudgetAlert => "Budget alert",
+        MessageKind::Webhook => "Webhook",
     }
 }
 
