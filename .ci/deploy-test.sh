@@ -34,13 +34,14 @@ cleanup() {
 trap cleanup EXIT
 
 # Both instances, the operator commands the specs run and the specs read
-# one fixed instant, as in .ci/e2e.sh.
+# one fixed instant, as in .ci/e2e.sh; webhooks may go to loopback (the
+# webhooks spec's receiver), as in .ci/e2e.sh.
 printf '%s\n' "${E2E_CLOCK:-2026-11-16T10:00:00Z}" >"$work/clock"
 export TEST_CLOCK_FILE="$work/clock"
 start() {  # start <port> <log>
   LEPTOS_SITE_ADDR="127.0.0.1:$1" LEPTOS_SITE_ROOT="target/site-test" DATABASE_URL="$database_url" \
   BILLING_DEMO=true MONTH_CLOSE_SCHEDULED=false TRUSTED_PROXIES=127.0.0.1 BASE_PATH=/billing \
-  SHUTDOWN_DRAIN_SECONDS=5 \
+  SHUTDOWN_DRAIN_SECONDS=5 WEBHOOK_ALLOW_PRIVATE_TARGETS=true \
     "$binary" >"$2" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 150); do

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Import cycles between files under src/, and imports that cross a layer
-the wrong way (docs/ARCHITECTURE.md, "Layers").
+"""Import cycles between files under src/, imports that run up the layer
+order of docs/ARCHITECTURE.md ("Layers"; `LAYERS` below), and the imports
+the architecture forbids outright.
 
 Builds a file-level graph from every `use` and every inline `crate::…` /
 `super::…` / `$crate::…` path, resolved to the deepest module file that
@@ -42,7 +43,10 @@ def module_files():
 def strip_comments_and_strings(text):
     text = re.sub(r"//[^\n]*", "", text)
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
-    text = re.sub(r'r#*"(?:.|\n)*?"#*', '""', text)
+    # Raw strings (`r"…"`, `r#"…"#`, `br"…"`), not an `r` that ends a word
+    # before a string (`"ssr"` once swallowed a file's imports up to the
+    # next quote).
+    text = re.sub(r'(?<![\w"])b?r(#*)"(?:.|\n)*?"\1', '""', text)
     text = re.sub(r'"(?:\\.|[^"\\])*"', '""', text)
     return text
 
@@ -105,6 +109,33 @@ def resolve(path, here, files):
         else:
             break
     return files.get(best)
+
+
+# The layers of docs/ARCHITECTURE.md, bottom first: a file may import its
+# own layer and those below, never one above (a "back arrow"). A path ending
+# in "/" is a folder; every file under src/ must be in exactly one layer.
+LAYERS = [
+    ("shared", ["model/", "error.rs", "paths.rs"]),
+    ("settings", ["server/clock.rs", "server/config.rs"]),
+    ("store", ["server/store/"]),
+    ("identity", ["server/auth.rs"]),
+    ("rules", ["server/billing/"]),
+    ("wiring", [
+        "server/bundle.rs", "server/security.rs", "server/state.rs", "server/middleware.rs",
+        "server/links.rs", "server/metrics.rs", "server/sign_in.rs", "server/tokens.rs",
+        "server/jobs.rs", "server/downloads.rs", "server/demo.rs", "server/mailer.rs",
+        "server/webhook_sender.rs",
+    ]),
+    ("surfaces", ["api/", "server/rest/", "ui/", "app.rs"]),
+    ("composition", ["server/startup.rs", "server/shell.rs", "server/cli.rs", "server/mod.rs", "lib.rs"]),
+]
+
+
+def layer_of(rel):
+    for number, (_, prefixes) in enumerate(LAYERS):
+        if any(rel == p or (p.endswith("/") and rel.startswith(p)) for p in prefixes):
+            return number
+    return None
 
 
 # (importer folder, imported folder, why): the direction these must never go.
@@ -189,9 +220,26 @@ def main():
     ]
     for source, target, why in crossings:
         print(f"forbidden import: {source} -> {target} ({why})")
-    if cycles or crossings:
+    unplaced = sorted(rel for rel in edges if layer_of(rel) is None)
+    for rel in unplaced:
+        print(f"not in a layer: {rel} (add it to LAYERS here and to docs/ARCHITECTURE.md)")
+    back_arrows = [
+        (source, target)
+        for source in sorted(edges)
+        for target in sorted(edges[source])
+        if None not in (layer_of(source), layer_of(target))
+        and layer_of(target) > layer_of(source)
+    ]
+    for source, target in back_arrows:
+        print(
+            f"import up a layer: {source} ({LAYERS[layer_of(source)][0]}) -> "
+            f"{target} ({LAYERS[layer_of(target)][0]})"
+        )
+    if cycles or crossings or unplaced or back_arrows:
         return 1
-    print(f"no import cycles and no imports against the layers among {len(files)} files")
+    print(
+        f"no import cycles, no imports up a layer and none against the rules among {len(files)} files"
+    )
     return 0
 
 

@@ -1,7 +1,8 @@
-//! The HTML shell, the router and the routes.
+//! The router and the routes (the HTML shell around them is the
+//! server's: `server/shell.rs`).
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_meta::{provide_meta_context, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
@@ -23,41 +24,6 @@ use crate::ui::not_found::NotFound;
 use crate::ui::profile::{ApiTokensPage, ProfilePage};
 use crate::ui::projects::{CurrentProjectRedirect, ProjectPage};
 use crate::ui::welcome::{InvitationPage, SetupPage};
-
-pub fn shell(options: LeptosOptions) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    crate::server::security::set_page_policy();
-    let base = crate::paths::base();
-    view! {
-        <!DOCTYPE html>
-        <html lang="en">
-            <head>
-                <meta charset="utf-8" />
-                <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <meta name=crate::paths::META_NAME content=base.to_string() />
-                <link rel="icon" href=crate::paths::app_url("/favicon.svg") type="image/svg+xml" />
-                <AutoReload options=options.clone() />
-                {bundle_head(&options, &base)}
-                <MetaTags />
-            </head>
-            <body>
-                <App />
-            </body>
-        </html>
-    }
-}
-
-/// The stylesheet and hydration script, named as the server found them in
-/// the site folder (hashed or not; see `server/bundle.rs`).
-#[cfg(feature = "ssr")]
-fn bundle_head(options: &LeptosOptions, base: &str) -> impl IntoView {
-    use_context::<crate::server::AppState>()
-        .map(|state| crate::server::bundle::head(&state.bundle, base, &options.site_pkg_dir))
-}
-
-/// The shell is only rendered by the server.
-#[cfg(not(feature = "ssr"))]
-fn bundle_head(_options: &LeptosOptions, _base: &str) -> impl IntoView {}
 
 #[component]
 pub fn App() -> impl IntoView {

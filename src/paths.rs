@@ -69,6 +69,18 @@ pub fn encode_query_value(value: &str) -> String {
         .collect()
 }
 
+/// The first-run page with its one-time token, under `base` (scheme, host
+/// and base path).
+pub fn setup_link(base: &str, token: &str) -> String {
+    format!("{base}/setup?token={token}")
+}
+
+/// An invitation's page with its token (in the query, which request logs
+/// leave out), under `base`.
+pub fn invitation_link(base: &str, token: &str) -> String {
+    format!("{base}/invitation?token={token}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

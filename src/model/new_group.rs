@@ -1,7 +1,8 @@
 //! The guided **Create billing group** flow: name → billing details →
-//! projects → summary → create. Its answers travel in the page's query
-//! and, at the last step, in hidden fields of one form, so the flow works
-//! without JavaScript and nothing is written before the last step.
+//! projects → summary → create. Each step posts every answer so far (the
+//! other steps' in hidden fields), the server keeps them as a draft, and
+//! the next page's URL names the draft, never an answer; the flow works
+//! without JavaScript.
 
 use serde::{Deserialize, Serialize};
 
@@ -82,21 +83,6 @@ impl NewGroupDraft {
         })
     }
 
-    /// The draft from a page's query: `get` reads one value, `projects`
-    /// are the repeated `projects` values.
-    pub fn from_query(get: impl Fn(&str) -> Option<String>, projects: Vec<String>) -> Self {
-        let mut draft = NewGroupDraft {
-            projects,
-            ..NewGroupDraft::default()
-        };
-        for name in fields() {
-            if let (Some(value), Some(field)) = (get(name), draft.field_mut(name)) {
-                *field = value;
-            }
-        }
-        draft
-    }
-
     /// Every single-valued answer as (form name, value), for hidden
     /// fields, except those named in `except` (the step's own inputs).
     pub fn hidden_fields(&self, except: &[&str]) -> Vec<(&'static str, String)> {
@@ -105,23 +91,6 @@ impl NewGroupDraft {
             .filter(|name| !except.contains(name))
             .filter_map(|name| Some((name, copy.field_mut(name)?.clone())))
             .collect()
-    }
-
-    /// The query of this draft at `step` (for Back and Edit links).
-    pub fn query(&self, step: u8) -> String {
-        let mut parts: Vec<String> = self
-            .hidden_fields(&[])
-            .into_iter()
-            .filter(|(_, value)| !value.is_empty())
-            .map(|(name, value)| format!("{name}={}", crate::paths::encode_query_value(&value)))
-            .collect();
-        parts.extend(
-            self.projects
-                .iter()
-                .map(|p| format!("projects={}", crate::paths::encode_query_value(p))),
-        );
-        parts.push(format!("step={step}"));
-        parts.join("&")
     }
 }
 
@@ -140,58 +109,9 @@ pub struct NewGroupPage {
     pub projects: Vec<(String, String)>,
     /// The currency a new group starts with: the primary group's.
     pub default_currency: crate::model::money::Currency,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_draft_survives_its_query() {
-        let draft = NewGroupDraft {
-            billing_group_name: "Research & data".into(),
-            address: "Street 1\nFloor 2".into(),
-            country_code: "FI".into(),
-            projects: vec!["p1".into(), "p 2".into()],
-            ..NewGroupDraft::default()
-        };
-        let query = draft.query(3);
-        assert!(query.ends_with("step=3"));
-        let pairs: Vec<(String, String)> = query
-            .split('&')
-            .map(|pair| {
-                let (name, value) = pair.split_once('=').expect("name=value");
-                (name.to_string(), decode(value))
-            })
-            .collect();
-        let get = |name: &str| {
-            pairs
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.clone())
-        };
-        let projects = pairs
-            .iter()
-            .filter(|(n, _)| n == "projects")
-            .map(|(_, v)| v.clone())
-            .collect();
-        assert_eq!(NewGroupDraft::from_query(get, projects), draft);
-    }
-
-    fn decode(value: &str) -> String {
-        let bytes = value.as_bytes();
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b'%' {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("hex");
-                out.push(u8::from_str_radix(hex, 16).expect("hex"));
-                i += 3;
-            } else {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-        String::from_utf8(out).expect("utf-8")
-    }
+    /// The answers so far.
+    pub draft: NewGroupDraft,
+    /// The id under which they are kept (empty: nothing kept yet), which
+    /// the page's links and forms carry instead of the answers.
+    pub draft_id: String,
 }

@@ -115,8 +115,6 @@ pub struct InvitationView {
 /// A signed-in browser of the user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {
-    /// The first characters of the session's hash (never the cookie).
-    pub session_id: String,
     pub create_time: DateTime<Utc>,
     pub last_used_time: Option<DateTime<Utc>>,
     pub expire_time: DateTime<Utc>,

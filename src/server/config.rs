@@ -274,6 +274,8 @@ struct ServerSection {
 }
 
 pub const DEFAULT_CONFIG_FILE: &str = "Leptos.toml";
+/// Where the invoice PDFs' Noto fonts are, by default (Debian's packages).
+pub const DEFAULT_FONT_DIR: &str = "/usr/share/fonts";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/billing-console.db";
 
 impl Config {
@@ -463,7 +465,7 @@ impl Config {
         let invoice_font_dir = PathBuf::from(pick(
             "INVOICE_FONT_DIR",
             file.invoicing.font_dir.clone(),
-            crate::server::billing::pdf_fonts::DEFAULT_FONT_DIR,
+            DEFAULT_FONT_DIR,
         ));
         let seller = seller_settings(file.invoicing, &env)?;
 

@@ -54,15 +54,18 @@ pub fn spawn_session_sweeper(state: AppState) {
         loop {
             tick.tick().await;
             contained("session sweeper", async {
-                match state.store.delete_expired_sessions(state.clock.now()).await {
-                    Ok(n) => {
-                        if n > 0 {
-                            tracing::info!(removed = n, "expired sessions removed");
+                let now = state.clock.now();
+                let sessions = state.store.delete_expired_sessions(now).await;
+                let drafts = state.store.delete_expired_group_drafts(now).await;
+                match (sessions, drafts) {
+                    (Ok(sessions), Ok(drafts)) => {
+                        if sessions + drafts > 0 {
+                            tracing::info!(sessions, drafts, "expired sessions and drafts removed");
                         }
                         true
                     }
-                    Err(error) => {
-                        tracing::warn!(%error, "could not remove expired sessions");
+                    (Err(error), _) | (_, Err(error)) => {
+                        tracing::warn!(%error, "could not remove expired sessions or drafts");
                         false
                     }
                 }

@@ -30,13 +30,4 @@ pub fn mail_base(config: &Config) -> String {
         .unwrap_or_default()
 }
 
-/// The first-run page with its one-time token.
-pub fn setup_link(base: &str, token: &str) -> String {
-    format!("{base}/setup?token={token}")
-}
-
-/// An invitation's page with its token (in the query, which request logs
-/// leave out).
-pub fn invitation_link(base: &str, token: &str) -> String {
-    format!("{base}/invitation?token={token}")
-}
+pub use crate::paths::{invitation_link, setup_link};

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod middleware;
 pub mod rest;
 pub mod security;
+pub mod shell;
 pub mod sign_in;
 pub mod startup;
 pub mod state;

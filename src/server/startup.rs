@@ -22,7 +22,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::app::{shell, App};
+use super::shell::shell;
+use crate::app::App;
 use crate::server::bundle::Bundle;
 use crate::server::config::Config;
 use crate::server::state::{AppState, StartupError};

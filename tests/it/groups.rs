@@ -11,7 +11,7 @@ use billing_console::model::new_group::NewGroupDraft;
 use billing_console::model::states::{GroupState, PaymentMethod};
 use billing_console::model::{CurrentUser, Role};
 use billing_console::server::billing::billing_info::{self, BillingInfoForm};
-use billing_console::server::billing::{accounts, events, group_page, groups, projects};
+use billing_console::server::billing::{accounts, events, group_page, groups, new_group, projects};
 use billing_console::server::store::{
     BillingGroupRecord, DynStore, EventFilter, NewBillingGroup, NewService, ProjectRecord, RunEnd,
 };
@@ -963,9 +963,10 @@ on_both_backends!(
             ),
         ];
         for (field, bad) in &bad {
-            let err = groups::create_group_from_draft(store, &f.admin, &f.account_id, bad, t(2, 0))
-                .await
-                .unwrap_err();
+            let err =
+                new_group::create_group_from_draft(store, &f.admin, &f.account_id, bad, t(2, 0))
+                    .await
+                    .unwrap_err();
             assert!(err.field_message(field).is_some(), "{field}: {err:?}");
         }
         assert_eq!(
@@ -982,23 +983,24 @@ on_both_backends!(
             billing_emails: "x".into(),
             ..draft.clone()
         };
-        let page = groups::new_group_page(store, &f.admin, &f.account_id, &wrong_email, 4, t(2, 0))
-            .await
-            .unwrap();
+        let page =
+            new_group::new_group_page(store, &f.admin, &f.account_id, &wrong_email, 4, t(2, 0))
+                .await
+                .unwrap();
         assert_eq!(page.step, 2);
         assert!(page
             .error
             .unwrap()
             .field_message("billing_emails")
             .is_some());
-        let page = groups::new_group_page(store, &f.admin, &f.account_id, &draft, 4, t(2, 0))
+        let page = new_group::new_group_page(store, &f.admin, &f.account_id, &draft, 4, t(2, 0))
             .await
             .unwrap();
         assert_eq!((page.step, page.error), (4, None));
         assert_eq!(page.projects.len(), 2);
 
         let group =
-            groups::create_group_from_draft(store, &f.admin, &f.account_id, &draft, t(2, 0))
+            new_group::create_group_from_draft(store, &f.admin, &f.account_id, &draft, t(2, 0))
                 .await
                 .unwrap();
         assert_eq!(group.company, "Acme Oy");
@@ -1020,9 +1022,10 @@ on_both_backends!(
             .await
             .contains(&"project_moved_out".to_string()));
         let viewer = member(&db.store, &f, "vic@example.com", Role::Viewer).await;
-        let err = groups::create_group_from_draft(store, &viewer, &f.account_id, &draft, t(3, 0))
-            .await
-            .unwrap_err();
+        let err =
+            new_group::create_group_from_draft(store, &viewer, &f.account_id, &draft, t(3, 0))
+                .await
+                .unwrap_err();
         assert!(matches!(err, AppError::Forbidden { .. }));
     }
 );
@@ -1138,5 +1141,56 @@ on_both_backends!(
         // Time running backwards (a test clock set back) is not served
         // figures computed for a later moment.
         assert_eq!(usd(f.primary.clone(), t(6, 0)).await, d("12"));
+    }
+);
+
+on_both_backends!(
+    the_guided_flow_keeps_its_answers_server_side_for_their_owner_for_a_day,
+    |db| {
+        let f = Fixture::acme(&db.store, "EUR", "Card", t(1, 0)).await;
+        let store = db.store.as_ref();
+        let draft = NewGroupDraft {
+            billing_group_name: "Research".into(),
+            company: "Acme Oy".into(),
+            vat_id: "FI12345671".into(),
+            billing_emails: "ap@acme.example".into(),
+            ..NewGroupDraft::default()
+        };
+        let id = new_group::save_draft(store, &f.admin, &f.account_id, &draft, t(2, 0))
+            .await
+            .unwrap();
+        assert!(
+            id.len() >= 32 && id.chars().all(|c| c.is_ascii_hexdigit()),
+            "{id}"
+        );
+        let page = new_group::draft_page(store, &f.admin, &f.account_id, &id, 2, t(2, 1))
+            .await
+            .unwrap();
+        assert_eq!(
+            (page.step, page.draft.clone(), page.draft_id.clone()),
+            (2, draft.clone(), id.clone())
+        );
+
+        // Someone else, another account, or a day later: a new flow, saying so.
+        let other = member(&db.store, &f, "bea@example.com", Role::Billing).await;
+        let later = t(2, 0) + new_group::DRAFT_LIFETIME;
+        for (who, at) in [(&other, t(2, 1)), (&f.admin, later)] {
+            let page = new_group::draft_page(store, who, &f.account_id, &id, 2, at)
+                .await
+                .unwrap();
+            assert_eq!(page.step, 1);
+            assert_eq!(page.draft, NewGroupDraft::default());
+            assert!(page.draft_id.is_empty());
+            assert!(page.error.unwrap().to_string().contains("no longer kept"));
+        }
+        // A viewer keeps nothing; expired drafts are swept.
+        let viewer = member(&db.store, &f, "vic@example.com", Role::Viewer).await;
+        assert!(matches!(
+            new_group::save_draft(store, &viewer, &f.account_id, &draft, t(2, 0)).await,
+            Err(AppError::Forbidden { .. })
+        ));
+        assert_eq!(store.delete_expired_group_drafts(t(2, 1)).await.unwrap(), 0);
+        assert_eq!(store.delete_expired_group_drafts(later).await.unwrap(), 1);
+        assert!(store.group_draft(&id).await.unwrap().is_none());
     }
 );

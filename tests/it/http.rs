@@ -751,3 +751,65 @@ on_both_backends!(a_bundle_with_plain_names_is_revalidated, |db| {
     assert_eq!(response.headers()[header::CACHE_CONTROL], "no-cache");
     std::fs::remove_dir_all(&site).unwrap();
 });
+
+on_both_backends!(the_guided_flow_puts_no_billing_detail_in_a_url, |db| {
+    let app = crate::common::app(db, "").await;
+    let cookie = crate::common::signed_in_cookie(&app, "demo@example.com").await;
+    let user = db
+        .store
+        .user_by_email("demo@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let account = db.store.accounts_of_user(&user.user_id).await.unwrap()[0]
+        .account_id
+        .clone();
+    // The projects step posts every answer so far, as a form without
+    // JavaScript does.
+    let form = format!(
+        "account_id={account}&step=3&billing_group_name=Secret+Research&company=Hidden+Oy\
+         &vat_id=FI12345671&billing_emails=ap%40hidden.example&projects%5B%5D=acme-prod"
+    );
+    let mut step = with_peer(
+        Request::post("/api/new_group_step")
+            .header(header::ACCEPT, "text/html")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, &cookie)
+            .body(Body::from(form))
+            .unwrap(),
+    );
+    step.headers_mut().insert(
+        header::REFERER,
+        format!("http://localhost/account/{account}/new-billing-group?step=2")
+            .parse()
+            .unwrap(),
+    );
+    let response = app.clone().oneshot(step).await.unwrap();
+    assert!(response.status().is_redirection(), "{}", response.status());
+    let location = response.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let prefix = format!("/account/{account}/new-billing-group?draft=");
+    let rest = location.strip_prefix(&prefix).expect(&location);
+    let (draft, step) = rest.split_once('&').expect(&location);
+    assert!(
+        draft.len() == 32 && draft.chars().all(|c| c.is_ascii_hexdigit()),
+        "{location}"
+    );
+    assert_eq!(step, "step=3");
+    for secret in ["Secret", "Hidden", "FI123", "hidden.example", "acme-prod"] {
+        assert!(!location.contains(secret), "{secret} in {location}");
+    }
+    // The page it names shows the answers, for this user.
+    let mut page = get(&location);
+    page.headers_mut()
+        .insert(header::COOKIE, cookie.parse().unwrap());
+    let response = app.clone().oneshot(page).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = body_text(response).await;
+    assert!(
+        html.contains("Hidden Oy"),
+        "the draft's answers on its page"
+    );
+});

@@ -149,9 +149,20 @@ pub async fn status(
     month: Option<&MonthToDate>,
     now: DateTime<Utc>,
 ) -> AppResult<Option<BudgetStatus>> {
-    let Some(budget) = store.budget(&group.billing_group_id).await? else {
-        return Ok(None);
-    };
+    match store.budget(&group.billing_group_id).await? {
+        Some(budget) => Ok(Some(status_of(store, group, budget, month, now).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Where the month stands against this budget of the group.
+async fn status_of(
+    store: &dyn Store,
+    group: &BillingGroupRecord,
+    budget: BudgetRecord,
+    month: Option<&MonthToDate>,
+    now: DateTime<Utc>,
+) -> AppResult<BudgetStatus> {
     let loaded;
     let month = match month {
         Some(month) => month,
@@ -190,14 +201,14 @@ pub async fn status(
         .into_iter()
         .map(|(measure, percent)| (measure, percent as u32))
         .collect();
-    Ok(Some(BudgetStatus {
+    Ok(BudgetStatus {
         amount: Money::of(budget.amount.0, currency),
         thresholds: budget.thresholds.0,
         actual,
         forecast,
         alerted,
         next_evaluation: Some(next_evaluation(store, now).await?),
-    }))
+    })
 }
 
 /// The budget shown to a member of the group's account.
@@ -330,7 +341,7 @@ pub async fn evaluate(store: &dyn Store, now: DateTime<Utc>, link_base: &str) ->
     let mut recorded = 0;
     for budget in store.budgets().await? {
         let group_id = budget.billing_group_id.clone();
-        match evaluate_group(store, &group_id, now, link_base).await {
+        match evaluate_group(store, budget, now, link_base).await {
             Ok(n) => recorded += n,
             Err(error) => {
                 tracing::error!(billing_group_id = %group_id, %error, "budget not evaluated; skipped until the next run")
@@ -342,17 +353,15 @@ pub async fn evaluate(store: &dyn Store, now: DateTime<Utc>, link_base: &str) ->
 
 async fn evaluate_group(
     store: &dyn Store,
-    billing_group_id: &str,
+    budget: BudgetRecord,
     now: DateTime<Utc>,
     link_base: &str,
 ) -> AppResult<usize> {
     let period = month_of(now).0;
-    let Some(group) = store.billing_group(billing_group_id).await? else {
+    let Some(group) = store.billing_group(&budget.billing_group_id).await? else {
         return Ok(0);
     };
-    let Some(status) = status(store, &group, None, now).await? else {
-        return Ok(0);
-    };
+    let status = status_of(store, &group, budget, None, now).await?;
     let mut alerts = Vec::new();
     for (measure, figure) in [
         (BudgetMeasure::Actual, &status.actual),

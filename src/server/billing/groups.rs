@@ -11,7 +11,6 @@ use super::present::{project_summary, to_model};
 use crate::error::{AppError, AppResult};
 use crate::model::billing::{AccountBilling, BillingGroup, GroupSummary};
 use crate::model::money::Currency;
-use crate::model::new_group::{NewGroupDraft, NewGroupPage};
 use crate::model::states::EventType;
 use crate::model::{validation, CurrentUser, Role};
 use crate::server::store::{
@@ -205,120 +204,9 @@ pub async fn create_group_with(
         .await?)
 }
 
-/// The guided flow's page at `step`: the answers of the steps before it
-/// are checked in order, and the first step whose answers need fixing is
-/// shown instead, with its message. Nothing is written.
-pub async fn new_group_page(
-    store: &dyn Store,
-    user: &CurrentUser,
-    account_id: &str,
-    draft: &NewGroupDraft,
-    step: u8,
-    now: DateTime<Utc>,
-) -> AppResult<NewGroupPage> {
-    authorize(store, user, account_id, Role::Billing).await?;
-    let account = store
-        .account(account_id)
-        .await?
-        .ok_or_else(|| AppError::not_found("Account"))?;
-    let asked = step.clamp(1, 4);
-    let mut shown = asked;
-    let mut error = None;
-    for earlier in 1..asked {
-        match check_draft_step(store, account_id, draft, earlier, now).await {
-            Ok(()) => {}
-            Err(refusal @ AppError::Invalid { .. }) => {
-                shown = earlier;
-                error = Some(refusal);
-                break;
-            }
-            Err(other) => return Err(other),
-        }
-    }
-    let active: Vec<BillingGroupRecord> = store
-        .billing_groups_of_account(account_id)
-        .await?
-        .into_iter()
-        .filter(|g| g.is_active())
-        .collect();
-    let default_currency = active
-        .iter()
-        .find(|g| g.billing_group_id == account.primary_billing_group_id)
-        .map_or(crate::model::money::Currency::USD, |g| g.billing_currency);
-    let groups = active
-        .into_iter()
-        .map(|g| (g.billing_group_id, g.billing_group_name))
-        .collect();
-    let projects = store
-        .projects_of_account(account_id)
-        .await?
-        .into_iter()
-        .map(|p| (p.project_name, p.billing_group_name))
-        .collect();
-    Ok(NewGroupPage {
-        account_id: account.account_id,
-        account_name: account.account_name,
-        step: shown,
-        error,
-        groups,
-        projects,
-        default_currency,
-    })
-}
-
-/// One step's answers, checked as the last step will check them.
-async fn check_draft_step(
-    store: &dyn Store,
-    account_id: &str,
-    draft: &NewGroupDraft,
-    step: u8,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    match step {
-        1 => group_name(&draft.billing_group_name).map(|_| ()),
-        2 => match draft.copy_from.trim() {
-            "" => billing_info::check_new(&BillingInfoForm::of_draft(draft)?, account_id, now),
-            id => copy_source(store, account_id, id).await.map(|_| ()),
-        },
-        3 => projects_of_account_named(store, account_id, &draft.projects, "projects")
-            .await
-            .map(|_| ()),
-        _ => Ok(()),
-    }
-}
-
-/// The guided flow's last step: the group, its details and its projects
-/// in one transaction (see [`create_group_with`]).
-pub async fn create_group_from_draft(
-    store: &dyn Store,
-    user: &CurrentUser,
-    account_id: &str,
-    draft: &NewGroupDraft,
-    now: DateTime<Utc>,
-) -> AppResult<BillingGroupRecord> {
-    let form;
-    let details = match draft.copy_from.trim() {
-        "" => {
-            form = BillingInfoForm::of_draft(draft)?;
-            NewGroupDetails::Form(&form)
-        }
-        id => NewGroupDetails::CopyFrom(id),
-    };
-    create_group_with(
-        store,
-        user,
-        account_id,
-        &draft.billing_group_name,
-        details,
-        &draft.projects,
-        now,
-    )
-    .await
-}
-
 /// The group a new group copies its details from: an active group of the
 /// same account.
-async fn copy_source(
+pub(super) async fn copy_source(
     store: &dyn Store,
     account_id: &str,
     billing_group_id: &str,

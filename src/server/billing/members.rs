@@ -237,7 +237,7 @@ pub async fn invite(
                 &email,
                 role,
                 caller,
-                &crate::server::links::invitation_link(base, &token),
+                &crate::paths::invitation_link(base, &token),
                 new.expire_time,
             ))
         }

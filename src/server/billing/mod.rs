@@ -37,6 +37,7 @@ pub mod mail;
 pub mod members;
 pub mod month_close;
 pub mod month_to_date;
+pub mod new_group;
 pub mod pdf_fonts;
 pub mod present;
 pub mod prices;

@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 /// Where Debian puts fonts; the faces are found under it as its packages
 /// place them.
-pub const DEFAULT_FONT_DIR: &str = "/usr/share/fonts";
+pub use crate::server::config::DEFAULT_FONT_DIR;
 const FILES: [&str; 4] = [
     "truetype/noto/NotoSans-Regular.ttf",
     "opentype/noto/NotoSansCJK-Regular.ttc",

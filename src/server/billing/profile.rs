@@ -10,9 +10,6 @@ use crate::server::auth::{
 };
 use crate::server::store::Store;
 
-/// How many characters of a session's hash name it on the profile page.
-const SESSION_ID_CHARS: usize = 12;
-
 /// The user's signed-in browsers; `current_session_hash` is the one asking.
 pub async fn sessions(
     store: &dyn Store,
@@ -26,7 +23,6 @@ pub async fn sessions(
         .into_iter()
         .map(|s| SessionInfo {
             current: current_session_hash == Some(s.session_hash.as_str()),
-            session_id: s.session_hash.chars().take(SESSION_ID_CHARS).collect(),
             create_time: s.create_time,
             last_used_time: s.last_used_time,
             expire_time: s.expire_time,

@@ -62,6 +62,20 @@ pub(super) async fn insert_account_event(
 const EVENT_COLUMNS: &str = "log_entry_id, billing_group_id, account_id, actor, event_type,
     event_desc, project_name, details, create_time";
 
+/// One page of a group's events, newest first, after `$2` (a log entry
+/// id) and filtered by type (`$3`) and project (`$4`), `$5` rows at most:
+/// the page and the CSV export read the same way.
+fn events_page_query() -> String {
+    format!(
+        "SELECT {EVENT_COLUMNS} FROM events
+         WHERE billing_group_id = $1
+           AND ($2 IS NULL OR log_entry_id < $2)
+           AND ($3 IS NULL OR event_type = $3)
+           AND ($4 IS NULL OR project_name = $4)
+         ORDER BY log_entry_id DESC LIMIT $5"
+    )
+}
+
 #[async_trait]
 impl Events for SqlStore {
     async fn events(
@@ -70,21 +84,14 @@ impl Events for SqlStore {
         filter: &EventFilter,
     ) -> StoreResult<Vec<EventRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
-            Ok(sqlx::query_as::<_, EventRecord>(&format!(
-                "SELECT {EVENT_COLUMNS} FROM events
-                 WHERE billing_group_id = $1
-                   AND ($2 IS NULL OR log_entry_id < $2)
-                   AND ($3 IS NULL OR event_type = $3)
-                   AND ($4 IS NULL OR project_name = $4)
-                 ORDER BY log_entry_id DESC LIMIT $5"
-            ))
-            .bind(billing_group_id)
-            .bind(filter.before_id)
-            .bind(filter.event_type.as_deref())
-            .bind(filter.project_name.as_deref())
-            .bind(filter.limit)
-            .fetch_all(pool)
-            .await?)
+            Ok(sqlx::query_as::<_, EventRecord>(&events_page_query())
+                .bind(billing_group_id)
+                .bind(filter.before_id)
+                .bind(filter.event_type.as_deref())
+                .bind(filter.project_name.as_deref())
+                .bind(filter.limit)
+                .fetch_all(pool)
+                .await?)
         })
     }
 
@@ -109,21 +116,14 @@ impl Events for SqlStore {
                     }
                 };
                 loop {
-                    let page = sqlx::query_as::<_, EventRecord>(&format!(
-                        "SELECT {EVENT_COLUMNS} FROM events
-                         WHERE billing_group_id = $1
-                           AND ($2 IS NULL OR log_entry_id < $2)
-                           AND ($3 IS NULL OR event_type = $3)
-                           AND ($4 IS NULL OR project_name = $4)
-                         ORDER BY log_entry_id DESC LIMIT $5"
-                    ))
-                    .bind(&group)
-                    .bind(filter.before_id)
-                    .bind(filter.event_type.as_deref())
-                    .bind(filter.project_name.as_deref())
-                    .bind(filter.limit)
-                    .fetch_all(&mut *connection)
-                    .await;
+                    let page = sqlx::query_as::<_, EventRecord>(&events_page_query())
+                        .bind(&group)
+                        .bind(filter.before_id)
+                        .bind(filter.event_type.as_deref())
+                        .bind(filter.project_name.as_deref())
+                        .bind(filter.limit)
+                        .fetch_all(&mut *connection)
+                        .await;
                     let page = match page {
                         Ok(page) => page,
                         Err(error) => {

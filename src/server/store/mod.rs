@@ -15,6 +15,7 @@ mod constraints;
 mod credit_notes;
 mod credits;
 mod decimal;
+mod drafts;
 mod error;
 mod events;
 mod group_rows;

@@ -277,6 +277,17 @@ pub struct BillingGroupRecord {
     pub update_time: DateTime<Utc>,
 }
 
+/// The guided Create billing group flow's answers, kept between steps.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct GroupDraftRecord {
+    pub draft_id: String,
+    pub account_id: String,
+    pub user_id: String,
+    #[sqlx(try_from = "String")]
+    pub draft: JsonText<crate::model::new_group::NewGroupDraft>,
+    pub expire_time: DateTime<Utc>,
+}
+
 /// A group with one user's role on its account (None: not a member).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct GroupOfMemberRow {

@@ -463,6 +463,16 @@ pub trait Webhooks: Send + Sync {
     ) -> StoreResult<bool>;
 }
 
+/// The guided Create billing group flow's answers between steps.
+#[async_trait]
+pub trait Drafts: Send + Sync {
+    async fn save_group_draft(&self, draft: &GroupDraftRecord) -> StoreResult<()>;
+    /// A draft, expired or not.
+    async fn group_draft(&self, draft_id: &str) -> StoreResult<Option<GroupDraftRecord>>;
+    /// Removes drafts whose time is up; how many.
+    async fn delete_expired_group_drafts(&self, now: DateTime<Utc>) -> StoreResult<u64>;
+}
+
 /// Billing groups.
 #[async_trait]
 pub trait Groups: Send + Sync {
@@ -872,6 +882,7 @@ pub trait Store:
     + Events
     + Mail
     + Webhooks
+    + Drafts
 {
 }
 
@@ -889,6 +900,7 @@ impl<T> Store for T where
         + Events
         + Mail
         + Webhooks
+        + Drafts
 {
 }
 

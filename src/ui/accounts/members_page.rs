@@ -158,8 +158,19 @@ fn MemberRow(
     } else {
         format!("Remove {}", member.email)
     };
-    let (role_account, remove_account) = (account_id.clone(), account_id.clone());
-    let (role_user, remove_user) = (member.user_id.clone(), member.user_id.clone());
+    // Admins remove anyone and leave; others may only leave.
+    let (remove_account, remove_user) = (account_id.clone(), member.user_id.clone());
+    let remove = (is_admin || member.is_you).then(move || {
+        view! {
+            <ActionForm action=actions.remove>
+                <input type="hidden" name="account_id" value=remove_account />
+                <input type="hidden" name="user_id" value=remove_user />
+                <button type="submit" class="danger" aria-label=remove_label>
+                    {if member.is_you { "Leave" } else { "Remove" }}
+                </button>
+            </ActionForm>
+        }
+    });
     let controls = if is_admin {
         let select_id = format!("role-{}", member.user_id);
         let select_label = format!("Role of {}", member.email);
@@ -177,8 +188,8 @@ fn MemberRow(
         view! {
             <div class="row-actions">
                 <ActionForm action=actions.change_role attr:class="inline-form compact">
-                    <input type="hidden" name="account_id" value=role_account />
-                    <input type="hidden" name="user_id" value=role_user />
+                    <input type="hidden" name="account_id" value=account_id.clone() />
+                    <input type="hidden" name="user_id" value=member.user_id.clone() />
                     <label for=select_id.clone() class="visually-hidden">
                         {select_label}
                     </label>
@@ -189,29 +200,12 @@ fn MemberRow(
                         "Change role"
                     </button>
                 </ActionForm>
-                <ActionForm action=actions.remove>
-                    <input type="hidden" name="account_id" value=remove_account />
-                    <input type="hidden" name="user_id" value=remove_user />
-                    <button type="submit" class="danger" aria-label=remove_label>
-                        {if member.is_you { "Leave" } else { "Remove" }}
-                    </button>
-                </ActionForm>
+                {remove}
             </div>
         }
         .into_any()
-    } else if member.is_you {
-        view! {
-            <ActionForm action=actions.remove>
-                <input type="hidden" name="account_id" value=remove_account />
-                <input type="hidden" name="user_id" value=remove_user />
-                <button type="submit" class="danger" aria-label="Leave the account">
-                    "Leave"
-                </button>
-            </ActionForm>
-        }
-        .into_any()
     } else {
-        ().into_any()
+        remove.into_any()
     };
     view! {
         <tr>
@@ -247,11 +241,13 @@ fn InviteForm(account_id: String, mail_configured: bool, actions: MemberActions)
                 <label for="invite-email">"Email"</label>
                 <input id="invite-email" type="email" name="email" required maxlength="254" />
                 <label for="invite-role">"Role"</label>
+                // Least access first, so the default is the safest.
                 <select id="invite-role" name="role">
-                    <option value="viewer">"viewer"</option>
-                    <option value="billing">"billing"</option>
-                    <option value="developer">"developer"</option>
-                    <option value="admin">"admin"</option>
+                    {Role::ALL
+                        .into_iter()
+                        .rev()
+                        .map(|role| view! { <option value=role.as_str()>{role.as_str()}</option> })
+                        .collect_view()}
                 </select>
                 <button
                     type="submit"

@@ -1,13 +1,16 @@
 //! The guided **Create billing group** flow: name → billing details →
-//! projects → summary → create. Each step is a plain GET form carrying the
-//! other answers in hidden fields; the summary posts them all at once.
+//! projects → summary → create. Each step is a plain POST form carrying
+//! the other answers in hidden fields; the server keeps them as a draft and
+//! the next step's URL names the draft (never an answer); the summary posts
+//! them all at once.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::account_page::account_id;
-use crate::api::new_group::{get_new_group_page, CreateBillingGroupGuided};
+use crate::api::new_group::{get_new_group_page, CreateBillingGroupGuided, NewGroupStep};
 use crate::model::new_group::{NewGroupDraft, NewGroupPage, DETAIL_FIELDS, STEPS};
 use crate::model::states::PaymentMethod;
 use crate::paths::app_url;
@@ -21,13 +24,7 @@ use crate::ui::ErrorPanel;
 pub fn NewBillingGroupPage() -> impl IntoView {
     let id = account_id();
     let query = use_query_map();
-    let draft = move || {
-        let q = query.read();
-        NewGroupDraft::from_query(
-            |name| q.get(name),
-            q.get_all("projects").unwrap_or_default(),
-        )
-    };
+    let draft_id = move || query.read().get("draft").unwrap_or_default();
     let step = move || {
         query
             .read()
@@ -36,8 +33,8 @@ pub fn NewBillingGroupPage() -> impl IntoView {
             .unwrap_or(1)
     };
     let data = Resource::new(
-        move || (id(), draft(), step()),
-        |(id, draft, step)| get_new_group_page(id, draft, step),
+        move || (id(), draft_id(), step()),
+        |(id, draft_id, step)| get_new_group_page(id, draft_id, step),
     );
     let create = ServerAction::<CreateBillingGroupGuided>::new();
     view! {
@@ -45,10 +42,9 @@ pub fn NewBillingGroupPage() -> impl IntoView {
         <AppLayout>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || {
-                    let draft = draft();
                     Suspend::new(async move {
                         match data.await {
-                            Ok(page) => view! { <Flow page draft create /> }.into_any(),
+                            Ok(page) => view! { <Flow page create /> }.into_any(),
                             Err(error) => view! { <ErrorPanel error /> }.into_any(),
                         }
                     })
@@ -80,12 +76,14 @@ fn hidden_answers(
 }
 
 #[component]
-fn Flow(
-    page: NewGroupPage,
-    draft: NewGroupDraft,
-    create: ServerAction<CreateBillingGroupGuided>,
-) -> impl IntoView {
+fn Flow(page: NewGroupPage, create: ServerAction<CreateBillingGroupGuided>) -> impl IntoView {
+    let draft = page.draft.clone();
     let here = app_url(format!("/account/{}/new-billing-group", page.account_id));
+    // Each step posts here; the answer is a redirect to the next step.
+    let post_to = app_url(<NewGroupStep as ServerFn>::url());
+    let account_id = page.account_id.clone();
+    let account_field =
+        move || view! { <input type="hidden" name="account_id" value=account_id.clone() /> };
     let billing = app_url(format!("/account/{}/billing", page.account_id));
     let step = page.step;
     let page_error = page.error.clone();
@@ -107,13 +105,17 @@ fn Flow(
         .collect_view();
     let link = {
         let here = here.clone();
-        let draft = draft.clone();
-        move |to: u8| format!("{here}?{}", draft.query(to))
+        let draft_id = page.draft_id.clone();
+        move |to: u8| match draft_id.as_str() {
+            "" => format!("{here}?step={to}"),
+            id => format!("{here}?draft={id}&step={to}"),
+        }
     };
     let body = match step {
         1 => view! {
-            <form method="get" action=here.clone() class="wizard" aria-label="Name">
-                {hidden_answers(&draft, &["billing_group_name"], Some("projects"))}
+            <form method="post" action=post_to.clone() class="wizard" aria-label="Name">
+                {account_field()}
+                {hidden_answers(&draft, &["billing_group_name"], Some("projects[]"))}
                 <label for="new-group-name">"Billing group name"</label>
                 <input id="new-group-name" name="billing_group_name" maxlength="128" required value=draft.billing_group_name.clone() />
                 <FieldError error field="billing_group_name" />
@@ -138,8 +140,9 @@ fn Flow(
                 }
             };
             view! {
-                <form method="get" action=here.clone() class="wizard billing-info" aria-label="Billing details">
-                    {hidden_answers(&draft, &DETAIL_FIELDS, Some("projects"))}
+                <form method="post" action=post_to.clone() class="wizard billing-info" aria-label="Billing details">
+                    {account_field()}
+                    {hidden_answers(&draft, &DETAIL_FIELDS, Some("projects[]"))}
                     <label for="copy_from">"Copy billing details from"</label>
                     <select id="copy_from" name="copy_from">
                         <option value="">"Don't copy: fill them in below"</option>
@@ -176,7 +179,7 @@ fn Flow(
                     .map(|(name, group)| {
                         view! {
                             <label class="choice">
-                                <input type="checkbox" name="projects" value=name.clone() checked=draft.projects.contains(name) />
+                                <input type="checkbox" name="projects[]" value=name.clone() checked=draft.projects.contains(name) />
                                 {format!("{name} (now in {group})")}
                             </label>
                         }
@@ -185,7 +188,8 @@ fn Flow(
                     .into_any()
             };
             view! {
-                <form method="get" action=here.clone() class="wizard" aria-label="Projects">
+                <form method="post" action=post_to.clone() class="wizard" aria-label="Projects">
+                    {account_field()}
                     {hidden_answers(&draft, &[], None)}
                     <fieldset>
                         <legend>"Projects to move into the new group (optional)"</legend>
