@@ -11,6 +11,9 @@ use super::Role;
 /// The path segment and number of the running month's invoice.
 pub const ESTIMATE: &str = "estimate";
 
+/// What every page calls the running month's estimate (one name).
+pub const ESTIMATE_LABEL: &str = "Estimate (running month)";
+
 /// An invoice as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceSummary {

@@ -9,6 +9,7 @@
 //! (`pool.rs` says how).
 
 mod accounts;
+mod budgets;
 pub mod cache;
 mod close_sql;
 mod constraints;
@@ -21,13 +22,17 @@ mod events;
 mod group_rows;
 mod groups;
 mod invoices;
+mod leases;
 mod mail;
 mod members;
 mod outbox;
 mod people;
 mod pool;
+mod prices;
 mod projects;
+mod rates;
 pub mod records;
+mod services;
 pub mod sqlite;
 mod sqlite_bulk;
 mod traits;

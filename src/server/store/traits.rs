@@ -375,16 +375,11 @@ pub trait Mail: Send + Sync {
         at: DateTime<Utc>,
         event: &NewEvent,
     ) -> StoreResult<bool>;
-    /// Takes the job's lease when it is free or lapsed.
-    async fn take_job_lease(
-        &self,
-        job_name: &str,
-        holder: &str,
-        now: DateTime<Utc>,
-        until: DateTime<Utc>,
-    ) -> StoreResult<bool>;
-    /// When the job's current lease ends (its next run), if it has one.
-    async fn job_lease_expiry(&self, job_name: &str) -> StoreResult<Option<DateTime<Utc>>>;
+}
+
+/// Monthly budgets and their once-only alerts.
+#[async_trait]
+pub trait Budgets: Send + Sync {
     async fn budget(&self, billing_group_id: &str) -> StoreResult<Option<BudgetRecord>>;
     /// The budgets of active groups.
     async fn budgets(&self) -> StoreResult<Vec<BudgetRecord>>;
@@ -413,6 +408,21 @@ pub trait Mail: Send + Sync {
         at: DateTime<Utc>,
         message: BudgetAlertMail<'_>,
     ) -> StoreResult<usize>;
+}
+
+/// Leases of the periodic jobs that one instance at a time runs.
+#[async_trait]
+pub trait JobLeases: Send + Sync {
+    /// Takes the job's lease when it is free or lapsed.
+    async fn take_job_lease(
+        &self,
+        job_name: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// When the job's current lease ends (its next run), if it has one.
+    async fn job_lease_expiry(&self, job_name: &str) -> StoreResult<Option<DateTime<Utc>>>;
 }
 
 /// An account's webhook endpoints; their deliveries are outbox messages.
@@ -605,9 +615,9 @@ pub trait Projects: Send + Sync {
     ) -> StoreResult<Vec<GroupMembershipRecord>>;
 }
 
-/// Services, their runs, the usage the cost engine reads, exchange rates.
+/// Services and their runs.
 #[async_trait]
-pub trait UsageStore: Send + Sync {
+pub trait Services: Send + Sync {
     async fn create_service(
         &self,
         new: &NewService,
@@ -653,10 +663,20 @@ pub trait UsageStore: Send + Sync {
         next: (Decimal, DateTime<Utc>),
         event: &NewEvent,
     ) -> StoreResult<bool>;
+}
+
+/// The price list.
+#[async_trait]
+pub trait PriceList: Send + Sync {
     /// The whole price list, by type, plan, cloud and date.
     async fn prices(&self) -> StoreResult<Vec<PriceRecord>>;
     /// Adds or replaces price-list rows, all in one transaction.
     async fn save_prices(&self, rows: &[PriceRecord]) -> StoreResult<()>;
+}
+
+/// The usage the cost engine reads.
+#[async_trait]
+pub trait UsageStore: Send + Sync {
     /// The group memberships and priced runs of the account's projects that
     /// overlap [from, to). Two queries, whatever the number of projects.
     async fn account_usage(
@@ -686,7 +706,11 @@ pub trait UsageStore: Send + Sync {
     /// Memberships and priced runs of every project overlapping [from, to)
     /// (month close: two queries for the whole database).
     async fn usage_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreResult<Usage>;
+}
 
+/// Exchange rates.
+#[async_trait]
+pub trait ExchangeRates: Send + Sync {
     async fn set_exchange_rate(
         &self,
         currency: Currency,
@@ -875,12 +899,17 @@ pub trait Store:
     + Members
     + Groups
     + Projects
+    + Services
+    + PriceList
     + UsageStore
+    + ExchangeRates
     + Invoices
     + CreditNotes
     + Credits
     + Events
     + Mail
+    + Budgets
+    + JobLeases
     + Webhooks
     + Drafts
 {
@@ -893,12 +922,17 @@ impl<T> Store for T where
         + Members
         + Groups
         + Projects
+        + Services
+        + PriceList
         + UsageStore
+        + ExchangeRates
         + Invoices
         + CreditNotes
         + Credits
         + Events
         + Mail
+        + Budgets
+        + JobLeases
         + Webhooks
         + Drafts
 {

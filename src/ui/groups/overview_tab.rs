@@ -121,7 +121,7 @@ fn AppliedCredits(billing_group_id: String, credits: Vec<AppliedCredit>) -> impl
                         ));
                         let number_class = (c.invoice_number != ESTIMATE).then_some("invoice-number");
                         let label = if c.invoice_number == ESTIMATE {
-                            "Estimate (expected)".to_string()
+                            crate::model::invoices::ESTIMATE_LABEL.to_string()
                         } else {
                             c.invoice_number.clone()
                         };

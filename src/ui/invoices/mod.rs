@@ -91,7 +91,7 @@ pub fn InvoiceTable(
                         ));
                         let number_class = (invoice.invoice_number != ESTIMATE).then_some("invoice-number");
                         let name = if invoice.invoice_number == ESTIMATE {
-                            "Estimate (running month)".to_string()
+                            crate::model::invoices::ESTIMATE_LABEL.to_string()
                         } else {
                             invoice.invoice_number.clone()
                         };
