@@ -21,6 +21,10 @@ if (process.env.PEOPLE_PG_URL) {
   backends.push({ name: 'PostgreSQL', url: () => process.env.PEOPLE_PG_URL! });
 }
 
+/** What the spec's own server printed, kept to show when a test fails
+ * (its log is not the suite's server log). */
+let serverOutput = '';
+
 /** Starts the server on an empty database; resolves with the setup link it prints. */
 function start(databaseUrl: string, port: number): Promise<{ server: ChildProcess; setupLink: string }> {
   if (!BIN) throw new Error('BILLING_BIN is not set (run through .ci/test.sh)');
@@ -43,6 +47,7 @@ function start(databaseUrl: string, port: number): Promise<{ server: ChildProces
     const timer = setTimeout(() => reject(new Error(`no setup link printed:\n${output}`)), 20_000);
     const read = (chunk: Buffer) => {
       output += chunk.toString();
+      serverOutput = output;
       const link = output.match(/https?:\/\/\S+\/setup\?token=[0-9a-f]+/);
       if (link && output.includes('listening')) {
         clearTimeout(timer);
@@ -78,10 +83,22 @@ for (const backend of backends) {
       server?.kill('SIGTERM');
     });
 
+    test.afterEach(async ({}, testInfo) => {
+      if (testInfo.status !== testInfo.expectedStatus) {
+        console.log(`---- the ${backend.name} server's output (last 6,000 characters) ----\n${serverOutput.slice(-6000)}`);
+      }
+    });
+
     test('setup, an invitation, roles, and the last admin', async ({ browser }) => {
       test.setTimeout(120_000);
       const admin = await browser.newContext({ baseURL: base });
       const page = await admin.newPage();
+      // Why a page would not hydrate, printed with the failure.
+      page.on('pageerror', (error) => console.log(`page error: ${error.message}`));
+      page.on('console', (message) => {
+        if (message.type() === 'error') console.log(`console error: ${message.text()}`);
+      });
+      page.on('requestfailed', (request) => console.log(`request failed: ${request.url()} ${request.failure()?.errorText}`));
 
       // Before setup, a wrong token is refused and nothing is shown to fill.
       await page.goto('setup?token=0000');
