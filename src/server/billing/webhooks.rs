@@ -7,6 +7,7 @@
 //! due again after the mail's back-off, or failed after the last try. Every
 //! try is kept (`outbox_attempts`) and shown on the Webhooks page.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use base64::Engine as _;
@@ -24,8 +25,8 @@ use crate::model::webhooks::{
 };
 use crate::model::{CurrentUser, Role};
 use crate::server::store::{
-    Channel, CreditNoteRecord, Delivered, InvoiceRecord, JsonText, MessageRecord, NewAccountEvent,
-    NewInvoice, NewMessage, Store, WebhookRecord,
+    AttemptRecord, BillingGroupRecord, Channel, CreditNoteRecord, Delivered, InvoiceRecord,
+    JsonText, MessageRecord, NewAccountEvent, NewInvoice, NewMessage, Store, WebhookRecord,
 };
 
 /// Endpoints an account may have.
@@ -487,15 +488,18 @@ pub async fn page(
         .account_messages(&account.account_id, MessageKind::Webhook, PAGE_DELIVERIES)
         .await?;
     let ids: Vec<String> = messages.iter().map(|m| m.message_id.clone()).collect();
-    let mut attempts = store.attempts_of(&ids).await?;
+    let mut attempts: HashMap<String, Vec<AttemptRecord>> = HashMap::new();
+    for attempt in store.attempts_of(&ids).await? {
+        attempts
+            .entry(attempt.message_id.clone())
+            .or_default()
+            .push(attempt);
+    }
     let deliveries = messages
         .into_iter()
         .map(|message| {
-            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut attempts)
-                .into_iter()
-                .partition(|a| a.message_id == message.message_id);
-            attempts = rest;
-            delivery_of(message, mine)
+            let tries = attempts.remove(&message.message_id).unwrap_or_default();
+            delivery_of(message, tries)
         })
         .collect();
     Ok(WebhooksPage {
@@ -505,10 +509,7 @@ pub async fn page(
     })
 }
 
-fn delivery_of(
-    message: MessageRecord,
-    attempts: Vec<crate::server::store::AttemptRecord>,
-) -> WebhookDelivery {
+fn delivery_of(message: MessageRecord, attempts: Vec<AttemptRecord>) -> WebhookDelivery {
     WebhookDelivery {
         can_resend: matches!(message.state, DeliveryState::Failed | DeliveryState::Sent),
         webhook_id: message.webhook_id.unwrap_or_default(),
@@ -675,11 +676,25 @@ pub async fn notice_overdue(store: &dyn Store, now: DateTime<Utc>) -> AppResult<
         return Ok(0);
     }
     let subscribers = Subscribers::by_account(store).await?;
+    // Each group and its credit notes, read once per pass.
+    let mut groups: HashMap<String, Option<(BillingGroupRecord, Vec<CreditNoteRecord>)>> =
+        HashMap::new();
     let mut noticed = 0;
     for invoice in candidates {
-        let credited: rust_decimal::Decimal = store
-            .credit_notes_of_group(&invoice.billing_group_id)
-            .await?
+        if !groups.contains_key(&invoice.billing_group_id) {
+            let group = match store.billing_group(&invoice.billing_group_id).await? {
+                Some(group) => {
+                    let notes = store.credit_notes_of_group(&group.billing_group_id).await?;
+                    Some((group, notes))
+                }
+                None => None,
+            };
+            groups.insert(invoice.billing_group_id.clone(), group);
+        }
+        let Some(Some((group, notes))) = groups.get(&invoice.billing_group_id) else {
+            continue;
+        };
+        let credited: rust_decimal::Decimal = notes
             .iter()
             .filter(|n| n.invoice_number == invoice.invoice_number)
             .map(|n| -n.total_inc_vat.0)
@@ -691,9 +706,6 @@ pub async fn notice_overdue(store: &dyn Store, now: DateTime<Utc>) -> AppResult<
             remaining,
             today,
         );
-        let Some(group) = store.billing_group(&invoice.billing_group_id).await? else {
-            continue;
-        };
         // An invoice credited in full is decided too: it is never overdue.
         let notices = match (overdue, subscribers.get(&group.account_id)) {
             (Some(days), Some(subscribers)) => {

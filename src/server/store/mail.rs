@@ -148,22 +148,23 @@ impl Mail for SqlStore {
     }
 
     async fn attempts_of(&self, message_ids: &[String]) -> StoreResult<Vec<AttemptRecord>> {
-        let mut attempts = Vec::new();
-        // Pages show a few dozen messages; one query each keeps the SQL
-        // the same on both backends.
-        for message_id in message_ids {
-            let rows = db_run!(self.pool.as_ref(), |pool| {
-                sqlx::query_as::<_, AttemptRecord>(
-                    "SELECT message_id, attempt, attempt_time, succeeded, detail
-                     FROM outbox_attempts WHERE message_id = $1 ORDER BY attempt",
-                )
-                .bind(message_id)
-                .fetch_all(pool)
-                .await?
-            });
-            attempts.extend(rows);
+        if message_ids.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(attempts)
+        // One query for the page's messages ($1, $2, … : both backends).
+        let placeholders: Vec<String> = (1..=message_ids.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT message_id, attempt, attempt_time, succeeded, detail FROM outbox_attempts
+             WHERE message_id IN ({}) ORDER BY message_id, attempt",
+            placeholders.join(", ")
+        );
+        db_run!(self.pool.as_ref(), |pool| {
+            let mut query = sqlx::query_as::<_, AttemptRecord>(&sql);
+            for message_id in message_ids {
+                query = query.bind(message_id);
+            }
+            Ok(query.fetch_all(pool).await?)
+        })
     }
 
     async fn message(&self, message_id: &str) -> StoreResult<Option<MessageRecord>> {
