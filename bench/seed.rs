@@ -5,6 +5,7 @@
 //!   cargo run --release --features ssr --example bench-seed -- \
 //!       sqlite://bench.db 2000 20
 
+use billing_console::model::ids::UserId;
 use billing_console::model::money::Currency;
 use billing_console::server::auth::hash_password;
 use billing_console::server::billing::{accounts, calendar, groups, projects};
@@ -27,7 +28,7 @@ async fn main() {
     let record = store
         .create_user(
             &NewUser {
-                user_id: uuid::Uuid::new_v4().to_string(),
+                user_id: UserId::from(uuid::Uuid::new_v4().to_string()),
                 email: "bench@example.com".into(),
                 real_name: "Bench".into(),
                 password_hash: hash_password("bench-password").expect("hash"),

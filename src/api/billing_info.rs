@@ -6,6 +6,8 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::model::ids::GroupId;
 
 /// Saves the Billing information tab all at once. The arguments are the
 /// form's fields, flat, so the form posts without JavaScript too.
@@ -52,7 +54,7 @@ pub async fn save_billing_info(
     save(
         app.store.as_ref(),
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         &form,
         context::now()?,
     )

@@ -4,6 +4,8 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::model::credits::{Credit, CreditsPage};
+#[cfg(feature = "ssr")]
+use crate::model::ids::GroupId;
 
 /// The group's credits with the burn-down forecast.
 #[server(endpoint = "group_credits")]
@@ -14,7 +16,7 @@ pub async fn get_credits(billing_group_id: String) -> Result<CreditsPage, AppErr
     crate::server::billing::credits::credits_page(
         state.store.as_ref(),
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         context::now()?,
     )
     .await
@@ -34,7 +36,7 @@ pub async fn claim_credit(
     crate::server::billing::credits::claim_credit(
         state.store.as_ref(),
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         &code,
         Some(earmarked_project_name.as_str()),
         context::now()?,

@@ -8,6 +8,8 @@ use crate::model::billing::{
     AccountBilling, BillingInfoPage, EventsPage, GroupHeader, GroupOverview, GroupProjects,
 };
 #[cfg(feature = "ssr")]
+use crate::model::ids::{AccountId, GroupId};
+#[cfg(feature = "ssr")]
 use crate::paths::app_url;
 
 #[server(endpoint = "account_billing")]
@@ -21,7 +23,7 @@ pub async fn get_account_billing(
     crate::server::billing::groups::account_billing(
         state.store.as_ref(),
         &user,
-        &account_id,
+        &AccountId::from(&account_id),
         total_in.as_deref(),
         context::now()?,
     )
@@ -37,7 +39,7 @@ pub async fn get_group_header(billing_group_id: String) -> Result<GroupHeader, A
     crate::server::billing::group_page::header(
         state.store.as_ref(),
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         context::now()?,
     )
     .await
@@ -52,7 +54,7 @@ pub async fn get_group_overview(billing_group_id: String) -> Result<GroupOvervie
         state.store.as_ref(),
         &state.config.seller,
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         context::now()?,
     )
     .await
@@ -66,7 +68,7 @@ pub async fn get_group_projects(billing_group_id: String) -> Result<GroupProject
     crate::server::billing::group_page::projects_tab(
         state.store.as_ref(),
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         context::now()?,
     )
     .await
@@ -80,7 +82,7 @@ pub async fn get_billing_info(billing_group_id: String) -> Result<BillingInfoPag
     crate::server::billing::group_page::billing_info_page(
         state.store.as_ref(),
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
     )
     .await
 }
@@ -96,7 +98,7 @@ pub async fn rename_billing_group(
     crate::server::billing::groups::rename_group(
         state.store.as_ref(),
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         &billing_group_name,
         context::now()?,
     )
@@ -113,7 +115,7 @@ pub async fn delete_billing_group(billing_group_id: String) -> Result<(), AppErr
     let group = crate::server::billing::groups::delete_group(
         state.store.as_ref(),
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         context::now()?,
     )
     .await?;
@@ -132,8 +134,8 @@ pub async fn set_primary_billing_group(
     crate::server::billing::groups::set_primary(
         state.store.as_ref(),
         &user,
-        &account_id,
-        &billing_group_id,
+        &AccountId::from(&account_id),
+        &GroupId::from(&billing_group_id),
         context::now()?,
     )
     .await
@@ -149,7 +151,7 @@ pub async fn move_project(project_name: String, billing_group_id: String) -> Res
         state.store.as_ref(),
         &user,
         &project_name,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         context::now()?,
     )
     .await
@@ -168,7 +170,7 @@ pub async fn assign_projects(
     crate::server::billing::groups::assign_projects(
         state.store.as_ref(),
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         &projects_names,
         context::now()?,
     )
@@ -190,7 +192,7 @@ pub async fn group_events(
     crate::server::billing::events::events_page(
         state.store.as_ref(),
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         before,
         event_type.as_deref(),
         project_name.as_deref(),
@@ -212,7 +214,7 @@ pub async fn create_project(
     let project = crate::server::billing::projects::create_project(
         state.store.as_ref(),
         &user,
-        &account_id,
+        &AccountId::from(&account_id),
         &project_name,
         billing_group_id.as_deref(),
         "",

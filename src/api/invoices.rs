@@ -5,6 +5,8 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::model::ids::GroupId;
 use crate::model::invoices::{CreditNoteSummary, InvoiceDetail, InvoiceSummary};
 
 /// The group's invoices, the running month's estimate first.
@@ -17,7 +19,7 @@ pub async fn get_invoices(billing_group_id: String) -> Result<Vec<InvoiceSummary
         state.store.as_ref(),
         &state.config.seller,
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         context::now()?,
     )
     .await
@@ -35,7 +37,7 @@ pub async fn get_issuing_paused(billing_group_id: String) -> Result<Option<Strin
         state.store.as_ref(),
         &state.config.seller,
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
     )
     .await
 }
@@ -53,7 +55,7 @@ pub async fn get_invoice(
         state.store.as_ref(),
         &state.config.seller,
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         &invoice_number,
         context::now()?,
     )
@@ -73,7 +75,7 @@ pub async fn set_invoice_state(
     crate::server::billing::invoices::set_invoice_state(
         app.store.as_ref(),
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         &invoice_number,
         &state,
         context::now()?,
@@ -92,7 +94,7 @@ pub async fn get_credit_notes(
     crate::server::billing::credit_notes::credit_notes_of_group(
         state.store.as_ref(),
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
     )
     .await
 }
@@ -109,7 +111,7 @@ pub async fn get_credit_note(
     crate::server::billing::credit_notes::credit_note_detail(
         state.store.as_ref(),
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         &credit_note_number,
     )
     .await
@@ -150,7 +152,7 @@ pub async fn credit_invoice(
             user: &user,
             now: context::now()?,
         },
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         &invoice_number,
         &CreditRequest { reason, lines },
     )
@@ -177,7 +179,7 @@ pub async fn void_invoice(
             user: &user,
             now: context::now()?,
         },
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         &invoice_number,
         &reason,
     )

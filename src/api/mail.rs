@@ -4,6 +4,8 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::model::billing::Deliveries;
+#[cfg(feature = "ssr")]
+use crate::model::ids::GroupId;
 
 /// Sets the group's monthly budget (billing managers and admins); an empty
 /// amount and thresholds remove it.
@@ -19,7 +21,7 @@ pub async fn set_budget(
     crate::server::billing::budgets::set_budget(
         state.store.as_ref(),
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         &amount,
         &thresholds,
         context::now()?,
@@ -37,7 +39,7 @@ pub async fn get_deliveries(billing_group_id: String) -> Result<Deliveries, AppE
     crate::server::billing::mail::deliveries(
         state.store.as_ref(),
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         state.config.mail.configured(),
     )
     .await
@@ -52,7 +54,7 @@ pub async fn send_again(billing_group_id: String, message_id: String) -> Result<
     crate::server::billing::mail::send_again(
         state.store.as_ref(),
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         &message_id,
         context::now()?,
     )

@@ -8,6 +8,8 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
+use crate::model::ids::AccountId;
+#[cfg(feature = "ssr")]
 use crate::model::new_group::NewGroupDraft;
 use crate::model::new_group::NewGroupPage;
 #[cfg(feature = "ssr")]
@@ -27,7 +29,7 @@ pub async fn get_new_group_page(
     crate::server::billing::new_group::draft_page(
         state.store.as_ref(),
         &user,
-        &account_id,
+        &AccountId::from(&account_id),
         &draft,
         step,
         context::now()?,
@@ -80,7 +82,7 @@ pub async fn new_group_step(
     let draft_id = crate::server::billing::new_group::save_draft(
         app.store.as_ref(),
         &user,
-        &account_id,
+        &AccountId::from(&account_id),
         &draft,
         context::now()?,
     )
@@ -137,7 +139,7 @@ pub async fn create_billing_group_guided(
     let group = crate::server::billing::new_group::create_group_from_draft(
         app.store.as_ref(),
         &user,
-        &account_id,
+        &AccountId::from(&account_id),
         &draft,
         context::now()?,
     )
@@ -146,5 +148,5 @@ pub async fn create_billing_group_guided(
         "/billing-group/{}",
         group.billing_group_id
     )));
-    Ok(group.billing_group_id)
+    Ok(group.billing_group_id.into_string())
 }

@@ -4,6 +4,8 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::model::ids::{AccountId, UserId};
 use crate::model::people::{AccountEvent, AccountOverview, CreatedInvitation, Member, MembersPage};
 #[cfg(feature = "ssr")]
 use crate::paths::app_url;
@@ -16,7 +18,7 @@ pub async fn get_members(account_id: String) -> Result<MembersPage, AppError> {
     crate::server::billing::members::members_page(
         state.store.as_ref(),
         &user,
-        &account_id,
+        &AccountId::from(&account_id),
         state.config.mail.configured(),
         context::now()?,
     )
@@ -38,7 +40,7 @@ pub async fn invite_member(
     let invited = crate::server::billing::members::invite(
         state.store.as_ref(),
         &user,
-        &account_id,
+        &AccountId::from(&account_id),
         &email,
         &role,
         state.config.mail.configured().then_some(base.as_str()),
@@ -59,7 +61,7 @@ pub async fn revoke_invitation(account_id: String, invitation_id: String) -> Res
     crate::server::billing::members::revoke_invitation(
         state.store.as_ref(),
         &user,
-        &account_id,
+        &AccountId::from(&account_id),
         &invitation_id,
         context::now()?,
     )
@@ -78,8 +80,8 @@ pub async fn change_member_role(
     crate::server::billing::members::change_role(
         state.store.as_ref(),
         &user,
-        &account_id,
-        &user_id,
+        &AccountId::from(&account_id),
+        &UserId::from(&user_id),
         &role,
         context::now()?,
     )
@@ -95,8 +97,8 @@ pub async fn remove_member(account_id: String, user_id: String) -> Result<(), Ap
     crate::server::billing::members::remove_member(
         state.store.as_ref(),
         &user,
-        &account_id,
-        &user_id,
+        &AccountId::from(&account_id),
+        &UserId::from(&user_id),
         context::now()?,
     )
     .await?;
@@ -114,7 +116,7 @@ pub async fn rename_account(account_id: String, account_name: String) -> Result<
     crate::server::billing::accounts::rename_account(
         state.store.as_ref(),
         &user,
-        &account_id,
+        &AccountId::from(&account_id),
         &account_name,
         context::now()?,
     )
@@ -128,7 +130,12 @@ pub async fn get_account_events(account_id: String) -> Result<Vec<AccountEvent>,
     use super::context;
     let state = context::state()?;
     let user = context::user()?;
-    crate::server::billing::members::account_events(state.store.as_ref(), &user, &account_id).await
+    crate::server::billing::members::account_events(
+        state.store.as_ref(),
+        &user,
+        &AccountId::from(&account_id),
+    )
+    .await
 }
 
 /// Every account (operators).
@@ -179,7 +186,7 @@ pub async fn join_account(account_id: String) -> Result<(), AppError> {
     crate::server::billing::accounts::operator_join(
         state.store.as_ref(),
         &user,
-        &account_id,
+        &AccountId::from(&account_id),
         context::now()?,
     )
     .await?;

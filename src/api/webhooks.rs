@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::model::ids::AccountId;
 use crate::model::webhooks::{CreatedWebhook, WebhooksPage};
 
 #[server(endpoint = "account_webhooks")]
@@ -10,7 +12,12 @@ pub async fn get_webhooks(account_id: String) -> Result<WebhooksPage, AppError> 
     use super::context;
     let state = context::state()?;
     let user = context::user()?;
-    crate::server::billing::webhooks::page(state.store.as_ref(), &user, &account_id).await
+    crate::server::billing::webhooks::page(
+        state.store.as_ref(),
+        &user,
+        &AccountId::from(&account_id),
+    )
+    .await
 }
 
 /// Adds an endpoint; the answer carries its signing secret, shown once.
@@ -28,7 +35,7 @@ pub async fn add_webhook(
         state.store.as_ref(),
         state.webhooks.as_ref(),
         &user,
-        &account_id,
+        &AccountId::from(&account_id),
         &url,
         &events,
         &description,
@@ -45,7 +52,7 @@ pub async fn remove_webhook(account_id: String, webhook_id: String) -> Result<()
     crate::server::billing::webhooks::remove(
         state.store.as_ref(),
         &user,
-        &account_id,
+        &AccountId::from(&account_id),
         &webhook_id,
         context::now()?,
     )
@@ -61,7 +68,7 @@ pub async fn resend_webhook(account_id: String, message_id: String) -> Result<()
     crate::server::billing::webhooks::send_again(
         state.store.as_ref(),
         &user,
-        &account_id,
+        &AccountId::from(&account_id),
         &message_id,
         context::now()?,
     )

@@ -14,15 +14,6 @@ use super::Role;
 pub const CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 pub const CODE_LENGTH: usize = 16;
 
-pub const CREDIT_TYPES: [&str; 6] = [
-    "trial",
-    "promotion",
-    "purchase",
-    "discount",
-    "outage",
-    "other",
-];
-
 /// `ABCDEFGHJKMNPQRS` → `ABCD-EFGH-JKMN-PQRS`.
 pub fn display_code(code: &str) -> String {
     code.as_bytes()
@@ -60,7 +51,7 @@ pub fn last_valid_day(expire_time: DateTime<Utc>) -> NaiveDate {
 pub struct Credit {
     /// Shown grouped: `ABCD-EFGH-JKMN-PQRS`.
     pub code: String,
-    pub credit_type: String,
+    pub credit_type: crate::model::states::CreditType,
     pub value_usd: Money,
     pub remaining_value_usd: Money,
     pub consumed_usd: Money,

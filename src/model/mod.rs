@@ -4,6 +4,7 @@ pub mod amount;
 pub mod billing;
 pub mod countries;
 pub mod credits;
+pub mod ids;
 pub mod invoices;
 pub mod money;
 pub mod new_group;
@@ -85,7 +86,7 @@ impl std::fmt::Display for Role {
 /// The signed-in user, as the pages see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CurrentUser {
-    pub user_id: String,
+    pub user_id: ids::UserId,
     pub email: String,
     pub real_name: String,
     /// An instance administrator (sees and creates accounts).

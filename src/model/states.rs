@@ -1,6 +1,6 @@
 //! The closed sets of values the database stores as text: a group's state,
-//! payment methods, invoice states, invoice line types, a service's state,
-//! event types. Each is an enum with its stored name, so a typo is a
+//! payment methods, invoice states, invoice line types, a service's state
+//! and why its run ended, event types. Each is an enum with its stored name, so a typo is a
 //! compile error, not a comparison that is never true.
 
 use std::fmt;
@@ -51,7 +51,59 @@ macro_rules! stored_names {
                 $name::parse(&value).ok_or(UnknownValue { kind: $kind, value })
             }
         }
+
+        // Decoded as its text, so an optional column reads as `Option<Self>`.
+        #[cfg(feature = "ssr")]
+        impl<DB: sqlx::Database> sqlx::Type<DB> for $name
+        where
+            String: sqlx::Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <String as sqlx::Type<DB>>::type_info()
+            }
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <String as sqlx::Type<DB>>::compatible(ty)
+            }
+        }
+
+        #[cfg(feature = "ssr")]
+        impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for $name
+        where
+            String: sqlx::Decode<'r, DB>,
+        {
+            fn decode(
+                value: <DB as sqlx::Database>::ValueRef<'r>,
+            ) -> Result<Self, sqlx::error::BoxDynError> {
+                let text = <String as sqlx::Decode<'r, DB>>::decode(value)?;
+                Ok($name::try_from(text)?)
+            }
+        }
     };
+}
+
+stored_names! {
+    /// What a credit was given for (the issuer's choice; shown on the
+    /// Credits tab and invoice lines).
+    CreditType ("credit type") {
+        Trial = "trial",
+        Promotion = "promotion",
+        Purchase = "purchase",
+        Discount = "discount",
+        Outage = "outage",
+        Other = "other",
+    }
+}
+
+stored_names! {
+    /// Why a service's run ended.
+    RunEnd ("run end") {
+        PoweredOff = "powered_off",
+        Terminated = "terminated",
+        /// Continued by a run on another plan.
+        PlanChanged = "plan_changed",
+        /// Continued by a run at the price list's new price.
+        Repriced = "repriced",
+    }
 }
 
 stored_names! {

@@ -14,6 +14,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 use crate::error::{AppError, AppResult};
+use crate::model::ids::UserId;
 use crate::model::CurrentUser;
 use crate::server::store::Store;
 
@@ -107,7 +108,7 @@ pub async fn open_session(
     store
         .create_session(
             &secret_hash(&secret),
-            user_id,
+            &UserId::from(user_id),
             now,
             expires,
             &client_address(client),

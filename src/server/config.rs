@@ -299,29 +299,7 @@ impl Config {
         required: bool,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Config, ConfigError> {
-        let file = if path.exists() {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                ConfigError(format!(
-                    "cannot read {} ({e}); fix the file or pass --config",
-                    path.display()
-                ))
-            })?;
-            toml::from_str::<FileConfig>(&text).map_err(|e| {
-                let first_line = e.to_string().lines().next().unwrap_or_default().to_string();
-                let message = e.message().to_string();
-                ConfigError(format!(
-                    "{} is malformed: {message} ({first_line})",
-                    path.display()
-                ))
-            })?
-        } else if required {
-            return Err(ConfigError(format!(
-                "config file {} does not exist (--config / LEPTOS_CONFIG)",
-                path.display()
-            )));
-        } else {
-            FileConfig::default()
-        };
+        let file = read_file(path, required)?;
 
         let pick = |var: &str, from_file: Option<String>, default: &str| -> String {
             env(var)
@@ -352,46 +330,15 @@ impl Config {
         let database_url = pick("DATABASE_URL", file.database.url, DEFAULT_DATABASE_URL);
         check_database_url(&database_url)?;
 
-        let max_connections = match env("DATABASE_MAX_CONNECTIONS") {
-            Some(text) => text.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                ConfigError(format!(
-                    "DATABASE_MAX_CONNECTIONS '{text}' is not a positive number"
-                ))
-            })?,
-            None => file.database.max_connections.unwrap_or(16),
-        };
-        if max_connections == 0 {
-            return Err(ConfigError(
-                "database.max_connections must be at least 1".into(),
-            ));
-        }
-
-        let demo = match env("BILLING_DEMO") {
-            Some(text) => parse_bool(&text).ok_or_else(|| {
-                ConfigError(format!("BILLING_DEMO '{text}' must be true or false"))
-            })?,
-            None => file.server.demo.unwrap_or(false),
-        };
-
-        let proxies: Vec<String> = match env("TRUSTED_PROXIES") {
-            Some(text) => text
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect(),
-            None => file.server.trusted_proxies.unwrap_or_default(),
-        };
-        let trusted_proxies = proxies
-            .iter()
-            .map(|p| {
-                p.parse::<IpAddr>().map_err(|_| {
-                    ConfigError(format!(
-                        "TRUSTED_PROXIES / server.trusted_proxies: '{p}' is not an IP address"
-                    ))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let max_connections = number_setting(
+            &env,
+            ("DATABASE_MAX_CONNECTIONS", "database.max_connections"),
+            file.database.max_connections,
+            16,
+            1..=10_000,
+        )?;
+        let demo = bool_setting(&env, "BILLING_DEMO", file.server.demo, false)?;
+        let trusted_proxies = trusted_proxies(&env, file.server.trusted_proxies)?;
 
         let session_ttl_hours = number_setting(
             &env,
@@ -424,16 +371,12 @@ impl Config {
             }
             text => Some(text),
         };
-
-        let webhook_allow_private_targets = match env("WEBHOOK_ALLOW_PRIVATE_TARGETS") {
-            Some(text) => parse_bool(&text).ok_or_else(|| {
-                ConfigError(format!(
-                    "WEBHOOK_ALLOW_PRIVATE_TARGETS '{text}' must be true or false"
-                ))
-            })?,
-            None => file.server.webhook_allow_private_targets.unwrap_or(false),
-        };
-
+        let webhook_allow_private_targets = bool_setting(
+            &env,
+            "WEBHOOK_ALLOW_PRIVATE_TARGETS",
+            file.server.webhook_allow_private_targets,
+            false,
+        )?;
         let log_format = match env("LOG_FORMAT") {
             Some(text) => match text.as_str() {
                 "text" => LogFormat::Text,
@@ -447,14 +390,12 @@ impl Config {
             None => file.server.log_format.unwrap_or(LogFormat::Text),
         };
 
-        let scheduled_close = match env("MONTH_CLOSE_SCHEDULED") {
-            Some(text) => parse_bool(&text).ok_or_else(|| {
-                ConfigError(format!(
-                    "MONTH_CLOSE_SCHEDULED '{text}' must be true or false"
-                ))
-            })?,
-            None => file.invoicing.scheduled_close.unwrap_or(true),
-        };
+        let scheduled_close = bool_setting(
+            &env,
+            "MONTH_CLOSE_SCHEDULED",
+            file.invoicing.scheduled_close,
+            true,
+        )?;
         let download_link_days = number_setting(
             &env,
             ("DOWNLOAD_LINK_DAYS", "invoicing.download_link_days"),
@@ -684,6 +625,76 @@ fn base_path(text: &str) -> Result<String, ConfigError> {
         )));
     }
     Ok(trimmed.to_string())
+}
+
+/// The settings file, or the defaults when there is none and none was
+/// asked for.
+fn read_file(path: &Path, required: bool) -> Result<FileConfig, ConfigError> {
+    if !path.exists() {
+        return if required {
+            Err(ConfigError(format!(
+                "config file {} does not exist (--config / LEPTOS_CONFIG)",
+                path.display()
+            )))
+        } else {
+            Ok(FileConfig::default())
+        };
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError(format!(
+            "cannot read {} ({e}); fix the file or pass --config",
+            path.display()
+        ))
+    })?;
+    toml::from_str::<FileConfig>(&text).map_err(|e| {
+        let first_line = e.to_string().lines().next().unwrap_or_default().to_string();
+        let message = e.message().to_string();
+        ConfigError(format!(
+            "{} is malformed: {message} ({first_line})",
+            path.display()
+        ))
+    })
+}
+
+/// A yes/no setting from the environment (first) or the file.
+fn bool_setting(
+    env: &impl Fn(&str) -> Option<String>,
+    var: &str,
+    from_file: Option<bool>,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match env(var) {
+        Some(text) => parse_bool(&text)
+            .ok_or_else(|| ConfigError(format!("{var} '{text}' must be true or false"))),
+        None => Ok(from_file.unwrap_or(default)),
+    }
+}
+
+/// The proxies whose `X-Forwarded-For` is believed: a comma-separated
+/// list in the environment, or the file's list.
+fn trusted_proxies(
+    env: &impl Fn(&str) -> Option<String>,
+    from_file: Option<Vec<String>>,
+) -> Result<Vec<IpAddr>, ConfigError> {
+    let proxies: Vec<String> = match env("TRUSTED_PROXIES") {
+        Some(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+        None => from_file.unwrap_or_default(),
+    };
+    proxies
+        .iter()
+        .map(|p| {
+            p.parse::<IpAddr>().map_err(|_| {
+                ConfigError(format!(
+                    "TRUSTED_PROXIES / server.trusted_proxies: '{p}' is not an IP address"
+                ))
+            })
+        })
+        .collect()
 }
 
 fn parse_bool(text: &str) -> Option<bool> {

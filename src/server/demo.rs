@@ -7,7 +7,9 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use rust_decimal::Decimal;
 
 use crate::error::{AppError, AppResult};
+use crate::model::ids::{AccountId, GroupId, UserId};
 use crate::model::money::Currency;
+use crate::model::states::CreditType;
 use crate::model::{CurrentUser, Role};
 use crate::server::auth::hash_password;
 use crate::server::billing::billing_info::{self, BillingInfoForm};
@@ -95,7 +97,7 @@ async fn seed(store: &dyn Store, now: DateTime<Utc>) -> AppResult<()> {
             let user = store
                 .create_user(
                     &NewUser {
-                        user_id: uuid::Uuid::new_v4().to_string(),
+                        user_id: UserId::from(uuid::Uuid::new_v4().to_string()),
                         email: email.into(),
                         real_name: name.into(),
                         password_hash: hash,
@@ -262,7 +264,7 @@ async fn seed(store: &dyn Store, now: DateTime<Utc>) -> AppResult<()> {
         projects::create_project(
             store,
             &demo,
-            account_id,
+            &AccountId::from(*account_id),
             project_name,
             group,
             "google-europe-north1",
@@ -325,10 +327,16 @@ async fn seed_credits(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let credits = [
-        (primary, "trial", "500", start + Duration::days(45), None),
+        (
+            primary,
+            CreditType::Trial,
+            "500",
+            start + Duration::days(45),
+            None,
+        ),
         (
             research,
-            "promotion",
+            CreditType::Promotion,
             "5000",
             now + Duration::days(90),
             Some("acme-ml-lab"),
@@ -340,7 +348,7 @@ async fn seed_credits(
             .insert_credits(
                 &[NewCredit {
                     code: code.clone(),
-                    credit_type: credit_type.into(),
+                    credit_type,
                     value_usd: value.parse().map_err(|_| AppError::Internal)?,
                     start_time: start,
                     expire_time: Some(expires),
@@ -351,7 +359,7 @@ async fn seed_credits(
         credits::claim_credit(
             store,
             demo,
-            group,
+            &GroupId::from(group),
             &crate::model::credits::display_code(&code),
             earmark,
             start,

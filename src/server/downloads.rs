@@ -5,6 +5,7 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use crate::model::ids::GroupId;
 use crate::model::CurrentUser;
 use crate::server::billing;
 use crate::server::state::{AppState, SessionUser};
@@ -41,6 +42,7 @@ pub(crate) async fn events_csv(
     let Some(user) = signed_in(&request) else {
         return sign_in_first();
     };
+    let billing_group_id = GroupId::from(billing_group_id);
     let stream = billing::events::events_csv(
         state.store.clone(),
         &user,
@@ -57,7 +59,7 @@ pub(crate) async fn events_csv(
                     std::io::Error::other(error.to_string())
                 })
             }));
-            let filename = billing::events::events_csv_name(billing_group_id.trim());
+            let filename = billing::events::events_csv_name(&billing_group_id);
             (
                 [
                     (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -112,7 +114,7 @@ pub(crate) async fn invoice_list_csv(
         state.store.as_ref(),
         &state.config.seller,
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         state.clock.now(),
     )
     .await;
@@ -166,7 +168,7 @@ pub(crate) async fn invoice_file(
         state.store.as_ref(),
         &state.config.seller,
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         &invoice_number,
         state.clock.now(),
     )
@@ -197,7 +199,7 @@ pub(crate) async fn credit_note_file(
     let detail = billing::credit_notes::credit_note_detail(
         state.store.as_ref(),
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         &credit_note_number,
     )
     .await;

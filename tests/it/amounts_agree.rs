@@ -231,7 +231,7 @@ async fn check(db: &crate::common::TestDb, admin: &CurrentUser, s: Scenario) -> 
         let one = api_json(&app, &token, &format!("/v1/billing-group/{group}")).await;
         let in_list = listed["billing_groups"]
             .as_array()
-            .and_then(|all| all.iter().find(|g| g["billing_group_id"] == *group))
+            .and_then(|all| all.iter().find(|g| g["billing_group_id"] == group.as_str()))
             .ok_or("the group is listed")?;
         let tab = billing
             .groups

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use axum::Router;
+use billing_console::model::ids::{AccountId, GroupId, UserId};
 use billing_console::server::config::Config;
 use billing_console::server::{self as app_server, demo, AppState};
 
@@ -167,7 +168,7 @@ async fn new_user(store: &DynStore, email: &str, is_operator: bool) -> CurrentUs
     store
         .create_user(
             &NewUser {
-                user_id: uuid::Uuid::new_v4().to_string(),
+                user_id: UserId::from(uuid::Uuid::new_v4().to_string()),
                 email: email.into(),
                 real_name: format!("User {email}"),
                 password_hash: "x".into(),
@@ -184,11 +185,11 @@ async fn new_user(store: &DynStore, email: &str, is_operator: bool) -> CurrentUs
 pub async fn join(store: &dyn Store, account_id: &str, user: &CurrentUser, role: Role) {
     store
         .add_member(
-            account_id,
+            &AccountId::from(account_id),
             &user.user_id,
             role,
             &billing_console::server::billing::members::added_event(
-                account_id,
+                &AccountId::from(account_id),
                 "test",
                 &user.email,
                 role,
@@ -250,7 +251,7 @@ pub trait EventsOfGroup {
 impl EventsOfGroup for dyn Store {
     async fn events_of_group(&self, group: &str, limit: i64) -> StoreResult<Vec<EventRecord>> {
         self.events(
-            group,
+            &GroupId::from(group),
             &EventFilter {
                 limit,
                 ..Default::default()
@@ -302,9 +303,9 @@ pub async fn app_with(
 /// admin) in `currency`, its primary group and a second group.
 pub struct Fixture {
     pub admin: CurrentUser,
-    pub account_id: String,
-    pub primary: String,
-    pub second: String,
+    pub account_id: AccountId,
+    pub primary: GroupId,
+    pub second: GroupId,
 }
 
 impl Fixture {

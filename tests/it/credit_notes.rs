@@ -4,6 +4,7 @@
 
 use crate::common::{after_october, d, t, user, EventsOfGroup, Fixture};
 use billing_console::error::AppError;
+use billing_console::model::ids::GroupId;
 use billing_console::model::invoices::{CreditRequest, CreditedLine, InvoiceDetail};
 use billing_console::model::money::Currency;
 use billing_console::model::states::{CreditNoteKind, InvoiceState, LineType};
@@ -157,7 +158,7 @@ async fn credit(
             user: who,
             now: later(),
         },
-        group,
+        &GroupId::from(group),
         number,
         request,
     )

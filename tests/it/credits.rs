@@ -6,6 +6,7 @@
 use crate::common::{after_october, d, running_service, t, user, Fixture};
 use billing_console::error::AppError;
 use billing_console::model::credits::display_code;
+use billing_console::model::ids::GroupId;
 use billing_console::model::invoices::ESTIMATE;
 use billing_console::model::states::{InvoiceState, LineType};
 use billing_console::model::{CurrentUser, Role};
@@ -59,9 +60,16 @@ async fn claim(
     earmark: Option<&str>,
     at: DateTime<Utc>,
 ) -> billing_console::model::credits::Credit {
-    claim_credit(store.as_ref(), user, group, code, earmark, at)
-        .await
-        .unwrap()
+    claim_credit(
+        store.as_ref(),
+        user,
+        &GroupId::from(group),
+        code,
+        earmark,
+        at,
+    )
+    .await
+    .unwrap()
 }
 
 async fn close_october(store: &DynStore) {
@@ -78,7 +86,7 @@ async fn close_october(store: &DynStore) {
 }
 
 /// (line description, USD) of the credit lines of the group's October invoice.
-async fn credit_lines(store: &DynStore, f: &Fixture, group: &str) -> Vec<(String, Decimal)> {
+async fn credit_lines(store: &DynStore, f: &Fixture, group: &GroupId) -> Vec<(String, Decimal)> {
     let invoice = store.invoices_of_group(group).await.unwrap().remove(0);
     let detail = invoice_detail(
         store.as_ref(),
@@ -109,7 +117,7 @@ async fn remaining(store: &DynStore, code: &str) -> Decimal {
         .0
 }
 
-async fn event_types(store: &DynStore, group: &str) -> Vec<String> {
+async fn event_types(store: &DynStore, group: &GroupId) -> Vec<String> {
     store
         .events(
             group,
@@ -542,7 +550,10 @@ on_both_backends!(issuing_refuses_bad_values_and_makes_distinct_codes, |db| {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(stored.credit_type, "promotion");
+    assert_eq!(
+        stored.credit_type,
+        billing_console::model::states::CreditType::Promotion
+    );
     // Valid through March 31st: expires when that day ends.
     assert_eq!(
         stored.expire_time,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::common::{t, user, EventsOfGroup, Fixture};
 use billing_console::error::AppError;
+use billing_console::model::ids::GroupId;
 use billing_console::model::money::Currency;
 use billing_console::model::new_group::NewGroupDraft;
 use billing_console::model::states::{GroupState, PaymentMethod};
@@ -51,7 +52,7 @@ async fn member(store: &DynStore, f: &Fixture, email: &str, role: Role) -> Curre
     u
 }
 
-async fn event_types(store: &DynStore, group: &str) -> Vec<String> {
+async fn event_types(store: &DynStore, group: &GroupId) -> Vec<String> {
     store
         .events_of_group(group, 100)
         .await
@@ -145,7 +146,7 @@ on_both_backends!(
                 .unwrap();
         assert_eq!(
             billing.deleted_groups,
-            [(f.second.clone(), "Second".to_string())]
+            [(f.second.to_string(), "Second".to_string())]
         );
         let moved_in = groups::move_project(db.store.as_ref(), &f.admin, "p2", &f.second, t(7, 0))
             .await
@@ -1052,8 +1053,15 @@ on_both_backends!(a_group_created_with_its_projects_is_all_or_nothing, |db| {
         .create_billing_group_with(&new, &event, None, &names, &refuse_p2, t(2, 0))
         .await
         .unwrap_err();
-    assert!(db.store.billing_group("g-new").await.unwrap().is_none());
-    assert!(event_types(&db.store, "g-new").await.is_empty());
+    assert!(db
+        .store
+        .billing_group(&GroupId::from("g-new"))
+        .await
+        .unwrap()
+        .is_none());
+    assert!(event_types(&db.store, &GroupId::from("g-new"))
+        .await
+        .is_empty());
     let p1 = db.store.project("p1").await.unwrap().unwrap();
     assert_eq!(p1.billing_group_id, f.primary, "p1's move was rolled back");
 });
@@ -1073,7 +1081,7 @@ on_both_backends!(
             let store = db.store.clone();
             let admin = f.admin.clone();
             async move {
-                group_page::header(store.as_ref(), &admin, &group, at)
+                group_page::header(store.as_ref(), &admin, &GroupId::from(&group), at)
                     .await
                     .unwrap()
                     .costs
@@ -1083,18 +1091,30 @@ on_both_backends!(
         };
         let d = |s: &str| s.parse::<rust_decimal::Decimal>().unwrap();
         // 24 hours started by Oct 6 00:00; the figures are now cached.
-        assert_eq!(usd(f.primary.clone(), t(6, 0)).await, d("12"));
+        assert_eq!(usd(f.primary.to_string(), t(6, 0)).await, d("12"));
         assert_eq!(
-            usd(f.primary.clone(), t(6, 0) + chrono::Duration::minutes(20)).await,
+            usd(
+                f.primary.to_string(),
+                t(6, 0) + chrono::Duration::minutes(20)
+            )
+            .await,
             d("12")
         );
         // The 25th hour starts at 00:20: the cached month no longer holds.
         assert_eq!(
-            usd(f.primary.clone(), t(6, 0) + chrono::Duration::minutes(21)).await,
+            usd(
+                f.primary.to_string(),
+                t(6, 0) + chrono::Duration::minutes(21)
+            )
+            .await,
             d("12.5")
         );
         assert_eq!(
-            usd(f.primary.clone(), t(6, 0) + chrono::Duration::minutes(22)).await,
+            usd(
+                f.primary.to_string(),
+                t(6, 0) + chrono::Duration::minutes(22)
+            )
+            .await,
             d("12.5")
         );
         // A move changes the usage: both groups' figures follow at once.
@@ -1108,15 +1128,27 @@ on_both_backends!(
         .await
         .unwrap();
         assert_eq!(
-            usd(f.primary.clone(), t(6, 0) + chrono::Duration::minutes(26)).await,
+            usd(
+                f.primary.to_string(),
+                t(6, 0) + chrono::Duration::minutes(26)
+            )
+            .await,
             d("12.5")
         );
         assert_eq!(
-            usd(f.second.clone(), t(6, 0) + chrono::Duration::minutes(26)).await,
+            usd(
+                f.second.to_string(),
+                t(6, 0) + chrono::Duration::minutes(26)
+            )
+            .await,
             d("0")
         );
         assert_eq!(
-            usd(f.second.clone(), t(6, 1) + chrono::Duration::minutes(21)).await,
+            usd(
+                f.second.to_string(),
+                t(6, 1) + chrono::Duration::minutes(21)
+            )
+            .await,
             d("0.5")
         );
         // A new day is a new bar in the chart, even before an hour starts in it.
@@ -1140,7 +1172,7 @@ on_both_backends!(
         assert_eq!(chart_days(t(7, 0) + chrono::Duration::minutes(10)).await, 7);
         // Time running backwards (a test clock set back) is not served
         // figures computed for a later moment.
-        assert_eq!(usd(f.primary.clone(), t(6, 0)).await, d("12"));
+        assert_eq!(usd(f.primary.to_string(), t(6, 0)).await, d("12"));
     }
 );
 

@@ -7,6 +7,7 @@
 //! (pdfplumber geometry, the `factur-x` XSD check).
 
 use crate::common::{d, t, user, Fixture};
+use billing_console::model::ids::GroupId;
 use billing_console::model::invoices::{CreditRequest, CreditedLine, InvoiceDetail, ESTIMATE};
 use billing_console::model::money::Currency;
 use billing_console::server::billing::billing_info::{self, BillingInfoForm};
@@ -93,7 +94,7 @@ async fn sixty_line_group(store: &DynStore) -> (Fixture, String) {
         .await
         .unwrap();
     let primary = f.primary.clone();
-    (f, primary)
+    (f, String::from(primary))
 }
 
 /// The text of every page of a PDF.
@@ -261,7 +262,7 @@ on_both_backends!(
             store.as_ref(),
             &seller,
             &f.admin,
-            &unicode_group,
+            &GroupId::from(&unicode_group),
             ESTIMATE,
             now,
         )
@@ -277,7 +278,7 @@ on_both_backends!(
         // Corrections of the Unicode invoice: a credit note for part of a
         // line, then void and reissue; each document as the others.
         let number = store
-            .invoices_of_group(&unicode_group)
+            .invoices_of_group(&GroupId::from(&unicode_group))
             .await
             .unwrap()
             .remove(0)
@@ -296,7 +297,7 @@ on_both_backends!(
         let partial = corrections::credit_invoice(
             store.as_ref(),
             &by,
-            &unicode_group,
+            &GroupId::from(&unicode_group),
             &number,
             &CreditRequest {
                 reason: "Service credit for the outage of 14 October (SLA, 99.9 %)".into(),
@@ -311,7 +312,7 @@ on_both_backends!(
         let (void, reissued) = corrections::void_and_reissue(
             store.as_ref(),
             &by,
-            &unicode_group,
+            &GroupId::from(&unicode_group),
             &number,
             "Billed to the wrong address",
         )

@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use billing_console::model::ids::GroupId;
 use billing_console::model::invoices::{InvoiceDetail, ESTIMATE};
 use billing_console::model::money::Currency;
 use billing_console::model::states::LineType;
@@ -274,7 +275,7 @@ async fn check(store: &DynStore, admin: &CurrentUser, s: Scenario) -> Result<(),
             .insert_credits(
                 &[NewCredit {
                     code: code.clone(),
-                    credit_type: "trial".into(),
+                    credit_type: billing_console::model::states::CreditType::Trial,
                     value_usd: Decimal::new(plan.value_cents, 2),
                     start_time: start,
                     expire_time: plan.valid_minutes.map(|m| start + Duration::minutes(m)),
@@ -499,7 +500,7 @@ fn csv_sums_to_total(invoice: &InvoiceDetail) -> Result<(), String> {
 async fn check_credits(
     store: &DynStore,
     plans: &[(String, CreditPlan)],
-    group_ids: &[String; 2],
+    group_ids: &[GroupId; 2],
     case: usize,
 ) -> Result<(), String> {
     let se = |e: billing_console::server::store::StoreError| e.to_string();

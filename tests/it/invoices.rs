@@ -4,6 +4,7 @@
 
 use crate::common::{after_october, d, t, user, EventsOfGroup, Fixture};
 use billing_console::error::AppError;
+use billing_console::model::ids::GroupId;
 use billing_console::model::invoices::ESTIMATE;
 use billing_console::model::money::Currency;
 use billing_console::model::states::{GroupState, InvoiceState, LineType};
@@ -54,7 +55,7 @@ async fn service(store: &DynStore, id: &str, project: &str, name: &str, price: &
         .unwrap();
 }
 
-async fn set_country(store: &DynStore, f: &Fixture, group: &str, country: &str, vat_id: &str) {
+async fn set_country(store: &DynStore, f: &Fixture, group: &GroupId, country: &str, vat_id: &str) {
     let current = group_page::billing_info_page(store.as_ref(), &f.admin, group)
         .await
         .unwrap()
@@ -81,7 +82,10 @@ async fn october_invoice(
     f: &Fixture,
     group: &str,
 ) -> billing_console::model::invoices::InvoiceDetail {
-    let list = store.invoices_of_group(group).await.unwrap();
+    let list = store
+        .invoices_of_group(&GroupId::from(group))
+        .await
+        .unwrap();
     let number = &list
         .iter()
         .find(|i| i.period_begin == october())
@@ -91,7 +95,7 @@ async fn october_invoice(
         store.as_ref(),
         &Seller::demo(),
         &f.admin,
-        group,
+        &GroupId::from(group),
         number,
         after_october(),
     )

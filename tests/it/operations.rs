@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use billing_console::model::ids::UserId;
 use billing_console::server::store::{self, NewUser};
 use sqlx::Connection;
 
@@ -265,7 +266,7 @@ async fn a_backup_under_write_load_holds_every_acknowledged_write() {
                 let email = format!("w{writer}-{n}@example.com");
                 db.create_user(
                     &NewUser {
-                        user_id: uuid::Uuid::new_v4().to_string(),
+                        user_id: UserId::from(uuid::Uuid::new_v4().to_string()),
                         email: email.clone(),
                         real_name: "Load".into(),
                         password_hash: "x".into(),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::common::{join, operator, t, user};
 use billing_console::error::AppError;
+use billing_console::model::ids::{AccountId, UserId};
 use billing_console::model::people::InvitationState;
 use billing_console::model::{CurrentUser, Role};
 use billing_console::server::auth;
@@ -137,7 +138,7 @@ on_both_backends!(two_setups_at_once_create_one_operator, |db| {
 });
 
 /// An account with its admin (who created it).
-async fn account_of(store: &DynStore, admin: &CurrentUser) -> String {
+async fn account_of(store: &DynStore, admin: &CurrentUser) -> AccountId {
     accounts::create_account(store.as_ref(), admin, "Acme", "EUR", t(1, 0))
         .await
         .unwrap()
@@ -352,7 +353,7 @@ on_both_backends!(
             .unwrap();
         assert_eq!(store.member_role(&ada.user_id, &acme).await.unwrap(), None);
         // A foreign or unknown member is not found.
-        let missing = members::remove_member(store, &vic, &acme, "nobody", now)
+        let missing = members::remove_member(store, &vic, &acme, &UserId::from("nobody"), now)
             .await
             .unwrap_err();
         assert_eq!(missing.status().as_u16(), 404);
@@ -459,7 +460,7 @@ on_both_backends!(operators_see_and_create_accounts_and_join_them, |db| {
     assert_eq!(group.billing_currency.code(), "USD", "USD by default");
     assert_eq!(
         store
-            .member_role(&olga.user_id, &globex.account_id)
+            .member_role(&olga.user_id, &AccountId::from(&globex.account_id))
             .await
             .unwrap(),
         Some(Role::Admin)
@@ -619,7 +620,11 @@ on_both_backends!(a_session_notes_its_last_use_at_most_once_a_minute, |db| {
             .await
             .unwrap()
             .unwrap();
-        store.sessions_of_user(user_id, at).await.unwrap()[0].clone()
+        store
+            .sessions_of_user(&UserId::from(user_id), at)
+            .await
+            .unwrap()[0]
+            .clone()
     };
     let s = used(t0 + Duration::seconds(30)).await;
     assert_eq!(s.last_used_time, Some(t0), "not written within the minute");

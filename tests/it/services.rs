@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::common::{d, join, t, user, EventsOfGroup, Fixture};
 use billing_console::error::AppError;
+use billing_console::model::ids::{AccountId, GroupId};
 use billing_console::model::money::Currency;
 use billing_console::model::states::ServiceState;
 use billing_console::model::Role;
@@ -57,7 +58,10 @@ async fn lines(
     to: DateTime<Utc>,
 ) -> Vec<(String, i64, Decimal)> {
     let from = t(1, 0);
-    let (memberships, runs) = store.account_usage(account_id, from, to).await.unwrap();
+    let (memberships, runs) = store
+        .account_usage(&AccountId::from(account_id), from, to)
+        .await
+        .unwrap();
     let mut out: Vec<_> = costs::charges(&memberships, &runs, from, to)
         .into_iter()
         .filter(|c| c.service_name == service)
@@ -421,8 +425,8 @@ fn brute_force(
     created: DateTime<Utc>,
     steps: &[(DateTime<Utc>, Step)],
     end: DateTime<Utc>,
-    groups: &[String; 2],
-) -> BTreeMap<(String, String), i64> {
+    groups: &[GroupId; 2],
+) -> BTreeMap<(GroupId, String), i64> {
     let mut billed = BTreeMap::new();
     let state_at = |at: DateTime<Utc>| {
         let (mut on, mut plan, mut group, mut on_since) = (true, 0usize, 0usize, created);
@@ -584,7 +588,7 @@ async fn check_steps(store: &DynStore, case: usize, steps: Vec<(i64, Step)>) -> 
         .account_usage(&account.account_id, t(1, 0), end)
         .await
         .map_err(|x| x.to_string())?;
-    let mut billed: BTreeMap<(String, String), i64> = BTreeMap::new();
+    let mut billed: BTreeMap<(GroupId, String), i64> = BTreeMap::new();
     for charge in costs::charges(&memberships, &runs, t(1, 0), end) {
         let price = match charge.plan.as_str() {
             "small" => d("1"),

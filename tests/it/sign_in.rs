@@ -8,6 +8,7 @@ use std::net::IpAddr;
 
 use crate::common::t;
 use billing_console::error::AppError;
+use billing_console::model::ids::UserId;
 use billing_console::server::auth;
 use billing_console::server::sign_in::{self, Attempt, ADDRESS_SLOW_AFTER, PAIR_FREE_FAILURES};
 use billing_console::server::store::{DynStore, NewUser};
@@ -19,7 +20,7 @@ async fn ann(store: &DynStore) {
     store
         .create_user(
             &NewUser {
-                user_id: uuid::Uuid::new_v4().to_string(),
+                user_id: UserId::from(uuid::Uuid::new_v4().to_string()),
                 email: "ann@example.com".into(),
                 real_name: "Ann".into(),
                 password_hash: auth::hash_password(PASSWORD).unwrap(),

@@ -3,6 +3,7 @@
 
 use crate::common::{t, user, EventsOfGroup};
 use billing_console::error::AppError;
+use billing_console::model::ids::{AccountId, GroupId, UserId};
 use billing_console::model::money::Currency;
 use billing_console::model::states::{
     AccountEventType, EventType, GroupState, InvoiceState, LineType, PaymentMethod, ServiceState,
@@ -156,7 +157,7 @@ async fn move_project(
         ])
     };
     store
-        .move_projects(&[project_name.to_string()], to, at, &change)
+        .move_projects(&[project_name.to_string()], &GroupId::from(to), at, &change)
         .await
 }
 
@@ -176,7 +177,7 @@ fn new_service(id: &str, project: &str, name: &str, price: &str) -> NewService {
 struct TestIssuing;
 
 impl InvoiceIssuing for TestIssuing {
-    fn invoice_number(&self, billing_group_id: &str, sequence: i64) -> String {
+    fn invoice_number(&self, billing_group_id: &GroupId, sequence: i64) -> String {
         format!("{billing_group_id}-{sequence:04}")
     }
     /// Every issued invoice is mailed here (whatever its payment method).
@@ -258,7 +259,7 @@ on_both_backends!(users_are_unique_by_email, |db| {
         .store
         .create_user(
             &NewUser {
-                user_id: uuid::Uuid::new_v4().to_string(),
+                user_id: UserId::from(uuid::Uuid::new_v4().to_string()),
                 email: "ann@example.com".into(),
                 real_name: "Other".into(),
                 password_hash: "x".into(),
@@ -273,7 +274,7 @@ on_both_backends!(users_are_unique_by_email, |db| {
         .store
         .create_user(
             &NewUser {
-                user_id: uuid::Uuid::new_v4().to_string(),
+                user_id: UserId::from(uuid::Uuid::new_v4().to_string()),
                 email: "Bob@Example.com".into(),
                 real_name: "Bob".into(),
                 password_hash: "x".into(),
@@ -468,8 +469,16 @@ on_both_backends!(accounts_start_with_a_primary_group_and_its_events, |db| {
     assert_eq!(group.account_id, "a1");
     assert_eq!(group.group_state, GroupState::Active);
     assert!(group.billing_emails.is_empty());
-    assert_eq!(db.store.account("a1").await.unwrap(), Some(acct));
-    assert!(db.store.account("a2").await.unwrap().is_none());
+    assert_eq!(
+        db.store.account(&AccountId::from("a1")).await.unwrap(),
+        Some(acct)
+    );
+    assert!(db
+        .store
+        .account(&AccountId::from("a2"))
+        .await
+        .unwrap()
+        .is_none());
     let events = db
         .store
         .events_of_group(&group.billing_group_id, 10)
@@ -491,7 +500,11 @@ on_both_backends!(accounts_start_with_a_primary_group_and_its_events, |db| {
         Violation::Check("accounts_id_format".into())
     );
     assert!(
-        db.store.billing_group("g-org").await.unwrap().is_none(),
+        db.store
+            .billing_group(&GroupId::from("g-org"))
+            .await
+            .unwrap()
+            .is_none(),
         "half-created account left a group"
     );
 });
@@ -505,25 +518,34 @@ on_both_backends!(members_have_one_role_per_account, |db| {
     crate::common::join(db.store.as_ref(), "a2", &ann, Role::Viewer).await;
     crate::common::join(db.store.as_ref(), "a1", &bob, Role::Billing).await;
     assert_eq!(
-        db.store.member_role(&ann.user_id, "a1").await.unwrap(),
+        db.store
+            .member_role(&ann.user_id, &AccountId::from("a1"))
+            .await
+            .unwrap(),
         Some(Role::Admin)
     );
     assert_eq!(
-        db.store.member_role(&bob.user_id, "a1").await.unwrap(),
+        db.store
+            .member_role(&bob.user_id, &AccountId::from("a1"))
+            .await
+            .unwrap(),
         Some(Role::Billing)
     );
     assert_eq!(
-        db.store.member_role(&bob.user_id, "a2").await.unwrap(),
+        db.store
+            .member_role(&bob.user_id, &AccountId::from("a2"))
+            .await
+            .unwrap(),
         None
     );
     let again = db
         .store
         .add_member(
-            "a1",
+            &AccountId::from("a1"),
             &bob.user_id,
             Role::Viewer,
             &billing_console::server::billing::members::added_event(
-                "a1",
+                &AccountId::from("a1"),
                 "test",
                 &bob.email,
                 Role::Viewer,
@@ -554,12 +576,15 @@ on_both_backends!(billing_groups_are_listed_per_account, |db| {
     assert_eq!(research.billing_currency, Currency::USD);
     assert_eq!(research.create_time, t(1, 5));
     assert_eq!(
-        db.store.billing_group("g-research").await.unwrap(),
+        db.store
+            .billing_group(&GroupId::from("g-research"))
+            .await
+            .unwrap(),
         Some(research.clone())
     );
     let names: Vec<_> = db
         .store
-        .billing_groups_of_account("a1")
+        .billing_groups_of_account(&AccountId::from("a1"))
         .await
         .unwrap()
         .into_iter()
@@ -743,8 +768,8 @@ on_both_backends!(services_record_runs_and_report_state, |db| {
     let runs = db.store.service_runs("s1").await.unwrap();
     assert_eq!(runs.len(), 2);
     assert_eq!(
-        (runs[0].ended_at, runs[0].end_reason.as_deref()),
-        (Some(t(3, 0)), Some("powered_off"))
+        (runs[0].ended_at, runs[0].end_reason),
+        (Some(t(3, 0)), Some(RunEnd::PoweredOff))
     );
     assert_eq!(runs[1].ended_at, None);
     let states: Vec<_> = db
@@ -831,7 +856,7 @@ on_both_backends!(exchange_rates_in_force_on_a_day, |db| {
     }
     assert_eq!(
         db.store
-            .usage_version_and_rate("no-such-group", Currency::EUR, day(31))
+            .usage_version_and_rate(&GroupId::from("no-such-group"), Currency::EUR, day(31))
             .await
             .unwrap(),
         (None, None)
@@ -897,7 +922,7 @@ on_both_backends!(
         // serves every other query (one connection per test database would
         // otherwise be held for good).
         for _ in 0..20 {
-            drop(db.store.event_pages("g-0", filter(1)));
+            drop(db.store.event_pages(&GroupId::from("g-0"), filter(1)));
         }
         assert_eq!(db.store.events_of_group("g-0", 10).await.unwrap().len(), 1);
     }
@@ -953,7 +978,7 @@ on_both_backends!(groups_with_projects_or_primary_cannot_be_deleted, |db| {
     assert_eq!(violation(undelete), Violation::GroupDeleted);
     let names: Vec<_> = db
         .store
-        .billing_groups_of_account("a1")
+        .billing_groups_of_account(&AccountId::from("a1"))
         .await
         .unwrap()
         .into_iter()
@@ -965,7 +990,11 @@ on_both_backends!(groups_with_projects_or_primary_cannot_be_deleted, |db| {
         "a deleted group leaves the list"
     );
     assert!(
-        db.store.billing_group("g-empty").await.unwrap().is_some(),
+        db.store
+            .billing_group(&GroupId::from("g-empty"))
+            .await
+            .unwrap()
+            .is_some(),
         "a deleted group stays readable"
     );
 });
@@ -995,7 +1024,7 @@ on_both_backends!(usage_is_read_per_account_and_per_group, |db| {
     move_project(&db.store, "p", "g2", t(10, 0)).await.unwrap();
     let (memberships, runs) = db
         .store
-        .account_usage("a1", t(1, 0), t(20, 0))
+        .account_usage(&AccountId::from("a1"), t(1, 0), t(20, 0))
         .await
         .unwrap();
     assert_eq!(memberships.len(), 4, "p twice, q, r");
@@ -1014,7 +1043,11 @@ on_both_backends!(usage_is_read_per_account_and_per_group, |db| {
     assert_eq!(run_projects, ["p", "r"]);
     assert_eq!(runs[0].hourly_price_usd.0, dec("1"));
     // A period before the move sees only g1's first membership of p.
-    let (memberships, _) = db.store.group_usage("g2", t(1, 0), t(5, 0)).await.unwrap();
+    let (memberships, _) = db
+        .store
+        .group_usage(&GroupId::from("g2"), t(1, 0), t(5, 0))
+        .await
+        .unwrap();
     assert_eq!(
         memberships
             .iter()
@@ -1027,7 +1060,7 @@ on_both_backends!(usage_is_read_per_account_and_per_group, |db| {
     let (mut everyone, mut every_run) = db.store.usage_between(t(1, 0), t(20, 0)).await.unwrap();
     let (mut of_a1, mut runs_of_a1) = db
         .store
-        .account_usage("a1", t(1, 0), t(20, 0))
+        .account_usage(&AccountId::from("a1"), t(1, 0), t(20, 0))
         .await
         .unwrap();
     for memberships in [&mut everyone, &mut of_a1] {
@@ -1086,7 +1119,7 @@ on_both_backends!(menu_names_and_event_projects, |db| {
     assert_eq!(role, None);
     assert!(db
         .store
-        .billing_group_of_member(&ann.user_id, "no-such-group")
+        .billing_group_of_member(&ann.user_id, &GroupId::from("no-such-group"))
         .await
         .unwrap()
         .is_none());
@@ -1130,13 +1163,15 @@ async fn claim(
             },
         })
     };
-    store.claim_credit(code, group, at, &change).await
+    store
+        .claim_credit(code, &GroupId::from(group), at, &change)
+        .await
 }
 
 fn new_credit(code: &str, value: &str) -> NewCredit {
     NewCredit {
         code: code.into(),
-        credit_type: "trial".into(),
+        credit_type: billing_console::model::states::CreditType::Trial,
         value_usd: dec(value),
         start_time: t(1, 0),
         expire_time: Some(t(31, 0)),
@@ -1173,7 +1208,7 @@ on_both_backends!(credits_are_claimed_once_and_used_with_a_guard, |db| {
     let store = &db.store;
     let u = user(store, "a@example.com").await;
     let (acme, acme_group) = account(store, "acme", "Acme").await;
-    let (other, other_group) = account(store, "other", "Other").await;
+    let (_, other_group) = account(store, "other", "Other").await;
     project(store, "p1", &acme.account_id, &acme_group.billing_group_id).await;
     store
         .insert_credits(
@@ -1262,7 +1297,7 @@ on_both_backends!(credits_are_claimed_once_and_used_with_a_guard, |db| {
     );
     assert_eq!(store.claimed_credits().await.unwrap().len(), 1);
     assert!(store
-        .credits_of_group(&other.account_id)
+        .credits_of_group(&other_group.billing_group_id)
         .await
         .unwrap()
         .is_empty());

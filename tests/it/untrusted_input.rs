@@ -8,6 +8,7 @@
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use billing_console::error::AppError;
+use billing_console::model::ids::GroupId;
 use billing_console::model::CurrentUser;
 use billing_console::server::billing::billing_info::{self, BillingInfoForm};
 use billing_console::server::billing::credits::{self, IssueRequest};
@@ -69,7 +70,7 @@ async fn check(
 ) -> Result<(), String> {
     let store = store.as_ref();
     let now = t(20, 12);
-    let budget = budgets::set_budget(store, admin, group, &text, "", now).await;
+    let budget = budgets::set_budget(store, admin, &GroupId::from(group), &text, "", now).await;
     if let Ok(Some(stored)) = &budget {
         if stored.amount.0 > d("1000000000000") || stored.amount.0 <= d("0") {
             return Err(format!("budget {text:?} stored as {}", stored.amount.0));
@@ -79,7 +80,7 @@ async fn check(
     refused_or_done(
         "budget shown",
         &text,
-        budgets::budget_of_group(store, admin, group, now).await,
+        budgets::budget_of_group(store, admin, &GroupId::from(group), now).await,
     )?;
     refused_or_done(
         "budget job",
@@ -117,7 +118,7 @@ async fn check(
     let saved = billing_info::save(
         store,
         admin,
-        group,
+        &GroupId::from(group),
         &BillingInfoForm {
             payment_method: "email".into(),
             company: text.clone(),

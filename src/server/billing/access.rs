@@ -4,13 +4,14 @@
 //! when their role is below what the action needs.
 
 use crate::error::{AppError, AppResult};
+use crate::model::ids::{AccountId, GroupId};
 use crate::model::{CurrentUser, Role};
 use crate::server::store::{BillingGroupRecord, ProjectRecord, Store};
 
 pub async fn authorize(
     store: &dyn Store,
     user: &CurrentUser,
-    account_id: &str,
+    account_id: &AccountId,
     needed: Role,
 ) -> AppResult<Role> {
     allowed(store.member_role(&user.user_id, account_id).await?, needed)
@@ -38,12 +39,12 @@ fn allowed(role: Option<Role>, needed: Role) -> Option<AppResult<Role>> {
 pub async fn authorized_group(
     store: &dyn Store,
     user: &CurrentUser,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     needed: Role,
 ) -> AppResult<(BillingGroupRecord, Role)> {
     let not_found = || AppError::not_found("Billing group");
     let (group, role) = store
-        .billing_group_of_member(&user.user_id, billing_group_id.trim())
+        .billing_group_of_member(&user.user_id, billing_group_id)
         .await?
         .filter(|(g, _)| g.is_active() || needed == Role::Viewer)
         .ok_or_else(not_found)?;

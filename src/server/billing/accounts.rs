@@ -8,6 +8,7 @@ use super::groups::created_event;
 use super::present::{account_info, project_summary, to_model};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::model::billing::BillingGroup;
+use crate::model::ids::{AccountId, GroupId};
 use crate::model::money::Currency;
 use crate::model::people::{AccountInfo, AccountOverview};
 use crate::model::states::{AccountEventType, EventType, WebhookEvent};
@@ -43,9 +44,9 @@ pub fn new_account(
     let (Some(account_name), Some(billing_currency)) = (account_name, billing_currency) else {
         return Err(AppError::Invalid { errors });
     };
-    let account_id = new_account_id();
+    let account_id = AccountId::from(new_account_id());
     let first_group = NewBillingGroup {
-        billing_group_id: uuid::Uuid::new_v4().to_string(),
+        billing_group_id: GroupId::from(uuid::Uuid::new_v4().to_string()),
         account_id: account_id.clone(),
         billing_group_name: format!("{account_name} billing"),
         billing_currency,
@@ -147,7 +148,7 @@ pub fn require_operator(caller: &CurrentUser) -> AppResult<()> {
 pub async fn rename_account(
     store: &dyn Store,
     caller: &CurrentUser,
-    account_id: &str,
+    account_id: &AccountId,
     account_name: &str,
     at: DateTime<Utc>,
 ) -> AppResult<AccountInfo> {
@@ -174,9 +175,7 @@ pub async fn rename_account(
             notices: Vec::new(),
         })
     };
-    let renamed = store
-        .rename_account(account_id.trim(), &name, at, &change)
-        .await?;
+    let renamed = store.rename_account(account_id, &name, at, &change).await?;
     Ok(account_info(renamed))
 }
 
@@ -212,7 +211,7 @@ pub async fn all_accounts(
                 .iter()
                 .find(|m| m.account_id == a.account_id)
                 .map(|m| m.role),
-            account_id: a.account_id,
+            account_id: a.account_id.into_string(),
             account_name: a.account_name,
             billing_group_count: a.billing_group_count,
             member_count: a.member_count,
@@ -226,12 +225,12 @@ pub async fn all_accounts(
 pub async fn operator_join(
     store: &dyn Store,
     caller: &CurrentUser,
-    account_id: &str,
+    account_id: &AccountId,
     at: DateTime<Utc>,
 ) -> AppResult<()> {
     require_operator(caller)?;
     let account = store
-        .account(account_id.trim())
+        .account(account_id)
         .await?
         .ok_or_else(|| AppError::not_found("Account"))?;
     let event = NewAccountEvent {
@@ -308,14 +307,14 @@ pub async fn accounts_with_projects(
                 .collect(),
             billing_groups: own
                 .iter()
-                .map(|g| (g.billing_group_id.clone(), g.billing_group_name.clone()))
+                .map(|g| (g.billing_group_id.to_string(), g.billing_group_name.clone()))
                 .collect(),
             month_to_date_usd: month_to_date.usd,
             month_to_date_local: month_to_date.local,
-            account_id: a.account_id,
+            account_id: a.account_id.into_string(),
             account_name: a.account_name,
             role: a.role,
-            primary_billing_group_id: a.primary_billing_group_id,
+            primary_billing_group_id: a.primary_billing_group_id.into_string(),
             billing_group_count: a.billing_group_count,
         });
     }

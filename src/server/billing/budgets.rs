@@ -15,6 +15,7 @@ use super::month_to_date::{MonthToDate, WithCredits};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::model::amount::{parse_amount, MAX_MONEY};
 use crate::model::billing::BudgetStatus;
+use crate::model::ids::GroupId;
 use crate::model::money::Money;
 use crate::model::states::{BudgetMeasure, EventType, MessageKind, WebhookEvent};
 use crate::model::{CurrentUser, Role};
@@ -60,7 +61,7 @@ fn parse_thresholds(text: &str) -> Result<Vec<u32>, String> {
 pub async fn set_budget(
     store: &dyn Store,
     user: &CurrentUser,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     amount: &str,
     thresholds: &str,
     now: DateTime<Utc>,
@@ -215,7 +216,7 @@ async fn status_of(
 pub async fn budget_of_group(
     store: &dyn Store,
     user: &CurrentUser,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     now: DateTime<Utc>,
 ) -> AppResult<Option<BudgetStatus>> {
     let (group, _) = authorized_group(store, user, billing_group_id, Role::Viewer).await?;

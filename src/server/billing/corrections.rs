@@ -24,6 +24,7 @@ use super::month_close::{download_cookie, invoice_number, why_issuing_paused};
 use super::webhooks::{credit_note_data, issued_invoice_data, Subscribers};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::model::amount::parse_amount;
+use crate::model::ids::{AccountId, GroupId};
 use crate::model::invoices::{CreditNoteSummary, CreditRequest};
 use crate::model::money::{Currency, Money};
 use crate::model::states::{CreditNoteKind, EventType, InvoiceState, LineType, WebhookEvent};
@@ -303,11 +304,11 @@ fn credit_note(
     (record, lines)
 }
 
-fn credited_event(note: &CreditNoteRecord, account_id: &str, at: DateTime<Utc>) -> NewEvent {
+fn credited_event(note: &CreditNoteRecord, account_id: &AccountId, at: DateTime<Utc>) -> NewEvent {
     let total = Money::of(note.total_inc_vat.0, note.currency);
     NewEvent {
         billing_group_id: note.billing_group_id.clone(),
-        account_id: account_id.to_string(),
+        account_id: account_id.clone(),
         actor: note.created_by.clone(),
         event_type: EventType::CreditNoteIssued,
         event_desc: format!(
@@ -330,7 +331,7 @@ fn credited_event(note: &CreditNoteRecord, account_id: &str, at: DateTime<Utc>) 
 async fn invoice_to_correct(
     store: &dyn Store,
     user: &CurrentUser,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     invoice_number: &str,
 ) -> AppResult<InvoiceRecord> {
     let (group, _) = authorized_group(store, user, billing_group_id, Role::Viewer).await?;
@@ -347,7 +348,7 @@ async fn invoice_to_correct(
 pub async fn credit_invoice(
     store: &dyn Store,
     by: &Corrector<'_>,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     invoice_number: &str,
     request: &CreditRequest,
 ) -> AppResult<CreditNoteSummary> {
@@ -404,7 +405,7 @@ fn voided_by(locked: &LockedInvoice) -> Option<String> {
 pub async fn void_and_reissue(
     store: &dyn Store,
     by: &Corrector<'_>,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     invoice_number: &str,
     reason: &str,
 ) -> AppResult<(CreditNoteSummary, String)> {

@@ -16,12 +16,13 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
+use crate::model::ids::GroupId;
 use crate::server::store::{GroupMembershipRecord, PricedRunRecord};
 
 /// Charges of one service of one project in one group over a period.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Charge {
-    pub billing_group_id: String,
+    pub billing_group_id: GroupId,
     pub project_name: String,
     pub service_name: String,
     pub service_type: String,
@@ -44,7 +45,7 @@ pub fn charges(
     accumulate(memberships, runs, from, to)
         .into_iter()
         .map(|((group, ..), (run, hours, amount_usd))| Charge {
-            billing_group_id: group.to_string(),
+            billing_group_id: GroupId::from(group),
             project_name: run.project_name.clone(),
             service_name: run.service_name.clone(),
             service_type: run.service_type.clone(),
@@ -165,7 +166,7 @@ pub type DailyCosts = (Vec<String>, Vec<(NaiveDate, Vec<Decimal>)>);
 pub fn daily_by_project(
     memberships: &[GroupMembershipRecord],
     runs: &[PricedRunRecord],
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     from: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> DailyCosts {

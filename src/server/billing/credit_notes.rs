@@ -10,6 +10,7 @@ use super::access::authorized_group;
 use super::drafts::line_of;
 use super::month_close::invoice_number;
 use crate::error::{AppError, AppResult};
+use crate::model::ids::GroupId;
 use crate::model::invoices::{
     Corrections, CreditNoteFacts, CreditNoteSummary, CreditableLine, InvoiceDetail, InvoiceSummary,
 };
@@ -22,7 +23,7 @@ use crate::server::store::{
 
 /// The group's credit note series: `CN-`, the group id's first 12 hex
 /// digits and the sequence number (invoices have the same without `CN-`).
-pub fn credit_note_number(billing_group_id: &str, sequence: i64) -> String {
+pub fn credit_note_number(billing_group_id: &GroupId, sequence: i64) -> String {
     format!("CN-{}", invoice_number(billing_group_id, sequence))
 }
 
@@ -132,7 +133,7 @@ pub async fn corrections_of(
 pub async fn credit_notes_of_group(
     store: &dyn Store,
     user: &CurrentUser,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
 ) -> AppResult<Vec<CreditNoteSummary>> {
     let (group, _) = authorized_group(store, user, billing_group_id, Role::Viewer).await?;
     Ok(store
@@ -180,7 +181,7 @@ async fn note_detail(
     };
     Ok(InvoiceDetail {
         summary,
-        billing_group_id: group.billing_group_id.clone(),
+        billing_group_id: group.billing_group_id.to_string(),
         billing_group_name: group.billing_group_name.clone(),
         billing_group_state: group.group_state,
         role,
@@ -210,7 +211,7 @@ async fn note_detail(
 pub async fn credit_note_detail(
     store: &dyn Store,
     user: &CurrentUser,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     credit_note_number: &str,
 ) -> AppResult<InvoiceDetail> {
     let (group, role) = authorized_group(store, user, billing_group_id, Role::Viewer).await?;

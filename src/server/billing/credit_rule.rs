@@ -15,6 +15,8 @@ use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
 
 use super::costs::{self, Charge};
+use crate::model::ids::GroupId;
+use crate::model::states::CreditType;
 use crate::server::store::{CreditRecord, GroupMembershipRecord, PricedRunRecord};
 
 /// How far the burn-down looks ahead for a credit without expiry.
@@ -40,7 +42,7 @@ pub struct Stretch {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Allocation {
     pub code: String,
-    pub credit_type: String,
+    pub credit_type: CreditType,
     pub earmarked_project_name: Option<String>,
     pub remaining_before: Decimal,
     pub per_project: BTreeMap<String, Decimal>,
@@ -97,7 +99,7 @@ pub fn allocate(balances: &[Balance], stretches: &mut [Stretch]) -> Vec<Allocati
         let mut left = balance.remaining.max(Decimal::ZERO);
         let mut allocation = Allocation {
             code: credit.code.clone(),
-            credit_type: credit.credit_type.clone(),
+            credit_type: credit.credit_type,
             earmarked_project_name: credit.earmarked_project_name.clone(),
             remaining_before: balance.remaining,
             per_project: BTreeMap::new(),
@@ -155,7 +157,7 @@ pub fn allocate(balances: &[Balance], stretches: &mut [Stretch]) -> Vec<Allocati
 /// charges over all of it (`own`) and its usage (for stretches shorter than
 /// the period, which only a credit starting or expiring inside it makes).
 pub fn credits_for_period(
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     credits: &[&CreditRecord],
     memberships: &[GroupMembershipRecord],
     runs: &[PricedRunRecord],
@@ -313,7 +315,7 @@ mod tests {
     ) -> CreditRecord {
         CreditRecord {
             code: code.into(),
-            credit_type: "trial".into(),
+            credit_type: CreditType::Trial,
             value_usd: DbDecimal(Decimal::from(remaining)),
             remaining_value_usd: DbDecimal(Decimal::from(remaining)),
             start_time: t(1),

@@ -14,10 +14,11 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::model::amount::parse_amount;
 use crate::model::credits::{
     display_code, last_valid_day, normalize_code, AppliedCredit, Credit, CreditForecast,
-    CreditsPage, CODE_ALPHABET, CODE_LENGTH, CREDIT_TYPES,
+    CreditsPage, CODE_ALPHABET, CODE_LENGTH,
 };
+use crate::model::ids::GroupId;
 use crate::model::money::{Currency, Money};
-use crate::model::states::{CreditState, EventType};
+use crate::model::states::{CreditState, CreditType, EventType};
 use crate::model::{CurrentUser, Role};
 use crate::server::store::{
     AppliedCreditRecord, BillingGroupRecord, CreditClaim, CreditRecord, NewCredit, NewEvent, Store,
@@ -87,11 +88,12 @@ pub async fn issue_credits(
             None
         }
     };
-    let credit_type = request.credit_type.trim().to_ascii_lowercase();
-    if !CREDIT_TYPES.contains(&credit_type.as_str()) {
+    let credit_type = CreditType::parse(&request.credit_type.trim().to_ascii_lowercase());
+    if credit_type.is_none() {
+        let names: Vec<&str> = CreditType::ALL.iter().map(|t| t.as_str()).collect();
         errors.push(FieldError::new(
             "type",
-            format!("Choose a type: {}.", CREDIT_TYPES.join(", ")),
+            format!("Choose a type: {}.", names.join(", ")),
         ));
     }
     let day =
@@ -136,14 +138,15 @@ pub async fn issue_credits(
     if !errors.is_empty() {
         return Err(AppError::Invalid { errors });
     }
-    let (Some(value), Some(start_time)) = (value, start_time) else {
+    let (Some(value), Some(start_time), Some(credit_type)) = (value, start_time, credit_type)
+    else {
         return Err(AppError::Internal);
     };
     let expire_time = expire_time.flatten();
     let credits: Vec<NewCredit> = (0..request.count)
         .map(|_| NewCredit {
             code: generate_code(),
-            credit_type: credit_type.clone(),
+            credit_type,
             value_usd: value,
             start_time,
             expire_time,
@@ -163,7 +166,7 @@ pub async fn issue_credits(
 pub async fn claim_credit(
     store: &dyn Store,
     user: &CurrentUser,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     typed_code: &str,
     earmarked_project_name: Option<&str>,
     now: DateTime<Utc>,
@@ -275,7 +278,7 @@ fn claim_of(
         .unwrap_or_default();
     Ok(CreditClaim {
         earmarked_project_name: earmark.map(String::from),
-        claimed_by: user.user_id.clone(),
+        claimed_by: user.user_id.to_string(),
         event: NewEvent {
             billing_group_id: group.billing_group_id.clone(),
             account_id: group.account_id.clone(),
@@ -306,7 +309,7 @@ pub fn credit_of(record: &CreditRecord, expected: Decimal, now: DateTime<Utc>) -
     let remaining = record.remaining_value_usd.0;
     Credit {
         code: display_code(&record.code),
-        credit_type: record.credit_type.clone(),
+        credit_type: record.credit_type,
         value_usd: Money::usd(record.value_usd.0),
         remaining_value_usd: Money::usd(remaining),
         consumed_usd: Money::usd(record.value_usd.0 - remaining),
@@ -355,7 +358,7 @@ pub fn available_for(credits: &[CreditRecord], project_name: &str, now: DateTime
 pub async fn credits_page(
     store: &dyn Store,
     user: &CurrentUser,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     now: DateTime<Utc>,
 ) -> AppResult<CreditsPage> {
     let (group, role) = authorized_group(store, user, billing_group_id, Role::Viewer).await?;
@@ -421,7 +424,7 @@ pub async fn credits_page(
         .iter()
         .fold(Money::zero(currency), |sum, f| sum + f.expires_unused);
     Ok(CreditsPage {
-        billing_group_id: month.group.billing_group_id.clone(),
+        billing_group_id: month.group.billing_group_id.to_string(),
         group_active,
         role,
         credits: records

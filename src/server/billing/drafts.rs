@@ -501,6 +501,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+    use crate::model::states::CreditType;
 
     fn charge(project: &str, service: &str, amount_usd: &str) -> Charge {
         Charge {
@@ -534,7 +535,7 @@ mod tests {
         let mut lines = service_lines(&refs, period, rate, Currency::EUR);
         let credit = Allocation {
             code: "ABCD".into(),
-            credit_type: "trial".into(),
+            credit_type: CreditType::Trial,
             earmarked_project_name: Some("p".into()),
             remaining_before: Decimal::from(1000),
             per_project: BTreeMap::from([("p".to_string(), "200.008".parse().unwrap())]),

@@ -4,6 +4,7 @@ use futures::{Stream, StreamExt};
 
 use crate::error::{AppError, AppResult};
 use crate::model::billing::{EventsPage, GroupEvent};
+use crate::model::ids::GroupId;
 use crate::model::{CurrentUser, Role};
 use crate::server::store::{DynStore, EventFilter, EventRecord, Store};
 
@@ -14,7 +15,7 @@ pub const PAGE_SIZE: i64 = 50;
 pub async fn events_page(
     store: &dyn Store,
     user: &CurrentUser,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     before: Option<i64>,
     event_type: Option<&str>,
     project_name: Option<&str>,
@@ -64,7 +65,7 @@ fn to_model(e: EventRecord) -> GroupEvent {
 const CSV_PAGE: i64 = 1000;
 
 /// The file name of a group's events download.
-pub fn events_csv_name(billing_group_id: &str) -> String {
+pub fn events_csv_name(billing_group_id: &GroupId) -> String {
     format!("billing-group-{billing_group_id}-events.csv")
 }
 
@@ -74,7 +75,7 @@ pub fn events_csv_name(billing_group_id: &str) -> String {
 pub async fn events_csv(
     store: DynStore,
     user: &CurrentUser,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     event_type: Option<&str>,
     project_name: Option<&str>,
 ) -> AppResult<impl Stream<Item = AppResult<String>> + Send + 'static> {

@@ -19,6 +19,7 @@ use super::calendar::{month_of, parse_period, period_name};
 use super::events::{csv_number, csv_text};
 use super::invoices::estimate;
 use crate::error::{AppError, AppResult};
+use crate::model::ids::{AccountId, GroupId};
 use crate::model::states::LineType;
 use crate::model::{CurrentUser, Role};
 use crate::server::config::Seller;
@@ -198,8 +199,12 @@ pub async fn export(
 ) -> AppResult<(String, String)> {
     let months = query.months(now)?;
     match scope {
-        Scope::BillingGroup(id) => group_export(store, seller, user, id, &months, now).await,
-        Scope::Account(id) => account_export(store, seller, user, id, &months, now).await,
+        Scope::BillingGroup(id) => {
+            group_export(store, seller, user, &GroupId::from(id), &months, now).await
+        }
+        Scope::Account(id) => {
+            account_export(store, seller, user, &AccountId::from(id), &months, now).await
+        }
     }
 }
 
@@ -208,7 +213,7 @@ pub async fn group_export(
     store: &dyn Store,
     seller: &Seller,
     user: &CurrentUser,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     months: &[DateTime<Utc>],
     now: DateTime<Utc>,
 ) -> AppResult<(String, String)> {
@@ -223,11 +228,10 @@ pub async fn account_export(
     store: &dyn Store,
     seller: &Seller,
     user: &CurrentUser,
-    account_id: &str,
+    account_id: &AccountId,
     months: &[DateTime<Utc>],
     now: DateTime<Utc>,
 ) -> AppResult<(String, String)> {
-    let account_id = account_id.trim();
     authorize(store, user, account_id, Role::Viewer).await?;
     let mut groups = store.billing_groups_of_account(account_id).await?;
     groups.extend(store.deleted_groups_of_account(account_id).await?);

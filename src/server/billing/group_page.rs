@@ -20,6 +20,7 @@ use crate::model::billing::{
     BillingInfoPage, GroupHeader, GroupOverview, GroupProjects, ProjectCost,
 };
 use crate::model::credits::{display_code, AppliedCredit};
+use crate::model::ids::GroupId;
 use crate::model::invoices::{CostChart, ESTIMATE};
 use crate::model::money::{Currency, Money};
 use crate::model::states::LineType;
@@ -38,7 +39,7 @@ const CHART_PROJECTS: usize = 7;
 pub async fn header(
     store: &dyn Store,
     user: &CurrentUser,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     now: DateTime<Utc>,
 ) -> AppResult<GroupHeader> {
     let (group, role) = authorized_group(store, user, billing_group_id, Role::Viewer).await?;
@@ -64,7 +65,7 @@ pub async fn header(
 pub async fn billing_info_page(
     store: &dyn Store,
     user: &CurrentUser,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
 ) -> AppResult<BillingInfoPage> {
     let (group, role) = authorized_group(store, user, billing_group_id, Role::Viewer).await?;
     Ok(BillingInfoPage {
@@ -115,7 +116,7 @@ pub async fn overview(
     store: &dyn Store,
     seller: &Seller,
     user: &CurrentUser,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     now: DateTime<Utc>,
 ) -> AppResult<GroupOverview> {
     let (group, role) = authorized_group(store, user, billing_group_id, Role::Viewer).await?;
@@ -193,7 +194,7 @@ pub async fn overview(
     ));
     let own: Vec<&ProjectRecord> = projects.iter().collect();
     Ok(GroupOverview {
-        billing_group_id: group.billing_group_id.clone(),
+        billing_group_id: group.billing_group_id.to_string(),
         projects: project_costs(&month, &own),
         invoices,
         overdue,
@@ -214,7 +215,7 @@ pub async fn overview(
 pub async fn projects_tab(
     store: &dyn Store,
     user: &CurrentUser,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     now: DateTime<Utc>,
 ) -> AppResult<GroupProjects> {
     let (group, role) = authorized_group(store, user, billing_group_id, Role::Viewer).await?;
@@ -226,14 +227,14 @@ pub async fn projects_tab(
         .iter()
         .partition(|p| p.billing_group_id == group.billing_group_id);
     Ok(GroupProjects {
-        billing_group_id: group.billing_group_id.clone(),
+        billing_group_id: group.billing_group_id.to_string(),
         billing_group_name: group.billing_group_name.clone(),
         can_change: role.allows(Role::Billing) && group.is_active(),
         projects: project_costs(&month, &own),
         other_groups: groups
             .into_iter()
             .filter(|g| g.billing_group_id != group.billing_group_id)
-            .map(|g| (g.billing_group_id, g.billing_group_name))
+            .map(|g| (g.billing_group_id.into_string(), g.billing_group_name))
             .collect(),
         assignable_projects: others
             .into_iter()

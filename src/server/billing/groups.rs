@@ -10,6 +10,7 @@ use super::month_to_date::{accumulated_of_account, accumulated_of_groups};
 use super::present::{project_summary, to_model};
 use crate::error::{AppError, AppResult};
 use crate::model::billing::{AccountBilling, BillingGroup, GroupSummary};
+use crate::model::ids::{AccountId, GroupId};
 use crate::model::money::Currency;
 use crate::model::states::EventType;
 use crate::model::{validation, CurrentUser, Role};
@@ -26,7 +27,7 @@ use crate::server::store::{
 pub async fn account_billing(
     store: &dyn Store,
     user: &CurrentUser,
-    account_id: &str,
+    account_id: &AccountId,
     total_in: Option<&str>,
     now: DateTime<Utc>,
 ) -> AppResult<AccountBilling> {
@@ -62,7 +63,7 @@ pub async fn account_billing(
                 costs: costs
                     .remove(&g.billing_group_id)
                     .ok_or(AppError::Internal)?,
-                billing_group_id: g.billing_group_id.clone(),
+                billing_group_id: g.billing_group_id.to_string(),
                 billing_group_name: g.billing_group_name.clone(),
                 billing_currency: g.billing_currency,
                 project_count: summary.project_count,
@@ -90,12 +91,12 @@ pub async fn account_billing(
         rates,
         deleted_groups: deleted
             .into_iter()
-            .map(|g| (g.billing_group_id, g.billing_group_name))
+            .map(|g| (g.billing_group_id.into_string(), g.billing_group_name))
             .collect(),
-        account_id: account.account_id,
+        account_id: account.account_id.into_string(),
         account_name: account.account_name,
         role,
-        primary_billing_group_id: account.primary_billing_group_id,
+        primary_billing_group_id: account.primary_billing_group_id.into_string(),
         groups,
         projects: projects.iter().map(project_summary).collect(),
     })
@@ -126,7 +127,7 @@ pub fn created_event(new: &NewBillingGroup, actor: &str, now: DateTime<Utc>) -> 
 pub async fn create_group(
     store: &dyn Store,
     user: &CurrentUser,
-    account_id: &str,
+    account_id: &AccountId,
     name: &str,
     copy_from: Option<&str>,
     now: DateTime<Utc>,
@@ -156,7 +157,7 @@ pub enum NewGroupDetails<'a> {
 pub async fn create_group_with(
     store: &dyn Store,
     user: &CurrentUser,
-    account_id: &str,
+    account_id: &AccountId,
     name: &str,
     details: NewGroupDetails<'_>,
     projects: &[String],
@@ -167,7 +168,7 @@ pub async fn create_group_with(
     let update = match details {
         NewGroupDetails::Defaults => None,
         NewGroupDetails::CopyFrom(id) => Some(update_copied_from(
-            &copy_source(store, account_id, id).await?,
+            &copy_source(store, account_id, &GroupId::from(id)).await?,
         )),
         NewGroupDetails::Form(form) => Some(billing_info::validate(
             form,
@@ -177,8 +178,8 @@ pub async fn create_group_with(
     };
     let names = projects_of_account_named(store, account_id, projects, "projects").await?;
     let new = NewBillingGroup {
-        billing_group_id: uuid::Uuid::new_v4().to_string(),
-        account_id: account_id.to_string(),
+        billing_group_id: GroupId::from(uuid::Uuid::new_v4().to_string()),
+        account_id: account_id.clone(),
         billing_group_name: name,
         billing_currency: update
             .as_ref()
@@ -208,11 +209,11 @@ pub async fn create_group_with(
 /// same account.
 pub(super) async fn copy_source(
     store: &dyn Store,
-    account_id: &str,
-    billing_group_id: &str,
+    account_id: &AccountId,
+    billing_group_id: &GroupId,
 ) -> AppResult<BillingGroupRecord> {
     store
-        .billing_group(billing_group_id.trim())
+        .billing_group(billing_group_id)
         .await?
         .filter(|g| g.account_id == account_id && g.is_active())
         .ok_or_else(|| {
@@ -227,7 +228,7 @@ pub(super) async fn copy_source(
 /// named twice; otherwise a message on `field`.
 pub async fn projects_of_account_named(
     store: &dyn Store,
-    account_id: &str,
+    account_id: &AccountId,
     project_names: &[String],
     field: &str,
 ) -> AppResult<Vec<String>> {
@@ -258,7 +259,7 @@ pub async fn projects_of_account_named(
 pub async fn rename_group(
     store: &dyn Store,
     user: &CurrentUser,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     name: &str,
     now: DateTime<Utc>,
 ) -> AppResult<BillingGroupRecord> {
@@ -292,7 +293,7 @@ pub async fn rename_group(
 pub async fn delete_group(
     store: &dyn Store,
     user: &CurrentUser,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     now: DateTime<Utc>,
 ) -> AppResult<BillingGroupRecord> {
     let (group, _) = authorized_group(store, user, billing_group_id, Role::Billing).await?;
@@ -349,8 +350,8 @@ pub async fn delete_refusal(
 pub async fn set_primary(
     store: &dyn Store,
     user: &CurrentUser,
-    account_id: &str,
-    billing_group_id: &str,
+    account_id: &AccountId,
+    billing_group_id: &GroupId,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     authorize(store, user, account_id, Role::Admin).await?;
@@ -361,7 +362,7 @@ pub async fn set_primary(
         )
     };
     let group = store
-        .billing_group(billing_group_id.trim())
+        .billing_group(billing_group_id)
         .await?
         .filter(|g| g.account_id == account_id && g.is_active())
         .ok_or_else(choose)?;
@@ -376,9 +377,9 @@ pub async fn set_primary(
             "before": {"primary_billing_group_id": previous},
             "after": {"primary_billing_group_id": locked.billing_group_id},
         });
-        let event = |group_id: &str, text: &str| NewEvent {
-            billing_group_id: group_id.to_string(),
-            account_id: account_id.to_string(),
+        let event = |group_id: &GroupId, text: &str| NewEvent {
+            billing_group_id: group_id.clone(),
+            account_id: account_id.clone(),
             actor: user.email.clone(),
             event_type: EventType::PrimaryBillingGroupChanged,
             event_desc: text.to_string(),
@@ -391,7 +392,10 @@ pub async fn set_primary(
                 &locked.billing_group_id,
                 "Set as the account's primary billing group",
             ),
-            event(previous, "No longer the account's primary billing group"),
+            event(
+                &GroupId::from(previous),
+                "No longer the account's primary billing group",
+            ),
         ])
     };
     Ok(store
@@ -451,12 +455,12 @@ pub async fn move_project(
     store: &dyn Store,
     user: &CurrentUser,
     project_name: &str,
-    to_group_id: &str,
+    to_group_id: &GroupId,
     now: DateTime<Utc>,
 ) -> AppResult<ProjectRecord> {
     let (project, _) = authorized_project(store, user, project_name, Role::Billing).await?;
     let target = store
-        .billing_group(to_group_id.trim())
+        .billing_group(to_group_id)
         .await?
         .filter(|g| g.account_id == project.account_id && g.is_active())
         .ok_or_else(|| {
@@ -503,7 +507,7 @@ pub async fn move_project(
 pub async fn assign_projects(
     store: &dyn Store,
     user: &CurrentUser,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     project_names: &[String],
     now: DateTime<Utc>,
 ) -> AppResult<Vec<ProjectRecord>> {
@@ -539,7 +543,7 @@ pub struct GroupDetail {
 pub async fn group_detail(
     store: &dyn Store,
     user: &CurrentUser,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     now: DateTime<Utc>,
 ) -> AppResult<GroupDetail> {
     let (group, _) = authorized_group(store, user, billing_group_id, Role::Viewer).await?;
@@ -567,13 +571,13 @@ pub async fn group_detail(
 pub async fn group_details(
     store: &dyn Store,
     user: &CurrentUser,
-    account_id: Option<&str>,
+    account_id: Option<&AccountId>,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<GroupDetail>> {
-    let account_ids: Vec<String> = match account_id {
+    let account_ids: Vec<AccountId> = match account_id {
         Some(account_id) => {
             authorize(store, user, account_id, Role::Viewer).await?;
-            vec![account_id.to_string()]
+            vec![account_id.clone()]
         }
         None => store
             .accounts_of_user(&user.user_id)

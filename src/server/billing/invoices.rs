@@ -11,6 +11,7 @@ use super::month_to_date::{MonthToDate, WithCredits};
 use super::present::to_model;
 use crate::error::{AppError, AppResult};
 use crate::model::billing::BillingGroup;
+use crate::model::ids::GroupId;
 use crate::model::invoices::{InvoiceDetail, InvoiceSummary, ESTIMATE};
 use crate::model::money::{Currency, Money};
 use crate::model::states::{EventType, InvoiceState, PaymentMethod, WebhookEvent};
@@ -38,7 +39,7 @@ pub async fn invoices_of_group(
     store: &dyn Store,
     seller: &Seller,
     user: &CurrentUser,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     now: DateTime<Utc>,
 ) -> AppResult<(BillingGroup, Vec<InvoiceSummary>)> {
     let (group, _) = authorized_group(store, user, billing_group_id, Role::Viewer).await?;
@@ -65,7 +66,7 @@ fn detail_of(
 ) -> InvoiceDetail {
     InvoiceDetail {
         summary,
-        billing_group_id: group.billing_group_id.clone(),
+        billing_group_id: group.billing_group_id.to_string(),
         billing_group_name: group.billing_group_name.clone(),
         billing_group_state: group.group_state,
         role,
@@ -91,7 +92,7 @@ pub async fn issuing_paused(
     store: &dyn Store,
     seller: &Seller,
     user: &CurrentUser,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
 ) -> AppResult<Option<String>> {
     authorized_group(store, user, billing_group_id, Role::Viewer).await?;
     Ok(super::month_close::why_issuing_paused(seller))
@@ -156,7 +157,7 @@ pub async fn invoice_detail(
     store: &dyn Store,
     seller: &Seller,
     user: &CurrentUser,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     invoice_number: &str,
     now: DateTime<Utc>,
 ) -> AppResult<InvoiceDetail> {
@@ -254,7 +255,7 @@ async fn download_key(store: &dyn Store, now: DateTime<Utc>) -> AppResult<String
 pub async fn invoice_by_download_link(
     store: &dyn Store,
     seller: &Seller,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     invoice_number: &str,
     link: &str,
     now: DateTime<Utc>,
@@ -312,7 +313,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub async fn set_invoice_state(
     store: &dyn Store,
     user: &CurrentUser,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     invoice_number: &str,
     state: &str,
     now: DateTime<Utc>,

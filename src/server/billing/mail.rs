@@ -13,6 +13,7 @@ use futures::FutureExt;
 use super::access::authorized_group;
 use super::invoice_files::{file_stem, invoice_pdf_off_the_runtime};
 use crate::error::{AppError, AppResult};
+use crate::model::ids::{AccountId, GroupId};
 use crate::model::money::Money;
 use crate::model::states::{DeliveryState, EventType, InvoiceState, MessageKind, PaymentMethod};
 use crate::model::{CurrentUser, Role};
@@ -68,7 +69,7 @@ fn new_id() -> String {
 /// its PDF is attached when it is sent. None without an address.
 pub fn credit_note_message(
     note: &CreditNoteRecord,
-    account_id: &str,
+    account_id: &AccountId,
     link_base: &str,
 ) -> Option<NewMessage> {
     let recipients = note.customer.0.emails.clone();
@@ -120,7 +121,7 @@ pub fn credit_note_message(
     Some(NewMessage {
         message_id: new_id(),
         kind: MessageKind::Invoice,
-        account_id: account_id.to_string(),
+        account_id: account_id.clone(),
         billing_group_id: Some(note.billing_group_id.clone()),
         invoice_number: None,
         credit_note_number: Some(note.credit_note_number.clone()),
@@ -209,7 +210,7 @@ pub fn invoice_message(
 /// The email of an invitation, with its link (the body is erased once it
 /// is delivered: the link's token must not stay in the outbox).
 pub fn invitation_message(
-    account_id: &str,
+    account_id: &AccountId,
     account_name: &str,
     email: &str,
     role: Role,
@@ -220,7 +221,7 @@ pub fn invitation_message(
     NewMessage {
         message_id: new_id(),
         kind: MessageKind::Invitation,
-        account_id: account_id.to_string(),
+        account_id: account_id.clone(),
         billing_group_id: None,
         invoice_number: None,
         credit_note_number: None,
@@ -408,7 +409,7 @@ pub fn delivery_of(message: MessageRecord) -> crate::model::billing::Delivery {
 pub async fn deliveries(
     store: &dyn Store,
     user: &CurrentUser,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     mail_configured: bool,
 ) -> AppResult<crate::model::billing::Deliveries> {
     let (group, _) = authorized_group(store, user, billing_group_id, Role::Admin).await?;
@@ -427,7 +428,7 @@ pub async fn deliveries(
 pub async fn send_again(
     store: &dyn Store,
     user: &CurrentUser,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     message_id: &str,
     now: DateTime<Utc>,
 ) -> AppResult<()> {

@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use super::access::authorize;
 use super::webhooks::{member_data, Subscribers};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::model::ids::{AccountId, UserId};
 use crate::model::people::{
     AccountEvent, InvitationState, InvitationView, Member, MembersPage, PendingInvitation,
 };
@@ -50,7 +51,7 @@ fn parse_role(role: &str) -> AppResult<Role> {
 }
 
 fn account_event(
-    account_id: &str,
+    account_id: &AccountId,
     actor: &str,
     event_type: AccountEventType,
     event_desc: String,
@@ -58,7 +59,7 @@ fn account_event(
     at: DateTime<Utc>,
 ) -> NewAccountEvent {
     NewAccountEvent {
-        account_id: account_id.to_string(),
+        account_id: account_id.clone(),
         actor: actor.to_string(),
         event_type,
         event_desc,
@@ -71,7 +72,7 @@ fn account_event(
 /// The log entry of a member added directly (an operator joining, demo
 /// data), not through an invitation.
 pub fn added_event(
-    account_id: &str,
+    account_id: &AccountId,
     actor: &str,
     email: &str,
     role: Role,
@@ -92,13 +93,13 @@ pub fn added_event(
 pub async fn members_page(
     store: &dyn Store,
     caller: &CurrentUser,
-    account_id: &str,
+    account_id: &AccountId,
     mail_configured: bool,
     now: DateTime<Utc>,
 ) -> AppResult<MembersPage> {
-    let role = authorize(store, caller, account_id.trim(), Role::Viewer).await?;
+    let role = authorize(store, caller, account_id, Role::Viewer).await?;
     let account = store
-        .account(account_id.trim())
+        .account(account_id)
         .await?
         .ok_or_else(|| AppError::not_found("Account"))?;
     let members = store
@@ -107,7 +108,7 @@ pub async fn members_page(
         .into_iter()
         .map(|m| Member {
             is_you: m.user_id == caller.user_id,
-            user_id: m.user_id,
+            user_id: m.user_id.into_string(),
             email: m.email,
             real_name: m.real_name,
             role: m.role,
@@ -140,7 +141,7 @@ pub async fn members_page(
     };
     Ok(MembersPage {
         mail_configured,
-        account_id: account.account_id,
+        account_id: account.account_id.into_string(),
         account_name: account.account_name,
         role,
         members,
@@ -152,12 +153,12 @@ pub async fn members_page(
 pub async fn pending_invitations(
     store: &dyn Store,
     caller: &CurrentUser,
-    account_id: &str,
+    account_id: &AccountId,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<PendingInvitation>> {
-    authorize(store, caller, account_id.trim(), Role::Admin).await?;
+    authorize(store, caller, account_id, Role::Admin).await?;
     Ok(store
-        .open_invitations(account_id.trim())
+        .open_invitations(account_id)
         .await?
         .into_iter()
         .map(|i| pending(i, now))
@@ -178,14 +179,13 @@ pub struct Invited {
 pub async fn invite(
     store: &dyn Store,
     caller: &CurrentUser,
-    account_id: &str,
+    account_id: &AccountId,
     email: &str,
     role: &str,
     mail_link_base: Option<&str>,
     now: DateTime<Utc>,
 ) -> AppResult<Invited> {
-    authorize(store, caller, account_id.trim(), Role::Admin).await?;
-    let account_id = account_id.trim();
+    authorize(store, caller, account_id, Role::Admin).await?;
     let mut errors = Vec::new();
     let email = validation::email(email)
         .map_err(|m| errors.push(FieldError::new("email", m)))
@@ -210,11 +210,11 @@ pub async fn invite(
     let token = crate::server::auth::new_secret();
     let new = NewInvitation {
         invitation_id: uuid::Uuid::new_v4().to_string(),
-        account_id: account_id.to_string(),
+        account_id: account_id.clone(),
         email: email.clone(),
         role,
         token_hash: crate::server::auth::secret_hash(&token),
-        invited_by: caller.user_id.clone(),
+        invited_by: caller.user_id.to_string(),
         expire_time: now + Duration::days(INVITATION_DAYS),
     };
     let event = account_event(
@@ -263,11 +263,11 @@ fn field_errors(error: AppError) -> Vec<FieldError> {
 pub async fn revoke_invitation(
     store: &dyn Store,
     caller: &CurrentUser,
-    account_id: &str,
+    account_id: &AccountId,
     invitation_id: &str,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    authorize(store, caller, account_id.trim(), Role::Admin).await?;
+    authorize(store, caller, account_id, Role::Admin).await?;
     let change = |locked: &InvitationRecord| {
         if !locked.is_open() {
             return Err(AppError::invalid(
@@ -285,7 +285,7 @@ pub async fn revoke_invitation(
         ))
     };
     store
-        .revoke_invitation(account_id.trim(), invitation_id.trim(), now, &change)
+        .revoke_invitation(account_id, invitation_id.trim(), now, &change)
         .await
         .map_err(|e| match AppError::from(e) {
             AppError::NotFound { .. } => AppError::not_found("Invitation"),
@@ -297,12 +297,12 @@ pub async fn revoke_invitation(
 pub async fn change_role(
     store: &dyn Store,
     caller: &CurrentUser,
-    account_id: &str,
-    user_id: &str,
+    account_id: &AccountId,
+    user_id: &UserId,
     role: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Member> {
-    authorize(store, caller, account_id.trim(), Role::Admin).await?;
+    authorize(store, caller, account_id, Role::Admin).await?;
     let role = parse_role(role)?;
     let change = |locked: &MemberRecord| {
         if locked.role == role {
@@ -324,12 +324,12 @@ pub async fn change_role(
         ))
     };
     let member = store
-        .change_member_role(account_id.trim(), user_id.trim(), role, &change)
+        .change_member_role(account_id, user_id, role, &change)
         .await
         .map_err(member_not_found)?;
     Ok(Member {
         is_you: member.user_id == caller.user_id,
-        user_id: member.user_id,
+        user_id: member.user_id.into_string(),
         email: member.email,
         real_name: member.real_name,
         role: member.role,
@@ -350,14 +350,14 @@ fn member_not_found(error: crate::server::store::StoreError) -> AppError {
 pub async fn remove_member(
     store: &dyn Store,
     caller: &CurrentUser,
-    account_id: &str,
-    user_id: &str,
+    account_id: &AccountId,
+    user_id: &UserId,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let leaving = user_id.trim() == caller.user_id;
+    let leaving = *user_id == caller.user_id;
     let needed = if leaving { Role::Viewer } else { Role::Admin };
-    authorize(store, caller, account_id.trim(), needed).await?;
-    let subscribers = Subscribers::of_account(store, account_id.trim()).await?;
+    authorize(store, caller, account_id, needed).await?;
+    let subscribers = Subscribers::of_account(store, account_id).await?;
     let change = |locked: &MemberRecord| {
         let (event_type, desc) = if leaving {
             (
@@ -387,7 +387,7 @@ pub async fn remove_member(
         Ok(event)
     };
     store
-        .remove_member(account_id.trim(), user_id.trim(), &change)
+        .remove_member(account_id, user_id, &change)
         .await
         .map_err(member_not_found)
 }
@@ -396,11 +396,11 @@ pub async fn remove_member(
 pub async fn account_events(
     store: &dyn Store,
     caller: &CurrentUser,
-    account_id: &str,
+    account_id: &AccountId,
 ) -> AppResult<Vec<AccountEvent>> {
-    authorize(store, caller, account_id.trim(), Role::Viewer).await?;
+    authorize(store, caller, account_id, Role::Viewer).await?;
     Ok(store
-        .account_events(account_id.trim(), ACCOUNT_EVENTS_SHOWN)
+        .account_events(account_id, ACCOUNT_EVENTS_SHOWN)
         .await?
         .into_iter()
         .map(|e| AccountEvent {
@@ -591,7 +591,7 @@ pub async fn accept_as_new_user(
     let password_hash =
         crate::server::auth::hash_password_off_runtime(password.to_string()).await?;
     let joiner = Joiner::New(NewUser {
-        user_id: uuid::Uuid::new_v4().to_string(),
+        user_id: UserId::from(uuid::Uuid::new_v4().to_string()),
         email: invitation.email.clone(),
         real_name,
         password_hash,

@@ -3,21 +3,23 @@
 //! translate to and from these functions; the store only stores.
 //!
 //! Layers, bottom up (a module imports only from layers below it):
-//! `access`, `calendar`, `rates`, `errors` · `costs` (the cost engine) ·
-//! `credit_rule` · `drafts` · `month_to_date` · the features: `accounts`,
-//! `projects`, `groups`, `group_page`, `billing_info`, `invoices`,
+//! `access`, `calendar`, `rates`, `errors`, `present` · `costs` (the cost
+//! engine) · `credit_rule` · `drafts` · `month_to_date` · the features:
+//! `accounts`, `projects`, `groups`, `new_group` (the guided flow),
+//! `group_page`, `billing_info` (with `card_and_vat`), `invoices`,
 //! `month_close`, `credits`, `corrections` and `credit_notes`, `events`,
 //! `invoice_files` (with `invoice_pdf`, `pdf_fonts`, `einvoice`), `focus`
 //! (the FOCUS cost export); people: `members` (members, invitations, the
 //! account's log), `setup` (first run), `profile` (password, sessions);
 //! usage: `services`, `prices`, `rate_import`; mail and alerts: `mail`,
-//! `budgets`.
+//! `budgets`, `webhooks`.
 
 pub mod access;
 pub mod accounts;
 pub mod billing_info;
 pub mod budgets;
 pub mod calendar;
+pub mod card_and_vat;
 pub mod corrections;
 pub mod costs;
 pub mod credit_notes;

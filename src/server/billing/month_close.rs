@@ -13,6 +13,7 @@ use super::drafts::{draft_invoice, frozen_seller, vat_for};
 use super::rates::rate_on;
 use crate::error::{AppError, AppResult};
 use crate::model::credits::display_code;
+use crate::model::ids::{AccountId, GroupId};
 use crate::model::money::Currency;
 use crate::model::states::{EventType, WebhookEvent};
 use crate::server::config::Seller;
@@ -219,11 +220,11 @@ async fn close_month_holding(
             let Some(group_charges) = by_group.get(group) else {
                 continue;
             };
-            let (group_memberships, group_runs) = usage_index.of_group(group);
+            let (group_memberships, group_runs) = usage_index.of_group(&GroupId::from(*group));
             credits_of.insert(
                 group,
                 credits_for_period(
-                    group,
+                    &GroupId::from(*group),
                     credits,
                     &group_memberships,
                     &group_runs,
@@ -353,13 +354,13 @@ impl<'a> UsageIndex<'a> {
     /// Memberships and runs of the projects that were in the group.
     fn of_group(
         &self,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
     ) -> (Vec<GroupMembershipRecord>, Vec<PricedRunRecord>) {
         let mut memberships = Vec::new();
         let mut runs = Vec::new();
         for project in self
             .projects_of_group
-            .get(billing_group_id)
+            .get(billing_group_id.as_str())
             .into_iter()
             .flatten()
             .copied()
@@ -382,7 +383,7 @@ pub fn download_cookie() -> String {
 
 /// Sequential per group, readable, and unique across groups: the group
 /// id's first 12 hex digits and the sequence number.
-pub fn invoice_number(billing_group_id: &str, sequence: i64) -> String {
+pub fn invoice_number(billing_group_id: &GroupId, sequence: i64) -> String {
     let prefix: String = billing_group_id
         .chars()
         .filter(char::is_ascii_alphanumeric)
@@ -400,11 +401,11 @@ struct Issuing<'a> {
     /// Where the invoice's page is (`PUBLIC_URL`), for its mail.
     link_base: &'a str,
     /// Each account's webhook endpoints, read when the close began.
-    subscribers: &'a HashMap<String, super::webhooks::Subscribers>,
+    subscribers: &'a HashMap<AccountId, super::webhooks::Subscribers>,
 }
 
 impl InvoiceIssuing for Issuing<'_> {
-    fn invoice_number(&self, billing_group_id: &str, sequence: i64) -> String {
+    fn invoice_number(&self, billing_group_id: &GroupId, sequence: i64) -> String {
         invoice_number(billing_group_id, sequence)
     }
 

@@ -20,10 +20,13 @@ use super::drafts;
 use super::rates::{self, RatesOn};
 use crate::error::AppResult;
 use crate::model::billing::AccumulatedCosts;
+use crate::model::ids::{AccountId, GroupId};
 use crate::model::money::{Currency, Money};
 use crate::server::config::Seller;
 use crate::server::store::cache::Freshness;
-use crate::server::store::{BillingGroupRecord, CreditRecord, NewInvoice, Store, Usage};
+use crate::server::store::{
+    BillingGroupRecord, CreditRecord, NewInvoice, ProjectRecord, Store, Usage,
+};
 
 pub struct MonthToDate {
     pub group: BillingGroupRecord,
@@ -209,7 +212,7 @@ struct Figures {
 /// under load do not run the engine per request.
 fn month_figures(
     store: &dyn Store,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     month: (DateTime<Utc>, DateTime<Utc>),
     version: Option<i64>,
     usage: &Usage,
@@ -248,7 +251,7 @@ fn month_figures(
 /// bumps it), so pages do not read the month again on every request.
 async fn month_usage(
     store: &dyn Store,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     month: (DateTime<Utc>, DateTime<Utc>),
     version: Option<i64>,
 ) -> AppResult<Arc<Usage>> {
@@ -273,10 +276,10 @@ async fn month_usage(
 /// figure drafted as [`MonthToDate::accumulated`] drafts it.
 pub async fn accumulated_of_groups(
     store: &dyn Store,
-    account_id: &str,
+    account_id: &AccountId,
     groups: &[&BillingGroupRecord],
     now: DateTime<Utc>,
-) -> AppResult<BTreeMap<String, AccumulatedCosts>> {
+) -> AppResult<BTreeMap<GroupId, AccumulatedCosts>> {
     Ok(
         accumulated_of_account(store, account_id, groups, Currency::USD, now)
             .await?
@@ -289,14 +292,12 @@ pub async fn accumulated_of_groups(
 /// USD total is the sum of the groups' USD figures to the cent).
 pub async fn accumulated_of_account(
     store: &dyn Store,
-    account_id: &str,
+    account_id: &AccountId,
     groups: &[&BillingGroupRecord],
     currency: Currency,
     now: DateTime<Utc>,
-) -> AppResult<(BTreeMap<String, AccumulatedCosts>, AccumulatedCosts)> {
-    let month = month_of(now);
-    let (memberships, runs) = store.account_usage(account_id, month.0, now).await?;
-    let charges = costs::charges(&memberships, &runs, month.0, now);
+) -> AppResult<(BTreeMap<GroupId, AccumulatedCosts>, AccumulatedCosts)> {
+    let charges = account_charges(store, account_id, now).await?;
     let mut rates = RatesOn::new(now.date_naive());
     let mut figures = BTreeMap::new();
     let mut all: Vec<&Charge> = Vec::new();
@@ -316,22 +317,52 @@ pub async fn accumulated_of_account(
     Ok((figures, drafts::accumulated(&all, rate, currency)))
 }
 
+/// The account's charges from the month's start until `now`: what the
+/// account-wide figures below are made of.
+async fn account_charges(
+    store: &dyn Store,
+    account_id: &AccountId,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<Charge>> {
+    let month = month_of(now);
+    let (memberships, runs) = store.account_usage(account_id, month.0, now).await?;
+    Ok(costs::charges(&memberships, &runs, month.0, now))
+}
+
 /// Each project's charges so far this month per group it was in, for the
 /// projects of one account: (group, project) → USD, each charge rounded as
 /// its service line is.
 pub async fn project_costs_of_account(
     store: &dyn Store,
-    account_id: &str,
+    account_id: &AccountId,
     now: DateTime<Utc>,
-) -> AppResult<BTreeMap<(String, String), Money>> {
-    let month = month_of(now);
-    let (memberships, runs) = store.account_usage(account_id, month.0, now).await?;
-    let mut costs: BTreeMap<(String, String), Money> = BTreeMap::new();
-    for charge in costs::charges(&memberships, &runs, month.0, now) {
+) -> AppResult<BTreeMap<(GroupId, String), Money>> {
+    let mut costs: BTreeMap<(GroupId, String), Money> = BTreeMap::new();
+    for charge in account_charges(store, account_id, now).await? {
         let cost = costs
             .entry((charge.billing_group_id, charge.project_name))
             .or_insert(Money::zero(Currency::USD));
         *cost = *cost + Money::usd(charge.amount_usd);
+    }
+    Ok(costs)
+}
+
+/// One project's charges so far this month per service, over every group
+/// the project was in (the project page): each charge rounded as its
+/// service line is, so a service's figure is what its lines will add to.
+pub async fn service_costs_of_project(
+    store: &dyn Store,
+    project: &ProjectRecord,
+    now: DateTime<Utc>,
+) -> AppResult<BTreeMap<String, Money>> {
+    let mut costs: BTreeMap<String, Money> = BTreeMap::new();
+    for charge in account_charges(store, &project.account_id, now).await? {
+        if charge.project_name == project.project_name {
+            let cost = costs
+                .entry(charge.service_name)
+                .or_insert(Money::zero(Currency::USD));
+            *cost = *cost + Money::usd(charge.amount_usd);
+        }
     }
     Ok(costs)
 }

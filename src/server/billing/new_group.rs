@@ -13,6 +13,7 @@ use super::groups::{
     copy_source, create_group_with, group_name, projects_of_account_named, NewGroupDetails,
 };
 use crate::error::{AppError, AppResult};
+use crate::model::ids::{AccountId, GroupId};
 use crate::model::new_group::{NewGroupDraft, NewGroupPage};
 use crate::model::{CurrentUser, Role};
 use crate::server::store::{BillingGroupRecord, GroupDraftRecord, JsonText, Store};
@@ -26,14 +27,14 @@ pub const DRAFT_LIFETIME: Duration = Duration::days(1);
 pub async fn save_draft(
     store: &dyn Store,
     user: &CurrentUser,
-    account_id: &str,
+    account_id: &AccountId,
     draft: &NewGroupDraft,
     now: DateTime<Utc>,
 ) -> AppResult<String> {
-    authorize(store, user, account_id.trim(), Role::Billing).await?;
+    authorize(store, user, account_id, Role::Billing).await?;
     let record = GroupDraftRecord {
         draft_id: uuid::Uuid::new_v4().simple().to_string(),
-        account_id: account_id.trim().to_string(),
+        account_id: account_id.clone(),
         user_id: user.user_id.clone(),
         draft: JsonText(draft.clone()),
         expire_time: now + DRAFT_LIFETIME,
@@ -54,12 +55,11 @@ pub async fn save_draft(
 pub async fn draft_page(
     store: &dyn Store,
     user: &CurrentUser,
-    account_id: &str,
+    account_id: &AccountId,
     draft_id: &str,
     step: u8,
     now: DateTime<Utc>,
 ) -> AppResult<NewGroupPage> {
-    let account_id = account_id.trim();
     authorize(store, user, account_id, Role::Billing).await?;
     let draft_id = draft_id.trim();
     if draft_id.is_empty() {
@@ -102,7 +102,7 @@ pub async fn draft_page(
 pub async fn new_group_page(
     store: &dyn Store,
     user: &CurrentUser,
-    account_id: &str,
+    account_id: &AccountId,
     draft: &NewGroupDraft,
     step: u8,
     now: DateTime<Utc>,
@@ -138,7 +138,7 @@ pub async fn new_group_page(
         .map_or(crate::model::money::Currency::USD, |g| g.billing_currency);
     let groups = active
         .into_iter()
-        .map(|g| (g.billing_group_id, g.billing_group_name))
+        .map(|g| (g.billing_group_id.into_string(), g.billing_group_name))
         .collect();
     let projects = store
         .projects_of_account(account_id)
@@ -147,7 +147,7 @@ pub async fn new_group_page(
         .map(|p| (p.project_name, p.billing_group_name))
         .collect();
     Ok(NewGroupPage {
-        account_id: account.account_id,
+        account_id: account.account_id.into_string(),
         account_name: account.account_name,
         step: shown,
         error,
@@ -162,7 +162,7 @@ pub async fn new_group_page(
 /// One step's answers, checked as the last step will check them.
 async fn check_draft_step(
     store: &dyn Store,
-    account_id: &str,
+    account_id: &AccountId,
     draft: &NewGroupDraft,
     step: u8,
     now: DateTime<Utc>,
@@ -171,7 +171,9 @@ async fn check_draft_step(
         1 => group_name(&draft.billing_group_name).map(|_| ()),
         2 => match draft.copy_from.trim() {
             "" => billing_info::check_new(&BillingInfoForm::of_draft(draft)?, account_id, now),
-            id => copy_source(store, account_id, id).await.map(|_| ()),
+            id => copy_source(store, account_id, &GroupId::from(id))
+                .await
+                .map(|_| ()),
         },
         3 => projects_of_account_named(store, account_id, &draft.projects, "projects")
             .await
@@ -185,7 +187,7 @@ async fn check_draft_step(
 pub async fn create_group_from_draft(
     store: &dyn Store,
     user: &CurrentUser,
-    account_id: &str,
+    account_id: &AccountId,
     draft: &NewGroupDraft,
     now: DateTime<Utc>,
 ) -> AppResult<BillingGroupRecord> {

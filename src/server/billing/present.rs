@@ -7,9 +7,9 @@ use crate::server::store::{AccountRecord, BillingGroupRecord, ProjectRecord};
 
 pub fn account_info(a: AccountRecord) -> AccountInfo {
     AccountInfo {
-        account_id: a.account_id,
+        account_id: a.account_id.into_string(),
         account_name: a.account_name,
-        primary_billing_group_id: a.primary_billing_group_id,
+        primary_billing_group_id: a.primary_billing_group_id.into_string(),
         create_time: a.create_time,
         update_time: a.update_time,
     }
@@ -36,8 +36,8 @@ pub fn to_model(g: BillingGroupRecord) -> BillingGroup {
         billing_contact_emails: g.billing_contact_emails.0,
         address_lines: g.address_lines.0,
         group_state: g.group_state,
-        billing_group_id: g.billing_group_id,
-        account_id: g.account_id,
+        billing_group_id: g.billing_group_id.into_string(),
+        account_id: g.account_id.into_string(),
         billing_group_name: g.billing_group_name,
         billing_currency: g.billing_currency,
         billing_extra_text: g.billing_extra_text,
@@ -56,8 +56,8 @@ pub fn to_model(g: BillingGroupRecord) -> BillingGroup {
 pub fn project_summary(project: &ProjectRecord) -> ProjectSummary {
     ProjectSummary {
         project_name: project.project_name.clone(),
-        account_id: project.account_id.clone(),
-        billing_group_id: project.billing_group_id.clone(),
+        account_id: project.account_id.to_string(),
+        billing_group_id: project.billing_group_id.to_string(),
         billing_group_name: project.billing_group_name.clone(),
         default_cloud: project.default_cloud.clone(),
         create_time: project.create_time,

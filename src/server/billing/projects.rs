@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use super::access::{authorize, authorized_project};
 use super::present::{project_summary, to_model};
 use crate::error::{AppError, AppResult};
-use crate::model::money::Money;
+use crate::model::ids::{AccountId, GroupId};
+use crate::model::money::{Currency, Money};
 use crate::model::states::{EventType, ServiceState};
 use crate::model::{validation, CurrentUser, PlanOption, ProjectPage, Role, ServiceSummary};
 use crate::server::store::{NewEvent, NewProject, ProjectRecord, Store};
@@ -14,7 +15,7 @@ use crate::server::store::{NewEvent, NewProject, ProjectRecord, Store};
 pub async fn create_project(
     store: &dyn Store,
     user: &CurrentUser,
-    account_id: &str,
+    account_id: &AccountId,
     project_name: &str,
     billing_group_id: Option<&str>,
     default_cloud: &str,
@@ -32,7 +33,7 @@ pub async fn create_project(
         Some(requested) => {
             // A group of another account, or a deleted one, is refused here
             // with a clear message; the database refuses it again regardless.
-            let group = store.billing_group(requested).await?;
+            let group = store.billing_group(&GroupId::from(requested)).await?;
             match group {
                 Some(g) if g.account_id == account.account_id && g.is_active() => {
                     g.billing_group_id
@@ -75,7 +76,7 @@ pub async fn create_project(
 pub async fn project_name_taken(
     store: &dyn Store,
     user: &CurrentUser,
-    account_id: &str,
+    account_id: &AccountId,
     project_name: &str,
 ) -> AppResult<bool> {
     authorize(store, user, account_id, Role::Billing).await?;
@@ -96,14 +97,17 @@ pub async fn project_page(
         .await?
         .ok_or(AppError::Internal)?;
     let list = super::prices::PriceList::load(store).await?;
-    let month = super::services::month_to_date_by_service(store, &project, now).await?;
+    let month = super::month_to_date::service_costs_of_project(store, &project, now).await?;
     let services = store
         .services_of_project(&project.project_name)
         .await?
         .into_iter()
         .filter(|s| s.state != ServiceState::Terminated || month.contains_key(&s.service_name))
         .map(|s| ServiceSummary {
-            month_to_date: Money::usd(month.get(&s.service_name).copied().unwrap_or_default()),
+            month_to_date: month
+                .get(&s.service_name)
+                .copied()
+                .unwrap_or(Money::zero(Currency::USD)),
             other_plans: list
                 .plans_of(&s.service_type)
                 .into_iter()
@@ -168,9 +172,13 @@ pub async fn project_details(
 ) -> AppResult<Vec<ProjectDetail>> {
     let records = match of_group {
         Some(billing_group_id) => {
-            let (group, _) =
-                super::access::authorized_group(store, user, billing_group_id, Role::Viewer)
-                    .await?;
+            let (group, _) = super::access::authorized_group(
+                store,
+                user,
+                &GroupId::from(billing_group_id),
+                Role::Viewer,
+            )
+            .await?;
             store.projects_of_group(&group.billing_group_id).await?
         }
         None => store.projects_of_user(&user.user_id).await?,
@@ -196,16 +204,13 @@ async fn details_of(
     now: DateTime<Utc>,
 ) -> AppResult<Vec<ProjectDetail>> {
     use std::collections::{BTreeMap, BTreeSet};
-    let account_ids: BTreeSet<&str> = records.iter().map(|p| p.account_id.as_str()).collect();
-    let group_ids: BTreeSet<&str> = records
-        .iter()
-        .map(|p| p.billing_group_id.as_str())
-        .collect();
+    let account_ids: BTreeSet<&AccountId> = records.iter().map(|p| &p.account_id).collect();
+    let group_ids: BTreeSet<&GroupId> = records.iter().map(|p| &p.billing_group_id).collect();
     let mut account_names = BTreeMap::new();
     let mut costs = BTreeMap::new();
     for account_id in account_ids {
         let account = store.account(account_id).await?.ok_or(AppError::Internal)?;
-        account_names.insert(account_id.to_string(), account.account_name);
+        account_names.insert(account_id.clone(), account.account_name);
         costs.extend(super::month_to_date::project_costs_of_account(store, account_id, now).await?);
     }
     let mut groups = BTreeMap::new();
@@ -215,11 +220,8 @@ async fn details_of(
             .billing_group(group_id)
             .await?
             .ok_or(AppError::Internal)?;
-        groups.insert(group_id.to_string(), to_model(record));
-        credits.insert(
-            group_id.to_string(),
-            store.credits_of_group(group_id).await?,
-        );
+        groups.insert(group_id.clone(), to_model(record));
+        credits.insert(group_id.clone(), store.credits_of_group(group_id).await?);
     }
     let zero = crate::model::money::Money::zero(crate::model::money::Currency::USD);
     records

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
 use super::access::authorized_project;
-use super::costs::{self, next_grid_hour};
+use super::costs::next_grid_hour;
 use super::prices::PriceList;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::model::states::{EventType, ServiceState};
@@ -359,24 +359,4 @@ pub async fn terminate(
         .change_service(&service.service_id, now, &change)
         .await?;
     Ok(())
-}
-
-/// Each service's charges this month so far (USD), over every group the
-/// project was in.
-pub async fn month_to_date_by_service(
-    store: &dyn Store,
-    project: &ProjectRecord,
-    now: DateTime<Utc>,
-) -> AppResult<std::collections::BTreeMap<String, Decimal>> {
-    let month_start = super::calendar::month_of(now).0;
-    let (memberships, runs) = store
-        .account_usage(&project.account_id, month_start, now)
-        .await?;
-    let mut totals = std::collections::BTreeMap::new();
-    for charge in costs::charges(&memberships, &runs, month_start, now) {
-        if charge.project_name == project.project_name {
-            *totals.entry(charge.service_name).or_insert(Decimal::ZERO) += charge.amount_usd;
-        }
-    }
-    Ok(totals)
 }

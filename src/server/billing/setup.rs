@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::accounts::new_account;
 use crate::error::{AppError, AppResult, FieldError};
+use crate::model::ids::UserId;
 use crate::model::validation;
 use crate::server::auth::{hash_password_off_runtime, new_secret, secret_hash};
 use crate::server::store::{NewUser, Store, UserRecord};
@@ -71,7 +72,7 @@ pub async fn complete_setup(
         errors.push(FieldError::new("password", m));
     }
     let operator = NewUser {
-        user_id: uuid::Uuid::new_v4().to_string(),
+        user_id: UserId::from(uuid::Uuid::new_v4().to_string()),
         email: email.clone().unwrap_or_default(),
         real_name: real_name.clone().unwrap_or_default(),
         password_hash: String::new(),
@@ -146,7 +147,7 @@ pub async fn create_user(
     Ok(store
         .create_user(
             &NewUser {
-                user_id: uuid::Uuid::new_v4().to_string(),
+                user_id: UserId::from(uuid::Uuid::new_v4().to_string()),
                 email,
                 real_name,
                 password_hash,

@@ -19,6 +19,7 @@ use super::access::authorize;
 use super::calendar::period_name;
 use super::mail::{deliver_each, retry_at, CLAIM_BATCH, CLAIM_LEASE};
 use crate::error::{AppError, AppResult, FieldError};
+use crate::model::ids::{AccountId, GroupId};
 use crate::model::states::{AccountEventType, DeliveryState, MessageKind, WebhookEvent};
 use crate::model::webhooks::{
     CreatedWebhook, DeliveryAttempt, Webhook, WebhookDelivery, WebhooksPage,
@@ -179,14 +180,14 @@ pub struct Subscribers {
 }
 
 impl Subscribers {
-    pub async fn of_account(store: &dyn Store, account_id: &str) -> AppResult<Subscribers> {
+    pub async fn of_account(store: &dyn Store, account_id: &AccountId) -> AppResult<Subscribers> {
         Ok(Subscribers {
             endpoints: store.webhooks_of_account(account_id).await?,
         })
     }
 
     /// The endpoints of the group's account.
-    pub async fn of_group(store: &dyn Store, billing_group_id: &str) -> AppResult<Subscribers> {
+    pub async fn of_group(store: &dyn Store, billing_group_id: &GroupId) -> AppResult<Subscribers> {
         match store.billing_group(billing_group_id).await? {
             Some(group) => Subscribers::of_account(store, &group.account_id).await,
             None => Ok(Subscribers::default()),
@@ -196,8 +197,8 @@ impl Subscribers {
     /// Every account's endpoints (a month close, the overdue pass).
     pub async fn by_account(
         store: &dyn Store,
-    ) -> AppResult<std::collections::HashMap<String, Subscribers>> {
-        let mut by_account = std::collections::HashMap::<String, Subscribers>::new();
+    ) -> AppResult<std::collections::HashMap<AccountId, Subscribers>> {
+        let mut by_account = std::collections::HashMap::<AccountId, Subscribers>::new();
         for endpoint in store.active_webhooks().await? {
             by_account
                 .entry(endpoint.account_id.clone())
@@ -213,7 +214,7 @@ impl Subscribers {
     pub fn notices(
         &self,
         event: WebhookEvent,
-        billing_group_id: Option<&str>,
+        billing_group_id: Option<&GroupId>,
         data: serde_json::Value,
         at: DateTime<Utc>,
     ) -> Vec<NewMessage> {
@@ -230,7 +231,7 @@ impl Subscribers {
                 message_id: format!("msg_{}", uuid::Uuid::new_v4().simple()),
                 kind: MessageKind::Webhook,
                 account_id: endpoint.account_id.clone(),
-                billing_group_id: billing_group_id.map(str::to_string),
+                billing_group_id: billing_group_id.cloned(),
                 invoice_number: None,
                 credit_note_number: None,
                 recipients: vec![endpoint.url.clone()],
@@ -259,7 +260,7 @@ pub fn issued_invoice_data(invoice: &NewInvoice, invoice_number: &str) -> serde_
 }
 
 /// `invoice.paid`'s and `invoice.overdue`'s data.
-pub fn invoice_data(invoice: &InvoiceRecord, account_id: &str) -> serde_json::Value {
+pub fn invoice_data(invoice: &InvoiceRecord, account_id: &AccountId) -> serde_json::Value {
     serde_json::json!({
         "invoice_number": invoice.invoice_number,
         "account_id": account_id,
@@ -276,7 +277,7 @@ pub fn invoice_data(invoice: &InvoiceRecord, account_id: &str) -> serde_json::Va
 }
 
 /// `credit_note.issued`'s data.
-pub fn credit_note_data(note: &CreditNoteRecord, account_id: &str) -> serde_json::Value {
+pub fn credit_note_data(note: &CreditNoteRecord, account_id: &AccountId) -> serde_json::Value {
     serde_json::json!({
         "credit_note_number": note.credit_note_number,
         "invoice_number": note.invoice_number,
@@ -293,7 +294,7 @@ pub fn credit_note_data(note: &CreditNoteRecord, account_id: &str) -> serde_json
 }
 
 /// `member.added`'s and `member.removed`'s data.
-pub fn member_data(account_id: &str, email: &str, role: Role) -> serde_json::Value {
+pub fn member_data(account_id: &AccountId, email: &str, role: Role) -> serde_json::Value {
     serde_json::json!({"account_id": account_id, "email": email, "role": role.as_str()})
 }
 
@@ -349,14 +350,13 @@ pub async fn create(
     store: &dyn Store,
     transport: &dyn WebhookTransport,
     user: &CurrentUser,
-    account_id: &str,
+    account_id: &AccountId,
     url: &str,
     events: &[String],
     description: &str,
     now: DateTime<Utc>,
 ) -> AppResult<CreatedWebhook> {
-    authorize(store, user, account_id.trim(), Role::Admin).await?;
-    let account_id = account_id.trim();
+    authorize(store, user, account_id, Role::Admin).await?;
     let mut errors = Vec::new();
     let url = parse_url(url)
         .map_err(|e| errors.extend(field_errors(e)))
@@ -386,7 +386,7 @@ pub async fn create(
         .map_err(|why| AppError::invalid("url", why))?;
     let record = WebhookRecord {
         webhook_id: format!("wh_{}", uuid::Uuid::new_v4().simple()),
-        account_id: account_id.to_string(),
+        account_id: account_id.clone(),
         url: url.to_string(),
         description: description.to_string(),
         events: JsonText(events),
@@ -397,7 +397,7 @@ pub async fn create(
     };
     let names: Vec<&str> = record.events.0.iter().map(|e| e.as_str()).collect();
     let event = NewAccountEvent {
-        account_id: account_id.to_string(),
+        account_id: account_id.clone(),
         actor: user.email.clone(),
         event_type: AccountEventType::WebhookAdded,
         event_desc: format!("Webhook to {} added for {}", record.url, names.join(", ")),
@@ -426,16 +426,16 @@ fn field_errors(error: AppError) -> Vec<FieldError> {
 pub async fn remove(
     store: &dyn Store,
     user: &CurrentUser,
-    account_id: &str,
+    account_id: &AccountId,
     webhook_id: &str,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    authorize(store, user, account_id.trim(), Role::Admin).await?;
+    authorize(store, user, account_id, Role::Admin).await?;
     let not_found = || AppError::not_found("Webhook");
     let record = store
         .webhook(webhook_id.trim())
         .await?
-        .filter(|w| w.account_id == account_id.trim() && w.delete_time.is_none())
+        .filter(|w| w.account_id == *account_id && w.delete_time.is_none())
         .ok_or_else(not_found)?;
     let event = NewAccountEvent {
         account_id: record.account_id.clone(),
@@ -461,11 +461,11 @@ pub async fn remove(
 pub async fn endpoints(
     store: &dyn Store,
     user: &CurrentUser,
-    account_id: &str,
+    account_id: &AccountId,
 ) -> AppResult<Vec<Webhook>> {
-    authorize(store, user, account_id.trim(), Role::Admin).await?;
+    authorize(store, user, account_id, Role::Admin).await?;
     Ok(store
-        .webhooks_of_account(account_id.trim())
+        .webhooks_of_account(account_id)
         .await?
         .into_iter()
         .map(webhook_of)
@@ -477,11 +477,11 @@ pub async fn endpoints(
 pub async fn page(
     store: &dyn Store,
     user: &CurrentUser,
-    account_id: &str,
+    account_id: &AccountId,
 ) -> AppResult<WebhooksPage> {
     let endpoints = endpoints(store, user, account_id).await?;
     let account = store
-        .account(account_id.trim())
+        .account(account_id)
         .await?
         .ok_or_else(|| AppError::not_found("Account"))?;
     let messages = store
@@ -537,16 +537,16 @@ fn delivery_of(message: MessageRecord, attempts: Vec<AttemptRecord>) -> WebhookD
 pub async fn send_again(
     store: &dyn Store,
     user: &CurrentUser,
-    account_id: &str,
+    account_id: &AccountId,
     message_id: &str,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    authorize(store, user, account_id.trim(), Role::Admin).await?;
+    authorize(store, user, account_id, Role::Admin).await?;
     let not_found = || AppError::not_found("Delivery");
     let message = store
         .message(message_id.trim())
         .await?
-        .filter(|m| m.kind == MessageKind::Webhook && m.account_id == account_id.trim())
+        .filter(|m| m.kind == MessageKind::Webhook && m.account_id == *account_id)
         .ok_or_else(not_found)?;
     let endpoint = store
         .webhook(message.webhook_id.as_deref().unwrap_or_default())
@@ -677,7 +677,7 @@ pub async fn notice_overdue(store: &dyn Store, now: DateTime<Utc>) -> AppResult<
     }
     let subscribers = Subscribers::by_account(store).await?;
     // Each group and its credit notes, read once per pass.
-    let mut groups: HashMap<String, Option<(BillingGroupRecord, Vec<CreditNoteRecord>)>> =
+    let mut groups: HashMap<GroupId, Option<(BillingGroupRecord, Vec<CreditNoteRecord>)>> =
         HashMap::new();
     let mut noticed = 0;
     for invoice in candidates {

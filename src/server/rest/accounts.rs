@@ -10,6 +10,7 @@ use super::wire::{
     ProjectsResponse, UserAuthRequest, UserAuthResponse,
 };
 use crate::error::AppError;
+use crate::model::ids::AccountId;
 use crate::model::Role;
 use crate::server::billing::{access, accounts, projects};
 use crate::server::state::AppState;
@@ -54,9 +55,9 @@ pub async fn list_accounts(
         .await?
         .into_iter()
         .map(|(member, account)| AccountWire {
-            account_id: account.account_id,
+            account_id: account.account_id.into_string(),
             account_name: account.account_name,
-            primary_billing_group_id: account.primary_billing_group_id,
+            primary_billing_group_id: account.primary_billing_group_id.into_string(),
             role: member.role.to_string(),
             create_time: account.create_time,
             update_time: account.update_time,
@@ -118,7 +119,7 @@ pub async fn create_project(
             .filter(|a| !a.is_empty()),
         &source,
     ) {
-        (Some(account_id), _) => account_id.to_string(),
+        (Some(account_id), _) => AccountId::from(account_id),
         (None, Some(source)) => source.account_id.clone(),
         (None, None) => {
             return Err(AppError::invalid(
@@ -134,7 +135,7 @@ pub async fn create_project(
         body.use_source_project_billing_group,
     ) {
         (Some(id), _, _) => Some(id.clone()),
-        (None, Some(source), Some(true)) => Some(source.billing_group_id.clone()),
+        (None, Some(source), Some(true)) => Some(source.billing_group_id.to_string()),
         _ => None,
     };
     let cloud = body
@@ -186,7 +187,7 @@ pub async fn billing_overview(
     let billing = crate::server::billing::groups::account_billing(
         state.store.as_ref(),
         &user,
-        &account_id,
+        &AccountId::from(&account_id),
         query.currency.as_deref(),
         state.clock.now(),
     )

@@ -13,6 +13,7 @@ use super::wire::{
 };
 use crate::error::{AppError, AppResult};
 use crate::model::billing::BillingGroup;
+use crate::model::ids::{AccountId, GroupId};
 use crate::model::Role;
 use crate::server::billing::billing_info::{self, BillingInfoForm};
 use crate::server::billing::{access, events, groups, projects};
@@ -40,7 +41,7 @@ pub async fn list_of_account(
     let details = groups::group_details(
         state.store.as_ref(),
         &user,
-        Some(&account_id),
+        Some(&AccountId::from(&account_id)),
         state.clock.now(),
     )
     .await?;
@@ -60,7 +61,7 @@ async fn group_response(
     let detail = groups::group_detail(
         state.store.as_ref(),
         user,
-        billing_group_id,
+        &GroupId::from(billing_group_id),
         state.clock.now(),
     )
     .await?;
@@ -166,7 +167,7 @@ pub async fn create(
         .into());
     };
     let name = fields.billing_group_name.clone().unwrap_or_default();
-    access::authorize(store, &user, account_id, Role::Billing).await?;
+    access::authorize(store, &user, &AccountId::from(account_id), Role::Billing).await?;
     // The billing details are laid over a new group's defaults, then the
     // group and its details are checked and written in one transaction.
     let form = if touches_billing_info(&fields) {
@@ -179,8 +180,16 @@ pub async fn create(
         Some(form) => groups::NewGroupDetails::Form(form),
         None => groups::NewGroupDetails::Defaults,
     };
-    let created =
-        groups::create_group_with(store, &user, account_id, &name, details, &[], now).await?;
+    let created = groups::create_group_with(
+        store,
+        &user,
+        &AccountId::from(account_id),
+        &name,
+        details,
+        &[],
+        now,
+    )
+    .await?;
     group_response(&state, &user, &created.billing_group_id).await
 }
 
@@ -192,6 +201,7 @@ pub async fn update(
 ) -> ApiResult<Json<BillingGroupResponse>> {
     let store = state.store.as_ref();
     let now = state.clock.now();
+    let billing_group_id = GroupId::from(billing_group_id);
     let group = billing_info::editable_group(store, &user, &billing_group_id).await?;
     if let Some(account_id) = fields.account_id.as_deref().map(str::trim) {
         if account_id != group.account_id {
@@ -210,16 +220,16 @@ pub async fn update(
         .transpose()?;
     let form = if touches_billing_info(&fields) {
         let form = form_with(&group, &fields)?;
-        billing_info::check(store, &user, &group.billing_group_id, &form, now).await?;
+        billing_info::check(store, &user, &billing_group_id, &form, now).await?;
         Some(form)
     } else {
         None
     };
     if let Some(name) = name.filter(|n| *n != group.billing_group_name) {
-        groups::rename_group(store, &user, &group.billing_group_id, &name, now).await?;
+        groups::rename_group(store, &user, &billing_group_id, &name, now).await?;
     }
     if let Some(form) = form {
-        billing_info::save(store, &user, &group.billing_group_id, &form, now).await?;
+        billing_info::save(store, &user, &billing_group_id, &form, now).await?;
     }
     group_response(&state, &user, &group.billing_group_id).await
 }
@@ -232,7 +242,7 @@ pub async fn remove(
     groups::delete_group(
         state.store.as_ref(),
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         state.clock.now(),
     )
     .await?;
@@ -267,7 +277,7 @@ pub async fn assign_projects(
     let moved = groups::assign_projects(
         state.store.as_ref(),
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         &body.projects_names,
         state.clock.now(),
     )
@@ -284,8 +294,21 @@ pub async fn assign_project(
 ) -> ApiResult<Json<MessageResponse>> {
     let store = state.store.as_ref();
     // The group first: a foreign or unknown group is "not found" whatever the project.
-    access::authorized_group(store, &user, &billing_group_id, Role::Billing).await?;
-    groups::move_project(store, &user, &project, &billing_group_id, state.clock.now()).await?;
+    access::authorized_group(
+        store,
+        &user,
+        &GroupId::from(&billing_group_id),
+        Role::Billing,
+    )
+    .await?;
+    groups::move_project(
+        store,
+        &user,
+        &project,
+        &GroupId::from(&billing_group_id),
+        state.clock.now(),
+    )
+    .await?;
     Ok(Json(MessageResponse {
         message: format!("Project '{project}' assigned"),
     }))
@@ -309,7 +332,15 @@ pub async fn events(
     let mut before = None;
     // The Events tab's keyset pages, read until the limit is reached.
     loop {
-        let page = events::events_page(store, &user, &billing_group_id, before, None, None).await?;
+        let page = events::events_page(
+            store,
+            &user,
+            &GroupId::from(&billing_group_id),
+            before,
+            None,
+            None,
+        )
+        .await?;
         collected.extend(page.events);
         match page.next_before {
             Some(next) if (collected.len() as i64) < limit => before = Some(next),

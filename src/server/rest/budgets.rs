@@ -9,6 +9,7 @@ use super::extract::{ApiJson, ApiUser};
 use super::wire::{
     amount, BudgetRequest, BudgetResponse, BudgetWire, DeliveriesResponse, DeliveryWire,
 };
+use crate::model::ids::GroupId;
 use crate::server::billing::{budgets, mail};
 use crate::server::state::AppState;
 
@@ -37,7 +38,7 @@ pub async fn get_budget(
     let status = budgets::budget_of_group(
         state.store.as_ref(),
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         state.clock.now(),
     )
     .await?;
@@ -66,13 +67,14 @@ pub async fn put_budget(
     budgets::set_budget(
         store,
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         &body.amount,
         &thresholds,
         now,
     )
     .await?;
-    let status = budgets::budget_of_group(store, &user, &billing_group_id, now).await?;
+    let status =
+        budgets::budget_of_group(store, &user, &GroupId::from(&billing_group_id), now).await?;
     Ok(Json(wire(status)))
 }
 
@@ -84,7 +86,7 @@ pub async fn delete_budget(
     budgets::set_budget(
         state.store.as_ref(),
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         "",
         "",
         state.clock.now(),
@@ -101,7 +103,7 @@ pub async fn deliveries(
     let list = mail::deliveries(
         state.store.as_ref(),
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         state.config.mail.configured(),
     )
     .await?;

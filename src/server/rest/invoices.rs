@@ -13,6 +13,7 @@ use super::wire::{
     InvoicesQuery, InvoicesResponse, VoidInvoiceRequest, VoidInvoiceResponse, INVOICE_SORTS,
 };
 use crate::error::AppError;
+use crate::model::ids::GroupId;
 use crate::model::invoices::{
     sort_invoices, CreditNoteSummary, CreditRequest, CreditedLine, InvoiceDetail, InvoiceSummary,
 };
@@ -28,7 +29,7 @@ pub async fn credits(
     let page = credits::credits_page(
         state.store.as_ref(),
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         state.clock.now(),
     )
     .await?;
@@ -46,7 +47,7 @@ pub async fn claim_credit(
     let credit = credits::claim_credit(
         state.store.as_ref(),
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         &body.code,
         body.project_name.as_deref(),
         state.clock.now(),
@@ -107,7 +108,7 @@ pub async fn list(
         state.store.as_ref(),
         &state.config.seller,
         &user,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         state.clock.now(),
     )
     .await?;
@@ -143,7 +144,7 @@ async fn detail(
         state.store.as_ref(),
         &state.config.seller,
         user,
-        billing_group_id,
+        &GroupId::from(billing_group_id),
         invoice_number,
         state.clock.now(),
     )
@@ -213,7 +214,7 @@ pub async fn pdf(
     let detail = match invoices::invoice_by_download_link(
         state.store.as_ref(),
         &state.config.seller,
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         &invoice_number,
         &download_cookie,
         state.clock.now(),
@@ -271,7 +272,7 @@ async fn credit_note_response(
     let detail = credit_notes::credit_note_detail(
         state.store.as_ref(),
         user,
-        billing_group_id,
+        &GroupId::from(billing_group_id),
         &summary.credit_note_number,
     )
     .await?;
@@ -296,7 +297,7 @@ pub async fn credit(
             user: &user,
             now: state.clock.now(),
         },
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         &invoice_number,
         &credit_note_request(body),
     )
@@ -322,7 +323,7 @@ pub async fn void(
             user: &user,
             now: state.clock.now(),
         },
-        &billing_group_id,
+        &GroupId::from(&billing_group_id),
         &invoice_number,
         &body.reason,
     )
@@ -344,8 +345,12 @@ pub async fn credit_note_list(
     ApiUser(user): ApiUser,
     Path(billing_group_id): Path<String>,
 ) -> ApiResult<Json<CreditNotesResponse>> {
-    let notes =
-        credit_notes::credit_notes_of_group(state.store.as_ref(), &user, &billing_group_id).await?;
+    let notes = credit_notes::credit_notes_of_group(
+        state.store.as_ref(),
+        &user,
+        &GroupId::from(&billing_group_id),
+    )
+    .await?;
     Ok(Json(CreditNotesResponse {
         credit_notes: notes.into_iter().map(Into::into).collect(),
     }))
@@ -356,15 +361,22 @@ pub async fn credit_note_get(
     ApiUser(user): ApiUser,
     Path((billing_group_id, number)): Path<(String, String)>,
 ) -> ApiResult<Json<CreditNoteResponse>> {
-    let detail =
-        credit_notes::credit_note_detail(state.store.as_ref(), &user, &billing_group_id, &number)
-            .await?;
-    let summary =
-        credit_notes::credit_notes_of_group(state.store.as_ref(), &user, &billing_group_id)
-            .await?
-            .into_iter()
-            .find(|n| n.credit_note_number == detail.summary.invoice_number)
-            .ok_or_else(|| ApiError::from(AppError::not_found("Credit note")))?;
+    let detail = credit_notes::credit_note_detail(
+        state.store.as_ref(),
+        &user,
+        &GroupId::from(&billing_group_id),
+        &number,
+    )
+    .await?;
+    let summary = credit_notes::credit_notes_of_group(
+        state.store.as_ref(),
+        &user,
+        &GroupId::from(&billing_group_id),
+    )
+    .await?
+    .into_iter()
+    .find(|n| n.credit_note_number == detail.summary.invoice_number)
+    .ok_or_else(|| ApiError::from(AppError::not_found("Credit note")))?;
     Ok(Json(CreditNoteResponse {
         credit_note: summary.into(),
         lines: detail.lines.into_iter().map(Into::into).collect(),
@@ -377,9 +389,13 @@ pub async fn credit_note_file(
     ApiUser(user): ApiUser,
     Path((billing_group_id, number, format)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
-    let detail =
-        credit_notes::credit_note_detail(state.store.as_ref(), &user, &billing_group_id, &number)
-            .await?;
+    let detail = credit_notes::credit_note_detail(
+        state.store.as_ref(),
+        &user,
+        &GroupId::from(&billing_group_id),
+        &number,
+    )
+    .await?;
     let stem = invoice_files::file_stem(&detail);
     let (content_type, body): (&str, Vec<u8>) = match format.as_str() {
         "pdf" => (

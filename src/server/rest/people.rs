@@ -12,6 +12,7 @@ use super::wire::{
     CreateAccountRequest, InvitationResponse, InvitationWire, InvitationsResponse, InviteRequest,
     MemberResponse, MemberWire, MembersResponse, MessageResponse, UpdateAccountRequest,
 };
+use crate::model::ids::{AccountId, UserId};
 use crate::model::people::AccountInfo;
 use crate::model::Role;
 use crate::server::billing::{accounts, members};
@@ -56,7 +57,7 @@ pub async fn update_account(
     let account = accounts::rename_account(
         state.store.as_ref(),
         &user,
-        &account_id,
+        &AccountId::from(&account_id),
         &body.account_name,
         state.clock.now(),
     )
@@ -74,7 +75,7 @@ pub async fn list_members(
     let page = members::members_page(
         state.store.as_ref(),
         &user,
-        &account_id,
+        &AccountId::from(&account_id),
         state.config.mail.configured(),
         state.clock.now(),
     )
@@ -93,8 +94,8 @@ pub async fn change_role(
     let member = members::change_role(
         state.store.as_ref(),
         &user,
-        &account_id,
-        &user_id,
+        &AccountId::from(&account_id),
+        &UserId::from(&user_id),
         &body.role,
         state.clock.now(),
     )
@@ -112,8 +113,8 @@ pub async fn remove_member(
     members::remove_member(
         state.store.as_ref(),
         &user,
-        &account_id,
-        &user_id,
+        &AccountId::from(&account_id),
+        &UserId::from(&user_id),
         state.clock.now(),
     )
     .await?;
@@ -127,9 +128,13 @@ pub async fn list_invitations(
     ApiUser(user): ApiUser,
     Path(account_id): Path<String>,
 ) -> ApiResult<Json<InvitationsResponse>> {
-    let invitations =
-        members::pending_invitations(state.store.as_ref(), &user, &account_id, state.clock.now())
-            .await?;
+    let invitations = members::pending_invitations(
+        state.store.as_ref(),
+        &user,
+        &AccountId::from(&account_id),
+        state.clock.now(),
+    )
+    .await?;
     Ok(Json(InvitationsResponse {
         invitations: invitations.into_iter().map(InvitationWire::of).collect(),
     }))
@@ -146,7 +151,7 @@ pub async fn invite(
     let invited = members::invite(
         state.store.as_ref(),
         &user,
-        &account_id,
+        &AccountId::from(&account_id),
         &body.email,
         &body.role,
         state.config.mail.configured().then_some(base.as_str()),
@@ -167,7 +172,7 @@ pub async fn revoke_invitation(
     members::revoke_invitation(
         state.store.as_ref(),
         &user,
-        &account_id,
+        &AccountId::from(&account_id),
         &invitation_id,
         state.clock.now(),
     )
@@ -182,7 +187,8 @@ pub async fn account_events(
     ApiUser(user): ApiUser,
     Path(account_id): Path<String>,
 ) -> ApiResult<Json<AccountEventsResponse>> {
-    let events = members::account_events(state.store.as_ref(), &user, &account_id).await?;
+    let events =
+        members::account_events(state.store.as_ref(), &user, &AccountId::from(&account_id)).await?;
     Ok(Json(AccountEventsResponse {
         events: events
             .into_iter()

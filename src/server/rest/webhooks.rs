@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::error::ApiResult;
 use super::extract::{ApiJson, ApiUser};
 use super::wire::MessageResponse;
+use crate::model::ids::AccountId;
 use crate::model::webhooks::{Webhook, WebhookDelivery};
 use crate::server::billing::webhooks;
 use crate::server::state::AppState;
@@ -121,7 +122,8 @@ pub async fn list(
     ApiUser(user): ApiUser,
     Path(account_id): Path<String>,
 ) -> ApiResult<Json<WebhooksResponse>> {
-    let endpoints = webhooks::endpoints(state.store.as_ref(), &user, &account_id).await?;
+    let endpoints =
+        webhooks::endpoints(state.store.as_ref(), &user, &AccountId::from(&account_id)).await?;
     Ok(Json(WebhooksResponse {
         webhooks: endpoints.into_iter().map(WebhookWire::of).collect(),
     }))
@@ -137,7 +139,7 @@ pub async fn create(
         state.store.as_ref(),
         state.webhooks.as_ref(),
         &user,
-        &account_id,
+        &AccountId::from(&account_id),
         &body.url,
         &body.events,
         &body.description,
@@ -158,7 +160,7 @@ pub async fn remove(
     webhooks::remove(
         state.store.as_ref(),
         &user,
-        &account_id,
+        &AccountId::from(&account_id),
         &webhook_id,
         state.clock.now(),
     )
@@ -173,7 +175,7 @@ pub async fn deliveries(
     ApiUser(user): ApiUser,
     Path(account_id): Path<String>,
 ) -> ApiResult<Json<DeliveriesResponse>> {
-    let page = webhooks::page(state.store.as_ref(), &user, &account_id).await?;
+    let page = webhooks::page(state.store.as_ref(), &user, &AccountId::from(&account_id)).await?;
     Ok(Json(DeliveriesResponse {
         deliveries: page.deliveries.into_iter().map(DeliveryWire::of).collect(),
     }))
@@ -187,7 +189,7 @@ pub async fn resend(
     webhooks::send_again(
         state.store.as_ref(),
         &user,
-        &account_id,
+        &AccountId::from(&account_id),
         &message_id,
         state.clock.now(),
     )

@@ -9,6 +9,7 @@ use super::groups::insert_group;
 use super::pool::{db_run, db_write, for_update, SqlStore, Tx};
 use super::records::*;
 use super::traits::{AccountChange, Accounts};
+use crate::model::ids::{AccountId, UserId};
 use crate::model::Role;
 
 const ACCOUNT_COLUMNS: &str =
@@ -42,8 +43,8 @@ pub(super) async fn insert_account(
 
 pub(super) async fn insert_membership(
     tx: Tx<'_>,
-    account_id: &str,
-    user_id: &str,
+    account_id: &AccountId,
+    user_id: &UserId,
     role: Role,
     at: DateTime<Utc>,
 ) -> StoreResult<()> {
@@ -83,8 +84,8 @@ impl Accounts for SqlStore {
 
     async fn add_member(
         &self,
-        account_id: &str,
-        user_id: &str,
+        account_id: &AccountId,
+        user_id: &UserId,
         role: Role,
         event: &NewAccountEvent,
         at: DateTime<Utc>,
@@ -98,7 +99,7 @@ impl Accounts for SqlStore {
 
     async fn rename_account(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         new_name: &str,
         at: DateTime<Utc>,
         change: AccountChange<'_>,
@@ -157,7 +158,11 @@ impl Accounts for SqlStore {
         })
     }
 
-    async fn member_role(&self, user_id: &str, account_id: &str) -> StoreResult<Option<Role>> {
+    async fn member_role(
+        &self,
+        user_id: &UserId,
+        account_id: &AccountId,
+    ) -> StoreResult<Option<Role>> {
         let role: Option<String> = db_run!(self.pool.as_ref(), |pool| {
             sqlx::query_scalar(
                 "SELECT role FROM memberships WHERE user_id = $1 AND account_id = $2",
@@ -173,7 +178,7 @@ impl Accounts for SqlStore {
         .transpose()
     }
 
-    async fn accounts_of_user(&self, user_id: &str) -> StoreResult<Vec<MemberAccountRecord>> {
+    async fn accounts_of_user(&self, user_id: &UserId) -> StoreResult<Vec<MemberAccountRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
             Ok(sqlx::query_as::<_, MemberAccountRecord>(
                 "SELECT a.account_id, a.account_name, a.primary_billing_group_id, m.role,
@@ -190,7 +195,7 @@ impl Accounts for SqlStore {
         })
     }
 
-    async fn account(&self, account_id: &str) -> StoreResult<Option<AccountRecord>> {
+    async fn account(&self, account_id: &AccountId) -> StoreResult<Option<AccountRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
             Ok(sqlx::query_as::<_, AccountRecord>(&format!(
                 "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE account_id = $1"

@@ -11,11 +11,12 @@ use super::outbox::insert_message;
 use super::pool::{db_run, db_write, SqlStore};
 use super::records::*;
 use super::traits::{BudgetAlert, BudgetAlertMail, Budgets};
+use crate::model::ids::GroupId;
 use crate::model::states::BudgetMeasure;
 
 #[async_trait]
 impl Budgets for SqlStore {
-    async fn budget(&self, billing_group_id: &str) -> StoreResult<Option<BudgetRecord>> {
+    async fn budget(&self, billing_group_id: &GroupId) -> StoreResult<Option<BudgetRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
             Ok(sqlx::query_as::<_, BudgetRecord>(
                 "SELECT billing_group_id, amount, thresholds, update_time FROM budgets
@@ -42,7 +43,7 @@ impl Budgets for SqlStore {
     async fn set_budget(
         &self,
         budget: Option<&BudgetRecord>,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
         event: &NewEvent,
     ) -> StoreResult<()> {
         db_write!(self, |tx| {
@@ -74,7 +75,7 @@ impl Budgets for SqlStore {
 
     async fn budget_alerts_sent(
         &self,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
         period_begin: DateTime<Utc>,
     ) -> StoreResult<Vec<(BudgetMeasure, i64)>> {
         let rows: Vec<(String, i64)> = db_run!(self.pool.as_ref(), |pool| {
@@ -98,7 +99,7 @@ impl Budgets for SqlStore {
 
     async fn record_budget_alerts(
         &self,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
         period_begin: DateTime<Utc>,
         alerts: &[BudgetAlert],
         at: DateTime<Utc>,

@@ -2,6 +2,7 @@
 //! void, the reissued invoice) in one transaction, against the credited
 //! invoice as locked.
 
+use crate::model::ids::GroupId;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -183,7 +184,7 @@ impl CreditNotes for SqlStore {
 
     async fn credit_notes_of_group(
         &self,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
     ) -> StoreResult<Vec<CreditNoteRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
             Ok(sqlx::query_as::<_, CreditNoteRecord>(&format!(

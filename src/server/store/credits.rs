@@ -1,5 +1,6 @@
 //! Credit codes, their claims and failed claims.
 
+use crate::model::ids::{GroupId, UserId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -25,7 +26,7 @@ impl Credits for SqlStore {
                      VALUES ($1, $2, $3, $3, $4, $5, $6)",
                 )
                 .bind(&credit.code)
-                .bind(&credit.credit_type)
+                .bind(credit.credit_type.as_str())
                 .bind(DbDecimal(credit.value_usd))
                 .bind(credit.start_time)
                 .bind(credit.expire_time)
@@ -51,7 +52,7 @@ impl Credits for SqlStore {
     async fn claim_credit(
         &self,
         code: &str,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
         at: DateTime<Utc>,
         change: ClaimChange<'_>,
     ) -> StoreResult<CreditRecord> {
@@ -87,7 +88,7 @@ impl Credits for SqlStore {
         })
     }
 
-    async fn credits_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<CreditRecord>> {
+    async fn credits_of_group(&self, billing_group_id: &GroupId) -> StoreResult<Vec<CreditRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
             Ok(sqlx::query_as::<_, CreditRecord>(&format!(
                 "SELECT {CREDIT_COLUMNS} FROM credits WHERE billing_group_id = $1
@@ -112,7 +113,7 @@ impl Credits for SqlStore {
 
     async fn applied_credits_of_group(
         &self,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
         limit: i64,
     ) -> StoreResult<Vec<AppliedCreditRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
@@ -134,7 +135,7 @@ impl Credits for SqlStore {
 
     async fn record_claim_failure(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         at: DateTime<Utc>,
         forget_before: DateTime<Utc>,
     ) -> StoreResult<()> {
@@ -153,7 +154,11 @@ impl Credits for SqlStore {
         })
     }
 
-    async fn claim_failures_since(&self, user_id: &str, since: DateTime<Utc>) -> StoreResult<i64> {
+    async fn claim_failures_since(
+        &self,
+        user_id: &UserId,
+        since: DateTime<Utc>,
+    ) -> StoreResult<i64> {
         db_run!(self.pool.as_ref(), |pool| {
             Ok(sqlx::query_scalar(
                 "SELECT COUNT(*) FROM credit_claim_failures WHERE user_id = $1 AND failed_at >= $2",

@@ -2,6 +2,7 @@
 //! [`insert_event`], inside that change's transaction), read newest first.
 //! The schema refuses updates and deletes.
 
+use crate::model::ids::{AccountId, GroupId};
 use async_trait::async_trait;
 
 use super::error::StoreResult;
@@ -80,7 +81,7 @@ fn events_page_query() -> String {
 impl Events for SqlStore {
     async fn events(
         &self,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
         filter: &EventFilter,
     ) -> StoreResult<Vec<EventRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
@@ -97,7 +98,7 @@ impl Events for SqlStore {
 
     fn event_pages(
         &self,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
         mut filter: EventFilter,
     ) -> tokio::sync::mpsc::Receiver<StoreResult<Vec<EventRecord>>> {
         let (sender, receiver) = tokio::sync::mpsc::channel(1);
@@ -149,7 +150,7 @@ impl Events for SqlStore {
 
     async fn account_events(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         limit: i64,
     ) -> StoreResult<Vec<AccountEventRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
@@ -165,7 +166,10 @@ impl Events for SqlStore {
         })
     }
 
-    async fn event_projects_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<String>> {
+    async fn event_projects_of_group(
+        &self,
+        billing_group_id: &GroupId,
+    ) -> StoreResult<Vec<String>> {
         db_run!(self.pool.as_ref(), |pool| {
             Ok(sqlx::query_scalar(
                 "SELECT DISTINCT project_name FROM events
@@ -177,7 +181,7 @@ impl Events for SqlStore {
         })
     }
 
-    async fn event_types_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<String>> {
+    async fn event_types_of_group(&self, billing_group_id: &GroupId) -> StoreResult<Vec<String>> {
         db_run!(self.pool.as_ref(), |pool| {
             Ok(sqlx::query_scalar(
                 "SELECT DISTINCT event_type FROM events WHERE billing_group_id = $1

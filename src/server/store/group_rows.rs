@@ -5,6 +5,7 @@
 use super::error::{StoreError, StoreResult};
 use super::pool::{db_run, for_update, Tx};
 use super::records::*;
+use crate::model::ids::GroupId;
 
 pub(super) const GROUP_COLUMNS: &str = "billing_group_id, account_id, billing_group_name,
     billing_currency, billing_emails, billing_contact_emails, billing_extra_text, company,
@@ -16,7 +17,7 @@ pub(super) const GROUP_COLUMNS: &str = "billing_group_id, account_id, billing_gr
 /// PostgreSQL so that concurrent moves, deletes and edits queue.
 pub(super) async fn lock_group(
     tx: Tx<'_>,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
 ) -> StoreResult<BillingGroupRecord> {
     db_run!(tx, |connection| {
         sqlx::query_as::<_, BillingGroupRecord>(&format!(

@@ -10,6 +10,7 @@ use super::pool::{db_run, db_write, for_update, SqlStore, Tx};
 use super::projects::move_projects_in;
 use super::records::*;
 use super::traits::{BillingInfoChange, GroupChange, Groups, MoveChange, PrimaryChange};
+use crate::model::ids::{AccountId, GroupId, UserId};
 use crate::model::Role;
 
 /// Inserts an active group inside the caller's transaction.
@@ -39,7 +40,7 @@ pub(super) async fn insert_group(
 /// `update_billing_info`).
 async fn update_billing_info_in(
     mut tx: Tx<'_>,
-    billing_group_id: &str,
+    billing_group_id: &GroupId,
     update: &BillingInfoUpdate,
     at: DateTime<Utc>,
     change: BillingInfoChange<'_>,
@@ -103,7 +104,7 @@ impl Groups for SqlStore {
 
     async fn billing_group(
         &self,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
     ) -> StoreResult<Option<BillingGroupRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
             Ok(sqlx::query_as::<_, BillingGroupRecord>(&format!(
@@ -117,8 +118,8 @@ impl Groups for SqlStore {
 
     async fn billing_group_of_member(
         &self,
-        user_id: &str,
-        billing_group_id: &str,
+        user_id: &UserId,
+        billing_group_id: &GroupId,
     ) -> StoreResult<Option<(BillingGroupRecord, Option<Role>)>> {
         let row: Option<GroupOfMemberRow> = db_run!(self.pool.as_ref(), |pool| {
             sqlx::query_as(&format!(
@@ -146,7 +147,7 @@ impl Groups for SqlStore {
 
     async fn billing_groups_of_account(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
     ) -> StoreResult<Vec<BillingGroupRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
             Ok(sqlx::query_as::<_, BillingGroupRecord>(&format!(
@@ -160,7 +161,7 @@ impl Groups for SqlStore {
         })
     }
 
-    async fn groups_of_user(&self, user_id: &str) -> StoreResult<Vec<BillingGroupRecord>> {
+    async fn groups_of_user(&self, user_id: &UserId) -> StoreResult<Vec<BillingGroupRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
             Ok(sqlx::query_as::<_, BillingGroupRecord>(&format!(
                 "SELECT {GROUP_COLUMNS} FROM billing_groups
@@ -176,7 +177,7 @@ impl Groups for SqlStore {
 
     async fn deleted_groups_of_account(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
     ) -> StoreResult<Vec<BillingGroupRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
             Ok(sqlx::query_as::<_, BillingGroupRecord>(&format!(
@@ -190,7 +191,10 @@ impl Groups for SqlStore {
         })
     }
 
-    async fn group_summaries(&self, account_id: &str) -> StoreResult<Vec<GroupSummaryRecord>> {
+    async fn group_summaries(
+        &self,
+        account_id: &AccountId,
+    ) -> StoreResult<Vec<GroupSummaryRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
             Ok(sqlx::query_as::<_, GroupSummaryRecord>(&format!(
                 "SELECT {GROUP_COLUMNS},
@@ -209,7 +213,7 @@ impl Groups for SqlStore {
 
     async fn rename_billing_group(
         &self,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
         new_name: &str,
         at: DateTime<Utc>,
         change: GroupChange<'_>,
@@ -233,7 +237,7 @@ impl Groups for SqlStore {
 
     async fn delete_billing_group(
         &self,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
         at: DateTime<Utc>,
         change: GroupChange<'_>,
     ) -> StoreResult<()> {
@@ -257,8 +261,8 @@ impl Groups for SqlStore {
 
     async fn set_primary_billing_group(
         &self,
-        account_id: &str,
-        billing_group_id: &str,
+        account_id: &AccountId,
+        billing_group_id: &GroupId,
         at: DateTime<Utc>,
         change: PrimaryChange<'_>,
     ) -> StoreResult<()> {
@@ -293,7 +297,7 @@ impl Groups for SqlStore {
 
     async fn update_billing_info(
         &self,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
         update: &BillingInfoUpdate,
         at: DateTime<Utc>,
         change: BillingInfoChange<'_>,

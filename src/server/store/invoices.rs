@@ -3,6 +3,7 @@
 //! credits through its own API (`sqlite_bulk`), everything else goes
 //! through [`issue_invoice`].
 
+use crate::model::ids::GroupId;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -361,7 +362,10 @@ impl Invoices for SqlStore {
         Ok(())
     }
 
-    async fn invoices_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<InvoiceRecord>> {
+    async fn invoices_of_group(
+        &self,
+        billing_group_id: &GroupId,
+    ) -> StoreResult<Vec<InvoiceRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
             Ok(sqlx::query_as::<_, InvoiceRecord>(&format!(
                 "SELECT {INVOICE_COLUMNS} FROM invoices WHERE billing_group_id = $1

@@ -14,6 +14,7 @@ use super::outbox::{insert_attempt, requeue, MESSAGE_COLUMNS};
 use super::pool::{db_run, db_write, PerBackend, SqlStore};
 use super::records::*;
 use super::traits::{Channel, Mail};
+use crate::model::ids::{AccountId, GroupId};
 use crate::model::states::MessageKind;
 
 #[async_trait]
@@ -180,7 +181,7 @@ impl Mail for SqlStore {
 
     async fn messages_of_group(
         &self,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
         limit: i64,
     ) -> StoreResult<Vec<MessageRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
@@ -198,7 +199,7 @@ impl Mail for SqlStore {
 
     async fn account_messages(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         kind: MessageKind,
         limit: i64,
     ) -> StoreResult<Vec<MessageRecord>> {

@@ -12,6 +12,7 @@ use super::people::{insert_user, USER_COLUMNS};
 use super::pool::{db_run, db_write, lock_of, SqlStore, Tx};
 use super::records::*;
 use super::traits::{InvitationChange, MemberChange, Members};
+use crate::model::ids::{AccountId, UserId};
 use crate::model::Role;
 
 const MEMBER_COLUMNS: &str = "m.account_id, m.user_id, u.email, u.real_name, m.role,
@@ -25,7 +26,11 @@ const INVITATION_FROM: &str = "invitations i
     JOIN users inviter ON inviter.user_id = i.invited_by";
 
 /// A membership read (and locked) inside a write transaction.
-async fn lock_member(tx: Tx<'_>, account_id: &str, user_id: &str) -> StoreResult<MemberRecord> {
+async fn lock_member(
+    tx: Tx<'_>,
+    account_id: &AccountId,
+    user_id: &UserId,
+) -> StoreResult<MemberRecord> {
     db_run!(tx, |connection| {
         sqlx::query_as::<_, MemberRecord>(&format!(
             "SELECT {MEMBER_COLUMNS} FROM memberships m JOIN users u ON u.user_id = m.user_id
@@ -44,7 +49,7 @@ async fn lock_member(tx: Tx<'_>, account_id: &str, user_id: &str) -> StoreResult
 /// within an account, or (`account_id` None) by its token's hash.
 async fn lock_invitation(
     tx: Tx<'_>,
-    account_id: Option<&str>,
+    account_id: Option<&AccountId>,
     key: &str,
 ) -> StoreResult<InvitationRecord> {
     let filter = match account_id {
@@ -66,7 +71,7 @@ async fn lock_invitation(
 
 #[async_trait]
 impl Members for SqlStore {
-    async fn members(&self, account_id: &str) -> StoreResult<Vec<MemberRecord>> {
+    async fn members(&self, account_id: &AccountId) -> StoreResult<Vec<MemberRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
             Ok(sqlx::query_as::<_, MemberRecord>(&format!(
                 "SELECT {MEMBER_COLUMNS} FROM memberships m JOIN users u ON u.user_id = m.user_id
@@ -80,8 +85,8 @@ impl Members for SqlStore {
 
     async fn change_member_role(
         &self,
-        account_id: &str,
-        user_id: &str,
+        account_id: &AccountId,
+        user_id: &UserId,
         role: Role,
         change: MemberChange<'_>,
     ) -> StoreResult<MemberRecord> {
@@ -101,8 +106,8 @@ impl Members for SqlStore {
 
     async fn remove_member(
         &self,
-        account_id: &str,
-        user_id: &str,
+        account_id: &AccountId,
+        user_id: &UserId,
         change: MemberChange<'_>,
     ) -> StoreResult<()> {
         db_write!(self, |tx| {
@@ -166,7 +171,7 @@ impl Members for SqlStore {
         })
     }
 
-    async fn open_invitations(&self, account_id: &str) -> StoreResult<Vec<InvitationRecord>> {
+    async fn open_invitations(&self, account_id: &AccountId) -> StoreResult<Vec<InvitationRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
             Ok(sqlx::query_as::<_, InvitationRecord>(&format!(
                 "SELECT {INVITATION_COLUMNS} FROM {INVITATION_FROM}
@@ -192,7 +197,7 @@ impl Members for SqlStore {
 
     async fn revoke_invitation(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         invitation_id: &str,
         at: DateTime<Utc>,
         change: InvitationChange<'_>,

@@ -1,5 +1,6 @@
 //! Users, sessions, sign-in failures and personal API tokens.
 
+use crate::model::ids::UserId;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -68,7 +69,7 @@ impl People for SqlStore {
         })
     }
 
-    async fn user(&self, user_id: &str) -> StoreResult<Option<UserRecord>> {
+    async fn user(&self, user_id: &UserId) -> StoreResult<Option<UserRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
             Ok(sqlx::query_as::<_, UserRecord>(&format!(
                 "SELECT {USER_COLUMNS} FROM users u WHERE u.user_id = $1"
@@ -155,7 +156,7 @@ impl People for SqlStore {
     async fn create_session(
         &self,
         session_hash: &str,
-        user_id: &str,
+        user_id: &UserId,
         at: DateTime<Utc>,
         expires: DateTime<Utc>,
         client_address: &str,
@@ -220,7 +221,7 @@ impl People for SqlStore {
 
     async fn sessions_of_user(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<SessionRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
@@ -238,7 +239,7 @@ impl People for SqlStore {
 
     async fn end_sessions_of_user(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         keep_session_hash: Option<&str>,
     ) -> StoreResult<u64> {
         db_run!(self.pool.as_ref(), |pool| {
@@ -255,7 +256,7 @@ impl People for SqlStore {
 
     async fn change_password(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         password_hash: &str,
         rotate_session: Option<(&str, &str)>,
         at: DateTime<Utc>,
@@ -407,7 +408,7 @@ impl People for SqlStore {
         &self,
         token_hash: &str,
         token_prefix: &str,
-        user_id: &str,
+        user_id: &UserId,
         description: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
@@ -427,7 +428,7 @@ impl People for SqlStore {
         Ok(())
     }
 
-    async fn api_tokens_of_user(&self, user_id: &str) -> StoreResult<Vec<ApiTokenRecord>> {
+    async fn api_tokens_of_user(&self, user_id: &UserId) -> StoreResult<Vec<ApiTokenRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
             Ok(sqlx::query_as::<_, ApiTokenRecord>(
                 "SELECT token_prefix, description, create_time, last_used_time FROM api_tokens
@@ -442,7 +443,7 @@ impl People for SqlStore {
 
     async fn revoke_api_token(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         token_prefix: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<bool> {

@@ -1,5 +1,6 @@
 //! Projects and which group they were in when.
 
+use crate::model::ids::{AccountId, GroupId, UserId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -48,7 +49,7 @@ async fn lock_project(tx: Tx<'_>, project_name: &str) -> StoreResult<ProjectReco
 pub(super) async fn move_projects_in(
     mut tx: Tx<'_>,
     project_names: &[String],
-    to_group_id: &str,
+    to_group_id: &GroupId,
     at: DateTime<Utc>,
     change: MoveChange<'_>,
 ) -> StoreResult<Vec<ProjectRecord>> {
@@ -119,7 +120,7 @@ impl Projects for SqlStore {
     async fn move_projects(
         &self,
         project_names: &[String],
-        to_group_id: &str,
+        to_group_id: &GroupId,
         at: DateTime<Utc>,
         change: MoveChange<'_>,
     ) -> StoreResult<Vec<ProjectRecord>> {
@@ -128,7 +129,10 @@ impl Projects for SqlStore {
         })
     }
 
-    async fn projects_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<ProjectRecord>> {
+    async fn projects_of_group(
+        &self,
+        billing_group_id: &GroupId,
+    ) -> StoreResult<Vec<ProjectRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
             Ok(sqlx::query_as::<_, ProjectRecord>(&format!(
                 "SELECT {PROJECT_COLUMNS} FROM projects p
@@ -142,7 +146,7 @@ impl Projects for SqlStore {
         })
     }
 
-    async fn project_count_of_group(&self, billing_group_id: &str) -> StoreResult<i64> {
+    async fn project_count_of_group(&self, billing_group_id: &GroupId) -> StoreResult<i64> {
         db_run!(self.pool.as_ref(), |pool| {
             Ok(
                 sqlx::query_scalar("SELECT COUNT(*) FROM projects WHERE billing_group_id = $1")
@@ -153,7 +157,7 @@ impl Projects for SqlStore {
         })
     }
 
-    async fn projects_of_account(&self, account_id: &str) -> StoreResult<Vec<ProjectRecord>> {
+    async fn projects_of_account(&self, account_id: &AccountId) -> StoreResult<Vec<ProjectRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
             Ok(sqlx::query_as::<_, ProjectRecord>(&format!(
                 "SELECT {PROJECT_COLUMNS} FROM projects p
@@ -215,7 +219,7 @@ impl Projects for SqlStore {
 
     async fn project_names_of_user(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         limit: i64,
     ) -> StoreResult<(Vec<String>, i64)> {
         // Both on one connection: one checkout (and one release ping) for
@@ -245,7 +249,7 @@ impl Projects for SqlStore {
         })
     }
 
-    async fn projects_of_user(&self, user_id: &str) -> StoreResult<Vec<ProjectRecord>> {
+    async fn projects_of_user(&self, user_id: &UserId) -> StoreResult<Vec<ProjectRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
             Ok(sqlx::query_as::<_, ProjectRecord>(&format!(
                 "SELECT {PROJECT_COLUMNS} FROM projects p

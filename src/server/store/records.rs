@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::decimal::DbDecimal;
+use crate::model::ids::{AccountId, GroupId, UserId};
 use crate::model::invoices::{FrozenSeller, InvoiceParty};
 use crate::model::money::Currency;
 use crate::model::states::{
@@ -48,7 +49,7 @@ impl<T> std::ops::Deref for JsonText<T> {
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct UserRecord {
-    pub user_id: String,
+    pub user_id: UserId,
     pub email: String,
     pub real_name: String,
     pub password_hash: String,
@@ -72,7 +73,7 @@ impl UserRecord {
 
 #[derive(Debug, Clone)]
 pub struct NewUser {
-    pub user_id: String,
+    pub user_id: UserId,
     pub email: String,
     pub real_name: String,
     pub password_hash: String,
@@ -120,9 +121,9 @@ pub struct SignInFailureRecord {
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AccountRecord {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub account_name: String,
-    pub primary_billing_group_id: String,
+    pub primary_billing_group_id: GroupId,
     pub create_time: DateTime<Utc>,
     pub update_time: DateTime<Utc>,
 }
@@ -130,9 +131,9 @@ pub struct AccountRecord {
 /// An account with the caller's role and its number of active groups.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct MemberAccountRecord {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub account_name: String,
-    pub primary_billing_group_id: String,
+    pub primary_billing_group_id: GroupId,
     #[sqlx(try_from = "String")]
     pub role: Role,
     pub billing_group_count: i64,
@@ -142,18 +143,18 @@ pub struct MemberAccountRecord {
 /// (rule 1); both ids come from the rules.
 #[derive(Debug, Clone)]
 pub struct NewAccount {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub account_name: String,
     pub first_group: NewBillingGroup,
     /// The account's first admin, a member from the start.
-    pub admin_user_id: String,
+    pub admin_user_id: UserId,
 }
 
 /// An account as operators list them: every account, with its number of
 /// active groups (admins come separately, `account_admins`).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AccountOverviewRecord {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub account_name: String,
     pub billing_group_count: i64,
     pub member_count: i64,
@@ -163,8 +164,8 @@ pub struct AccountOverviewRecord {
 /// A member of an account.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct MemberRecord {
-    pub account_id: String,
-    pub user_id: String,
+    pub account_id: AccountId,
+    pub user_id: UserId,
     pub email: String,
     pub real_name: String,
     #[sqlx(try_from = "String")]
@@ -178,7 +179,7 @@ pub struct MemberRecord {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct InvitationRecord {
     pub invitation_id: String,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub account_name: String,
     pub email: String,
     #[sqlx(try_from = "String")]
@@ -200,7 +201,7 @@ impl InvitationRecord {
 #[derive(Debug, Clone)]
 pub struct NewInvitation {
     pub invitation_id: String,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub email: String,
     pub role: Role,
     /// SHA-256 of the token in the link.
@@ -212,14 +213,14 @@ pub struct NewInvitation {
 /// Who accepts an invitation: a user who exists, or one created with it.
 #[derive(Debug, Clone)]
 pub enum Joiner {
-    Existing { user_id: String },
+    Existing { user_id: UserId },
     New(NewUser),
 }
 
 /// An entry of an account's own log (created, renamed, members changed).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewAccountEvent {
-    pub account_id: String,
+    pub account_id: AccountId,
     pub actor: String,
     pub event_type: AccountEventType,
     pub event_desc: String,
@@ -232,7 +233,7 @@ pub struct NewAccountEvent {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AccountEventRecord {
     pub log_entry_id: i64,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub actor: String,
     pub event_type: String,
     pub event_desc: String,
@@ -244,8 +245,8 @@ pub struct AccountEventRecord {
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct BillingGroupRecord {
-    pub billing_group_id: String,
-    pub account_id: String,
+    pub billing_group_id: GroupId,
+    pub account_id: AccountId,
     pub billing_group_name: String,
     #[sqlx(try_from = "String")]
     pub billing_currency: Currency,
@@ -281,8 +282,8 @@ pub struct BillingGroupRecord {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct GroupDraftRecord {
     pub draft_id: String,
-    pub account_id: String,
-    pub user_id: String,
+    pub account_id: AccountId,
+    pub user_id: UserId,
     #[sqlx(try_from = "String")]
     pub draft: JsonText<crate::model::new_group::NewGroupDraft>,
     pub expire_time: DateTime<Utc>,
@@ -303,10 +304,10 @@ impl BillingGroupRecord {
 
     /// What a group just created holds (the schema's defaults), before it
     /// exists: lets a request be checked in full before anything is written.
-    pub fn new_defaults(account_id: &str, now: DateTime<Utc>) -> Self {
+    pub fn new_defaults(account_id: &AccountId, now: DateTime<Utc>) -> Self {
         BillingGroupRecord {
-            billing_group_id: String::new(),
-            account_id: account_id.to_string(),
+            billing_group_id: GroupId::default(),
+            account_id: account_id.clone(),
             billing_group_name: String::new(),
             billing_currency: Currency::USD,
             billing_emails: JsonText::default(),
@@ -334,8 +335,8 @@ impl BillingGroupRecord {
 
 #[derive(Debug, Clone)]
 pub struct NewBillingGroup {
-    pub billing_group_id: String,
-    pub account_id: String,
+    pub billing_group_id: GroupId,
+    pub account_id: AccountId,
     pub billing_group_name: String,
     pub billing_currency: Currency,
 }
@@ -381,8 +382,8 @@ pub struct BillingInfoUpdate {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ProjectRecord {
     pub project_name: String,
-    pub account_id: String,
-    pub billing_group_id: String,
+    pub account_id: AccountId,
+    pub billing_group_id: GroupId,
     pub billing_group_name: String,
     pub default_cloud: String,
     pub create_time: DateTime<Utc>,
@@ -391,8 +392,8 @@ pub struct ProjectRecord {
 #[derive(Debug, Clone)]
 pub struct NewProject {
     pub project_name: String,
-    pub account_id: String,
-    pub billing_group_id: String,
+    pub account_id: AccountId,
+    pub billing_group_id: GroupId,
     pub default_cloud: String,
 }
 
@@ -400,7 +401,7 @@ pub struct NewProject {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct GroupMembershipRecord {
     pub project_name: String,
-    pub billing_group_id: String,
+    pub billing_group_id: GroupId,
     pub valid_from: DateTime<Utc>,
     pub valid_to: Option<DateTime<Utc>>,
 }
@@ -447,8 +448,8 @@ pub struct ServiceStateRecord {
     pub create_time: DateTime<Utc>,
     /// The latest change of its runs (start or end), or its creation.
     pub update_time: DateTime<Utc>,
-    pub account_id: String,
-    pub billing_group_id: String,
+    pub account_id: AccountId,
+    pub billing_group_id: GroupId,
     /// The open run's start and hour grid, when it runs.
     pub run_started_at: Option<DateTime<Utc>>,
     pub run_billed_from: Option<DateTime<Utc>>,
@@ -518,38 +519,18 @@ pub struct OpenRunRecord {
     pub hourly_price_usd: DbDecimal,
     pub started_at: DateTime<Utc>,
     pub billed_from: DateTime<Utc>,
-    pub account_id: String,
-    pub billing_group_id: String,
+    pub account_id: AccountId,
+    pub billing_group_id: GroupId,
 }
 
-/// Why a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RunEnd {
-    PoweredOff,
-    Terminated,
-    /// Continued by a run on another plan.
-    PlanChanged,
-    /// Continued by a run at the price list's new price.
-    Repriced,
-}
-
-impl RunEnd {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunEnd::PoweredOff => "powered_off",
-            RunEnd::Terminated => "terminated",
-            RunEnd::PlanChanged => "plan_changed",
-            RunEnd::Repriced => "repriced",
-        }
-    }
-}
+pub use crate::model::states::{CreditType, RunEnd};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ServiceRunRecord {
     pub service_id: String,
     pub started_at: DateTime<Utc>,
     pub ended_at: Option<DateTime<Utc>>,
-    pub end_reason: Option<String>,
+    pub end_reason: Option<RunEnd>,
     pub plan: String,
     pub hourly_price_usd: DbDecimal,
     pub billed_from: DateTime<Utc>,
@@ -580,8 +561,8 @@ pub type Usage = (Vec<GroupMembershipRecord>, Vec<PricedRunRecord>);
 /// of the change it describes (rule 11).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewEvent {
-    pub billing_group_id: String,
-    pub account_id: String,
+    pub billing_group_id: GroupId,
+    pub account_id: AccountId,
     pub actor: String,
     pub event_type: EventType,
     pub event_desc: String,
@@ -594,8 +575,8 @@ pub struct NewEvent {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct EventRecord {
     pub log_entry_id: i64,
-    pub billing_group_id: String,
-    pub account_id: String,
+    pub billing_group_id: GroupId,
+    pub account_id: AccountId,
     pub actor: String,
     pub event_type: String,
     pub event_desc: String,
@@ -620,7 +601,7 @@ pub struct EventFilter {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct InvoiceRecord {
     pub invoice_number: String,
-    pub billing_group_id: String,
+    pub billing_group_id: GroupId,
     pub sequence_number: i64,
     pub period_begin: DateTime<Utc>,
     pub period_end: DateTime<Utc>,
@@ -681,8 +662,8 @@ pub struct InvoiceLineRecord {
 /// skips it when the group's month already has one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewInvoice {
-    pub billing_group_id: String,
-    pub account_id: String,
+    pub billing_group_id: GroupId,
+    pub account_id: AccountId,
     pub period_begin: DateTime<Utc>,
     pub period_end: DateTime<Utc>,
     pub state: InvoiceState,
@@ -712,7 +693,7 @@ pub struct NewInvoice {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct CreditNoteRecord {
     pub credit_note_number: String,
-    pub billing_group_id: String,
+    pub billing_group_id: GroupId,
     pub sequence_number: i64,
     pub invoice_number: String,
     #[sqlx(try_from = "String")]
@@ -787,7 +768,7 @@ pub struct Correction {
 /// transaction: the number of each (from the group's next sequence number,
 /// read under the write lock) and the events to write with it.
 pub trait InvoiceIssuing: Send + Sync {
-    fn invoice_number(&self, billing_group_id: &str, sequence: i64) -> String;
+    fn invoice_number(&self, billing_group_id: &GroupId, sequence: i64) -> String;
     fn issued_event(&self, invoice: &NewInvoice, invoice_number: &str) -> NewEvent;
     /// What the outbox gets with the invoice: its email, if it is to be
     /// mailed, and its webhook deliveries.
@@ -807,13 +788,13 @@ pub trait InvoiceIssuing: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct CreditRecord {
     pub code: String,
-    pub credit_type: String,
+    pub credit_type: CreditType,
     pub value_usd: DbDecimal,
     pub remaining_value_usd: DbDecimal,
     pub start_time: DateTime<Utc>,
     pub expire_time: Option<DateTime<Utc>>,
     pub issue_time: DateTime<Utc>,
-    pub billing_group_id: Option<String>,
+    pub billing_group_id: Option<GroupId>,
     pub earmarked_project_name: Option<String>,
     pub claim_time: Option<DateTime<Utc>>,
 }
@@ -822,7 +803,7 @@ pub struct CreditRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewCredit {
     pub code: String,
-    pub credit_type: String,
+    pub credit_type: CreditType,
     pub value_usd: Decimal,
     pub start_time: DateTime<Utc>,
     pub expire_time: Option<DateTime<Utc>>,
@@ -867,8 +848,8 @@ pub struct AppliedCreditRecord {
 pub struct NewMessage {
     pub message_id: String,
     pub kind: MessageKind,
-    pub account_id: String,
-    pub billing_group_id: Option<String>,
+    pub account_id: AccountId,
+    pub billing_group_id: Option<GroupId>,
     /// An invoice message: the PDF of this invoice goes with it.
     pub invoice_number: Option<String>,
     /// A credit note's message: its PDF goes with it.
@@ -906,8 +887,8 @@ pub struct MessageRecord {
     pub message_id: String,
     #[sqlx(try_from = "String")]
     pub kind: MessageKind,
-    pub account_id: String,
-    pub billing_group_id: Option<String>,
+    pub account_id: AccountId,
+    pub billing_group_id: Option<GroupId>,
     pub invoice_number: Option<String>,
     #[sqlx(try_from = "String")]
     pub recipients: JsonText<Vec<String>>,
@@ -943,7 +924,7 @@ pub struct AttemptRecord {
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct WebhookRecord {
     pub webhook_id: String,
-    pub account_id: String,
+    pub account_id: AccountId,
     pub url: String,
     pub description: String,
     #[sqlx(try_from = "String")]
@@ -970,7 +951,7 @@ pub struct Delivered {
 /// A group's monthly budget, in its currency.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct BudgetRecord {
-    pub billing_group_id: String,
+    pub billing_group_id: GroupId,
     pub amount: DbDecimal,
     /// Percentages, ascending.
     #[sqlx(try_from = "String")]

@@ -7,6 +7,7 @@
 //! transaction, same encodings as sqlx (RFC 3339 times, normalized decimal
 //! text), so either path reads what the other wrote.
 
+use crate::model::ids::GroupId;
 use std::str::FromStr;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
@@ -65,7 +66,7 @@ pub(super) async fn usage_between(
             .query_map(&period[..], |row| {
                 Ok(GroupMembershipRecord {
                     project_name: row.get(0)?,
-                    billing_group_id: row.get(1)?,
+                    billing_group_id: GroupId::from(row.get::<_, String>(1)?),
                     valid_from: time_at(row.get_ref(2)?, 2)?,
                     valid_to: optional_time_at(row.get_ref(3)?, 3)?,
                 })
@@ -119,7 +120,7 @@ pub(super) async fn issue_invoices(
             let seller = JsonText::encode(&invoice.seller);
             let group = invoice.billing_group_id.as_str();
             let sequence: i64 = next_sequence.query_row([group], |row| row.get(0))?;
-            let number = issuing.invoice_number(group, sequence);
+            let number = issuing.invoice_number(&GroupId::from(group), sequence);
             let period_begin = time_text(invoice.period_begin);
             let no_original: Option<String> = None;
             let values: [&dyn ToSql; 21] = [
@@ -161,8 +162,8 @@ pub(super) async fn issue_invoices(
             lines.write(&number, &invoice.lines)?;
             let event = issuing.issued_event(invoice, &number);
             insert_event.execute(rusqlite::params![
-                event.billing_group_id,
-                event.account_id,
+                event.billing_group_id.as_str(),
+                event.account_id.as_str(),
                 event.actor,
                 event.event_type.as_str(),
                 event.event_desc,
@@ -174,8 +175,8 @@ pub(super) async fn issue_invoices(
                 insert_message.execute(rusqlite::params![
                     message.message_id,
                     message.kind.as_str(),
-                    message.account_id,
-                    message.billing_group_id,
+                    message.account_id.as_str(),
+                    message.billing_group_id.as_deref(),
                     message.invoice_number,
                     JsonText::encode(&message.recipients),
                     message.subject,

@@ -17,6 +17,7 @@ use super::cache::Caches;
 use super::error::StoreResult;
 use super::records::*;
 use crate::error::AppResult;
+use crate::model::ids::{AccountId, GroupId, UserId};
 use crate::model::money::Currency;
 use crate::model::states::{BudgetMeasure, InvoiceState, MessageKind};
 use crate::model::Role;
@@ -57,7 +58,7 @@ pub trait People: Send + Sync {
     /// Creates a user; the first-run token goes with the first one.
     async fn create_user(&self, new: &NewUser, at: DateTime<Utc>) -> StoreResult<UserRecord>;
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>>;
-    async fn user(&self, user_id: &str) -> StoreResult<Option<UserRecord>>;
+    async fn user(&self, user_id: &UserId) -> StoreResult<Option<UserRecord>>;
     async fn user_count(&self) -> StoreResult<i64>;
     /// Stores the first-run token's hash in place of any earlier one;
     /// false (and nothing stored) once a user exists.
@@ -80,7 +81,7 @@ pub trait People: Send + Sync {
     async fn create_session(
         &self,
         session_hash: &str,
-        user_id: &str,
+        user_id: &UserId,
         at: DateTime<Utc>,
         expires: DateTime<Utc>,
         client_address: &str,
@@ -97,13 +98,13 @@ pub trait People: Send + Sync {
     /// The user's unexpired sessions, most recently used first.
     async fn sessions_of_user(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         now: DateTime<Utc>,
     ) -> StoreResult<Vec<SessionRecord>>;
     /// Ends the user's sessions but `keep_session_hash`; how many ended.
     async fn end_sessions_of_user(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         keep_session_hash: Option<&str>,
     ) -> StoreResult<u64>;
     /// Sets the password hash, ends the user's other sessions and revokes
@@ -112,7 +113,7 @@ pub trait People: Send + Sync {
     /// secret; without it every session ends.
     async fn change_password(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         password_hash: &str,
         rotate_session: Option<(&str, &str)>,
         at: DateTime<Utc>,
@@ -142,16 +143,16 @@ pub trait People: Send + Sync {
         &self,
         token_hash: &str,
         token_prefix: &str,
-        user_id: &str,
+        user_id: &UserId,
         description: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<()>;
     /// The user's tokens that are not revoked, newest first.
-    async fn api_tokens_of_user(&self, user_id: &str) -> StoreResult<Vec<ApiTokenRecord>>;
+    async fn api_tokens_of_user(&self, user_id: &UserId) -> StoreResult<Vec<ApiTokenRecord>>;
     /// Revokes one of the user's tokens; false when there was none to revoke.
     async fn revoke_api_token(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         token_prefix: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<bool>;
@@ -181,8 +182,8 @@ pub trait Accounts: Send + Sync {
     /// Adds a member with its event.
     async fn add_member(
         &self,
-        account_id: &str,
-        user_id: &str,
+        account_id: &AccountId,
+        user_id: &UserId,
         role: Role,
         event: &NewAccountEvent,
         at: DateTime<Utc>,
@@ -190,7 +191,7 @@ pub trait Accounts: Send + Sync {
     /// Renames the account once `change` accepts it as locked.
     async fn rename_account(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         new_name: &str,
         at: DateTime<Utc>,
         change: AccountChange<'_>,
@@ -200,9 +201,13 @@ pub trait Accounts: Send + Sync {
     /// (account id, email) of every account's admins.
     async fn account_admins(&self) -> StoreResult<Vec<(String, String)>>;
     /// The user's role on the account, or None when not a member.
-    async fn member_role(&self, user_id: &str, account_id: &str) -> StoreResult<Option<Role>>;
-    async fn accounts_of_user(&self, user_id: &str) -> StoreResult<Vec<MemberAccountRecord>>;
-    async fn account(&self, account_id: &str) -> StoreResult<Option<AccountRecord>>;
+    async fn member_role(
+        &self,
+        user_id: &UserId,
+        account_id: &AccountId,
+    ) -> StoreResult<Option<Role>>;
+    async fn accounts_of_user(&self, user_id: &UserId) -> StoreResult<Vec<MemberAccountRecord>>;
+    async fn account(&self, account_id: &AccountId) -> StoreResult<Option<AccountRecord>>;
 }
 
 /// A change of an account as locked → its event, or a refusal.
@@ -221,20 +226,20 @@ pub type InvitationChange<'a> =
 #[async_trait]
 pub trait Members: Send + Sync {
     /// The account's members, by email.
-    async fn members(&self, account_id: &str) -> StoreResult<Vec<MemberRecord>>;
+    async fn members(&self, account_id: &AccountId) -> StoreResult<Vec<MemberRecord>>;
     /// Sets a member's role once `change` accepts the membership as locked.
     async fn change_member_role(
         &self,
-        account_id: &str,
-        user_id: &str,
+        account_id: &AccountId,
+        user_id: &UserId,
         role: Role,
         change: MemberChange<'_>,
     ) -> StoreResult<MemberRecord>;
     /// Removes a member once `change` accepts the membership as locked.
     async fn remove_member(
         &self,
-        account_id: &str,
-        user_id: &str,
+        account_id: &AccountId,
+        user_id: &UserId,
         change: MemberChange<'_>,
     ) -> StoreResult<()>;
     /// Stores an invitation with its event; an expired open invitation of
@@ -248,12 +253,12 @@ pub trait Members: Send + Sync {
         at: DateTime<Utc>,
     ) -> StoreResult<InvitationRecord>;
     /// Invitations neither accepted nor revoked (expired ones included), newest first.
-    async fn open_invitations(&self, account_id: &str) -> StoreResult<Vec<InvitationRecord>>;
+    async fn open_invitations(&self, account_id: &AccountId) -> StoreResult<Vec<InvitationRecord>>;
     async fn invitation_by_token(&self, token_hash: &str) -> StoreResult<Option<InvitationRecord>>;
     /// Revokes an invitation of the account once `change` accepts it as locked.
     async fn revoke_invitation(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         invitation_id: &str,
         at: DateTime<Utc>,
         change: InvitationChange<'_>,
@@ -356,14 +361,14 @@ pub trait Mail: Send + Sync {
     /// The group's emails (invoices, budget alerts; not webhooks), newest first.
     async fn messages_of_group(
         &self,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
         limit: i64,
     ) -> StoreResult<Vec<MessageRecord>>;
     /// The account's messages of one kind (invitations, webhook
     /// deliveries), newest first.
     async fn account_messages(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         kind: MessageKind,
         limit: i64,
     ) -> StoreResult<Vec<MessageRecord>>;
@@ -380,20 +385,20 @@ pub trait Mail: Send + Sync {
 /// Monthly budgets and their once-only alerts.
 #[async_trait]
 pub trait Budgets: Send + Sync {
-    async fn budget(&self, billing_group_id: &str) -> StoreResult<Option<BudgetRecord>>;
+    async fn budget(&self, billing_group_id: &GroupId) -> StoreResult<Option<BudgetRecord>>;
     /// The budgets of active groups.
     async fn budgets(&self) -> StoreResult<Vec<BudgetRecord>>;
     /// Sets (or, with None, removes) the group's budget, with its event.
     async fn set_budget(
         &self,
         budget: Option<&BudgetRecord>,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
         event: &NewEvent,
     ) -> StoreResult<()>;
     /// The alerts already sent for the group's month: (measure, threshold).
     async fn budget_alerts_sent(
         &self,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
         period_begin: DateTime<Utc>,
     ) -> StoreResult<Vec<(BudgetMeasure, i64)>>;
     /// Records the thresholds an evaluation found crossed, each once per
@@ -402,7 +407,7 @@ pub trait Budgets: Send + Sync {
     /// how many it claimed (0: another instance had them all).
     async fn record_budget_alerts(
         &self,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
         period_begin: DateTime<Utc>,
         alerts: &[BudgetAlert],
         at: DateTime<Utc>,
@@ -438,7 +443,7 @@ pub trait Webhooks: Send + Sync {
     /// deliveries fail), with its event; NotFound when it is not there.
     async fn remove_webhook(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         webhook_id: &str,
         event: &NewAccountEvent,
     ) -> StoreResult<()>;
@@ -453,7 +458,7 @@ pub trait Webhooks: Send + Sync {
     /// An endpoint, removed or not.
     async fn webhook(&self, webhook_id: &str) -> StoreResult<Option<WebhookRecord>>;
     /// The account's endpoints that are not removed, oldest first.
-    async fn webhooks_of_account(&self, account_id: &str) -> StoreResult<Vec<WebhookRecord>>;
+    async fn webhooks_of_account(&self, account_id: &AccountId) -> StoreResult<Vec<WebhookRecord>>;
     /// Every endpoint that is not removed, by account.
     async fn active_webhooks(&self) -> StoreResult<Vec<WebhookRecord>>;
     /// Open invoices whose due date is before `today` and whose overdue
@@ -495,33 +500,34 @@ pub trait Groups: Send + Sync {
     ) -> StoreResult<BillingGroupRecord>;
     async fn billing_group(
         &self,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
     ) -> StoreResult<Option<BillingGroupRecord>>;
     /// The group with the user's role on its account (None when they are
     /// not a member), in one statement: every group page begins here.
     async fn billing_group_of_member(
         &self,
-        user_id: &str,
-        billing_group_id: &str,
+        user_id: &UserId,
+        billing_group_id: &GroupId,
     ) -> StoreResult<Option<(BillingGroupRecord, Option<Role>)>>;
     /// Active groups of the account, by name.
     async fn billing_groups_of_account(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
     ) -> StoreResult<Vec<BillingGroupRecord>>;
     /// Active groups of every account the user belongs to, in one query.
-    async fn groups_of_user(&self, user_id: &str) -> StoreResult<Vec<BillingGroupRecord>>;
+    async fn groups_of_user(&self, user_id: &UserId) -> StoreResult<Vec<BillingGroupRecord>>;
     /// Deleted groups of the account, newest deletion first.
     async fn deleted_groups_of_account(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
     ) -> StoreResult<Vec<BillingGroupRecord>>;
     /// Active groups of the account with their number of projects, by name.
-    async fn group_summaries(&self, account_id: &str) -> StoreResult<Vec<GroupSummaryRecord>>;
+    async fn group_summaries(&self, account_id: &AccountId)
+        -> StoreResult<Vec<GroupSummaryRecord>>;
     /// Renames the group once `change` accepts it as locked.
     async fn rename_billing_group(
         &self,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
         new_name: &str,
         at: DateTime<Utc>,
         change: GroupChange<'_>,
@@ -530,7 +536,7 @@ pub trait Groups: Send + Sync {
     /// schema refuses a group with projects or the primary one).
     async fn delete_billing_group(
         &self,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
         at: DateTime<Utc>,
         change: GroupChange<'_>,
     ) -> StoreResult<()>;
@@ -539,8 +545,8 @@ pub trait Groups: Send + Sync {
     /// the events (none: nothing to change).
     async fn set_primary_billing_group(
         &self,
-        account_id: &str,
-        billing_group_id: &str,
+        account_id: &AccountId,
+        billing_group_id: &GroupId,
         at: DateTime<Utc>,
         change: PrimaryChange<'_>,
     ) -> StoreResult<()>;
@@ -548,7 +554,7 @@ pub trait Groups: Send + Sync {
     /// the group before and after and answers the event.
     async fn update_billing_info(
         &self,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
         update: &BillingInfoUpdate,
         at: DateTime<Utc>,
         change: BillingInfoChange<'_>,
@@ -582,16 +588,19 @@ pub trait Projects: Send + Sync {
     async fn move_projects(
         &self,
         project_names: &[String],
-        to_group_id: &str,
+        to_group_id: &GroupId,
         at: DateTime<Utc>,
         change: MoveChange<'_>,
     ) -> StoreResult<Vec<ProjectRecord>>;
     /// The group's projects, by name.
-    async fn projects_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<ProjectRecord>>;
+    async fn projects_of_group(
+        &self,
+        billing_group_id: &GroupId,
+    ) -> StoreResult<Vec<ProjectRecord>>;
     /// How many projects the group has.
-    async fn project_count_of_group(&self, billing_group_id: &str) -> StoreResult<i64>;
+    async fn project_count_of_group(&self, billing_group_id: &GroupId) -> StoreResult<i64>;
     /// The account's projects with their groups, by name.
-    async fn projects_of_account(&self, account_id: &str) -> StoreResult<Vec<ProjectRecord>>;
+    async fn projects_of_account(&self, account_id: &AccountId) -> StoreResult<Vec<ProjectRecord>>;
     /// Creates the project with its history row and event.
     async fn create_project(
         &self,
@@ -604,11 +613,11 @@ pub trait Projects: Send + Sync {
     /// name, then projects by name) and how many projects there are in all.
     async fn project_names_of_user(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         limit: i64,
     ) -> StoreResult<(Vec<String>, i64)>;
     /// Every project of every account the user belongs to, in one query.
-    async fn projects_of_user(&self, user_id: &str) -> StoreResult<Vec<ProjectRecord>>;
+    async fn projects_of_user(&self, user_id: &UserId) -> StoreResult<Vec<ProjectRecord>>;
     async fn project_group_history(
         &self,
         project_name: &str,
@@ -681,7 +690,7 @@ pub trait UsageStore: Send + Sync {
     /// overlap [from, to). Two queries, whatever the number of projects.
     async fn account_usage(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<Usage>;
@@ -689,7 +698,7 @@ pub trait UsageStore: Send + Sync {
     /// [from, to): only that group's memberships, and those projects' runs.
     async fn group_usage(
         &self,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<Usage>;
@@ -699,7 +708,7 @@ pub trait UsageStore: Send + Sync {
     /// month-to-date load reads first, in one statement.
     async fn usage_version_and_rate(
         &self,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
         currency: Currency,
         day: NaiveDate,
     ) -> StoreResult<(Option<i64>, Option<Decimal>)>;
@@ -782,7 +791,10 @@ pub trait Invoices: Send + Sync {
         holder: &str,
     ) -> StoreResult<()>;
     /// The group's invoices, newest period first.
-    async fn invoices_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<InvoiceRecord>>;
+    async fn invoices_of_group(
+        &self,
+        billing_group_id: &GroupId,
+    ) -> StoreResult<Vec<InvoiceRecord>>;
     async fn invoice(&self, invoice_number: &str) -> StoreResult<Option<InvoiceRecord>>;
     async fn invoice_lines(&self, invoice_number: &str) -> StoreResult<Vec<InvoiceLineRecord>>;
     /// Changes an invoice's state: `change` gets the invoice as locked and
@@ -815,7 +827,7 @@ pub trait CreditNotes: Send + Sync {
     /// The group's credit notes, newest first.
     async fn credit_notes_of_group(
         &self,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
     ) -> StoreResult<Vec<CreditNoteRecord>>;
     async fn credit_note(&self, credit_note_number: &str) -> StoreResult<Option<CreditNoteRecord>>;
     async fn credit_note_lines(
@@ -837,28 +849,32 @@ pub trait Credits: Send + Sync {
     async fn claim_credit(
         &self,
         code: &str,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
         at: DateTime<Utc>,
         change: ClaimChange<'_>,
     ) -> StoreResult<CreditRecord>;
     /// The group's credits, soonest expiry first.
-    async fn credits_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<CreditRecord>>;
+    async fn credits_of_group(&self, billing_group_id: &GroupId) -> StoreResult<Vec<CreditRecord>>;
     /// Every claimed credit (month close: one query for all groups).
     async fn claimed_credits(&self) -> StoreResult<Vec<CreditRecord>>;
     /// Credit lines of the group's issued invoices, newest period first.
     async fn applied_credits_of_group(
         &self,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
         limit: i64,
     ) -> StoreResult<Vec<AppliedCreditRecord>>;
     /// Counts a failed claim; failures before `forget_before` are dropped.
     async fn record_claim_failure(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         at: DateTime<Utc>,
         forget_before: DateTime<Utc>,
     ) -> StoreResult<()>;
-    async fn claim_failures_since(&self, user_id: &str, since: DateTime<Utc>) -> StoreResult<i64>;
+    async fn claim_failures_since(
+        &self,
+        user_id: &UserId,
+        since: DateTime<Utc>,
+    ) -> StoreResult<i64>;
 }
 
 /// The events logs (insert-only; events are written with their changes).
@@ -867,7 +883,7 @@ pub trait Events: Send + Sync {
     /// The group's events, newest first, filtered and paged by keyset.
     async fn events(
         &self,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
         filter: &EventFilter,
     ) -> StoreResult<Vec<EventRecord>>;
     /// Every event of the group matching `filter`, newest first, in pages
@@ -876,19 +892,20 @@ pub trait Events: Send + Sync {
     /// page caches grow with the log. Dropping the receiver stops it.
     fn event_pages(
         &self,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
         filter: EventFilter,
     ) -> tokio::sync::mpsc::Receiver<StoreResult<Vec<EventRecord>>>;
     /// The account's own events, newest first.
     async fn account_events(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         limit: i64,
     ) -> StoreResult<Vec<AccountEventRecord>>;
     /// The projects the group's log mentions (for the filter).
-    async fn event_projects_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<String>>;
+    async fn event_projects_of_group(&self, billing_group_id: &GroupId)
+        -> StoreResult<Vec<String>>;
     /// The event types the group's log holds (for the filter).
-    async fn event_types_of_group(&self, billing_group_id: &str) -> StoreResult<Vec<String>>;
+    async fn event_types_of_group(&self, billing_group_id: &GroupId) -> StoreResult<Vec<String>>;
 }
 
 /// Everything the rules can ask of the database.

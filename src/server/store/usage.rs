@@ -12,10 +12,11 @@ use super::error::StoreResult;
 use super::pool::{db_run, PerBackend, SqlStore, Tx};
 use super::records::*;
 use super::traits::UsageStore;
+use crate::model::ids::{AccountId, GroupId};
 use crate::model::money::Currency;
 
 /// Marks the account's usage as changed (same transaction as the change).
-pub(super) async fn bump_usage_version(tx: Tx<'_>, account_id: &str) -> StoreResult<()> {
+pub(super) async fn bump_usage_version(tx: Tx<'_>, account_id: &AccountId) -> StoreResult<()> {
     db_run!(tx, |connection| {
         sqlx::query("UPDATE accounts SET usage_version = usage_version + 1 WHERE account_id = $1")
             .bind(account_id)
@@ -29,7 +30,7 @@ pub(super) async fn bump_usage_version(tx: Tx<'_>, account_id: &str) -> StoreRes
 impl UsageStore for SqlStore {
     async fn account_usage(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<Usage> {
@@ -66,7 +67,7 @@ impl UsageStore for SqlStore {
 
     async fn group_usage(
         &self,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<Usage> {
@@ -105,7 +106,7 @@ impl UsageStore for SqlStore {
 
     async fn usage_version_and_rate(
         &self,
-        billing_group_id: &str,
+        billing_group_id: &GroupId,
         currency: Currency,
         day: NaiveDate,
     ) -> StoreResult<(Option<i64>, Option<Decimal>)> {

@@ -3,6 +3,7 @@
 //! this file keeps the endpoints and the once-only claim of an invoice's
 //! `invoice.overdue`.
 
+use crate::model::ids::AccountId;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -46,7 +47,7 @@ impl Webhooks for SqlStore {
 
     async fn remove_webhook(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         webhook_id: &str,
         event: &NewAccountEvent,
     ) -> StoreResult<()> {
@@ -102,7 +103,7 @@ impl Webhooks for SqlStore {
         })
     }
 
-    async fn webhooks_of_account(&self, account_id: &str) -> StoreResult<Vec<WebhookRecord>> {
+    async fn webhooks_of_account(&self, account_id: &AccountId) -> StoreResult<Vec<WebhookRecord>> {
         db_run!(self.pool.as_ref(), |pool| {
             Ok(sqlx::query_as::<_, WebhookRecord>(&format!(
                 "SELECT {WEBHOOK_COLUMNS} FROM webhooks

@@ -152,7 +152,7 @@ fn CreditTable(credits: Vec<Credit>) -> impl IntoView {
                         view! {
                             <tr>
                                 <th scope="row"><code>{c.code.clone()}</code></th>
-                                <td>{c.credit_type.clone()}</td>
+                                <td>{c.credit_type.as_str()}</td>
                                 <td class="num">{c.value_usd.grouped()}</td>
                                 <td class="num">{c.remaining_value_usd.grouped()}</td>
                                 <td class="num">{c.expected_this_month_usd.grouped()}</td>
