@@ -113,6 +113,12 @@ test.describe('billing groups with JavaScript', () => {
     await waitForHydration(page);
     await page.getByLabel('Project to move').selectOption('acme-sandbox');
     await page.getByLabel('Move to').selectOption({ label: 'Research & Development' });
+    // Move asks for a confirmation first: without it nothing is sent.
+    const confirm = page.getByLabel('I have read the preview: move the project now');
+    await page.getByRole('button', { name: 'Move', exact: true }).click();
+    expect(await confirm.evaluate((box: HTMLInputElement) => box.validity.valueMissing)).toBe(true);
+    await expect(page.getByText('Project moved.')).toHaveCount(0);
+    await confirm.check();
     await page.getByRole('button', { name: 'Move', exact: true }).click();
     await expect(page.getByText('No projects are assigned to this billing group.')).toBeVisible();
     await page.reload();

@@ -39,7 +39,12 @@ test('an admin adds an endpoint, sees its secret once, and removes it', async ({
   // No event chosen: a field error, nothing added.
   await page.getByLabel('URL', { exact: true }).fill(receiverUrl);
   await page.getByRole('button', { name: 'Add endpoint' }).click();
-  await expect(page.getByText('Choose at least one event to send.')).toBeVisible();
+  // The summary at the top of the form takes the focus and links to the
+  // field; the message also stands at the field.
+  const summary = page.getByRole('alert').filter({ hasText: 'Not saved: one thing to fix' });
+  await expect(summary).toBeFocused();
+  await expect(summary.getByRole('link', { name: 'Choose at least one event to send.' })).toHaveAttribute('href', '#events');
+  await expect(page.locator('#events-error')).toHaveText('Choose at least one event to send.');
   await expect(page.getByText('No endpoints yet.')).toBeVisible();
 
   await page.getByLabel('Description (optional)').fill('ERP');

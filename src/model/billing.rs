@@ -52,7 +52,12 @@ pub struct AccountBilling {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectCost {
     pub project_name: String,
+    /// Moved to another group this month: its hours so far stay here.
+    pub moved_out: bool,
     pub cost_usd: Money,
+    /// The same in the group's currency (the sum of the project's service
+    /// lines there); None for a USD group or while no rate is in force.
+    pub cost_local: Option<Money>,
     /// USD per hour of the services running now (the move preview's
     /// projection).
     pub run_rate_usd: Decimal,

@@ -228,6 +228,18 @@ async fn check(db: &crate::common::TestDb, admin: &CurrentUser, s: Scenario) -> 
             .iter()
             .fold(Money::zero(currency), |sum, l| sum + l.line_total_local);
         let local = header.costs.local.ok_or("a rate is in force")?;
+        // The Projects tab's rows (projects that moved out this month
+        // included) add up to the header in both currencies.
+        let rows = group_page::projects_tab(store, admin, group, now)
+            .await
+            .map_err(e)?
+            .projects;
+        let rows_usd = rows
+            .iter()
+            .fold(Money::zero(Currency::USD), |sum, p| sum + p.cost_usd);
+        let rows_local = rows.iter().fold(Money::zero(currency), |sum, p| {
+            sum + p.cost_local.unwrap_or(p.cost_usd)
+        });
         let one = api_json(&app, &token, &format!("/v1/billing-group/{group}")).await;
         let in_list = listed["billing_groups"]
             .as_array()
@@ -241,6 +253,7 @@ async fn check(db: &crate::common::TestDb, admin: &CurrentUser, s: Scenario) -> 
         let usd = [
             header.costs.usd.plain(),
             lines_usd.plain(),
+            rows_usd.plain(),
             tab.costs.usd.plain(),
             one["billing_group"]["estimated_balance_usd"]
                 .as_str()
@@ -254,6 +267,7 @@ async fn check(db: &crate::common::TestDb, admin: &CurrentUser, s: Scenario) -> 
         let in_currency = [
             local.plain(),
             lines_local.plain(),
+            rows_local.plain(),
             tab.costs.local.map(|m| m.plain()).unwrap_or_default(),
             one["billing_group"]["estimated_balance_local"]
                 .as_str()
@@ -267,7 +281,7 @@ async fn check(db: &crate::common::TestDb, admin: &CurrentUser, s: Scenario) -> 
         for figures in [&usd, &in_currency] {
             if figures.iter().any(|f| *f != figures[0]) {
                 return Err(format!(
-                    "{currency} group at {now}: header, estimate lines, Billing tab, API, API list disagree: {figures:?}"
+                    "{currency} group at {now}: header, estimate lines, Projects tab rows, Billing tab, API, API list disagree: {figures:?}"
                 ));
             }
         }

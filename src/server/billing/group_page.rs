@@ -92,21 +92,38 @@ fn project_costs(month: &MonthToDate, projects: &[&ProjectRecord]) -> Vec<Projec
             *earmarked.entry(project.as_str()).or_default() += credit.remaining_value_usd.0;
         }
     }
-    projects
+    let local_zero = (month.rate.is_some() && month.group.billing_currency != Currency::USD)
+        .then(|| Money::zero(month.group.billing_currency));
+    let row = |name: &str, moved_out: bool| {
+        let cost = costs.get(name);
+        ProjectCost {
+            project_name: name.to_string(),
+            moved_out,
+            cost_usd: cost.map_or(Money::zero(Currency::USD), |c| c.usd),
+            cost_local: match cost {
+                Some(c) => c.local.filter(|l| l.currency != Currency::USD),
+                None => local_zero,
+            },
+            run_rate_usd: if moved_out {
+                Decimal::ZERO
+            } else {
+                run_rates.get(name).copied().unwrap_or_default()
+            },
+            credits_usd: Money::usd(credits.get(name).copied().unwrap_or_default()),
+            earmarked_usd: Money::usd(earmarked.get(name).copied().unwrap_or_default()),
+        }
+    };
+    let current: Vec<&str> = projects.iter().map(|p| p.project_name.as_str()).collect();
+    // A project that left this month keeps its hours here: listed, so the
+    // rows add up to the group's figure.
+    let moved_out = costs
+        .keys()
+        .filter(|name| !current.contains(&name.as_str()))
+        .map(|name| row(name, true));
+    current
         .iter()
-        .map(|p| {
-            let name = p.project_name.as_str();
-            ProjectCost {
-                project_name: p.project_name.clone(),
-                cost_usd: costs
-                    .get(name)
-                    .copied()
-                    .unwrap_or(Money::zero(Currency::USD)),
-                run_rate_usd: run_rates.get(name).copied().unwrap_or_default(),
-                credits_usd: Money::usd(credits.get(name).copied().unwrap_or_default()),
-                earmarked_usd: Money::usd(earmarked.get(name).copied().unwrap_or_default()),
-            }
-        })
+        .map(|name| row(name, false))
+        .chain(moved_out)
         .collect()
 }
 

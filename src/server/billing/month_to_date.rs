@@ -140,20 +140,24 @@ impl MonthToDate {
         })
     }
 
-    /// Each project's charges in the group so far (its service lines, USD).
-    pub fn cost_by_project(&self) -> BTreeMap<String, Money> {
-        let mut costs: BTreeMap<String, Money> = BTreeMap::new();
+    /// Each project's charges in the group so far: the sums of its service
+    /// lines, in USD and (with a rate) the group's currency, so the rows
+    /// add up to [`MonthToDate::accumulated`] in both.
+    pub fn cost_by_project(&self) -> BTreeMap<String, AccumulatedCosts> {
+        let mut charges: BTreeMap<&str, Vec<&Charge>> = BTreeMap::new();
         for charge in self.own() {
-            let (usd, _) = drafts::line_totals(charge, Decimal::ONE, Currency::USD);
-            let cost = match costs.get_mut(charge.project_name.as_str()) {
-                Some(cost) => cost,
-                None => costs
-                    .entry(charge.project_name.clone())
-                    .or_insert(Money::zero(Currency::USD)),
-            };
-            *cost = *cost + Money::usd(usd);
+            charges
+                .entry(charge.project_name.as_str())
+                .or_default()
+                .push(charge);
         }
-        costs
+        charges
+            .into_iter()
+            .map(|(project, own)| {
+                let costs = drafts::accumulated(&own, self.rate, self.group.billing_currency);
+                (project.to_string(), costs)
+            })
+            .collect()
     }
 
     /// USD per hour of the services running now, per project still in the

@@ -5,7 +5,7 @@ use super::account_page::{account_id, AccountTabs};
 use crate::api::webhooks::{get_webhooks, AddWebhook, RemoveWebhook, ResendWebhook};
 use crate::model::states::{DeliveryState, WebhookEvent};
 use crate::model::webhooks::{Webhook, WebhookDelivery, WebhooksPage};
-use crate::ui::forms::{action_error, ActionForm, FieldError};
+use crate::ui::forms::{action_error, described_by, invalid, ActionForm, ErrorSummary, FieldError};
 use crate::ui::layout::AppLayout;
 use crate::ui::{when, ErrorPanel};
 
@@ -161,24 +161,36 @@ fn AddEndpointForm(account_id: String, actions: WebhookActions) -> impl IntoView
             <h2 id="add-endpoint-heading">"Add an endpoint"</h2>
             <ActionForm action=actions.add attr:class="stacked-form">
                 <input type="hidden" name="account_id" value=account_id />
-                <label for="webhook-url">"URL"</label>
+                <ErrorSummary error />
+                <label for="url">"URL"</label>
                 <input
-                    id="webhook-url"
+                    id="url"
                     type="url"
                     name="url"
                     required
                     maxlength="2000"
                     placeholder="https://erp.example.com/hooks/billing"
-                    aria-describedby="webhook-url-help"
+                    aria-invalid=invalid(error, "url")
+                    aria-describedby=described_by(error, "url", Some("webhook-url-help"))
                 />
                 <p id="webhook-url-help" class="muted">
                     "It must resolve to a public address: loopback, private and link-local addresses are refused."
                 </p>
                 <FieldError error field="url" />
-                <label for="webhook-description">"Description (optional)"</label>
-                <input id="webhook-description" name="description" maxlength="200" />
+                <label for="description">"Description (optional)"</label>
+                <input
+                    id="description"
+                    name="description"
+                    maxlength="200"
+                    aria-invalid=invalid(error, "description")
+                    aria-describedby=described_by(error, "description", None)
+                />
                 <FieldError error field="description" />
-                <fieldset>
+                <fieldset
+                    id="events"
+                    tabindex="-1"
+                    aria-describedby=described_by(error, "events", None)
+                >
                     <legend>"Events"</legend>
                     {choices}
                 </fieldset>

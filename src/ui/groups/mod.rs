@@ -20,6 +20,7 @@ use crate::api::billing_info::SaveBillingInfo;
 use crate::api::groups::{AssignProjects, MoveProject, RenameBillingGroup};
 use crate::error::AppError;
 use crate::model::billing::ProjectCost;
+use crate::model::money::{Currency, Money};
 use crate::paths::app_url;
 use crate::ui::ErrorPanel;
 
@@ -103,12 +104,31 @@ pub fn ProjectCosts(projects: Vec<ProjectCost>) -> impl IntoView {
         return view! { <p class="muted">"No projects are assigned to this billing group."</p> }
             .into_any();
     }
+    // The group's currency, when it has a rate: every row has it then.
+    let local = projects
+        .iter()
+        .find_map(|p| p.cost_local)
+        .map(|m| m.currency);
+    let total_usd = projects
+        .iter()
+        .fold(Money::zero(Currency::USD), |sum, p| sum + p.cost_usd);
+    let total_local = local.map(|currency| {
+        projects
+            .iter()
+            .filter_map(|p| p.cost_local)
+            .fold(Money::zero(currency), |sum, cost| sum + cost)
+    });
+    let label = match projects.len() {
+        1 => "Total of 1 project".to_string(),
+        n => format!("Total of {n} projects"),
+    };
     view! {
-        <div class="table-scroll" tabindex="0"><table>
+        <div class="table-scroll" tabindex="0"><table class="project-costs cards" aria-label="Projects this month">
             <thead>
                 <tr>
                     <th scope="col">"Project"</th>
                     <th scope="col" class="num">"Cost this month (USD)"</th>
+                    {local.map(|c| view! { <th scope="col" class="num">{format!("Cost this month ({c})")}</th> })}
                 </tr>
             </thead>
             <tbody>
@@ -117,15 +137,24 @@ pub fn ProjectCosts(projects: Vec<ProjectCost>) -> impl IntoView {
                     .map(|p| {
                         view! {
                             <tr>
-                                <td>
+                                <td class="card-text">
                                     <a href=app_url(format!("/project/{}", p.project_name))>{p.project_name.clone()}</a>
+                                    {p.moved_out.then(|| view! { <span class="muted">" (moved out this month)"</span> })}
                                 </td>
-                                <td class="num">{p.cost_usd.grouped()}</td>
+                                <td class="num" data-label="Cost this month (USD)">{p.cost_usd.grouped()}</td>
+                                {local.map(|c| view! { <td class="num" data-label=format!("Cost this month ({c})")>{p.cost_local.map(|c| c.grouped())}</td> })}
                             </tr>
                         }
                     })
                     .collect_view()}
             </tbody>
+            <tfoot>
+                <tr class="total-row">
+                    <th scope="row">{label}</th>
+                    <td class="num" data-label="USD">{total_usd.grouped()}</td>
+                    {total_local.map(|t| view! { <td class="num" data-label=t.currency.code()>{t.grouped()}</td> })}
+                </tr>
+            </tfoot>
         </table></div>
     }
     .into_any()

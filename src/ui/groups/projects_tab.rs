@@ -44,11 +44,13 @@ fn ProjectsView(page: GroupProjects, actions: GroupActions) -> impl IntoView {
     let move_error = Signal::derive(action_error(actions.move_project));
     let assign_error = Signal::derive(action_error(actions.assign));
     let other_groups = page.other_groups.clone();
-    let movable = can_change && !other_groups.is_empty() && !page.projects.is_empty();
+    let movable =
+        can_change && !other_groups.is_empty() && page.projects.iter().any(|p| !p.moved_out);
     // The move preview follows the two selects once the page is live.
     let selected_project = RwSignal::new(
         page.projects
-            .first()
+            .iter()
+            .find(|p| !p.moved_out)
             .map(|p| p.project_name.clone())
             .unwrap_or_default(),
     );
@@ -98,7 +100,12 @@ fn ProjectsView(page: GroupProjects, actions: GroupActions) -> impl IntoView {
         Some(text)
     };
     let target_names = other_groups.clone();
-    let preview_rows = page.projects.clone();
+    let preview_rows: Vec<_> = page
+        .projects
+        .iter()
+        .filter(|p| !p.moved_out)
+        .cloned()
+        .collect();
     view! {
         <section class="panel" aria-labelledby="projects-heading">
             <h2 id="projects-heading">"Projects in this billing group"</h2>
@@ -109,36 +116,77 @@ fn ProjectsView(page: GroupProjects, actions: GroupActions) -> impl IntoView {
                 view! {
                     <section class="panel" aria-labelledby="move-heading">
                         <h2 id="move-heading">"Move a project to another billing group"</h2>
-                        <ActionForm action=actions.move_project attr:class="inline-form">
-                            <label for="move-project">"Project to move"</label>
-                            <select
-                                id="move-project"
-                                name="project_name"
-                                on:change=move |ev| selected_project.set(event_target_value(&ev))
-                            >
-                                {page
-                                    .projects
-                                    .iter()
-                                    .map(|p| view! { <option>{p.project_name.clone()}</option> })
-                                    .collect_view()}
-                            </select>
-                            <label for="move-target">"Move to"</label>
-                            <select
-                                id="move-target"
-                                name="billing_group_id"
-                                on:change=move |ev| {
-                                    let id = event_target_value(&ev);
-                                    if let Some((_, name)) = target_names.iter().find(|(g, _)| *g == id) {
-                                        selected_target.set(name.clone());
+                        <ActionForm action=actions.move_project attr:class="stack move-form">
+                            <div class="inline-form">
+                                <label for="move-project">"Project to move"</label>
+                                <select
+                                    id="move-project"
+                                    name="project_name"
+                                    on:change=move |ev| selected_project.set(event_target_value(&ev))
+                                >
+                                    {page
+                                        .projects
+                                        .iter()
+                                        .filter(|p| !p.moved_out)
+                                        .map(|p| view! { <option>{p.project_name.clone()}</option> })
+                                        .collect_view()}
+                                </select>
+                                <label for="move-target">"Move to"</label>
+                                <select
+                                    id="move-target"
+                                    name="billing_group_id"
+                                    on:change=move |ev| {
+                                        let id = event_target_value(&ev);
+                                        if let Some((_, name)) = target_names.iter().find(|(g, _)| *g == id) {
+                                            selected_target.set(name.clone());
+                                        }
                                     }
-                                }
-                            >
-                                {other_groups
-                                    .iter()
-                                    .map(|(id, name)| view! { <option value=id.clone()>{name.clone()}</option> })
-                                    .collect_view()}
-                            </select>
-                            <button type="submit" disabled=move || actions.move_project.pending().get()>
+                                >
+                                    {other_groups
+                                        .iter()
+                                        .map(|(id, name)| view! { <option value=id.clone()>{name.clone()}</option> })
+                                        .collect_view()}
+                                </select>
+                            </div>
+                            <h3>"Move preview"</h3>
+                            <p class="move-summary" aria-live="polite">{preview.clone()}</p>
+                            <div class="table-scroll" tabindex="0"><table class="move-preview cards" aria-label="Move preview" aria-describedby="move-legend">
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Project"</th>
+                                        <th scope="col" class="num">"So far this month (USD)"</th>
+                                        <th scope="col" class="num">"Paid by credits (USD)"</th>
+                                        <th scope="col" class="num">"Rest of month, estimated (USD)"</th>
+                                        <th scope="col" class="num">"Earmarked credits (USD)"</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {preview_rows
+                                        .iter()
+                                        .map(|p| {
+                                            view! {
+                                                <tr>
+                                                    <td class="card-text">{p.project_name.clone()}</td>
+                                                    <td class="num" data-label="So far this month (USD)">{p.cost_usd.grouped()}</td>
+                                                    <td class="num" data-label="Paid by credits (USD)">{p.credits_usd.grouped()}</td>
+                                                    <td class="num" data-label="Rest of month, estimated (USD)">
+                                                        {projected(p.run_rate_usd, hours_left).grouped()}
+                                                    </td>
+                                                    <td class="num" data-label="Earmarked credits (USD)">{p.earmarked_usd.grouped()}</td>
+                                                </tr>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </tbody>
+                            </table></div>
+                            <p class="muted" id="move-legend">
+                                {format!("What a project was charged so far this month stays on {group_name}, and so do the credits that pay for it and the credits earmarked for it. From the move on, its new hours are charged to the group it moves to: the estimate is the rest of the month at the rate of the services running now.")}
+                            </p>
+                            <label class="choice">
+                                <input type="checkbox" id="move-confirm" required />
+                                <span>"I have read the preview: move the project now"</span>
+                            </label>
+                            <button type="submit" class="move-submit" disabled=move || actions.move_project.pending().get()>
                                 "Move"
                             </button>
                         </ActionForm>
@@ -148,40 +196,6 @@ fn ProjectsView(page: GroupProjects, actions: GroupActions) -> impl IntoView {
                             matches!(actions.move_project.value().get(), Some(Ok(())))
                                 .then(|| view! { <p class="success" role="status">"Project moved. Both groups' event logs record it."</p> })
                         }}
-                        <h3>"Move preview"</h3>
-                        <p class="move-summary" aria-live="polite">{preview.clone()}</p>
-                        <div class="table-scroll" tabindex="0"><table class="move-preview" aria-label="Move preview">
-                            <thead>
-                                <tr>
-                                    <th scope="col">"Project"</th>
-                                    <th scope="col" class="num">{format!("So far this month, stays on {group_name} (USD)")}</th>
-                                    <th scope="col" class="num">"Of which this group's credits pay (USD)"</th>
-                                    <th scope="col" class="num">"Rest of the month at the current rate, goes to the new group (USD)"</th>
-                                    <th scope="col" class="num">"Earmarked credits that stay here (USD)"</th>
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {preview_rows
-                                    .iter()
-                                    .map(|p| {
-                                        view! {
-                                            <tr>
-                                                <td>{p.project_name.clone()}</td>
-                                                <td class="num">{p.cost_usd.grouped()}</td>
-                                                <td class="num">{p.credits_usd.grouped()}</td>
-                                                <td class="num">
-                                                    {projected(p.run_rate_usd, hours_left).grouped()}
-                                                </td>
-                                                <td class="num">{p.earmarked_usd.grouped()}</td>
-                                            </tr>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </tbody>
-                        </table></div>
-                        <p class="muted">
-                            "Hours already started stay with this group; from the move on, new hours are charged to the new group (rule 6)."
-                        </p>
                     </section>
                 }
             })}
