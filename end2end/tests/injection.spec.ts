@@ -47,6 +47,9 @@ async function post(page: Page, endpoint: string, form: Record<string, string>) 
 }
 
 test('stored and reflected text shows as typed, never as markup, with JavaScript on and off', async ({ browser }) => {
+  // About 30 page loads on a server of its own: 22 s on a quiet machine,
+  // over the default 30 s while the deployment test's instances run.
+  test.setTimeout(90_000);
   const admin = await signedIn(browser, true);
   await admin.goto('projects');
   await admin.getByRole('link', { name: 'Acme Analytics', exact: true }).click();
