@@ -9,10 +9,12 @@ import { advanceTestClock, signIn, waitForHydration } from './helpers';
  * (other tests move it), from that group's Overview header. */
 async function groupUsdCents(page: Page): Promise<number> {
   await page.goto('project/acme-staging');
-  const group = (await page.locator('dt:has-text("Billing group") + dd').textContent())!.trim();
-  await page.goto('projects');
-  await page.getByRole('link', { name: 'Acme Analytics', exact: true }).click();
-  await page.getByRole('link', { name: group, exact: true }).click();
+  // The project page links its account and its group.
+  await expect(page.locator('dt:has-text("Account") + dd').getByRole('link', { name: 'Acme Analytics' }))
+    .toHaveAttribute('href', /\/account\/[^/]+\/billing$/);
+  const groupLink = page.locator('dt:has-text("Billing group") + dd').getByRole('link');
+  const group = (await groupLink.textContent())!.trim();
+  await groupLink.click();
   await expect(page.getByRole('heading', { level: 1 })).toContainText(group);
   const text = (await page.getByRole('group', { name: 'Accumulated costs' }).textContent()) ?? '';
   const usd = text.match(/([\d,]+\.\d{2}) USD/);

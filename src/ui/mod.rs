@@ -17,9 +17,21 @@ use leptos::prelude::*;
 use crate::error::AppError;
 use crate::paths::app_url;
 
-/// A time as the tables show it, or "Never".
+/// An hourly price as a column shows it: three decimals (the price list's
+/// precision), more only when the price has them, so the points line up.
+pub fn per_hour(price: rust_decimal::Decimal) -> String {
+    let price = price.normalize();
+    if price.scale() <= 3 {
+        format!("{price:.3}")
+    } else {
+        price.to_string()
+    }
+}
+
+/// A time as the tables show it, or "Never": date, time and zone joined by
+/// no-break spaces, so a narrow column never wraps it onto three lines.
 pub fn when(time: Option<chrono::DateTime<chrono::Utc>>) -> String {
-    time.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+    time.map(|t| t.format("%Y-%m-%d\u{a0}%H:%M\u{a0}UTC").to_string())
         .unwrap_or_else(|| "Never".into())
 }
 
@@ -42,5 +54,30 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
             </section>
         }
         .into_any(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    #[test]
+    fn a_timestamp_reads_on_one_line_with_its_zone() {
+        let at = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 16, 10, 5, 0)
+            .unwrap();
+        let text = super::when(Some(at));
+        assert_eq!(text.replace('\u{a0}', " "), "2026-11-16 10:05 UTC");
+        assert!(!text.contains(' '), "no breakable space in {text:?}");
+        assert_eq!(super::when(None), "Never");
+    }
+
+    #[test]
+    fn hourly_prices_line_up_at_three_decimals() {
+        let price = |text: &str| super::per_hour(text.parse().unwrap());
+        assert_eq!(price("0.1"), "0.100");
+        assert_eq!(price("3.288"), "3.288");
+        assert_eq!(price("2.50"), "2.500");
+        assert_eq!(price("0.0125"), "0.0125");
     }
 }

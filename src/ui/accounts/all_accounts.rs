@@ -6,7 +6,9 @@ use crate::api::people::{
 };
 use crate::model::people::AccountOverview;
 use crate::paths::app_url;
-use crate::ui::forms::{action_error, ActionForm, CurrencySelect, FieldError};
+use crate::ui::forms::{
+    action_error, described_by, invalid, ActionForm, CurrencySelect, FieldError,
+};
 use crate::ui::invoices::IssuingPausedNotice;
 use crate::ui::layout::AppLayout;
 use crate::ui::{when, ErrorPanel};
@@ -41,7 +43,14 @@ pub fn AllAccountsPage() -> impl IntoView {
                                     </p>
                                     <ActionForm action=create attr:class="inline-form">
                                         <label for="new-account-name">"Account name"</label>
-                                        <input id="new-account-name" name="account_name" maxlength="128" required />
+                                        <input
+                                            id="new-account-name"
+                                            name="account_name"
+                                            maxlength="128"
+                                            required
+                                            aria-invalid=invalid(create_error, "account_name")
+                                            aria-describedby=described_by(create_error, "account_name", None)
+                                        />
                                         <label for="new-account-currency">"Billing currency"</label>
                                         <CurrencySelect id="new-account-currency" />
                                         <button type="submit" disabled=move || create.pending().get()>

@@ -7,7 +7,7 @@ use crate::api::people::{
 };
 use crate::model::people::{Member, MembersPage, PendingInvitation};
 use crate::model::Role;
-use crate::ui::forms::{action_error, ActionForm, FieldError};
+use crate::ui::forms::{action_error, described_by, invalid, ActionForm, FieldError};
 use crate::ui::layout::AppLayout;
 use crate::ui::{when, ErrorPanel};
 
@@ -239,7 +239,15 @@ fn InviteForm(account_id: String, mail_configured: bool, actions: MemberActions)
             <ActionForm action=actions.invite attr:class="inline-form">
                 <input type="hidden" name="account_id" value=account_id />
                 <label for="invite-email">"Email"</label>
-                <input id="invite-email" type="email" name="email" required maxlength="254" />
+                <input
+                    id="invite-email"
+                    type="email"
+                    name="email"
+                    required
+                    maxlength="254"
+                    aria-invalid=invalid(error, "email")
+                    aria-describedby=described_by(error, "email", None)
+                />
                 <label for="invite-role">"Role"</label>
                 // Least access first, so the default is the safest.
                 <select id="invite-role" name="role">

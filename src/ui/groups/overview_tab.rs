@@ -8,7 +8,7 @@ use crate::model::credits::AppliedCredit;
 use crate::model::invoices::ESTIMATE;
 use crate::model::states::BudgetMeasure;
 use crate::paths::app_url;
-use crate::ui::forms::{action_error, ActionForm, FieldError};
+use crate::ui::forms::{action_error, described_by, invalid, ActionForm, FieldError};
 use crate::ui::invoices::{days_text, CostChartView, InvoiceTable};
 
 /// Overview: the group's projects with this month's costs so far, the cost
@@ -226,7 +226,7 @@ fn BudgetPanel(
                     {b.next_evaluation.map(|at| view! {
                         <p class="muted next-evaluation">
                             "Thresholds are checked every 15 minutes and mailed together; next check "
-                            <time datetime=at.to_rfc3339()>{at.format("%Y-%m-%d %H:%M UTC").to_string()}</time>
+                            <time datetime=at.to_rfc3339()>{crate::ui::when(Some(at))}</time>
                             "."
                         </p>
                     })}
@@ -268,9 +268,22 @@ fn BudgetPanel(
                             <ActionForm action=set_budget attr:class="inline-form">
                                 <input type="hidden" name="billing_group_id" value=billing_group_id />
                                 <label for="budget-amount">"Monthly budget"</label>
-                                <input id="budget-amount" name="amount" inputmode="decimal" value=amount_value />
+                                <input
+                                    id="budget-amount"
+                                    name="amount"
+                                    inputmode="decimal"
+                                    value=amount_value
+                                    aria-invalid=invalid(error, "amount")
+                                    aria-describedby=described_by(error, "amount", None)
+                                />
                                 <label for="budget-thresholds">"Alert at (%)"</label>
-                                <input id="budget-thresholds" name="thresholds" value=thresholds_value />
+                                <input
+                                    id="budget-thresholds"
+                                    name="thresholds"
+                                    value=thresholds_value
+                                    aria-invalid=invalid(error, "thresholds")
+                                    aria-describedby=described_by(error, "thresholds", None)
+                                />
                                 <button type="submit" disabled=move || set_budget.pending().get()>"Save budget"</button>
                             </ActionForm>
                             <p class="muted">

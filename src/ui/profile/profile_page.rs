@@ -6,7 +6,7 @@ use crate::api::profile::{list_sessions, ChangePassword, SignOutEverywhere, Sign
 use crate::model::people::SessionInfo;
 use crate::model::validation::PASSWORD_MIN_CHARS;
 use crate::paths::app_url;
-use crate::ui::forms::{action_error, ActionForm, FieldError};
+use crate::ui::forms::{action_error, described_by, invalid, ActionForm, FieldError};
 use crate::ui::layout::AppLayout;
 use crate::ui::{when, ErrorPanel};
 
@@ -64,6 +64,8 @@ pub fn ProfilePage() -> impl IntoView {
                         name="current_password"
                         autocomplete="current-password"
                         required
+                        aria-invalid=invalid(change_error, "current_password")
+                        aria-describedby=described_by(change_error, "current_password", None)
                     />
                     <FieldError error=change_error field="current_password" />
                     <label for="new-password">"New password"</label>
@@ -74,6 +76,8 @@ pub fn ProfilePage() -> impl IntoView {
                         autocomplete="new-password"
                         minlength=PASSWORD_MIN_CHARS.to_string()
                         required
+                        aria-invalid=invalid(change_error, "new_password")
+                        aria-describedby=described_by(change_error, "new_password", None)
                     />
                     <FieldError error=change_error field="new_password" />
                     <FieldError error=change_error />

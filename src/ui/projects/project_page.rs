@@ -94,9 +94,17 @@ pub fn ProjectPage() -> impl IntoView {
                                 <h1>{project.project_name.clone()}</h1>
                                 <dl class="facts">
                                     <dt>"Account"</dt>
-                                    <dd>{page.account_name.clone()}</dd>
+                                    <dd>
+                                        <a href=app_url(format!("/account/{}/billing", project.account_id))>
+                                            {page.account_name.clone()}
+                                        </a>
+                                    </dd>
                                     <dt>"Billing group"</dt>
-                                    <dd>{project.billing_group_name.clone()}</dd>
+                                    <dd>
+                                        <a href=app_url(format!("/billing-group/{}", project.billing_group_id))>
+                                            {project.billing_group_name.clone()}
+                                        </a>
+                                    </dd>
                                     <dt>"Default cloud"</dt>
                                     <dd>{project.default_cloud.clone()}</dd>
                                     <dt>"Your role"</dt>
@@ -228,7 +236,7 @@ fn ServicesTable(
                                         <td>{s.service_type.clone()}</td>
                                         <td class="nowrap">{s.plan.clone()}</td>
                                         <td class="nowrap">{s.cloud_name.clone()}</td>
-                                        <td class="num">{s.hourly_price_usd.normalize().to_string()}</td>
+                                        <td class="num">{crate::ui::per_hour(s.hourly_price_usd)}</td>
                                         <td class="num nowrap">{s.month_to_date.shown()}</td>
                                         <td>
                                             <span class=format!("state {}", s.state)>{s.state.label()}</span>
