@@ -113,16 +113,17 @@ fn project_costs(month: &MonthToDate, projects: &[&ProjectRecord]) -> Vec<Projec
             earmarked_usd: Money::usd(earmarked.get(name).copied().unwrap_or_default()),
         }
     };
-    let current: Vec<&str> = projects.iter().map(|p| p.project_name.as_str()).collect();
+    let current: std::collections::BTreeSet<&str> =
+        projects.iter().map(|p| p.project_name.as_str()).collect();
     // A project that left this month keeps its hours here: listed, so the
     // rows add up to the group's figure.
     let moved_out = costs
         .keys()
-        .filter(|name| !current.contains(&name.as_str()))
+        .filter(|name| !current.contains(name.as_str()))
         .map(|name| row(name, true));
-    current
+    projects
         .iter()
-        .map(|name| row(name, false))
+        .map(|p| row(&p.project_name, false))
         .chain(moved_out)
         .collect()
 }
