@@ -7,8 +7,8 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use crate::ui::accounts::{
-    AccountBillingPage, AccountMembersPage, AccountSettingsPage, AccountWebhooksPage,
-    AllAccountsPage, NewBillingGroupPage, ProjectsAndAccountsPage,
+    AccountBillingPage, AccountInvoicesPage, AccountMembersPage, AccountSettingsPage,
+    AccountWebhooksPage, AllAccountsPage, NewBillingGroupPage, ProjectsAndAccountsPage,
 };
 use crate::ui::auth::SignInPage;
 use crate::ui::groups::billing_info_tab::BillingInfoTab;
@@ -53,6 +53,11 @@ pub fn App() -> impl IntoView {
                     <Route
                         path=path!("/account/:account_id/billing")
                         view=AccountBillingPage
+                        ssr=SsrMode::Async
+                    />
+                    <Route
+                        path=path!("/account/:account_id/invoices")
+                        view=AccountInvoicesPage
                         ssr=SsrMode::Async
                     />
                     <Route

@@ -21,7 +21,7 @@ test.describe('billing groups with JavaScript', () => {
     await page.getByRole('link', { name: 'See all projects & accounts' }).click();
     await page.getByRole('link', { name: 'Acme Analytics', exact: true }).click();
     await expect(page.getByRole('link', { name: 'Billing', exact: true })).toHaveAttribute('aria-current', 'page');
-    const primaryRow = page.getByRole('row', { name: /Acme Analytics billing/ });
+    const primaryRow = page.getByRole('table', { name: 'Billing groups' }).getByRole('row', { name: /Acme Analytics billing/ });
     await expect(primaryRow).toContainText('Primary');
     await expect(primaryRow).toContainText('EUR');
 

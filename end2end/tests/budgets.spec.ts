@@ -30,7 +30,13 @@ for (const hydrated of [true, false]) {
       // Bad input first: a field message, nothing saved.
       await page.getByLabel('Monthly budget').fill('-10');
       await page.getByRole('button', { name: 'Save budget' }).click();
-      await expect(page.getByRole('alert').filter({ hasText: 'more than zero' })).toBeVisible();
+      // The summary at the top names it and links to the field, which is
+      // marked invalid; the editor stays open on the refusal.
+      const summary = page.locator('.error-summary');
+      await expect(summary).toBeVisible();
+      await expect(summary.getByRole('link', { name: /more than zero/ })).toHaveAttribute('href', '#amount');
+      await expect(page.getByLabel('Monthly budget')).toHaveAttribute('aria-invalid', 'true');
+      await expect(edit).toHaveAttribute('open', '');
       await openEditor();
       await page.getByLabel('Monthly budget').fill(amount);
       await page.getByLabel('Alert at (%)').fill('50, 90, 100');

@@ -264,3 +264,43 @@ test.describe('the invoices list, without JavaScript', () => {
   });
 });
 
+
+// Issue 28: finance sees every invoice of the account in one list.
+for (const hydrated of [true, false]) {
+  test.describe(`the account's invoices, JavaScript ${hydrated ? 'on' : 'off'}`, () => {
+    test.use({ javaScriptEnabled: hydrated });
+
+    test('one list holds every group\'s invoices, each row linked to its group', async ({ page }) => {
+      await signIn(page, { hydrated });
+      await page.goto('projects');
+      await page.getByRole('link', { name: 'Acme Analytics', exact: true }).click();
+      // The Billing tab lists the newest few and leads to them all.
+      const latest = page.getByRole('region', { name: 'Latest invoices' });
+      expect(await latest.getByRole('link', { name: /^[0-9A-F]{12}-\d{4}$/ }).count()).toBeGreaterThanOrEqual(2);
+      await latest.getByRole('link', { name: 'All invoices of the account' }).click();
+      await expect(page).toHaveURL(/\/account\/[^/]+\/invoices$/);
+      await expect(page.getByRole('navigation', { name: 'Account' }).getByRole('link', { name: 'Invoices' }))
+        .toHaveAttribute('aria-current', 'page');
+      const table = page.getByRole('table', { name: 'Invoices' });
+      await expect(table.getByRole('columnheader', { name: 'Billing group' })).toBeVisible();
+      const numbers = table.getByRole('link', { name: /^[0-9A-F]{12}-\d{4}$/ });
+      expect(await numbers.count()).toBeGreaterThanOrEqual(4);
+      // Issued invoices only: the running months stay on the groups' pages.
+      await expect(table.getByRole('link', { name: 'Estimate (running month)' })).toHaveCount(0);
+      const groupNames = await table.locator('tbody td[data-label="Billing group"]').allTextContents();
+      expect(new Set(groupNames).size).toBeGreaterThanOrEqual(2);
+      await expect(table.locator('tfoot')).toContainText(/Total of \d+ invoices \([A-Z]{3}\)/);
+      // The group list's filters work here too, as links and a GET form.
+      await page.getByRole('navigation', { name: 'Show invoices' }).getByRole('link', { name: 'Open' }).click();
+      await expect(page).toHaveURL(/\/invoices\?show=open/);
+      await page.getByRole('navigation', { name: 'Show invoices' }).getByRole('link', { name: 'All' }).click();
+      await expect(page).toHaveURL(/show=all/);
+      // A row opens its invoice under its own group.
+      const first = numbers.first();
+      const number = (await first.textContent()) ?? '';
+      await first.click();
+      await expect(page).toHaveURL(/\/billing-group\/[^/]+\/invoices\/[0-9A-F]{12}-\d{4}$/);
+      await expect(page.getByRole('heading', { level: 1 })).toHaveText(`Invoice ${number}`);
+    });
+  });
+}

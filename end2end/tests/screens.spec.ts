@@ -31,6 +31,7 @@ async function demoPages(page: Page): Promise<string[]> {
   return [
     'projects',
     account!,
+    `${accountBase}/invoices`,
     `${accountBase}/members`,
     `${accountBase}/settings`,
     `${accountBase}/webhooks`,

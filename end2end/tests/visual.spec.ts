@@ -45,7 +45,7 @@ test.describe('visual @visual', () => {
   });
 
   test('the main pages look as they did', async ({ page }) => {
-    test.setTimeout(120_000);
+    test.setTimeout(240_000);
     await page.goto(`${demo.base}signin`);
     await waitForHydration(page, 30_000);
     await check(page, 'sign-in', () => []);
@@ -59,8 +59,11 @@ test.describe('visual @visual', () => {
     await check(page, 'projects-and-accounts', () => [page.locator('.account-id')]);
 
     await page.getByRole('link', { name: 'Acme Analytics', exact: true }).click();
+    await expect(page).toHaveURL(/\/account\/[^/]+\/billing$/);
+    const account = page.url();
     await page.getByRole('link', { name: 'Acme Analytics billing' }).click();
     await expect(page.getByRole('img', { name: /Cost this month by day/ })).toBeVisible();
+    const group = page.url().replace(/\/$/, '');
     // The budget job's first run (at start-up) records the demo's forecast
     // alert; the picture is of the page after it.
     await expect(async () => {
@@ -90,5 +93,30 @@ test.describe('visual @visual', () => {
       // The payment reference is made from the number.
       page.locator('dd.mono').last(),
     ]);
+
+    // Issue 28: the group's other money pages, a refused save, and the
+    // account's overview and invoice list.
+    const invoiceNumbers = () => [
+      page.getByRole('table', { name: 'Invoices' }).locator('a.invoice-number'),
+      page.locator('a[href*="/credit-notes/"]'),
+    ];
+    await page.goto(`${group}/projects`);
+    await waitForHydration(page);
+    await check(page, 'group-projects', () => []);
+    await page.goto(`${group}/invoices`);
+    await waitForHydration(page);
+    await check(page, 'group-invoices', invoiceNumbers);
+    await page.goto(`${group}/billing-information`);
+    await waitForHydration(page);
+    await page.getByLabel('VAT ID').fill('FI123');
+    await page.getByRole('button', { name: 'Save billing information' }).click();
+    await expect(page.locator('.error-summary')).toBeFocused();
+    await check(page, 'group-billing-information-refused', () => []);
+    await page.goto(account);
+    await waitForHydration(page);
+    await check(page, 'account-billing', invoiceNumbers);
+    await page.goto(account.replace(/\/billing$/, '/invoices'));
+    await waitForHydration(page);
+    await check(page, 'account-invoices', invoiceNumbers);
   });
 });

@@ -6,8 +6,24 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 #[cfg(feature = "ssr")]
-use crate::model::ids::GroupId;
-use crate::model::invoices::{CreditNoteSummary, InvoiceDetail, InvoiceSummary};
+use crate::model::ids::{AccountId, GroupId};
+use crate::model::invoices::{AccountInvoices, CreditNoteSummary, InvoiceDetail, InvoiceSummary};
+
+/// Every issued invoice of the account's billing groups (the account's
+/// Invoices tab).
+#[server(endpoint = "account_invoices")]
+pub async fn get_account_invoices(account_id: String) -> Result<AccountInvoices, AppError> {
+    use super::context;
+    let state = context::state()?;
+    let user = context::user()?;
+    crate::server::billing::invoices::invoices_of_account(
+        state.store.as_ref(),
+        &user,
+        &AccountId::from(&account_id),
+        context::now()?,
+    )
+    .await
+}
 
 /// The group's invoices, the running month's estimate first.
 #[server(endpoint = "group_invoices")]

@@ -37,6 +37,9 @@ pub struct AccountBilling {
     pub groups: Vec<GroupSummary>,
     /// Deleted groups, (id, name): their events and invoices stay readable.
     pub deleted_groups: Vec<(String, String)>,
+    /// The newest issued invoices of all its groups (the account's
+    /// Invoices tab lists them all).
+    pub latest_invoices: Vec<crate::model::invoices::AccountInvoice>,
     pub projects: Vec<ProjectSummary>,
     /// Per currency of the account's groups (not USD): the exchange rate in
     /// force today (local units per USD) and the day it is from, or None.

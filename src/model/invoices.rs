@@ -14,6 +14,23 @@ pub const ESTIMATE: &str = "estimate";
 /// What every page calls the running month's estimate (one name).
 pub const ESTIMATE_LABEL: &str = "Estimate (running month)";
 
+/// An account's issued invoices across its billing groups, deleted ones
+/// included (the account's Invoices tab), newest period first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountInvoices {
+    pub account_id: String,
+    pub account_name: String,
+    pub invoices: Vec<AccountInvoice>,
+}
+
+/// One invoice of [`AccountInvoices`] with the group it bills.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountInvoice {
+    pub billing_group_id: String,
+    pub billing_group_name: String,
+    pub summary: InvoiceSummary,
+}
+
 /// An invoice as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceSummary {
@@ -282,8 +299,32 @@ pub struct CostChart {
     pub projects: Vec<String>,
     /// (day, USD per project in `projects` order).
     pub days: Vec<(NaiveDate, Vec<Decimal>)>,
-    /// ("YYYY-MM", USD), oldest first, the running month last.
-    pub months: Vec<(String, Decimal)>,
+    /// The last 12 months ("YYYY-MM"), oldest first, the running month last.
+    pub months: Vec<(String, MonthBar)>,
+}
+
+/// A month of the 12-month chart: what its bar stands for, in USD before
+/// VAT and after credits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MonthBar {
+    /// Its invoice, less what credit notes took off it.
+    Invoiced(Decimal),
+    /// The running month's estimate.
+    Running(Decimal),
+    /// Ended but not invoiced yet (its close has not run).
+    NotInvoiced,
+    /// Before the group existed.
+    BeforeGroup,
+}
+
+impl MonthBar {
+    /// The amount drawn, if the month has one.
+    pub fn usd(self) -> Option<Decimal> {
+        match self {
+            MonthBar::Invoiced(usd) | MonthBar::Running(usd) => Some(usd),
+            MonthBar::NotInvoiced | MonthBar::BeforeGroup => None,
+        }
+    }
 }
 
 /// Sorts invoices by one of their fields (Aiven's names: `invoice_number`,

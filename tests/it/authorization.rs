@@ -205,6 +205,12 @@ on_both_backends!(every_server_function_checks_the_role_on_the_account, |db| {
             vec![("account_id", globex.to_string())],
         ),
         (
+            "account_invoices",
+            "viewer",
+            vec![("account_id", acme.to_string())],
+            vec![("account_id", globex.to_string())],
+        ),
+        (
             "group_header",
             "viewer",
             vec![("billing_group_id", acme_group.to_string())],

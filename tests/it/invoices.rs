@@ -965,3 +965,222 @@ on_both_backends!(an_issued_invoice_keeps_the_seller_it_was_issued_by, |db| {
     .unwrap();
     assert_eq!(estimate.seller.name, "Renamed Seller Ltd");
 });
+
+on_both_backends!(
+    an_accounts_invoice_list_holds_every_group_and_nothing_of_other_accounts,
+    |db| {
+        let f = fixture(&db.store).await;
+        service(&db.store, "s1", "p1", "pg", "1").await;
+        db.store
+            .record_service_run("s1", t(3, 0), None)
+            .await
+            .unwrap();
+        let stranger = user(&db.store, "stranger@example.com").await;
+        let (other, _) = billing_console::server::billing::accounts::create_account(
+            db.store.as_ref(),
+            &stranger,
+            "Other",
+            "USD",
+            t(1, 0),
+        )
+        .await
+        .unwrap();
+        let closed = close_october(&db.store).await;
+        assert_eq!(closed.issued.len(), 3, "two Acme groups and Other's group");
+
+        let list = invoices::invoices_of_account(
+            db.store.as_ref(),
+            &f.admin,
+            &f.account_id,
+            after_october(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(list.account_name, "Acme");
+        let mut groups: Vec<(&str, Currency)> = list
+            .invoices
+            .iter()
+            .map(|i| (i.billing_group_id.as_str(), i.summary.currency))
+            .collect();
+        groups.sort();
+        let mut expected = vec![
+            (f.primary.as_str(), Currency::EUR),
+            (f.second.as_str(), Currency::USD),
+        ];
+        expected.sort();
+        assert_eq!(groups, expected);
+        assert!(list
+            .invoices
+            .iter()
+            .any(|i| i.billing_group_name == "Second"));
+        // The group's own list says the same of its invoice.
+        let own = store_numbers(&db.store, &f.primary).await;
+        assert!(list
+            .invoices
+            .iter()
+            .any(|i| own.contains(&i.summary.invoice_number)));
+
+        // Someone of another account reads nothing of this one, and this
+        // list shows nothing of theirs.
+        let err = invoices::invoices_of_account(
+            db.store.as_ref(),
+            &stranger,
+            &f.account_id,
+            after_october(),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, AppError::NotFound { .. }), "{err:?}");
+        let theirs = invoices::invoices_of_account(
+            db.store.as_ref(),
+            &stranger,
+            &other.account_id,
+            after_october(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(theirs.invoices.len(), 1);
+        assert!(list
+            .invoices
+            .iter()
+            .all(|i| i.summary.invoice_number != theirs.invoices[0].summary.invoice_number));
+    }
+);
+
+async fn store_numbers(store: &DynStore, group: &GroupId) -> Vec<String> {
+    store
+        .invoices_of_group(group)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|i| i.invoice_number)
+        .collect()
+}
+
+on_both_backends!(
+    the_year_chart_shows_a_month_not_invoiced_yet_instead_of_skipping_it,
+    |db| {
+        let f = fixture(&db.store).await;
+        service(&db.store, "s1", "p1", "pg", "1").await;
+        db.store
+            .record_service_run("s1", t(3, 0), None)
+            .await
+            .unwrap();
+        close_october(&db.store).await;
+        // In December, November has ended but has not been closed.
+        let december = Utc.with_ymd_and_hms(2026, 12, 3, 12, 0, 0).unwrap();
+        let page = group_page::overview(
+            db.store.as_ref(),
+            &Seller::demo(),
+            &f.admin,
+            &f.primary,
+            december,
+        )
+        .await
+        .unwrap();
+        use billing_console::model::invoices::MonthBar;
+        let months = &page.chart.months;
+        assert_eq!(months.len(), 12, "{months:?}");
+        assert_eq!(months[0].0, "2026-01");
+        let october_total = db
+            .store
+            .invoices_of_group(&f.primary)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|i| i.period_begin == october())
+            .unwrap()
+            .total_usd
+            .0;
+        assert_eq!(
+            months[9],
+            ("2026-10".to_string(), MonthBar::Invoiced(october_total))
+        );
+        assert!(october_total > Decimal::ZERO);
+        assert_eq!(months[10], ("2026-11".to_string(), MonthBar::NotInvoiced));
+        assert!(matches!(months[11], (ref m, MonthBar::Running(_)) if m == "2026-12"));
+        assert_eq!(months[8], ("2026-09".to_string(), MonthBar::BeforeGroup));
+    }
+);
+
+on_both_backends!(
+    a_close_of_more_groups_than_one_transaction_takes_issues_each_invoice_once,
+    |db| {
+        // 2 + 598 groups: three batches, two of them in flight at once on
+        // PostgreSQL, each its own transaction.
+        let f = fixture(&db.store).await;
+        let mut created = vec![f.primary.clone(), f.second.clone()];
+        for n in 0..598 {
+            let group = groups::create_group(
+                db.store.as_ref(),
+                &f.admin,
+                &f.account_id,
+                &format!("Team {n}"),
+                None,
+                t(1, 0),
+            )
+            .await
+            .unwrap();
+            created.push(group.billing_group_id);
+        }
+        // Usage in a group of the last batch too.
+        let last = created.last().unwrap().clone();
+        f.project(&db.store, "p-last", Some(last.as_str()), "", t(1, 0))
+            .await;
+        service(&db.store, "s1", "p1", "pg", "1").await;
+        service(&db.store, "s2", "p-last", "pg", "2").await;
+        for id in ["s1", "s2"] {
+            db.store
+                .record_service_run(id, t(3, 0), None)
+                .await
+                .unwrap();
+        }
+        let closed = close_october(&db.store).await;
+        assert_eq!(closed.issued.len(), 600);
+        let mut numbers = closed.issued.clone();
+        numbers.sort();
+        numbers.dedup();
+        assert_eq!(numbers.len(), 600, "every number once");
+        let all = db.store.invoices_of_account(&f.account_id).await.unwrap();
+        assert_eq!(all.len(), 600);
+        assert!(all.iter().all(|i| i.sequence_number == 1));
+        let last_invoice = &db.store.invoices_of_group(&last).await.unwrap()[0];
+        let lines = db
+            .store
+            .invoice_lines(&last_invoice.invoice_number)
+            .await
+            .unwrap();
+        assert!(lines.iter().any(|l| l.service_name.as_deref() == Some("pg")
+            && l.project_name.as_deref() == Some("p-last")));
+        // Each invoice has its issued event.
+        let events = db
+            .store
+            .events_of_group(&last, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.event_type == "invoice_issued")
+            .count();
+        assert_eq!(events, 1);
+        // A second close finds nothing left.
+        let again = close_october(&db.store).await;
+        assert!(again.issued.is_empty());
+        assert_eq!(again.invoiced_earlier, 600);
+    }
+);
+
+/// October closed by "test" just after it ended.
+async fn close_october(
+    store: &DynStore,
+) -> billing_console::server::billing::month_close::CloseSummary {
+    close_month(
+        store.as_ref(),
+        &Seller::demo(),
+        crate::common::TEST_LINKS,
+        october(),
+        after_october(),
+        "test",
+    )
+    .await
+    .unwrap()
+}

@@ -21,12 +21,14 @@ use crate::model::billing::{
 };
 use crate::model::credits::{display_code, AppliedCredit};
 use crate::model::ids::GroupId;
-use crate::model::invoices::{CostChart, ESTIMATE};
+use crate::model::invoices::{CostChart, MonthBar, ESTIMATE};
 use crate::model::money::{Currency, Money};
 use crate::model::states::LineType;
 use crate::model::{CurrentUser, Role};
 use crate::server::config::Seller;
-use crate::server::store::{ProjectRecord, Store};
+use crate::server::store::{
+    BillingGroupRecord, CreditNoteRecord, InvoiceRecord, ProjectRecord, Store,
+};
 
 /// Credit lines of issued invoices the Overview lists.
 const APPLIED_CREDITS_SHOWN: i64 = 10;
@@ -191,25 +193,13 @@ pub async fn overview(
         .map(|&oldest| (overdue_days.len(), oldest));
     invoices.extend(issued.into_iter().take(3));
     let (chart_projects, days) = top_projects(month.daily_costs().clone());
-    let year_ago = month_of(month.month.0 - chrono::Duration::days(330)).0;
-    let mut months: Vec<(String, Decimal)> = records
-        .iter()
-        .rev()
-        .filter(|r| r.period_begin >= year_ago)
-        // A voided invoice's month is its replacement's.
-        .filter(|r| {
-            !credit_notes
-                .iter()
-                .any(|n| n.invoice_number == r.invoice_number && n.reissued_as.is_some())
-        })
-        .map(|r| (period_name(r.period_begin), r.total_usd.0))
-        .collect();
-    // Like the closed months (an invoice's total before VAT, after
-    // credits): the estimate's, or the charges of a deleted group.
-    months.push((
-        period_name(month.month.0),
+    let months = last_twelve_months(
+        group,
+        &records,
+        &credit_notes,
+        month.month.0,
         running_month_usd.unwrap_or(month.accumulated().usd.amount),
-    ));
+    );
     let own: Vec<&ProjectRecord> = projects.iter().collect();
     Ok(GroupOverview {
         billing_group_id: group.billing_group_id.to_string(),
@@ -225,6 +215,52 @@ pub async fn overview(
         budget,
         can_set_budget: group.is_active() && role.allows(Role::Billing),
     })
+}
+
+/// The 12-month chart's months, oldest first: each closed month's invoice
+/// (before VAT, after credits and credit notes; a voided invoice's month is
+/// its replacement's), a month that ended without an invoice yet said so,
+/// and the running month's figure (the estimate's, or the charges of a
+/// deleted group) last.
+fn last_twelve_months(
+    group: &BillingGroupRecord,
+    records: &[InvoiceRecord],
+    credit_notes: &[CreditNoteRecord],
+    running_month: DateTime<Utc>,
+    running_usd: Decimal,
+) -> Vec<(String, MonthBar)> {
+    let group_month = month_of(group.create_time).0;
+    let mut months = Vec::with_capacity(12);
+    let mut begin = running_month;
+    for _ in 0..11 {
+        begin = month_of(begin - chrono::Duration::days(1)).0;
+        let invoiced = records
+            .iter()
+            .filter(|r| r.period_begin == begin)
+            .filter(|r| {
+                !credit_notes
+                    .iter()
+                    .any(|n| n.invoice_number == r.invoice_number && n.reissued_as.is_some())
+            })
+            .map(|r| {
+                let credited: Decimal = credit_notes
+                    .iter()
+                    .filter(|n| n.invoice_number == r.invoice_number)
+                    .map(|n| n.total_usd.0)
+                    .sum();
+                r.total_usd.0 + credited
+            })
+            .next();
+        let bar = match invoiced {
+            Some(usd) => MonthBar::Invoiced(usd),
+            None if begin < group_month => MonthBar::BeforeGroup,
+            None => MonthBar::NotInvoiced,
+        };
+        months.push((period_name(begin), bar));
+    }
+    months.reverse();
+    months.push((period_name(running_month), MonthBar::Running(running_usd)));
+    months
 }
 
 /// The Projects tab: the group's projects with the move preview's figures;

@@ -85,9 +85,12 @@ pub async fn account_billing(
             .map(|r| (r.usd_rate.0, r.valid_from));
         rates.push((currency, in_force));
     }
+    let mut latest_invoices = super::invoices::account_invoice_list(store, account_id, now).await?;
+    latest_invoices.truncate(LATEST_INVOICES_SHOWN);
     Ok(AccountBilling {
         total,
         total_currency,
+        latest_invoices,
         rates,
         deleted_groups: deleted
             .into_iter()
@@ -101,6 +104,9 @@ pub async fn account_billing(
         projects: projects.iter().map(project_summary).collect(),
     })
 }
+
+/// Invoices the account's Billing tab lists; the Invoices tab has them all.
+const LATEST_INVOICES_SHOWN: usize = 5;
 
 /// A group's name: 1–128 characters, not unique.
 pub fn group_name(value: &str) -> AppResult<String> {

@@ -5,14 +5,18 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
+use std::collections::HashMap;
+
 use super::access::{authorize, authorized_group};
 use super::drafts::{customer_of, estimate_summary, line_of, seller_party, summary_of};
 use super::month_to_date::{MonthToDate, WithCredits};
 use super::present::to_model;
 use crate::error::{AppError, AppResult};
 use crate::model::billing::BillingGroup;
-use crate::model::ids::GroupId;
-use crate::model::invoices::{InvoiceDetail, InvoiceSummary, ESTIMATE};
+use crate::model::ids::{AccountId, GroupId};
+use crate::model::invoices::{
+    AccountInvoice, AccountInvoices, InvoiceDetail, InvoiceSummary, ESTIMATE,
+};
 use crate::model::money::{Currency, Money};
 use crate::model::states::{EventType, InvoiceState, PaymentMethod, WebhookEvent};
 use crate::model::{CurrentUser, Role};
@@ -56,6 +60,60 @@ pub async fn invoices_of_group(
             .map(|record| summary_of(record, &credit_notes, now.date_naive())),
     );
     Ok((to_model(group), list))
+}
+
+/// Every issued invoice of the account's groups, deleted groups included,
+/// newest period first: the finance view across groups. The running
+/// month's estimates stay on each group's page.
+pub async fn invoices_of_account(
+    store: &dyn Store,
+    user: &CurrentUser,
+    account_id: &AccountId,
+    now: DateTime<Utc>,
+) -> AppResult<AccountInvoices> {
+    authorize(store, user, account_id, Role::Viewer).await?;
+    let account = store
+        .account(account_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Account"))?;
+    let invoices = account_invoice_list(store, account_id, now).await?;
+    Ok(AccountInvoices {
+        account_id: account.account_id.to_string(),
+        account_name: account.account_name,
+        invoices,
+    })
+}
+
+/// The account's issued invoices with their groups' names, newest period
+/// first (no access check: the callers make it).
+pub(super) async fn account_invoice_list(
+    store: &dyn Store,
+    account_id: &AccountId,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<AccountInvoice>> {
+    let mut names: HashMap<GroupId, String> = HashMap::new();
+    for group in store
+        .billing_groups_of_account(account_id)
+        .await?
+        .into_iter()
+        .chain(store.deleted_groups_of_account(account_id).await?)
+    {
+        names.insert(group.billing_group_id, group.billing_group_name);
+    }
+    let credit_notes = store.credit_notes_of_account(account_id).await?;
+    Ok(store
+        .invoices_of_account(account_id)
+        .await?
+        .iter()
+        .map(|record| AccountInvoice {
+            billing_group_id: record.billing_group_id.to_string(),
+            billing_group_name: names
+                .get(&record.billing_group_id)
+                .cloned()
+                .unwrap_or_else(|| record.billing_group_id.to_string()),
+            summary: summary_of(record, &credit_notes, now.date_naive()),
+        })
+        .collect())
 }
 
 fn detail_of(

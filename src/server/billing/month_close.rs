@@ -4,6 +4,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
+use futures::StreamExt;
+
 use rust_decimal::Decimal;
 
 use super::calendar::{month_of, period_name};
@@ -18,8 +20,8 @@ use crate::model::money::Currency;
 use crate::model::states::{EventType, WebhookEvent};
 use crate::server::config::Seller;
 use crate::server::store::{
-    CreditRecord, CreditUse, GroupMembershipRecord, InvoiceIssuing, NewEvent, NewInvoice,
-    NewMessage, PricedRunRecord, Store,
+    BillingGroupRecord, CreditRecord, CreditUse, GroupMembershipRecord, InvoiceIssuing, NewEvent,
+    NewInvoice, NewMessage, PricedRunRecord, Store,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -237,62 +239,48 @@ async fn close_month_holding(
     drop(runs);
     lap("credits", &mut phases);
     let subscribers = super::webhooks::Subscribers::by_account(store).await?;
+    let batches = Batches {
+        store,
+        lease,
+        seller,
+        issuing: Issuing {
+            actor,
+            at: now,
+            seller,
+            link_base,
+            subscribers: &subscribers,
+        },
+        rates: &rates,
+        by_group: &by_group,
+        credits_of: &credits_of,
+        period: (from, to),
+        issue_date,
+        now,
+        drafting: std::sync::atomic::AtomicU64::new(0),
+    };
+    // Each batch is its own transaction; a backend that takes several
+    // writers gets the next batch while the last is written.
+    let at_once = store.close_batches_at_once().max(1);
+    let mut waiting = groups.chunks(GROUPS_PER_TRANSACTION);
+    let mut writing = futures::stream::FuturesOrdered::new();
     let mut issued = Vec::new();
     let mut already_invoiced = 0;
-    let mut drafting = std::time::Duration::ZERO;
-    for batch in groups.chunks(GROUPS_PER_TRANSACTION) {
-        // Still ours? (A lease that lapsed while this instance stalled may
-        // have passed to another; then that one carries on.)
-        if !lease.renew().await? {
-            return Err(AppError::Conflict {
-                message: format!(
-                    "The close of {period} passed to another instance after this one stalled; that instance finishes it."
-                ),
-            });
+    loop {
+        while writing.len() < at_once {
+            match waiting.next() {
+                Some(batch) => writing.push_back(batches.issue(batch)),
+                None => break,
+            }
         }
-        let draft_started = std::time::Instant::now();
-        let drafts: Vec<NewInvoice> = batch
-            .iter()
-            .map(|group| {
-                let rate = rates
-                    .get(&group.billing_currency)
-                    .copied()
-                    .unwrap_or(Decimal::ONE);
-                let vat = vat_for(seller, &group.country_code, &group.vat_id);
-                let group_charges = by_group
-                    .get(group.billing_group_id.as_str())
-                    .map(Vec::as_slice)
-                    .unwrap_or_default();
-                let group_credits = credits_of
-                    .get(group.billing_group_id.as_str())
-                    .map(Vec::as_slice)
-                    .unwrap_or_default();
-                let mut draft =
-                    draft_invoice(group, group_charges, (from, to), rate, &vat, group_credits);
-                draft.issue_date = issue_date;
-                draft.due_date = issue_date + Duration::days(seller.net_days);
-                draft.seller = frozen_seller(seller);
-                draft.download_cookie = download_cookie();
-                draft
-            })
-            .collect();
-        drafting += draft_started.elapsed();
-        let numbers = store
-            .issue_invoices(
-                &drafts,
-                now,
-                &Issuing {
-                    actor,
-                    at: now,
-                    seller,
-                    link_base,
-                    subscribers: &subscribers,
-                },
-            )
-            .await?;
-        already_invoiced += drafts.len() - numbers.len();
+        let Some(written) = writing.next().await else {
+            break;
+        };
+        let (taken, numbers) = written?;
+        already_invoiced += taken;
         issued.extend(numbers);
     }
+    drop(writing);
+    let drafting = std::time::Duration::from_nanos(batches.drafting.into_inner());
     lap("draft and write", &mut phases);
     phases.push(("(of which drafting)", drafting));
     store
@@ -306,6 +294,77 @@ async fn close_month_holding(
         phases,
         another_instance_closing: false,
     })
+}
+
+/// What each batch of a close needs, shared by the batches in flight.
+struct Batches<'a> {
+    store: &'a dyn Store,
+    lease: &'a Lease<'a>,
+    seller: &'a Seller,
+    issuing: Issuing<'a>,
+    rates: &'a BTreeMap<Currency, Decimal>,
+    by_group: &'a BTreeMap<&'a str, Vec<&'a Charge>>,
+    credits_of: &'a BTreeMap<&'a str, Vec<Allocation>>,
+    period: (DateTime<Utc>, DateTime<Utc>),
+    issue_date: chrono::NaiveDate,
+    now: DateTime<Utc>,
+    /// Nanoseconds spent drafting, for the phases.
+    drafting: std::sync::atomic::AtomicU64,
+}
+
+impl Batches<'_> {
+    /// Drafts and issues one batch in its own transaction: (groups whose
+    /// month was invoiced meanwhile, numbers issued).
+    async fn issue(&self, batch: &[BillingGroupRecord]) -> AppResult<(usize, Vec<String>)> {
+        // Still ours? (A lease that lapsed while this instance stalled may
+        // have passed to another; then that one carries on.)
+        if !self.lease.renew().await? {
+            return Err(AppError::Conflict {
+                message: format!(
+                    "The close of {} passed to another instance after this one stalled; that instance finishes it.",
+                    period_name(self.period.0)
+                ),
+            });
+        }
+        let draft_started = std::time::Instant::now();
+        let seller = self.seller;
+        let drafts: Vec<NewInvoice> = batch
+            .iter()
+            .map(|group| {
+                let rate = self
+                    .rates
+                    .get(&group.billing_currency)
+                    .copied()
+                    .unwrap_or(Decimal::ONE);
+                let vat = vat_for(seller, &group.country_code, &group.vat_id);
+                let group_charges = self
+                    .by_group
+                    .get(group.billing_group_id.as_str())
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                let group_credits = self
+                    .credits_of
+                    .get(group.billing_group_id.as_str())
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                let mut draft =
+                    draft_invoice(group, group_charges, self.period, rate, &vat, group_credits);
+                draft.issue_date = self.issue_date;
+                draft.due_date = self.issue_date + Duration::days(seller.net_days);
+                draft.seller = frozen_seller(seller);
+                draft.download_cookie = download_cookie();
+                draft
+            })
+            .collect();
+        let took = u64::try_from(draft_started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.drafting
+            .fetch_add(took, std::sync::atomic::Ordering::Relaxed);
+        let numbers = self
+            .store
+            .issue_invoices(&drafts, self.now, &self.issuing)
+            .await?;
+        Ok((drafts.len() - numbers.len(), numbers))
+    }
 }
 
 /// The month's usage by project, so a group with credits gets its own

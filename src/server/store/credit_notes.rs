@@ -2,7 +2,7 @@
 //! void, the reissued invoice) in one transaction, against the credited
 //! invoice as locked.
 
-use crate::model::ids::GroupId;
+use crate::model::ids::{AccountId, GroupId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -192,6 +192,23 @@ impl CreditNotes for SqlStore {
                  ORDER BY sequence_number DESC"
             ))
             .bind(billing_group_id)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
+    async fn credit_notes_of_account(
+        &self,
+        account_id: &AccountId,
+    ) -> StoreResult<Vec<CreditNoteRecord>> {
+        db_run!(self.pool.as_ref(), |pool| {
+            Ok(sqlx::query_as::<_, CreditNoteRecord>(&format!(
+                "SELECT {CREDIT_NOTE_COLUMNS} FROM credit_notes
+                 WHERE billing_group_id IN (SELECT billing_group_id FROM billing_groups
+                                            WHERE account_id = $1)
+                 ORDER BY sequence_number DESC"
+            ))
+            .bind(account_id)
             .fetch_all(pool)
             .await?)
         })

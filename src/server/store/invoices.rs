@@ -1,9 +1,9 @@
 //! Invoices and the month close's bookkeeping. Invoices are written in
-//! batches, each batch one transaction; SQLite writes invoices without
-//! credits through its own API (`sqlite_bulk`), everything else goes
-//! through [`issue_invoice`].
+//! batches, each batch one transaction. Invoices without credits are
+//! written in bulk (`sqlite_bulk` through SQLite's own API, `postgres_bulk`
+//! a statement per table); everything else goes through [`issue_invoice`].
 
-use crate::model::ids::GroupId;
+use crate::model::ids::{AccountId, GroupId};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -165,14 +165,6 @@ async fn use_credit(tx: Tx<'_>, invoice: &NewInvoice, credit_use: &CreditUse) ->
     Ok(())
 }
 
-/// SQLite's connection, where invoices can be written through its own API.
-fn sqlite_connection(tx: Tx<'_>) -> Option<&mut sqlx::SqliteConnection> {
-    match tx {
-        PerBackend::Sqlite(connection) => Some(connection),
-        PerBackend::Postgres(_) => None,
-    }
-}
-
 /// An invoice's lines: many rows per statement (a month close writes
 /// hundreds of thousands), through SQLite's own API on that backend.
 async fn insert_invoice_lines(
@@ -239,6 +231,13 @@ impl Invoices for SqlStore {
         })
     }
 
+    fn close_batches_at_once(&self) -> usize {
+        match self.pool.as_ref() {
+            PerBackend::Sqlite(_) => 1,
+            PerBackend::Postgres(_) => 2,
+        }
+    }
+
     async fn issue_invoices(
         &self,
         invoices: &[NewInvoice],
@@ -249,26 +248,35 @@ impl Invoices for SqlStore {
             let mut issued = Vec::with_capacity(invoices.len());
             let mut rest = invoices;
             while let Some(first) = rest.first() {
-                // SQLite writes runs of invoices without credits in bulk;
-                // an invoice that uses credits also checks and updates them.
+                // Runs of invoices without credits go in bulk; an invoice
+                // that uses credits also checks and updates them.
                 let plain = rest
                     .iter()
                     .take_while(|invoice| invoice.credit_uses.is_empty())
                     .count();
-                match sqlite_connection((&mut *tx).into()) {
-                    Some(connection) if plain > 0 => {
-                        let (run, after) = rest.split_at(plain);
+                let (run, after) = rest.split_at(plain);
+                match Tx::from(&mut *tx) {
+                    PerBackend::Sqlite(connection) if plain > 0 => {
                         issued.extend(
                             super::sqlite_bulk::issue_invoices(connection, run, at, issuing)
                                 .await?,
                         );
                         rest = after;
-                        continue;
                     }
-                    _ => {}
+                    PerBackend::Postgres(connection)
+                        if plain > 0 && super::postgres_bulk::fits(run) =>
+                    {
+                        issued.extend(
+                            super::postgres_bulk::issue_invoices(connection, run, at, issuing)
+                                .await?,
+                        );
+                        rest = after;
+                    }
+                    tx => {
+                        issued.extend(issue_invoice(tx, first, at, issuing).await?);
+                        rest = &rest[1..];
+                    }
                 }
-                issued.extend(issue_invoice((&mut *tx).into(), first, at, issuing).await?);
-                rest = &rest[1..];
             }
             Ok(issued)
         })
@@ -372,6 +380,20 @@ impl Invoices for SqlStore {
                  ORDER BY period_begin DESC"
             ))
             .bind(billing_group_id)
+            .fetch_all(pool)
+            .await?)
+        })
+    }
+
+    async fn invoices_of_account(&self, account_id: &AccountId) -> StoreResult<Vec<InvoiceRecord>> {
+        db_run!(self.pool.as_ref(), |pool| {
+            Ok(sqlx::query_as::<_, InvoiceRecord>(&format!(
+                "SELECT {INVOICE_COLUMNS} FROM invoices
+                 WHERE billing_group_id IN (SELECT billing_group_id FROM billing_groups
+                                            WHERE account_id = $1)
+                 ORDER BY period_begin DESC, invoice_number"
+            ))
+            .bind(account_id)
             .fetch_all(pool)
             .await?)
         })

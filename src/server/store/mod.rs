@@ -28,6 +28,7 @@ mod members;
 mod outbox;
 mod people;
 mod pool;
+mod postgres_bulk;
 mod prices;
 mod projects;
 mod rates;

@@ -754,6 +754,10 @@ pub trait Invoices: Send + Sync {
         period_begin: DateTime<Utc>,
         period_end: DateTime<Utc>,
     ) -> StoreResult<Vec<BillingGroupRecord>>;
+    /// How many of a month close's transactions this backend writes at
+    /// once: SQLite has one writer; PostgreSQL writes two batches on two
+    /// connections while the next is drafted.
+    fn close_batches_at_once(&self) -> usize;
     /// Issues the invoices in one transaction: each is numbered by
     /// `issuing` from its group's next sequence number, written with its
     /// lines, credit uses and events, or skipped when its group's month
@@ -795,6 +799,9 @@ pub trait Invoices: Send + Sync {
         &self,
         billing_group_id: &GroupId,
     ) -> StoreResult<Vec<InvoiceRecord>>;
+    /// Every invoice of the account's groups, deleted groups included,
+    /// newest period first.
+    async fn invoices_of_account(&self, account_id: &AccountId) -> StoreResult<Vec<InvoiceRecord>>;
     async fn invoice(&self, invoice_number: &str) -> StoreResult<Option<InvoiceRecord>>;
     async fn invoice_lines(&self, invoice_number: &str) -> StoreResult<Vec<InvoiceLineRecord>>;
     /// Changes an invoice's state: `change` gets the invoice as locked and
@@ -828,6 +835,11 @@ pub trait CreditNotes: Send + Sync {
     async fn credit_notes_of_group(
         &self,
         billing_group_id: &GroupId,
+    ) -> StoreResult<Vec<CreditNoteRecord>>;
+    /// Every credit note of the account's groups.
+    async fn credit_notes_of_account(
+        &self,
+        account_id: &AccountId,
     ) -> StoreResult<Vec<CreditNoteRecord>>;
     async fn credit_note(&self, credit_note_number: &str) -> StoreResult<Option<CreditNoteRecord>>;
     async fn credit_note_lines(

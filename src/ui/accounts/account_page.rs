@@ -5,9 +5,11 @@ use leptos_router::hooks::use_params_map;
 use crate::api::groups::{get_account_billing, MoveProject, SetPrimaryBillingGroup};
 use crate::api::people::{get_account_events, RenameAccount};
 use crate::model::billing::AccountBilling;
+use crate::model::invoices::AccountInvoice;
 use crate::model::Role;
 use crate::paths::app_url;
 use crate::ui::forms::{action_error, ActionForm, FieldError};
+use crate::ui::invoices::InvoiceTable;
 use crate::ui::layout::AppLayout;
 use crate::ui::ErrorPanel;
 
@@ -28,7 +30,8 @@ pub(super) fn AccountTabs(account_id: String, active: &'static str) -> impl Into
     };
     view! {
         <nav class="tabs" aria-label="Account">
-            {tab("billing", "Billing")} {tab("members", "Members")} {tab("settings", "Settings")}
+            {tab("billing", "Billing")} {tab("invoices", "Invoices")} {tab("members", "Members")}
+            {tab("settings", "Settings")}
             {tab("webhooks", "Webhooks")}
         </nav>
     }
@@ -57,6 +60,28 @@ pub fn AccountBillingPage() -> impl IntoView {
                 })}
             </Suspense>
         </AppLayout>
+    }
+}
+
+/// The newest invoices of all the account's groups, and the way to the
+/// whole list.
+#[component]
+fn LatestInvoices(account_id: String, invoices: Vec<AccountInvoice>) -> impl IntoView {
+    let all = app_url(format!("/account/{account_id}/invoices"));
+    let groups = invoices
+        .iter()
+        .map(|i| {
+            let group = (i.billing_group_id.clone(), i.billing_group_name.clone());
+            (i.summary.invoice_number.clone(), group)
+        })
+        .collect();
+    let invoices = invoices.into_iter().map(|i| i.summary).collect();
+    view! {
+        <section class="panel" aria-labelledby="latest-invoices-heading">
+            <h2 id="latest-invoices-heading">"Latest invoices"</h2>
+            <InvoiceTable billing_group_id=String::new() invoices groups compact=true />
+            <p><a href=all>"All invoices of the account"</a></p>
+        </section>
     }
 }
 
@@ -145,6 +170,7 @@ fn AccountBillingView(billing: AccountBilling, assign: ServerAction<MoveProject>
             </form>
             <crate::ui::groups::invoices_tab::FocusExport action=app_url(format!("/account/{}/focus.csv", billing.account_id)) />
         </section>
+        <LatestInvoices account_id=billing.account_id.clone() invoices=billing.latest_invoices.clone() />
         {(!billing.rates.is_empty()).then(|| view! {
             <section class="panel" aria-labelledby="rates-heading">
                 <h2 id="rates-heading">"Exchange rates"</h2>

@@ -8,7 +8,7 @@ use crate::model::credits::AppliedCredit;
 use crate::model::invoices::ESTIMATE;
 use crate::model::states::BudgetMeasure;
 use crate::paths::app_url;
-use crate::ui::forms::{action_error, described_by, invalid, ActionForm, FieldError};
+use crate::ui::forms::{action_error, described_by, invalid, ActionForm, ErrorSummary, FieldError};
 use crate::ui::invoices::{days_text, CostChartView, InvoiceTable};
 
 /// Overview: the group's projects with this month's costs so far, the cost
@@ -239,6 +239,7 @@ fn BudgetPanel(
             .into_any(),
         }
     });
+    let no_budget = budget.is_none();
     let amount_value = budget
         .as_ref()
         .map(|b| b.amount.plain())
@@ -263,22 +264,23 @@ fn BudgetPanel(
             {can_set
                 .then(|| {
                     view! {
-                        <details class="budget-edit" open=budget.is_none()>
-                            <summary>{if budget.is_some() { "Change budget" } else { "Set a budget" }}</summary>
+                        <details class="budget-edit" open=move || no_budget || error.with(Option::is_some)>
+                            <summary>{if no_budget { "Set a budget" } else { "Change budget" }}</summary>
+                            <ErrorSummary error />
                             <ActionForm action=set_budget attr:class="inline-form">
                                 <input type="hidden" name="billing_group_id" value=billing_group_id />
-                                <label for="budget-amount">"Monthly budget"</label>
+                                <label for="amount">"Monthly budget"</label>
                                 <input
-                                    id="budget-amount"
+                                    id="amount"
                                     name="amount"
                                     inputmode="decimal"
                                     value=amount_value
                                     aria-invalid=invalid(error, "amount")
                                     aria-describedby=described_by(error, "amount", None)
                                 />
-                                <label for="budget-thresholds">"Alert at (%)"</label>
+                                <label for="thresholds">"Alert at (%)"</label>
                                 <input
-                                    id="budget-thresholds"
+                                    id="thresholds"
                                     name="thresholds"
                                     value=thresholds_value
                                     aria-invalid=invalid(error, "thresholds")

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
-use crate::model::invoices::CostChart;
+use crate::model::invoices::{CostChart, MonthBar};
 use crate::model::money::Money;
 
 /// Colours for the projects' stacks (cycled).
@@ -12,8 +12,10 @@ const PALETTE: [&str; 8] = [
 
 const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 180.0;
-const LEFT: f64 = 56.0;
-const BOTTOM: f64 = 22.0;
+const LEFT: f64 = 64.0;
+const BOTTOM: f64 = 30.0;
+/// Room above the plot for the top tick's label at a phone's text size.
+const TOP: f64 = 18.0;
 
 fn to_f64(value: Decimal) -> f64 {
     value.to_f64().unwrap_or(0.0)
@@ -32,6 +34,33 @@ fn nice_max(max: f64) -> f64 {
         .unwrap_or(10.0 * magnitude)
 }
 
+/// The values the axis marks, 0 and `max` included: steps of 0.2, 0.5 or 1
+/// times `max`'s power of ten, so four or five lines cross the plot.
+fn ticks(max: f64) -> Vec<f64> {
+    let magnitude = 10f64.powf(max.log10().floor());
+    let lead = (max / magnitude).round();
+    let step = match lead as i64 {
+        2 => 0.5,
+        5 | 10 => 1.0,
+        _ => 0.2,
+    } * magnitude;
+    let count = (max / step).round() as usize;
+    (0..=count).map(|i| i as f64 * step).collect()
+}
+
+/// An axis value, short enough for a phone: 0.4, 25, 800, 1.5k, 20k.
+fn tick_label(value: f64) -> String {
+    let short = |v: f64| {
+        let text = format!("{:.2}", (v * 100.0).round() / 100.0);
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    };
+    if value >= 1000.0 {
+        format!("{}k", short(value / 1000.0))
+    } else {
+        short(value)
+    }
+}
+
 /// The Overview's cost chart: this month by day stacked by project, and the
 /// last 12 months. SVG drawn on the server (readable without JavaScript),
 /// each bar titled; a table carries the same figures for screen readers;
@@ -46,7 +75,7 @@ pub fn CostChartView(chart: CostChart) -> AnyView {
         .map(|(_, values)| values.iter().copied().sum())
         .collect();
     let max_day = nice_max(day_totals.iter().copied().map(to_f64).fold(0.0, f64::max));
-    let plot_height = HEIGHT - BOTTOM - 8.0;
+    let plot_height = HEIGHT - BOTTOM - TOP;
     let slot = (WIDTH - LEFT) / chart.days.len().max(1) as f64;
     let bar = (slot * 0.75).max(1.0);
     let projects = chart.projects.clone();
@@ -82,10 +111,16 @@ pub fn CostChartView(chart: CostChart) -> AnyView {
                     }
                 })
                 .collect_view();
+            // Day numbers every five days; the first also names the month.
             let label_day = (index % 5 == 0).then(|| {
+                let (text, anchor, at) = if index == 0 {
+                    (day.format("%-d %b").to_string(), "start", x)
+                } else {
+                    (day.format("%-d").to_string(), "middle", x + bar / 2.0)
+                };
                 view! {
-                    <text x=format!("{:.1}", x + bar / 2.0) y=format!("{:.1}", HEIGHT - 6.0) text-anchor="middle">
-                        {day.format("%d").to_string()}
+                    <text x=format!("{at:.1}") y=format!("{:.1}", HEIGHT - 6.0) text-anchor=anchor>
+                        {text}
                     </text>
                 }
             });
@@ -99,43 +134,85 @@ pub fn CostChartView(chart: CostChart) -> AnyView {
         chart
             .months
             .iter()
-            .map(|(_, v)| to_f64(*v))
+            .filter_map(|(_, bar)| bar.usd())
+            .map(to_f64)
             .fold(0.0, f64::max),
     );
-    let month_slot = (WIDTH - LEFT) / 12.0;
+    let month_slot = (WIDTH - LEFT) / chart.months.len().max(1) as f64;
     let month_bars = chart
         .months
         .iter()
         .enumerate()
-        .map(|(index, (month, value))| {
-            let h = to_f64(*value) / max_month * plot_height;
+        .map(|(index, (month, bar))| {
             let x = LEFT + index as f64 * month_slot + month_slot * 0.15;
-            let y = HEIGHT - BOTTOM - h;
-            let label = format!("{month}: {}", Money::usd(*value).shown());
-            let hover = label.clone();
+            let width = format!("{:.1}", month_slot * 0.7);
+            let shape = match bar {
+                MonthBar::Invoiced(usd) | MonthBar::Running(usd) => {
+                    let h = to_f64(*usd) / max_month * plot_height;
+                    let label = match bar {
+                        MonthBar::Running(_) => format!("{month} (running month, estimate): {}", Money::usd(*usd).shown()),
+                        _ => format!("{month}: {}", Money::usd(*usd).shown()),
+                    };
+                    let hover = label.clone();
+                    let class = matches!(bar, MonthBar::Running(_)).then_some("running");
+                    view! {
+                        <rect
+                            class=class
+                            x=format!("{x:.1}")
+                            y=format!("{:.1}", HEIGHT - BOTTOM - h)
+                            width=width
+                            height=format!("{h:.1}")
+                            fill=PALETTE[0]
+                            on:mouseenter=move |_| readout.set(hover.clone())
+                        >
+                            <title>{label}</title>
+                        </rect>
+                    }
+                    .into_any()
+                }
+                MonthBar::NotInvoiced => {
+                    let label = format!("{month}: not invoiced yet (its month close has not run)");
+                    let hover = label.clone();
+                    view! {
+                        <rect
+                            class="not-invoiced"
+                            x=format!("{x:.1}")
+                            y=TOP
+                            width=width
+                            height=format!("{plot_height:.1}")
+                            on:mouseenter=move |_| readout.set(hover.clone())
+                        >
+                            <title>{label}</title>
+                        </rect>
+                    }
+                    .into_any()
+                }
+                MonthBar::BeforeGroup => ().into_any(),
+            };
+            let name = month_name(month);
             view! {
-                <rect
-                    x=format!("{x:.1}")
-                    y=format!("{y:.1}")
-                    width=format!("{:.1}", month_slot * 0.7)
-                    height=format!("{h:.1}")
-                    fill=PALETTE[0]
-                    on:mouseenter=move |_| readout.set(hover.clone())
-                >
-                    <title>{label}</title>
-                </rect>
+                {shape}
                 <text x=format!("{:.1}", x + month_slot * 0.35) y=format!("{:.1}", HEIGHT - 6.0) text-anchor="middle">
-                    {month.get(5..).unwrap_or_default().to_string()}
+                    {name}
                 </text>
             }
         })
         .collect_view();
     let axis = |max: f64| {
+        let marks = ticks(max)
+            .into_iter()
+            .map(|value| {
+                let y = HEIGHT - BOTTOM - value / max * plot_height;
+                view! {
+                    <line x1=LEFT y1=format!("{y:.1}") x2=WIDTH y2=format!("{y:.1}") class="grid" />
+                    <text x=LEFT - 6.0 y=format!("{:.1}", y + 4.0) text-anchor="end">{tick_label(value)}</text>
+                }
+            })
+            .collect_view();
         view! {
-            <line x1=LEFT y1="8" x2=LEFT y2=HEIGHT - BOTTOM class="axis" />
+            {marks}
+            <line x1=LEFT y1=TOP x2=LEFT y2=HEIGHT - BOTTOM class="axis" />
             <line x1=LEFT y1=HEIGHT - BOTTOM x2=WIDTH y2=HEIGHT - BOTTOM class="axis" />
-            <text x=LEFT - 6.0 y="14" text-anchor="end">{format!("{max}")}</text>
-            <text x=LEFT - 6.0 y=HEIGHT - BOTTOM text-anchor="end">"0"</text>
         }
     };
     let legend = chart
@@ -155,11 +232,30 @@ pub fn CostChartView(chart: CostChart) -> AnyView {
         })
         .collect_view();
     let month_rows = chart.months.clone();
+    let this_month = chart
+        .days
+        .first()
+        .map(|(day, _)| day.format("%B %Y").to_string())
+        .unwrap_or_else(|| "This month".into());
+    let no_costs = day_totals.iter().all(|total| total.is_zero());
+    let no_months = chart
+        .months
+        .iter()
+        .all(|(_, bar)| bar.usd().is_none_or(|usd| usd.is_zero()));
     // Each part is its own AnyView: one nested view type for the whole
     // chart is deeper than the compiler's query limit in release builds.
-    let daily = view! {
+    let daily = if no_costs {
+        view! {
+            <figure class="chart">
+                <figcaption>{format!("{this_month} by day, by project (USD, before credits)")}</figcaption>
+                <p class="chart-empty">"No costs yet this month: the days fill in as services run."</p>
+            </figure>
+        }
+        .into_any()
+    } else {
+        view! {
         <figure class="chart">
-            <figcaption>"This month by day, by project (USD)"</figcaption>
+            <figcaption>{format!("{this_month} by day, by project (USD, before credits)")}</figcaption>
             <svg
                 viewBox=format!("0 0 {WIDTH} {HEIGHT}")
                 role="img"
@@ -170,11 +266,25 @@ pub fn CostChartView(chart: CostChart) -> AnyView {
             </svg>
             <ul class="legend">{legend}</ul>
         </figure>
-    }
-    .into_any();
-    let monthly = view! {
+        }
+        .into_any()
+    };
+    let monthly = if no_months {
+        view! {
+            <figure class="chart">
+                <figcaption>"Last 12 months (USD)"</figcaption>
+                <p class="chart-empty">"No invoiced months yet."</p>
+            </figure>
+        }
+        .into_any()
+    } else {
+        view! {
         <figure class="chart">
-            <figcaption>"Last 12 months (USD)"</figcaption>
+            <figcaption>
+                "Last 12 months (USD, before VAT, after credits; the running month is an estimate"
+                {chart.months.iter().any(|(_, bar)| *bar == MonthBar::NotInvoiced).then_some(", an outlined month is not invoiced yet")}
+                ")"
+            </figcaption>
             <svg
                 viewBox=format!("0 0 {WIDTH} {HEIGHT}")
                 role="img"
@@ -184,8 +294,9 @@ pub fn CostChartView(chart: CostChart) -> AnyView {
                 {month_bars.into_any()}
             </svg>
         </figure>
-    }
-    .into_any();
+        }
+        .into_any()
+    };
     let day_table = view! {
         <div class="visually-hidden"><table aria-label="Cost by day and project (USD)">
             <thead>
@@ -216,11 +327,17 @@ pub fn CostChartView(chart: CostChart) -> AnyView {
             <tbody>
                 {month_rows
                     .into_iter()
-                    .map(|(month, value)| {
+                    .map(|(month, bar)| {
+                        let value = match bar {
+                            MonthBar::Invoiced(usd) => Money::usd(usd).grouped(),
+                            MonthBar::Running(usd) => format!("{} (estimate)", Money::usd(usd).grouped()),
+                            MonthBar::NotInvoiced => "not invoiced yet".into(),
+                            MonthBar::BeforeGroup => "before the group".into(),
+                        };
                         view! {
                             <tr>
                                 <th scope="row">{month}</th>
-                                <td>{Money::usd(value).grouped()}</td>
+                                <td>{value}</td>
                             </tr>
                         }
                     })
@@ -237,4 +354,28 @@ pub fn CostChartView(chart: CostChart) -> AnyView {
         {month_table}
     }
     .into_any()
+}
+
+/// "2026-01" → "Jan", "2026-12" → "Dec" (the caption and the table keep the year).
+fn month_name(month: &str) -> String {
+    chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
+        .map(|date| date.format("%b").to_string())
+        .unwrap_or_else(|_| month.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_axis_marks_round_steps_up_to_its_maximum() {
+        let labels = |max: f64| ticks(max).into_iter().map(tick_label).collect::<Vec<_>>();
+        assert_eq!(labels(1.0), ["0", "0.2", "0.4", "0.6", "0.8", "1"]);
+        assert_eq!(labels(200.0), ["0", "50", "100", "150", "200"]);
+        assert_eq!(labels(5000.0), ["0", "1k", "2k", "3k", "4k", "5k"]);
+        assert_eq!(labels(nice_max(0.0)).len(), 6);
+        assert_eq!(tick_label(1500.0), "1.5k");
+        assert_eq!(tick_label(20000.0), "20k");
+        assert_eq!(month_name("2026-12"), "Dec");
+    }
 }

@@ -38,18 +38,23 @@ pub fn IssuingPausedNotice(
 /// Total excl. VAT, Total incl. VAT, Outstanding, Currency, Issued, Due,
 /// Paid) the headers sort it. `compact` (the Overview's latest invoices)
 /// keeps the columns that fit a panel: number, period, state, total,
-/// outstanding and due date.
+/// outstanding and due date. `groups` (each invoice number's group, as
+/// (id, name): the account's list) adds a Billing group column and links
+/// each row to its own group; otherwise every row is of `billing_group_id`.
 #[component]
 pub fn InvoiceTable(
     billing_group_id: String,
     invoices: Vec<InvoiceSummary>,
     #[prop(optional)] sort_headers: Option<Vec<(String, String, Option<&'static str>)>>,
     #[prop(optional)] compact: bool,
+    #[prop(optional)] groups: Option<std::collections::BTreeMap<String, (String, String)>>,
 ) -> impl IntoView {
     let full = !compact;
     if invoices.is_empty() {
         return view! { <p class="muted">"No invoices yet."</p> }.into_any();
     }
+    let with_groups = groups.is_some();
+    let groups = groups.unwrap_or_default();
     let header =
         |index: usize, plain: &'static str, class: Option<&'static str>| match &sort_headers {
             Some(headers) => {
@@ -68,6 +73,7 @@ pub fn InvoiceTable(
         <div class="table-scroll" tabindex="0"><table aria-label="Invoices" class="invoice-list">
             <thead>
                 <tr>
+                    {with_groups.then(|| view! { <th scope="col">"Billing group"</th> })}
                     {header(0, "Invoice", None)}
                     {header(1, "Period", None)}
                     {header(2, "State", None)}
@@ -85,10 +91,22 @@ pub fn InvoiceTable(
                 {invoices
                     .into_iter()
                     .map(|invoice| {
+                        let group = groups.get(&invoice.invoice_number);
+                        let group_id = group.map_or(billing_group_id.as_str(), |(id, _)| id.as_str());
                         let href = app_url(format!(
-                            "/billing-group/{billing_group_id}/invoices/{}",
+                            "/billing-group/{group_id}/invoices/{}",
                             invoice.invoice_number,
                         ));
+                        // Linked in the full list; the account's short list
+                        // names the group (its billing groups table links it).
+                        let group_cell = group.map(|(id, name)| {
+                            let name = if full {
+                                view! { <a href=app_url(format!("/billing-group/{id}"))>{name.clone()}</a> }.into_any()
+                            } else {
+                                name.clone().into_any()
+                            };
+                            view! { <td data-label="Billing group">{name}</td> }
+                        });
                         let number_class = (invoice.invoice_number != ESTIMATE).then_some("invoice-number");
                         let name = if invoice.invoice_number == ESTIMATE {
                             crate::model::invoices::ESTIMATE_LABEL.to_string()
@@ -98,6 +116,7 @@ pub fn InvoiceTable(
                         let day = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
                         view! {
                             <tr>
+                                {group_cell}
                                 <td class="nowrap" data-label="Invoice">
                                     <a class=number_class href=href.clone()>{name.clone()}</a>
                                 </td>
@@ -137,7 +156,7 @@ pub fn InvoiceTable(
                         };
                         view! {
                             <tr class="total-row">
-                                <th scope="row" colspan="3">{label}</th>
+                                <th scope="row" colspan=if with_groups { "4" } else { "3" }>{label}</th>
                                 {full.then(|| view! { <td class="num" data-label="Total excl. VAT">{excl.grouped()}</td> })}
                                 <td class="num" data-label="Total incl. VAT">{incl.grouped()}</td>
                                 <td class="num" data-label="Outstanding">{outstanding.grouped()}</td>

@@ -205,7 +205,7 @@ fn ServicesTable(
         <section class="panel" aria-labelledby="services-heading">
             <h2 id="services-heading">"Services"</h2>
             <div class="table-scroll" tabindex="0">
-                <table>
+                <table class="cards" aria-labelledby="services-heading">
                     <thead>
                         <tr>
                             <th scope="col">"Service"</th>
@@ -225,20 +225,20 @@ fn ServicesTable(
                                 let manage = (runs_services && s.state != ServiceState::Terminated)
                                     .then(|| {
                                         view! {
-                                            <td>
+                                            <td class="card-actions">
                                                 <ServiceControls service=s.clone() project_name=project_name.clone() actions />
                                             </td>
                                         }
                                     });
                                 view! {
                                     <tr>
-                                        <td class="nowrap">{s.service_name.clone()}</td>
-                                        <td>{s.service_type.clone()}</td>
-                                        <td class="nowrap">{s.plan.clone()}</td>
-                                        <td class="nowrap">{s.cloud_name.clone()}</td>
-                                        <td class="num">{crate::ui::per_hour(s.hourly_price_usd)}</td>
-                                        <td class="num nowrap">{s.month_to_date.shown()}</td>
-                                        <td>
+                                        <td class="nowrap" data-label="Service">{s.service_name.clone()}</td>
+                                        <td data-label="Type">{s.service_type.clone()}</td>
+                                        <td class="nowrap" data-label="Plan">{s.plan.clone()}</td>
+                                        <td class="nowrap" data-label="Cloud">{s.cloud_name.clone()}</td>
+                                        <td class="num" data-label="USD / hour">{crate::ui::per_hour(s.hourly_price_usd)}</td>
+                                        <td class="num nowrap" data-label="This month">{s.month_to_date.shown()}</td>
+                                        <td data-label="State">
                                             <span class=format!("state {}", s.state)>{s.state.label()}</span>
                                         </td>
                                         {manage}
