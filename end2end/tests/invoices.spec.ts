@@ -129,6 +129,9 @@ test.describe('invoices with JavaScript @calendar', () => {
     await expect(page.getByRole('heading', { name: 'Move preview' })).toBeVisible();
     const preview = page.getByRole('table', { name: 'Move preview' });
     await expect(preview.getByRole('row', { name: /acme-prod/ })).toBeVisible();
+    // What stays is shown in the group's currency (EUR) as well as USD.
+    await expect(preview.getByRole('columnheader', { name: 'So far this month (EUR)' })).toBeVisible();
+    await expect(preview.getByRole('row', { name: /acme-prod/ }).getByRole('cell').nth(1)).toHaveText(/^\d{1,3}(,\d{3})*\.\d{2}$/);
     await page.getByLabel('Project to move').selectOption('acme-prod');
     await page.getByLabel('Move to').selectOption({ label: 'Research & Development' });
     await expect(page.locator('.move-summary')).toContainText(
@@ -276,7 +279,9 @@ for (const hydrated of [true, false]) {
       await page.getByRole('link', { name: 'Acme Analytics', exact: true }).click();
       // The Billing tab lists the newest few and leads to them all.
       const latest = page.getByRole('region', { name: 'Latest invoices' });
-      expect(await latest.getByRole('link', { name: /^[0-9A-F]{12}-\d{4}$/ }).count()).toBeGreaterThanOrEqual(2);
+      const latestNumbers = latest.getByRole('link', { name: /^[0-9A-F]{12}-\d{4}$/ });
+      await expect(latestNumbers.first()).toBeVisible();
+      expect(await latestNumbers.count()).toBeGreaterThanOrEqual(2);
       await latest.getByRole('link', { name: 'All invoices of the account' }).click();
       await expect(page).toHaveURL(/\/account\/[^/]+\/invoices$/);
       await expect(page.getByRole('navigation', { name: 'Account' }).getByRole('link', { name: 'Invoices' }))
@@ -284,6 +289,7 @@ for (const hydrated of [true, false]) {
       const table = page.getByRole('table', { name: 'Invoices' });
       await expect(table.getByRole('columnheader', { name: 'Billing group' })).toBeVisible();
       const numbers = table.getByRole('link', { name: /^[0-9A-F]{12}-\d{4}$/ });
+      await expect(numbers.first()).toBeVisible();
       expect(await numbers.count()).toBeGreaterThanOrEqual(4);
       // Issued invoices only: the running months stay on the groups' pages.
       await expect(table.getByRole('link', { name: 'Estimate (running month)' })).toHaveCount(0);

@@ -43,7 +43,8 @@ pub async fn get_invoices(billing_group_id: String) -> Result<Vec<InvoiceSummary
 }
 
 /// Why this instance issues no invoices, if it issues none (the seller's
-/// settings are incomplete): said on the group's Invoices tab.
+/// settings are incomplete), or that last month waits for its close:
+/// said on the group's Invoices tab.
 #[server(endpoint = "invoice_issuing_paused")]
 pub async fn get_issuing_paused(billing_group_id: String) -> Result<Option<String>, AppError> {
     use super::context;
@@ -54,6 +55,7 @@ pub async fn get_issuing_paused(billing_group_id: String) -> Result<Option<Strin
         &state.config.seller,
         &user,
         &GroupId::from(&billing_group_id),
+        context::now()?,
     )
     .await
 }

@@ -1100,6 +1100,34 @@ on_both_backends!(
         assert_eq!(months[10], ("2026-11".to_string(), MonthBar::NotInvoiced));
         assert!(matches!(months[11], (ref m, MonthBar::Running(_)) if m == "2026-12"));
         assert_eq!(months[8], ("2026-09".to_string(), MonthBar::BeforeGroup));
+
+        // The Invoices tab says so too; not once the month is invoiced,
+        // and not for a group that did not exist last month.
+        let notice = |group: GroupId, at: DateTime<Utc>| {
+            let store = db.store.clone();
+            let admin = f.admin.clone();
+            async move {
+                invoices::issuing_paused(store.as_ref(), &Seller::demo(), &admin, &group, at)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(
+            notice(f.primary.clone(), december).await.as_deref(),
+            Some("November 2026 has ended but is not invoiced yet: its invoice is issued when the month close runs. Until then it is not in this list.")
+        );
+        assert_eq!(notice(f.primary.clone(), after_october()).await, None);
+        let young = groups::create_group(
+            db.store.as_ref(),
+            &f.admin,
+            &f.account_id,
+            "Young",
+            None,
+            december,
+        )
+        .await
+        .unwrap();
+        assert_eq!(notice(young.billing_group_id, december).await, None);
     }
 );
 

@@ -360,19 +360,37 @@ fn an_empty_database_prints_a_setup_link_again_at_each_start() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        // The port is bound before the link is printed: wait for the line
+        // itself, not for the port.
+        let lines = std::io::BufRead::lines(std::io::BufReader::new(server.stdout.take().unwrap()));
+        let (sender, printed) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
         let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "server did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let mut stdout = String::new();
+        let link = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match printed.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(link) = line
+                        .split_whitespace()
+                        .find(|w| w.contains("/setup?token="))
+                    {
+                        break link.to_string();
+                    }
+                    stdout.push_str(&line);
+                    stdout.push('\n');
+                }
+                Err(_) => panic!("no setup link in {stdout}"),
+            }
+        };
         server.kill().unwrap();
-        let output = server.wait_with_output().unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout).to_string();
-        let link = stdout
-            .split_whitespace()
-            .find(|w| w.contains("/setup?token="))
-            .unwrap_or_else(|| panic!("no setup link in {stdout}"))
-            .to_string();
+        server.wait().unwrap();
         assert!(link.starts_with(&format!("http://127.0.0.1:{port}/setup?token=")));
         links.push(link);
     }

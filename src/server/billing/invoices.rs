@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use std::collections::HashMap;
 
 use super::access::{authorize, authorized_group};
+use super::calendar::month_of;
 use super::drafts::{customer_of, estimate_summary, line_of, seller_party, summary_of};
 use super::month_to_date::{MonthToDate, WithCredits};
 use super::present::to_model;
@@ -144,16 +145,36 @@ fn detail_of(
     }
 }
 
-/// Why no invoices are issued on this instance, shown to the group's
-/// members (None: they are).
+/// What the group's Invoices tab says above the list, if anything: why no
+/// invoices are issued on this instance, or that last month has ended
+/// and its invoice waits for the month close.
 pub async fn issuing_paused(
     store: &dyn Store,
     seller: &Seller,
     user: &CurrentUser,
     billing_group_id: &GroupId,
+    now: DateTime<Utc>,
 ) -> AppResult<Option<String>> {
-    authorized_group(store, user, billing_group_id, Role::Viewer).await?;
-    Ok(super::month_close::why_issuing_paused(seller))
+    let (group, _) = authorized_group(store, user, billing_group_id, Role::Viewer).await?;
+    if let Some(why) = super::month_close::why_issuing_paused(seller) {
+        return Ok(Some(why));
+    }
+    let (this_month, _) = month_of(now);
+    let (last_month, _) = month_of(this_month - chrono::Duration::days(1));
+    if !group.is_active() || group.create_time >= this_month {
+        return Ok(None);
+    }
+    let invoiced = store
+        .invoices_of_group(&group.billing_group_id)
+        .await?
+        .iter()
+        .any(|invoice| invoice.period_begin == last_month);
+    Ok((!invoiced).then(|| {
+        format!(
+            "{} has ended but is not invoiced yet: its invoice is issued when the month close runs. Until then it is not in this list.",
+            last_month.format("%B %Y")
+        )
+    }))
 }
 
 /// An issued invoice with its lines.

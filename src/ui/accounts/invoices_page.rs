@@ -50,7 +50,7 @@ fn AccountInvoicesView(list: AccountInvoices) -> impl IntoView {
     view! {
         <h1>{list.account_name}</h1>
         <AccountTabs account_id=list.account_id active="invoices" />
-        <section class="panel" aria-labelledby="account-invoices-heading">
+        <section class="panel account-invoices" aria-labelledby="account-invoices-heading">
             <h2 id="account-invoices-heading">"Invoices of all billing groups"</h2>
             <p class="muted">
                 "Issued invoices, newest month first, with a total per currency. Each group's running month is on its own page."

@@ -106,6 +106,12 @@ fn ProjectsView(page: GroupProjects, actions: GroupActions) -> impl IntoView {
         .filter(|p| !p.moved_out)
         .cloned()
         .collect();
+    // What stays, in the group's own currency too (when it is not USD).
+    let local_header = page
+        .projects
+        .iter()
+        .find_map(|p| p.cost_local.as_ref())
+        .map(|m| format!("So far this month ({})", m.currency));
     view! {
         <section class="panel" aria-labelledby="projects-heading">
             <h2 id="projects-heading">"Projects in this billing group"</h2>
@@ -154,6 +160,7 @@ fn ProjectsView(page: GroupProjects, actions: GroupActions) -> impl IntoView {
                                 <thead>
                                     <tr>
                                         <th scope="col">"Project"</th>
+                                        {local_header.clone().map(|h| view! { <th scope="col" class="num">{h}</th> })}
                                         <th scope="col" class="num">"So far this month (USD)"</th>
                                         <th scope="col" class="num">"Paid by credits (USD)"</th>
                                         <th scope="col" class="num">"Rest of month, estimated (USD)"</th>
@@ -164,9 +171,14 @@ fn ProjectsView(page: GroupProjects, actions: GroupActions) -> impl IntoView {
                                     {preview_rows
                                         .iter()
                                         .map(|p| {
+                                            let local = local_header.clone().map(|label| {
+                                                let amount = p.cost_local.as_ref().map(|m| m.grouped()).unwrap_or_default();
+                                                view! { <td class="num" data-label=label>{amount}</td> }
+                                            });
                                             view! {
                                                 <tr>
                                                     <td class="card-text">{p.project_name.clone()}</td>
+                                                    {local}
                                                     <td class="num" data-label="So far this month (USD)">{p.cost_usd.grouped()}</td>
                                                     <td class="num" data-label="Paid by credits (USD)">{p.credits_usd.grouped()}</td>
                                                     <td class="num" data-label="Rest of month, estimated (USD)">
