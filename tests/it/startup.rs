@@ -331,8 +331,10 @@ fn the_first_operator_and_account_can_be_created_from_the_command_line() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // The port is bound before start-up ends; an answer from /healthz
+    // means start-up (where a setup link would be printed) is over.
     let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+    while !answers_health(port) {
         assert!(Instant::now() < deadline, "server did not start");
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -395,4 +397,20 @@ fn an_empty_database_prints_a_setup_link_again_at_each_start() {
         links.push(link);
     }
     assert_ne!(links[0], links[1], "a restart prints a new link");
+}
+
+/// Whether the server on `port` answers `GET /healthz` with 200.
+fn answers_health(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let request =
+        format!("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
 }
