@@ -27,7 +27,8 @@ work=$(mktemp -d)
 pids=()
 pg_database=""
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # start_server runs in $(…), a subshell: its servers' pids come back in a file.
+  for pid in "${pids[@]}" $(cat "$work/pids" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
   if [ -n "$pg_database" ]; then
     psql "$TEST_DATABASE_URL" -qc "DROP DATABASE IF EXISTS $pg_database WITH (FORCE)" >/dev/null 2>&1 || true
@@ -47,7 +48,7 @@ start_server() {  # start_server <database_url> <log> <clock file>: prints the b
   date -u +%Y-%m-%dT%H:%M:%SZ >"$3"
   LEPTOS_SITE_ADDR="127.0.0.1:$port" LEPTOS_SITE_ROOT="target/site-test" DATABASE_URL="$1" \
   BILLING_DEMO=true MONTH_CLOSE_SCHEDULED=false TEST_CLOCK_FILE="$3" "$binary" >"$2" 2>&1 &
-  pids+=($!)
+  echo $! >>"$work/pids"
   for _ in $(seq 1 150); do
     curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && { echo "http://127.0.0.1:$port"; return 0; }
     sleep 0.2
